@@ -1,0 +1,69 @@
+import { createRequire } from "node:module";
+import path from "node:path";
+
+import hardhatEthers from "@nomicfoundation/hardhat-ethers";
+import hardhatMocha from "@nomicfoundation/hardhat-mocha";
+import hardhatNetworkHelpers from "@nomicfoundation/hardhat-network-helpers";
+import hardhatTypechain from "@nomicfoundation/hardhat-typechain";
+import hardhatViem from "@nomicfoundation/hardhat-viem";
+import { configVariable, defineConfig } from "hardhat/config";
+
+// Hardhat never downloads a compiler whose config entry names a `path`: we point it
+// at the solc npm package (soljson.js), so builds work offline and are pinned by the
+// lockfile. The version string is taken from the package itself.
+const require = createRequire(import.meta.url);
+const solcPackage = require("solc/package.json") as { version: string };
+const soljson = path.join(path.dirname(require.resolve("solc/package.json")), "soljson.js");
+
+export default defineConfig({
+  plugins: [hardhatViem, hardhatEthers, hardhatTypechain, hardhatMocha, hardhatNetworkHelpers],
+  solidity: {
+    profiles: {
+      default: {
+        version: solcPackage.version,
+        path: soljson,
+        settings: {
+          optimizer: { enabled: true, runs: 10_000 },
+          evmVersion: "cancun",
+          viaIR: false,
+        },
+      },
+    },
+  },
+  paths: {
+    tests: {
+      mocha: "test/ts",
+      solidity: "test/solidity",
+    },
+  },
+  typechain: {
+    // ethers-v6 bindings for dApp developers; our own TypeScript uses viem's typed ABIs.
+    outDir: "types/ethers-contracts",
+  },
+  test: {
+    solidity: {
+      fuzz: { runs: 256 },
+      invariant: { runs: 64, depth: 40, failOnRevert: false },
+    },
+    mocha: {
+      timeout: 120_000,
+    },
+  },
+  networks: {
+    hardhatMainnet: {
+      type: "edr-simulated",
+      chainType: "l1",
+    },
+    localhost: {
+      type: "http",
+      chainType: "l1",
+      url: "http://127.0.0.1:8545",
+    },
+    sepolia: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("SEPOLIA_RPC_URL"),
+      accounts: [configVariable("SEPOLIA_PRIVATE_KEY")],
+    },
+  },
+});
