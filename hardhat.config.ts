@@ -25,7 +25,7 @@ export default defineConfig({
         settings: {
           optimizer: { enabled: true, runs: 10_000 },
           evmVersion: "cancun",
-          viaIR: false,
+          viaIR: true,
         },
       },
     },

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+
+import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
+import {StakeAccount, StakeRole} from "./types/StakeTypes.sol";
+
+/// @title StakeRegistry
+/// @notice Holds provider and verifier stakes in the protocol token. See IStakeRegistry.
+/// @dev Solvency: the token balance of this contract always equals Σ (free + locked + unbonding)
+/// over all accounts; every function keeps it (test/solidity/Solvency.t.sol).
+contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
+    /// @notice The job market: locks and unlocks provider collateral.
+    bytes32 public constant LOCKER_ROLE = keccak256("LOCKER_ROLE");
+    /// @notice The dispute game and the job market (missed deadlines): take stake.
+    bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
+
+    /// @notice Bounds on governance parameters.
+    uint256 public constant MIN_UNBONDING_DELAY = 1 days;
+    uint256 public constant MAX_UNBONDING_DELAY = 90 days;
+    uint256 public constant MAX_MIN_STAKE = type(uint128).max;
+
+    IERC20 private immutable _token;
+    uint256 private _minProviderStake;
+    uint256 private _minVerifierStake;
+    uint256 private _unbondingDelay;
+
+    mapping(address account => mapping(StakeRole role => StakeAccount)) private _accounts;
+    address[] private _verifiers;
+    /// @dev Position + 1 in `_verifiers`; zero means absent.
+    mapping(address verifier => uint256 slot) private _verifierSlot;
+
+    constructor(
+        IERC20 token_,
+        address governor,
+        uint256 minProviderStake_,
+        uint256 minVerifierStake_,
+        uint256 unbondingDelay_
+    ) {
+        _token = token_;
+        _grantRole(DEFAULT_ADMIN_ROLE, governor);
+        _grantRole(GOVERNOR_ROLE, governor);
+        _setMinProviderStake(minProviderStake_);
+        _setMinVerifierStake(minVerifierStake_);
+        _setUnbondingDelay(unbondingDelay_);
+    }
+
+    // ---------------------------------------------------------------- staking
+
+    /// @inheritdoc IStakeRegistry
+    function stake(StakeRole role, uint256 amount) external nonReentrant {
+        _requireStakeRole(role);
+        if (amount == 0) revert StakeZeroAmount();
+        StakeAccount storage acct = _accounts[msg.sender][role];
+        // INVARIANT: an ejected account stays out; new stake cannot buy it back in.
+        if (acct.ejected) revert StakeAccountEjected(msg.sender, role);
+        uint256 free = uint256(acct.free) + amount;
+        acct.free = _u128(free);
+        emit Staked(msg.sender, role, amount, free);
+        if (role == StakeRole.Verifier) _syncVerifier(msg.sender);
+        _pull(msg.sender, amount);
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function requestUnstake(StakeRole role, uint256 amount) external {
+        _requireStakeRole(role);
+        if (amount == 0) revert StakeZeroAmount();
+        StakeAccount storage acct = _accounts[msg.sender][role];
+        if (acct.free < amount) revert StakeInsufficientFree(msg.sender, role, acct.free, amount);
+        acct.free -= uint128(amount);
+        acct.unbonding += uint128(amount);
+        // INVARIANT: the delay exceeds any challenge window (checked by the job market at create),
+        // so stake that could be slashed for a job cannot leave before that job's disputes end.
+        uint256 unlockAt = block.timestamp + _unbondingDelay;
+        acct.unlockAt = uint64(unlockAt);
+        emit UnstakeRequested(msg.sender, role, amount, unlockAt);
+        if (role == StakeRole.Verifier) _syncVerifier(msg.sender);
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function withdraw(StakeRole role) external nonReentrant returns (uint256 amount) {
+        _requireStakeRole(role);
+        StakeAccount storage acct = _accounts[msg.sender][role];
+        amount = acct.unbonding;
+        if (amount == 0) revert StakeNothingUnbonding(msg.sender, role);
+        if (block.timestamp < acct.unlockAt) revert StakeStillUnbonding(msg.sender, role, acct.unlockAt);
+        acct.unbonding = 0;
+        emit Withdrawn(msg.sender, role, amount);
+        _token.safeTransfer(msg.sender, amount);
+    }
+
+    // ---------------------------------------------------------------- collateral and slashing
+
+    /// @inheritdoc IStakeRegistry
+    function lock(address provider, uint256 amount) external onlyRole(LOCKER_ROLE) {
+        StakeAccount storage acct = _accounts[provider][StakeRole.Provider];
+        if (acct.ejected) revert StakeAccountEjected(provider, StakeRole.Provider);
+        uint256 bonded = uint256(acct.free) + acct.locked;
+        if (bonded < _minProviderStake) {
+            revert StakeBelowMinimum(provider, StakeRole.Provider, bonded, _minProviderStake);
+        }
+        if (acct.free < amount) revert StakeInsufficientFree(provider, StakeRole.Provider, acct.free, amount);
+        acct.free -= uint128(amount);
+        acct.locked += uint128(amount);
+        emit CollateralLocked(provider, amount, acct.locked);
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function unlock(address provider, uint256 amount) external onlyRole(LOCKER_ROLE) {
+        StakeAccount storage acct = _accounts[provider][StakeRole.Provider];
+        if (acct.locked < amount) revert StakeInsufficientLocked(provider, acct.locked, amount);
+        acct.locked -= uint128(amount);
+        acct.free += uint128(amount);
+        emit CollateralUnlocked(provider, amount, acct.locked);
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function slash(
+        address account,
+        StakeRole role,
+        uint256 lockedAmount,
+        uint256 freeAmount
+    ) external onlyRole(SLASHER_ROLE) nonReentrant returns (uint256 taken) {
+        _requireStakeRole(role);
+        StakeAccount storage acct = _accounts[account][role];
+        if (acct.locked < lockedAmount) revert StakeInsufficientLocked(account, acct.locked, lockedAmount);
+        acct.locked -= uint128(lockedAmount);
+        taken = lockedAmount;
+        // Free stake first, then stake on its way out: unbonding does not shield from a slash.
+        uint256 fromFree = freeAmount < acct.free ? freeAmount : acct.free;
+        acct.free -= uint128(fromFree);
+        uint256 rest = freeAmount - fromFree;
+        uint256 fromUnbonding = rest < acct.unbonding ? rest : acct.unbonding;
+        acct.unbonding -= uint128(fromUnbonding);
+        taken += fromFree + fromUnbonding;
+        emit Slashed(account, role, msg.sender, taken);
+        if (role == StakeRole.Provider) {
+            if (!acct.ejected && uint256(acct.free) + acct.locked < _minProviderStake) {
+                acct.ejected = true;
+                emit Ejected(account, role);
+            }
+        } else {
+            _syncVerifier(account);
+        }
+        if (taken > 0) _token.safeTransfer(msg.sender, taken);
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function prune(address verifier) external {
+        _syncVerifier(verifier);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IStakeRegistry
+    function accountOf(
+        address account,
+        StakeRole role
+    ) external view returns (uint128 free, uint128 locked, uint128 unbonding, uint64 unlockAt, bool ejected) {
+        StakeAccount storage acct = _accounts[account][role];
+        return (acct.free, acct.locked, acct.unbonding, acct.unlockAt, acct.ejected);
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function freeStake(address account, StakeRole role) external view returns (uint256) {
+        return _accounts[account][role].free;
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function lockedStake(address provider) external view returns (uint256) {
+        return _accounts[provider][StakeRole.Provider].locked;
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function isActiveProvider(address provider) external view returns (bool) {
+        StakeAccount storage acct = _accounts[provider][StakeRole.Provider];
+        return !acct.ejected && uint256(acct.free) + acct.locked >= _minProviderStake;
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function isEligibleVerifier(address verifier) public view returns (bool) {
+        StakeAccount storage acct = _accounts[verifier][StakeRole.Verifier];
+        return !acct.ejected && acct.free >= _minVerifierStake && acct.free > 0;
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function verifierCount() external view returns (uint256) {
+        return _verifiers.length;
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function verifierAt(uint256 index) external view returns (address) {
+        return _verifiers[index];
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function token() external view returns (address) {
+        return address(_token);
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function minProviderStake() external view returns (uint256) {
+        return _minProviderStake;
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function minVerifierStake() external view returns (uint256) {
+        return _minVerifierStake;
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function unbondingDelay() external view returns (uint256) {
+        return _unbondingDelay;
+    }
+
+    // ---------------------------------------------------------------- governance
+
+    /// @inheritdoc IStakeRegistry
+    function setMinProviderStake(uint256 value) external onlyRole(GOVERNOR_ROLE) {
+        _setMinProviderStake(value);
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function setMinVerifierStake(uint256 value) external onlyRole(GOVERNOR_ROLE) {
+        _setMinVerifierStake(value);
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function setUnbondingDelay(uint256 value) external onlyRole(GOVERNOR_ROLE) {
+        _setUnbondingDelay(value);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    function _setMinProviderStake(uint256 value) private {
+        if (value == 0 || value > MAX_MIN_STAKE) {
+            revert StakeParameterOutOfBounds("minProviderStake", value, 1, MAX_MIN_STAKE);
+        }
+        _minProviderStake = value;
+        emit ParameterSet("minProviderStake", value);
+    }
+
+    function _setMinVerifierStake(uint256 value) private {
+        if (value == 0 || value > MAX_MIN_STAKE) {
+            revert StakeParameterOutOfBounds("minVerifierStake", value, 1, MAX_MIN_STAKE);
+        }
+        _minVerifierStake = value;
+        emit ParameterSet("minVerifierStake", value);
+    }
+
+    function _setUnbondingDelay(uint256 value) private {
+        if (value < MIN_UNBONDING_DELAY || value > MAX_UNBONDING_DELAY) {
+            revert StakeParameterOutOfBounds(
+                "unbondingDelay",
+                value,
+                MIN_UNBONDING_DELAY,
+                MAX_UNBONDING_DELAY
+            );
+        }
+        _unbondingDelay = value;
+        emit ParameterSet("unbondingDelay", value);
+    }
+
+    /// @dev Adds or removes `verifier` from the committee set to match its eligibility. O(1).
+    function _syncVerifier(address verifier) private {
+        bool eligible = isEligibleVerifier(verifier);
+        uint256 slot = _verifierSlot[verifier];
+        if (eligible && slot == 0) {
+            _verifiers.push(verifier);
+            _verifierSlot[verifier] = _verifiers.length;
+            emit VerifierSetChanged(verifier, true);
+        } else if (!eligible && slot != 0) {
+            address last = _verifiers[_verifiers.length - 1];
+            _verifiers[slot - 1] = last;
+            _verifierSlot[last] = slot;
+            _verifiers.pop();
+            delete _verifierSlot[verifier];
+            emit VerifierSetChanged(verifier, false);
+        }
+    }
+
+    /// @dev Pulls exactly `amount`; a token that delivers less (fee on transfer) is refused.
+    function _pull(address from, uint256 amount) private {
+        uint256 before = _token.balanceOf(address(this));
+        _token.safeTransferFrom(from, address(this), amount);
+        uint256 received = _token.balanceOf(address(this)) - before;
+        if (received != amount) revert StakeFeeOnTransferToken(amount, received);
+    }
+
+    function _requireStakeRole(StakeRole role) private pure {
+        if (role != StakeRole.Provider && role != StakeRole.Verifier) revert StakeInvalidRole(role);
+    }
+
+    function _u128(uint256 value) private pure returns (uint128) {
+        // Checked narrowing: a stake beyond 2^128 would be a token bug, never silently wrapped.
+        if (value > type(uint128).max) revert StakeParameterOutOfBounds("stake", value, 0, type(uint128).max);
+        return uint128(value);
+    }
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {Job, JobParams, JobStatus, OpenedLeaf} from "../types/JobTypes.sol";
+
+/// @title Escrowed training jobs with committed, sampled checkpoint traces (PROTOCOL.md §4)
+/// @notice A submitter escrows `amount` and posts a job; a staked provider accepts it by locking
+/// collateral, trains, and submits the trace root over its checkpoint leaves; a future random seed
+/// picks `samples` segments that the provider opens with Merkle proofs, together with its `topQ`
+/// largest-update segments; after the challenge window the job finalizes and everyone pulls their
+/// credit. A missed deadline expires the job: the payment returns to the submitter and, once the job
+/// was accepted, the collateral is slashed between the submitter and the treasury.
+interface IJobMarket {
+    error JobNotFound(uint256 jobId);
+    error JobWrongStatus(uint256 jobId, JobStatus status);
+    error JobInvalidParameter(bytes32 parameter, uint256 value);
+    error JobNotSubmitter(uint256 jobId, address caller);
+    error JobNotProvider(uint256 jobId, address caller);
+    error JobSubmitterCannotAccept(uint256 jobId);
+    error JobDeadlinePassed(uint256 jobId, uint256 deadline);
+    error JobDeadlineNotReached(uint256 jobId, uint256 deadline);
+    error JobDisputesOpen(uint256 jobId, uint256 openDisputes);
+    error JobProgressNotIncreasing(uint256 jobId, uint256 progress, uint256 committed);
+    error JobSeedUnavailable(uint256 jobId, uint256 requestId);
+    error JobOpeningMismatch(uint256 jobId, uint256 position, uint256 index);
+    error JobOpeningIncomplete(uint256 jobId, uint256 expected, uint256 provided);
+    error JobTopIndicesInvalid(uint256 jobId, uint256 position, uint256 index);
+    error JobInvalidProof(uint256 jobId);
+    error JobNoCredit(address account);
+    error JobFeeOnTransferToken(uint256 expected, uint256 received);
+    error JobParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
+
+    /// @notice A job was posted and `amount` escrowed.
+    event JobCreated(
+        uint256 indexed jobId,
+        address indexed submitter,
+        bytes32 specHash,
+        uint256 amount,
+        uint256 collateral
+    );
+    /// @notice The submitter withdrew an open job.
+    event JobCancelled(uint256 indexed jobId);
+    /// @notice A provider locked collateral and must submit by `submitDeadline`.
+    event JobAccepted(uint256 indexed jobId, address indexed provider, uint256 submitDeadline);
+    /// @notice The provider committed the root over its first `checkpoints` leaves.
+    event ProgressCommitted(uint256 indexed jobId, uint256 checkpoints, bytes32 partialRoot);
+    /// @notice The provider committed the trace; `resultDigest` and `leavesDigest` are sha-256 digests of
+    /// the final model and of the leaf preimage list (CIDv1 raw sha2-256 content addresses).
+    event TraceSubmitted(
+        uint256 indexed jobId,
+        bytes32 traceRoot,
+        bytes32 finalDigest,
+        bytes32 resultDigest,
+        bytes32 leavesDigest,
+        uint256 randomnessRequest,
+        uint256 openDeadline
+    );
+    /// @notice The provider opened the sampled and the top-Q segments; challenges run until `challengeEnd`.
+    event SamplesOpened(
+        uint256 indexed jobId,
+        bytes32 seed,
+        uint256[] sampled,
+        uint256[] topIndices,
+        uint64 minTopNorm,
+        uint256 challengeEnd
+    );
+    /// @notice The job ended well: the provider is paid and its collateral released.
+    event JobFinalized(uint256 indexed jobId, uint256 providerPayment, uint256 budgetRefund);
+    /// @notice A deadline was missed; `slashed` is the collateral taken from the provider (zero before accept).
+    event JobExpired(uint256 indexed jobId, JobStatus from, uint256 slashed);
+    /// @notice `account` is owed `amount` more; it pulls it with `claimCredit`.
+    event Credited(address indexed account, uint256 indexed jobId, uint256 amount);
+    /// @notice `account` pulled its credit.
+    event CreditClaimed(address indexed account, uint256 amount);
+    /// @notice A governance parameter changed.
+    event ParameterSet(bytes32 indexed parameter, uint256 value);
+
+    /// @notice Posts a job and escrows `params.amount` from the caller (approve the market first).
+    /// @dev Fee-on-transfer tokens are rejected.
+    function createJob(JobParams calldata params) external returns (uint256 jobId);
+
+    /// @notice Withdraws an open job; the escrow is credited back to the submitter.
+    function cancel(uint256 jobId) external;
+
+    /// @notice Accepts an open job, locking `collateral` of the caller's free provider stake.
+    function accept(uint256 jobId) external;
+
+    /// @notice Commits the root over the first `checkpoints` leaves while training (progress signal).
+    function commitProgress(uint256 jobId, uint256 checkpoints, bytes32 partialRoot) external;
+
+    /// @notice Commits the trace root over all n leaves and the final state digest; requests the seed.
+    function submit(
+        uint256 jobId,
+        bytes32 traceRoot,
+        bytes32 finalDigest,
+        bytes32 resultDigest,
+        bytes32 leavesDigest
+    ) external;
+
+    /// @notice Opens the sampled segments and the claimed top-Q segments.
+    /// @param leaves Every leaf i−1 (i ≥ 2) and i of each sampled and top-Q segment i, strictly
+    /// increasing by index, each exactly once.
+    /// @param topIndices The provider's `topQ` segments with the largest update norms, distinct.
+    /// @param proof Positional multi-proof of `leaves` against the trace root (see MerkleLib).
+    function openSamples(
+        uint256 jobId,
+        OpenedLeaf[] calldata leaves,
+        uint256[] calldata topIndices,
+        bytes32[] calldata proof
+    ) external;
+
+    /// @notice Ends a job whose challenge window passed with no open dispute: the provider's payment
+    /// and the unspent verification budget are credited, the collateral released. Anyone may call.
+    function finalize(uint256 jobId) external;
+
+    /// @notice Expires a job whose current deadline passed (accept, submit or open). Anyone may call.
+    function expire(uint256 jobId) external;
+
+    /// @notice Pays out the caller's credit.
+    function claimCredit() external returns (uint256 amount);
+
+    /// @notice The stored job.
+    function getJob(uint256 jobId) external view returns (Job memory);
+
+    /// @notice The q segment indices sampled for a submitted job, once the seed exists.
+    function sampledSegments(uint256 jobId) external view returns (uint256[] memory);
+
+    /// @notice The provider's claimed top-Q segment indices, once opened.
+    function topSegments(uint256 jobId) external view returns (uint256[] memory);
+
+    /// @notice Whether `expire` would succeed now.
+    function isExpirable(uint256 jobId) external view returns (bool);
+
+    /// @notice Credit waiting for `account`.
+    function creditOf(address account) external view returns (uint256);
+
+    /// @notice Number of jobs created; ids run from 1.
+    function jobCount() external view returns (uint256);
+
+    /// @notice Sets the minimum collateral, in basis points of the job amount. GOVERNOR_ROLE only.
+    function setMinCollateralBps(uint256 value) external;
+
+    /// @notice Sets the submitter's share of collateral slashed at expiry, in bps. GOVERNOR_ROLE only.
+    function setExpirySubmitterBps(uint256 value) external;
+
+    /// @notice Sets the treasury that receives the protocol's share of slashes. GOVERNOR_ROLE only.
+    function setTreasury(address value) external;
+}

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {StakeRole} from "../types/StakeTypes.sol";
+
+/// @title Provider and verifier stakes (PROTOCOL.md §6)
+/// @notice Stake is deposited in the protocol token, held per (account, role), and leaves in two
+/// steps: `requestUnstake` starts an unbonding delay longer than any challenge window, `withdraw`
+/// pays out after it, so stake cannot leave ahead of a slash. Only the job market locks and unlocks
+/// provider collateral (LOCKER_ROLE); only slashers (the dispute game, and the job market for missed
+/// deadlines) slash (SLASHER_ROLE). Verifiers at or above the minimum stake are kept in a set that
+/// committees are drawn from in O(1) per draw.
+interface IStakeRegistry {
+    error StakeZeroAmount();
+    error StakeInvalidRole(StakeRole role);
+    error StakeInsufficientFree(address account, StakeRole role, uint256 free, uint256 needed);
+    error StakeInsufficientLocked(address account, uint256 locked, uint256 needed);
+    error StakeNothingUnbonding(address account, StakeRole role);
+    error StakeStillUnbonding(address account, StakeRole role, uint256 unlockAt);
+    error StakeAccountEjected(address account, StakeRole role);
+    error StakeBelowMinimum(address account, StakeRole role, uint256 stake, uint256 minimum);
+    error StakeFeeOnTransferToken(uint256 expected, uint256 received);
+    error StakeParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
+
+    /// @notice `account` deposited `amount` into its `role` stake.
+    event Staked(address indexed account, StakeRole indexed role, uint256 amount, uint256 free);
+    /// @notice `amount` moved from free stake to unbonding, withdrawable at `unlockAt`.
+    event UnstakeRequested(address indexed account, StakeRole indexed role, uint256 amount, uint256 unlockAt);
+    /// @notice Unbonded stake was paid out.
+    event Withdrawn(address indexed account, StakeRole indexed role, uint256 amount);
+    /// @notice Provider collateral was locked for a job.
+    event CollateralLocked(address indexed provider, uint256 amount, uint256 locked);
+    /// @notice Provider collateral was released.
+    event CollateralUnlocked(address indexed provider, uint256 amount, uint256 locked);
+    /// @notice Stake was taken by `slasher`, which received the tokens to distribute.
+    event Slashed(address indexed account, StakeRole indexed role, address indexed slasher, uint256 amount);
+    /// @notice An account was ejected: it can no longer take jobs or sit on committees.
+    event Ejected(address indexed account, StakeRole indexed role);
+    /// @notice A verifier entered or left the set that committees are drawn from.
+    event VerifierSetChanged(address indexed verifier, bool eligible);
+    /// @notice A governance parameter changed.
+    event ParameterSet(bytes32 indexed parameter, uint256 value);
+
+    /// @notice Deposits `amount` of the protocol token into the caller's `role` stake.
+    /// @dev Fee-on-transfer tokens are rejected: the received amount must equal `amount`.
+    function stake(StakeRole role, uint256 amount) external;
+
+    /// @notice Starts unbonding `amount` of free stake; the delay restarts for everything unbonding.
+    function requestUnstake(StakeRole role, uint256 amount) external;
+
+    /// @notice Pays out the caller's unbonded stake once the delay has passed.
+    function withdraw(StakeRole role) external returns (uint256 amount);
+
+    /// @notice Locks `amount` of `provider`'s free stake as job collateral. LOCKER_ROLE only.
+    /// @dev Reverts when the provider is ejected or its bonded stake is below the minimum.
+    function lock(address provider, uint256 amount) external;
+
+    /// @notice Releases `amount` of `provider`'s locked collateral to free stake. LOCKER_ROLE only.
+    function unlock(address provider, uint256 amount) external;
+
+    /// @notice Takes `lockedAmount` of locked collateral and up to `freeAmount` of free then unbonding
+    /// stake from `account`, and transfers it to the caller. SLASHER_ROLE only.
+    /// @dev A provider whose bonded stake (free + locked) is then below the minimum is ejected.
+    /// @return taken The amount transferred to the caller.
+    function slash(
+        address account,
+        StakeRole role,
+        uint256 lockedAmount,
+        uint256 freeAmount
+    ) external returns (uint256 taken);
+
+    /// @notice Removes `verifier` from the committee set if it is no longer eligible. Anyone may call.
+    function prune(address verifier) external;
+
+    /// @notice The stake account of `account` in `role`.
+    function accountOf(
+        address account,
+        StakeRole role
+    ) external view returns (uint128 free, uint128 locked, uint128 unbonding, uint64 unlockAt, bool ejected);
+
+    /// @notice Free (unlocked, not unbonding) stake.
+    function freeStake(address account, StakeRole role) external view returns (uint256);
+
+    /// @notice Collateral locked in jobs.
+    function lockedStake(address provider) external view returns (uint256);
+
+    /// @notice Whether `provider` may take jobs (not ejected, bonded stake free + locked at least the minimum).
+    function isActiveProvider(address provider) external view returns (bool);
+
+    /// @notice Whether `verifier` may sit on committees now.
+    function isEligibleVerifier(address verifier) external view returns (bool);
+
+    /// @notice Size of the committee set; may include accounts no longer eligible until pruned.
+    function verifierCount() external view returns (uint256);
+
+    /// @notice Member `index` of the committee set (draws are `verifierAt(rand % verifierCount())`).
+    function verifierAt(uint256 index) external view returns (address);
+
+    /// @notice The protocol token.
+    function token() external view returns (address);
+
+    function minProviderStake() external view returns (uint256);
+
+    function minVerifierStake() external view returns (uint256);
+
+    function unbondingDelay() external view returns (uint256);
+
+    /// @notice Sets the minimum provider stake. GOVERNOR_ROLE only, within bounds.
+    function setMinProviderStake(uint256 value) external;
+
+    /// @notice Sets the minimum verifier stake. GOVERNOR_ROLE only, within bounds.
+    function setMinVerifierStake(uint256 value) external;
+
+    /// @notice Sets the unbonding delay. GOVERNOR_ROLE only, within bounds.
+    function setUnbondingDelay(uint256 value) external;
+}

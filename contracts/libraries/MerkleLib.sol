@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+/// @title Positional Merkle trees over trace leaves (PROTOCOL.md §3)
+/// @notice The tree is padded with zero leaves to a power of two; node = keccak256(left ‖ right);
+/// leaf i (1-based) sits at position i − 1. Proofs carry exactly `depth` siblings, so an inner node
+/// never passes as a leaf. The TypeScript twin is src/protocol/merkle.ts.
+library MerkleLib {
+    /// @notice Deepest tree supported (2^32 leaves).
+    uint256 internal constant MAX_DEPTH = 32;
+
+    error MerkleDepthTooLarge(uint256 depth);
+    error MerklePositionOutOfRange(uint256 position, uint256 width);
+    error MerklePositionsNotIncreasing(uint256 index);
+    error MerkleProofLength(uint256 expected, uint256 provided);
+    error MerkleLengthMismatch(uint256 positions, uint256 leaves);
+
+    /// @notice ⌈log₂ leafCount⌉, the depth of the padded tree.
+    function depthOf(uint256 leafCount) internal pure returns (uint256 depth) {
+        while ((uint256(1) << depth) < leafCount) ++depth;
+    }
+
+    function hashPair(bytes32 left, bytes32 right) internal pure returns (bytes32 parent) {
+        assembly ("memory-safe") {
+            mstore(0x00, left)
+            mstore(0x20, right)
+            parent := keccak256(0x00, 0x40)
+        }
+    }
+
+    /// @notice Root computed from one leaf and its `depth` siblings (leaf level first).
+    function rootFromProof(
+        uint256 depth,
+        uint256 position,
+        bytes32 leaf,
+        bytes32[] calldata proof
+    ) internal pure returns (bytes32 node) {
+        if (depth > MAX_DEPTH) revert MerkleDepthTooLarge(depth);
+        if (proof.length != depth) revert MerkleProofLength(depth, proof.length);
+        if (position >> depth != 0) revert MerklePositionOutOfRange(position, uint256(1) << depth);
+        node = leaf;
+        for (uint256 d; d < depth; ++d) {
+            node = (position >> d) & 1 == 1 ? hashPair(proof[d], node) : hashPair(node, proof[d]);
+        }
+    }
+
+    /// @notice Root computed from leaves at strictly increasing positions and a multi-proof: the
+    /// siblings that cannot be derived from the leaves, level by level from the bottom, left to right.
+    /// @dev Overwrites `positions` and `nodes`. Cost is O(leaves · depth): both are bounded by callers.
+    function rootFromMultiProof(
+        uint256 depth,
+        uint256[] memory positions,
+        bytes32[] memory nodes,
+        bytes32[] calldata proof
+    ) internal pure returns (bytes32) {
+        if (depth > MAX_DEPTH) revert MerkleDepthTooLarge(depth);
+        uint256 len = positions.length;
+        if (len == 0 || len != nodes.length) revert MerkleLengthMismatch(len, nodes.length);
+        uint256 width = uint256(1) << depth;
+        for (uint256 i; i < len; ++i) {
+            if (positions[i] >= width) revert MerklePositionOutOfRange(positions[i], width);
+            if (i > 0 && positions[i] <= positions[i - 1]) revert MerklePositionsNotIncreasing(i);
+        }
+        uint256 used;
+        for (uint256 d; d < depth; ++d) {
+            uint256 w;
+            for (uint256 i; i < len; ++i) {
+                uint256 p = positions[i];
+                bytes32 parent;
+                if (p & 1 == 0 && i + 1 < len && positions[i + 1] == p + 1) {
+                    parent = hashPair(nodes[i], nodes[i + 1]);
+                    ++i;
+                } else {
+                    // INVARIANT: reading past the proof reverts, so a short proof cannot succeed.
+                    if (used >= proof.length) revert MerkleProofLength(used + 1, proof.length);
+                    bytes32 sibling = proof[used++];
+                    parent = p & 1 == 1 ? hashPair(sibling, nodes[i]) : hashPair(nodes[i], sibling);
+                }
+                positions[w] = p >> 1;
+                nodes[w] = parent;
+                ++w;
+            }
+            len = w;
+        }
+        // INVARIANT: every sibling is consumed, so one root has exactly one valid proof per leaf set.
+        if (used != proof.length) revert MerkleProofLength(used, proof.length);
+        return nodes[0];
+    }
+}

@@ -1,0 +1,105 @@
+// Deploys the Assay escrow contracts and wires their roles. Used by deploy/deploy.ts (devnet and
+// testnets), the demo, and every contract test fixture, so all of them run the same wiring.
+import type { HardhatViemHelpers } from "@nomicfoundation/hardhat-viem/types";
+import { getAddress, keccak256, toHex, type Address } from "viem";
+import { z } from "zod";
+
+const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, "an 0x-prefixed 20-byte address")
+  .transform((a) => getAddress(a));
+const amount = z
+  .union([z.string().regex(/^\d+$/), z.number().int().nonnegative()])
+  .transform((v) => BigInt(v));
+
+/** Deployment parameters, as written in deploy/params/<network>.json. */
+export const DeployParamsSchema = z
+  .object({
+    /** Existing ERC-20 to stake and pay with; omitted on devnets, where a mintable TestToken is deployed. */
+    token: address.optional(),
+    /** Admin and governor of both contracts; defaults to the deployer. */
+    governor: address.optional(),
+    /** Receives the protocol's share of slashes; defaults to the governor. */
+    treasury: address.optional(),
+    minProviderStake: amount,
+    minVerifierStake: amount,
+    /** Seconds; must exceed twice the longest challenge window jobs will use. */
+    unbondingDelay: z.number().int().positive(),
+    /** Blocks between submission and the block whose hash seeds the sample. */
+    randomnessDelayBlocks: z.number().int().min(1).max(128),
+    minCollateralBps: z.number().int().min(0).max(100_000),
+    expirySubmitterBps: z.number().int().min(0).max(10_000),
+  })
+  .strict();
+export type DeployParams = z.input<typeof DeployParamsSchema>;
+
+export const ROLES = {
+  GOVERNOR: keccak256(toHex("GOVERNOR_ROLE")),
+  LOCKER: keccak256(toHex("LOCKER_ROLE")),
+  SLASHER: keccak256(toHex("SLASHER_ROLE")),
+} as const;
+
+/** Devnet defaults: 18-decimal token units. */
+export const DEVNET_PARAMS: DeployParams = {
+  minProviderStake: (1_000n * 10n ** 18n).toString(),
+  minVerifierStake: (100n * 10n ** 18n).toString(),
+  unbondingDelay: 7 * 24 * 3600,
+  randomnessDelayBlocks: 2,
+  minCollateralBps: 5_000,
+  expirySubmitterBps: 5_000,
+};
+
+// eslint-disable-next-line @typescript-eslint/explicit-module-boundary-types
+export async function deployAssay(viem: HardhatViemHelpers, input: DeployParams = DEVNET_PARAMS) {
+  const params = DeployParamsSchema.parse(input);
+  const [deployer] = await viem.getWalletClients();
+  if (deployer === undefined) throw new Error("no deployer account is configured for this network");
+  const governor: Address = params.governor ?? deployer.account.address;
+  const treasury: Address = params.treasury ?? governor;
+
+  const testToken = params.token === undefined ? await viem.deployContract("TestToken") : undefined;
+  const tokenAddress = params.token ?? testToken!.address;
+  const registry = await viem.deployContract("StakeRegistry", [
+    tokenAddress,
+    deployer.account.address,
+    params.minProviderStake,
+    params.minVerifierStake,
+    BigInt(params.unbondingDelay),
+  ]);
+  const randomness = await viem.deployContract("BlockhashRandomness", [
+    BigInt(params.randomnessDelayBlocks),
+  ]);
+  const market = await viem.deployContract("JobMarket", [
+    registry.address,
+    randomness.address,
+    governor,
+    treasury,
+    BigInt(params.minCollateralBps),
+    BigInt(params.expirySubmitterBps),
+  ]);
+
+  const publicClient = await viem.getPublicClient();
+  const wait = async (hash: `0x${string}`): Promise<void> => {
+    const receipt = await publicClient.waitForTransactionReceipt({ hash });
+    if (receipt.status !== "success") throw new Error(`role setup transaction ${hash} reverted`);
+  };
+  await wait(await registry.write.grantRole([ROLES.LOCKER, market.address]));
+  await wait(await registry.write.grantRole([ROLES.SLASHER, market.address]));
+  if (governor !== deployer.account.address) {
+    // Hand the registry to governance; the deployer keeps nothing.
+    await wait(await registry.write.grantRole([ROLES.GOVERNOR, governor]));
+    await wait(
+      await registry.write.grantRole([await registry.read.DEFAULT_ADMIN_ROLE(), governor]),
+    );
+    await wait(await registry.write.renounceRole([ROLES.GOVERNOR, deployer.account.address]));
+    await wait(
+      await registry.write.renounceRole([
+        await registry.read.DEFAULT_ADMIN_ROLE(),
+        deployer.account.address,
+      ]),
+    );
+  }
+  return { registry, randomness, market, testToken, tokenAddress, governor, treasury, params };
+}
+
+export type AssayDeployment = Awaited<ReturnType<typeof deployAssay>>;

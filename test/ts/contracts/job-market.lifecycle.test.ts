@@ -1,0 +1,81 @@
+import { expect } from "chai";
+
+import {
+  JOB_STATUS,
+  UNIT,
+  balanceOf,
+  createJob,
+  honestOpening,
+  mineForSeed,
+  networkHelpers,
+  openArgs,
+  openedJob,
+  stakedFixture,
+  submittedJob,
+} from "./fixtures.ts";
+
+describe("JobMarket lifecycle", () => {
+  it("an honest job goes Open → Accepted → Submitted → Opened → Finalized and pays everyone by pull", async () => {
+    const f = await networkHelpers.loadFixture(stakedFixture);
+    const submitterBefore = await balanceOf(f, f.submitter.account.address);
+    const { jobId, params } = await openedJob(f);
+    expect((await f.market.read.getJob([jobId])).status).to.equal(JOB_STATUS.Opened);
+
+    await networkHelpers.time.increase(params.challengeWindow + 1);
+    await f.market.write.finalize([jobId], { account: f.stranger.account });
+    const job = await f.market.read.getJob([jobId]);
+    expect(job.status).to.equal(JOB_STATUS.Finalized);
+
+    const budget = (params.amount * BigInt(params.verificationBps)) / 10_000n;
+    expect(await f.market.read.creditOf([f.provider.account.address])).to.equal(
+      params.amount - budget,
+    );
+    expect(await f.market.read.creditOf([f.submitter.account.address])).to.equal(budget);
+    expect(await f.registry.read.lockedStake([f.provider.account.address])).to.equal(0n);
+
+    const providerBefore = await balanceOf(f, f.provider.account.address);
+    await f.market.write.claimCredit({ account: f.provider.account });
+    await f.market.write.claimCredit({ account: f.submitter.account });
+    expect(await balanceOf(f, f.provider.account.address)).to.equal(
+      providerBefore + params.amount - budget,
+    );
+    expect(await balanceOf(f, f.submitter.account.address)).to.equal(
+      submitterBefore - params.amount + budget,
+    );
+    expect(await balanceOf(f, f.market.address)).to.equal(0n);
+  });
+
+  it("the opened samples match the sampler and the top-Q claim is stored", async () => {
+    const f = await networkHelpers.loadFixture(stakedFixture);
+    const { jobId, opening } = await openedJob(f, { topQ: 3 });
+    expect(await f.market.read.topSegments([jobId])).to.deep.equal(opening.topIndices);
+    const job = await f.market.read.getJob([jobId]);
+    const topNorms = opening.leaves
+      .filter((l) => opening.topIndices.includes(l.index))
+      .map((l) => l.updateNorm);
+    expect(job.minTopNorm).to.equal(topNorms.reduce((a, b) => (a < b ? a : b)));
+    expect(UNIT).to.be.greaterThan(0n);
+  });
+
+  it("openSamples rejects a leaf that is not in the committed trace", async () => {
+    const f = await networkHelpers.loadFixture(stakedFixture);
+    const { jobId, trace, params } = await submittedJob(f);
+    await mineForSeed();
+    const opening = await honestOpening(f, jobId, trace, params.topQ);
+    opening.leaves[0] = { ...opening.leaves[0]!, lossBits: opening.leaves[0]!.lossBits ^ 1n };
+    let reverted = false;
+    try {
+      await f.market.write.openSamples(openArgs(jobId, opening), { account: f.provider.account });
+    } catch {
+      reverted = true;
+    }
+    expect(reverted).to.equal(true);
+  });
+
+  it("creates a job id per call", async () => {
+    const f = await networkHelpers.loadFixture(stakedFixture);
+    const a = await createJob(f);
+    const b = await createJob(f);
+    expect(b.jobId).to.equal(a.jobId + 1n);
+  });
+});
