@@ -11,3 +11,35 @@ export interface BlobStore {
   /** Size in bytes, or undefined when absent. */
   size(cid: string): Promise<number | undefined>;
 }
+
+export interface PutOptions {
+  /**
+   * The address the bytes must have. When they hash to anything else the put throws
+   * IntegrityError and stores nothing: this is how a blob fetched from an untrusted
+   * peer is accepted only under the address that was asked for.
+   */
+  expectedCid?: string;
+  /** Aborts the transfer; nothing is left behind. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A BlobStore that also moves blobs as streams, so that large blobs (checkpoints,
+ * dataset shards) never have to sit in memory whole. Implemented by FsBlobStore,
+ * MemoryBlobStore and HttpBlobStore.
+ */
+export interface StreamingBlobStore extends BlobStore {
+  put(bytes: Uint8Array, options?: PutOptions): Promise<string>;
+  /** Stores a stream, hashing while it flows; a stream over the size limit is rejected part-way. */
+  putStream(source: AsyncIterable<Uint8Array>, options?: PutOptions): Promise<string>;
+  /**
+   * The bytes at `cid` as a stream. Throws BlobNotFoundError before the stream starts
+   * when absent. The bytes are verified as they flow and the stream throws IntegrityError
+   * at its end if they do not match: treat nothing read as trusted until the stream has
+   * ended without error.
+   */
+  getStream(cid: string, options?: { signal?: AbortSignal }): Promise<AsyncIterable<Uint8Array>>;
+}
+
+/** The size limit every store applies unless configured otherwise: 256 MiB. */
+export const DEFAULT_MAX_BLOB_BYTES = 256 * 1024 * 1024;

@@ -8,6 +8,10 @@ import { create as createDigest } from "multiformats/hashes/digest";
 import { sha256 } from "multiformats/hashes/sha2";
 import { bytesToHex, hexToBytes, type Hex } from "viem";
 
+import { InvalidCidError } from "./errors.ts";
+
+export { InvalidCidError };
+
 export const SHA256_CODE = sha256.code;
 
 export function sha256Bytes(bytes: Uint8Array): Uint8Array {
@@ -44,6 +48,37 @@ export function digestFromCid(cid: string): Hex {
   return bytesToHex(parsed.multihash.digest);
 }
 
-export class InvalidCidError extends Error {
-  override name = "InvalidCidError";
+/**
+ * The canonical form of a CID (base32, lowercase, as `cidOf` writes it). Other spellings
+ * of the same address (e.g. base58btc) map to it; everything else throws InvalidCidError.
+ * Stores key blobs by this string, never by what a caller typed.
+ */
+export function canonicalCid(cid: string): string {
+  return cidFromDigest(digestFromCid(cid));
+}
+
+/** Incremental sha-256 over a stream of chunks; `cid()` ends it. */
+export interface CidHasher {
+  update(chunk: Uint8Array): void;
+  /** Bytes hashed so far. */
+  readonly bytes: number;
+  /** The CID of everything hashed; call once, at the end. */
+  cid(): string;
+}
+
+export function createCidHasher(): CidHasher {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  return {
+    update(chunk: Uint8Array): void {
+      hash.update(chunk);
+      bytes += chunk.byteLength;
+    },
+    get bytes(): number {
+      return bytes;
+    },
+    cid(): string {
+      return cidFromDigest(new Uint8Array(hash.digest()));
+    },
+  };
 }

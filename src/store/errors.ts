@@ -1,0 +1,94 @@
+// Errors of the content-addressed store. One base class, so callers can catch every
+// store failure at once, and a `retryable` flag, so queues and daemons retry only what a
+// later attempt can fix (an unreachable server) and never a poison request (a blob whose
+// bytes do not match its address will not match on the next try either).
+// Pure: no I/O, so src/store/cid.ts and protocol code may import it.
+
+export interface StoreErrorOptions {
+  cause?: unknown;
+}
+
+export class StoreError extends Error {
+  override name = "StoreError";
+  /** A stable, machine-readable code; also the `error.code` of the HTTP API's JSON errors. */
+  readonly code: string = "store_error";
+  /** Whether the same operation may succeed if tried again later. */
+  readonly retryable: boolean = false;
+}
+
+/** A string that is not a CIDv1 with the raw codec and sha2-256. */
+export class InvalidCidError extends StoreError {
+  override name = "InvalidCidError";
+  override readonly code = "invalid_cid";
+}
+
+export class BlobNotFoundError extends StoreError {
+  override name = "BlobNotFoundError";
+  override readonly code = "not_found";
+  readonly cid: string;
+
+  constructor(cid: string, message = `blob ${cid} not found`, options?: StoreErrorOptions) {
+    super(message, options);
+    this.cid = cid;
+  }
+}
+
+/** Bytes that do not hash to the address they were stored, sent or served under. */
+export class IntegrityError extends StoreError {
+  override name = "IntegrityError";
+  override readonly code = "integrity";
+  /** The address the bytes were supposed to have. */
+  readonly expectedCid: string;
+  /** The address of the bytes actually seen (undefined when they were not all read). */
+  readonly actualCid: string | undefined;
+
+  constructor(
+    expectedCid: string,
+    actualCid: string | undefined,
+    message: string,
+    options?: StoreErrorOptions,
+  ) {
+    super(message, options);
+    this.expectedCid = expectedCid;
+    this.actualCid = actualCid;
+  }
+}
+
+export class BlobTooLargeError extends StoreError {
+  override name = "BlobTooLargeError";
+  override readonly code = "too_large";
+  /** The limit that was hit (undefined when a remote server did not say). */
+  readonly maxBytes: number | undefined;
+
+  constructor(maxBytes: number | undefined, message: string, options?: StoreErrorOptions) {
+    super(message, options);
+    this.maxBytes = maxBytes;
+  }
+}
+
+/** The store could not be reached or failed transiently (network error, timeout, 5xx). */
+export class StoreUnavailableError extends StoreError {
+  override name = "StoreUnavailableError";
+  override readonly code = "unavailable";
+  override readonly retryable = true;
+  /** How many attempts were made before giving up. */
+  readonly attempts: number;
+
+  constructor(message: string, attempts: number, options?: StoreErrorOptions) {
+    super(message, options);
+    this.attempts = attempts;
+  }
+}
+
+/** The server refused a request for a reason a retry cannot fix (4xx other than 404/413/422). */
+export class StoreRequestError extends StoreError {
+  override name = "StoreRequestError";
+  override readonly code: string;
+  readonly status: number;
+
+  constructor(status: number, code: string, message: string, options?: StoreErrorOptions) {
+    super(message, options);
+    this.status = status;
+    this.code = code;
+  }
+}
