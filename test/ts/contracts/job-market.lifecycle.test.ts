@@ -2,16 +2,11 @@ import { expect } from "chai";
 
 import {
   JOB_STATUS,
-  UNIT,
   balanceOf,
   createJob,
-  honestOpening,
-  mineForSeed,
   networkHelpers,
-  openArgs,
   openedJob,
   stakedFixture,
-  submittedJob,
 } from "./fixtures.ts";
 
 describe("JobMarket lifecycle", () => {
@@ -54,22 +49,6 @@ describe("JobMarket lifecycle", () => {
       .filter((l) => opening.topIndices.includes(l.index))
       .map((l) => l.updateNorm);
     expect(job.minTopNorm).to.equal(topNorms.reduce((a, b) => (a < b ? a : b)));
-    expect(UNIT).to.be.greaterThan(0n);
-  });
-
-  it("openSamples rejects a leaf that is not in the committed trace", async () => {
-    const f = await networkHelpers.loadFixture(stakedFixture);
-    const { jobId, trace, params } = await submittedJob(f);
-    await mineForSeed();
-    const opening = await honestOpening(f, jobId, trace, params.topQ);
-    opening.leaves[0] = { ...opening.leaves[0]!, lossBits: opening.leaves[0]!.lossBits ^ 1n };
-    let reverted = false;
-    try {
-      await f.market.write.openSamples(openArgs(jobId, opening), { account: f.provider.account });
-    } catch {
-      reverted = true;
-    }
-    expect(reverted).to.equal(true);
   });
 
   it("creates a job id per call", async () => {
