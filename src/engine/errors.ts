@@ -1,0 +1,46 @@
+// Errors of the learning engine (programs, runtime, data, checkpoints). One base class
+// so callers can catch every engine failure at once; a stable `code` so daemons can tell
+// a poison input (a malformed program, a tampered blob) from a failure worth retrying.
+// Pure: no I/O.
+
+export interface EngineErrorOptions {
+  cause?: unknown;
+}
+
+export class EngineError extends Error {
+  override name = "EngineError";
+  /** A stable, machine-readable code. */
+  readonly code: string = "engine_error";
+  /** Whether the same operation may succeed if tried again later. */
+  readonly retryable: boolean = false;
+}
+
+/** A train-step program that is malformed, unsafe, or not what the job declared. */
+export class ProgramError extends EngineError {
+  override name = "ProgramError";
+  override readonly code = "invalid_program";
+}
+
+/** Serialized training state that does not parse, or does not fit its program. */
+export class StateError extends EngineError {
+  override name = "StateError";
+  override readonly code = "invalid_state";
+}
+
+/** A dataset, shard or batch that is malformed or does not match its commitment. */
+export class DataError extends EngineError {
+  override name = "DataError";
+  override readonly code = "invalid_data";
+}
+
+/** A failure inside ONNX Runtime (session creation or a step). */
+export class RuntimeError extends EngineError {
+  override name = "RuntimeError";
+  override readonly code = "runtime_failure";
+}
+
+/** A training or re-execution request that contradicts itself (steps, intervals, checkpoints). */
+export class TrainingError extends EngineError {
+  override name = "TrainingError";
+  override readonly code = "invalid_training_request";
+}
