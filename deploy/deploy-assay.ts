@@ -9,12 +9,18 @@ const address = z
   .regex(/^0x[0-9a-fA-F]{40}$/, "an 0x-prefixed 20-byte address")
   .transform((a) => getAddress(a));
 const amount = z
-  .union([z.string().regex(/^\d+$/), z.number().int().nonnegative()])
+  .union([
+    z.string().regex(/^\d+$/, "a decimal integer string"),
+    z.number().int().nonnegative(),
+    z.bigint().nonnegative(),
+  ])
   .transform((v) => BigInt(v));
 
 /** Deployment parameters, as written in deploy/params/<network>.json. */
 export const DeployParamsSchema = z
   .object({
+    /** The chain these parameters are meant for; deploying elsewhere is refused. */
+    chainId: z.number().int().positive().optional(),
     /** Existing ERC-20 to stake and pay with; omitted on devnets, where a mintable TestToken is deployed. */
     token: address.optional(),
     /** Admin and governor of both contracts; defaults to the deployer. */
@@ -52,6 +58,13 @@ export const DEVNET_PARAMS: DeployParams = {
 // eslint-disable-next-line @typescript-eslint/explicit-module-boundary-types
 export async function deployAssay(viem: HardhatViemHelpers, input: DeployParams = DEVNET_PARAMS) {
   const params = DeployParamsSchema.parse(input);
+  const publicClient = await viem.getPublicClient();
+  const chainId = await publicClient.getChainId();
+  if (params.chainId !== undefined && params.chainId !== chainId) {
+    throw new Error(
+      `these parameters are for chain ${params.chainId}, but the RPC serves chain ${chainId}`,
+    );
+  }
   const [deployer] = await viem.getWalletClients();
   if (deployer === undefined) throw new Error("no deployer account is configured for this network");
   const governor: Address = params.governor ?? deployer.account.address;
@@ -78,7 +91,6 @@ export async function deployAssay(viem: HardhatViemHelpers, input: DeployParams 
     BigInt(params.expirySubmitterBps),
   ]);
 
-  const publicClient = await viem.getPublicClient();
   const wait = async (hash: `0x${string}`): Promise<void> => {
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success") throw new Error(`role setup transaction ${hash} reverted`);
