@@ -104,9 +104,8 @@ export class HttpBlobStore implements StreamingBlobStore {
         signal,
       });
       if (!res.ok) throw await this.failure(res, canonical);
-      const length = this.contentLength(res);
-      const body = this.verified(res, canonical);
-      return collectBytes(body, this.maxBytes, `blob ${canonical}`, length);
+      await this.refuseOversized(res, canonical);
+      return collectBytes(this.verified(res, canonical), this.maxBytes, `blob ${canonical}`);
     });
   }
 
@@ -122,11 +121,7 @@ export class HttpBlobStore implements StreamingBlobStore {
       });
       attempt.clearTimeout();
       if (!res.ok) throw await this.failure(res, canonical);
-      const length = this.contentLength(res);
-      if (length !== undefined && length > this.maxBytes) {
-        await res.body?.cancel();
-        throw this.tooLarge(`blob ${canonical} has ${length} bytes`);
-      }
+      await this.refuseOversized(res, canonical);
       return this.verified(res, canonical);
     });
   }
@@ -255,6 +250,15 @@ export class HttpBlobStore implements StreamingBlobStore {
     if (header === null) return undefined;
     const parsed = ContentLengthSchema.safeParse(header);
     return parsed.success ? parsed.data : undefined;
+  }
+
+  /** A declared length over the limit is refused before any byte is read. */
+  private async refuseOversized(res: Response, cid: string): Promise<void> {
+    const length = this.contentLength(res);
+    if (length !== undefined && length > this.maxBytes) {
+      await res.body?.cancel().catch(() => undefined);
+      throw this.tooLarge(`blob ${cid} has ${length} bytes`);
+    }
   }
 
   private tooLarge(what: string): BlobTooLargeError {

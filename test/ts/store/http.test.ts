@@ -240,6 +240,30 @@ describe("store server (HTTP API)", () => {
     expect((await fetch(`${f.server.url}/health`)).status).to.equal(200);
   });
 
+  it("survives a client that hangs up mid-upload, and leaves no partial file", async () => {
+    const url = new URL(f.server.url);
+    const cid = cidOf(blob(LIMIT, "never finished"));
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.write(`PUT /ipfs/${cid} HTTP/1.1\r\nhost: x\r\ncontent-length: ${LIMIT}\r\n\r\n`);
+        socket.write(blob(100_000, "first part"), () => {
+          socket.destroy();
+          resolve();
+        });
+      });
+      socket.on("error", reject);
+    });
+    // The server notices the hang-up asynchronously: wait until its upload is cleaned up.
+    const tmp = path.join(f.root, "tmp");
+    for (let i = 0; i < 200 && (await filesUnder(tmp)).length > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(await filesUnder(f.root)).to.deep.equal([]);
+    expect(await f.fs.has(cid)).to.equal(false);
+    expect((await fetch(`${f.server.url}/health`)).status).to.equal(200);
+    expect(f.errors).to.deep.equal([]);
+  });
+
   it("cuts the connection rather than finish serving a blob that rotted on disk", async () => {
     const bytes = blob(3 * 1024 * 1024, "rots while served");
     const cid = await f.fs.put(bytes);
