@@ -60,6 +60,8 @@ export interface ExactOps {
   mulConst(x: IntValue, c: number): IntValue;
   neg(x: IntValue): IntValue;
   clamp(x: IntValue, lo: number, hi: number): IntValue;
+  /** Rescales by 2^−s: roundShift(x, s) for s ≥ 0, an exact x · 2^−s for s < 0. */
+  shift(x: IntValue, s: number): IntValue;
   /** ⌊x / 2^s⌋ for x ≥ 0 (plain truncating Div). */
   floorDivPow2NonNeg(x: IntValue, s: number): IntValue;
   /** The element rule's rounding: ⌊(x + 2^(s−1)) / 2^s⌋ (round half up), any sign; x for s = 0. */
@@ -147,6 +149,9 @@ export function exactOps(g: GraphBuilder): ExactOps {
         "clamp",
       );
     },
+    shift(x, s) {
+      return s >= 0 ? ops.roundShift(x, s) : ops.mulConst(x, 2 ** -s);
+    },
     floorDivPow2NonNeg(x, s) {
       if (s === 0) return x;
       const a = asInt32(x);
@@ -195,27 +200,27 @@ export function exactOps(g: GraphBuilder): ExactOps {
     matmul(a, b, inner) {
       const aLimbs = splitLeft(ops, a);
       const bLimbs = splitRight(ops, b);
-      let acc: IntValue | undefined;
+      // Every partial sum of the limb products, in the order accumulated (all right limbs
+      // of one left limb, left limbs in order), is Σ_k ã[k]·b̃[k] with |ã| ≤ max|a| (the
+      // positive and negative parts of an element are never both non-zero) and
+      // |b̃| ≤ max|b| + 127 (the high right limb rounds toward −∞), so one bound covers
+      // them all; interval arithmetic on each Add would count the parts twice.
+      const aMax = Math.max(-a.lo, a.hi);
+      const bMax = Math.max(-b.lo, b.hi) + (bLimbs.length > 1 ? 127 : 0);
+      const partial = inner * aMax * bMax;
+      check(`partial sums of a ${inner}-term integer product`, -partial, partial);
+      let acc: string | undefined;
       for (const la of aLimbs) {
         for (const lb of bLimbs) {
-          const bound = inner * U8_OPERAND_MAX * Math.max(-lb.value.lo, lb.value.hi);
-          check(`MatMulInteger accumulator over ${inner} terms`, -bound, bound);
-          const product = mk(
-            g.op("MatMulInteger", [la.value.name, lb.value.name]),
-            -inner * la.value.hi * Math.max(-lb.value.lo, lb.value.hi),
-            inner * la.value.hi * Math.max(-lb.value.lo, lb.value.hi),
-            "MatMulInteger",
-          );
-          const scaled = ops.mulConst(product, 2 ** (la.shift + lb.shift));
-          if (acc === undefined) acc = la.negative ? ops.neg(scaled) : scaled;
-          else acc = la.negative ? ops.sub(acc, scaled) : ops.add(acc, scaled);
+          const product = g.op("MatMulInteger", [la.value.name, lb.value.name]);
+          const weight = 2 ** (la.shift + lb.shift);
+          const scaled = weight === 1 ? product : g.op("Mul", [product, int32(weight)]);
+          if (acc === undefined) acc = la.negative ? g.op("Neg", [scaled]) : scaled;
+          else acc = g.op(la.negative ? "Sub" : "Add", [acc, scaled]);
         }
       }
       const ends = [a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi];
-      const lo = inner * Math.min(...ends);
-      const hi = inner * Math.max(...ends);
-      check("matrix product", lo, hi);
-      return { ...acc!, lo: Math.max(acc!.lo, lo), hi: Math.min(acc!.hi, hi) };
+      return mk(acc!, inner * Math.min(...ends), inner * Math.max(...ends), "matrix product");
     },
     reduceSum(x, axis, count, keepdims = false) {
       const a = asInt32(x);

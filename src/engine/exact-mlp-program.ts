@@ -233,7 +233,7 @@ export function buildExactMlpProgram(options: ExactMlpOptions): {
 function update(ops: ExactOps, param: string, grad: IntValue, c: ExactUpdateConstants): void {
   const { g } = ops;
   const momentumName = `${param}.momentum`;
-  const gv = ops.roundShift(grad, c.gradShift);
+  const gv = ops.shift(grad, c.gradShift);
   const v = value(momentumName, "int32", -c.momentumBound, c.momentumBound);
   const decayed = ops.roundShift(ops.mulConst(v, c.momentumNum), MOMENTUM_DENOM_BITS);
   const sum = ops.add(decayed, gv);

@@ -73,7 +73,10 @@ export function updateConstants(
   paramMin: number,
   paramMax: number,
 ): ExactUpdateConstants {
-  const gradShift = Math.max(0, ceilLog2(gradBound + 1) - MOMENTUM_GRAD_BITS);
+  // Scale gradients so their bound lands just under 2^20: a right shift (rounded) for
+  // wide accumulators, an exact left shift for narrow ones (biases), which keeps the
+  // momentum buffer's resolution and the learning-rate multiplier in range.
+  const gradShift = ceilLog2(gradBound + 1) - MOMENTUM_GRAD_BITS;
   const momentumFracBits = gradAccFracBits - gradShift;
   // Δparam (raw) = v · lr/B · 2^(F_param − F_v), as lrNum / 2^lrShift with lrNum ∈ [64, 128].
   const eta = learningRatePerSample * 2 ** (paramFracBits - momentumFracBits);
@@ -143,6 +146,10 @@ export function deriveExactFormat(
     const gradFracBits = last ? OUTPUT_GRAD_FRAC_BITS : hiddenGradFracBits;
     const gradBound = last ? OUTPUT_GRAD_BOUND : HIDDEN_GRAD_BOUND;
     const shift = paramFracBits - weightFracBits;
+    if (127 * 2 ** shift > 2 ** 30)
+      throw new ProgramError(
+        `layer ${l} master weights (F=${paramFracBits}) would exceed 2^30 in the 8-bit forward range (F=${weightFracBits}); lower paramFracBits`,
+      );
     const weightUpdate = updateConstants(
       inputFracBits + gradFracBits,
       B * 127 * gradBound,
@@ -161,8 +168,6 @@ export function deriveExactFormat(
       -BIAS_BOUND,
       BIAS_BOUND,
     );
-    if (weightUpdate.paramMax > 2 ** 30)
-      throw new ProgramError(`layer ${l} master weights would exceed 2^30; lower paramFracBits`);
     out.push({
       weightFracBits,
       inputFracBits,

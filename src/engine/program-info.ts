@@ -53,8 +53,8 @@ export type OptimizerSpec = z.infer<typeof optimizerSchema>;
 export const exactUpdateSchema = z.strictObject({
   /** Gradient accumulator fractional bits, before `gradShift`. */
   gradAccFracBits: z.number().int().min(0).max(48),
-  /** Right shift (round half up) taking the gradient into momentum units. */
-  gradShift: z.number().int().min(0).max(30),
+  /** Shift taking the gradient into momentum units: right (rounded) if > 0, exact left if < 0. */
+  gradShift: z.number().int().min(-30).max(30),
   /** Momentum coefficient numerator over 2^8. */
   momentumNum: z.number().int().min(0).max(255),
   /** Learning-rate multiplier: Δparam = round(v · lrNum / 2^lrShift). */

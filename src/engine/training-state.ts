@@ -80,3 +80,30 @@ export function initialState(info: ProgramInfo, seed: string): TrainingState {
 export function cloneState(state: TrainingState): TrainingState {
   return { step: state.step, specs: state.specs, values: state.values.map((v) => v.slice()) };
 }
+
+/**
+ * Exact programs are proven overflow-free only for states inside the ranges their
+ * updates maintain (master weights within the 8-bit forward range, biases within
+ * ±2^29, momentum within ±(2^22 − 1)); a state from outside is rejected before it runs.
+ */
+export function assertStateInRange(info: ProgramInfo, state: TrainingState): void {
+  const format = info.fixedPoint;
+  if (info.numerics !== "exact" || format === undefined) return;
+  info.state.forEach((spec, i) => {
+    const layer = Number(/^layer(\d+)\./.exec(spec.name)?.[1]);
+    const c = format.layers[layer];
+    if (c === undefined)
+      throw new StateError(`state tensor ${spec.name} names no layer of the program`);
+    const u = spec.name.includes(".bias") ? c.biasUpdate : c.weightUpdate;
+    const [lo, hi] =
+      spec.role === "param" ? [u.paramMin, u.paramMax] : [-u.momentumBound, u.momentumBound];
+    const data = state.values[i]!;
+    for (let k = 0; k < data.length; k++) {
+      const v = data[k]!;
+      if (v < lo || v > hi)
+        throw new StateError(
+          `state tensor ${spec.name}[${k}] = ${v} is outside the program's range [${lo}, ${hi}]`,
+        );
+    }
+  });
+}

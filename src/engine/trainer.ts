@@ -1,0 +1,261 @@
+// Training with checkpoints (PROTOCOL.md §3). `train` runs steps from a checkpoint,
+// stores a checkpoint every k steps through a BlobStore and records its leaf fields;
+// when the run reaches T it also returns the trace root and publishes the manifest.
+// `stateAt` and `digestsBetween` recompute any step's state from the nearest checkpoint,
+// which is what bisection (PROTOCOL.md §5) asks a provider or challenger for.
+import type { Hex } from "viem";
+
+import { batchForStep } from "../data/batch-schedule.ts";
+import type { Dataset } from "../data/dataset.ts";
+import { getState, putState } from "../checkpoint/checkpoint-store.ts";
+import { stateDigest } from "../checkpoint/state-codec.ts";
+import { publishTraceManifest, traceLeaves, type CheckpointRecord } from "../checkpoint/trace.ts";
+import { encodeLossBits, encodeUpdateNorm } from "../checkpoint/update-norm.ts";
+import { merkleRoot } from "../protocol/merkle.ts";
+import type { BlobStore } from "../store/blob-store.ts";
+import { TrainingError } from "./errors.ts";
+import type { LoadedProgram } from "./program-loader.ts";
+import { openStepSession, type RuntimeOptions, type StepSession } from "./runtime.ts";
+import { assertStateMatches, type TrainingState } from "./training-state.ts";
+
+/** Everything that determines a run, resolved and checked (see loadJob). */
+export interface TrainingJob {
+  jobId: bigint;
+  /** sha-256 of the canonical job spec (goes into the trace manifest). */
+  specHash: Hex;
+  program: LoadedProgram;
+  dataset: Dataset;
+  seed: Hex;
+  totalSteps: number;
+  checkpointInterval: number;
+}
+
+export interface TrainProgress {
+  /** Steps taken so far. */
+  step: number;
+  loss: number | bigint;
+  /** Set when this step completed a checkpoint. */
+  checkpoint?: CheckpointRecord;
+}
+
+export interface TrainOptions {
+  store: BlobStore;
+  /** The state to start from: the initial state, or checkpoint `records.at(-1)`. */
+  start: TrainingState;
+  /** Checkpoint records up to and including the start (empty when starting at step 0). */
+  records?: readonly CheckpointRecord[];
+  /** Stop after this many steps in total; a multiple of k, at most T (default T). */
+  toStep?: number;
+  runtime?: RuntimeOptions;
+  /** Reuse an open session (it is not closed). */
+  session?: StepSession;
+  onProgress?: (progress: TrainProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  state: TrainingState;
+  /** Checkpoints 0..i so far. */
+  records: CheckpointRecord[];
+  /** When the run reached T: leaves, root, final digest and the manifest's CID. */
+  trace?: { leaves: Hex[]; root: Hex; finalDigest: Hex; manifestCid: string };
+}
+
+export function checkJob(job: TrainingJob): void {
+  const { totalSteps: T, checkpointInterval: k } = job;
+  if (!Number.isSafeInteger(T) || T < 1 || !Number.isSafeInteger(k) || k < 1 || T % k !== 0)
+    throw new TrainingError(
+      `checkpointInterval ${k} must be a positive divisor of totalSteps ${T}`,
+    );
+  if (job.dataset.featureCount !== job.program.info.model.layers[0])
+    throw new TrainingError(
+      `dataset samples have ${job.dataset.featureCount} features, the program takes ${job.program.info.model.layers[0]}`,
+    );
+  if (job.dataset.classCount !== job.program.info.model.layers.at(-1))
+    throw new TrainingError(
+      `dataset has ${job.dataset.classCount} classes, the program outputs ${job.program.info.model.layers.at(-1)}`,
+    );
+}
+
+async function withSession<T>(
+  job: TrainingJob,
+  given: StepSession | undefined,
+  runtime: RuntimeOptions | undefined,
+  body: (session: StepSession) => Promise<T>,
+): Promise<T> {
+  if (given) {
+    if (given.program.cid !== job.program.cid)
+      throw new TrainingError(
+        `session runs program ${given.program.cid}, the job's is ${job.program.cid}`,
+      );
+    return body(given);
+  }
+  const session = await openStepSession(job.program, runtime);
+  try {
+    return await body(session);
+  } finally {
+    await session.close();
+  }
+}
+
+/** Runs one step of the job: the batch is the pure function of (root, seed, step). */
+export async function runStep(
+  session: StepSession,
+  job: TrainingJob,
+  state: TrainingState,
+): Promise<{ state: TrainingState; loss: number | bigint }> {
+  if (state.step >= job.totalSteps)
+    throw new TrainingError(`step ${state.step} is past the job's ${job.totalSteps} steps`);
+  const batch = batchForStep(job.dataset, job.seed, state.step, job.program.info.batchSize);
+  return session.step(state, batch);
+}
+
+export async function train(job: TrainingJob, options: TrainOptions): Promise<TrainResult> {
+  checkJob(job);
+  const { store } = options;
+  const { info } = job.program;
+  const k = job.checkpointInterval;
+  const T = job.totalSteps;
+  const toStep = options.toStep ?? T;
+  let state = options.start;
+  assertStateMatches(info, state);
+  if (state.step % k !== 0)
+    throw new TrainingError(
+      `training must start at a checkpoint; step ${state.step} is not a multiple of ${k}`,
+    );
+  if (!Number.isSafeInteger(toStep) || toStep % k !== 0 || toStep > T || toStep < state.step)
+    throw new TrainingError(
+      `toStep ${toStep} must be a multiple of ${k} within [${state.step}, ${T}]`,
+    );
+
+  const records = [...(options.records ?? [])];
+  const startIndex = state.step / k;
+  if (state.step === 0 && records.length === 0) {
+    const encoded = await putState(store, state);
+    records.push({
+      index: 0,
+      step: 0,
+      cid: encoded.cid,
+      stateDigest: encoded.digest,
+      lossBits: 0n,
+      updateNorm: 0n,
+    });
+  }
+  if (records.length !== startIndex + 1)
+    throw new TrainingError(
+      `starting at checkpoint ${startIndex} needs records 0..${startIndex}, got ${records.length}`,
+    );
+  records.forEach((r, i) => {
+    if (r.index !== i || r.step !== i * k)
+      throw new TrainingError(`checkpoint record #${i} is for index ${r.index}, step ${r.step}`);
+  });
+  if (stateDigest(state) !== records[startIndex]!.stateDigest)
+    throw new TrainingError(`the start state does not match checkpoint ${startIndex}'s digest`);
+
+  return withSession(job, options.session, options.runtime, async (session) => {
+    let previousCheckpoint = state;
+    while (state.step < toStep) {
+      if (options.signal?.aborted)
+        throw new TrainingError("training aborted", { cause: options.signal.reason });
+      const result = await runStep(session, job, state);
+      state = result.state;
+      let checkpoint: CheckpointRecord | undefined;
+      if (state.step % k === 0) {
+        const encoded = await putState(store, state);
+        checkpoint = {
+          index: state.step / k,
+          step: state.step,
+          cid: encoded.cid,
+          stateDigest: encoded.digest,
+          lossBits: encodeLossBits(info, result.loss),
+          updateNorm: encodeUpdateNorm(info, previousCheckpoint, state),
+        };
+        records.push(checkpoint);
+        previousCheckpoint = state;
+      }
+      options.onProgress?.({
+        step: state.step,
+        loss: result.loss,
+        ...(checkpoint ? { checkpoint } : {}),
+      });
+    }
+    const out: TrainResult = { state, records };
+    if (state.step === T) {
+      const leaves = traceLeaves(job.jobId, records);
+      const root = merkleRoot(leaves);
+      const manifestCid = await publishTraceManifest(store, {
+        jobId: job.jobId,
+        specHash: job.specHash,
+        checkpointInterval: k,
+        records,
+        root,
+      });
+      out.trace = { leaves, root, finalDigest: records.at(-1)!.stateDigest, manifestCid };
+    }
+    return out;
+  });
+}
+
+export interface ReplayOptions {
+  store: BlobStore;
+  /** Checkpoint records (at least up to the checkpoint before the requested step). */
+  records: readonly CheckpointRecord[];
+  runtime?: RuntimeOptions;
+  session?: StepSession;
+}
+
+async function fromNearestCheckpoint(
+  job: TrainingJob,
+  options: ReplayOptions,
+  step: number,
+): Promise<TrainingState> {
+  checkJob(job);
+  if (!Number.isSafeInteger(step) || step < 0 || step > job.totalSteps)
+    throw new TrainingError(`step ${step} outside [0, ${job.totalSteps}]`);
+  const index = Math.min(Math.floor(step / job.checkpointInterval), options.records.length - 1);
+  const record = options.records[index];
+  if (record === undefined) throw new TrainingError("no checkpoint records to replay from");
+  if (record.index !== index || record.step !== index * job.checkpointInterval)
+    throw new TrainingError(`checkpoint record #${index} is for index ${record.index}`);
+  return getState(options.store, record.cid, job.program.info);
+}
+
+/** The state after `step` steps, recomputed from the nearest checkpoint at or before it. */
+export async function stateAt(
+  job: TrainingJob,
+  options: ReplayOptions,
+  step: number,
+): Promise<TrainingState> {
+  let state = await fromNearestCheckpoint(job, options, step);
+  return withSession(job, options.session, options.runtime, async (session) => {
+    while (state.step < step) state = (await runStep(session, job, state)).state;
+    return state;
+  });
+}
+
+/** Digests of the states after each step in [from, to], for bisection. */
+export async function digestsBetween(
+  job: TrainingJob,
+  options: ReplayOptions,
+  from: number,
+  to: number,
+): Promise<{ step: number; digest: Hex }[]> {
+  if (!(
+    Number.isSafeInteger(from) &&
+    Number.isSafeInteger(to) &&
+    from <= to &&
+    to <= job.totalSteps
+  ))
+    throw new TrainingError(
+      `digest range [${from}, ${to}] is empty or outside [0, ${job.totalSteps}]`,
+    );
+  let state = await fromNearestCheckpoint(job, options, from);
+  return withSession(job, options.session, options.runtime, async (session) => {
+    const out: { step: number; digest: Hex }[] = [];
+    for (;;) {
+      if (state.step >= from) out.push({ step: state.step, digest: stateDigest(state) });
+      if (state.step >= to) return out;
+      state = (await runStep(session, job, state)).state;
+    }
+  });
+}

@@ -1,0 +1,234 @@
+// The job spec (PROTOCOL.md §2): a JSON document naming, by content address, everything
+// that makes a run reproducible. Its canonical serialization — keys sorted by UTF-16
+// code units at every level, no whitespace, ECMAScript number formatting (as RFC 8785)
+// — is hashed with sha-256 into `specHash`, the bytes32 stored on chain
+// (JobParams.specHash). The on-chain JobParams repeat a few fields (T, k, numerics,
+// deltaPpm, q, Q, m, windows); `jobParamsFromSpec` derives them so they cannot drift.
+import type { Hex } from "viem";
+import { z } from "zod";
+
+import { digestFromCid, sha256Hex } from "../store/cid.ts";
+
+export class JobSpecError extends Error {
+  override name = "JobSpecError";
+  readonly code = "invalid_job_spec";
+}
+
+export const JOB_SPEC_VERSION = 1;
+const UINT32_MAX = 2 ** 32 - 1;
+
+const cidString = z.string().refine(
+  (s) => {
+    try {
+      digestFromCid(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: "must be a CIDv1 (raw codec, sha2-256)" },
+);
+const bytes32 = z
+  .string()
+  .regex(/^0x[0-9a-f]{64}$/, "must be 0x followed by 64 lowercase hex digits");
+const uint32 = z.number().int().min(0).max(UINT32_MAX);
+const uint8 = z.number().int().min(0).max(255);
+const seconds = z.number().int().min(1).max(UINT32_MAX);
+
+const optimizerSchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("sgd"),
+    learningRate: z.number().positive().finite(),
+    momentum: z.number().min(0).lt(1),
+  }),
+  z.strictObject({
+    kind: z.literal("adam"),
+    learningRate: z.number().positive().finite(),
+    beta1: z.number().min(0).lt(1),
+    beta2: z.number().min(0).lt(1),
+    epsilon: z.number().positive().finite(),
+  }),
+]);
+
+export const jobSpecSchema = z
+  .strictObject({
+    version: z.literal(JOB_SPEC_VERSION),
+    program: z.strictObject({
+      /** The train-step ONNX program. */
+      cid: cidString,
+      /** The canonical initial training state (checkpoint 0). */
+      initialStateCid: cidString,
+    }),
+    dataset: z.strictObject({
+      /** Merkle root over the shards' sha-256 digests (src/data/dataset.ts). */
+      root: bytes32,
+      shards: z.array(cidString).min(1).max(1_000_000),
+      sampleCount: z.number().int().min(1).max(UINT32_MAX),
+    }),
+    /** Seeds the batch schedule (src/data/batch-schedule.ts). */
+    seed: bytes32,
+    totalSteps: uint32.min(1),
+    checkpointInterval: uint32.min(1),
+    numerics: z.enum(["exact", "tolerance"]),
+    /** Tolerance threshold on the normalized distance, parts per million; 0 for exact. */
+    deltaPpm: uint32,
+    hyperParameters: z.strictObject({
+      model: z.strictObject({
+        kind: z.literal("mlp"),
+        layers: z.array(z.number().int().min(1).max(65_536)).min(2).max(16),
+      }),
+      batchSize: z.number().int().min(1).max(65_536),
+      optimizer: optimizerSchema,
+    }),
+    verification: z.strictObject({
+      /** q: segments sampled from the randomness. */
+      samples: uint8.min(1),
+      /** Q: largest-update segments the provider must also open. */
+      topQ: uint8,
+      /** m: referees per dispute committee. */
+      committeeSize: uint8.min(1),
+    }),
+    /** Deadlines, in seconds (JobParams). */
+    windows: z.strictObject({
+      accept: seconds,
+      train: seconds,
+      open: seconds,
+      challenge: seconds,
+    }),
+  })
+  .superRefine((spec, ctx) => {
+    const { totalSteps: T, checkpointInterval: k } = spec;
+    if (T % k !== 0)
+      ctx.addIssue({
+        code: "custom",
+        path: ["checkpointInterval"],
+        message: `checkpointInterval ${k} must divide totalSteps ${T}`,
+      });
+    const n = Math.floor(T / k);
+    if (spec.verification.samples + spec.verification.topQ > n)
+      ctx.addIssue({
+        code: "custom",
+        path: ["verification"],
+        message: `samples + topQ (${spec.verification.samples + spec.verification.topQ}) exceed the ${n} segments`,
+      });
+    if (spec.numerics === "exact" && spec.deltaPpm !== 0)
+      ctx.addIssue({
+        code: "custom",
+        path: ["deltaPpm"],
+        message: "exact numerics compare digests: deltaPpm must be 0",
+      });
+    if (spec.numerics === "tolerance" && spec.deltaPpm === 0)
+      ctx.addIssue({
+        code: "custom",
+        path: ["deltaPpm"],
+        message: "tolerance numerics need a positive deltaPpm",
+      });
+    if (spec.numerics === "exact" && spec.hyperParameters.optimizer.kind !== "sgd")
+      ctx.addIssue({
+        code: "custom",
+        path: ["hyperParameters", "optimizer"],
+        message: "exact numerics support SGD with momentum only",
+      });
+    if (new Set(spec.dataset.shards).size !== spec.dataset.shards.length)
+      ctx.addIssue({
+        code: "custom",
+        path: ["dataset", "shards"],
+        message: "shards must be distinct",
+      });
+  });
+
+export type JobSpec = z.infer<typeof jobSpecSchema>;
+
+/** Parses a spec object; throws JobSpecError listing every problem with its path. */
+export function parseJobSpec(input: unknown): JobSpec {
+  const parsed = jobSpecSchema.safeParse(input);
+  if (!parsed.success)
+    throw new JobSpecError(`invalid job spec:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Parses spec bytes (UTF-8 JSON); with `requireCanonical`, also rejects non-canonical encodings. */
+export function parseJobSpecBytes(
+  bytes: Uint8Array,
+  options: { requireCanonical?: boolean } = {},
+): JobSpec {
+  let text: string;
+  let json: unknown;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new JobSpecError("job spec is not UTF-8 JSON", { cause });
+  }
+  const spec = parseJobSpec(json);
+  if (options.requireCanonical && canonicalJson(spec) !== text)
+    throw new JobSpecError("job spec bytes are not in canonical form (sorted keys, no whitespace)");
+  return spec;
+}
+
+/** Canonical JSON: sorted keys at every level, no whitespace, finite numbers only. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value === "boolean" || typeof value === "string")
+    return JSON.stringify(value);
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new JobSpecError(`cannot serialize the number ${value}`);
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  throw new JobSpecError(`cannot serialize a ${typeof value}`);
+}
+
+export function canonicalJobSpecBytes(spec: JobSpec): Uint8Array {
+  return new TextEncoder().encode(canonicalJson(parseJobSpec(spec)));
+}
+
+/** sha-256 of the canonical spec bytes, as the bytes32 JobParams.specHash. */
+export function specHash(spec: JobSpec): Hex {
+  return sha256Hex(canonicalJobSpecBytes(spec));
+}
+
+/** The real-valued tolerance threshold of a spec. */
+export function specDelta(spec: JobSpec): number {
+  return spec.deltaPpm / 1_000_000;
+}
+
+/** The fields of the on-chain JobParams that the spec determines. */
+export interface SpecJobParams {
+  specHash: Hex;
+  initialStateDigest: Hex;
+  totalSteps: number;
+  checkpointInterval: number;
+  numerics: "exact" | "tolerance";
+  deltaPpm: number;
+  samples: number;
+  topQ: number;
+  committeeSize: number;
+  acceptWindow: number;
+  trainWindow: number;
+  openWindow: number;
+  challengeWindow: number;
+}
+
+export function jobParamsFromSpec(spec: JobSpec): SpecJobParams {
+  return {
+    specHash: specHash(spec),
+    initialStateDigest: digestFromCid(spec.program.initialStateCid),
+    totalSteps: spec.totalSteps,
+    checkpointInterval: spec.checkpointInterval,
+    numerics: spec.numerics,
+    deltaPpm: spec.deltaPpm,
+    samples: spec.verification.samples,
+    topQ: spec.verification.topQ,
+    committeeSize: spec.verification.committeeSize,
+    acceptWindow: spec.windows.accept,
+    trainWindow: spec.windows.train,
+    openWindow: spec.windows.open,
+    challengeWindow: spec.windows.challenge,
+  };
+}
