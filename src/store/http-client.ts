@@ -36,8 +36,9 @@ export const HttpBlobStoreOptionsSchema = z.object({
   /** Bearer token sent with writes (the server's writeToken). */
   token: z.string().min(1).optional(),
   /**
-   * Per attempt: the whole request for get/put/has/size; for getStream and putStream,
-   * until the response headers arrive (a large stream may take longer than this).
+   * Per attempt: the whole request for get/put/has/size; for getStream, until the
+   * response headers arrive; for putStream, the longest pause between two chunks sent
+   * (and before the answer), so a long upload that keeps moving is not cut.
    */
   timeoutMs: z.number().int().positive().default(30_000),
   /** Extra attempts after a transient failure (so `retries + 1` attempts in all). */
@@ -63,6 +64,8 @@ interface Attempt {
   signal: AbortSignal;
   /** Stops the attempt's timeout (streams: once the response headers are in). */
   clearTimeout(): void;
+  /** Restarts the attempt's timeout: progress was made (a chunk was sent). */
+  touch(): void;
 }
 
 function describe(error: unknown): string {
@@ -185,13 +188,15 @@ export class HttpBlobStore implements StreamingBlobStore {
     let started = false;
     let localError: unknown;
     const maxBytes = this.maxBytes;
-    async function* body(): AsyncGenerator<Uint8Array, void, undefined> {
+    async function* body(attempt: Attempt): AsyncGenerator<Uint8Array, void, undefined> {
       started = true;
       try {
         for await (const chunk of limitBytes(source, maxBytes, "blob stream")) {
           hasher.update(chunk);
+          attempt.touch();
           yield chunk;
         }
+        attempt.touch();
       } catch (error) {
         localError = error;
         throw error;
@@ -209,7 +214,7 @@ export class HttpBlobStore implements StreamingBlobStore {
           res = await fetch(target, {
             method: expected === undefined ? "POST" : "PUT",
             headers: this.writeHeaders(),
-            body: body(),
+            body: body(attempt),
             duplex: "half",
             signal: attempt.signal,
           });
@@ -224,7 +229,6 @@ export class HttpBlobStore implements StreamingBlobStore {
           }
           throw error;
         }
-        attempt.clearTimeout();
         const cid = hasher.cid();
         return this.stored(res, expected ?? cid, cid);
       },
@@ -351,20 +355,27 @@ export class HttpBlobStore implements StreamingBlobStore {
     for (let n = 1; n <= attempts; n++) {
       callerSignal?.throwIfAborted();
       const controller = new AbortController();
-      const timer = setTimeout(
-        () =>
-          controller.abort(
-            new DOMException(`no answer within ${this.options.timeoutMs} ms`, "TimeoutError"),
-          ),
-        this.options.timeoutMs,
-      );
+      const expire = (): void =>
+        controller.abort(
+          new DOMException(`no progress within ${this.options.timeoutMs} ms`, "TimeoutError"),
+        );
+      let timer = setTimeout(expire, this.options.timeoutMs);
       const signal =
         callerSignal === undefined
           ? controller.signal
           : AbortSignal.any([callerSignal, controller.signal]);
       try {
-        return await op({ signal, clearTimeout: () => clearTimeout(timer) });
+        return await op({
+          signal,
+          clearTimeout: () => clearTimeout(timer),
+          touch: () => {
+            clearTimeout(timer);
+            timer = setTimeout(expire, this.options.timeoutMs);
+          },
+        });
       } catch (error) {
+        // Tear down whatever the failed attempt left open (an unread body, a socket).
+        controller.abort(error);
         if (callerSignal?.aborted) throw callerSignal.reason;
         if (!isTransient(error) || !canRetry()) throw error;
         last = error;

@@ -349,13 +349,29 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
     }
   }
 
+  // Requests in flight per connection. Node's closeIdleConnections() does not count a
+  // connection on which no request has arrived yet (clients open spares) as idle, so
+  // close() would wait for the client to drop it; we track them to let them go at once.
+  const inFlight = new Map<Socket, number>();
+  server.on("connection", (socket: Socket) => {
+    inFlight.set(socket, 0);
+    socket.once("close", () => inFlight.delete(socket));
+  });
+  function releaseIdle(): void {
+    // end(), not destroy(): the last response may still sit in the socket's write queue.
+    for (const [socket, requests] of inFlight) if (requests === 0) socket.end();
+  }
+
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     // A client that hangs up mid-response must not surface as an unhandled error.
     res.on("error", () => undefined);
     req.on("error", () => undefined);
-    // While closing, a keep-alive connection is let go as soon as its response is done.
-    res.once("finish", () => {
-      if (closing) setImmediate(() => server.closeIdleConnections());
+    const socket = req.socket;
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    res.once("close", () => {
+      if (inFlight.has(socket)) inFlight.set(socket, (inFlight.get(socket) ?? 1) - 1);
+      // While closing, a connection is let go as soon as its last response is done.
+      if (closing) setImmediate(releaseIdle);
     });
     const write = req.method === "PUT" || req.method === "POST";
     route(req, res).catch((error: unknown) => {
@@ -403,7 +419,7 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
         clearTimeout(force);
         resolve();
       });
-      server.closeIdleConnections();
+      releaseIdle();
     });
     return closed;
   }

@@ -479,8 +479,16 @@ describe("HttpBlobStore", () => {
       });
       const error = await rejection(() => client.get(cidOf(blob(1))));
       expect(error).to.be.instanceOf(StoreUnavailableError);
-      expect((error as Error).message).to.match(/no answer within 50 ms/);
+      expect((error as Error).message).to.match(/no progress within 50 ms/);
       expect(silent.requests).to.equal(2);
+
+      // A stream already sent in part cannot be replayed: one attempt, and the caller
+      // gets a retryable error to try again with a fresh stream.
+      const streamed = await rejection(() => client.putStream(generated(10, 5)));
+      expect(streamed).to.be.instanceOf(StoreUnavailableError);
+      expect((streamed as StoreError).retryable).to.equal(true);
+      expect((streamed as Error).message).to.match(/failed part-way.*no progress within 50 ms/);
+      expect(silent.requests).to.equal(3);
     } finally {
       await silent.close();
     }
