@@ -126,6 +126,10 @@ export function decodeTraceManifest(bytes: Uint8Array): TraceManifest {
     };
   });
   const jobId = BigInt(m.jobId);
+  if (records[0]!.lossBits !== 0n || records[0]!.updateNorm !== 0n)
+    throw new StateError(
+      "trace manifest checkpoint 0 carries no leaf: its lossBits and updateNorm must be 0",
+    );
   if (records.length < 2) throw new StateError("trace manifest has no leaves");
   const root = traceRoot(jobId, records);
   if (root !== m.root)

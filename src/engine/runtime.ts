@@ -3,6 +3,10 @@
 // optimizations disabled, sequential execution, CPU. Tolerance-mode workers may ask for
 // other settings or execution providers (CUDA where installed); a provider that is not
 // available falls back to the CPU with a log line. Exact programs always run on the CPU.
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+
 import ort from "onnxruntime-node";
 
 import { RuntimeError } from "./errors.ts";
@@ -62,6 +66,27 @@ export interface StepSession {
   close(): Promise<void>;
 }
 
+/**
+ * Whether ONNX Runtime can load a non-CPU provider: onnxruntime-node ships only the CPU
+ * provider for linux x64, and the CUDA one is a separate shared library next to the
+ * binding (installed when the package's install script can download it). Checking for
+ * it first avoids ORT's own error print for a provider that cannot load.
+ */
+export function providerLibraryPresent(provider: Exclude<ExecutionProvider, "cpu">): boolean {
+  try {
+    const require = createRequire(import.meta.url);
+    const pkg = path.dirname(require.resolve("onnxruntime-node/package.json"));
+    const dir = path.join(pkg, "bin", "napi-v6", process.platform, process.arch);
+    const file =
+      process.platform === "win32"
+        ? `onnxruntime_providers_${provider}.dll`
+        : `libonnxruntime_providers_${provider}.so`;
+    return existsSync(path.join(dir, file));
+  } catch {
+    return false;
+  }
+}
+
 export async function openStepSession(
   program: LoadedProgram,
   options: RuntimeOptions = {},
@@ -89,6 +114,12 @@ export async function openStepSession(
   let session: ort.InferenceSession | undefined;
   let provider: ExecutionProvider = "cpu";
   for (const candidate of wanted) {
+    if (candidate !== "cpu" && !providerLibraryPresent(candidate)) {
+      logger.warn(
+        `execution provider ${candidate} is not available (its library is not installed); falling back to cpu`,
+      );
+      continue;
+    }
     try {
       // A missing provider library makes ORT print its own error; keep it quiet, we log.
       const quiet = candidate === "cpu" ? base : { ...base, logSeverityLevel: 4 as const };
