@@ -71,16 +71,13 @@ export function encodeNormQ32(norm: number): bigint {
 export function isqrt(value: bigint): bigint {
   if (value < 0n) throw new RangeError("isqrt of a negative number");
   if (value < 2n) return value;
-  let x = BigInt(Math.floor(Math.sqrt(Number(value))));
-  // Newton steps fix the float estimate for values beyond 2^53.
+  // Newton's iteration from a start above the root decreases monotonically to floor(sqrt).
+  let x = 1n << BigInt(Math.ceil(value.toString(2).length / 2));
   for (;;) {
     const y = (x + value / x) >> 1n;
-    if (y >= x) break;
+    if (y >= x) return x;
     x = y;
   }
-  while (x * x > value) x -= 1n;
-  while ((x + 1n) * (x + 1n) <= value) x += 1n;
-  return x;
 }
 
 /**
