@@ -81,6 +81,28 @@ export function exactMlpInfo(options: ExactMlpOptions): ProgramInfo {
   };
 }
 
+/** The builder options that produce `info` (for re-building a loaded program). */
+export function exactOptionsFromInfo(info: ProgramInfo): ExactMlpOptions {
+  const format = formatOf(info);
+  if (info.optimizer.kind !== "sgd")
+    throw new ProgramError("exact mode supports SGD with momentum only");
+  return {
+    layers: info.model.layers,
+    batchSize: info.batchSize,
+    optimizer: info.optimizer,
+    format: {
+      paramFracBits: format.paramFracBits,
+      weightFracBits: format.layers.map((l) => l.weightFracBits),
+      ...(format.layers.length > 1
+        ? {
+            activationFracBits: format.layers[1]!.inputFracBits,
+            hiddenGradFracBits: format.layers[0]!.gradFracBits,
+          }
+        : {}),
+    },
+  };
+}
+
 function formatOf(info: ProgramInfo): ExactFormat {
   if (info.fixedPoint === undefined)
     throw new ProgramError("not an exact program: no fixedPoint section");

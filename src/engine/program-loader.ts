@@ -7,6 +7,7 @@ import { z } from "zod";
 
 import { cidOf } from "../store/cid.ts";
 import { ProgramError } from "./errors.ts";
+import { buildExactMlpProgram, exactOptionsFromInfo } from "./exact-mlp-program.ts";
 import {
   IR_VERSION,
   OPSET_VERSION,
@@ -146,7 +147,29 @@ export function loadProgram(
   checkInterface(graph, info);
   checkInitializers(graph, info.numerics, limits);
   checkNodes(graph, info.numerics);
+  if (info.numerics === "exact") checkCanonicalExact(bytes, info);
   return { bytes, cid, info };
+}
+
+/**
+ * Exact programs must be byte for byte what the builder makes of their declared
+ * configuration: the builder proves every intermediate stays in int32 and every
+ * MatMulInteger operand in its non-saturating range (exact-graph-ops.ts), and a
+ * re-build is how a loader re-checks that proof without trusting the bytes.
+ */
+function checkCanonicalExact(bytes: Uint8Array, info: ProgramInfo): void {
+  let canonical: Uint8Array;
+  try {
+    canonical = buildExactMlpProgram(exactOptionsFromInfo(info)).bytes;
+  } catch (cause) {
+    throw new ProgramError("exact program declares a configuration the builder refuses", { cause });
+  }
+  if (canonical.length !== bytes.length || canonical.some((b, i) => b !== bytes[i])) {
+    const at = canonical.findIndex((b, i) => b !== bytes[i]);
+    throw new ProgramError(
+      `exact program is not the canonical build of its declared configuration (first difference at byte ${at < 0 ? Math.min(canonical.length, bytes.length) : at}); its overflow bounds cannot be vouched for`,
+    );
+  }
 }
 
 function parseInfo(model: Onnx.ModelProto): ProgramInfo {

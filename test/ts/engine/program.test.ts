@@ -160,6 +160,27 @@ describe("train-step programs", function () {
         }),
       /raw bytes, its shape needs/,
     ],
+    [
+      "an exact program whose constants differ from its declaration",
+      () =>
+        mutate(exact.bytes, (m) => {
+          const exp = m.graph!.initializer!.find((t) => (t.name ?? "").startsWith("exp_table"))!;
+          exp.rawData = exp.rawData!.slice();
+          exp.rawData[0]! ^= 1;
+        }),
+      /not the canonical build of its declared configuration/,
+    ],
+    [
+      "an exact program declaring a learning rate its graph does not use",
+      () =>
+        mutate(exact.bytes, (m) =>
+          setMetadata(m, {
+            ...metadata(m),
+            optimizer: { kind: "sgd", learningRate: 0.2, momentum: 0.9 },
+          }),
+        ),
+      /not the canonical build/,
+    ],
     ["bytes over the size limit", () => exact.bytes, /over the 1000-byte limit/, undefined],
     [
       "another numerics than the job requires",
