@@ -151,13 +151,8 @@ describe("trace leaves (src/protocol/leaf.ts)", () => {
       }
     };
 
-    it("satisfies r² ≤ v < (r + 1)² on random values up to 120 bits, beyond float precision", () => {
-      checkRandom("isqrt 120", 120);
-    });
-
-    // Skipped: hangs. /work/prompts/bugs.md B1 — the float start value can be below the root, and the
-    // linear correction loop then takes ~√v · 2^-53 steps (160-bit inputs: seconds; 300-bit: forever).
-    it.skip("satisfies r² ≤ v < (r + 1)² on random values up to 300 bits (bugs.md B1)", () => {
+    // Up to 300 bits: a float-seeded start below the root once made this loop for ~√v · 2^-53 steps.
+    it("satisfies r² ≤ v < (r + 1)² on random values up to 300 bits, far beyond float precision", () => {
       checkRandom("isqrt 300", 300);
     });
 
