@@ -38,7 +38,7 @@ async function measure(
   rates.sort((a, b) => a - b);
   const median = rates[Math.floor(rates.length / 2)]!;
   const spread = `${rates[0]!.toFixed(0)}–${rates.at(-1)!.toFixed(0)}`;
-  console.log(`${name.padEnd(46)} ${median.toFixed(0).padStart(6)} MiB/s   (${spread})`);
+  console.log(`${name.padEnd(52)} ${median.toFixed(0).padStart(6)} MiB/s   (${spread})`);
 }
 
 async function* chunks(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
