@@ -8,7 +8,7 @@ import { z } from "zod";
 import { commitVector } from "./commitment.ts";
 import { loadElementCircuit, type ElementCircuit } from "./element-circuit.ts";
 import { signedRange, type ElementParams } from "./element-params.ts";
-import { ElementInputError, ProofGenerationError } from "./errors.ts";
+import { ElementInputError, ProofGenerationError, ProverClosedError } from "./errors.ts";
 import { SNARK_SCALAR_FIELD, toField } from "./field.ts";
 import { dot, requantize } from "./fixed-point.ts";
 
@@ -243,7 +243,7 @@ export class ElementProver {
   }
 
   private _track<T>(work: Promise<T>): Promise<T> {
-    if (this._closed) return Promise.reject(new ProofGenerationError("the prover is closed"));
+    if (this._closed) return Promise.reject(new ProverClosedError("the element prover is closed"));
     this._inFlight.add(work);
     const forget = (): void => void this._inFlight.delete(work);
     work.then(forget, forget);

@@ -20,3 +20,8 @@ export class CircuitArtifactError extends ZkError {
 export class ProofGenerationError extends ZkError {
   override name = "ProofGenerationError";
 }
+
+/** The prover was closed: its worker threads may be gone; open a new one. */
+export class ProverClosedError extends ZkError {
+  override name = "ProverClosedError";
+}

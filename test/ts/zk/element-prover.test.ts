@@ -7,7 +7,7 @@ import {
   ElementProver,
   type ElementProofResult,
 } from "../../../src/zk/element-prover.ts";
-import { ElementInputError, ProofGenerationError } from "../../../src/zk/errors.ts";
+import { ElementInputError, ProverClosedError } from "../../../src/zk/errors.ts";
 import { SNARK_SCALAR_FIELD, randomFieldElement } from "../../../src/zk/field.ts";
 import { elementOutput } from "../../../src/zk/fixed-point.ts";
 import { randomVector, seededRandom } from "./fixtures.ts";
@@ -125,7 +125,7 @@ describe("zk: ElementProver", () => {
     } catch (error) {
       caught = error;
     }
-    expect(caught).to.be.instanceOf(ProofGenerationError);
+    expect(caught).to.be.instanceOf(ProverClosedError);
     // Closing one prover leaves the others working.
     expect(await prover.verify(proven.commitments, proven.proof)).to.equal(true);
   });
