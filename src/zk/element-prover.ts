@@ -66,7 +66,8 @@ const inputSchema = z.object({
   saltOut: salt,
 });
 
-interface ValidatedInput {
+/** An element input after validation: bigint vectors in range and the element `out`. */
+export interface ValidatedElementInput {
   a: bigint[];
   b: bigint[];
   out: bigint;
@@ -90,7 +91,7 @@ function checkVector(name: string, v: readonly bigint[], n: number, bits: number
 export function validateElementInput(
   input: ElementProofInput,
   params: ElementParams,
-): ValidatedInput {
+): ValidatedElementInput {
   const parsed = inputSchema.safeParse(input);
   if (!parsed.success)
     throw new ElementInputError(`invalid element input: ${z.prettifyError(parsed.error)}`, {
@@ -117,11 +118,17 @@ export async function commitElement(
   params: ElementParams,
 ): Promise<ElementCommitments & { out: bigint }> {
   const v = validateElementInput(input, params);
+  return { ...(await commitValidated(v, params)), out: v.out };
+}
+
+async function commitValidated(
+  v: ValidatedElementInput,
+  params: ElementParams,
+): Promise<ElementCommitments> {
   return {
     commitA: await commitVector(v.a, params.aBits, v.saltA, "a"),
     commitB: await commitVector(v.b, params.bBits, v.saltB, "b"),
     commitOut: await commitVector([v.out], params.outBits, v.saltOut, "out"),
-    out: v.out,
   };
 }
 
@@ -253,11 +260,7 @@ export class ElementProver {
   private async _prove(input: ElementProofInput): Promise<ElementProofResult> {
     const params = this.circuit.params;
     const v = validateElementInput(input, params);
-    const commitments: ElementCommitments = {
-      commitA: await commitVector(v.a, params.aBits, v.saltA, "a"),
-      commitB: await commitVector(v.b, params.bBits, v.saltB, "b"),
-      commitOut: await commitVector([v.out], params.outBits, v.saltOut, "out"),
-    };
+    const commitments = await commitValidated(v, params);
     const witnessInput = {
       commitA: commitments.commitA.toString(),
       commitB: commitments.commitB.toString(),
