@@ -36,27 +36,34 @@ function paramPairs(
 /** Exact Σ (b − a)² over integer parameters. */
 export function squaredDistanceRaw(a: TrainingState, b: TrainingState): bigint {
   let total = 0n;
-  // Accumulate in a float64 while it stays exactly representable (< 2^53), flushing to
-  // a bigint; differences up to 2^26 square below 2^52, larger ones go straight to bigint.
-  let partial = 0;
-  const FLUSH = 2 ** 52;
+  // Blocks of 1024 elements are summed in a float64, which is exact while every
+  // |difference| ≤ 2^21 (1024 · 2^42 = 2^52 < 2^53); a block with a larger difference
+  // is summed again in bigint. Updates are small, so the fast path is the rule.
+  const BLOCK = 1024;
+  const FAST = 2 ** 21;
   for (const { x, y } of paramPairs(a, b)) {
     if (!(x instanceof Int32Array) || !(y instanceof Int32Array))
       throw new StateError("exact norms need int32 parameters");
-    for (let i = 0; i < x.length; i++) {
-      const d = y[i]! - x[i]!;
-      if (d > 67_108_864 || d < -67_108_864) {
-        total += BigInt(d) * BigInt(d);
+    for (let start = 0; start < x.length; start += BLOCK) {
+      const end = Math.min(x.length, start + BLOCK);
+      let sum = 0;
+      let wide = false;
+      for (let i = start; i < end; i++) {
+        const d = y[i]! - x[i]!;
+        if (d > FAST || d < -FAST) wide = true;
+        sum += d * d;
+      }
+      if (!wide) {
+        total += BigInt(sum);
         continue;
       }
-      partial += d * d;
-      if (partial >= FLUSH) {
-        total += BigInt(partial);
-        partial = 0;
+      for (let i = start; i < end; i++) {
+        const d = BigInt(y[i]! - x[i]!);
+        total += d * d;
       }
     }
   }
-  return total + BigInt(partial);
+  return total;
 }
 
 /** Σ (b − a)² over float parameters in float64, canonical order. */

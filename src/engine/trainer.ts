@@ -8,7 +8,7 @@ import type { Hex } from "viem";
 import { batchForStep } from "../data/batch-schedule.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { getState, putState } from "../checkpoint/checkpoint-store.ts";
-import { stateDigest } from "../checkpoint/state-codec.ts";
+import { encodeState, stateDigest } from "../checkpoint/state-codec.ts";
 import { publishTraceManifest, traceLeaves, type CheckpointRecord } from "../checkpoint/trace.ts";
 import { encodeLossBits, encodeUpdateNorm } from "../checkpoint/update-norm.ts";
 import { merkleRoot } from "../protocol/merkle.ts";
@@ -34,7 +34,7 @@ export interface TrainProgress {
   /** Steps taken so far. */
   step: number;
   loss: number | bigint;
-  /** Set when this step completed a checkpoint. */
+  /** Set when this step completed a checkpoint (its blob may still be being written). */
   checkpoint?: CheckpointRecord;
 }
 
@@ -50,10 +50,25 @@ export interface TrainOptions {
   /** Reuse an open session (it is not closed). */
   session?: StepSession;
   onProgress?: (progress: TrainProgress) => void;
+  /** Called once checkpoint `record` is stored (after its step's progress event). */
+  onCheckpoint?: (record: CheckpointRecord) => void;
   signal?: AbortSignal;
 }
 
+/** Where a training run spent its wall-clock time, in milliseconds. */
+export interface TrainTimings {
+  steps: number;
+  /** Running program steps (batch assembly included). */
+  stepMs: number;
+  checkpoints: number;
+  /** Serializing, hashing, norms and the store's synchronous part (its own hashing). */
+  checkpointMs: number;
+  /** Waiting for checkpoint writes that had not finished (and the final flush). */
+  storeWaitMs: number;
+}
+
 export interface TrainResult {
+  timings: TrainTimings;
   state: TrainingState;
   /** Checkpoints 0..i so far. */
   records: CheckpointRecord[];
@@ -154,32 +169,80 @@ export async function train(job: TrainingJob, options: TrainOptions): Promise<Tr
 
   return withSession(job, options.session, options.runtime, async (session) => {
     let previousCheckpoint = state;
-    while (state.step < toStep) {
-      if (options.signal?.aborted)
-        throw new TrainingError("training aborted", { cause: options.signal.reason });
-      const result = await runStep(session, job, state);
-      state = result.state;
-      let checkpoint: CheckpointRecord | undefined;
-      if (state.step % k === 0) {
-        const encoded = await putState(store, state);
-        checkpoint = {
-          index: state.step / k,
+    // The state is hashed here, but written while the following steps run: ONNX Runtime
+    // computes on this thread and the store's file I/O on libuv's, so the write and
+    // fsync cost no training time. One write is in flight at most.
+    let pending: Promise<void> | undefined;
+    let writeError: unknown;
+    const timings: TrainTimings = {
+      steps: 0,
+      stepMs: 0,
+      checkpoints: 0,
+      checkpointMs: 0,
+      storeWaitMs: 0,
+    };
+    const settle = async (): Promise<void> => {
+      const waitStart = performance.now();
+      await pending;
+      timings.storeWaitMs += performance.now() - waitStart;
+      pending = undefined;
+      if (writeError !== undefined)
+        throw new TrainingError("storing a checkpoint failed", { cause: writeError });
+    };
+    try {
+      while (state.step < toStep) {
+        if (options.signal?.aborted)
+          throw new TrainingError("training aborted", { cause: options.signal.reason });
+        const stepStart = performance.now();
+        const result = await runStep(session, job, state);
+        timings.stepMs += performance.now() - stepStart;
+        timings.steps += 1;
+        state = result.state;
+        let checkpoint: CheckpointRecord | undefined;
+        if (state.step % k === 0) {
+          const checkpointStart = performance.now();
+          const encoded = encodeState(state);
+          const record: CheckpointRecord = {
+            index: state.step / k,
+            step: state.step,
+            cid: encoded.cid,
+            stateDigest: encoded.digest,
+            lossBits: encodeLossBits(info, result.loss),
+            updateNorm: encodeUpdateNorm(info, previousCheckpoint, state),
+          };
+          checkpoint = record;
+          records.push(record);
+          previousCheckpoint = state;
+          const encodedAt = performance.now();
+          await settle();
+          const putStart = performance.now();
+          pending = store.put(encoded.bytes).then(
+            (cid) => {
+              if (cid !== encoded.cid)
+                writeError = new TrainingError(
+                  `store returned ${cid} for checkpoint ${encoded.cid}`,
+                );
+              else options.onCheckpoint?.(record);
+            },
+            (error: unknown) => {
+              writeError = error;
+            },
+          );
+          timings.checkpointMs += encodedAt - checkpointStart + (performance.now() - putStart);
+          timings.checkpoints += 1;
+        }
+        options.onProgress?.({
           step: state.step,
-          cid: encoded.cid,
-          stateDigest: encoded.digest,
-          lossBits: encodeLossBits(info, result.loss),
-          updateNorm: encodeUpdateNorm(info, previousCheckpoint, state),
-        };
-        records.push(checkpoint);
-        previousCheckpoint = state;
+          loss: result.loss,
+          ...(checkpoint ? { checkpoint } : {}),
+        });
       }
-      options.onProgress?.({
-        step: state.step,
-        loss: result.loss,
-        ...(checkpoint ? { checkpoint } : {}),
-      });
+    } catch (error) {
+      await pending; // leave no write running behind a failed run
+      throw error;
     }
-    const out: TrainResult = { state, records };
+    await settle();
+    const out: TrainResult = { timings, state, records };
     if (state.step === T) {
       const leaves = traceLeaves(job.jobId, records);
       const root = merkleRoot(leaves);

@@ -36,6 +36,8 @@ describe("training, replay and re-execution", function () {
     ]);
     expect(result.records.map((r) => r.step)).to.deep.equal([0, 4, 8, 12, 16, 20, 24]);
     expect(result.state.step).to.equal(24);
+    expect(result.timings).to.include({ steps: 24, checkpoints: 6 });
+    expect(result.timings.stepMs).to.be.greaterThan(0);
     for (const r of result.records) expect(await store.has(r.cid)).to.equal(true);
     expect(result.trace!.finalDigest).to.equal(stateDigest(result.state));
     expect(await store.has(result.trace!.manifestCid)).to.equal(true);
@@ -54,6 +56,30 @@ describe("training, replay and re-execution", function () {
     const rest = await train(job, { store, start: half.state, records: half.records });
     expect(rest.records).to.deep.equal(straight.records);
     expect(rest.trace!.root).to.equal(straight.trace!.root);
+  });
+
+  it("fails training when a checkpoint cannot be stored", async function () {
+    const { job, initialState, store } = await smallJob("exact");
+    let puts = 0;
+    const flaky = {
+      ...store,
+      has: (cid: string) => store.has(cid),
+      get: (cid: string) => store.get(cid),
+      size: (cid: string) => store.size(cid),
+      put: async (bytes: Uint8Array) => {
+        puts += 1;
+        if (puts === 3) throw new Error("disk full");
+        return store.put(bytes);
+      },
+    };
+    await train(job, { store: flaky, start: initialState }).then(
+      () => expect.fail("accepted"),
+      (e: unknown) => {
+        expect(e).to.be.instanceOf(TrainingError);
+        expect((e as Error).message).to.match(/storing a checkpoint failed/);
+        expect(((e as Error).cause as Error).message).to.equal("disk full");
+      },
+    );
   });
 
   it("rejects training requests that contradict the checkpoint schedule", async function () {
