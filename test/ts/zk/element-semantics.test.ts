@@ -162,8 +162,9 @@ describe("zk: the element circuit computes the docs/fixed-point.md element", () 
       await rm(scratch, { recursive: true, force: true });
     });
 
-    // s = 0 (no shift, clamp only), and a narrow output that saturates often.
-    for (const p of [VARIANTS[3]!, { n: 9, aBits: 6, bBits: 5, shift: 0, outBits: 5 }]) {
+    // The committed instance covers the shift and the comparators of the clamp; this one
+    // covers s = 0 (clamp only) with a narrow output that saturates on both sides.
+    for (const p of [{ n: 9, aBits: 6, bBits: 5, shift: 0, outBits: 5 }]) {
       it(`ElementProof(${p.n}, ${p.aBits}, ${p.bBits}, ${p.shift}, ${p.outBits}) accepts exactly the element`, async () => {
         const name = `element_${p.n}_${p.aBits}_${p.bBits}_${p.shift}_${p.outBits}`;
         const main = path.join(scratch, `${name}.circom`);
