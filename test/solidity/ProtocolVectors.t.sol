@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {MerkleLib} from "../../contracts/libraries/MerkleLib.sol";
 import {SamplerLib} from "../../contracts/libraries/SamplerLib.sol";
 import {TraceLib} from "../../contracts/libraries/TraceLib.sol";
 import {ProtocolLibHarness} from "../../contracts/mocks/ProtocolLibHarness.sol";
