@@ -35,11 +35,10 @@ contract MarketHandler is Test {
     StakeRegistry public immutable registry;
     BlockhashRandomness public immutable randomness;
     JobMarket public immutable market;
-    address public immutable treasury;
-    uint256 private immutable _minProviderStake;
+    /// @notice The two treasuries governance switches between; credits stay with the one credited.
+    address public immutable treasuryA;
+    address public immutable treasuryB;
     uint256 private immutable _unbondingDelay;
-    uint256 private immutable _minCollateralBps;
-    uint256 private immutable _expirySubmitterBps;
     uint256 private immutable _randomnessDelay;
 
     address[] private _actors;
@@ -110,11 +109,9 @@ contract MarketHandler is Test {
         registry = registry_;
         randomness = randomness_;
         market = market_;
-        treasury = market_.treasury();
-        _minProviderStake = registry_.minProviderStake();
+        treasuryA = market_.treasury();
+        treasuryB = address(uint160(treasuryA) + 1);
         _unbondingDelay = registry_.unbondingDelay();
-        _minCollateralBps = market_.minCollateralBps();
-        _expirySubmitterBps = market_.expirySubmitterBps();
         _randomnessDelay = randomness_.delay();
         ghostTime = block.timestamp;
         ghostBlock = block.number;
@@ -427,13 +424,13 @@ contract MarketHandler is Test {
                 _done("expireOpen");
                 return;
             }
-            uint256 toSubmitter = (uint256(j.collateral) * _expirySubmitterBps) / BPS;
+            uint256 toSubmitter = (uint256(j.collateral) * market.expirySubmitterBps()) / BPS;
             _credit(j.submitter, j.amount + toSubmitter);
-            _credit(treasury, j.collateral - toSubmitter);
+            _credit(market.treasury(), j.collateral - toSubmitter);
             ghostMarketIn += j.collateral;
             GhostStake storage s = _ghostStakes[j.provider][StakeRole.Provider];
             s.locked -= j.collateral;
-            if (!s.ejected && s.free + s.locked < _minProviderStake) s.ejected = true;
+            if (!s.ejected && s.free + s.locked < registry.minProviderStake()) s.ejected = true;
             _done(from == JobStatus.Accepted ? bytes32("expireAccepted") : bytes32("expireSubmitted"));
         } catch (bytes memory err) {
             _unexpected("expire", err);
@@ -441,8 +438,14 @@ contract MarketHandler is Test {
     }
 
     function claimCredit(uint256 accountSeed) external syncClock {
-        // Treasury included: it is paid by pull like everyone else.
-        address account = accountSeed % (ACTOR_COUNT + 1) == ACTOR_COUNT ? treasury : _actor(accountSeed);
+        // Treasuries included: they are paid by pull like everyone else.
+        uint256 pick = accountSeed % (ACTOR_COUNT + 2);
+        address account =
+            pick == ACTOR_COUNT
+                ? treasuryA
+                : pick == ACTOR_COUNT + 1
+                    ? treasuryB
+                    : _actor(pick);
         uint256 amount = ghostCredit[account];
         if (amount == 0) {
             vm.prank(account);
@@ -462,6 +465,20 @@ contract MarketHandler is Test {
         } catch (bytes memory err) {
             _unexpected("claimCredit", err);
         }
+    }
+
+    // ------------------------------------------------------------- governance
+
+    /// @dev Governance moves the parameters that money depends on in the middle of jobs: the expiry
+    /// split, the minimum collateral, the provider minimum (and with it ejection), the treasury.
+    /// The handler holds GOVERNOR_ROLE on both contracts.
+    function governance(uint256 which, uint256 value) external syncClock {
+        uint256 kind = which % 4;
+        if (kind == 0) market.setExpirySubmitterBps(bound(value, 0, BPS));
+        else if (kind == 1) market.setMinCollateralBps(bound(value, 0, 2 * BPS));
+        else if (kind == 2) registry.setMinProviderStake(bound(value, 100e18, 3_000e18));
+        else market.setTreasury(market.treasury() == treasuryA ? treasuryB : treasuryA);
+        _done("governance");
     }
 
     // ------------------------------------------------------------- time
@@ -576,7 +593,8 @@ contract MarketHandler is Test {
             if (provider == submitter || s.ejected) continue;
             uint256 need = s.free < collateral ? collateral - s.free : 0;
             uint256 bonded = s.free + need + s.locked;
-            if (bonded < _minProviderStake) need += _minProviderStake - bonded;
+            uint256 minimum = registry.minProviderStake();
+            if (bonded < minimum) need += minimum - bonded;
             if (need > token.balanceOf(provider)) continue;
             if (need > 0 && !_stake(provider, StakeRole.Provider, need)) return (false, provider);
             return (true, provider);
@@ -596,7 +614,7 @@ contract MarketHandler is Test {
         uint256 maxTop = n < MAX_TOP_Q ? n : MAX_TOP_Q;
         uint256 amount = bound(amountSeed, 1e18, balance < 2_000e18 ? balance : 2_000e18);
         // At least the protocol minimum (rounded up), at most twice the amount.
-        uint256 minCollateral = (amount * _minCollateralBps + BPS - 1) / BPS;
+        uint256 minCollateral = (amount * market.minCollateralBps() + BPS - 1) / BPS;
         p = JobParams({
             specHash: keccak256(abi.encode("spec", shapeSeed)),
             initialStateDigest: keccak256(abi.encode("h0", shapeSeed)),

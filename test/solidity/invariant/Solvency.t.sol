@@ -23,9 +23,11 @@ contract SolvencyInvariantTest is AssayFixture, Invariant {
         token = new TestToken();
         d = _deployAssay(token, TREASURY);
         handler = new MarketHandler(token, d.registry, d.randomness, d.market);
+        d.market.grantRole(d.market.GOVERNOR_ROLE(), address(handler));
+        d.registry.grantRole(d.registry.GOVERNOR_ROLE(), address(handler));
         initialSupply = token.totalSupply();
 
-        bytes4[] memory selectors = new bytes4[](16);
+        bytes4[] memory selectors = new bytes4[](17);
         selectors[0] = MarketHandler.stake.selector;
         selectors[1] = MarketHandler.requestUnstake.selector;
         selectors[2] = MarketHandler.withdraw.selector;
@@ -43,6 +45,7 @@ contract SolvencyInvariantTest is AssayFixture, Invariant {
         selectors[14] = MarketHandler.rollBlocks.selector;
         // The happy path twice as likely as any exit, so walks reach Opened and Finalized.
         selectors[15] = MarketHandler.createJob.selector;
+        selectors[16] = MarketHandler.governance.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
@@ -74,7 +77,7 @@ contract SolvencyInvariantTest is AssayFixture, Invariant {
             _step(uint256(keccak256(abi.encode("walk", i))));
             if (i % 10 == 9) invariant_accounting();
         }
-        bytes32[10] memory phases = [
+        bytes32[11] memory phases = [
             bytes32("createJob"),
             "accept",
             "commitProgress",
@@ -84,7 +87,8 @@ contract SolvencyInvariantTest is AssayFixture, Invariant {
             "finalize",
             "claimCredit",
             "cancel",
-            "withdraw"
+            "withdraw",
+            "governance"
         ];
         for (uint256 p; p < phases.length; ++p) assertGt(handler.done(phases[p]), 0, _name(phases[p]));
         uint256 expired =
@@ -113,6 +117,7 @@ contract SolvencyInvariantTest is AssayFixture, Invariant {
         else if (a < 21) handler.requestUnstake(s1, s2 % 3 == 0, s3);
         else if (a < 22) handler.withdraw(s1, s2 % 3 == 0, s3);
         else if (a < 23) handler.warp(s1);
+        else if (s3 % 4 == 0) handler.governance(s1, s2);
         else handler.rollBlocks(s1, bytes32(s2));
     }
 
@@ -135,12 +140,13 @@ contract SolvencyInvariantTest is AssayFixture, Invariant {
             s == JobStatus.Disputed;
     }
 
-    /// @dev Every account that can hold credit: the actors and the treasury.
+    /// @dev Every account that can hold credit or tokens: the actors and both treasuries.
     function _accounts() private view returns (address[] memory accounts) {
         address[] memory actors = handler.actors();
-        accounts = new address[](actors.length + 1);
+        accounts = new address[](actors.length + 2);
         for (uint256 i; i < actors.length; ++i) accounts[i] = actors[i];
-        accounts[actors.length] = TREASURY;
+        accounts[actors.length] = handler.treasuryA();
+        accounts[actors.length + 1] = handler.treasuryB();
     }
 
     /// @dev Every job as the market stores it (index i is job i + 1), read once per check: a failing
@@ -210,14 +216,11 @@ contract SolvencyInvariantTest is AssayFixture, Invariant {
         );
     }
 
-    /// @dev Tokens move, never appear or vanish: actors + treasury + market + registry hold the supply.
+    /// @dev Tokens move, never appear or vanish: actors + treasuries + market + registry hold the supply.
     function _assertTokensConserved() private view {
-        address[] memory actors = handler.actors();
-        uint256 sum =
-            token.balanceOf(TREASURY) +
-                token.balanceOf(address(d.market)) +
-                token.balanceOf(address(d.registry));
-        for (uint256 i; i < actors.length; ++i) sum += token.balanceOf(actors[i]);
+        address[] memory accounts = _accounts();
+        uint256 sum = token.balanceOf(address(d.market)) + token.balanceOf(address(d.registry));
+        for (uint256 i; i < accounts.length; ++i) sum += token.balanceOf(accounts[i]);
         assertEq(token.totalSupply(), initialSupply, "supply changed");
         assertEq(sum, initialSupply, "balances do not add up to the supply");
     }
