@@ -69,7 +69,13 @@ export function initialState(info: ProgramInfo, seed: string): TrainingState {
     }
     const out = new Int32Array(n);
     if (isWeight) {
-      const a = Math.floor(Math.sqrt(6 / spec.shape[0]!) * 2 ** spec.fracBits);
+      // Within the range the exact update maintains (the 8-bit forward range), which the
+      // default formats make wider than ±a anyway.
+      const layer = info.fixedPoint?.layers[Number(/^layer(\d+)\./.exec(spec.name)?.[1])];
+      const bound = layer
+        ? Math.min(-layer.weightUpdate.paramMin, layer.weightUpdate.paramMax)
+        : 2 ** 30;
+      const a = Math.min(bound, Math.floor(Math.sqrt(6 / spec.shape[0]!) * 2 ** spec.fracBits));
       for (let i = 0; i < n; i++) out[i] = random.nextInt(2 * a + 1) - a;
     }
     return out;
