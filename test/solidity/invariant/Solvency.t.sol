@@ -63,6 +63,7 @@ contract SolvencyInvariantTest is AssayFixture, Invariant {
         _assertCreditsBounded();
         _assertTokensConserved();
         _assertGhostMatchesChain(jobs);
+        _assertVerifierSet();
         _assertNoSurprise();
     }
 
@@ -250,6 +251,25 @@ contract SolvencyInvariantTest is AssayFixture, Invariant {
                 assertEq(unbonding, ghost.unbonding, "unbonding stake");
                 assertTrue(ejected == ghost.ejected, "ejection");
             }
+        }
+    }
+
+    /// @dev The committee set is exactly the eligible verifiers, each once. (The walk never changes the
+    /// minimum verifier stake, so no member can fall out of eligibility without being synced.)
+    function _assertVerifierSet() private view {
+        address[] memory actors = handler.actors();
+        uint256 count = d.registry.verifierCount();
+        address[] memory members = new address[](count);
+        for (uint256 i; i < count; ++i) {
+            members[i] = d.registry.verifierAt(i);
+            assertTrue(d.registry.isEligibleVerifier(members[i]), "ineligible verifier in the committee set");
+            for (uint256 k; k < i; ++k) assertTrue(members[k] != members[i], "verifier listed twice");
+        }
+        for (uint256 a; a < actors.length; ++a) {
+            if (!d.registry.isEligibleVerifier(actors[a])) continue;
+            bool listed;
+            for (uint256 i; i < count; ++i) listed = listed || members[i] == actors[a];
+            assertTrue(listed, "eligible verifier missing from the committee set");
         }
     }
 
