@@ -29,16 +29,6 @@ export function dtypeFromCode(code: number): DType | undefined {
   return undefined;
 }
 
-export type TypedArrayOf<D extends DType> = D extends "float32"
-  ? Float32Array
-  : D extends "uint8" | "bool"
-    ? Uint8Array
-    : D extends "int8"
-      ? Int8Array
-      : D extends "int32"
-        ? Int32Array
-        : BigInt64Array;
-
 export type TensorData = Float32Array | Uint8Array | Int8Array | Int32Array | BigInt64Array;
 
 export type Attr =

@@ -150,14 +150,6 @@ export function paramSpecs(info: ProgramInfo): StateTensorSpec[] {
   return info.state.filter((t) => t.role === "param");
 }
 
-export function featureCount(info: ProgramInfo): number {
-  return info.model.layers[0]!;
-}
-
-export function classCount(info: ProgramInfo): number {
-  return info.model.layers.at(-1)!;
-}
-
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }

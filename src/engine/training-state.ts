@@ -83,10 +83,6 @@ export function initialState(info: ProgramInfo, seed: string): TrainingState {
   return { step: 0, specs: info.state, values };
 }
 
-export function cloneState(state: TrainingState): TrainingState {
-  return { step: state.step, specs: state.specs, values: state.values.map((v) => v.slice()) };
-}
-
 /**
  * Exact programs are proven overflow-free only for states inside the ranges their
  * updates maintain (master weights within the 8-bit forward range, biases within
