@@ -15,18 +15,20 @@ const require = createRequire(import.meta.url);
 const solcPackage = require("solc/package.json") as { version: string };
 const soljson = path.join(path.dirname(require.resolve("solc/package.json")), "soljson.js");
 
+function compiler(runs: number) {
+  return {
+    version: solcPackage.version,
+    path: soljson,
+    settings: { optimizer: { enabled: true, runs }, evmVersion: "cancun", viaIR: true },
+  };
+}
+
 export default defineConfig({
   plugins: [hardhatViem, hardhatEthers, hardhatTypechain, hardhatMocha, hardhatNetworkHelpers],
   solidity: {
     profiles: {
       default: {
-        version: solcPackage.version,
-        path: soljson,
-        settings: {
-          optimizer: { enabled: true, runs: 10_000 },
-          evmVersion: "cancun",
-          viaIR: true,
-        },
+        compilers: [compiler(10_000)],
       },
     },
   },

@@ -12,7 +12,15 @@ import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
 import {MerkleLib} from "./libraries/MerkleLib.sol";
 import {SamplerLib} from "./libraries/SamplerLib.sol";
 import {TraceLib} from "./libraries/TraceLib.sol";
-import {Job, JobParams, JobStatus, Numerics, OpenedLeaf} from "./types/JobTypes.sol";
+import {
+    DisputeContext,
+    DisputeStart,
+    Job,
+    JobParams,
+    JobStatus,
+    Numerics,
+    OpenedLeaf
+} from "./types/JobTypes.sol";
 import {StakeRole} from "./types/StakeTypes.sol";
 
 /// @title JobMarket
@@ -23,6 +31,8 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
+    /// @notice The dispute game: opens and ends disputes, slashes jobs.
+    bytes32 public constant DISPUTE_ROLE = keccak256("DISPUTE_ROLE");
 
     /// @notice Protocol bounds on job parameters.
     uint256 public constant MAX_SAMPLES = 32;
@@ -86,8 +96,8 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
         job.deltaPpm = p.deltaPpm;
         job.specHash = p.specHash;
         job.initialStateDigest = p.initialStateDigest;
-        job.amount = p.amount;
-        job.collateral = p.collateral;
+        job.amount = uint96(p.amount);
+        job.collateral = uint96(p.collateral);
         job.trainWindow = p.trainWindow;
         job.openWindow = p.openWindow;
         job.challengeWindow = p.challengeWindow;
@@ -188,36 +198,31 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
         uint256[] memory sampled = SamplerLib.sample(seed, n, job.samples);
         if (topIndices.length != job.topQ) revert JobTopIndicesInvalid(jobId, topIndices.length, 0);
 
-        // Every leaf i−1 (i ≥ 2) and i of each sampled and top-Q segment i must be opened, and
-        // nothing else: `covered` marks the provided leaves that some segment needs.
-        uint256 covered;
-        for (uint256 s; s < sampled.length; ++s) covered |= _segmentLeaves(jobId, leaves, sampled[s]);
-        (uint256 topCovered, uint192 packedTop, uint64 minTopNorm) = _openTop(jobId, n, leaves, topIndices);
-        covered |= topCovered;
-        if (covered != (uint256(1) << leaves.length) - 1) {
-            revert JobOpeningIncomplete(jobId, _popcount(covered), leaves.length);
-        }
-
-        uint256[] memory positions = new uint256[](leaves.length);
+        // Exactly the leaves i−1 (i ≥ 2) and i of each sampled and top-Q segment i, sorted, once each.
+        uint256[] memory positions = _requiredPositions(jobId, n, sampled, topIndices);
+        if (leaves.length != positions.length)
+            revert JobOpeningIncomplete(jobId, positions.length, leaves.length);
         bytes32[] memory nodes = new bytes32[](leaves.length);
         for (uint256 i; i < leaves.length; ++i) {
             OpenedLeaf calldata leaf = leaves[i];
+            if (leaf.index != positions[i] + 1) revert JobOpeningMismatch(jobId, i, positions[i] + 1);
             // INVARIANT: the last checkpoint is the model the submitter receives (finalDigest).
             if (leaf.index == n && leaf.stateDigest != job.finalDigest)
                 revert JobOpeningMismatch(jobId, i, n);
-            positions[i] = leaf.index - 1;
             nodes[i] = TraceLib.leafHash(jobId, leaf.index, leaf.stateDigest, leaf.lossBits, leaf.updateNorm);
         }
+        (uint64 minTopNorm, uint8 topAbove) = _topNorms(leaves, positions, topIndices);
+        // rootFromMultiProof overwrites positions and nodes: nothing reads them afterwards.
         if (MerkleLib.rootFromMultiProof(MerkleLib.depthOf(n), positions, nodes, proof) != job.traceRoot) {
             revert JobInvalidProof(jobId);
         }
 
         job.status = JobStatus.Opened;
-        job.topIndices = packedTop;
         job.minTopNorm = minTopNorm;
+        job.topAbove = topAbove;
         uint256 challengeEnd = block.timestamp + job.challengeWindow;
         job.deadline = uint40(challengeEnd);
-        emit SamplesOpened(jobId, seed, sampled, topIndices, minTopNorm, challengeEnd);
+        emit SamplesOpened(jobId, seed, topIndices, minTopNorm, challengeEnd);
     }
 
     /// @inheritdoc IJobMarket
@@ -269,6 +274,75 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
         _token.safeTransfer(msg.sender, amount);
     }
 
+    // ---------------------------------------------------------------- disputes
+
+    /// @inheritdoc IJobMarket
+    function beginDispute(uint256 jobId) external onlyRole(DISPUTE_ROLE) returns (DisputeStart memory) {
+        Job storage job = _job(jobId);
+        if (job.status != JobStatus.Opened && job.status != JobStatus.Disputed)
+            revert JobWrongStatus(jobId, job.status);
+        // INVARIANT: disputes start inside the challenge window, so finalize can never race one.
+        _requireBeforeDeadline(jobId, job);
+        uint256 open = job.openDisputes + 1;
+        job.openDisputes = uint16(open);
+        job.status = JobStatus.Disputed;
+        emit DisputeBegan(jobId, open);
+        return
+            DisputeStart({
+                submitter: job.submitter,
+                provider: job.provider,
+                numerics: job.numerics,
+                checkpoints: job.checkpoints,
+                checkpointInterval: job.checkpointInterval,
+                initialStateDigest: job.initialStateDigest,
+                traceRoot: job.traceRoot
+            });
+    }
+
+    /// @inheritdoc IJobMarket
+    function endDispute(
+        uint256 jobId,
+        bool providerLost
+    ) external onlyRole(DISPUTE_ROLE) returns (bool slashedNow, uint256 collateral) {
+        Job storage job = _job(jobId);
+        collateral = job.collateral;
+        uint256 open = job.openDisputes;
+        if (open == 0) revert JobWrongStatus(jobId, job.status);
+        job.openDisputes = uint16(--open);
+        emit DisputeEnded(jobId, providerLost, open);
+        if (job.status == JobStatus.Slashed) return (false, collateral);
+        if (providerLost) {
+            _slash(jobId, job);
+            return (true, collateral);
+        }
+        if (open == 0) job.status = JobStatus.Opened;
+        return (false, collateral);
+    }
+
+    /// @inheritdoc IJobMarket
+    function slashByFraudProof(
+        uint256 jobId
+    ) external onlyRole(DISPUTE_ROLE) returns (address provider, uint256 collateral) {
+        Job storage job = _job(jobId);
+        if (job.status != JobStatus.Opened && job.status != JobStatus.Disputed)
+            revert JobWrongStatus(jobId, job.status);
+        _slash(jobId, job);
+        return (job.provider, job.collateral);
+    }
+
+    /// @inheritdoc IJobMarket
+    function disputeContext(uint256 jobId) external view returns (DisputeContext memory) {
+        return _context(_job(jobId));
+    }
+
+    /// @inheritdoc IJobMarket
+    function disputeParties(
+        uint256 jobId
+    ) external view returns (address submitter, address provider, uint256 committeeSize) {
+        Job storage job = _job(jobId);
+        return (job.submitter, job.provider, job.committeeSize);
+    }
+
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IJobMarket
@@ -281,14 +355,6 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
         Job storage job = _job(jobId);
         if (job.traceRoot == bytes32(0)) revert JobWrongStatus(jobId, job.status);
         return SamplerLib.sample(_seed(jobId, job), job.checkpoints, job.samples);
-    }
-
-    /// @inheritdoc IJobMarket
-    function topSegments(uint256 jobId) external view returns (uint256[] memory indices) {
-        Job storage job = _job(jobId);
-        uint256 count = job.topIndices == 0 ? 0 : job.topQ;
-        indices = new uint256[](count);
-        for (uint256 t; t < count; ++t) indices[t] = uint24(job.topIndices >> (24 * t));
     }
 
     /// @inheritdoc IJobMarket
@@ -310,26 +376,32 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
         return _jobCount;
     }
 
+    /// @inheritdoc IJobMarket
     function token() external view returns (address) {
         return address(_token);
     }
 
+    /// @inheritdoc IJobMarket
     function registry() external view returns (address) {
         return address(_registry);
     }
 
+    /// @inheritdoc IJobMarket
     function randomnessSource() external view returns (address) {
         return address(_randomness);
     }
 
+    /// @inheritdoc IJobMarket
     function treasury() external view returns (address) {
         return _treasury;
     }
 
+    /// @inheritdoc IJobMarket
     function minCollateralBps() external view returns (uint256) {
         return _minCollateralBps;
     }
 
+    /// @inheritdoc IJobMarket
     function expirySubmitterBps() external view returns (uint256) {
         return _expirySubmitterBps;
     }
@@ -357,7 +429,7 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
     function _validate(JobParams calldata p) private view returns (uint256 checkpoints) {
         if (p.specHash == bytes32(0)) revert JobInvalidParameter("specHash", 0);
         if (p.initialStateDigest == bytes32(0)) revert JobInvalidParameter("initialStateDigest", 0);
-        if (p.amount == 0) revert JobInvalidParameter("amount", 0);
+        if (p.amount == 0 || p.amount > type(uint96).max) revert JobInvalidParameter("amount", p.amount);
         uint256 minCollateral = (uint256(p.amount) * _minCollateralBps) / _BPS;
         if (p.collateral == 0 || p.collateral < minCollateral)
             revert JobInvalidParameter("collateral", p.collateral);
@@ -401,62 +473,88 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
         if (value < MIN_WINDOW || value > MAX_WINDOW) revert JobInvalidParameter(name, value);
     }
 
-    /// @dev Checks the top-Q claim (distinct indices in [1, n]) and marks the leaves it needs;
-    /// returns the indices packed 24 bits each and the smallest update norm among them (0 if none).
-    function _openTop(
+    /// @dev Sorted, distinct 0-based positions of the leaves the sampled and top-Q segments need:
+    /// the segments are sorted (≤ q + Q ≤ 40 values), then each contributes positions s − 2 and s − 1.
+    function _requiredPositions(
         uint256 jobId,
         uint256 n,
-        OpenedLeaf[] calldata leaves,
+        uint256[] memory sampled,
         uint256[] calldata topIndices
-    ) private pure returns (uint256 covered, uint192 packed, uint64 minNorm) {
-        minNorm = topIndices.length == 0 ? 0 : type(uint64).max;
+    ) private pure returns (uint256[] memory list) {
+        uint256 q = sampled.length;
+        uint256 count = q + topIndices.length;
+        uint256[] memory segments = new uint256[](count);
+        for (uint256 s; s < q; ++s) segments[s] = sampled[s];
         for (uint256 t; t < topIndices.length; ++t) {
             uint256 index = topIndices[t];
             if (index == 0 || index > n) revert JobTopIndicesInvalid(jobId, t, index);
             for (uint256 u; u < t; ++u) {
                 if (topIndices[u] == index) revert JobTopIndicesInvalid(jobId, t, index);
             }
-            covered |= _segmentLeaves(jobId, leaves, index);
-            uint64 norm = leaves[_find(leaves, index)].updateNorm;
-            if (norm < minNorm) minNorm = norm;
-            packed |= uint192(index << (24 * t));
+            segments[q + t] = index;
+        }
+        _sort(segments);
+        list = new uint256[](2 * count);
+        uint256 len;
+        uint256 next; // smallest position not yet listed
+        for (uint256 i; i < count; ++i) {
+            uint256 seg = segments[i];
+            // positions seg − 2 (leaf seg − 1, none for segment 1) and seg − 1 (leaf seg)
+            uint256 from = seg > 1 ? seg - 2 : 0;
+            if (from < next) from = next;
+            for (uint256 pos = from; pos < seg; ++pos) list[len++] = pos;
+            if (seg > next) next = seg;
+        }
+        assembly ("memory-safe") {
+            mstore(list, len)
         }
     }
 
-    /// @dev Marks the leaves segment `index` needs (index − 1 unless 0, and index); reverts if absent.
-    function _segmentLeaves(
-        uint256 jobId,
+    /// @dev Insertion sort of at most q + Q ≤ 40 values.
+    function _sort(uint256[] memory values) private pure {
+        unchecked {
+            for (uint256 i = 1; i < values.length; ++i) {
+                uint256 v = values[i];
+                uint256 j = i;
+                while (j > 0 && values[j - 1] > v) {
+                    values[j] = values[j - 1];
+                    --j;
+                }
+                values[j] = v;
+            }
+        }
+    }
+
+    /// @dev The smallest update norm among the top-Q segments, and how many of them exceed it: an
+    /// honest trace then has exactly that many leaves above the minimum (FraudProofs checks it).
+    function _topNorms(
         OpenedLeaf[] calldata leaves,
-        uint256 index
-    ) private pure returns (uint256 mask) {
-        uint256 at = _find(leaves, index);
-        if (at == type(uint256).max) revert JobOpeningMismatch(jobId, leaves.length, index);
-        mask = uint256(1) << at;
-        if (index > 1) {
-            uint256 before = _find(leaves, index - 1);
-            if (before == type(uint256).max) revert JobOpeningMismatch(jobId, leaves.length, index - 1);
-            mask |= uint256(1) << before;
+        uint256[] memory positions,
+        uint256[] calldata topIndices
+    ) private pure returns (uint64 minNorm, uint8 above) {
+        uint256 count = topIndices.length;
+        if (count == 0) return (0, 0);
+        uint64[] memory norms = new uint64[](count);
+        minNorm = type(uint64).max;
+        for (uint256 t; t < count; ++t) {
+            norms[t] = leaves[_indexOf(positions, topIndices[t] - 1)].updateNorm;
+            if (norms[t] < minNorm) minNorm = norms[t];
+        }
+        for (uint256 t; t < count; ++t) {
+            if (norms[t] > minNorm) ++above;
         }
     }
 
-    /// @dev Binary search over leaves sorted by strictly increasing index; max uint when absent.
-    /// Unsorted input cannot pass: a leaf that is not found is missing, and the coverage check then
-    /// fails, and the multi-proof rejects positions that do not strictly increase.
-    function _find(OpenedLeaf[] calldata leaves, uint256 index) private pure returns (uint256) {
+    /// @dev Binary search in a sorted list known to contain `value`.
+    function _indexOf(uint256[] memory list, uint256 value) private pure returns (uint256) {
         uint256 lo;
-        uint256 hi = leaves.length;
+        uint256 hi = list.length;
         while (lo < hi) {
             uint256 mid = (lo + hi) >> 1;
-            uint256 value = leaves[mid].index;
-            if (value == index) return mid;
-            if (value < index) lo = mid + 1;
+            if (list[mid] < value) lo = mid + 1;
             else hi = mid;
         }
-        return type(uint256).max;
-    }
-
-    function _popcount(uint256 x) private pure returns (uint256 count) {
-        for (; x != 0; x &= x - 1) ++count;
+        return lo;
     }
 
     function _seed(uint256 jobId, Job storage job) private view returns (bytes32) {
@@ -480,6 +578,36 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
 
     function _requireBeforeDeadline(uint256 jobId, Job storage job) private view {
         if (block.timestamp > job.deadline) revert JobDeadlinePassed(jobId, job.deadline);
+    }
+
+    /// @dev The provider cheated: the escrow goes back to the submitter; the caller (the dispute
+    /// game) slashes the collateral and shares it out.
+    function _slash(uint256 jobId, Job storage job) private {
+        job.status = JobStatus.Slashed;
+        emit JobSlashed(jobId);
+        _credit(job.submitter, jobId, job.amount);
+    }
+
+    function _context(Job storage job) private view returns (DisputeContext memory) {
+        return
+            DisputeContext({
+                submitter: job.submitter,
+                provider: job.provider,
+                status: job.status,
+                numerics: job.numerics,
+                committeeSize: job.committeeSize,
+                checkpoints: job.checkpoints,
+                checkpointInterval: job.checkpointInterval,
+                deltaPpm: job.deltaPpm,
+                deadline: job.deadline,
+                collateral: job.collateral,
+                initialStateDigest: job.initialStateDigest,
+                traceRoot: job.traceRoot,
+                finalDigest: job.finalDigest,
+                topQ: job.topQ,
+                topAbove: job.topAbove,
+                minTopNorm: job.minTopNorm
+            });
     }
 
     function _credit(address account, uint256 jobId, uint256 amount) private {

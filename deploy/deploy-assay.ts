@@ -16,6 +16,18 @@ const amount = z
   ])
   .transform((v) => BigInt(v));
 
+const seconds = z
+  .number()
+  .int()
+  .positive()
+  .transform((v) => BigInt(v));
+const bps = z
+  .number()
+  .int()
+  .min(0)
+  .max(10_000)
+  .transform((v) => BigInt(v));
+
 /** Deployment parameters, as written in deploy/params/<network>.json. */
 export const DeployParamsSchema = z
   .object({
@@ -35,6 +47,19 @@ export const DeployParamsSchema = z
     randomnessDelayBlocks: z.number().int().min(1).max(128),
     minCollateralBps: z.number().int().min(0).max(100_000),
     expirySubmitterBps: z.number().int().min(0).max(10_000),
+    dispute: z
+      .object({
+        challengeBond: amount,
+        /** Seconds each side has for all its dissection moves. */
+        clockBudget: seconds,
+        voteCommitWindow: seconds,
+        voteRevealWindow: seconds,
+        redrawDelay: seconds,
+        challengerShareBps: bps,
+        refereeShareBps: bps,
+        refereePenalty: amount,
+      })
+      .strict(),
   })
   .strict();
 export type DeployParams = z.input<typeof DeployParamsSchema>;
@@ -43,6 +68,7 @@ export const ROLES = {
   GOVERNOR: keccak256(toHex("GOVERNOR_ROLE")),
   LOCKER: keccak256(toHex("LOCKER_ROLE")),
   SLASHER: keccak256(toHex("SLASHER_ROLE")),
+  DISPUTE: keccak256(toHex("DISPUTE_ROLE")),
 } as const;
 
 /** Devnet defaults: 18-decimal token units. */
@@ -53,6 +79,16 @@ export const DEVNET_PARAMS: DeployParams = {
   randomnessDelayBlocks: 2,
   minCollateralBps: 5_000,
   expirySubmitterBps: 5_000,
+  dispute: {
+    challengeBond: (50n * 10n ** 18n).toString(),
+    clockBudget: 6 * 3600,
+    voteCommitWindow: 3600,
+    voteRevealWindow: 3600,
+    redrawDelay: 3600,
+    challengerShareBps: 5_000,
+    refereeShareBps: 1_000,
+    refereePenalty: (10n * 10n ** 18n).toString(),
+  },
 };
 
 // eslint-disable-next-line @typescript-eslint/explicit-module-boundary-types
@@ -82,36 +118,68 @@ export async function deployAssay(viem: HardhatViemHelpers, input: DeployParams 
   const randomness = await viem.deployContract("BlockhashRandomness", [
     BigInt(params.randomnessDelayBlocks),
   ]);
+  // Everything is deployed with the deployer as admin, wired, then handed to the governor.
+  const admin = deployer.account.address;
   const market = await viem.deployContract("JobMarket", [
     registry.address,
     randomness.address,
-    governor,
+    admin,
     treasury,
     BigInt(params.minCollateralBps),
     BigInt(params.expirySubmitterBps),
+  ]);
+  const disputeGame = await viem.deployContract("DisputeGame", [
+    market.address,
+    registry.address,
+    randomness.address,
+    admin,
+    params.dispute,
   ]);
 
   const wait = async (hash: `0x${string}`): Promise<void> => {
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success") throw new Error(`role setup transaction ${hash} reverted`);
   };
+  const fraudProofs = await viem.deployContract("FraudProofs", [
+    market.address,
+    registry.address,
+    admin,
+    BigInt(params.dispute.challengerShareBps),
+  ]);
   await wait(await registry.write.grantRole([ROLES.LOCKER, market.address]));
   await wait(await registry.write.grantRole([ROLES.SLASHER, market.address]));
-  if (governor !== deployer.account.address) {
-    // Hand the registry to governance; the deployer keeps nothing.
-    await wait(await registry.write.grantRole([ROLES.GOVERNOR, governor]));
-    await wait(
-      await registry.write.grantRole([await registry.read.DEFAULT_ADMIN_ROLE(), governor]),
-    );
-    await wait(await registry.write.renounceRole([ROLES.GOVERNOR, deployer.account.address]));
-    await wait(
-      await registry.write.renounceRole([
-        await registry.read.DEFAULT_ADMIN_ROLE(),
-        deployer.account.address,
-      ]),
-    );
+  await wait(await registry.write.grantRole([ROLES.SLASHER, disputeGame.address]));
+  await wait(await market.write.grantRole([ROLES.DISPUTE, disputeGame.address]));
+  await wait(await registry.write.grantRole([ROLES.SLASHER, fraudProofs.address]));
+  await wait(await market.write.grantRole([ROLES.DISPUTE, fraudProofs.address]));
+  if (governor !== admin) {
+    const adminRole = await registry.read.DEFAULT_ADMIN_ROLE();
+    for (const target of [
+      registry.address,
+      market.address,
+      disputeGame.address,
+      fraudProofs.address,
+    ]) {
+      // All three are OpenZeppelin AccessControl: the registry's ABI has the same role functions.
+      const contract = await viem.getContractAt("StakeRegistry", target);
+      await wait(await contract.write.grantRole([ROLES.GOVERNOR, governor]));
+      await wait(await contract.write.grantRole([adminRole, governor]));
+      await wait(await contract.write.renounceRole([ROLES.GOVERNOR, admin]));
+      await wait(await contract.write.renounceRole([adminRole, admin]));
+    }
   }
-  return { registry, randomness, market, testToken, tokenAddress, governor, treasury, params };
+  return {
+    registry,
+    randomness,
+    market,
+    disputeGame,
+    fraudProofs,
+    testToken,
+    tokenAddress,
+    governor,
+    treasury,
+    params,
+  };
 }
 
 export type AssayDeployment = Awaited<ReturnType<typeof deployAssay>>;

@@ -47,6 +47,8 @@ const record = {
   stakeRegistry: d.registry.address,
   randomness: d.randomness.address,
   jobMarket: d.market.address,
+  disputeGame: d.disputeGame.address,
+  fraudProofs: d.fraudProofs.address,
   governor: d.governor,
   treasury: d.treasury,
   params: d.params,

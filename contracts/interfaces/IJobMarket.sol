@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {Job, JobParams, JobStatus, OpenedLeaf} from "../types/JobTypes.sol";
+import {DisputeContext, DisputeStart, Job, JobParams, JobStatus, OpenedLeaf} from "../types/JobTypes.sol";
 
 /// @title Escrowed training jobs with committed, sampled checkpoint traces (PROTOCOL.md §4)
 /// @notice A submitter escrows `amount` and posts a job; a staked provider accepts it by locking
@@ -55,11 +55,11 @@ interface IJobMarket {
         uint256 randomnessRequest,
         uint256 openDeadline
     );
-    /// @notice The provider opened the sampled and the top-Q segments; challenges run until `challengeEnd`.
+    /// @notice The provider opened the sampled segments (`sampledSegments`) and its top-Q segments;
+    /// challenges run until `challengeEnd`.
     event SamplesOpened(
         uint256 indexed jobId,
         bytes32 seed,
-        uint256[] sampled,
         uint256[] topIndices,
         uint64 minTopNorm,
         uint256 challengeEnd
@@ -74,6 +74,12 @@ interface IJobMarket {
     event CreditClaimed(address indexed account, uint256 amount);
     /// @notice A governance parameter changed.
     event ParameterSet(bytes32 indexed parameter, uint256 value);
+    /// @notice A dispute on the job started (`openDisputes` counts those not yet resolved).
+    event DisputeBegan(uint256 indexed jobId, uint256 openDisputes);
+    /// @notice A dispute on the job ended; `providerLost` slashes the job.
+    event DisputeEnded(uint256 indexed jobId, bool providerLost, uint256 openDisputes);
+    /// @notice The provider was found cheating: the payment is refunded and the job ends as Slashed.
+    event JobSlashed(uint256 indexed jobId);
 
     /// @notice Posts a job and escrows `params.amount` from the caller (approve the market first).
     /// @dev Fee-on-transfer tokens are rejected.
@@ -125,9 +131,6 @@ interface IJobMarket {
     /// @notice The q segment indices sampled for a submitted job, once the seed exists.
     function sampledSegments(uint256 jobId) external view returns (uint256[] memory);
 
-    /// @notice The provider's claimed top-Q segment indices, once opened.
-    function topSegments(uint256 jobId) external view returns (uint256[] memory);
-
     /// @notice Whether `expire` would succeed now.
     function isExpirable(uint256 jobId) external view returns (bool);
 
@@ -136,6 +139,49 @@ interface IJobMarket {
 
     /// @notice Number of jobs created; ids run from 1.
     function jobCount() external view returns (uint256);
+
+    /// @notice The protocol token (the registry's).
+    function token() external view returns (address);
+
+    /// @notice The stake registry.
+    function registry() external view returns (address);
+
+    /// @notice The source of sample seeds.
+    function randomnessSource() external view returns (address);
+
+    /// @notice Receives the protocol's share of slashes.
+    function treasury() external view returns (address);
+
+    /// @notice Minimum collateral, in basis points of the job amount.
+    function minCollateralBps() external view returns (uint256);
+
+    /// @notice Submitter's share of collateral slashed at expiry, in basis points.
+    function expirySubmitterBps() external view returns (uint256);
+
+    /// @notice Registers a dispute on an opened job during its challenge window; the job cannot
+    /// finalize until every dispute has ended. DISPUTE_ROLE only.
+    function beginDispute(uint256 jobId) external returns (DisputeStart memory);
+
+    /// @notice Ends a dispute. When the provider lost, the job is slashed (once): the submitter is
+    /// credited the escrow back and the caller must slash the collateral. DISPUTE_ROLE only.
+    /// @return slashedNow True when this call moved the job to Slashed.
+    /// @return collateral The job's collateral, for the caller to slash when `slashedNow`.
+    function endDispute(
+        uint256 jobId,
+        bool providerLost
+    ) external returns (bool slashedNow, uint256 collateral);
+
+    /// @notice Slashes an opened (or disputed) job on an objective fraud proof checked by the caller.
+    /// DISPUTE_ROLE only.
+    function slashByFraudProof(uint256 jobId) external returns (address provider, uint256 collateral);
+
+    /// @notice What the dispute game needs to know about a job.
+    function disputeContext(uint256 jobId) external view returns (DisputeContext memory);
+
+    /// @notice The parties of a job and its committee size (a cheaper subset of `disputeContext`).
+    function disputeParties(
+        uint256 jobId
+    ) external view returns (address submitter, address provider, uint256 committeeSize);
 
     /// @notice Sets the minimum collateral, in basis points of the job amount. GOVERNOR_ROLE only.
     function setMinCollateralBps(uint256 value) external;

@@ -62,26 +62,67 @@ library MerkleLib {
             if (i > 0 && positions[i] <= positions[i - 1]) revert MerklePositionsNotIncreasing(i);
         }
         uint256 used;
-        for (uint256 d; d < depth; ++d) {
-            uint256 w;
-            for (uint256 i; i < len; ++i) {
-                uint256 p = positions[i];
-                bytes32 parent;
-                if (p & 1 == 0 && i + 1 < len && positions[i + 1] == p + 1) {
-                    parent = hashPair(nodes[i], nodes[i + 1]);
-                    ++i;
-                } else {
-                    // INVARIANT: reading past the proof reverts, so a short proof cannot succeed.
-                    if (used >= proof.length) revert MerkleProofLength(used + 1, proof.length);
-                    bytes32 sibling = proof[used++];
-                    parent = p & 1 == 1 ? hashPair(sibling, nodes[i]) : hashPair(nodes[i], sibling);
+        bool short;
+        // Hot loop in assembly: O(leaves · depth) iterations whose checked-arithmetic and bounds-check
+        // jumps cost more than the hashing. Indices stay below `len` ≤ positions.length, positions and
+        // nodes are rewritten in place (w ≤ i), and siblings are read only below proof.length.
+        assembly ("memory-safe") {
+            let posData := add(positions, 0x20)
+            let nodeData := add(nodes, 0x20)
+            for {
+                let d := 0
+            } lt(d, depth) {
+                d := add(d, 1)
+            } {
+                let w := 0
+                for {
+                    let i := 0
+                } lt(i, len) {
+                    i := add(i, 1)
+                } {
+                    let p := mload(add(posData, shl(5, i)))
+                    let node := mload(add(nodeData, shl(5, i)))
+                    let j := add(i, 1)
+                    let pairs := 0
+                    if and(iszero(and(p, 1)), lt(j, len)) {
+                        pairs := eq(mload(add(posData, shl(5, j))), add(p, 1))
+                    }
+                    switch pairs
+                    case 1 {
+                        // Both children are known.
+                        mstore(0x00, node)
+                        mstore(0x20, mload(add(nodeData, shl(5, j))))
+                        i := j
+                    }
+                    default {
+                        let sibling := 0
+                        switch lt(used, proof.length)
+                        case 1 {
+                            sibling := calldataload(add(proof.offset, shl(5, used)))
+                        }
+                        default {
+                            short := 1
+                        }
+                        used := add(used, 1)
+                        switch and(p, 1)
+                        case 1 {
+                            mstore(0x00, sibling)
+                            mstore(0x20, node)
+                        }
+                        default {
+                            mstore(0x00, node)
+                            mstore(0x20, sibling)
+                        }
+                    }
+                    mstore(add(posData, shl(5, w)), shr(1, p))
+                    mstore(add(nodeData, shl(5, w)), keccak256(0x00, 0x40))
+                    w := add(w, 1)
                 }
-                positions[w] = p >> 1;
-                nodes[w] = parent;
-                ++w;
+                len := w
             }
-            len = w;
         }
+        // INVARIANT: a short proof never yields a root.
+        if (short) revert MerkleProofLength(used, proof.length);
         // INVARIANT: every sibling is consumed, so one root has exactly one valid proof per leaf set.
         if (used != proof.length) revert MerkleProofLength(used, proof.length);
         return nodes[0];

@@ -72,6 +72,8 @@ struct Job {
     uint8 committeeSize;
     uint16 openDisputes;
     uint16 verificationBps;
+    /// @dev How many of the provider's top-Q segments have a norm above `minTopNorm` (see FraudProofs).
+    uint8 topAbove;
     // slot 1
     address provider;
     uint32 checkpoints;
@@ -82,8 +84,10 @@ struct Job {
     // slot 3
     bytes32 initialStateDigest;
     // slot 4
-    uint128 amount;
-    uint128 collateral;
+    uint96 amount;
+    uint96 collateral;
+    /// @dev The smallest update norm among the provider's top-Q segments (0 when Q = 0).
+    uint64 minTopNorm;
     // slot 5
     uint32 trainWindow;
     uint32 openWindow;
@@ -98,7 +102,35 @@ struct Job {
     bytes32 traceRoot;
     // slot 7
     bytes32 finalDigest;
-    // slot 8: the provider's top-Q claim, eight 24-bit segment indices and the smallest opened norm
-    uint192 topIndices;
+}
+
+/// @notice The facts about a job that the dispute game reads.
+struct DisputeContext {
+    address submitter;
+    JobStatus status;
+    Numerics numerics;
+    uint8 committeeSize;
+    uint8 topQ;
+    uint8 topAbove;
+    uint32 checkpoints;
+    uint32 checkpointInterval;
+    address provider;
+    uint32 deltaPpm;
     uint64 minTopNorm;
+    uint128 collateral;
+    uint40 deadline;
+    bytes32 initialStateDigest;
+    bytes32 traceRoot;
+    bytes32 finalDigest;
+}
+
+/// @notice What the dispute game needs when a dispute starts.
+struct DisputeStart {
+    address submitter;
+    Numerics numerics;
+    uint32 checkpoints;
+    uint32 checkpointInterval;
+    address provider;
+    bytes32 initialStateDigest;
+    bytes32 traceRoot;
 }

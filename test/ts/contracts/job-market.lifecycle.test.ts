@@ -40,15 +40,18 @@ describe("JobMarket lifecycle", () => {
     expect(await balanceOf(f, f.market.address)).to.equal(0n);
   });
 
-  it("the opened samples match the sampler and the top-Q claim is stored", async () => {
+  it("stores the smallest top-Q norm and how many top-Q norms exceed it, and emits the claim", async () => {
     const f = await networkHelpers.loadFixture(stakedFixture);
     const { jobId, opening } = await openedJob(f, { topQ: 3 });
-    expect(await f.market.read.topSegments([jobId])).to.deep.equal(opening.topIndices);
+    const [event] = await f.market.getEvents.SamplesOpened({ jobId });
+    expect(event!.args.topIndices).to.deep.equal(opening.topIndices);
     const job = await f.market.read.getJob([jobId]);
     const topNorms = opening.leaves
       .filter((l) => opening.topIndices.includes(l.index))
       .map((l) => l.updateNorm);
-    expect(job.minTopNorm).to.equal(topNorms.reduce((a, b) => (a < b ? a : b)));
+    const min = topNorms.reduce((a, b) => (a < b ? a : b));
+    expect(job.minTopNorm).to.equal(min);
+    expect(job.topAbove).to.equal(topNorms.filter((x) => x > min).length);
   });
 
   it("creates a job id per call", async () => {

@@ -305,10 +305,16 @@ describe("JobMarket", () => {
       const open = (o: typeof good) =>
         f.market.write.openSamples(openArgs(jobId, o), { account: f.provider.account });
 
-      await expectRevert(open({ ...good, leaves: good.leaves.slice(1) }), "JobOpeningMismatch");
+      await expectRevert(open({ ...good, leaves: good.leaves.slice(1) }), "JobOpeningIncomplete");
       const unused = trace.find((l) => !good.leaves.some((g) => g.index === l.index))!;
       const extra = [...good.leaves, unused].sort((a, b) => Number(a.index - b.index));
-      await expectRevert(open({ ...good, leaves: extra }), "JobOpeningIncomplete");
+      await expectRevert(open({ ...good, leaves: extra }), "JobOpeningIncomplete", [
+        jobId,
+        BigInt(good.leaves.length),
+        BigInt(extra.length),
+      ]);
+      const swapped = good.leaves.map((l, i) => (i === 1 ? unused : l));
+      await expectRevert(open({ ...good, leaves: swapped }), "JobOpeningMismatch");
       const tampered = good.leaves.map((l, i) =>
         i === 0 ? { ...l, updateNorm: l.updateNorm + 1n } : l,
       );

@@ -1,0 +1,620 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+import {CreditLedger} from "./base/CreditLedger.sol";
+import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
+import {IJobMarket} from "./interfaces/IJobMarket.sol";
+import {IRandomnessSource} from "./interfaces/IRandomnessSource.sol";
+import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
+import {MerkleLib} from "./libraries/MerkleLib.sol";
+import {TraceLib} from "./libraries/TraceLib.sol";
+import {DissectionDigests, Dispute, DisputePhase, Outcome, Vote} from "./types/DisputeTypes.sol";
+import {DisputeStart, Numerics, OpenedLeaf} from "./types/JobTypes.sol";
+import {StakeRole} from "./types/StakeTypes.sol";
+
+/// @title DisputeGame
+/// @notice Commit–reveal challenges, 16-ary dissection to one step, committee votes, slashing. See IDisputeGame.
+/// @dev Solvency: the token balance of this contract always equals the bonds of unresolved disputes
+/// plus every unclaimed credit. Slashed stake arrives from the registry and is credited at once.
+contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
+    bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
+
+    /// @notice Interior points the provider posts per dissection move: 16-ary dissection, ⌈log₁₆ k⌉
+    /// rounds (3 at k = 1024 instead of 10 halvings), each within the per-move gas budget.
+    uint256 public constant POINTS_PER_MOVE = 15;
+    /// @notice Draw attempts per committee seat before the committee is left short.
+    uint256 public constant DRAW_ATTEMPTS_PER_SEAT = 4;
+    uint256 public constant MIN_CLOCK = 5 minutes;
+    uint256 public constant MAX_CLOCK = 7 days;
+    uint256 public constant MIN_VOTE_WINDOW = 5 minutes;
+    uint256 public constant MAX_VOTE_WINDOW = 3 days;
+    uint256 private constant _BPS = 10_000;
+
+    IJobMarket private immutable _market;
+    IStakeRegistry private immutable _registry;
+    IRandomnessSource private immutable _randomness;
+
+    /// @dev Governance parameters (see `setParameters`).
+    uint256 private _challengeBond;
+    uint256 private _clockBudget;
+    uint256 private _voteCommitWindow;
+    uint256 private _voteRevealWindow;
+    uint256 private _redrawDelay;
+    uint256 private _challengerShareBps;
+    uint256 private _refereeShareBps;
+    uint256 private _refereePenalty;
+
+    uint256 private _disputeCount;
+    mapping(uint256 disputeId => Dispute) private _disputes;
+    mapping(bytes32 commitment => uint256 blockNumber) private _challengeCommits;
+    mapping(uint256 disputeId => mapping(uint256 seat => bytes32 commitment)) private _voteCommits;
+
+    /// @notice Governance parameters.
+    struct Parameters {
+        /// @dev Bond a challenger posts, in tokens.
+        uint256 challengeBond;
+        /// @dev Seconds each side has for all its dissection moves.
+        uint256 clockBudget;
+        uint256 voteCommitWindow;
+        uint256 voteRevealWindow;
+        /// @dev Seconds after which randomness that never arrived is requested again.
+        uint256 redrawDelay;
+        /// @dev Share of slashed collateral paid to the winning challenger (or fraud prover).
+        uint256 challengerShareBps;
+        /// @dev Share of the loser's forfeit (collateral or bond) split among the majority referees.
+        uint256 refereeShareBps;
+        /// @dev Verifier stake a referee loses for not revealing or voting with the minority.
+        uint256 refereePenalty;
+    }
+
+    constructor(
+        IJobMarket market_,
+        IStakeRegistry registry_,
+        IRandomnessSource randomness_,
+        address governor,
+        Parameters memory params
+    ) CreditLedger(IERC20(registry_.token())) {
+        _market = market_;
+        _registry = registry_;
+        _randomness = randomness_;
+        _grantRole(DEFAULT_ADMIN_ROLE, governor);
+        _grantRole(GOVERNOR_ROLE, governor);
+        _setParameters(params);
+    }
+
+    // ---------------------------------------------------------------- challenges
+
+    /// @inheritdoc IDisputeGame
+    function commitChallenge(bytes32 commitment) external {
+        if (_challengeCommits[commitment] != 0) revert DisputeCommitmentExists(commitment);
+        _challengeCommits[commitment] = block.number;
+        emit ChallengeCommitted(commitment, msg.sender);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function revealChallenge(
+        uint256 jobId,
+        uint256 segment,
+        bytes32 claimDigest,
+        bytes32 salt,
+        OpenedLeaf[] calldata leaves,
+        bytes32[] calldata proof
+    ) external nonReentrant returns (uint256 disputeId) {
+        // INVARIANT: the commitment binds the challenger's address, so a copied reveal fails, and
+        // it must be at least a block old, so nobody can commit after seeing a reveal in the mempool.
+        bytes32 commitment = keccak256(abi.encode(jobId, segment, claimDigest, salt, msg.sender));
+        uint256 committedAt = _challengeCommits[commitment];
+        if (committedAt == 0) revert DisputeCommitmentUnknown(commitment);
+        if (committedAt >= block.number) revert DisputeCommitmentTooRecent(commitment, committedAt);
+        delete _challengeCommits[commitment];
+        if (!_registry.isEligibleVerifier(msg.sender)) revert DisputeNotEligible(msg.sender);
+
+        DisputeStart memory ctx = _market.beginDispute(jobId);
+        // INVARIANT: nobody judges or challenges their own job (PROTOCOL.md §1).
+        if (msg.sender == ctx.provider || msg.sender == ctx.submitter) {
+            revert DisputePartyCannotChallenge(jobId, msg.sender);
+        }
+        DissectionDigests memory digests;
+        (digests.lo, digests.hi) = _segmentDigests(jobId, segment, ctx, leaves, proof);
+        if (claimDigest == digests.hi) revert DisputeSameDigest(0);
+        digests.challengerHi = claimDigest;
+
+        disputeId = _open(jobId, segment, ctx, digests);
+        _pull(msg.sender, _challengeBond);
+    }
+
+    /// @dev Stores a new dispute; tolerance disputes, and exact ones already down to one step, go
+    /// straight to the committee.
+    function _open(
+        uint256 jobId,
+        uint256 segment,
+        DisputeStart memory ctx,
+        DissectionDigests memory digests
+    ) private returns (uint256 disputeId) {
+        disputeId = ++_disputeCount;
+        Dispute storage d = _disputes[disputeId];
+        d.jobId = uint40(jobId);
+        d.segment = uint24(segment);
+        d.hi = ctx.checkpointInterval;
+        d.lastMoveAt = uint32(block.timestamp);
+        d.challengerClock = uint32(_clockBudget);
+        d.providerClock = uint32(_clockBudget);
+        d.exact = ctx.numerics == Numerics.Exact;
+        d.challenger = msg.sender;
+        d.bond = uint96(_challengeBond);
+        d.provider = ctx.provider;
+        emit DisputeOpened(
+            disputeId,
+            jobId,
+            segment,
+            msg.sender,
+            digests.lo,
+            digests.hi,
+            digests.challengerHi,
+            _challengeBond
+        );
+        if (d.exact && ctx.checkpointInterval > 1) {
+            d.phase = DisputePhase.Dissection;
+            d.providerTurn = true;
+            d.state = _stateHash(digests, bytes32(0));
+        } else {
+            _awaitCommittee(disputeId, d, digests);
+        }
+    }
+
+    // ---------------------------------------------------------------- dissection
+
+    /// @inheritdoc IDisputeGame
+    function postPoints(
+        uint256 disputeId,
+        DissectionDigests calldata current,
+        bytes32[] calldata digests
+    ) external {
+        Dispute storage d = _dispute(disputeId);
+        _requirePhase(disputeId, d, DisputePhase.Dissection);
+        if (!d.providerTurn || msg.sender != d.provider) revert DisputeNotYourTurn(disputeId, msg.sender);
+        _requireState(disputeId, d, current, bytes32(0));
+        uint256 count = _pointCount(d.lo, d.hi);
+        if (digests.length != count) revert DisputeInvalidPoints(disputeId, count, digests.length);
+        d.providerClock = _tick(disputeId, d, d.providerClock);
+        d.providerTurn = false;
+        d.state = _stateHash(current, keccak256(abi.encodePacked(digests)));
+        emit PointsPosted(disputeId, digests);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function narrow(
+        uint256 disputeId,
+        DissectionDigests calldata current,
+        bytes32[] calldata digests,
+        uint256 choice,
+        bytes32 ownDigest
+    ) external {
+        Dispute storage d = _dispute(disputeId);
+        _requirePhase(disputeId, d, DisputePhase.Dissection);
+        if (d.providerTurn || msg.sender != d.challenger) revert DisputeNotYourTurn(disputeId, msg.sender);
+        _requireState(disputeId, d, current, keccak256(abi.encodePacked(digests)));
+        uint256 lo = d.lo;
+        uint256 hi = d.hi;
+        uint256 count = _pointCount(lo, hi);
+        if (digests.length != count) revert DisputeInvalidPoints(disputeId, count, digests.length);
+        if (choice > count) revert DisputeInvalidChoice(disputeId, choice);
+        d.challengerClock = _tick(disputeId, d, d.challengerClock);
+
+        // The challenger agrees with the digest at point `choice` and disputes the one after it.
+        DissectionDigests memory next = current;
+        uint256 newLo = lo;
+        if (choice > 0) {
+            newLo = lo + ((hi - lo) * choice) / (count + 1);
+            next.lo = digests[choice - 1];
+        }
+        uint256 newHi = hi;
+        if (choice < count) {
+            newHi = lo + ((hi - lo) * (choice + 1)) / (count + 1);
+            // INVARIANT: the two sides always hold different digests at hi.
+            if (ownDigest == digests[choice]) revert DisputeSameDigest(disputeId);
+            next.hi = digests[choice];
+            next.challengerHi = ownDigest;
+        }
+        d.lo = uint32(newLo);
+        d.hi = uint32(newHi);
+        emit RangeNarrowed(disputeId, newLo, newHi, next.lo, next.hi, next.challengerHi);
+        if (newHi - newLo == 1) {
+            _awaitCommittee(disputeId, d, next);
+        } else {
+            d.providerTurn = true;
+            d.state = _stateHash(next, bytes32(0));
+        }
+    }
+
+    /// @inheritdoc IDisputeGame
+    function timeout(uint256 disputeId) external nonReentrant {
+        Dispute storage d = _dispute(disputeId);
+        _requirePhase(disputeId, d, DisputePhase.Dissection);
+        uint256 clock = d.providerTurn ? d.providerClock : d.challengerClock;
+        uint256 elapsed = block.timestamp - d.lastMoveAt;
+        if (elapsed <= clock) revert DisputeClockRunning(disputeId, clock - elapsed);
+        // Whoever runs out of time loses.
+        _settle(
+            disputeId,
+            d,
+            d.providerTurn ? Outcome.ChallengerWon : Outcome.ProviderWon,
+            true,
+            new address[](0),
+            0
+        );
+    }
+
+    // ---------------------------------------------------------------- committee
+
+    /// @inheritdoc IDisputeGame
+    function drawCommittee(uint256 disputeId) external nonReentrant {
+        Dispute storage d = _dispute(disputeId);
+        _requirePhase(disputeId, d, DisputePhase.AwaitingCommittee);
+        bytes32 value = _randomness.randomness(d.randomnessRequest);
+        if (value == bytes32(0)) {
+            if (block.timestamp <= uint256(d.lastMoveAt) + _redrawDelay)
+                revert DisputeRandomnessUnavailable(disputeId);
+            // The value never came (or expired): ask again; nobody controls the new one either.
+            uint256 request = _randomness.request();
+            d.randomnessRequest = uint64(request);
+            d.lastMoveAt = uint32(block.timestamp);
+            emit RandomnessRequested(disputeId, request);
+            return;
+        }
+        (address[] memory members, uint256 size) = _draw(disputeId, d, value);
+        d.state = keccak256(abi.encode(members));
+        d.drawn = uint8(members.length);
+        d.threshold = uint8(size / 2 + 1);
+        uint256 commitDeadline = block.timestamp + _voteCommitWindow;
+        uint256 revealDeadline = commitDeadline + _voteRevealWindow;
+        d.commitDeadline = uint40(commitDeadline);
+        d.revealDeadline = uint40(revealDeadline);
+        d.phase = DisputePhase.Voting;
+        emit CommitteeDrawn(disputeId, members, commitDeadline, revealDeadline);
+        // Too few eligible referees for a majority: nobody can win, and nobody was given a chance
+        // to vote, so nobody is judged.
+        if (members.length < size / 2 + 1)
+            _settle(disputeId, d, Outcome.NoVerdict, false, new address[](0), 0);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function commitVote(
+        uint256 disputeId,
+        uint256 seat,
+        address[] calldata members,
+        bytes32 commitment
+    ) external {
+        Dispute storage d = _dispute(disputeId);
+        _requirePhase(disputeId, d, DisputePhase.Voting);
+        if (block.timestamp > d.commitDeadline) revert DisputeDeadlinePassed(disputeId, d.commitDeadline);
+        if (
+            keccak256(abi.encode(members)) != d.state || seat >= members.length || members[seat] != msg.sender
+        ) {
+            revert DisputeNotReferee(disputeId, msg.sender, seat);
+        }
+        if (commitment == bytes32(0) || _voteCommits[disputeId][seat] != bytes32(0)) {
+            revert DisputeVoteCommitted(disputeId, seat);
+        }
+        _voteCommits[disputeId][seat] = commitment;
+        d.committedSeats |= uint32(1 << seat);
+        emit VoteCommitted(disputeId, seat, msg.sender);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function revealVote(
+        uint256 disputeId,
+        uint256 seat,
+        Vote vote,
+        uint256 distancePpm,
+        bytes32 salt
+    ) external {
+        Dispute storage d = _dispute(disputeId);
+        _requirePhase(disputeId, d, DisputePhase.Voting);
+        uint256 all = (uint256(1) << d.drawn) - 1;
+        // Reveals open once every seat has committed or the commit window closed: no vote is
+        // visible while others can still choose theirs.
+        if (block.timestamp <= d.commitDeadline && d.committedSeats != all) {
+            revert DisputeDeadlineNotReached(disputeId, d.commitDeadline);
+        }
+        if (block.timestamp > d.revealDeadline) revert DisputeDeadlinePassed(disputeId, d.revealDeadline);
+        if (d.revealedSeats & (1 << seat) != 0) revert DisputeVoteCommitted(disputeId, seat);
+        bytes32 commitment = _voteCommits[disputeId][seat];
+        if (commitment == bytes32(0)) revert DisputeVoteNotCommitted(disputeId, seat);
+        // The commitment binds the referee's address, so only the seat's referee can reveal it.
+        if (keccak256(abi.encode(disputeId, seat, vote, distancePpm, salt, msg.sender)) != commitment) {
+            revert DisputeVoteMismatch(disputeId, seat);
+        }
+        if (vote == Vote.None || (!d.exact && vote == Vote.Neither))
+            revert DisputeInvalidVote(disputeId, vote);
+        d.revealedSeats |= uint32(1 << seat);
+        d.votes |= uint64(uint256(uint8(vote)) << (2 * seat));
+        if (vote == Vote.Provider) ++d.votesProvider;
+        else if (vote == Vote.Challenger) ++d.votesChallenger;
+        else ++d.votesNeither;
+        emit VoteRevealed(disputeId, seat, msg.sender, vote, distancePpm);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function resolve(uint256 disputeId, address[] calldata members) external nonReentrant {
+        Dispute storage d = _dispute(disputeId);
+        _requirePhase(disputeId, d, DisputePhase.Voting);
+        if (keccak256(abi.encode(members)) != d.state)
+            revert DisputeNotReferee(disputeId, msg.sender, members.length);
+        uint256 all = (uint256(1) << d.drawn) - 1;
+        if (block.timestamp <= d.revealDeadline && d.revealedSeats != all) {
+            revert DisputeDeadlineNotReached(disputeId, d.revealDeadline);
+        }
+        // A fixed majority of the job's committee size decides; "neither" also means the provider's
+        // post-step digest is wrong.
+        Outcome outcome = Outcome.NoVerdict;
+        uint256 winners;
+        if (uint256(d.votesChallenger) + d.votesNeither >= d.threshold) {
+            outcome = Outcome.ChallengerWon;
+            winners = uint256(d.votesChallenger) + d.votesNeither;
+        } else if (d.votesProvider >= d.threshold) {
+            outcome = Outcome.ProviderWon;
+            winners = d.votesProvider;
+        }
+        _settle(disputeId, d, outcome, false, members, winners);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IDisputeGame
+    function getDispute(uint256 disputeId) external view returns (Dispute memory) {
+        return _dispute(disputeId);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function pointsOf(uint256 disputeId) external view returns (uint256[] memory) {
+        Dispute storage d = _dispute(disputeId);
+        return _points(d.lo, d.hi);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function committeeOf(uint256 disputeId) external view returns (address[] memory members) {
+        Dispute storage d = _dispute(disputeId);
+        bytes32 value = _randomness.randomness(d.randomnessRequest);
+        if (d.phase < DisputePhase.AwaitingCommittee || value == bytes32(0)) return members;
+        (members, ) = _draw(disputeId, d, value);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function disputeCount() external view returns (uint256) {
+        return _disputeCount;
+    }
+
+    function parameters() external view returns (Parameters memory) {
+        return
+            Parameters({
+                challengeBond: _challengeBond,
+                clockBudget: _clockBudget,
+                voteCommitWindow: _voteCommitWindow,
+                voteRevealWindow: _voteRevealWindow,
+                redrawDelay: _redrawDelay,
+                challengerShareBps: _challengerShareBps,
+                refereeShareBps: _refereeShareBps,
+                refereePenalty: _refereePenalty
+            });
+    }
+
+    /// @notice Sets every governance parameter at once, within bounds. GOVERNOR_ROLE only.
+    function setParameters(Parameters calldata params) external onlyRole(GOVERNOR_ROLE) {
+        _setParameters(params);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    /// @dev Checks leaves segment−1 (or h_0) and segment against the trace root; returns their digests.
+    function _segmentDigests(
+        uint256 jobId,
+        uint256 segment,
+        DisputeStart memory ctx,
+        OpenedLeaf[] calldata leaves,
+        bytes32[] calldata proof
+    ) private pure returns (bytes32 pre, bytes32 post) {
+        if (segment == 0 || segment > ctx.checkpoints) revert DisputeInvalidSegment(jobId, segment);
+        uint256 count = segment == 1 ? 1 : 2;
+        if (
+            leaves.length != count ||
+            leaves[count - 1].index != segment ||
+            (count == 2 && leaves[0].index != segment - 1)
+        ) {
+            revert DisputeInvalidLeaves(jobId, segment);
+        }
+        uint256[] memory positions = new uint256[](count);
+        bytes32[] memory nodes = new bytes32[](count);
+        for (uint256 i; i < count; ++i) {
+            OpenedLeaf calldata leaf = leaves[i];
+            positions[i] = leaf.index - 1;
+            nodes[i] = TraceLib.leafHash(jobId, leaf.index, leaf.stateDigest, leaf.lossBits, leaf.updateNorm);
+        }
+        if (
+            MerkleLib.rootFromMultiProof(MerkleLib.depthOf(ctx.checkpoints), positions, nodes, proof) !=
+            ctx.traceRoot
+        ) {
+            revert DisputeInvalidProof(jobId);
+        }
+        pre = count == 1 ? ctx.initialStateDigest : leaves[0].stateDigest;
+        post = leaves[count - 1].stateDigest;
+    }
+
+    /// @dev Up to POINTS_PER_MOVE interior points, evenly spread, strictly inside (lo, hi).
+    function _pointCount(uint256 lo, uint256 hi) private pure returns (uint256) {
+        uint256 interior = hi - lo - 1;
+        return interior < POINTS_PER_MOVE ? interior : POINTS_PER_MOVE;
+    }
+
+    function _points(uint256 lo, uint256 hi) private pure returns (uint256[] memory steps) {
+        if (hi <= lo + 1) return steps;
+        uint256 count = _pointCount(lo, hi);
+        steps = new uint256[](count);
+        for (uint256 j; j < count; ++j) steps[j] = lo + ((hi - lo) * (j + 1)) / (count + 1);
+    }
+
+    /// @dev Charges the mover's clock for the time since the last move; reverts once it ran out.
+    function _tick(uint256 disputeId, Dispute storage d, uint32 clock) private returns (uint32) {
+        uint256 elapsed = block.timestamp - d.lastMoveAt;
+        if (elapsed > clock) revert DisputeClockExpired(disputeId, elapsed - clock);
+        d.lastMoveAt = uint32(block.timestamp);
+        return uint32(clock - elapsed);
+    }
+
+    function _stateHash(DissectionDigests memory digests, bytes32 posted) private pure returns (bytes32) {
+        return keccak256(abi.encode(digests.lo, digests.hi, digests.challengerHi, posted));
+    }
+
+    function _requireState(
+        uint256 disputeId,
+        Dispute storage d,
+        DissectionDigests calldata current,
+        bytes32 posted
+    ) private view {
+        if (_stateHash(current, posted) != d.state) revert DisputeStateMismatch(disputeId);
+    }
+
+    function _awaitCommittee(uint256 disputeId, Dispute storage d, DissectionDigests memory digests) private {
+        uint256 request = _randomness.request();
+        d.phase = DisputePhase.AwaitingCommittee;
+        d.randomnessRequest = uint64(request);
+        d.lastMoveAt = uint32(block.timestamp);
+        emit ReadyForCommittee(disputeId, d.hi, digests.lo, digests.hi, digests.challengerHi, request);
+    }
+
+    /// @dev Draws up to the job's committee size distinct eligible verifiers who are not parties,
+    /// with a bounded number of attempts: O(m) external reads per seat, no loop over the verifier set.
+    function _draw(
+        uint256 disputeId,
+        Dispute storage d,
+        bytes32 value
+    ) private view returns (address[] memory members, uint256 size) {
+        (address submitter, address provider, uint256 committeeSize) = _market.disputeParties(d.jobId);
+        size = committeeSize;
+        address challenger = d.challenger;
+        uint256 population = _registry.verifierCount();
+        members = new address[](size);
+        uint256 found;
+        bytes32 seed = keccak256(abi.encode(value, disputeId));
+        for (uint256 a; a < size * DRAW_ATTEMPTS_PER_SEAT && found < size && population > 0; ++a) {
+            address candidate = _registry.verifierAt(uint256(keccak256(abi.encode(seed, a))) % population);
+            // INVARIANT: a party to the job or the dispute is never drawn (PROTOCOL.md §7).
+            if (candidate == provider || candidate == submitter || candidate == challenger) continue;
+            if (!_registry.isEligibleVerifier(candidate)) continue;
+            bool seen;
+            for (uint256 i; i < found; ++i) {
+                if (members[i] == candidate) {
+                    seen = true;
+                    break;
+                }
+            }
+            if (!seen) members[found++] = candidate;
+        }
+        assembly ("memory-safe") {
+            mstore(members, found)
+        }
+    }
+
+    /// @dev Ends a dispute and moves the money: the loser's forfeit to the winner, the majority
+    /// referees and the treasury; penalties for referees who did not reveal or voted with the minority.
+    function _settle(
+        uint256 disputeId,
+        Dispute storage d,
+        Outcome outcome,
+        bool byTimeout,
+        address[] memory members,
+        uint256 winners
+    ) private {
+        d.phase = DisputePhase.Resolved;
+        d.outcome = outcome;
+        uint256 jobId = d.jobId;
+        uint256 bond = d.bond;
+        address treasury = _market.treasury();
+        emit DisputeResolved(disputeId, jobId, uint8(outcome), byTimeout);
+
+        (bool slashedNow, uint256 collateral) = _market.endDispute(jobId, outcome == Outcome.ChallengerWon);
+        uint256 refereePot;
+        if (outcome == Outcome.ChallengerWon) {
+            uint256 toChallenger = bond;
+            if (slashedNow) {
+                collateral = _registry.slash(d.provider, StakeRole.Provider, collateral, 0);
+                uint256 share = (collateral * _challengerShareBps) / _BPS;
+                refereePot = winners == 0 ? 0 : (collateral * _refereeShareBps) / _BPS;
+                toChallenger += share;
+                _credit(treasury, collateral - share - refereePot);
+            }
+            _credit(d.challenger, toChallenger);
+        } else if (outcome == Outcome.ProviderWon) {
+            refereePot = winners == 0 ? 0 : (bond * _refereeShareBps) / _BPS;
+            _credit(d.provider, bond - refereePot);
+        } else {
+            _credit(d.challenger, bond);
+        }
+
+        // Committee: bounded by the job's committee size (≤ 21).
+        uint256 perReferee = winners == 0 ? 0 : refereePot / winners;
+        if (refereePot > perReferee * winners) _credit(treasury, refereePot - perReferee * winners);
+        for (uint256 seat; seat < members.length; ++seat) {
+            Vote vote = Vote(uint8((d.votes >> (2 * seat)) & 3));
+            bool withMajority =
+                (outcome == Outcome.ProviderWon && vote == Vote.Provider) ||
+                    (outcome == Outcome.ChallengerWon && (vote == Vote.Challenger || vote == Vote.Neither));
+            if (withMajority) {
+                _credit(members[seat], perReferee);
+            } else if (_refereePenalty > 0 && (vote == Vote.None || outcome != Outcome.NoVerdict)) {
+                // Absent, or voted against a decided majority.
+                uint256 taken = _registry.slash(members[seat], StakeRole.Verifier, 0, _refereePenalty);
+                emit RefereePenalized(disputeId, members[seat], taken);
+                _credit(treasury, taken);
+            }
+        }
+    }
+
+    function _dispute(uint256 disputeId) private view returns (Dispute storage d) {
+        d = _disputes[disputeId];
+        if (d.phase == DisputePhase.None) revert DisputeNotFound(disputeId);
+    }
+
+    function _requirePhase(uint256 disputeId, Dispute storage d, DisputePhase phase) private view {
+        if (d.phase != phase) revert DisputeWrongPhase(disputeId, uint8(d.phase));
+    }
+
+    function _setParameters(Parameters memory p) private {
+        _bound("challengeBond", p.challengeBond, 1, type(uint96).max);
+        _bound("clockBudget", p.clockBudget, MIN_CLOCK, MAX_CLOCK);
+        _bound("voteCommitWindow", p.voteCommitWindow, MIN_VOTE_WINDOW, MAX_VOTE_WINDOW);
+        _bound("voteRevealWindow", p.voteRevealWindow, MIN_VOTE_WINDOW, MAX_VOTE_WINDOW);
+        _bound("redrawDelay", p.redrawDelay, MIN_VOTE_WINDOW, MAX_VOTE_WINDOW);
+        _bound("challengerShareBps", p.challengerShareBps, 0, _BPS);
+        _bound("refereeShareBps", p.refereeShareBps, 0, _BPS - p.challengerShareBps);
+        _bound("refereePenalty", p.refereePenalty, 0, _registry.minVerifierStake());
+        // INVARIANT: a dispute ends before stake that it may slash can finish unbonding: both clocks,
+        // a redraw and the two vote windows fit in half the unbonding delay (the challenge window
+        // takes at most the other half).
+        uint256 longest = 2 * p.clockBudget + 2 * p.redrawDelay + p.voteCommitWindow + p.voteRevealWindow;
+        _bound("disputeDuration", longest, 0, _registry.unbondingDelay() / 2);
+        _challengeBond = p.challengeBond;
+        _clockBudget = p.clockBudget;
+        _voteCommitWindow = p.voteCommitWindow;
+        _voteRevealWindow = p.voteRevealWindow;
+        _redrawDelay = p.redrawDelay;
+        _challengerShareBps = p.challengerShareBps;
+        _refereeShareBps = p.refereeShareBps;
+        _refereePenalty = p.refereePenalty;
+        emit ParameterSet("challengeBond", p.challengeBond);
+        emit ParameterSet("clockBudget", p.clockBudget);
+        emit ParameterSet("voteCommitWindow", p.voteCommitWindow);
+        emit ParameterSet("voteRevealWindow", p.voteRevealWindow);
+        emit ParameterSet("redrawDelay", p.redrawDelay);
+        emit ParameterSet("challengerShareBps", p.challengerShareBps);
+        emit ParameterSet("refereeShareBps", p.refereeShareBps);
+        emit ParameterSet("refereePenalty", p.refereePenalty);
+    }
+
+    function _bound(bytes32 name, uint256 value, uint256 min, uint256 max) private pure {
+        if (value < min || value > max) revert DisputeParameterOutOfBounds(name, value, min, max);
+    }
+}

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+import {CreditLedger} from "./base/CreditLedger.sol";
+import {IFraudProofs} from "./interfaces/IFraudProofs.sol";
+import {IJobMarket} from "./interfaces/IJobMarket.sol";
+import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
+import {MerkleLib} from "./libraries/MerkleLib.sol";
+import {TraceLib} from "./libraries/TraceLib.sol";
+import {DisputeContext, OpenedLeaf} from "./types/JobTypes.sol";
+import {StakeRole} from "./types/StakeTypes.sol";
+
+/// @title FraudProofs
+/// @notice Slashes providers on objective, Merkle-proven contradictions. See IFraudProofs.
+/// @dev Solvency: the token balance equals the unclaimed credits; slashed collateral arrives from the
+/// registry and is credited in the same call.
+contract FraudProofs is IFraudProofs, CreditLedger, AccessControl {
+    bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
+    uint256 private constant _BPS = 10_000;
+
+    IJobMarket private immutable _market;
+    IStakeRegistry private immutable _registry;
+    uint256 private _proverShareBps;
+
+    constructor(
+        IJobMarket market_,
+        IStakeRegistry registry_,
+        address governor,
+        uint256 proverShareBps_
+    ) CreditLedger(IERC20(registry_.token())) {
+        _market = market_;
+        _registry = registry_;
+        _grantRole(DEFAULT_ADMIN_ROLE, governor);
+        _grantRole(GOVERNOR_ROLE, governor);
+        _setProverShareBps(proverShareBps_);
+    }
+
+    /// @inheritdoc IFraudProofs
+    function proveTopQFraud(
+        uint256 jobId,
+        OpenedLeaf[] calldata leaves,
+        bytes32[] calldata proof
+    ) external nonReentrant {
+        DisputeContext memory ctx = _market.disputeContext(jobId);
+        // An honest top-Q claim leaves exactly `topAbove` leaves above its smallest norm (those of its
+        // own segments that exceed it); one more proves a larger update outside the claim. Q = 0
+        // claims nothing.
+        uint256 needed = uint256(ctx.topAbove) + 1;
+        if (ctx.topQ == 0 || leaves.length != needed) revert FraudNotShown(jobId, leaves.length);
+        uint256[] memory positions = new uint256[](needed);
+        bytes32[] memory nodes = new bytes32[](needed);
+        for (uint256 i; i < needed; ++i) {
+            OpenedLeaf calldata leaf = leaves[i];
+            if (leaf.index == 0 || leaf.index > ctx.checkpoints || leaf.updateNorm <= ctx.minTopNorm) {
+                revert FraudNotShown(jobId, leaf.index);
+            }
+            positions[i] = leaf.index - 1;
+            nodes[i] = TraceLib.leafHash(jobId, leaf.index, leaf.stateDigest, leaf.lossBits, leaf.updateNorm);
+        }
+        // Distinct leaves: the multi-proof requires strictly increasing positions.
+        if (
+            MerkleLib.rootFromMultiProof(MerkleLib.depthOf(ctx.checkpoints), positions, nodes, proof) !=
+            ctx.traceRoot
+        ) {
+            revert FraudInvalidProof(jobId);
+        }
+        _slash(jobId, leaves[0].index, "topQ");
+    }
+
+    /// @inheritdoc IFraudProofs
+    function proveFinalDigestFraud(
+        uint256 jobId,
+        OpenedLeaf calldata leaf,
+        bytes32[] calldata proof
+    ) external nonReentrant {
+        DisputeContext memory ctx = _market.disputeContext(jobId);
+        if (leaf.index != ctx.checkpoints || leaf.stateDigest == ctx.finalDigest) {
+            revert FraudNotShown(jobId, leaf.index);
+        }
+        _requireLeaf(jobId, ctx, leaf, proof);
+        _slash(jobId, leaf.index, "finalDigest");
+    }
+
+    /// @inheritdoc IFraudProofs
+    function proverShareBps() external view returns (uint256) {
+        return _proverShareBps;
+    }
+
+    /// @inheritdoc IFraudProofs
+    function setProverShareBps(uint256 value) external onlyRole(GOVERNOR_ROLE) {
+        _setProverShareBps(value);
+    }
+
+    function _requireLeaf(
+        uint256 jobId,
+        DisputeContext memory ctx,
+        OpenedLeaf calldata leaf,
+        bytes32[] calldata proof
+    ) private pure {
+        if (leaf.index == 0 || leaf.index > ctx.checkpoints) revert FraudNotShown(jobId, leaf.index);
+        bytes32 node = TraceLib.leafHash(jobId, leaf.index, leaf.stateDigest, leaf.lossBits, leaf.updateNorm);
+        if (
+            MerkleLib.rootFromProof(MerkleLib.depthOf(ctx.checkpoints), leaf.index - 1, node, proof) !=
+            ctx.traceRoot
+        ) {
+            revert FraudInvalidProof(jobId);
+        }
+    }
+
+    function _slash(uint256 jobId, uint256 index, bytes32 kind) private {
+        // Reverts unless the job is Opened or Disputed; refunds the submitter there.
+        (address provider, uint256 collateral) = _market.slashByFraudProof(jobId);
+        uint256 taken = _registry.slash(provider, StakeRole.Provider, collateral, 0);
+        emit FraudProven(jobId, msg.sender, index, kind, taken);
+        uint256 toProver = (taken * _proverShareBps) / _BPS;
+        _credit(msg.sender, toProver);
+        _credit(_market.treasury(), taken - toProver);
+    }
+
+    function _setProverShareBps(uint256 value) private {
+        if (value > _BPS) revert FraudParameterOutOfBounds("proverShareBps", value, 0, _BPS);
+        _proverShareBps = value;
+        emit ParameterSet("proverShareBps", value);
+    }
+}

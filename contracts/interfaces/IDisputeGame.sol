@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {OpenedLeaf} from "../types/JobTypes.sol";
+import {DissectionDigests, Dispute, Vote} from "../types/DisputeTypes.sol";
+import {ICreditLedger} from "./ICreditLedger.sol";
+
+/// @title Disputes over one segment of a job's trace (PROTOCOL.md §5)
+/// @notice A staked verifier commits to a challenge (job, segment, its own digest for the segment's
+/// end, a salt, its address) and reveals it at least one block later with a bond, inside the job's
+/// challenge window. Exact numerics: provider and challenger then narrow the segment's k steps down
+/// to one by 16-ary dissection — the provider posts the digests at up to 15 interior points, the
+/// challenger names the first sub-range it disagrees with — under chess clocks; whoever runs out of
+/// time loses. A committee of staked verifiers, drawn from future randomness and never a party to
+/// the job or the dispute, then re-executes the last step (exact) or the whole segment (tolerance)
+/// and votes by commit–reveal; a fixed majority of the job's committee size decides. The loser pays:
+/// provider → job collateral slashed (challenger share, referee share, treasury) and the payment
+/// refunded; challenger → bond to the provider and the referees. Referees who do not reveal, or vote
+/// with the minority, lose a small part of their stake. Payouts are credits pulled with
+/// `claimCredit`. (Objective fraud proofs — top-Q norms, the final digest — live in FraudProofs.)
+///
+/// Several disputes may run on one job, and on one segment: a provider that loses a staged dispute
+/// against its own sock-puppet cannot stop an honest challenger from disputing the same segment;
+/// every challenger pays its own bond, which protects the provider against floods.
+interface IDisputeGame is ICreditLedger {
+    error DisputeNotFound(uint256 disputeId);
+    error DisputeWrongPhase(uint256 disputeId, uint8 phase);
+    error DisputeCommitmentUnknown(bytes32 commitment);
+    error DisputeCommitmentTooRecent(bytes32 commitment, uint256 committedAt);
+    error DisputeCommitmentExists(bytes32 commitment);
+    error DisputeNotEligible(address account);
+    error DisputePartyCannotChallenge(uint256 jobId, address account);
+    error DisputeInvalidSegment(uint256 jobId, uint256 segment);
+    error DisputeInvalidLeaves(uint256 jobId, uint256 segment);
+    error DisputeInvalidProof(uint256 jobId);
+    error DisputeNotYourTurn(uint256 disputeId, address caller);
+    error DisputeClockExpired(uint256 disputeId, uint256 overdue);
+    error DisputeClockRunning(uint256 disputeId, uint256 remaining);
+    error DisputeInvalidPoints(uint256 disputeId, uint256 expected, uint256 provided);
+    error DisputeInvalidChoice(uint256 disputeId, uint256 choice);
+    error DisputeSameDigest(uint256 disputeId);
+    error DisputeStateMismatch(uint256 disputeId);
+    error DisputeRandomnessUnavailable(uint256 disputeId);
+    error DisputeNotReferee(uint256 disputeId, address caller, uint256 seat);
+    error DisputeVoteCommitted(uint256 disputeId, uint256 seat);
+    error DisputeVoteNotCommitted(uint256 disputeId, uint256 seat);
+    error DisputeVoteMismatch(uint256 disputeId, uint256 seat);
+    error DisputeInvalidVote(uint256 disputeId, Vote vote);
+    error DisputeDeadlinePassed(uint256 disputeId, uint256 deadline);
+    error DisputeDeadlineNotReached(uint256 disputeId, uint256 deadline);
+    error DisputeParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
+
+    /// @notice A challenge was committed (its content stays hidden until the reveal).
+    event ChallengeCommitted(bytes32 indexed commitment, address indexed challenger);
+    /// @notice A challenge was revealed and a dispute opened.
+    event DisputeOpened(
+        uint256 indexed disputeId,
+        uint256 indexed jobId,
+        uint256 segment,
+        address indexed challenger,
+        bytes32 preDigest,
+        bytes32 providerDigest,
+        bytes32 challengerDigest,
+        uint256 bond
+    );
+    /// @notice The provider posted its digests at the points `pointsOf` named.
+    event PointsPosted(uint256 indexed disputeId, bytes32[] digests);
+    /// @notice The challenger narrowed the range to [lo, hi]; the digests are the new dissection state.
+    event RangeNarrowed(
+        uint256 indexed disputeId,
+        uint256 lo,
+        uint256 hi,
+        bytes32 loDigest,
+        bytes32 providerDigest,
+        bytes32 challengerDigest
+    );
+    /// @notice Randomness for the committee was requested again after it failed to arrive.
+    event RandomnessRequested(uint256 indexed disputeId, uint256 randomnessRequest);
+    /// @notice The disagreement is down to one step (exact: from offset `step − 1` to `step` within
+    /// the segment) or the whole segment (tolerance: `step` = k): the committee will be drawn from
+    /// randomness request `randomnessRequest`.
+    event ReadyForCommittee(
+        uint256 indexed disputeId,
+        uint256 step,
+        bytes32 preDigest,
+        bytes32 providerDigest,
+        bytes32 challengerDigest,
+        uint256 randomnessRequest
+    );
+    /// @notice The committee was drawn; `members[seat]` votes by `commitDeadline` and reveals by `revealDeadline`.
+    event CommitteeDrawn(
+        uint256 indexed disputeId,
+        address[] members,
+        uint256 commitDeadline,
+        uint256 revealDeadline
+    );
+    /// @notice A referee committed its vote.
+    event VoteCommitted(uint256 indexed disputeId, uint256 seat, address indexed referee);
+    /// @notice A referee revealed its vote and, in tolerance mode, the distance it measured (ppm).
+    event VoteRevealed(
+        uint256 indexed disputeId,
+        uint256 seat,
+        address indexed referee,
+        Vote vote,
+        uint256 distancePpm
+    );
+    /// @notice The dispute ended.
+    event DisputeResolved(uint256 indexed disputeId, uint256 indexed jobId, uint8 outcome, bool byTimeout);
+    /// @notice A referee lost `amount` of stake for not revealing or voting with the minority.
+    event RefereePenalized(uint256 indexed disputeId, address indexed referee, uint256 amount);
+    /// @notice A governance parameter changed.
+    event ParameterSet(bytes32 indexed parameter, uint256 value);
+
+    /// @notice Commits to a challenge: keccak256(abi.encode(jobId, segment, claimDigest, salt, challenger)).
+    function commitChallenge(bytes32 commitment) external;
+
+    /// @notice Reveals a committed challenge on `segment` of `jobId` and opens a dispute, pulling the bond.
+    /// @param leaves Leaf segment−1 (omitted for segment 1) and leaf segment, sorted, from the trace.
+    /// @param proof Multi-proof of `leaves` against the job's trace root.
+    /// @param claimDigest The challenger's own state digest at the end of the segment.
+    function revealChallenge(
+        uint256 jobId,
+        uint256 segment,
+        bytes32 claimDigest,
+        bytes32 salt,
+        OpenedLeaf[] calldata leaves,
+        bytes32[] calldata proof
+    ) external returns (uint256 disputeId);
+
+    /// @notice Provider move: the state digests at `pointsOf(disputeId)`. `current` repeats the
+    /// dissection's digests (from DisputeOpened / RangeNarrowed); storage keeps only their hash.
+    function postPoints(
+        uint256 disputeId,
+        DissectionDigests calldata current,
+        bytes32[] calldata digests
+    ) external;
+
+    /// @notice Challenger move: `choice` is the first sub-range it disagrees with (0 = [lo, p1], …,
+    /// last = [p_last, hi]); `digests` repeats the provider's posted digests; `ownDigest` is the
+    /// challenger's digest at the new hi (ignored when the choice keeps hi).
+    function narrow(
+        uint256 disputeId,
+        DissectionDigests calldata current,
+        bytes32[] calldata digests,
+        uint256 choice,
+        bytes32 ownDigest
+    ) external;
+
+    /// @notice Ends a dispute whose mover ran out of time: the mover loses. Anyone may call.
+    function timeout(uint256 disputeId) external;
+
+    /// @notice Draws the committee once the randomness exists; re-requests randomness that stayed
+    /// unavailable for `redrawDelay`. Anyone may call.
+    function drawCommittee(uint256 disputeId) external;
+
+    /// @notice A referee commits keccak256(abi.encode(disputeId, seat, vote, distancePpm, salt, referee)).
+    function commitVote(
+        uint256 disputeId,
+        uint256 seat,
+        address[] calldata members,
+        bytes32 commitment
+    ) external;
+
+    /// @notice A referee reveals its vote.
+    function revealVote(
+        uint256 disputeId,
+        uint256 seat,
+        Vote vote,
+        uint256 distancePpm,
+        bytes32 salt
+    ) external;
+
+    /// @notice Tallies the votes after the reveal deadline (or once every referee revealed). Anyone may call.
+    function resolve(uint256 disputeId, address[] calldata members) external;
+
+    /// @notice The stored dispute.
+    function getDispute(uint256 disputeId) external view returns (Dispute memory);
+
+    /// @notice The steps (offsets from the segment start) at which the provider must post digests now.
+    function pointsOf(uint256 disputeId) external view returns (uint256[] memory steps);
+
+    /// @notice The committee that `drawCommittee` would draw now (empty before the randomness exists).
+    function committeeOf(uint256 disputeId) external view returns (address[] memory members);
+
+    function disputeCount() external view returns (uint256);
+}
