@@ -61,8 +61,25 @@ library MerkleLib {
             if (positions[i] >= width) revert MerklePositionOutOfRange(positions[i], width);
             if (i > 0 && positions[i] <= positions[i - 1]) revert MerklePositionsNotIncreasing(i);
         }
-        uint256 used;
-        bool short;
+        (uint256 used, bool short) = _foldLevels(depth, len, positions, nodes, proof);
+        // INVARIANT: a short proof never yields a root.
+        if (short) revert MerkleProofLength(used, proof.length);
+        // INVARIANT: every sibling is consumed, so one root has exactly one valid proof per leaf set.
+        if (used != proof.length) revert MerkleProofLength(used, proof.length);
+        return nodes[0];
+    }
+
+    /// @dev Folds the known nodes level by level up to the root (left in nodes[0]); returns how many
+    /// siblings were consumed and whether the proof ran short.
+    // One assembly loop, long only because the formatter gives each Yul `for` header five lines.
+    // solhint-disable-next-line function-max-lines
+    function _foldLevels(
+        uint256 depth,
+        uint256 len,
+        uint256[] memory positions,
+        bytes32[] memory nodes,
+        bytes32[] calldata proof
+    ) private pure returns (uint256 used, bool short) {
         // Hot loop in assembly: O(leaves · depth) iterations whose checked-arithmetic and bounds-check
         // jumps cost more than the hashing. Indices stay below `len` ≤ positions.length, positions and
         // nodes are rewritten in place (w ≤ i), and siblings are read only below proof.length.
@@ -121,10 +138,5 @@ library MerkleLib {
                 len := w
             }
         }
-        // INVARIANT: a short proof never yields a root.
-        if (short) revert MerkleProofLength(used, proof.length);
-        // INVARIANT: every sibling is consumed, so one root has exactly one valid proof per leaf set.
-        if (used != proof.length) revert MerkleProofLength(used, proof.length);
-        return nodes[0];
     }
 }
