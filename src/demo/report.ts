@@ -1,0 +1,182 @@
+// What the demo found, and how it is printed: per job the verdict and where the money went, per
+// actor the gas of every action. Pure: no I/O.
+import { detectionProbability } from "../protocol/sampler.ts";
+import type { GasEntry } from "./chain.ts";
+import type { OutcomeName, VoteName } from "./dispute-view.ts";
+import type { JobStatusName } from "./jobs.ts";
+
+/** Who a payout went to, relative to the job. */
+export type PayeeRole = "provider" | "submitter" | "challenger" | "referee" | "treasury";
+
+export interface Payout {
+  actor: string;
+  role: PayeeRole;
+  amount: bigint;
+  /** Which contract credited it. */
+  from: "JobMarket" | "DisputeGame";
+}
+
+export interface DisputeSummary {
+  disputeId: bigint;
+  segment: number;
+  /** The job step the dissection narrowed to (the committee ran this one step). */
+  step: number;
+  rounds: number;
+  committee: string[];
+  votes: VoteName[];
+  outcome: OutcomeName;
+  /** The cheating provider lost its provider role (bonded stake below the minimum). */
+  providerEjected: boolean;
+}
+
+export interface JobSummary {
+  label: string;
+  jobId: bigint;
+  provider: string;
+  numerics: "exact" | "tolerance";
+  status: JobStatusName;
+  /** n, the number of segments. */
+  segments: number;
+  sampled: number[];
+  top: number[];
+  /** Segments re-executed, and those that did not reproduce. */
+  checked: number[];
+  failing: number[];
+  /** Segments the provider actually fabricated (known to the demo, not to the verifier). */
+  fabricated: number[];
+  /** Held-out accuracy of the committed final model. */
+  accuracy: number;
+  /** Tolerance jobs: the largest normalized distance the verifier measured. */
+  maxDistance?: number;
+  dispute?: DisputeSummary;
+  payouts: Payout[];
+  /** Provider collateral slashed over this job. */
+  slashed: bigint;
+}
+
+export interface DemoReport {
+  jobs: JobSummary[];
+  gas: GasEntry[];
+  /** Wall-clock milliseconds of the whole run, and of its training and verification. */
+  timings: { totalMs: number; trainMs: number; verifyMs: number };
+}
+
+export const TOKEN_DECIMALS = 18;
+
+/** A token amount rounded to two decimals (half up), e.g. 6.67 for 6.666…e18 base units. */
+export function formatTokens(amount: bigint): string {
+  const negative = amount < 0n;
+  const centUnit = 10n ** BigInt(TOKEN_DECIMALS - 2);
+  const totalCents = ((negative ? -amount : amount) + centUnit / 2n) / centUnit;
+  const whole = totalCents / 100n;
+  const cents = totalCents % 100n;
+  const text = `${whole.toLocaleString("en-US")}.${cents.toString().padStart(2, "0")}`;
+  return negative ? `-${text}` : text;
+}
+
+export function sumPayouts(payouts: readonly Payout[], role: PayeeRole): bigint {
+  return payouts.filter((p) => p.role === role).reduce((a, p) => a + p.amount, 0n);
+}
+
+/**
+ * Probability that q segments sampled without replacement (Floyd's algorithm, as on chain) hit
+ * at least one of `fabricated` out of `n` segments: 1 − C(n − F, q) / C(n, q). PROTOCOL.md's
+ * bound 1 − (1 − f)^q is for sampling with replacement and is never larger.
+ */
+export function sampleDetectionProbability(n: number, fabricated: number, q: number): number {
+  if (fabricated <= 0) return 0;
+  let miss = 1;
+  for (let j = 0; j < q; j++) miss *= Math.max(0, n - fabricated - j) / (n - j);
+  return 1 - miss;
+}
+
+export { detectionProbability };
+
+/** A plain-text table: columns padded to their widest cell; `right` marks right-aligned columns. */
+export function formatTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  right: readonly boolean[] = [],
+): string {
+  const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? "").length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, c) => (right[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join("  ")
+      .trimEnd();
+  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+function amountCell(amount: bigint): string {
+  return amount === 0n ? "-" : formatTokens(amount);
+}
+
+export function formatJobsTable(jobs: readonly JobSummary[]): string {
+  const headers = [
+    "job",
+    "provider",
+    "numerics",
+    "reproduced",
+    "verdict",
+    "provider paid",
+    "submitter back",
+    "challenger",
+    "referees",
+    "treasury",
+    "slashed",
+  ];
+  const rows = jobs.map((j) => [
+    `${j.label} (#${j.jobId})`,
+    j.provider,
+    j.numerics,
+    `${j.checked.length - j.failing.length}/${j.checked.length}`,
+    j.status,
+    amountCell(sumPayouts(j.payouts, "provider")),
+    amountCell(sumPayouts(j.payouts, "submitter")),
+    amountCell(sumPayouts(j.payouts, "challenger")),
+    amountCell(sumPayouts(j.payouts, "referee")),
+    amountCell(sumPayouts(j.payouts, "treasury")),
+    amountCell(j.slashed),
+  ]);
+  return formatTable(
+    headers,
+    rows,
+    headers.map((_, c) => c >= 5),
+  );
+}
+
+/** Gas per actor and action; referees are summed into one line per action. */
+export function formatGasTable(gas: readonly GasEntry[]): string {
+  const merged = new Map<string, GasEntry>();
+  for (const e of gas) {
+    const actor = e.actor.startsWith("referee-") ? "referees" : e.actor;
+    const key = `${actor}/${e.action}`;
+    const m = merged.get(key) ?? { actor, action: e.action, calls: 0, gas: 0n };
+    m.calls += e.calls;
+    m.gas += e.gas;
+    merged.set(key, m);
+  }
+  const entries = [...merged.values()];
+  const rows = entries.map((e) => [
+    e.actor,
+    e.action,
+    String(e.calls),
+    e.gas.toLocaleString("en-US"),
+    (e.gas / BigInt(e.calls)).toLocaleString("en-US"),
+  ]);
+  const total = entries.reduce((a, e) => a + e.gas, 0n);
+  rows.push([
+    "total",
+    "",
+    String(entries.reduce((a, e) => a + e.calls, 0)),
+    total.toLocaleString("en-US"),
+    "",
+  ]);
+  return formatTable(["actor", "action", "calls", "gas", "gas/call"], rows, [
+    false,
+    false,
+    true,
+    true,
+    true,
+  ]);
+}
