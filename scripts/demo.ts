@@ -61,10 +61,14 @@ try {
     process.exitCode = 1;
   }
 } catch (error) {
-  const [first, ...causes] = causeChain(error);
+  // What failed and its root cause (e.g. the contract's custom error); with ASSAY_DEBUG=1 the
+  // whole cause chain and the stack.
+  const chain = causeChain(error);
+  const debug = process.env.ASSAY_DEBUG !== undefined && process.env.ASSAY_DEBUG !== "";
+  const [first, ...causes] = debug || chain.length < 2 ? chain : [chain[0], chain.at(-1)];
   process.stderr.write(
     `\ndemo FAILED: ${first}\n${causes.map((c) => `  caused by ${c}\n`).join("")}`,
   );
-  if (process.env.ASSAY_DEBUG) process.stderr.write(`${(error as Error).stack ?? ""}\n`);
+  if (debug) process.stderr.write(`${(error as Error).stack ?? ""}\n`);
   process.exitCode = 1;
 }

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import type { Hex } from "viem";
 
 import { divergentBatches } from "../../../src/demo/cheating-provider.ts";
+import { DemoError, causeChain } from "../../../src/demo/errors.ts";
 import { assertJobMatchesSpec, NUMERICS_CODE, type OnchainJob } from "../../../src/demo/jobs.ts";
 import { protocolBatches, trainByRule, trainHonestly } from "../../../src/demo/provider.ts";
 import {
@@ -118,6 +119,21 @@ describe("demo parts", function () {
     expect(formatTokens(-180n * unit)).to.equal("-180.00");
     expect(formatTokens(1234n * unit + unit / 2n)).to.equal("1,234.50");
     expect(formatTokens(0n)).to.equal("0.00");
+  });
+
+  it("causeChain lists an error and its causes, preferring viem's short messages", function () {
+    const root = new Error("VM Exception: reverted with custom error 'JobNotFound(9)'");
+    const viemLike = Object.assign(new Error("long text\n\nwith details", { cause: root }), {
+      name: "ContractFunctionExecutionError",
+      shortMessage: 'The contract function "finalize" reverted.',
+    });
+    const error = new DemoError("provider-honest: finalize failed", { cause: viemLike });
+    expect(causeChain(error)).to.deep.equal([
+      "DemoError: provider-honest: finalize failed",
+      'ContractFunctionExecutionError: The contract function "finalize" reverted.',
+      "Error: VM Exception: reverted with custom error 'JobNotFound(9)'",
+    ]);
+    expect(causeChain("plain")).to.deep.equal(["plain"]);
   });
 
   it("formatTable pads columns and right-aligns the ones asked for", function () {
