@@ -1,0 +1,463 @@
+// The committee (PROTOCOL.md §5 Adjudication, §7): drawn from future randomness among eligible
+// verifiers, never a party; votes by commit–reveal; a fixed majority decides; absent and minority
+// referees lose a small part of their stake. Tolerance disputes are used where the numerics do not
+// matter: they reach the committee without a dissection.
+import { expect } from "chai";
+import { keccak256, toHex, type Address, type Hex } from "viem";
+
+import {
+  JOB_STATUS,
+  MIN_VERIFIER_STAKE,
+  NUMERICS,
+  STAKE_ROLE,
+  UNIT,
+  networkHelpers,
+} from "./fixtures.ts";
+import {
+  OUTCOME,
+  PHASE,
+  VOTE,
+  claimEverythingAndExpectSolvent,
+  disputeFixture,
+  drawCommittee,
+  expectRevertFrom,
+  expectSolvent,
+  openDispute,
+  resolution,
+  tracedJob,
+  vote,
+  voteCommitment,
+  type DisputeFixture,
+} from "./dispute-fixtures.ts";
+
+const BPS = 10_000n;
+const CLAIM = keccak256(toHex("challenger's digest"));
+
+async function toleranceDispute(f: DisputeFixture, committeeSize = 3) {
+  const job = await tracedJob(f, {
+    k: 8,
+    numerics: NUMERICS.Tolerance,
+    overrides: { committeeSize },
+  });
+  const { disputeId } = await openDispute(f, job, 2, f.verifier, CLAIM);
+  return { job, disputeId };
+}
+
+function salt(disputeId: bigint, seat: number): Hex {
+  return keccak256(toHex(`referee salt ${disputeId}/${seat}`));
+}
+
+/** Seat `seat` commits `v` (the referee is whoever holds the seat). */
+async function commit(
+  f: DisputeFixture,
+  disputeId: bigint,
+  members: readonly Address[],
+  seat: number,
+  v: number,
+) {
+  const wallet = f.wallets.get(members[seat]!.toLowerCase())!;
+  const c = voteCommitment(disputeId, seat, v, 0n, salt(disputeId, seat), wallet.account.address);
+  return f.disputeGame.write.commitVote([disputeId, BigInt(seat), [...members], c], {
+    account: wallet.account,
+  });
+}
+
+async function reveal(
+  f: DisputeFixture,
+  disputeId: bigint,
+  members: readonly Address[],
+  seat: number,
+  v: number,
+) {
+  const wallet = f.wallets.get(members[seat]!.toLowerCase())!;
+  return f.disputeGame.write.revealVote([disputeId, BigInt(seat), v, 0n, salt(disputeId, seat)], {
+    account: wallet.account,
+  });
+}
+
+async function verifierStake(f: DisputeFixture, account: Address): Promise<bigint> {
+  const [free, , unbonding] = await f.registry.read.accountOf([account, STAKE_ROLE.Verifier]);
+  return free + unbonding;
+}
+
+describe("DisputeGame: committee", () => {
+  describe("penalties", () => {
+    it("a referee who does not vote loses refereePenalty of its stake to the treasury and leaves the verifier set; the majority splits the referee share", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const p = await f.disputeGame.read.parameters();
+      const { job, disputeId } = await toleranceDispute(f);
+      const { members } = await drawCommittee(f, disputeId);
+      const absent = members[2]!;
+      await vote(f, disputeId, members, (_m, seat) => (seat === 2 ? null : VOTE.Challenger));
+
+      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
+      expect(await verifierStake(f, absent)).to.equal(MIN_VERIFIER_STAKE - p.refereePenalty);
+      expect(await f.registry.read.isEligibleVerifier([absent])).to.equal(false);
+      const [penalized] = await f.disputeGame.getEvents.RefereePenalized({ disputeId });
+      expect(penalized!.args.referee!.toLowerCase()).to.equal(absent.toLowerCase());
+      expect(penalized!.args.amount).to.equal(p.refereePenalty);
+      const pot = (job.params.collateral * p.refereeShareBps) / BPS;
+      const share = (job.params.collateral * p.challengerShareBps) / BPS;
+      for (const member of members.slice(0, 2)) {
+        expect(await f.disputeGame.read.creditOf([member])).to.equal(pot / 2n);
+        expect(await verifierStake(f, member)).to.equal(MIN_VERIFIER_STAKE);
+      }
+      expect(await f.disputeGame.read.creditOf([absent])).to.equal(0n);
+      expect(await f.disputeGame.read.creditOf([f.treasury.account.address])).to.equal(
+        job.params.collateral - share - pot + p.refereePenalty,
+      );
+      await expectSolvent(f);
+      await claimEverythingAndExpectSolvent(f);
+    });
+
+    it("a referee who votes with the minority is penalized; the majority is paid", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const p = await f.disputeGame.read.parameters();
+      const { disputeId } = await toleranceDispute(f);
+      const { members } = await drawCommittee(f, disputeId);
+      await vote(f, disputeId, members, (_m, seat) =>
+        seat === 0 ? VOTE.Challenger : VOTE.Provider,
+      );
+
+      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ProviderWon);
+      expect(await verifierStake(f, members[0]!)).to.equal(MIN_VERIFIER_STAKE - p.refereePenalty);
+      const pot = (p.challengeBond * p.refereeShareBps) / BPS;
+      for (const member of members.slice(1)) {
+        expect(await f.disputeGame.read.creditOf([member])).to.equal(pot / 2n);
+        expect(await verifierStake(f, member)).to.equal(MIN_VERIFIER_STAKE);
+      }
+      expect(await f.disputeGame.read.creditOf([f.provider.account.address])).to.equal(
+        p.challengeBond - pot,
+      );
+      await claimEverythingAndExpectSolvent(f);
+    });
+
+    it("no majority (Provider, Challenger, one committed but never revealed): NoVerdict, the bond returns, only the silent referee is penalized, the job reopens", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const p = await f.disputeGame.read.parameters();
+      const { job, disputeId } = await toleranceDispute(f);
+      const { members } = await drawCommittee(f, disputeId);
+      await commit(f, disputeId, members, 0, VOTE.Provider);
+      await commit(f, disputeId, members, 1, VOTE.Challenger);
+      await commit(f, disputeId, members, 2, VOTE.Challenger);
+      // Every seat committed: reveals open before the commit deadline.
+      await reveal(f, disputeId, members, 0, VOTE.Provider);
+      await reveal(f, disputeId, members, 1, VOTE.Challenger);
+      const d = await f.disputeGame.read.getDispute([disputeId]);
+      await expectRevertFrom(
+        f.disputeGame.write.resolve([disputeId, members], { account: f.stranger.account }),
+        "DisputeDeadlineNotReached",
+        [disputeId, BigInt(d.revealDeadline)],
+      );
+      await networkHelpers.time.increaseTo(BigInt(d.revealDeadline) + 1n);
+      await f.disputeGame.write.resolve([disputeId, members], { account: f.stranger.account });
+
+      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.NoVerdict);
+      expect(await f.disputeGame.read.creditOf([f.verifier.account.address])).to.equal(
+        p.challengeBond,
+      );
+      expect(await verifierStake(f, members[0]!)).to.equal(MIN_VERIFIER_STAKE);
+      expect(await verifierStake(f, members[1]!)).to.equal(MIN_VERIFIER_STAKE);
+      expect(await verifierStake(f, members[2]!)).to.equal(MIN_VERIFIER_STAKE - p.refereePenalty);
+      expect(await f.disputeGame.read.creditOf([f.treasury.account.address])).to.equal(
+        p.refereePenalty,
+      );
+      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Opened);
+      await claimEverythingAndExpectSolvent(f);
+    });
+
+    it("too few eligible referees: the draw ends the dispute as NoVerdict at once, the bond returns, nobody is penalized", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const p = await f.disputeGame.read.parameters();
+      const { job, disputeId } = await toleranceDispute(f);
+      // Every referee but verifier2 leaves the set: at most one seat of three can be filled.
+      for (const referee of f.referees) {
+        await f.registry.write.requestUnstake([STAKE_ROLE.Verifier, 1n], {
+          account: referee.account,
+        });
+      }
+      const { members } = await drawCommittee(f, disputeId);
+      expect(members.length).to.be.at.most(1);
+
+      expect(await resolution(f, disputeId)).to.deep.equal({
+        outcome: OUTCOME.NoVerdict,
+        byTimeout: false,
+      });
+      expect((await f.disputeGame.read.getDispute([disputeId])).phase).to.equal(PHASE.Resolved);
+      expect(await f.disputeGame.read.creditOf([f.verifier.account.address])).to.equal(
+        p.challengeBond,
+      );
+      expect(await f.disputeGame.getEvents.RefereePenalized({ disputeId })).to.have.length(0);
+      expect(await verifierStake(f, f.verifier2.account.address)).to.equal(MIN_VERIFIER_STAKE);
+      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Opened);
+      await claimEverythingAndExpectSolvent(f);
+    });
+  });
+
+  describe("vote rules", () => {
+    it("commits: members only, their own seat, the drawn list, once, before the commit deadline", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const { disputeId } = await toleranceDispute(f);
+      const { members } = await drawCommittee(f, disputeId);
+      const c = keccak256(toHex("commitment"));
+      const outsider = f.referees.find(
+        (r) => !members.map((m) => m.toLowerCase()).includes(r.account.address),
+      )!;
+      await expectRevertFrom(
+        f.disputeGame.write.commitVote([disputeId, 0n, members, c], {
+          account: outsider.account,
+        }),
+        "DisputeNotReferee",
+        [disputeId, outsider.account.address, 0n],
+      );
+      const seat0 = f.wallets.get(members[0]!.toLowerCase())!;
+      // Someone else's seat, a seat past the end, a list other than the drawn one.
+      await expectRevertFrom(
+        f.disputeGame.write.commitVote([disputeId, 1n, members, c], { account: seat0.account }),
+        "DisputeNotReferee",
+        [disputeId, seat0.account.address, 1n],
+      );
+      await expectRevertFrom(
+        f.disputeGame.write.commitVote([disputeId, 3n, members, c], { account: seat0.account }),
+        "DisputeNotReferee",
+        [disputeId, seat0.account.address, 3n],
+      );
+      await expectRevertFrom(
+        f.disputeGame.write.commitVote(
+          [disputeId, 0n, [members[0]!, members[2]!, members[1]!], c],
+          { account: seat0.account },
+        ),
+        "DisputeNotReferee",
+        [disputeId, seat0.account.address, 0n],
+      );
+      await expectRevertFrom(
+        f.disputeGame.write.commitVote([disputeId, 0n, members, `0x${"00".repeat(32)}`], {
+          account: seat0.account,
+        }),
+        "DisputeVoteCommitted",
+        [disputeId, 0n],
+      );
+      await commit(f, disputeId, members, 0, VOTE.Provider);
+      await expectRevertFrom(
+        commit(f, disputeId, members, 0, VOTE.Challenger),
+        "DisputeVoteCommitted",
+        [disputeId, 0n],
+      );
+      const d = await f.disputeGame.read.getDispute([disputeId]);
+      await networkHelpers.time.increaseTo(BigInt(d.commitDeadline) + 1n);
+      await expectRevertFrom(
+        commit(f, disputeId, members, 1, VOTE.Provider),
+        "DisputeDeadlinePassed",
+        [disputeId, BigInt(d.commitDeadline)],
+      );
+    });
+
+    it("reveals: not before the commit deadline unless every seat committed; must match the commitment; once; not after the reveal deadline", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const { disputeId } = await toleranceDispute(f);
+      const { members } = await drawCommittee(f, disputeId);
+      await commit(f, disputeId, members, 0, VOTE.Provider);
+      await commit(f, disputeId, members, 1, VOTE.Provider);
+      const d = await f.disputeGame.read.getDispute([disputeId]);
+      // Seat 2 could still choose its vote after seeing these: reveals wait.
+      await expectRevertFrom(
+        reveal(f, disputeId, members, 0, VOTE.Provider),
+        "DisputeDeadlineNotReached",
+        [disputeId, BigInt(d.commitDeadline)],
+      );
+      await networkHelpers.time.increaseTo(BigInt(d.commitDeadline) + 1n);
+      // A different vote, or the seat's commitment revealed by another address, does not match.
+      await expectRevertFrom(
+        reveal(f, disputeId, members, 0, VOTE.Challenger),
+        "DisputeVoteMismatch",
+        [disputeId, 0n],
+      );
+      const seat1 = f.wallets.get(members[1]!.toLowerCase())!;
+      await expectRevertFrom(
+        f.disputeGame.write.revealVote([disputeId, 0n, VOTE.Provider, 0n, salt(disputeId, 0)], {
+          account: seat1.account,
+        }),
+        "DisputeVoteMismatch",
+        [disputeId, 0n],
+      );
+      await expectRevertFrom(
+        reveal(f, disputeId, members, 2, VOTE.Provider),
+        "DisputeVoteNotCommitted",
+        [disputeId, 2n],
+      );
+      await reveal(f, disputeId, members, 0, VOTE.Provider);
+      await expectRevertFrom(
+        reveal(f, disputeId, members, 0, VOTE.Provider),
+        "DisputeVoteCommitted",
+        [disputeId, 0n],
+      );
+      await networkHelpers.time.increaseTo(BigInt(d.revealDeadline) + 1n);
+      await expectRevertFrom(
+        reveal(f, disputeId, members, 1, VOTE.Provider),
+        "DisputeDeadlinePassed",
+        [disputeId, BigInt(d.revealDeadline)],
+      );
+    });
+
+    it("a vote for nobody (None) is invalid; resolve needs the drawn list and, before the deadline, every reveal", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const { disputeId } = await toleranceDispute(f);
+      const { members } = await drawCommittee(f, disputeId);
+      for (const seat of [0, 1, 2]) await commit(f, disputeId, members, seat, VOTE.None);
+      await expectRevertFrom(reveal(f, disputeId, members, 0, VOTE.None), "DisputeInvalidVote", [
+        disputeId,
+        VOTE.None,
+      ]);
+      await expectRevertFrom(
+        f.disputeGame.write.resolve([disputeId, members.slice(0, 2)], {
+          account: f.stranger.account,
+        }),
+        "DisputeNotReferee",
+        [disputeId, f.stranger.account.address, 2n],
+      );
+      const d = await f.disputeGame.read.getDispute([disputeId]);
+      await expectRevertFrom(
+        f.disputeGame.write.resolve([disputeId, members], { account: f.stranger.account }),
+        "DisputeDeadlineNotReached",
+        [disputeId, BigInt(d.revealDeadline)],
+      );
+      // The committee is drawn once.
+      await expectRevertFrom(
+        f.disputeGame.write.drawCommittee([disputeId], { account: f.stranger.account }),
+        "DisputeWrongPhase",
+        [disputeId, PHASE.Voting],
+      );
+    });
+
+    it("once every referee revealed, resolve needs no deadline; a resolved dispute takes no more votes", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const { disputeId } = await toleranceDispute(f);
+      const { members } = await drawCommittee(f, disputeId);
+      await vote(f, disputeId, members, () => VOTE.Provider);
+      const d = await f.disputeGame.read.getDispute([disputeId]);
+      const { timestamp } = await f.publicClient.getBlock();
+      expect(timestamp < BigInt(d.commitDeadline)).to.equal(true);
+      expect(d.phase).to.equal(PHASE.Resolved);
+      await expectRevertFrom(
+        f.disputeGame.write.resolve([disputeId, members], { account: f.stranger.account }),
+        "DisputeWrongPhase",
+        [disputeId, PHASE.Resolved],
+      );
+    });
+  });
+
+  describe("randomness", () => {
+    it("randomness that never arrives: drawCommittee reverts until redrawDelay has passed, then requests new randomness, from which the committee is drawn", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const p = await f.disputeGame.read.parameters();
+      const { disputeId } = await toleranceDispute(f);
+      const requested = (await f.disputeGame.read.getDispute([disputeId])).randomnessRequest;
+      // Too early: the block whose hash is the randomness does not exist yet.
+      await expectRevertFrom(
+        f.disputeGame.write.drawCommittee([disputeId], { account: f.stranger.account }),
+        "DisputeRandomnessUnavailable",
+        [disputeId],
+      );
+      // Too late: nobody drew within 256 blocks, the EVM forgot the hash.
+      await networkHelpers.mine(300);
+      expect(await f.disputeGame.read.committeeOf([disputeId])).to.deep.equal([]);
+      const { lastMoveAt } = await f.disputeGame.read.getDispute([disputeId]);
+      await networkHelpers.time.setNextBlockTimestamp(BigInt(lastMoveAt) + p.redrawDelay);
+      await expectRevertFrom(
+        f.disputeGame.write.drawCommittee([disputeId], { account: f.stranger.account }),
+        "DisputeRandomnessUnavailable",
+        [disputeId],
+      );
+      await networkHelpers.time.setNextBlockTimestamp(BigInt(lastMoveAt) + p.redrawDelay + 1n);
+      await f.disputeGame.write.drawCommittee([disputeId], { account: f.stranger.account });
+      const d = await f.disputeGame.read.getDispute([disputeId]);
+      expect(d.phase).to.equal(PHASE.AwaitingCommittee);
+      expect(d.randomnessRequest > requested).to.equal(true);
+      const [event] = await f.disputeGame.getEvents.RandomnessRequested({ disputeId });
+      expect(event!.args.randomnessRequest).to.equal(d.randomnessRequest);
+      const { members } = await drawCommittee(f, disputeId);
+      expect(members).to.have.length(3);
+    });
+  });
+
+  describe("who is drawn", () => {
+    it("a party is never drawn: over 24 committees with the provider, the submitter and the challenger staked as verifiers, members are distinct, eligible, non-parties, and stay fixed as blocks pass", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      // The parties join the verifier set; so does verifier2 (it will be made ineligible).
+      for (const party of [f.provider, f.submitter]) {
+        await f.registry.write.stake([STAKE_ROLE.Verifier, MIN_VERIFIER_STAKE], {
+          account: party.account,
+        });
+      }
+      // Governance raises the minimum: everyone at the old minimum stays in the set but is no
+      // longer eligible, except the parties and four referees, who top up.
+      const newMinimum = MIN_VERIFIER_STAKE + 50n * UNIT;
+      await f.registry.write.setMinVerifierStake([newMinimum]);
+      const eligibleReferees = f.referees.slice(0, 4);
+      for (const w of [f.provider, f.submitter, f.verifier, ...eligibleReferees]) {
+        await f.registry.write.stake([STAKE_ROLE.Verifier, 50n * UNIT], { account: w.account });
+      }
+      expect(await f.registry.read.verifierCount()).to.equal(14n);
+      const parties = new Set(
+        [f.provider, f.submitter, f.verifier].map((w) => w.account.address.toLowerCase()),
+      );
+      const allowed = new Set(eligibleReferees.map((w) => w.account.address.toLowerCase()));
+
+      const job = await tracedJob(f, { k: 8, numerics: NUMERICS.Tolerance });
+      const disputes: bigint[] = [];
+      for (let i = 0; i < 24; i++) {
+        disputes.push((await openDispute(f, job, 1 + (i % 8), f.verifier, CLAIM)).disputeId);
+      }
+      await networkHelpers.mine(4);
+      const seen = new Set<string>();
+      const committees = new Map<bigint, readonly Address[]>();
+      for (const id of disputes) {
+        const members = await f.disputeGame.read.committeeOf([id]);
+        committees.set(id, members);
+        const lower = members.map((m) => m.toLowerCase());
+        expect(new Set(lower).size, "members are distinct").to.equal(lower.length);
+        for (const m of lower) {
+          expect(parties.has(m), `party ${m} drawn for dispute ${id}`).to.equal(false);
+          expect(allowed.has(m), `ineligible ${m} drawn for dispute ${id}`).to.equal(true);
+          seen.add(m);
+        }
+      }
+      // Not vacuous: the draws do reach every eligible non-party.
+      expect(seen).to.deep.equal(allowed);
+      // The committee depends on the randomness only, not on the block it is read in.
+      await networkHelpers.mine(100);
+      for (const id of disputes) {
+        expect(await f.disputeGame.read.committeeOf([id])).to.deep.equal(committees.get(id));
+      }
+      // drawCommittee draws exactly what committeeOf showed.
+      for (const id of disputes.slice(0, 3)) {
+        const { members } = await drawCommittee(f, id);
+        expect(members).to.deep.equal(committees.get(id));
+      }
+    });
+
+    // BUG: the committee is drawn from the verifier set as it is when drawCommittee runs, not as
+    // it was when the randomness was requested. Once the randomness is public (committeeOf shows
+    // the committee), anyone who can change the set — stake a new verifier, or requestUnstake one
+    // of their own — changes verifierCount and the swap-and-pop order, hence every index drawn,
+    // and can then call drawCommittee in the same block. A party with a few sybil verifier
+    // accounts tries the 2^s subsets of them leaving until the committee suits it. See
+    // /work/prompts/bugs.md (D1).
+    it.skip("the committee is fixed once its randomness is public: a verifier leaving the set afterwards does not change who is drawn", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const { disputeId } = await toleranceDispute(f);
+      await networkHelpers.mine(4);
+      const before = await f.disputeGame.read.committeeOf([disputeId]);
+      expect(before).to.have.length(3);
+      const bystander = f.referees.find(
+        (r) => !before.map((m) => m.toLowerCase()).includes(r.account.address),
+      )!;
+      await f.registry.write.requestUnstake([STAKE_ROLE.Verifier, 1n], {
+        account: bystander.account,
+      });
+      expect(await f.disputeGame.read.committeeOf([disputeId])).to.deep.equal(before);
+      const { members } = await drawCommittee(f, disputeId);
+      expect(members).to.deep.equal(before);
+    });
+  });
+});
