@@ -1,0 +1,329 @@
+// Objective fraud proofs (IFraudProofs, PROTOCOL.md §4 Sample): a top-Q claim that leaves out a
+// larger update, and a last leaf that is not the submitted model. Anyone may prove; the provider is
+// slashed as if it had lost a dispute.
+import { expect } from "chai";
+import { keccak256, stringToHex, toHex } from "viem";
+
+import { JOB_STATUS, STAKE_ROLE, networkHelpers } from "./fixtures.ts";
+import {
+  OUTCOME,
+  VOTE,
+  claimEverythingAndExpectSolvent,
+  disputeFixture,
+  drawCommittee,
+  expectRevertFrom,
+  expectSolvent,
+  openDispute,
+  openTracedJob,
+  resolution,
+  submitTracedJob,
+  traceLeaves,
+  vote,
+  type DisputeFixture,
+  type TracedJob,
+} from "./dispute-fixtures.ts";
+
+const BPS = 10_000n;
+const GOVERNOR_ROLE = keccak256(toHex("GOVERNOR_ROLE"));
+
+// n = 8, Q = 2: the honest top-2 are segments 2 (900) and 6 (800).
+const NORMS = [100n, 900n, 300n, 700n, 500n, 800n, 200n, 400n];
+
+/** A job opened with the top-Q claim `claim` over a trace with the given norms. */
+async function jobClaiming(
+  f: DisputeFixture,
+  claim: readonly bigint[],
+  norms: readonly bigint[] = NORMS,
+): Promise<TracedJob> {
+  const job = await submitTracedJob(f, {
+    k: 4,
+    checkpoints: norms.length,
+    norms,
+    overrides: { topQ: claim.length },
+  });
+  await openTracedJob(f, job, claim);
+  return job;
+}
+
+function proveTopQ(f: DisputeFixture, job: TracedJob, indices: number[]) {
+  const { leaves, proof } = traceLeaves(job, indices);
+  return f.fraudProofs.write.proveTopQFraud([job.jobId, leaves, proof], {
+    account: f.stranger.account,
+  });
+}
+
+/**
+ * A job whose submitted final digest is not its last leaf's digest, opened without segment n
+ * (the market would refuse to open leaf n): new jobs until the seed leaves n unsampled.
+ */
+async function jobWithFalseFinalDigest(f: DisputeFixture): Promise<TracedJob> {
+  for (let attempt = 0; attempt < 12; attempt++) {
+    const job = await submitTracedJob(f, {
+      k: 4,
+      checkpoints: 16,
+      finalDigest: keccak256(toHex("the model the submitter receives")),
+      overrides: { samples: 1, topQ: 0 },
+    });
+    const sampled = await f.market.read.sampledSegments([job.jobId]);
+    if (sampled.includes(16n)) continue;
+    await openTracedJob(f, job, []);
+    return job;
+  }
+  throw new Error("every seed sampled the last segment");
+}
+
+async function expectSlashedByProof(
+  f: DisputeFixture,
+  job: TracedJob,
+  kind: string,
+  index: bigint,
+): Promise<void> {
+  const share = await f.fraudProofs.read.proverShareBps();
+  const collateral = job.params.collateral;
+  expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Slashed);
+  const [event] = await f.fraudProofs.getEvents.FraudProven({ jobId: job.jobId });
+  expect(event!.args.prover!.toLowerCase()).to.equal(f.stranger.account.address);
+  expect(event!.args.kind).to.equal(stringToHex(kind, { size: 32 }));
+  expect(event!.args.index).to.equal(index);
+  expect(event!.args.slashed).to.equal(collateral);
+  expect(await f.fraudProofs.read.creditOf([f.stranger.account.address])).to.equal(
+    (collateral * share) / BPS,
+  );
+  expect(await f.fraudProofs.read.creditOf([f.treasury.account.address])).to.equal(
+    collateral - (collateral * share) / BPS,
+  );
+  expect(await f.market.read.creditOf([f.submitter.account.address])).to.equal(job.params.amount);
+}
+
+describe("FraudProofs", () => {
+  describe("top-Q", () => {
+    it("a claim that leaves out a larger update is slashed with topAbove + 1 leaves above its minimum; the prover and the treasury share the collateral, the submitter is refunded", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      // Claims 2 (900) and 4 (700), hiding 6 (800): minimum 700, one claimed norm above it.
+      const job = await jobClaiming(f, [2n, 4n]);
+      const stored = await f.market.read.getJob([job.jobId]);
+      expect([stored.minTopNorm, stored.topAbove]).to.deep.equal([700n, 1]);
+      const lockedBefore = await f.registry.read.lockedStake([f.provider.account.address]);
+
+      await proveTopQ(f, job, [2, 6]);
+      await expectSlashedByProof(f, job, "topQ", 2n);
+      expect(await f.registry.read.lockedStake([f.provider.account.address])).to.equal(
+        lockedBefore - job.params.collateral,
+      );
+      // Slashed is final: neither a second proof nor a finalize.
+      await expectRevertFrom(proveTopQ(f, job, [2, 6]), "JobWrongStatus", [
+        job.jobId,
+        JOB_STATUS.Slashed,
+      ]);
+      await networkHelpers.time.increase(job.params.challengeWindow + 1);
+      await expectRevertFrom(
+        f.market.write.finalize([job.jobId], { account: f.provider.account }),
+        "JobWrongStatus",
+        [job.jobId, JOB_STATUS.Slashed],
+      );
+      await expectSolvent(f);
+      await claimEverythingAndExpectSolvent(f);
+    });
+
+    it("an honest claim cannot be proven fraudulent: only topAbove leaves lie above its minimum", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const job = await jobClaiming(f, [2n, 6n]);
+      // Leaf 6's norm equals the minimum; leaf 4's is below it.
+      await expectRevertFrom(proveTopQ(f, job, [2, 6]), "FraudNotShown", [job.jobId, 6n]);
+      await expectRevertFrom(proveTopQ(f, job, [2, 4]), "FraudNotShown", [job.jobId, 4n]);
+      await expectRevertFrom(proveTopQ(f, job, [2]), "FraudNotShown", [job.jobId, 1n]);
+      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Opened);
+    });
+
+    it("ties at the minimum: naming either tied segment is honest, and the unnamed tied leaf proves nothing", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      // 3 and 5 tie at 800 behind 2 (900).
+      const norms = [100n, 900n, 800n, 700n, 800n, 100n, 200n, 300n];
+      for (const claim of [
+        [2n, 3n],
+        [5n, 2n],
+      ]) {
+        const job = await jobClaiming(f, claim, norms);
+        const stored = await f.market.read.getJob([job.jobId]);
+        expect([stored.minTopNorm, stored.topAbove]).to.deep.equal([800n, 1]);
+        await expectRevertFrom(proveTopQ(f, job, [2, 3]), "FraudNotShown", [job.jobId, 3n]);
+        await expectRevertFrom(proveTopQ(f, job, [2, 5]), "FraudNotShown", [job.jobId, 5n]);
+      }
+      // All claimed norms equal (topAbove = 0) and an unclaimed leaf ties with them.
+      const flat = [500n, 500n, 500n, 500n, 100n, 100n, 100n, 100n];
+      const job = await jobClaiming(f, [1n, 2n, 4n], flat);
+      const stored = await f.market.read.getJob([job.jobId]);
+      expect([stored.minTopNorm, stored.topAbove]).to.deep.equal([500n, 0]);
+      await expectRevertFrom(proveTopQ(f, job, [3]), "FraudNotShown", [job.jobId, 3n]);
+    });
+
+    it("wrong leaf counts, repeated leaves, leaves outside the trace and bad proofs revert", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const job = await jobClaiming(f, [2n, 4n]);
+      const right = traceLeaves(job, [2, 6]);
+      const prove = (leaves: typeof right.leaves, proof: typeof right.proof) =>
+        f.fraudProofs.write.proveTopQFraud([job.jobId, leaves, proof], {
+          account: f.stranger.account,
+        });
+      // topAbove + 1 = 2 leaves exactly: three (all above 700) are refused too.
+      const three = traceLeaves(job, [2, 4, 6]);
+      await expectRevertFrom(prove(three.leaves, three.proof), "FraudNotShown", [job.jobId, 3n]);
+      // The same leaf twice is one leaf.
+      await expectRevertFrom(
+        prove([right.leaves[0]!, right.leaves[0]!], right.proof),
+        "MerklePositionsNotIncreasing",
+      );
+      // A leaf index past n, and a norm the trace does not commit.
+      await expectRevertFrom(
+        prove([right.leaves[0]!, { ...right.leaves[1]!, index: 9n }], right.proof),
+        "FraudNotShown",
+        [job.jobId, 9n],
+      );
+      await expectRevertFrom(
+        prove([right.leaves[0]!, { ...right.leaves[1]!, updateNorm: 950n }], right.proof),
+        "FraudInvalidProof",
+        [job.jobId],
+      );
+      const wrongSibling = right.proof.map((h, i) => (i === 0 ? keccak256(h) : h));
+      await expectRevertFrom(prove(right.leaves, wrongSibling), "FraudInvalidProof", [job.jobId]);
+      await expectRevertFrom(prove(right.leaves, right.proof.slice(1)), "MerkleProofLength");
+      await prove(right.leaves, right.proof);
+    });
+
+    it("a job with Q = 0 claims nothing and cannot be proven to have hidden an update", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const job = await jobClaiming(f, []);
+      await expectRevertFrom(proveTopQ(f, job, [2]), "FraudNotShown", [job.jobId, 1n]);
+    });
+  });
+
+  describe("final digest", () => {
+    it("a last leaf that is not the submitted model (segment n not opened) gets the provider slashed", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const job = await jobWithFalseFinalDigest(f);
+      const n = job.trace.length;
+      const { leaves, proof } = traceLeaves(job, [n]);
+      await f.fraudProofs.write.proveFinalDigestFraud([job.jobId, leaves[0]!, proof], {
+        account: f.stranger.account,
+      });
+      await expectSlashedByProof(f, job, "finalDigest", BigInt(n));
+      await claimEverythingAndExpectSolvent(f);
+    });
+
+    it("an honest last leaf, another leaf, or a bad proof proves nothing", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const honest = await submitTracedJob(f, { k: 4, checkpoints: 16 });
+      await openTracedJob(f, honest);
+      const n = honest.trace.length;
+      const last = traceLeaves(honest, [n]);
+      await expectRevertFrom(
+        f.fraudProofs.write.proveFinalDigestFraud([honest.jobId, last.leaves[0]!, last.proof], {
+          account: f.stranger.account,
+        }),
+        "FraudNotShown",
+        [honest.jobId, BigInt(n)],
+      );
+      const lying = await jobWithFalseFinalDigest(f);
+      const other = traceLeaves(lying, [n - 1]);
+      await expectRevertFrom(
+        f.fraudProofs.write.proveFinalDigestFraud([lying.jobId, other.leaves[0]!, other.proof], {
+          account: f.stranger.account,
+        }),
+        "FraudNotShown",
+        [lying.jobId, BigInt(n - 1)],
+      );
+      const right = traceLeaves(lying, [n]);
+      const forged = { ...right.leaves[0]!, stateDigest: keccak256(toHex("forged")) };
+      await expectRevertFrom(
+        f.fraudProofs.write.proveFinalDigestFraud([lying.jobId, forged, right.proof], {
+          account: f.stranger.account,
+        }),
+        "FraudInvalidProof",
+        [lying.jobId],
+      );
+    });
+  });
+
+  describe("when", () => {
+    it("proofs are refused before the job is opened and after it finalized", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const job = await submitTracedJob(f, {
+        k: 4,
+        checkpoints: 8,
+        norms: NORMS,
+        overrides: { topQ: 2 },
+      });
+      await expectRevertFrom(proveTopQ(f, job, [2]), "JobWrongStatus", [
+        job.jobId,
+        JOB_STATUS.Submitted,
+      ]);
+      // Opened with a dishonest claim, but nobody proved it within the window: the job is final.
+      await openTracedJob(f, job, [2n, 4n]);
+      await networkHelpers.time.increase(job.params.challengeWindow + 1);
+      await f.market.write.finalize([job.jobId], { account: f.provider.account });
+      await expectRevertFrom(proveTopQ(f, job, [2, 6]), "JobWrongStatus", [
+        job.jobId,
+        JOB_STATUS.Finalized,
+      ]);
+    });
+
+    it("a proof during an open dispute slashes the job once; the dispute then ends without a second slash and the challenger keeps its bond", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const p = await f.disputeGame.read.parameters();
+      const job = await submitTracedJob(f, {
+        k: 1,
+        checkpoints: 8,
+        cheatFromStep: 0,
+        norms: NORMS,
+        overrides: { topQ: 2 },
+      });
+      await openTracedJob(f, job, [2n, 4n]);
+      const { disputeId } = await openDispute(f, job, 3, f.verifier, job.honestDigest(3));
+      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Disputed);
+
+      await proveTopQ(f, job, [2, 6]);
+      await expectSlashedByProof(f, job, "topQ", 2n);
+      expect((await f.market.read.getJob([job.jobId])).openDisputes).to.equal(1);
+
+      const { members } = await drawCommittee(f, disputeId);
+      await vote(f, disputeId, members, () => VOTE.Challenger);
+      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
+      expect(await f.disputeGame.read.creditOf([f.verifier.account.address])).to.equal(
+        p.challengeBond,
+      );
+      const slashes = await f.registry.getEvents.Slashed(
+        { account: f.provider.account.address, role: STAKE_ROLE.Provider },
+        { fromBlock: 0n },
+      );
+      expect(slashes).to.have.length(1);
+      await claimEverythingAndExpectSolvent(f);
+    });
+  });
+
+  describe("governance", () => {
+    it("setProverShareBps: governor only, at most 100%, and it sets the split of the next slash", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      await expectRevertFrom(
+        f.fraudProofs.write.setProverShareBps([1_000n], { account: f.stranger.account }),
+        "AccessControlUnauthorizedAccount",
+        [f.stranger.account.address, GOVERNOR_ROLE],
+      );
+      await expectRevertFrom(
+        f.fraudProofs.write.setProverShareBps([BPS + 1n]),
+        "FraudParameterOutOfBounds",
+        [stringToHex("proverShareBps", { size: 32 }), BPS + 1n, 0n, BPS],
+      );
+      await f.fraudProofs.write.setProverShareBps([BPS]);
+      expect(await f.fraudProofs.read.proverShareBps()).to.equal(BPS);
+      const [event] = await f.fraudProofs.getEvents.ParameterSet();
+      expect(event!.args.value).to.equal(BPS);
+      const job = await jobClaiming(f, [2n, 4n]);
+      await proveTopQ(f, job, [2, 6]);
+      expect(await f.fraudProofs.read.creditOf([f.stranger.account.address])).to.equal(
+        job.params.collateral,
+      );
+      expect(await f.fraudProofs.read.creditOf([f.treasury.account.address])).to.equal(0n);
+      await claimEverythingAndExpectSolvent(f);
+    });
+  });
+});
