@@ -1,0 +1,188 @@
+// DisputeGame.setParameters: the governor's only lever. Every parameter has bounds, and the longest
+// possible dispute must fit in half the registry's unbonding delay, so that stake a dispute may
+// slash cannot finish unbonding first (PROTOCOL.md §6).
+import { expect } from "chai";
+import { keccak256, stringToHex, toHex } from "viem";
+
+import { NUMERICS, STAKE_ROLE, networkHelpers } from "./fixtures.ts";
+import {
+  VOTE,
+  disputeFixture,
+  drawCommittee,
+  expectRevertFrom,
+  openDispute,
+  tracedJob,
+  voteCommitment,
+  type DisputeFixture,
+} from "./dispute-fixtures.ts";
+
+const GOVERNOR_ROLE = keccak256(toHex("GOVERNOR_ROLE"));
+const UINT96_MAX = (1n << 96n) - 1n;
+
+type Parameters = Awaited<ReturnType<DisputeFixture["disputeGame"]["read"]["parameters"]>>;
+
+function name(parameter: string): `0x${string}` {
+  return stringToHex(parameter, { size: 32 });
+}
+
+describe("DisputeGame: governance", () => {
+  it("only the governor sets parameters", async () => {
+    const f = await networkHelpers.loadFixture(disputeFixture);
+    const p = await f.disputeGame.read.parameters();
+    await expectRevertFrom(
+      f.disputeGame.write.setParameters([p], { account: f.provider.account }),
+      "AccessControlUnauthorizedAccount",
+      [f.provider.account.address, GOVERNOR_ROLE],
+    );
+  });
+
+  it("each parameter outside its bounds reverts DisputeParameterOutOfBounds naming it", async () => {
+    const f = await networkHelpers.loadFixture(disputeFixture);
+    const p = await f.disputeGame.read.parameters();
+    const [minClock, maxClock, minWindow, maxWindow] = await Promise.all([
+      f.disputeGame.read.MIN_CLOCK(),
+      f.disputeGame.read.MAX_CLOCK(),
+      f.disputeGame.read.MIN_VOTE_WINDOW(),
+      f.disputeGame.read.MAX_VOTE_WINDOW(),
+    ]);
+    const minVerifierStake = await f.registry.read.minVerifierStake();
+    const cases: Array<[Partial<Parameters>, string, bigint, bigint, bigint]> = [
+      [{ challengeBond: 0n }, "challengeBond", 0n, 1n, UINT96_MAX],
+      [{ challengeBond: UINT96_MAX + 1n }, "challengeBond", UINT96_MAX + 1n, 1n, UINT96_MAX],
+      [{ clockBudget: minClock - 1n }, "clockBudget", minClock - 1n, minClock, maxClock],
+      [{ clockBudget: maxClock + 1n }, "clockBudget", maxClock + 1n, minClock, maxClock],
+      [
+        { voteCommitWindow: minWindow - 1n },
+        "voteCommitWindow",
+        minWindow - 1n,
+        minWindow,
+        maxWindow,
+      ],
+      [
+        { voteRevealWindow: maxWindow + 1n },
+        "voteRevealWindow",
+        maxWindow + 1n,
+        minWindow,
+        maxWindow,
+      ],
+      [{ redrawDelay: minWindow - 1n }, "redrawDelay", minWindow - 1n, minWindow, maxWindow],
+      [{ challengerShareBps: 10_001n }, "challengerShareBps", 10_001n, 0n, 10_000n],
+      // The referees' share fits in what the challenger's leaves.
+      [
+        { challengerShareBps: 7_000n, refereeShareBps: 3_001n },
+        "refereeShareBps",
+        3_001n,
+        0n,
+        3_000n,
+      ],
+      [
+        { refereePenalty: minVerifierStake + 1n },
+        "refereePenalty",
+        minVerifierStake + 1n,
+        0n,
+        minVerifierStake,
+      ],
+    ];
+    for (const [change, parameter, value, min, max] of cases) {
+      await expectRevertFrom(
+        f.disputeGame.write.setParameters([{ ...p, ...change }]),
+        "DisputeParameterOutOfBounds",
+        [name(parameter), value, min, max],
+      );
+    }
+    // The bounds themselves are accepted.
+    await f.disputeGame.write.setParameters([
+      {
+        ...p,
+        challengerShareBps: 7_000n,
+        refereeShareBps: 3_000n,
+        refereePenalty: minVerifierStake,
+      },
+    ]);
+    expect((await f.disputeGame.read.parameters()).refereeShareBps).to.equal(3_000n);
+  });
+
+  it("the longest dispute (two clocks, two redraws, both vote windows) must fit in half the unbonding delay, and the bound follows the registry", async () => {
+    const f = await networkHelpers.loadFixture(disputeFixture);
+    const p = await f.disputeGame.read.parameters();
+    const half = (await f.registry.read.unbondingDelay()) / 2n;
+    const rest = 2n * p.redrawDelay + p.voteCommitWindow + p.voteRevealWindow;
+    // The largest clock that fits, exactly at the bound.
+    const fits = (half - rest) / 2n;
+    await f.disputeGame.write.setParameters([{ ...p, clockBudget: fits }]);
+    expect((await f.disputeGame.read.parameters()).clockBudget).to.equal(fits);
+    const longest = 2n * (fits + 1n) + rest;
+    await expectRevertFrom(
+      f.disputeGame.write.setParameters([{ ...p, clockBudget: fits + 1n }]),
+      "DisputeParameterOutOfBounds",
+      [name("disputeDuration"), longest, 0n, half],
+    );
+    // With a longer unbonding delay the same parameters fit.
+    await f.registry.write.setUnbondingDelay([2n * longest]);
+    await f.disputeGame.write.setParameters([{ ...p, clockBudget: fits + 1n }]);
+    expect((await f.disputeGame.read.parameters()).clockBudget).to.equal(fits + 1n);
+  });
+
+  it("new parameters apply to disputes opened afterwards; an open dispute keeps its bond", async () => {
+    const f = await networkHelpers.loadFixture(disputeFixture);
+    const p = await f.disputeGame.read.parameters();
+    const job = await tracedJob(f, { k: 8, numerics: NUMERICS.Tolerance });
+    const claim = keccak256(toHex("claim"));
+    const first = await openDispute(f, job, 1, f.verifier, claim);
+    const bond = p.challengeBond * 2n;
+    await f.disputeGame.write.setParameters([{ ...p, challengeBond: bond }]);
+    const events = await f.disputeGame.getEvents.ParameterSet({ parameter: name("challengeBond") });
+    expect(events.at(-1)!.args.value).to.equal(bond);
+    const second = await openDispute(f, job, 2, f.verifier2, claim);
+    expect((await f.disputeGame.read.getDispute([first.disputeId])).bond).to.equal(p.challengeBond);
+    expect((await f.disputeGame.read.getDispute([second.disputeId])).bond).to.equal(bond);
+    expect(await f.token.read.balanceOf([f.disputeGame.address])).to.equal(p.challengeBond + bond);
+  });
+
+  // BUG: the bound "longest dispute ≤ unbondingDelay / 2" is checked only when the dispute game's
+  // parameters are set. StakeRegistry.setUnbondingDelay does not know about it, so governance can
+  // later shorten the delay below what disputes need (here 1 day against 3-day vote windows), and
+  // a referee drawn onto a committee unbonds and withdraws its whole stake before the vote ends,
+  // escaping the penalty for not voting. See /work/prompts/bugs.md (D2).
+  it.skip("a referee drawn onto a committee cannot withdraw its stake before the vote ends, even after governance shortens the unbonding delay", async () => {
+    const f = await networkHelpers.loadFixture(disputeFixture);
+    const p = await f.disputeGame.read.parameters();
+    const day = 24n * 3600n;
+    await f.registry.write.setUnbondingDelay([30n * day]);
+    await f.disputeGame.write.setParameters([
+      { ...p, voteCommitWindow: 3n * day, voteRevealWindow: 3n * day },
+    ]);
+    // Either of these should be refused while the dispute game needs a longer delay.
+    await f.registry.write.setUnbondingDelay([day]);
+
+    const job = await tracedJob(f, { k: 8, numerics: NUMERICS.Tolerance });
+    const { disputeId } = await openDispute(f, job, 1, f.verifier, keccak256(toHex("claim")));
+    const { members } = await drawCommittee(f, disputeId);
+    const wallet = (seat: number) => f.wallets.get(members[seat]!.toLowerCase())!;
+    const salt = keccak256(toHex("salt"));
+    // The referee in seat 2 leaves at once: its whole stake starts unbonding.
+    const [stake] = await f.registry.read.accountOf([members[2]!, STAKE_ROLE.Verifier]);
+    await f.registry.write.requestUnstake([STAKE_ROLE.Verifier, stake], {
+      account: wallet(2).account,
+    });
+    for (const seat of [0, 1]) {
+      const c = voteCommitment(disputeId, seat, VOTE.Challenger, 0n, salt, members[seat]!);
+      await f.disputeGame.write.commitVote([disputeId, BigInt(seat), members, c], {
+        account: wallet(seat).account,
+      });
+    }
+    await networkHelpers.time.increase(day + 1n);
+    await f.registry.write.withdraw([STAKE_ROLE.Verifier], { account: wallet(2).account });
+    const d = await f.disputeGame.read.getDispute([disputeId]);
+    await networkHelpers.time.increaseTo(BigInt(d.commitDeadline) + 1n);
+    for (const seat of [0, 1]) {
+      await f.disputeGame.write.revealVote([disputeId, BigInt(seat), VOTE.Challenger, 0n, salt], {
+        account: wallet(seat).account,
+      });
+    }
+    await networkHelpers.time.increaseTo(BigInt(d.revealDeadline) + 1n);
+    await f.disputeGame.write.resolve([disputeId, members], { account: f.stranger.account });
+    const [penalized] = await f.disputeGame.getEvents.RefereePenalized({ disputeId });
+    expect(penalized!.args.amount).to.equal(p.refereePenalty);
+  });
+});
