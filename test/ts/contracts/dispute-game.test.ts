@@ -143,6 +143,10 @@ describe("DisputeGame: full games", () => {
 
       await expectSolvent(f);
       await claimEverythingAndExpectSolvent(f);
+      // Nothing is owed any more: the job ended and every credit was claimed.
+      for (const holder of [f.market.address, f.disputeGame.address, f.fraudProofs.address]) {
+        expect(await f.token.read.balanceOf([holder])).to.equal(0n);
+      }
     });
 
     it("a provider staked at the minimum is ejected when the slash takes it below the minimum, and can take no further job", async () => {
