@@ -9,6 +9,7 @@ import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IRandomnessSource} from "./interfaces/IRandomnessSource.sol";
 import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
+import {DissectionLib} from "./libraries/DissectionLib.sol";
 import {MerkleLib} from "./libraries/MerkleLib.sol";
 import {TraceLib} from "./libraries/TraceLib.sol";
 import {DissectionDigests, Dispute, DisputePhase, Outcome, Vote} from "./types/DisputeTypes.sol";
@@ -22,9 +23,8 @@ import {StakeRole} from "./types/StakeTypes.sol";
 contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
 
-    /// @notice Interior points the provider posts per dissection move: 16-ary dissection, ⌈log₁₆ k⌉
-    /// rounds (3 at k = 1024 instead of 10 halvings), each within the per-move gas budget.
-    uint256 public constant POINTS_PER_MOVE = 15;
+    /// @notice Interior points the provider posts per dissection move (see DissectionLib).
+    uint256 public constant POINTS_PER_MOVE = DissectionLib.POINTS_PER_MOVE;
     /// @notice Draw attempts per committee seat before the committee is left short.
     uint256 public constant DRAW_ATTEMPTS_PER_SEAT = 4;
     uint256 public constant MIN_CLOCK = 5 minutes;
@@ -177,7 +177,7 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
         _requirePhase(disputeId, d, DisputePhase.Dissection);
         if (!d.providerTurn || msg.sender != d.provider) revert DisputeNotYourTurn(disputeId, msg.sender);
         _requireState(disputeId, d, current, bytes32(0));
-        uint256 count = _pointCount(d.lo, d.hi);
+        uint256 count = DissectionLib.pointCount(d.lo, d.hi);
         if (digests.length != count) revert DisputeInvalidPoints(disputeId, count, digests.length);
         d.providerClock = _tick(disputeId, d, d.providerClock);
         d.providerTurn = false;
@@ -199,21 +199,16 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
         _requireState(disputeId, d, current, keccak256(abi.encodePacked(digests)));
         uint256 lo = d.lo;
         uint256 hi = d.hi;
-        uint256 count = _pointCount(lo, hi);
+        uint256 count = DissectionLib.pointCount(lo, hi);
         if (digests.length != count) revert DisputeInvalidPoints(disputeId, count, digests.length);
         if (choice > count) revert DisputeInvalidChoice(disputeId, choice);
         d.challengerClock = _tick(disputeId, d, d.challengerClock);
 
         // The challenger agrees with the digest at point `choice` and disputes the one after it.
         DissectionDigests memory next = current;
-        uint256 newLo = lo;
-        if (choice > 0) {
-            newLo = lo + ((hi - lo) * choice) / (count + 1);
-            next.lo = digests[choice - 1];
-        }
-        uint256 newHi = hi;
+        (uint256 newLo, uint256 newHi) = DissectionLib.narrowed(lo, hi, choice);
+        if (choice > 0) next.lo = digests[choice - 1];
         if (choice < count) {
-            newHi = lo + ((hi - lo) * (choice + 1)) / (count + 1);
             // INVARIANT: the two sides always hold different digests at hi.
             if (ownDigest == digests[choice]) revert DisputeSameDigest(disputeId);
             next.hi = digests[choice];
@@ -372,7 +367,7 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
     /// @inheritdoc IDisputeGame
     function pointsOf(uint256 disputeId) external view returns (uint256[] memory) {
         Dispute storage d = _dispute(disputeId);
-        return _points(d.lo, d.hi);
+        return DissectionLib.points(d.lo, d.hi);
     }
 
     /// @inheritdoc IDisputeGame
@@ -441,19 +436,6 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
         }
         pre = count == 1 ? ctx.initialStateDigest : leaves[0].stateDigest;
         post = leaves[count - 1].stateDigest;
-    }
-
-    /// @dev Up to POINTS_PER_MOVE interior points, evenly spread, strictly inside (lo, hi).
-    function _pointCount(uint256 lo, uint256 hi) private pure returns (uint256) {
-        uint256 interior = hi - lo - 1;
-        return interior < POINTS_PER_MOVE ? interior : POINTS_PER_MOVE;
-    }
-
-    function _points(uint256 lo, uint256 hi) private pure returns (uint256[] memory steps) {
-        if (hi <= lo + 1) return steps;
-        uint256 count = _pointCount(lo, hi);
-        steps = new uint256[](count);
-        for (uint256 j; j < count; ++j) steps[j] = lo + ((hi - lo) * (j + 1)) / (count + 1);
     }
 
     /// @dev Charges the mover's clock for the time since the last move; reverts once it ran out.
