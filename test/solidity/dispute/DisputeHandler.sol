@@ -1,0 +1,919 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {DisputeGame} from "../../../contracts/DisputeGame.sol";
+import {FraudProofs} from "../../../contracts/FraudProofs.sol";
+import {JobMarket} from "../../../contracts/JobMarket.sol";
+import {StakeRegistry} from "../../../contracts/StakeRegistry.sol";
+import {DissectionLib} from "../../../contracts/libraries/DissectionLib.sol";
+import {TraceLib} from "../../../contracts/libraries/TraceLib.sol";
+import {TestToken} from "../../../contracts/mocks/TestToken.sol";
+import {BlockhashRandomness} from "../../../contracts/randomness/BlockhashRandomness.sol";
+import {DissectionDigests, DisputePhase, Outcome, Vote} from "../../../contracts/types/DisputeTypes.sol";
+import {JobParams, JobStatus, Numerics, OpenedLeaf} from "../../../contracts/types/JobTypes.sol";
+import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
+import {MerkleBuilder} from "../utils/MerkleBuilder.sol";
+import {Test} from "../utils/Test.sol";
+
+/// @notice Random walk over disputes (PROTOCOL.md §5) for the solvency invariants: jobs are taken to
+/// Opened in one action (the market lifecycle has its own walk in invariant/MarketHandler.sol), then
+/// staked verifiers commit and reveal challenges on random segments, provider and challenger dissect
+/// with digests the handler makes up and remembers, clocks run out, committees are drawn after rolls,
+/// referees commit and reveal votes (or stay away), disputes resolve, jobs finalize, cheating jobs are
+/// slashed by fraud proofs mid-dispute, and everyone claims credit from every contract.
+///
+/// The handler models what each contract owes by the rules (ghost credits per account and contract,
+/// ghost job and dispute state); the invariant test compares the model with the chain and the token
+/// balances. A call the model says must succeed and reverts is an `unexpectedReverts`; one that must
+/// fail and succeeds a `forbiddenSuccesses`. Clocks are ghost state re-applied before every action.
+contract DisputeHandler is Test {
+    uint256 public constant ACTOR_COUNT = 8;
+    uint256 public constant ACTOR_FUNDS = 1_000_000e18;
+    uint256 private constant VERIFIER_STAKE = 200e18;
+    uint256 private constant BPS = 10_000;
+
+    TestToken public immutable token;
+    StakeRegistry public immutable registry;
+    BlockhashRandomness public immutable randomness;
+    JobMarket public immutable market;
+    DisputeGame public immutable game;
+    FraudProofs public immutable fraudProofs;
+    address public immutable treasury;
+
+    uint256 private immutable _bond;
+    uint256 private immutable _clockBudget;
+    uint256 private immutable _commitWindow;
+    uint256 private immutable _revealWindow;
+    uint256 private immutable _redrawDelay;
+    uint256 private immutable _challengerShareBps;
+    uint256 private immutable _refereeShareBps;
+    uint256 private immutable _refereePenalty;
+    uint256 private immutable _proverShareBps;
+    uint256 private immutable _randomnessDelay;
+
+    address[] private _actors;
+
+    // ------------------------------------------------------------- ghost state
+
+    struct GhostJob {
+        address submitter;
+        address provider;
+        JobStatus status;
+        bool exact;
+        /// @dev The submitted final digest is not the trace's last leaf (provable by FraudProofs).
+        bool cheat;
+        uint16 openDisputes;
+        uint32 checkpoints;
+        uint32 interval;
+        uint96 amount;
+        uint96 collateral;
+        uint96 budget;
+        uint256 deadline;
+        bytes32 traceSalt;
+        bytes32 initialDigest;
+    }
+
+    struct GhostDispute {
+        uint256 jobId;
+        address challenger;
+        address provider;
+        bool exact;
+        DisputePhase phase;
+        Outcome outcome;
+        bool providerTurn;
+        uint256 lo;
+        uint256 hi;
+        uint256 providerClock;
+        uint256 challengerClock;
+        uint256 lastMoveAt;
+        uint256 request;
+        uint256 size;
+        uint256 commitDeadline;
+        uint256 revealDeadline;
+        /// @dev Which side the committee's honest majority backs (referees vote it 3 times in 4).
+        Vote truth;
+        DissectionDigests current;
+    }
+
+    struct PendingChallenge {
+        uint256 jobId;
+        uint256 segment;
+        bytes32 claim;
+        bytes32 salt;
+        address challenger;
+        uint256 committedAt;
+    }
+
+    uint256 public ghostTime;
+    uint256 public ghostBlock;
+    bytes32 private _blockSalt;
+
+    uint256[] private _jobIds;
+    mapping(uint256 jobId => GhostJob) private _jobs;
+    uint256[] private _disputeIds;
+    mapping(uint256 disputeId => GhostDispute) private _disputes;
+    mapping(uint256 disputeId => bytes32[]) private _posted;
+    mapping(uint256 disputeId => address[]) private _members;
+    mapping(uint256 disputeId => mapping(uint256 seat => Vote)) private _committedVote;
+    mapping(uint256 disputeId => mapping(uint256 seat => Vote)) private _revealedVote;
+    PendingChallenge[] private _pending;
+
+    mapping(address account => uint256 amount) public ghostMarketCredit;
+    mapping(address account => uint256 amount) public ghostGameCredit;
+    mapping(address account => uint256 amount) public ghostFraudCredit;
+
+    // ------------------------------------------------------------- call accounting
+
+    uint256 public unexpectedReverts;
+    uint256 public forbiddenSuccesses;
+    string public firstFailureAction;
+    bytes public firstFailureData;
+    mapping(bytes32 action => uint256 count) public done;
+    mapping(bytes32 action => uint256 count) public skipped;
+
+    constructor(
+        TestToken token_,
+        StakeRegistry registry_,
+        BlockhashRandomness randomness_,
+        JobMarket market_,
+        DisputeGame game_,
+        FraudProofs fraudProofs_
+    ) {
+        token = token_;
+        registry = registry_;
+        randomness = randomness_;
+        market = market_;
+        game = game_;
+        fraudProofs = fraudProofs_;
+        treasury = market_.treasury();
+        DisputeGame.Parameters memory p = game_.parameters();
+        _bond = p.challengeBond;
+        _clockBudget = p.clockBudget;
+        _commitWindow = p.voteCommitWindow;
+        _revealWindow = p.voteRevealWindow;
+        _redrawDelay = p.redrawDelay;
+        _challengerShareBps = p.challengerShareBps;
+        _refereeShareBps = p.refereeShareBps;
+        _refereePenalty = p.refereePenalty;
+        _proverShareBps = fraudProofs_.proverShareBps();
+        _randomnessDelay = randomness_.delay();
+        ghostTime = block.timestamp;
+        ghostBlock = block.number;
+        for (uint256 i; i < ACTOR_COUNT; ++i) {
+            address actor = address(uint160(0xD15C0 + i));
+            _actors.push(actor);
+            token_.mint(actor, ACTOR_FUNDS);
+            vm.startPrank(actor);
+            token_.approve(address(registry_), type(uint256).max);
+            token_.approve(address(market_), type(uint256).max);
+            token_.approve(address(game_), type(uint256).max);
+            // Every actor is a referee candidate; parties are excluded per dispute by the game.
+            registry_.stake(StakeRole.Verifier, VERIFIER_STAKE);
+            vm.stopPrank();
+        }
+    }
+
+    // ------------------------------------------------------------- views for the invariants
+
+    function actors() external view returns (address[] memory) {
+        return _actors;
+    }
+
+    function pendingChallenges() external view returns (uint256) {
+        return _pending.length;
+    }
+
+    function jobIds() external view returns (uint256[] memory) {
+        return _jobIds;
+    }
+
+    function disputeIds() external view returns (uint256[] memory) {
+        return _disputeIds;
+    }
+
+    function ghostJob(uint256 jobId) external view returns (GhostJob memory) {
+        return _jobs[jobId];
+    }
+
+    function ghostDispute(uint256 disputeId) external view returns (GhostDispute memory) {
+        return _disputes[disputeId];
+    }
+
+    // ------------------------------------------------------------- jobs
+
+    /// @notice Creates, accepts, submits and opens a job in one action. One job in four submits a
+    /// final digest that is not its last leaf; if the sample then needs that leaf, it stays Submitted.
+    function openJob(uint256 seed) external syncClock {
+        address submitter = _actor(seed);
+        (bool ok, address provider) = _pickProvider(seed >> 8, submitter, 0);
+        if (!ok) return _skip("openJob");
+        JobParams memory p = _params(seed);
+        (ok, provider) = _pickProvider(seed >> 8, submitter, p.collateral);
+        if (!ok) return _skip("openJob");
+        vm.prank(submitter);
+        uint256 jobId = market.createJob(p);
+        vm.prank(provider);
+        market.accept(jobId);
+        GhostJob storage j = _jobs[jobId];
+        j.submitter = submitter;
+        j.provider = provider;
+        j.exact = p.numerics == Numerics.Exact;
+        j.cheat = (seed >> 40) % 4 == 0;
+        j.checkpoints = p.totalSteps / p.checkpointInterval;
+        j.interval = p.checkpointInterval;
+        j.amount = uint96(p.amount);
+        j.collateral = uint96(p.collateral);
+        j.budget = uint96((uint256(p.amount) * p.verificationBps) / BPS);
+        j.traceSalt = keccak256(abi.encode("trace", jobId, seed));
+        j.initialDigest = p.initialStateDigest;
+        j.status = JobStatus.Submitted;
+        _jobIds.push(jobId);
+
+        (OpenedLeaf[] memory leaves, bytes32[] memory hashes) = _trace(jobId, j);
+        bytes32 finalDigest = leaves[leaves.length - 1].stateDigest;
+        if (j.cheat) finalDigest = keccak256(abi.encode(finalDigest, "not the model"));
+        vm.prank(provider);
+        market.submit(
+            jobId,
+            MerkleBuilder.rootOf(hashes),
+            finalDigest,
+            keccak256("result"),
+            keccak256("leaves")
+        );
+        _ensureBlockHash(ghostBlock + _randomnessDelay);
+
+        uint256 segment = market.sampledSegments(jobId)[0];
+        if (j.cheat && segment == j.checkpoints) return _done("openJobStuck");
+        (OpenedLeaf[] memory opened, bytes32[] memory proof) = _segmentOpening(leaves, hashes, segment);
+        vm.prank(provider);
+        try market.openSamples(jobId, opened, new uint256[](0), proof) {
+            j.status = JobStatus.Opened;
+            j.deadline = ghostTime + p.challengeWindow;
+            _done("openJob");
+        } catch (bytes memory err) {
+            _unexpected("openSamples", err);
+        }
+    }
+
+    function finalize(uint256 jobSeed) external syncClock {
+        (bool found, uint256 jobId) = _findJob(jobSeed, _mask(JobStatus.Opened));
+        if (!found) return _skip("finalize");
+        GhostJob storage j = _jobs[jobId];
+        if (ghostTime <= j.deadline) _setTime(j.deadline + 1);
+        try market.finalize(jobId) {
+            j.status = JobStatus.Finalized;
+            ghostMarketCredit[j.provider] += j.amount - j.budget;
+            ghostMarketCredit[j.submitter] += j.budget;
+            _done("finalize");
+        } catch (bytes memory err) {
+            _unexpected("finalize", err);
+        }
+    }
+
+    /// @notice Proves a final-digest fraud on an opened or disputed job: succeeds exactly on cheats.
+    function proveFraud(uint256 jobSeed, uint256 proverSeed) external syncClock {
+        (bool found, uint256 jobId) = _findJob(jobSeed, _mask(JobStatus.Opened) | _mask(JobStatus.Disputed));
+        if (!found) return _skip("proveFraud");
+        GhostJob storage j = _jobs[jobId];
+        address prover = _actor(proverSeed);
+        (OpenedLeaf[] memory leaves, bytes32[] memory hashes) = _trace(jobId, j);
+        bytes32[] memory proof = MerkleBuilder.proof(MerkleBuilder.build(hashes), leaves.length - 1);
+        vm.prank(prover);
+        try fraudProofs.proveFinalDigestFraud(jobId, leaves[leaves.length - 1], proof) {
+            if (!j.cheat) return _forbidden("fraud proof against an honest job");
+            uint256 toProver = (uint256(j.collateral) * _proverShareBps) / BPS;
+            ghostFraudCredit[prover] += toProver;
+            ghostFraudCredit[treasury] += j.collateral - toProver;
+            _slashJob(j);
+            _done("fraudSlash");
+        } catch (bytes memory err) {
+            if (j.cheat) _unexpected("proveFinalDigestFraud", err);
+            else _done("fraudRefused");
+        }
+    }
+
+    // ------------------------------------------------------------- challenges
+
+    /// @notice A verifier that is no party commits to a challenge on a random segment; one time in
+    /// eight it claims the provider's own digest, which the reveal must refuse.
+    function commitChallenge(uint256 jobSeed, uint256 actorSeed, uint256 segmentSeed) external syncClock {
+        (bool found, uint256 jobId) = _findJob(jobSeed, _mask(JobStatus.Opened) | _mask(JobStatus.Disputed));
+        if (!found) return _skip("commitChallenge");
+        GhostJob storage j = _jobs[jobId];
+        address challenger = _actor(actorSeed);
+        for (uint256 k; challenger == j.submitter || challenger == j.provider; ++k) {
+            challenger = _actor(actorSeed + k + 1);
+        }
+        uint256 segment = 1 + (segmentSeed % j.checkpoints);
+        bytes32 claim = keccak256(abi.encode("claim", jobId, segment, segmentSeed));
+        if ((segmentSeed >> 128) % 8 == 0) claim = keccak256(abi.encode(j.traceSalt, segment));
+        bytes32 salt = keccak256(abi.encode("salt", segmentSeed, _pending.length));
+        vm.prank(challenger);
+        game.commitChallenge(keccak256(abi.encode(jobId, segment, claim, salt, challenger)));
+        _pending.push(PendingChallenge(jobId, segment, claim, salt, challenger, ghostBlock));
+        _done("commitChallenge");
+    }
+
+    /// @notice Reveals a pending challenge (a block later): it must open a dispute exactly when the job
+    /// is still challengeable, the challenger eligible and its claim differs from the provider's.
+    function revealChallenge(uint256 pendingSeed) external syncClock {
+        uint256 count = _pending.length;
+        if (count == 0) return _skip("revealChallenge");
+        uint256 index = pendingSeed % count;
+        PendingChallenge memory c = _pending[index];
+        _pending[index] = _pending[count - 1];
+        _pending.pop();
+        if (ghostBlock <= c.committedAt) _roll(c.committedAt + 1);
+        GhostJob storage j = _jobs[c.jobId];
+        (OpenedLeaf[] memory leaves, bytes32[] memory hashes) = _trace(c.jobId, j);
+        (OpenedLeaf[] memory opened, bytes32[] memory proof) = _segmentOpening(leaves, hashes, c.segment);
+        bytes32 providerDigest = leaves[c.segment - 1].stateDigest;
+        bool valid =
+            (j.status == JobStatus.Opened || j.status == JobStatus.Disputed) &&
+                ghostTime <= j.deadline &&
+                registry.isEligibleVerifier(c.challenger) &&
+                c.claim != providerDigest &&
+                token.balanceOf(c.challenger) >= _bond;
+        vm.prank(c.challenger);
+        try game.revealChallenge(c.jobId, c.segment, c.claim, c.salt, opened, proof) returns (uint256 id) {
+            if (!valid) return _forbidden("revealChallenge on an invalid challenge");
+            _disputeIds.push(id);
+            GhostDispute storage d = _disputes[id];
+            d.jobId = c.jobId;
+            d.challenger = c.challenger;
+            d.provider = j.provider;
+            d.exact = j.exact;
+            d.hi = j.interval;
+            d.providerClock = _clockBudget;
+            d.challengerClock = _clockBudget;
+            d.lastMoveAt = ghostTime;
+            d.truth = uint256(keccak256(abi.encode(id, c.salt))) % 2 == 0 ? Vote.Provider : Vote.Challenger;
+            d.current = DissectionDigests({
+                lo: c.segment == 1 ? j.initialDigest : leaves[c.segment - 2].stateDigest,
+                hi: providerDigest,
+                challengerHi: c.claim
+            });
+            j.status = JobStatus.Disputed;
+            ++j.openDisputes;
+            if (d.exact && j.interval > 1) {
+                d.phase = DisputePhase.Dissection;
+                d.providerTurn = true;
+            } else {
+                _awaitCommittee(d);
+            }
+            _done("revealChallenge");
+        } catch (bytes memory err) {
+            if (valid) _unexpected("revealChallenge", err);
+            else _done("revealRefused");
+        }
+    }
+
+    // ------------------------------------------------------------- dispute moves
+
+    /// @notice The next move of a random unresolved dispute, whatever its phase: a dissection move,
+    /// drawing the committee, a referee's commit or reveal, or the tally.
+    function advance(uint256 disputeSeed, uint256 moveSeed) external syncClock {
+        (bool found, uint256 id) = _findDispute(disputeSeed, 0xE); // Dissection | Awaiting | Voting
+        if (!found) return _skip("advance");
+        GhostDispute storage d = _disputes[id];
+        if (d.phase == DisputePhase.Dissection) {
+            uint256 clock = d.providerTurn ? d.providerClock : d.challengerClock;
+            if (ghostTime - d.lastMoveAt > clock) return _timeout(id, d);
+            if (d.providerTurn) _postPoints(id, d, moveSeed);
+            else _narrow(id, d, moveSeed);
+        } else if (d.phase == DisputePhase.AwaitingCommittee) {
+            _drawCommittee(id, d);
+        } else if (moveSeed % 8 == 0) {
+            // Everyone who has not voted yet stays away.
+            _resolve(id, d);
+        } else {
+            _vote(id, d, moveSeed);
+        }
+    }
+
+    /// @notice Waits out the mover's clock and ends the dispute: the mover loses.
+    function timeout(uint256 disputeSeed) external syncClock {
+        (bool found, uint256 id) = _findDispute(disputeSeed, uint256(1) << uint8(DisputePhase.Dissection));
+        if (!found) return _skip("timeout");
+        _timeout(id, _disputes[id]);
+    }
+
+    /// @notice Skips the remaining votes of a dispute in Voting: waits for the reveal deadline, tallies.
+    function resolveLate(uint256 disputeSeed) external syncClock {
+        (bool found, uint256 id) = _findDispute(disputeSeed, uint256(1) << uint8(DisputePhase.Voting));
+        if (!found) return _skip("resolveLate");
+        _resolve(id, _disputes[id]);
+    }
+
+    // ------------------------------------------------------------- money out, stake in
+
+    /// @notice Claims an account's credit from the market, the dispute game or fraud proofs.
+    function claimCredit(uint256 accountSeed, uint256 which) external syncClock {
+        uint256 pick = accountSeed % (ACTOR_COUNT + 1);
+        address account = pick == ACTOR_COUNT ? treasury : _actor(pick);
+        uint256 kind = which % 3;
+        mapping(address => uint256) storage ghost =
+            kind == 0
+                ? ghostMarketCredit
+                : kind == 1
+                    ? ghostGameCredit
+                    : ghostFraudCredit;
+        address ledger =
+            kind == 0
+                ? address(market)
+                : kind == 1
+                    ? address(game)
+                    : address(fraudProofs);
+        uint256 amount = ghost[account];
+        uint256 before = token.balanceOf(account);
+        vm.prank(account);
+        // One code path for the three ledgers; they share ICreditLedger.claimCredit.
+        // solhint-disable-next-line avoid-low-level-calls
+        (bool ok, bytes memory ret) = ledger.call(abi.encodeWithSignature("claimCredit()"));
+        if (amount == 0) {
+            if (ok) _forbidden("claimCredit without credit");
+            return _skip("claimCredit");
+        }
+        if (!ok) return _unexpected("claimCredit", ret);
+        ghost[account] = 0;
+        if (abi.decode(ret, (uint256)) != amount || token.balanceOf(account) != before + amount) {
+            _unexpected("claimCredit amount", ret);
+        }
+        _done("claimCredit");
+    }
+
+    /// @notice Tops a verifier back up to its starting stake (referee penalties wear it down).
+    function topUpVerifier(uint256 actorSeed) external syncClock {
+        address actor = _actor(actorSeed);
+        (uint128 free, , , , ) = registry.accountOf(actor, StakeRole.Verifier);
+        if (free >= VERIFIER_STAKE) return _skip("topUpVerifier");
+        vm.prank(actor);
+        registry.stake(StakeRole.Verifier, VERIFIER_STAKE - free);
+        _done("topUpVerifier");
+    }
+
+    // ------------------------------------------------------------- time
+
+    function warp(uint256 secondsSeed) external syncClock {
+        _setTime(ghostTime + bound(secondsSeed, 1, 3 hours));
+        _done("warp");
+    }
+
+    /// @notice Usually a few blocks; one roll in eight jumps past the 256-block hash horizon, so that
+    /// committee randomness is lost and must be requested again.
+    function rollBlocks(uint256 countSeed, bytes32 salt) external syncClock {
+        _blockSalt = salt;
+        _roll(ghostBlock + (countSeed % 8 == 0 ? 300 : bound(countSeed >> 3, 1, 20)));
+        _done("rollBlocks");
+    }
+
+    // ------------------------------------------------------------- internals: moves
+
+    function _postPoints(uint256 id, GhostDispute storage d, uint256 moveSeed) private {
+        uint256 count = DissectionLib.pointCount(d.lo, d.hi);
+        bytes32[] memory digests = new bytes32[](count);
+        for (uint256 i; i < count; ++i) digests[i] = keccak256(abi.encode("point", id, d.lo, i, moveSeed));
+        vm.prank(d.provider);
+        try game.postPoints(id, d.current, digests) {
+            d.providerClock -= ghostTime - d.lastMoveAt;
+            d.lastMoveAt = ghostTime;
+            d.providerTurn = false;
+            _posted[id] = digests;
+            _done("postPoints");
+        } catch (bytes memory err) {
+            _unexpected("postPoints", err);
+        }
+    }
+
+    function _narrow(uint256 id, GhostDispute storage d, uint256 moveSeed) private {
+        bytes32[] memory digests = _posted[id];
+        uint256 count = digests.length;
+        uint256 choice = moveSeed % (count + 1);
+        bytes32 own = keccak256(abi.encode("own", id, d.lo, moveSeed));
+        if (choice < count && own == digests[choice]) own = ~own;
+        vm.prank(d.challenger);
+        try game.narrow(id, d.current, digests, choice, own) {
+            d.challengerClock -= ghostTime - d.lastMoveAt;
+            d.lastMoveAt = ghostTime;
+            (d.lo, d.hi) = DissectionLib.narrowed(d.lo, d.hi, choice);
+            if (choice > 0) d.current.lo = digests[choice - 1];
+            if (choice < count) {
+                d.current.hi = digests[choice];
+                d.current.challengerHi = own;
+            }
+            if (d.hi - d.lo == 1) _awaitCommittee(d);
+            else d.providerTurn = true;
+            _done("narrow");
+        } catch (bytes memory err) {
+            _unexpected("narrow", err);
+        }
+    }
+
+    function _timeout(uint256 id, GhostDispute storage d) private {
+        uint256 clock = d.providerTurn ? d.providerClock : d.challengerClock;
+        if (ghostTime <= d.lastMoveAt + clock) {
+            try game.timeout(id) {
+                return _forbidden("timeout while the clock runs");
+            } catch {}
+            _setTime(d.lastMoveAt + clock + 1);
+        }
+        try game.timeout(id) {
+            _settle(id, d, d.providerTurn ? Outcome.ChallengerWon : Outcome.ProviderWon, 0);
+            _done(d.providerTurn ? bytes32("timeoutProviderLost") : bytes32("timeoutChallengerLost"));
+        } catch (bytes memory err) {
+            _unexpected("timeout", err);
+        }
+    }
+
+    function _drawCommittee(uint256 id, GhostDispute storage d) private {
+        if (!_ensureBlockHash(d.request)) {
+            // The hash fell out of the EVM's window: after the redraw delay anyone asks again.
+            if (ghostTime <= d.lastMoveAt + _redrawDelay) {
+                try game.drawCommittee(id) {
+                    return _forbidden("drawCommittee without randomness");
+                } catch {}
+                _setTime(d.lastMoveAt + _redrawDelay + 1);
+            }
+            try game.drawCommittee(id) {
+                d.request = ghostBlock + _randomnessDelay;
+                d.lastMoveAt = ghostTime;
+                _done("redraw");
+            } catch (bytes memory err) {
+                _unexpected("drawCommittee (redraw)", err);
+            }
+            return;
+        }
+        address[] memory members = game.committeeOf(id);
+        _checkCommittee(d, members);
+        try game.drawCommittee(id) {
+            _members[id] = members;
+            d.commitDeadline = ghostTime + _commitWindow;
+            d.revealDeadline = d.commitDeadline + _revealWindow;
+            d.phase = DisputePhase.Voting;
+            if (members.length < d.size / 2 + 1) {
+                _settle(id, d, Outcome.NoVerdict, 0);
+                _done("committeeShort");
+            } else {
+                _done("drawCommittee");
+            }
+        } catch (bytes memory err) {
+            _unexpected("drawCommittee", err);
+        }
+    }
+
+    /// @dev One voting round per call, so that a walk of a few dozen calls gets through it: every seat
+    /// still uncommitted commits while commits are open (one referee in eight stays away), then every
+    /// committed seat reveals while reveals are open (one in eight never reveals). With nothing left
+    /// to do, the dispute is tallied.
+    function _vote(uint256 id, GhostDispute storage d, uint256 moveSeed) private {
+        address[] memory members = _members[id];
+        bool acted;
+        bool allCommitted = true;
+        for (uint256 seat; seat < members.length; ++seat) {
+            uint256 r = uint256(keccak256(abi.encode(moveSeed, seat)));
+            if (_committedVote[id][seat] == Vote.None && ghostTime <= d.commitDeadline && r % 8 != 0) {
+                Vote vote = _voteOf(d, r);
+                vm.prank(members[seat]);
+                game.commitVote(id, seat, members, _voteCommitment(id, seat, vote, members[seat]));
+                _committedVote[id][seat] = vote;
+                acted = true;
+                _done("commitVote");
+            }
+            allCommitted = allCommitted && _committedVote[id][seat] != Vote.None;
+        }
+        if (acted) return;
+        for (uint256 seat; seat < members.length && ghostTime <= d.revealDeadline; ++seat) {
+            Vote vote = _committedVote[id][seat];
+            if (vote == Vote.None || _revealedVote[id][seat] != Vote.None) continue;
+            if (uint256(keccak256(abi.encode(moveSeed, seat, "reveal"))) % 8 == 0) continue;
+            if (!allCommitted && ghostTime <= d.commitDeadline) _setTime(d.commitDeadline + 1);
+            vm.prank(members[seat]);
+            try game.revealVote(id, seat, vote, _distance(d, vote), _voteSalt(id, seat)) {
+                _revealedVote[id][seat] = vote;
+                acted = true;
+                _done("revealVote");
+            } catch (bytes memory err) {
+                return _unexpected("revealVote", err);
+            }
+        }
+        if (!acted) _resolve(id, d);
+    }
+
+    function _resolve(uint256 id, GhostDispute storage d) private {
+        address[] memory members = _members[id];
+        uint256 provider;
+        uint256 challenger;
+        uint256 revealed;
+        for (uint256 s; s < members.length; ++s) {
+            Vote vote = _revealedVote[id][s];
+            if (vote != Vote.None) ++revealed;
+            if (vote == Vote.Provider) ++provider;
+            else if (vote == Vote.Challenger || vote == Vote.Neither) ++challenger;
+        }
+        if (revealed < members.length && ghostTime <= d.revealDeadline) _setTime(d.revealDeadline + 1);
+        uint256 threshold = d.size / 2 + 1;
+        Outcome outcome =
+            challenger >= threshold
+                ? Outcome.ChallengerWon
+                : provider >= threshold
+                    ? Outcome.ProviderWon
+                    : Outcome.NoVerdict;
+        uint256 winners =
+            outcome == Outcome.ChallengerWon
+                ? challenger
+                : outcome == Outcome.ProviderWon
+                    ? provider
+                    : 0;
+        // Penalties take free verifier stake, then unbonding: the model reads the stake beforehand.
+        uint256[] memory penalties = _expectedPenalties(id, outcome, members);
+        try game.resolve(id, members) {
+            _settle(id, d, outcome, winners);
+            for (uint256 s; s < members.length; ++s) ghostGameCredit[treasury] += penalties[s];
+            if (outcome == Outcome.ChallengerWon) _done("votedChallengerWon");
+            else if (outcome == Outcome.ProviderWon) _done("votedProviderWon");
+            else _done("votedNoVerdict");
+        } catch (bytes memory err) {
+            _unexpected("resolve", err);
+        }
+    }
+
+    // ------------------------------------------------------------- internals: the rules' model
+
+    /// @dev The game's `_settle` and the market's `endDispute`, as ghost credits. Referee penalties
+    /// are added by the caller.
+    function _settle(uint256 id, GhostDispute storage d, Outcome outcome, uint256 winners) private {
+        d.phase = DisputePhase.Resolved;
+        d.outcome = outcome;
+        GhostJob storage j = _jobs[d.jobId];
+        --j.openDisputes;
+        bool slashedNow = outcome == Outcome.ChallengerWon && j.status != JobStatus.Slashed;
+        uint256 pot;
+        if (outcome == Outcome.ChallengerWon) {
+            uint256 toChallenger = _bond;
+            if (slashedNow) {
+                uint256 share = (uint256(j.collateral) * _challengerShareBps) / BPS;
+                pot = winners == 0 ? 0 : (uint256(j.collateral) * _refereeShareBps) / BPS;
+                toChallenger += share;
+                ghostGameCredit[treasury] += j.collateral - share - pot;
+            }
+            ghostGameCredit[d.challenger] += toChallenger;
+        } else if (outcome == Outcome.ProviderWon) {
+            pot = winners == 0 ? 0 : (_bond * _refereeShareBps) / BPS;
+            ghostGameCredit[d.provider] += _bond - pot;
+        } else {
+            ghostGameCredit[d.challenger] += _bond;
+        }
+        if (winners > 0) {
+            uint256 each = pot / winners;
+            ghostGameCredit[treasury] += pot - each * winners;
+            address[] memory members = _members[id];
+            for (uint256 s; s < members.length; ++s) {
+                if (_withMajority(outcome, _revealedVote[id][s])) ghostGameCredit[members[s]] += each;
+            }
+        }
+        if (slashedNow) _slashJob(j);
+        else if (j.status == JobStatus.Disputed && j.openDisputes == 0) j.status = JobStatus.Opened;
+    }
+
+    /// @dev The market's `_slash`: the job ends, the escrow is the submitter's again.
+    function _slashJob(GhostJob storage j) private {
+        j.status = JobStatus.Slashed;
+        ghostMarketCredit[j.submitter] += j.amount;
+    }
+
+    function _withMajority(Outcome outcome, Vote vote) private pure returns (bool) {
+        return
+            (outcome == Outcome.ProviderWon && vote == Vote.Provider) ||
+            (outcome == Outcome.ChallengerWon && (vote == Vote.Challenger || vote == Vote.Neither));
+    }
+
+    function _expectedPenalties(
+        uint256 id,
+        Outcome outcome,
+        address[] memory members
+    ) private view returns (uint256[] memory taken) {
+        taken = new uint256[](members.length);
+        for (uint256 s; s < members.length; ++s) {
+            Vote vote = _revealedVote[id][s];
+            if (_withMajority(outcome, vote) || (vote != Vote.None && outcome == Outcome.NoVerdict)) continue;
+            (uint128 free, , uint128 unbonding, , ) = registry.accountOf(members[s], StakeRole.Verifier);
+            uint256 fromFree = _refereePenalty < free ? _refereePenalty : free;
+            uint256 rest = _refereePenalty - fromFree;
+            taken[s] = fromFree + (rest < unbonding ? rest : unbonding);
+        }
+    }
+
+    function _awaitCommittee(GhostDispute storage d) private {
+        d.phase = DisputePhase.AwaitingCommittee;
+        d.request = ghostBlock + _randomnessDelay;
+        d.lastMoveAt = ghostTime;
+        (, , uint256 size) = market.disputeParties(d.jobId);
+        d.size = size;
+    }
+
+    /// @dev The draw must never seat a party, an ineligible verifier or anyone twice.
+    function _checkCommittee(GhostDispute storage d, address[] memory members) private {
+        GhostJob storage j = _jobs[d.jobId];
+        for (uint256 s; s < members.length; ++s) {
+            address m = members[s];
+            if (m == j.submitter || m == j.provider || m == d.challenger) _forbidden("party drawn");
+            if (!registry.isEligibleVerifier(m)) _forbidden("ineligible referee drawn");
+            for (uint256 t; t < s; ++t) if (members[t] == m) _forbidden("referee drawn twice");
+        }
+    }
+
+    /// @dev The dispute's truth three times in four; otherwise the other side, or "neither" (exact).
+    function _voteOf(GhostDispute storage d, uint256 seed) private view returns (Vote) {
+        uint256 r = (seed >> 16) % 8;
+        if (r < 6) return d.truth;
+        if (r == 6 && d.exact) return Vote.Neither;
+        return d.truth == Vote.Provider ? Vote.Challenger : Vote.Provider;
+    }
+
+    function _distance(GhostDispute storage d, Vote vote) private view returns (uint256) {
+        if (d.exact) return 0;
+        return vote == Vote.Provider ? 500 : 50_000;
+    }
+
+    function _voteSalt(uint256 id, uint256 seat) private pure returns (bytes32) {
+        return keccak256(abi.encode("vote", id, seat));
+    }
+
+    function _voteCommitment(
+        uint256 id,
+        uint256 seat,
+        Vote vote,
+        address referee
+    ) private view returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(id, seat, vote, _distance(_disputes[id], vote), _voteSalt(id, seat), referee)
+            );
+    }
+
+    // ------------------------------------------------------------- internals: jobs and traces
+
+    function _params(uint256 seed) private pure returns (JobParams memory p) {
+        // Interval 1 skips dissection; 16 and 17 sit on either side of one round; up to 1100 takes 3.
+        uint256[6] memory intervals = [uint256(1), 2, 16, 17, 300, 1100];
+        uint256 k = intervals[seed % 6];
+        uint256 n = bound(seed >> 16, 2, 6);
+        bool exact = (seed >> 24) % 4 != 0;
+        uint256 amount = bound(seed >> 32, 1e18, 100e18);
+        p = JobParams({
+            specHash: keccak256(abi.encode("spec", seed)),
+            initialStateDigest: keccak256(abi.encode("h0", seed)),
+            amount: uint128(amount),
+            collateral: uint128(bound(seed >> 96, (amount + 1) / 2, 2 * amount)),
+            totalSteps: uint32(n * k),
+            checkpointInterval: uint32(k),
+            numerics: exact ? Numerics.Exact : Numerics.Tolerance,
+            deltaPpm: exact ? 0 : 10_000,
+            samples: 1,
+            topQ: 0,
+            committeeSize: (seed >> 48) % 3 == 0 ? 5 : 3,
+            verificationBps: uint16(bound(seed >> 56, 0, 5_000)),
+            acceptWindow: 1 hours,
+            trainWindow: 1 hours,
+            openWindow: 1 hours,
+            challengeWindow: uint32(bound(seed >> 64, 12 hours, 2 days))
+        });
+    }
+
+    /// @dev The job's trace: leaf i's digest derives from the job's salt (h_0 is `initialDigest`).
+    function _trace(
+        uint256 jobId,
+        GhostJob storage j
+    ) private view returns (OpenedLeaf[] memory leaves, bytes32[] memory hashes) {
+        uint256 n = j.checkpoints;
+        leaves = new OpenedLeaf[](n);
+        hashes = new bytes32[](n);
+        for (uint256 i; i < n; ++i) {
+            bytes32 h = keccak256(abi.encode(j.traceSalt, i + 1));
+            leaves[i] = OpenedLeaf({
+                index: i + 1,
+                stateDigest: h,
+                lossBits: uint64(i),
+                updateNorm: uint64(i)
+            });
+            hashes[i] = TraceLib.leafHash(jobId, i + 1, h, uint64(i), uint64(i));
+        }
+    }
+
+    /// @dev Leaves segment − 1 (when segment ≥ 2) and segment, with their multi-proof.
+    function _segmentOpening(
+        OpenedLeaf[] memory leaves,
+        bytes32[] memory hashes,
+        uint256 segment
+    ) private pure returns (OpenedLeaf[] memory opened, bytes32[] memory proof) {
+        uint256 count = segment == 1 ? 1 : 2;
+        opened = new OpenedLeaf[](count);
+        uint256[] memory positions = new uint256[](count);
+        for (uint256 i; i < count; ++i) {
+            positions[i] = segment - count + i;
+            opened[i] = leaves[positions[i]];
+        }
+        proof = MerkleBuilder.multiProof(MerkleBuilder.build(hashes), positions);
+    }
+
+    /// @dev A provider other than the submitter, not ejected, topped up to the collateral and the minimum.
+    function _pickProvider(
+        uint256 seed,
+        address submitter,
+        uint256 collateral
+    ) private returns (bool, address) {
+        for (uint256 k; k < ACTOR_COUNT; ++k) {
+            address provider = _actor(seed + k);
+            (uint128 free, uint128 locked, , , bool ejected) = registry.accountOf(
+                provider,
+                StakeRole.Provider
+            );
+            if (provider == submitter || ejected) continue;
+            uint256 need = free < collateral ? collateral - free : 0;
+            uint256 bonded = uint256(free) + need + locked;
+            uint256 minimum = registry.minProviderStake();
+            if (bonded < minimum) need += minimum - bonded;
+            if (need > 0) {
+                vm.prank(provider);
+                registry.stake(StakeRole.Provider, need);
+            }
+            return (true, provider);
+        }
+        return (false, address(0));
+    }
+
+    /// @dev Makes the hash of block `number` readable: rolls past it and sets it, unless it is older
+    /// than the EVM's 256-block window.
+    function _ensureBlockHash(uint256 number) private returns (bool) {
+        if (ghostBlock <= number) _roll(number + 1);
+        if (randomness.randomness(number) != bytes32(0)) return true;
+        if (ghostBlock - number > 256) return false;
+        vm.setBlockhash(number, keccak256(abi.encode(_blockSalt, number)));
+        return randomness.randomness(number) != bytes32(0);
+    }
+
+    // ------------------------------------------------------------- internals: picking and clocks
+
+    modifier syncClock() {
+        vm.warp(ghostTime);
+        vm.roll(ghostBlock);
+        _;
+    }
+
+    function _setTime(uint256 t) private {
+        ghostTime = t;
+        vm.warp(t);
+    }
+
+    function _roll(uint256 number) private {
+        ghostBlock = number;
+        vm.roll(number);
+    }
+
+    function _actor(uint256 seed) private view returns (address) {
+        return _actors[seed % ACTOR_COUNT];
+    }
+
+    function _mask(JobStatus status) private pure returns (uint256) {
+        return uint256(1) << uint8(status);
+    }
+
+    function _findJob(uint256 seed, uint256 statuses) private view returns (bool, uint256) {
+        uint256 count = _jobIds.length;
+        for (uint256 k; k < count; ++k) {
+            uint256 jobId = _jobIds[(seed + k) % count];
+            if ((statuses >> uint8(_jobs[jobId].status)) & 1 == 1) return (true, jobId);
+        }
+        return (false, 0);
+    }
+
+    function _findDispute(uint256 seed, uint256 phases) private view returns (bool, uint256) {
+        uint256 count = _disputeIds.length;
+        for (uint256 k; k < count; ++k) {
+            uint256 id = _disputeIds[(seed + k) % count];
+            if ((phases >> uint8(_disputes[id].phase)) & 1 == 1) return (true, id);
+        }
+        return (false, 0);
+    }
+
+    function _done(bytes32 action) private {
+        ++done[action];
+    }
+
+    function _skip(bytes32 action) private {
+        ++skipped[action];
+    }
+
+    function _unexpected(string memory action, bytes memory err) private {
+        if (unexpectedReverts == 0 && forbiddenSuccesses == 0) {
+            firstFailureAction = action;
+            firstFailureData = err;
+        }
+        ++unexpectedReverts;
+    }
+
+    function _forbidden(string memory action) private {
+        if (unexpectedReverts == 0 && forbiddenSuccesses == 0) firstFailureAction = action;
+        ++forbiddenSuccesses;
+    }
+}
