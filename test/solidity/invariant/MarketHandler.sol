@@ -1,20 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {FraudProofs} from "../../../contracts/FraudProofs.sol";
 import {JobMarket} from "../../../contracts/JobMarket.sol";
 import {StakeRegistry} from "../../../contracts/StakeRegistry.sol";
 import {SamplerLib} from "../../../contracts/libraries/SamplerLib.sol";
 import {TraceLib} from "../../../contracts/libraries/TraceLib.sol";
 import {TestToken} from "../../../contracts/mocks/TestToken.sol";
 import {BlockhashRandomness} from "../../../contracts/randomness/BlockhashRandomness.sol";
-import {JobParams, JobStatus, Numerics, OpenedLeaf} from "../../../contracts/types/JobTypes.sol";
+import {Job, JobParams, JobStatus, Numerics, OpenedLeaf} from "../../../contracts/types/JobTypes.sol";
 import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
 import {MerkleBuilder} from "../utils/MerkleBuilder.sol";
 import {Test} from "../utils/Test.sol";
 
 /// @notice Random walk over the escrow protocol for the invariant tests (Optimism's dispute-game
 /// invariant style): a few actors stake, post, accept, train, submit, open, finalize, expire, claim
-/// and unstake, while time and blocks move. Every action bounds its inputs and picks an existing job
+/// and unstake, while time and blocks move and governance changes parameters. Some providers cheat
+/// (a final leaf that is not the submitted model, or a top-Q claim that leaves out the largest
+/// update) and anyone may slash them with a fraud proof; proofs against honest jobs must fail. Every action bounds its inputs and picks an existing job
 /// in the right state, so most calls take the valid path and the walk reaches deep states; a call the
 /// handler expects to succeed that reverts is recorded as `unexpectedReverts` (an invariant fails on
 /// it), and a call it expects to fail that succeeds as `forbiddenSuccesses`.
@@ -30,11 +33,15 @@ contract MarketHandler is Test {
     uint256 private constant MAX_SAMPLES = 4;
     uint256 private constant MAX_TOP_Q = 2;
     uint256 private constant BPS = 10_000;
+    uint8 private constant HONEST = 0;
+    uint8 private constant CHEAT_FINAL_DIGEST = 1;
+    uint8 private constant CHEAT_TOP_Q = 2;
 
     TestToken public immutable token;
     StakeRegistry public immutable registry;
     BlockhashRandomness public immutable randomness;
     JobMarket public immutable market;
+    FraudProofs public immutable fraudProofs;
     /// @notice The two treasuries governance switches between; credits stay with the one credited.
     address public immutable treasuryA;
     address public immutable treasuryB;
@@ -45,6 +52,8 @@ contract MarketHandler is Test {
 
     // ------------------------------------------------------------- ghost state
 
+    // Test ghost state: grouped for reading, not packed for gas.
+    // solhint-disable-next-line gas-struct-packing
     struct GhostJob {
         address submitter;
         address provider;
@@ -63,6 +72,13 @@ contract MarketHandler is Test {
         uint256 randomnessRequest;
         /// @dev Derives the fake trace: leaf i's digest, loss and norm (see `_trace`).
         bytes32 traceSalt;
+        /// @dev HONEST, CHEAT_FINAL_DIGEST or CHEAT_TOP_Q, chosen at submission.
+        uint8 cheat;
+        /// @dev Once opened: whether a fraud proof exists (a top-Q cheat can be undetectable, like
+        /// an honest tie broken the other way).
+        bool fraudProvable;
+        uint64 minTopNorm;
+        uint8 topAbove;
     }
 
     struct GhostStake {
@@ -88,6 +104,11 @@ contract MarketHandler is Test {
     uint256 public ghostCredited;
     uint256 public ghostClaimed;
 
+    /// @notice The same for FraudProofs: collateral slashed into it, its credits, what was claimed.
+    mapping(address account => uint256 amount) public ghostFraudCredit;
+    uint256 public ghostFraudIn;
+    uint256 public ghostFraudClaimed;
+
     // ------------------------------------------------------------- call accounting
 
     uint256 public unexpectedReverts;
@@ -103,12 +124,14 @@ contract MarketHandler is Test {
         TestToken token_,
         StakeRegistry registry_,
         BlockhashRandomness randomness_,
-        JobMarket market_
+        JobMarket market_,
+        FraudProofs fraudProofs_
     ) {
         token = token_;
         registry = registry_;
         randomness = randomness_;
         market = market_;
+        fraudProofs = fraudProofs_;
         treasuryA = market_.treasury();
         treasuryB = address(uint160(treasuryA) + 1);
         _unbondingDelay = registry_.unbondingDelay();
@@ -160,7 +183,8 @@ contract MarketHandler is Test {
         StakeRole role = asVerifier ? StakeRole.Verifier : StakeRole.Provider;
         GhostStake storage s = _ghostStakes[actor][role];
         if (s.free == 0) return _skip("requestUnstake");
-        amount = bound(amount, 1, s.free);
+        // One request in four unstakes everything (amount ≡ 0 mod 4).
+        amount = amount % 4 == 0 ? s.free : bound(amount, 1, s.free);
         vm.prank(actor);
         try registry.requestUnstake(role, amount) {
             s.free -= amount;
@@ -301,13 +325,19 @@ contract MarketHandler is Test {
         }
     }
 
-    function submit(uint256 jobSeed) external syncClock {
+    /// @param cheatSeed One job in four cheats on its final digest, one in four on its top-Q claim.
+    function submit(uint256 jobSeed, uint256 cheatSeed) external syncClock {
         (bool found, uint256 jobId) = _findJob(jobSeed, _mask(JobStatus.Accepted), true);
         if (!found) return _skip("submit");
         GhostJob storage j = _ghostJobs[jobId];
+        uint8 cheat = uint8(cheatSeed % 4);
+        // A top-Q cheat needs a segment to leave out; anything else is honest.
+        if (cheat == CHEAT_TOP_Q && (j.topQ == 0 || j.checkpoints <= j.topQ)) cheat = HONEST;
+        if (cheat > CHEAT_TOP_Q) cheat = HONEST;
         (OpenedLeaf[] memory leaves, bytes32[] memory hashes) = _trace(jobId, j);
         bytes32 root = MerkleBuilder.rootOf(hashes);
         bytes32 finalDigest = leaves[leaves.length - 1].stateDigest;
+        if (cheat == CHEAT_FINAL_DIGEST) finalDigest = keccak256(abi.encode(finalDigest, "not the model"));
         // Only the provider may submit.
         vm.prank(j.submitter);
         try market.submit(jobId, root, finalDigest, keccak256("result"), keccak256("leaves")) {
@@ -316,6 +346,7 @@ contract MarketHandler is Test {
         vm.prank(j.provider);
         try market.submit(jobId, root, finalDigest, keccak256("result"), keccak256("leaves")) {
             j.status = JobStatus.Submitted;
+            j.cheat = cheat;
             j.progress = j.checkpoints;
             j.randomnessRequest = ghostBlock + _randomnessDelay;
             j.deadline = ghostTime + j.openWindow;
@@ -335,10 +366,21 @@ contract MarketHandler is Test {
         if (!found || !_ensureSeed(_ghostJobs[jobId])) return _skip("openSamples");
         GhostJob storage j = _ghostJobs[jobId];
         (OpenedLeaf[] memory opened, uint256[] memory top, bytes32[] memory proof) = _opening(jobId, j);
+        if (j.cheat == CHEAT_FINAL_DIGEST && opened[opened.length - 1].index == j.checkpoints) {
+            // The last leaf is in the sample: the market compares it with the submitted model.
+            vm.prank(j.provider);
+            try market.openSamples(jobId, opened, top, proof) {
+                _forbidden("opening whose last leaf is not the model");
+            } catch {
+                _done("openRefused");
+            }
+            return;
+        }
         vm.prank(j.provider);
         try market.openSamples(jobId, opened, top, proof) {
             j.status = JobStatus.Opened;
             j.deadline = ghostTime + j.challengeWindow;
+            _recordTopClaim(jobId, j, opened, top);
             _done("openSamples");
         } catch (bytes memory err) {
             _unexpected("openSamples", err);
@@ -467,17 +509,85 @@ contract MarketHandler is Test {
         }
     }
 
+    // ------------------------------------------------------------- fraud proofs
+
+    /// @dev Proves fraud on an opened job: it must succeed exactly when the provider cheated
+    /// detectably, and slash it as the rules say.
+    function proveFraud(uint256 jobSeed, uint256 proverSeed) external syncClock {
+        (bool found, uint256 jobId) = _findJob(jobSeed, _mask(JobStatus.Opened), false);
+        if (!found) return _skip("proveFraud");
+        GhostJob storage j = _ghostJobs[jobId];
+        _done("proveFraud");
+        address prover = _actor(proverSeed);
+        (OpenedLeaf[] memory leaves, bytes32[] memory hashes) = _trace(jobId, j);
+        bytes32[][] memory levels = MerkleBuilder.build(hashes);
+        OpenedLeaf memory last = leaves[leaves.length - 1];
+        bytes32[] memory lastProof = MerkleBuilder.proof(levels, leaves.length - 1);
+        (OpenedLeaf[] memory above, bytes32[] memory aboveProof) = _leavesAboveMinTop(leaves, levels, j);
+        if (!j.fraudProvable) {
+            vm.prank(prover);
+            try fraudProofs.proveFinalDigestFraud(jobId, last, lastProof) {
+                _forbidden("final-digest fraud proof against an honest last leaf");
+            } catch {}
+            vm.prank(prover);
+            try fraudProofs.proveTopQFraud(jobId, above, aboveProof) {
+                _forbidden("top-Q fraud proof against a consistent claim");
+            } catch {}
+            return _done("fraudRefused");
+        }
+        vm.prank(prover);
+        if (j.cheat == CHEAT_FINAL_DIGEST) {
+            try fraudProofs.proveFinalDigestFraud(jobId, last, lastProof) {
+                _applyFraudSlash(j, prover);
+                _done("fraudSlashFinal");
+            } catch (bytes memory err) {
+                _unexpected("proveFinalDigestFraud", err);
+            }
+        } else {
+            try fraudProofs.proveTopQFraud(jobId, above, aboveProof) {
+                _applyFraudSlash(j, prover);
+                _done("fraudSlashTopQ");
+            } catch (bytes memory err) {
+                _unexpected("proveTopQFraud", err);
+            }
+        }
+    }
+
+    function claimFraudCredit(uint256 accountSeed) external syncClock {
+        uint256 pick = accountSeed % (ACTOR_COUNT + 2);
+        address account =
+            pick == ACTOR_COUNT
+                ? treasuryA
+                : pick == ACTOR_COUNT + 1
+                    ? treasuryB
+                    : _actor(pick);
+        uint256 amount = ghostFraudCredit[account];
+        if (amount == 0) return _skip("claimFraudCredit");
+        uint256 before = token.balanceOf(account);
+        vm.prank(account);
+        try fraudProofs.claimCredit() returns (uint256 paid) {
+            ghostFraudCredit[account] = 0;
+            ghostFraudClaimed += amount;
+            if (paid != amount || token.balanceOf(account) != before + amount)
+                _unexpected("fraud claim amount", "");
+            _done("claimFraudCredit");
+        } catch (bytes memory err) {
+            _unexpected("claimFraudCredit", err);
+        }
+    }
+
     // ------------------------------------------------------------- governance
 
     /// @dev Governance moves the parameters that money depends on in the middle of jobs: the expiry
-    /// split, the minimum collateral, the provider minimum (and with it ejection), the treasury.
-    /// The handler holds GOVERNOR_ROLE on both contracts.
+    /// split, the minimum collateral, the provider minimum (and with it ejection), the treasury, the
+    /// fraud prover's share. The handler holds GOVERNOR_ROLE on the contracts it calls.
     function governance(uint256 which, uint256 value) external syncClock {
-        uint256 kind = which % 4;
+        uint256 kind = which % 5;
         if (kind == 0) market.setExpirySubmitterBps(bound(value, 0, BPS));
         else if (kind == 1) market.setMinCollateralBps(bound(value, 0, 2 * BPS));
         else if (kind == 2) registry.setMinProviderStake(bound(value, 100e18, 3_000e18));
-        else market.setTreasury(market.treasury() == treasuryA ? treasuryB : treasuryA);
+        else if (kind == 3) market.setTreasury(market.treasury() == treasuryA ? treasuryB : treasuryA);
+        else fraudProofs.setProverShareBps(bound(value, 0, BPS));
         _done("governance");
     }
 
@@ -683,7 +793,7 @@ contract MarketHandler is Test {
         uint256[] memory expected = SamplerLib.sample(seed, j.checkpoints, j.samples);
         if (keccak256(abi.encode(sampled)) != keccak256(abi.encode(expected)))
             _unexpected("sampledSegments", "");
-        top = _topByNorm(leaves, j.topQ);
+        top = j.cheat == CHEAT_TOP_Q ? _topLeavingOutLargest(leaves, j.topQ) : _topByNorm(leaves, j.topQ);
         // Needed leaves as a bitmap over indices 1..n: i − 1 (i ≥ 2) and i for each segment.
         uint256 needed;
         for (uint256 s; s < sampled.length; ++s) needed |= _segmentBits(sampled[s]);
@@ -719,5 +829,94 @@ contract MarketHandler is Test {
             taken |= uint256(1) << best;
             top[t] = best + 1;
         }
+    }
+
+    /// @dev A top-Q cheat: the Q largest after the largest (needs n > Q).
+    function _topLeavingOutLargest(
+        OpenedLeaf[] memory leaves,
+        uint256 q
+    ) private pure returns (uint256[] memory top) {
+        uint256[] memory more = _topByNorm(leaves, q + 1);
+        top = new uint256[](q);
+        for (uint256 t; t < q; ++t) top[t] = more[t + 1];
+    }
+
+    /// @dev Records the claim the market stored at opening, checks it against the chain, and decides
+    /// whether the job's cheat is provable: a top-Q claim is refuted by topAbove + 1 leaves above its
+    /// smallest norm, which exist only if a larger update was left out.
+    function _recordTopClaim(
+        uint256 jobId,
+        GhostJob storage j,
+        OpenedLeaf[] memory opened,
+        uint256[] memory top
+    ) private {
+        uint64 minNorm = top.length == 0 ? 0 : type(uint64).max;
+        for (uint256 t; t < top.length; ++t) {
+            uint64 norm = _normOf(opened, top[t]);
+            if (norm < minNorm) minNorm = norm;
+        }
+        uint8 above;
+        for (uint256 t; t < top.length; ++t) if (_normOf(opened, top[t]) > minNorm) ++above;
+        j.minTopNorm = minNorm;
+        j.topAbove = above;
+        Job memory onChain = market.getJob(jobId);
+        if (onChain.minTopNorm != minNorm || onChain.topAbove != above) _unexpected("top-Q claim stored", "");
+        if (j.cheat == CHEAT_FINAL_DIGEST) {
+            j.fraudProvable = true;
+        } else if (j.cheat == CHEAT_TOP_Q) {
+            (OpenedLeaf[] memory leaves, ) = _trace(jobId, j);
+            uint256 count;
+            for (uint256 i; i < leaves.length; ++i) if (leaves[i].updateNorm > minNorm) ++count;
+            j.fraudProvable = count > above;
+        }
+    }
+
+    function _normOf(OpenedLeaf[] memory opened, uint256 index) private pure returns (uint64) {
+        for (uint256 i; i < opened.length; ++i) if (opened[i].index == index) return opened[i].updateNorm;
+        revert AssertionFailed("top segment not opened");
+    }
+
+    /// @dev topAbove + 1 leaves with norms above the claim's minimum, in index order, with their
+    /// multi-proof; when fewer exist (an honest claim) the list is padded with other leaves, so that
+    /// the attempt is well-formed and must be refused on the norms alone.
+    function _leavesAboveMinTop(
+        OpenedLeaf[] memory leaves,
+        bytes32[][] memory levels,
+        GhostJob storage j
+    ) private view returns (OpenedLeaf[] memory picked, bytes32[] memory proof) {
+        uint256 want = uint256(j.topAbove) + 1;
+        if (want > leaves.length) want = leaves.length;
+        uint256 chosen;
+        for (uint256 i; i < leaves.length && _popcount(chosen) < want; ++i) {
+            if (leaves[i].updateNorm > j.minTopNorm) chosen |= uint256(1) << i;
+        }
+        for (uint256 i; i < leaves.length && _popcount(chosen) < want; ++i) chosen |= uint256(1) << i;
+        picked = new OpenedLeaf[](want);
+        uint256[] memory positions = new uint256[](want);
+        uint256 w;
+        for (uint256 i; i < leaves.length; ++i) {
+            if ((chosen >> i) & 1 == 0) continue;
+            picked[w] = leaves[i];
+            positions[w++] = i;
+        }
+        proof = MerkleBuilder.multiProof(levels, positions);
+    }
+
+    function _popcount(uint256 x) private pure returns (uint256 count) {
+        for (; x != 0; x &= x - 1) ++count;
+    }
+
+    /// @dev FraudProofs ended the job: the market refunds the submitter, the registry hands the
+    /// collateral to FraudProofs, which splits it between the prover and the treasury.
+    function _applyFraudSlash(GhostJob storage j, address prover) private {
+        j.status = JobStatus.Slashed;
+        _credit(j.submitter, j.amount);
+        GhostStake storage s = _ghostStakes[j.provider][StakeRole.Provider];
+        s.locked -= j.collateral;
+        if (!s.ejected && s.free + s.locked < registry.minProviderStake()) s.ejected = true;
+        uint256 toProver = (uint256(j.collateral) * fraudProofs.proverShareBps()) / BPS;
+        ghostFraudCredit[prover] += toProver;
+        ghostFraudCredit[market.treasury()] += j.collateral - toProver;
+        ghostFraudIn += j.collateral;
     }
 }

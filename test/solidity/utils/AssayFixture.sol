@@ -3,14 +3,17 @@ pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
+import {DisputeGame} from "../../../contracts/DisputeGame.sol";
+import {FraudProofs} from "../../../contracts/FraudProofs.sol";
 import {JobMarket} from "../../../contracts/JobMarket.sol";
 import {StakeRegistry} from "../../../contracts/StakeRegistry.sol";
 import {BlockhashRandomness} from "../../../contracts/randomness/BlockhashRandomness.sol";
 import {JobParams, Numerics} from "../../../contracts/types/JobTypes.sol";
 import {Test} from "./Test.sol";
 
-/// @notice Deploys the escrow contracts the way deploy/deploy-assay.ts does, with its devnet
-/// parameters (DEVNET_PARAMS), so the Solidity tests exercise the same wiring as the devnet.
+/// @notice Deploys the contracts the way deploy/deploy-assay.ts does — registry, randomness, market,
+/// dispute game and fraud proofs, with their roles — and its devnet parameters (DEVNET_PARAMS), so
+/// the Solidity tests exercise the same wiring as the devnet.
 abstract contract AssayFixture is Test {
     uint256 internal constant MIN_PROVIDER_STAKE = 1_000e18;
     uint256 internal constant MIN_VERIFIER_STAKE = 100e18;
@@ -18,12 +21,16 @@ abstract contract AssayFixture is Test {
     uint256 internal constant RANDOMNESS_DELAY_BLOCKS = 2;
     uint256 internal constant MIN_COLLATERAL_BPS = 5_000;
     uint256 internal constant EXPIRY_SUBMITTER_BPS = 5_000;
+    /// @dev DEVNET_PARAMS.dispute.challengerShareBps, also the fraud prover's share.
+    uint256 internal constant CHALLENGER_SHARE_BPS = 5_000;
 
     struct Deployment {
         IERC20 token;
         StakeRegistry registry;
         BlockhashRandomness randomness;
         JobMarket market;
+        DisputeGame disputeGame;
+        FraudProofs fraudProofs;
         address treasury;
     }
 
@@ -47,8 +54,29 @@ abstract contract AssayFixture is Test {
             MIN_COLLATERAL_BPS,
             EXPIRY_SUBMITTER_BPS
         );
+        d.disputeGame = new DisputeGame(d.market, d.registry, d.randomness, address(this), _disputeParams());
+        d.fraudProofs = new FraudProofs(d.market, d.registry, address(this), CHALLENGER_SHARE_BPS);
         d.registry.grantRole(d.registry.LOCKER_ROLE(), address(d.market));
         d.registry.grantRole(d.registry.SLASHER_ROLE(), address(d.market));
+        d.registry.grantRole(d.registry.SLASHER_ROLE(), address(d.disputeGame));
+        d.market.grantRole(d.market.DISPUTE_ROLE(), address(d.disputeGame));
+        d.registry.grantRole(d.registry.SLASHER_ROLE(), address(d.fraudProofs));
+        d.market.grantRole(d.market.DISPUTE_ROLE(), address(d.fraudProofs));
+    }
+
+    /// @dev DEVNET_PARAMS.dispute.
+    function _disputeParams() internal pure returns (DisputeGame.Parameters memory) {
+        return
+            DisputeGame.Parameters({
+                challengeBond: 50e18,
+                clockBudget: 6 hours,
+                voteCommitWindow: 1 hours,
+                voteRevealWindow: 1 hours,
+                redrawDelay: 1 hours,
+                challengerShareBps: CHALLENGER_SHARE_BPS,
+                refereeShareBps: 1_000,
+                refereePenalty: 10e18
+            });
     }
 
     /// @dev The TypeScript fixtures' default job (test/ts/contracts/fixtures.ts jobParams), n = 16.
