@@ -3,15 +3,16 @@ pragma solidity 0.8.30;
 
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
+import {TraceLib} from "../../contracts/libraries/TraceLib.sol";
 import {ReentrantToken} from "../../contracts/mocks/ReentrantToken.sol";
 import {Job, JobParams, JobStatus, OpenedLeaf} from "../../contracts/types/JobTypes.sol";
 import {StakeRole} from "../../contracts/types/StakeTypes.sol";
 import {AssayFixture} from "./utils/AssayFixture.sol";
 
-/// @notice A malicious token calls back into the market or the registry in the middle of every
-/// kind of transfer they make (stake, withdraw, createJob, claimCredit, and the slash inside
-/// expire). Every callback into a guarded entry point must fail with ReentrancyGuardReentrantCall,
-/// the outer call must complete, and the books must still balance.
+/// @notice A malicious token calls back into the contracts in the middle of every kind of transfer
+/// they make (stake, withdraw, createJob, claimCredit, the slash inside expire, the slash inside a
+/// fraud proof, and the fraud prover's claim). Every callback into a contract that is mid-call must
+/// fail with ReentrancyGuardReentrantCall, the outer call must complete, and the books must balance.
 contract ReentrancyTest is AssayFixture {
     address private constant TREASURY = address(0x7EA5);
     address private constant PROVIDER = address(0xB0B);
@@ -60,6 +61,12 @@ contract ReentrancyTest is AssayFixture {
         p[5] = abi.encodeWithSignature("finalize(uint256)", 1);
         p[6] = abi.encodeWithSignature("expire(uint256)", 1);
         p[7] = abi.encodeWithSignature("claimCredit()");
+    }
+
+    /// @dev FraudProofs' guarded entry point that a token could reach with a valid call.
+    function _fraudProofsPayloads() private pure returns (bytes[] memory p) {
+        p = new bytes[](1);
+        p[0] = abi.encodeWithSignature("claimCredit()");
     }
 
     /// @dev A call to every nonReentrant entry point of the registry that a token could reach
@@ -183,6 +190,99 @@ contract ReentrancyTest is AssayFixture {
             100 * MIN_PROVIDER_STAKE - n * p.collateral,
             "registry balance"
         );
+    }
+
+    /// @dev FraudProofs → market.slashByFraudProof → registry.slash → token.transfer(fraudProofs): the
+    /// fraud proofs and the registry are mid-call, the market has returned.
+    function test_fraudProof_slashTransfer_reentry_rejected() public {
+        bytes[] memory payloads = _concat(
+            _concat(_fraudProofsPayloads(), _registryPayloads()),
+            _marketPayloads()
+        );
+        address prover = _newActor();
+        uint256 collateral;
+        for (uint256 i; i < payloads.length; ++i) {
+            (uint256 jobId, OpenedLeaf memory last, bytes32[] memory lastProof) = _openedJobWithWrongModel();
+            collateral += d.market.getJob(jobId).collateral;
+            address target =
+                i < 1
+                    ? address(d.fraudProofs)
+                    : i < 5
+                        ? address(d.registry)
+                        : address(d.market);
+            token.arm(target, payloads[i]);
+            vm.prank(prover);
+            d.fraudProofs.proveFinalDigestFraud(jobId, last, lastProof);
+            if (i < 5) _assertGuardRejected("proveFinalDigestFraud");
+            else _assertRejected("proveFinalDigestFraud into the market");
+            assertEq(uint256(d.market.getJob(jobId).status), uint256(JobStatus.Slashed), "job slashed");
+        }
+        assertEq(token.balanceOf(address(d.fraudProofs)), collateral, "fraud proofs balance");
+        uint256 toProver = (collateral * CHALLENGER_SHARE_BPS) / 10_000;
+        assertEq(d.fraudProofs.creditOf(prover), toProver, "prover credit");
+        assertEq(d.fraudProofs.creditOf(TREASURY), collateral - toProver, "treasury credit");
+
+        // And the prover's claim: the callback into FraudProofs hits its guard.
+        token.arm(address(d.fraudProofs), _fraudProofsPayloads()[0]);
+        vm.prank(prover);
+        assertEq(d.fraudProofs.claimCredit(), toProver, "claimed amount");
+        _assertGuardRejected("FraudProofs.claimCredit");
+        assertEq(token.balanceOf(prover), toProver, "prover paid exactly once");
+        assertEq(
+            token.balanceOf(address(d.fraudProofs)),
+            collateral - toProver,
+            "fraud proofs balance after claim"
+        );
+    }
+
+    /// @dev A two-checkpoint job whose submitted final digest is not its last leaf, opened on
+    /// segment 1 only (the seed block's hash is chosen so), hence provably fraudulent.
+    function _openedJobWithWrongModel()
+        private
+        returns (uint256 jobId, OpenedLeaf memory last, bytes32[] memory lastProof)
+    {
+        JobParams memory p = _defaultJobParams();
+        p.totalSteps = 2;
+        p.checkpointInterval = 1;
+        p.samples = 1;
+        p.topQ = 0;
+        address submitter = _fund(_newActor());
+        vm.prank(submitter);
+        jobId = d.market.createJob(p);
+        vm.prank(PROVIDER);
+        d.market.accept(jobId);
+        OpenedLeaf memory first = OpenedLeaf({
+            index: 1,
+            stateDigest: keccak256("h1"),
+            lossBits: 7,
+            updateNorm: 5
+        });
+        last = OpenedLeaf({index: 2, stateDigest: keccak256("h2"), lossBits: 6, updateNorm: 3});
+        bytes32 h1 = TraceLib.leafHash(jobId, 1, first.stateDigest, first.lossBits, first.updateNorm);
+        bytes32 h2 = TraceLib.leafHash(jobId, 2, last.stateDigest, last.lossBits, last.updateNorm);
+        vm.prank(PROVIDER);
+        d.market.submit(
+            jobId,
+            keccak256(abi.encodePacked(h1, h2)),
+            keccak256("not h2"),
+            bytes32(0),
+            keccak256("l")
+        );
+        uint256 request = d.market.getJob(jobId).randomnessRequest;
+        vm.roll(request + 1);
+        for (uint256 salt; ; ++salt) {
+            vm.setBlockhash(request, keccak256(abi.encode(salt)));
+            if (d.market.sampledSegments(jobId)[0] == 1) break;
+            if (salt == 64) revert AssertionFailed("no seed samples segment 1");
+        }
+        OpenedLeaf[] memory opened = new OpenedLeaf[](1);
+        opened[0] = first;
+        bytes32[] memory proof = new bytes32[](1);
+        proof[0] = h2;
+        vm.prank(PROVIDER);
+        d.market.openSamples(jobId, opened, new uint256[](0), proof);
+        lastProof = new bytes32[](1);
+        lastProof[0] = h1;
     }
 
     // ------------------------------------------------------------- helpers
