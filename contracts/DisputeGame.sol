@@ -254,8 +254,9 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
             if (block.timestamp <= uint256(d.lastMoveAt) + _redrawDelay)
                 revert DisputeRandomnessUnavailable(disputeId);
             // The value never came (or expired): ask again; nobody controls the new one either.
-            uint256 request = _randomness.request();
-            d.randomnessRequest = uint64(request);
+            uint256 request = _request(disputeId);
+            d.randomnessRequest = uint48(request);
+            d.population = _population();
             d.lastMoveAt = uint32(block.timestamp);
             emit RandomnessRequested(disputeId, request);
             return;
@@ -446,6 +447,17 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
         return uint32(clock - elapsed);
     }
 
+    function _population() private view returns (uint32) {
+        uint256 count = _registry.verifierCount();
+        return uint32(count > type(uint32).max ? type(uint32).max : count);
+    }
+
+    function _request(uint256 disputeId) private returns (uint48) {
+        uint256 request = _randomness.request();
+        if (request > type(uint48).max) revert DisputeRandomnessUnavailable(disputeId);
+        return uint48(request);
+    }
+
     function _stateHash(DissectionDigests memory digests, bytes32 posted) private pure returns (bytes32) {
         return keccak256(abi.encode(digests.lo, digests.hi, digests.challengerHi, posted));
     }
@@ -460,9 +472,11 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
     }
 
     function _awaitCommittee(uint256 disputeId, Dispute storage d, DissectionDigests memory digests) private {
-        uint256 request = _randomness.request();
+        uint256 request = _request(disputeId);
         d.phase = DisputePhase.AwaitingCommittee;
-        d.randomnessRequest = uint64(request);
+        d.randomnessRequest = uint48(request);
+        // INVARIANT: the candidate pool is fixed before the randomness exists (see Dispute.population).
+        d.population = _population();
         d.lastMoveAt = uint32(block.timestamp);
         emit ReadyForCommittee(disputeId, d.hi, digests.lo, digests.hi, digests.challengerHi, request);
     }
@@ -477,7 +491,7 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
         (address submitter, address provider, uint256 committeeSize) = _market.disputeParties(d.jobId);
         size = committeeSize;
         address challenger = d.challenger;
-        uint256 population = _registry.verifierCount();
+        uint256 population = d.population;
         members = new address[](size);
         uint256 found;
         bytes32 seed = keccak256(abi.encode(value, disputeId));
@@ -485,7 +499,13 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
             address candidate = _registry.verifierAt(uint256(keccak256(abi.encode(seed, a))) % population);
             // INVARIANT: a party to the job or the dispute is never drawn (PROTOCOL.md §7).
             if (candidate == provider || candidate == submitter || candidate == challenger) continue;
-            if (!_registry.isEligibleVerifier(candidate)) continue;
+            // INVARIANT: only verifiers eligible before the randomness was requested (lastMoveAt)
+            // and still eligible now can sit: nobody can join the pool once the value is known.
+            if (
+                !_registry.isEligibleVerifier(candidate) || _registry.eligibleSince(candidate) >= d.lastMoveAt
+            ) {
+                continue;
+            }
             bool seen;
             for (uint256 i; i < found; ++i) {
                 if (members[i] == candidate) {

@@ -61,10 +61,14 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
         StakeAccount storage acct = _accounts[msg.sender][role];
         // INVARIANT: an ejected account stays out; new stake cannot buy it back in.
         if (acct.ejected) revert StakeAccountEjected(msg.sender, role);
+        bool wasEligible = role == StakeRole.Verifier && isEligibleVerifier(msg.sender);
         uint256 free = uint256(acct.free) + amount;
         acct.free = _u128(free);
         emit Staked(msg.sender, role, amount, free);
-        if (role == StakeRole.Verifier) _syncVerifier(msg.sender);
+        if (role == StakeRole.Verifier && !wasEligible && isEligibleVerifier(msg.sender)) {
+            acct.eligibleSince = uint48(block.timestamp);
+            _enlist(msg.sender);
+        }
         _pull(msg.sender, amount);
     }
 
@@ -81,7 +85,6 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
         uint256 unlockAt = block.timestamp + _unbondingDelay;
         acct.unlockAt = uint64(unlockAt);
         emit UnstakeRequested(msg.sender, role, amount, unlockAt);
-        if (role == StakeRole.Verifier) _syncVerifier(msg.sender);
     }
 
     /// @inheritdoc IStakeRegistry
@@ -146,15 +149,8 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
                 acct.ejected = true;
                 emit Ejected(account, role);
             }
-        } else {
-            _syncVerifier(account);
         }
         if (taken > 0) _token.safeTransfer(msg.sender, taken);
-    }
-
-    /// @inheritdoc IStakeRegistry
-    function prune(address verifier) external {
-        _syncVerifier(verifier);
     }
 
     // ---------------------------------------------------------------- views
@@ -188,6 +184,11 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
     function isEligibleVerifier(address verifier) public view returns (bool) {
         StakeAccount storage acct = _accounts[verifier][StakeRole.Verifier];
         return !acct.ejected && acct.free >= _minVerifierStake && acct.free > 0;
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function eligibleSince(address verifier) external view returns (uint256) {
+        return _accounts[verifier][StakeRole.Verifier].eligibleSince;
     }
 
     /// @inheritdoc IStakeRegistry
@@ -268,21 +269,15 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
         emit ParameterSet("unbondingDelay", value);
     }
 
-    /// @dev Adds or removes `verifier` from the committee set to match its eligibility. O(1).
-    function _syncVerifier(address verifier) private {
-        bool eligible = isEligibleVerifier(verifier);
-        uint256 slot = _verifierSlot[verifier];
-        if (eligible && slot == 0) {
+    /// @dev Appends `verifier` to the committee set the first time it becomes eligible. The set is
+    /// append-only: entries never move, so a draw that fixes the set's size when its randomness is
+    /// requested (DisputeGame) sees the same candidates in the same order whatever happens to the
+    /// set afterwards; eligibility is checked at draw time. O(1).
+    function _enlist(address verifier) private {
+        if (_verifierSlot[verifier] == 0) {
             _verifiers.push(verifier);
             _verifierSlot[verifier] = _verifiers.length;
-            emit VerifierSetChanged(verifier, true);
-        } else if (!eligible && slot != 0) {
-            address last = _verifiers[_verifiers.length - 1];
-            _verifiers[slot - 1] = last;
-            _verifierSlot[last] = slot;
-            _verifiers.pop();
-            delete _verifierSlot[verifier];
-            emit VerifierSetChanged(verifier, false);
+            emit VerifierEnlisted(verifier, _verifiers.length - 1);
         }
     }
 

@@ -8,8 +8,8 @@ import {StakeRole} from "../types/StakeTypes.sol";
 /// steps: `requestUnstake` starts an unbonding delay longer than any challenge window, `withdraw`
 /// pays out after it, so stake cannot leave ahead of a slash. Only the job market locks and unlocks
 /// provider collateral (LOCKER_ROLE); only slashers (the dispute game, and the job market for missed
-/// deadlines) slash (SLASHER_ROLE). Verifiers at or above the minimum stake are kept in a set that
-/// committees are drawn from in O(1) per draw.
+/// deadlines) slash (SLASHER_ROLE). Verifiers that reach the minimum stake are enlisted, once, in an
+/// append-only set that committees are drawn from in O(1) per draw.
 interface IStakeRegistry {
     error StakeZeroAmount();
     error StakeInvalidRole(StakeRole role);
@@ -36,8 +36,8 @@ interface IStakeRegistry {
     event Slashed(address indexed account, StakeRole indexed role, address indexed slasher, uint256 amount);
     /// @notice An account was ejected: it can no longer take jobs or sit on committees.
     event Ejected(address indexed account, StakeRole indexed role);
-    /// @notice A verifier entered or left the set that committees are drawn from.
-    event VerifierSetChanged(address indexed verifier, bool eligible);
+    /// @notice A verifier entered the set that committees are drawn from, at `index`.
+    event VerifierEnlisted(address indexed verifier, uint256 index);
     /// @notice A governance parameter changed.
     event ParameterSet(bytes32 indexed parameter, uint256 value);
 
@@ -69,9 +69,6 @@ interface IStakeRegistry {
         uint256 freeAmount
     ) external returns (uint256 taken);
 
-    /// @notice Removes `verifier` from the committee set if it is no longer eligible. Anyone may call.
-    function prune(address verifier) external;
-
     /// @notice The stake account of `account` in `role`.
     function accountOf(
         address account,
@@ -90,7 +87,12 @@ interface IStakeRegistry {
     /// @notice Whether `verifier` may sit on committees now.
     function isEligibleVerifier(address verifier) external view returns (bool);
 
-    /// @notice Size of the committee set; may include accounts no longer eligible until pruned.
+    /// @notice When `verifier` last became eligible (by staking up to the minimum); a committee draw
+    /// ignores verifiers that became eligible at or after its randomness was requested.
+    function eligibleSince(address verifier) external view returns (uint256);
+
+    /// @notice Size of the committee set. The set is append-only (every verifier that was ever
+    /// eligible, in order of enlistment), so members may no longer be eligible: draws check.
     function verifierCount() external view returns (uint256);
 
     /// @notice Member `index` of the committee set (draws are `verifierAt(rand % verifierCount())`).

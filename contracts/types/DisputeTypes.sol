@@ -63,9 +63,12 @@ struct Dispute {
     uint96 bond;
     // slot 2
     address provider;
-    uint64 randomnessRequest;
+    uint48 randomnessRequest;
     uint8 threshold;
     uint8 drawn;
+    /// @dev Size of the registry's (append-only) verifier set when the committee's randomness was
+    /// requested: the draw picks only among these, so nobody can reshape the pool once the value is known.
+    uint32 population;
     // slot 3: dissection: keccak256(abi.encode(DissectionDigests, posted points hash)); voting: committee hash
     bytes32 state;
     // slot 4: voting

@@ -135,7 +135,7 @@ describe("StakeRegistry", () => {
       );
     });
 
-    it("a verifier that unstakes below the minimum leaves the committee set", async () => {
+    it("the committee set is append-only: a verifier that unstakes keeps its place, ineligible, and re-staking does not list it twice", async () => {
       const f = await networkHelpers.loadFixture(deployFixture);
       await f.registry.write.stake([STAKE_ROLE.Verifier, MIN_VERIFIER_STAKE], {
         account: f.verifier.account,
@@ -146,24 +146,33 @@ describe("StakeRegistry", () => {
       await f.registry.write.requestUnstake([STAKE_ROLE.Verifier, 1n], {
         account: f.verifier.account,
       });
-      expect(await f.registry.read.verifierCount()).to.equal(1n);
+      expect(await f.registry.read.verifierCount()).to.equal(2n);
       expect(await f.registry.read.verifierAt([0n])).to.equal(
+        getAddress(f.verifier.account.address),
+      );
+      expect(await f.registry.read.verifierAt([1n])).to.equal(
         getAddress(f.verifier2.account.address),
       );
+      expect(await f.registry.read.isEligibleVerifier([f.verifier.account.address])).to.equal(
+        false,
+      );
+      await f.registry.write.stake([STAKE_ROLE.Verifier, 1n], { account: f.verifier.account });
+      expect(await f.registry.read.isEligibleVerifier([f.verifier.account.address])).to.equal(true);
+      expect(await f.registry.read.verifierCount()).to.equal(2n);
     });
 
-    it("prune removes verifiers made ineligible by a raised minimum", async () => {
+    it("a raised minimum makes members ineligible without moving anyone", async () => {
       const f = await networkHelpers.loadFixture(deployFixture);
       await f.registry.write.stake([STAKE_ROLE.Verifier, MIN_VERIFIER_STAKE], {
         account: f.verifier.account,
       });
       await f.registry.write.setMinVerifierStake([2n * MIN_VERIFIER_STAKE]);
-      expect(await f.registry.read.verifierCount()).to.equal(1n);
       expect(await f.registry.read.isEligibleVerifier([f.verifier.account.address])).to.equal(
         false,
       );
-      await f.registry.write.prune([f.verifier.account.address], { account: f.stranger.account });
-      expect(await f.registry.read.verifierCount()).to.equal(0n);
+      expect(await f.registry.read.verifierAt([0n])).to.equal(
+        getAddress(f.verifier.account.address),
+      );
     });
   });
 
@@ -265,14 +274,14 @@ describe("StakeRegistry", () => {
       );
     });
 
-    it("a slashed verifier below the minimum leaves the committee set", async () => {
+    it("a slashed verifier below the minimum becomes ineligible for committees", async () => {
       const f = await networkHelpers.loadFixture(lockerFixture);
       await f.registry.write.stake([STAKE_ROLE.Verifier, MIN_VERIFIER_STAKE], {
         account: f.verifier.account,
       });
-      expect(await f.registry.read.verifierCount()).to.equal(1n);
+      expect(await f.registry.read.isEligibleVerifier([f.verifier.account.address])).to.equal(true);
       await f.registry.write.slash([f.verifier.account.address, STAKE_ROLE.Verifier, 0n, UNIT]);
-      expect(await f.registry.read.verifierCount()).to.equal(0n);
+      expect(await f.registry.read.isEligibleVerifier([f.verifier.account.address])).to.equal(false);
     });
 
     it("slash cannot take more locked stake than is locked", async () => {
