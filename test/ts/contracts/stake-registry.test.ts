@@ -281,7 +281,9 @@ describe("StakeRegistry", () => {
       });
       expect(await f.registry.read.isEligibleVerifier([f.verifier.account.address])).to.equal(true);
       await f.registry.write.slash([f.verifier.account.address, STAKE_ROLE.Verifier, 0n, UNIT]);
-      expect(await f.registry.read.isEligibleVerifier([f.verifier.account.address])).to.equal(false);
+      expect(await f.registry.read.isEligibleVerifier([f.verifier.account.address])).to.equal(
+        false,
+      );
     });
 
     it("slash cannot take more locked stake than is locked", async () => {
