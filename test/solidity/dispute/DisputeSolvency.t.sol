@@ -6,7 +6,7 @@ import {Dispute, DisputePhase} from "../../../contracts/types/DisputeTypes.sol";
 import {Job, JobStatus} from "../../../contracts/types/JobTypes.sol";
 import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
 import {Invariant} from "../utils/Invariant.sol";
-import {DisputeFixture} from "./DisputeFixture.sol";
+import {AssayFixture} from "../utils/AssayFixture.sol";
 import {DisputeHandler} from "./DisputeHandler.sol";
 
 /// @notice Dispute solvency (PROTOCOL.md §5, §7): after any sequence of challenges, dissection moves,
@@ -14,23 +14,23 @@ import {DisputeHandler} from "./DisputeHandler.sol";
 /// contract holds exactly what it owes — the game its unresolved bonds plus its credits, the market
 /// its live escrow plus its credits, the registry the stakes, fraud proofs its credits — every credit
 /// is what the rules give, and no token is created or lost.
-contract DisputeSolvencyTest is DisputeFixture, Invariant {
+contract DisputeSolvencyTest is AssayFixture, Invariant {
     address private constant TREASURY = address(0x7EA5);
 
     TestToken private token;
-    System private sys;
+    Deployment private sys;
     DisputeHandler private handler;
     uint256 private initialSupply;
 
     function setUp() public {
         token = new TestToken();
-        sys = _deploySystem(token, TREASURY);
+        sys = _deployAssay(token, TREASURY);
         handler = new DisputeHandler(
             token,
             sys.registry,
             sys.randomness,
             sys.market,
-            sys.game,
+            sys.disputeGame,
             sys.fraudProofs
         );
         initialSupply = token.totalSupply();
@@ -102,7 +102,7 @@ contract DisputeSolvencyTest is DisputeFixture, Invariant {
         uint256 resolved;
         uint256[] memory ids = handler.disputeIds();
         for (uint256 i; i < ids.length; ++i) {
-            if (sys.game.getDispute(ids[i]).phase == DisputePhase.Resolved) ++resolved;
+            if (sys.disputeGame.getDispute(ids[i]).phase == DisputePhase.Resolved) ++resolved;
         }
         assertGt(resolved, 0, "no dispute resolved on chain");
     }
@@ -149,18 +149,22 @@ contract DisputeSolvencyTest is DisputeFixture, Invariant {
     /// @dev balanceOf(game) == Σ bonds of unresolved disputes + Σ credits; each credit is the rules'.
     function _assertGameSolvent() private view {
         uint256 owed;
-        uint256 count = sys.game.disputeCount();
+        uint256 count = sys.disputeGame.disputeCount();
         for (uint256 id = 1; id <= count; ++id) {
-            Dispute memory d = sys.game.getDispute(id);
+            Dispute memory d = sys.disputeGame.getDispute(id);
             if (d.phase != DisputePhase.Resolved) owed += d.bond;
         }
         address[] memory accounts = _accounts();
         for (uint256 i; i < accounts.length; ++i) {
-            uint256 credit = sys.game.creditOf(accounts[i]);
+            uint256 credit = sys.disputeGame.creditOf(accounts[i]);
             assertEq(credit, handler.ghostGameCredit(accounts[i]), "game credit differs from the rules");
             owed += credit;
         }
-        assertEq(token.balanceOf(address(sys.game)), owed, "game balance != unresolved bonds + credits");
+        assertEq(
+            token.balanceOf(address(sys.disputeGame)),
+            owed,
+            "game balance != unresolved bonds + credits"
+        );
     }
 
     /// @dev balanceOf(market) == Σ escrow of live jobs + Σ credits; each credit is the rules'.
@@ -211,7 +215,7 @@ contract DisputeSolvencyTest is DisputeFixture, Invariant {
         uint256 sum =
             token.balanceOf(address(sys.market)) +
                 token.balanceOf(address(sys.registry)) +
-                token.balanceOf(address(sys.game)) +
+                token.balanceOf(address(sys.disputeGame)) +
                 token.balanceOf(address(sys.fraudProofs));
         for (uint256 i; i < accounts.length; ++i) sum += token.balanceOf(accounts[i]);
         assertEq(token.totalSupply(), initialSupply, "supply changed");
@@ -229,9 +233,9 @@ contract DisputeSolvencyTest is DisputeFixture, Invariant {
             assertEq(job.openDisputes, ghost.openDisputes, "open disputes");
         }
         uint256[] memory ids = handler.disputeIds();
-        assertEq(ids.length, sys.game.disputeCount(), "dispute count");
+        assertEq(ids.length, sys.disputeGame.disputeCount(), "dispute count");
         for (uint256 i; i < ids.length; ++i) {
-            Dispute memory d = sys.game.getDispute(ids[i]);
+            Dispute memory d = sys.disputeGame.getDispute(ids[i]);
             DisputeHandler.GhostDispute memory ghost = handler.ghostDispute(ids[i]);
             assertEq(uint256(d.phase), uint256(ghost.phase), "dispute phase");
             assertEq(uint256(d.outcome), uint256(ghost.outcome), "dispute outcome");
