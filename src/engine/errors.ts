@@ -3,16 +3,16 @@
 // a poison input (a malformed program, a tampered blob) from a failure worth retrying.
 // Pure: no I/O.
 
-export interface EngineErrorOptions {
-  cause?: unknown;
-}
+import { AssayError, type AssayErrorOptions } from "../errors.ts";
 
-export class EngineError extends Error {
+export type EngineErrorOptions = AssayErrorOptions;
+
+export class EngineError extends AssayError {
   override name = "EngineError";
   /** A stable, machine-readable code. */
-  readonly code: string = "engine_error";
+  override readonly code: string = "engine_error";
   /** Whether the same operation may succeed if tried again later. */
-  readonly retryable: boolean = false;
+  override readonly retryable: boolean = false;
 }
 
 /** A train-step program that is malformed, unsafe, or not what the job declared. */

@@ -4,16 +4,16 @@
 // bytes do not match its address will not match on the next try either).
 // Pure: no I/O, so src/store/cid.ts and protocol code may import it.
 
-export interface StoreErrorOptions {
-  cause?: unknown;
-}
+import { AssayError, type AssayErrorOptions } from "../errors.ts";
 
-export class StoreError extends Error {
+export type StoreErrorOptions = AssayErrorOptions;
+
+export class StoreError extends AssayError {
   override name = "StoreError";
   /** A stable, machine-readable code; also the `error.code` of the HTTP API's JSON errors. */
-  readonly code: string = "store_error";
+  override readonly code: string = "store_error";
   /** Whether the same operation may succeed if tried again later. */
-  readonly retryable: boolean = false;
+  override readonly retryable: boolean = false;
 }
 
 /** A string that is not a CIDv1 with the raw codec and sha2-256. */
