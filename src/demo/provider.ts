@@ -19,14 +19,13 @@ import {
   type CheckpointRecord,
 } from "../checkpoint/trace.ts";
 import { encodeLossBits, encodeUpdateNorm } from "../checkpoint/update-norm.ts";
-import { batchForStep } from "../data/batch-schedule.ts";
-import type { Batch } from "../engine/runtime.ts";
 import { openStepSession } from "../engine/runtime.ts";
 import { train, type TrainingJob, type TrainProgress } from "../engine/trainer.ts";
 import type { TrainingState } from "../engine/training-state.ts";
 import type { TraceLeaf } from "../protocol/leaf.ts";
 import { merkleRoot } from "../protocol/merkle.ts";
 import { buildOpening, topSegmentsByNorm } from "../protocol/opening.ts";
+import { protocolBatches, type BatchRule } from "../provider/batch-rule.ts";
 import type { BlobStore } from "../store/blob-store.ts";
 import { digestFromCid } from "../store/cid.ts";
 import { mineBlocks, send, type Actor, type DemoChain } from "./chain.ts";
@@ -34,12 +33,7 @@ import { readDissection } from "./dispute-view.ts";
 import { DemoError } from "./errors.ts";
 import type { FetchedJob } from "./jobs.ts";
 
-/** The batch a provider feeds to step `step`. */
-export type BatchRule = (job: TrainingJob, step: number) => Batch;
-
-/** The protocol's batch schedule: what an honest provider, every verifier and every referee use. */
-export const protocolBatches: BatchRule = (job, step) =>
-  batchForStep(job.dataset, job.seed, step, job.program.info.batchSize);
+export { protocolBatches, type BatchRule };
 
 export interface ProviderRun {
   jobId: bigint;
