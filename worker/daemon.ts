@@ -1,0 +1,735 @@
+// The provider daemon: watches the job market for jobs it can serve, accepts, trains (checkpoints to
+// its own durable store and the shared store), commits progress, submits, opens its samples once the
+// seed exists, plays its side of disputes, finalizes and claims its credit.
+//
+// Crash safety comes from three things (docs/worker.md): every decision is taken from the ON-CHAIN
+// state of the job together with the journal (so a restarted daemon continues where the chain is,
+// not where it believes it was); every transaction goes through TxSender under a stable key
+// (`accept:<jobId>`, `submit:<jobId>`, …), which journals the signed transaction before broadcasting
+// it, so a restart waits for the same transaction instead of sending a second one; and a checkpoint
+// is journaled only once it is durable in the local store and uploaded, so training resumes from the
+// last journaled checkpoint and none is lost. Each job's life follows worker/state-machine.ts.
+import path from "node:path";
+
+import type { Hex, TransactionReceipt } from "viem";
+
+import { putState } from "../src/checkpoint/checkpoint-store.ts";
+import { getState } from "../src/checkpoint/checkpoint-store.ts";
+import { leafOf, traceLeaves, type CheckpointRecord } from "../src/checkpoint/trace.ts";
+import type { OnchainJob } from "../src/demo/jobs.ts";
+import { TransactionError } from "../src/errors.ts";
+import type { ChainContext } from "../src/node/chain.ts";
+import { sleep } from "../src/node/chain.ts";
+import type { Journal } from "../src/node/journal.ts";
+import type { Logger } from "../src/node/log.ts";
+import type { NodeMetrics } from "../src/node/metrics.ts";
+import { merkleRoot } from "../src/protocol/merkle.ts";
+import { buildOpening, topSegmentsByNorm } from "../src/protocol/opening.ts";
+import { planCheat, type CheatPlan } from "../src/provider/cheats.ts";
+import { providerSegmentStates, trainSegments } from "../src/provider/segment-training.ts";
+import { tamperStoredBlobs } from "../src/provider/tamper.ts";
+import type { BlobStore } from "../src/store/blob-store.ts";
+import { digestFromCid } from "../src/store/cid.ts";
+import type { TrainingState } from "../src/engine/training-state.ts";
+import {
+  committeeMembers,
+  dissectionPosition,
+  fetchSpec,
+  JobRejectedError,
+  jobStatus,
+  readJob,
+  readNewEvents,
+  type ContractCall,
+  type FetchedSpec,
+} from "./chain-reads.ts";
+import type { WorkerConfig } from "./config.ts";
+import { isTerminal, transition, type JobEvent, type JobState } from "./state-machine.ts";
+
+/** What the daemon needs from TxSender (src/node/tx.ts). */
+export interface TxPort {
+  send(key: string, action: string, call: ContractCall): Promise<TransactionReceipt>;
+  sent(key: string): boolean;
+}
+
+export interface ProviderDaemonOptions {
+  config: WorkerConfig;
+  chain: ChainContext;
+  journal: Journal;
+  tx: TxPort;
+  /** The provider's own durable store (under dataDir). */
+  local: BlobStore;
+  /** The shared store verifiers read from. */
+  shared: BlobStore;
+  log: Logger;
+  metrics: NodeMetrics;
+}
+
+/** A job as the journal keeps it. */
+export interface JobEntry {
+  state: JobState;
+  /** Why it was skipped, expired or slashed. */
+  reason?: string;
+  submitBlock?: bigint;
+  root?: Hex;
+  finalDigest?: Hex;
+  manifestCid?: string;
+  /** Training resumed from this checkpoint index after a restart (0: started fresh). */
+  resumedFrom?: number;
+}
+
+interface DisputeEntry {
+  jobId: bigint;
+  segment: number;
+}
+
+const ROLE = { role: "provider" } as const;
+const PROVIDER_ROLE = 1;
+/** Blocks scanned per getLogs call. */
+const SCAN_CHUNK = 2_000n;
+
+const jobKey = (id: bigint): string => `job:${id}`;
+const checkpointKey = (id: bigint, index: number): string =>
+  `ckpt:${id}:${String(index).padStart(6, "0")}`;
+
+function revertOf(error: unknown): string | undefined {
+  for (let e: unknown = error; e instanceof Error; e = e.cause)
+    if (e instanceof TransactionError && e.revert !== undefined) return e.revert;
+  return undefined;
+}
+
+export class ProviderDaemon {
+  readonly config: WorkerConfig;
+  readonly chain: ChainContext;
+  readonly journal: Journal;
+  private readonly tx: TxPort;
+  private readonly local: BlobStore;
+  private readonly shared: BlobStore;
+  private readonly log: Logger;
+  private readonly metrics: NodeMetrics;
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | undefined;
+  private readonly running = new Map<bigint, Promise<void>>();
+  private readonly specs = new Map<bigint, FetchedSpec>();
+  private readonly segmentStates = new Map<bigint, TrainingState[]>();
+  private claimDue = true;
+  private cleanups: [string, () => Promise<void> | void][] = [];
+
+  constructor(options: ProviderDaemonOptions) {
+    this.config = options.config;
+    this.chain = options.chain;
+    this.journal = options.journal;
+    this.tx = options.tx;
+    this.local = options.local;
+    this.shared = options.shared;
+    this.log = options.log;
+    this.metrics = options.metrics;
+  }
+
+  /** Runs `step` when the daemon closes (last added runs first). */
+  onClose(what: string, step: () => Promise<void> | void): void {
+    this.cleanups.unshift([what, step]);
+  }
+
+  async start(): Promise<void> {
+    if (this.loop !== undefined) throw new Error("the provider daemon is already running");
+    this.log.info(
+      {
+        address: this.chain.address,
+        chainId: this.chain.chainId,
+        cheat: this.config.worker.cheat.kind,
+      },
+      "provider daemon started",
+    );
+    this.loop = this.run();
+  }
+
+  /** Stops polling, waits for running work to notice, then runs every cleanup step. */
+  async close(): Promise<void> {
+    this.abort.abort(new Error("the provider daemon is closing"));
+    const failures: unknown[] = [];
+    try {
+      await this.loop;
+    } catch (error) {
+      failures.push(error);
+    }
+    await Promise.allSettled([...this.running.values()]);
+    for (const [what, step] of this.cleanups) {
+      try {
+        await step();
+      } catch (error) {
+        this.log.error({ err: error }, `close: ${what} failed`);
+        failures.push(error);
+      }
+    }
+    this.cleanups = [];
+    if (failures.length > 0)
+      throw new AggregateError(failures, "the provider daemon did not close cleanly");
+  }
+
+  /** The journaled state of job `jobId` (undefined: never seen). */
+  jobEntry(jobId: bigint): JobEntry | undefined {
+    return this.journal.get<JobEntry>(jobKey(jobId));
+  }
+
+  private get closing(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.closing) {
+      try {
+        await this.tick();
+      } catch (error) {
+        if (this.closing) break;
+        this.log.warn({ err: error }, "poll failed; retrying");
+      }
+      try {
+        await sleep(this.config.pollIntervalMs, this.abort.signal);
+      } catch {
+        break;
+      }
+    }
+  }
+
+  private async tick(): Promise<void> {
+    await this.scan();
+    for (const key of this.journal.keys("job:")) {
+      const jobId = BigInt(key.slice(4));
+      const entry = this.journal.get<JobEntry>(key)!;
+      if (isTerminal(entry.state) || this.running.has(jobId)) continue;
+      const work = this.drive(jobId).finally(() => this.running.delete(jobId));
+      this.running.set(jobId, work);
+    }
+    if (this.claimDue && this.config.worker.claimCredits) await this.claimCredits();
+  }
+
+  /** Scans new blocks for jobs and for disputes on this provider's jobs. */
+  private async scan(): Promise<void> {
+    const latest = await this.chain.publicClient.getBlockNumber({ cacheTime: 0 });
+    const start =
+      this.journal.get<bigint>("cursor") ??
+      BigInt(this.config.worker.fromBlock ?? this.chain.deployment.deployedAtBlock);
+    for (let from = start; from <= latest; from += SCAN_CHUNK) {
+      const to = from + SCAN_CHUNK - 1n < latest ? from + SCAN_CHUNK - 1n : latest;
+      const events = await readNewEvents(this.chain, from, to);
+      for (const jobId of events.jobsCreated)
+        if (this.jobEntry(jobId) === undefined) {
+          await this.journal.set(jobKey(jobId), { state: "discovered" } satisfies JobEntry);
+          this.log.info({ jobId }, "job discovered");
+        }
+      for (const d of events.disputesOpened) {
+        const entry = this.jobEntry(d.jobId);
+        if (entry === undefined || ["discovered", "skipped", "accepting"].includes(entry.state))
+          continue;
+        const key = `dispute:${d.disputeId}`;
+        if (this.journal.get(key) === undefined) {
+          await this.journal.set(key, {
+            jobId: d.jobId,
+            segment: d.segment,
+          } satisfies DisputeEntry);
+          this.metrics.disputes.inc({ role: "provider", outcome: "opened" });
+          this.log.warn(
+            { jobId: d.jobId, disputeId: d.disputeId, segment: d.segment },
+            "dispute opened on our job",
+          );
+        }
+      }
+      await this.journal.set("cursor", to + 1n);
+    }
+  }
+
+  private async move(
+    jobId: bigint,
+    event: JobEvent,
+    extra: Partial<JobEntry> = {},
+  ): Promise<JobState> {
+    const entry = this.jobEntry(jobId)!;
+    const next = transition(entry.state, event);
+    await this.journal.set(jobKey(jobId), { ...entry, ...extra, state: next });
+    this.metrics.jobs.inc({ role: "provider", state: next });
+    this.log.info(
+      {
+        jobId,
+        from: entry.state,
+        event,
+        to: next,
+        ...(extra.reason ? { reason: extra.reason } : {}),
+      },
+      `job ${jobId}: ${entry.state} → ${next}`,
+    );
+    if (next === "done" || next === "challenge-window") this.claimDue = true;
+    return next;
+  }
+
+  /** Advances job `jobId` as far as it can go now. */
+  private async drive(jobId: bigint): Promise<void> {
+    try {
+      while (!this.closing && (await this.advance(jobId)));
+    } catch (error) {
+      if (this.closing) return;
+      if (error instanceof JobRejectedError) {
+        const entry = this.jobEntry(jobId)!;
+        if (entry.state === "discovered") {
+          await this.move(jobId, "filtered-out", { reason: error.message });
+          return;
+        }
+      }
+      this.log.warn({ jobId, err: error }, `job ${jobId}: step failed; will retry`);
+    }
+  }
+
+  private plan(spec: FetchedSpec): CheatPlan {
+    return planCheat(this.config.worker.cheat, spec.loaded.job);
+  }
+
+  private async spec(jobId: bigint, onchain: OnchainJob): Promise<FetchedSpec> {
+    let fetched = this.specs.get(jobId);
+    if (fetched === undefined) {
+      fetched = await fetchSpec(this.shared, jobId, onchain);
+      this.specs.set(jobId, fetched);
+    }
+    return fetched;
+  }
+
+  private records(jobId: bigint): CheckpointRecord[] {
+    return this.journal
+      .keys(`ckpt:${jobId}:`)
+      .sort()
+      .map((key) => this.journal.get<CheckpointRecord>(key)!);
+  }
+
+  private mine(onchain: OnchainJob): boolean {
+    return onchain.provider.toLowerCase() === this.chain.address.toLowerCase();
+  }
+
+  private market<F extends string>(functionName: F, args: readonly unknown[]): ContractCall {
+    const m = this.chain.contracts.market;
+    return { address: m.address, abi: m.abi, functionName, args };
+  }
+
+  private game<F extends string>(functionName: F, args: readonly unknown[]): ContractCall {
+    const g = this.chain.contracts.disputeGame;
+    return { address: g.address, abi: g.abi, functionName, args };
+  }
+
+  /** One step of job `jobId`'s life; true when it moved and should be advanced again at once. */
+  private async advance(jobId: bigint): Promise<boolean> {
+    const entry = this.jobEntry(jobId)!;
+    if (isTerminal(entry.state)) return false;
+    const onchain = await readJob(this.chain, jobId);
+    const status = jobStatus(onchain);
+    const mine = this.mine(onchain);
+    // Whatever the daemon believed, a job that ended on chain has ended.
+    if (entry.state !== "discovered" && entry.state !== "accepting" && mine) {
+      if (status === "Expired")
+        return (
+          await this.move(jobId, "missed-deadline", { reason: "a deadline passed on chain" }),
+          false
+        );
+      if (status === "Slashed")
+        return (await this.move(jobId, "lost-dispute", { reason: "slashed" }), false);
+    }
+    switch (entry.state) {
+      case "discovered": {
+        const reason = await this.filter(jobId, onchain);
+        if (reason === "busy") return false;
+        if (reason !== undefined)
+          return (await this.move(jobId, "filtered-out", { reason }), false);
+        await this.move(jobId, "matched");
+        return true;
+      }
+      case "accepting": {
+        if (status === "Open" || this.tx.sent(`accept:${jobId}`)) {
+          try {
+            await this.tx.send(
+              `accept:${jobId}`,
+              `accept job ${jobId}`,
+              this.market("accept", [jobId]),
+            );
+          } catch (error) {
+            const revert = revertOf(error);
+            if (revert === undefined) throw error;
+            const now = await readJob(this.chain, jobId);
+            if (this.mine(now)) return (await this.move(jobId, "accepted"), true);
+            return (
+              await this.move(jobId, "lost-race", { reason: `accept reverted: ${revert}` }),
+              false
+            );
+          }
+          return (await this.move(jobId, "accepted"), true);
+        }
+        if (mine) return (await this.move(jobId, "accepted"), true);
+        return (await this.move(jobId, "lost-race", { reason: `job is ${status}` }), false);
+      }
+      case "training": {
+        if (status !== "Accepted") throw new Error(`job ${jobId} is ${status} while training`);
+        await this.train(jobId, onchain);
+        return true;
+      }
+      case "submitting": {
+        const key = `submit:${jobId}`;
+        if (status !== "Accepted" && !this.tx.sent(key))
+          throw new Error(`job ${jobId} is ${status}, not Accepted, and no submit was sent`);
+        const records = this.records(jobId);
+        const receipt = await this.tx.send(
+          key,
+          `submit job ${jobId}`,
+          this.market("submit", [
+            jobId,
+            entry.root!,
+            entry.finalDigest!,
+            digestFromCid(records.at(-1)!.cid),
+            digestFromCid(entry.manifestCid!),
+          ]),
+        );
+        return (await this.move(jobId, "submitted", { submitBlock: receipt.blockNumber }), true);
+      }
+      case "awaiting-seed": {
+        const seedBlock = entry.submitBlock! + BigInt(this.chain.params.randomnessDelayBlocks) + 1n;
+        if ((await this.chain.publicClient.getBlockNumber({ cacheTime: 0 })) < seedBlock)
+          return false;
+        try {
+          await this.chain.contracts.market.read.sampledSegments([jobId]);
+        } catch {
+          return false; // the seed block's hash is not readable yet
+        }
+        return (await this.move(jobId, "seed-ready"), true);
+      }
+      case "opening": {
+        if (status === "Opened" || status === "Disputed" || status === "Finalized")
+          return (await this.move(jobId, "opened"), true);
+        const spec = await this.spec(jobId, onchain);
+        if (!this.plan(spec).opens) return false; // the refuse-open cheat: wait for expiry
+        const sampled = await this.chain.contracts.market.read.sampledSegments([jobId]);
+        const leaves = this.records(jobId).slice(1).map(leafOf);
+        const top = topSegmentsByNorm(leaves, onchain.topQ);
+        const opening = buildOpening(jobId, leaves, sampled, top);
+        await this.tx.send(
+          `open:${jobId}`,
+          `open samples of job ${jobId}`,
+          this.market("openSamples", [jobId, opening.leaves, opening.topIndices, opening.proof]),
+        );
+        this.log.info(
+          { jobId, sampled: sampled.map(Number), top: top.map(Number) },
+          "samples opened",
+        );
+        return (await this.move(jobId, "opened"), true);
+      }
+      case "challenge-window": {
+        if (status === "Disputed") return (await this.move(jobId, "dispute-opened"), true);
+        if (status === "Finalized") return (await this.move(jobId, "finalized"), false);
+        const latest = await this.chain.publicClient.getBlock();
+        if (latest.timestamp > BigInt(onchain.deadline))
+          return (await this.move(jobId, "window-closed"), true);
+        return false;
+      }
+      case "disputed": {
+        await this.answerDisputes(jobId, onchain);
+        if (status === "Opened") return (await this.move(jobId, "disputes-settled"), true);
+        if (status === "Finalized") return (await this.move(jobId, "finalized"), false);
+        return false;
+      }
+      case "finalizing": {
+        if (status === "Finalized") return (await this.move(jobId, "finalized"), false);
+        if (status === "Disputed") return (await this.move(jobId, "dispute-opened"), true);
+        try {
+          await this.tx.send(
+            `finalize:${jobId}`,
+            `finalize job ${jobId}`,
+            this.market("finalize", [jobId]),
+          );
+        } catch (error) {
+          // Anyone may finalize: another caller may have won the race. Re-read the job.
+          if (revertOf(error) === undefined) throw error;
+          this.log.info(
+            { jobId, revert: revertOf(error) },
+            "finalize reverted; re-reading the job",
+          );
+          return false;
+        }
+        return (await this.move(jobId, "finalized"), false);
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** undefined: take it; "busy": not now; anything else: why the job is skipped. */
+  private async filter(jobId: bigint, onchain: OnchainJob): Promise<string | undefined> {
+    const f = this.config.worker.filters;
+    if (jobStatus(onchain) !== "Open") return `job is ${jobStatus(onchain)}`;
+    if (onchain.submitter.toLowerCase() === this.chain.address.toLowerCase())
+      return "we submitted it (a submitter cannot accept its own job)";
+    const numerics = onchain.numerics === 1 ? "exact" : "tolerance";
+    if (!f.numerics.includes(numerics)) return `numerics ${numerics} not in the filters`;
+    const totalSteps = BigInt(onchain.checkpoints) * BigInt(onchain.checkpointInterval);
+    if (totalSteps > BigInt(f.maxTotalSteps))
+      return `T = ${totalSteps} exceeds maxTotalSteps ${f.maxTotalSteps}`;
+    const amount = BigInt(onchain.amount);
+    if (amount < f.minAmount) return `amount ${amount} is below minAmount ${f.minAmount}`;
+    if (amount < f.minAmountPerStep * totalSteps)
+      return `amount ${amount} is below minAmountPerStep ${f.minAmountPerStep} × T ${totalSteps}`;
+    const collateral = BigInt(onchain.collateral);
+    if (f.maxCollateral !== null && collateral > f.maxCollateral)
+      return `collateral ${collateral} exceeds maxCollateral ${f.maxCollateral}`;
+    const latest = await this.chain.publicClient.getBlock();
+    if (latest.timestamp > BigInt(onchain.deadline)) return "its accept window has passed";
+    const busy = this.journal
+      .keys("job:")
+      .filter((k) =>
+        ["accepting", "training", "submitting"].includes(this.journal.get<JobEntry>(k)!.state),
+      ).length;
+    if (busy >= this.config.worker.maxConcurrentJobs) return "busy";
+    const registry = this.chain.contracts.registry;
+    if (!(await registry.read.isActiveProvider([this.chain.address])))
+      return "this account is not an active provider (stake below the minimum, or ejected)";
+    const free = await registry.read.freeStake([this.chain.address, PROVIDER_ROLE]);
+    if (free < collateral) return `collateral ${collateral} exceeds the free stake ${free}`;
+    const spec = await this.spec(jobId, onchain);
+    try {
+      this.plan(spec);
+    } catch (error) {
+      return `the configured cheat does not fit the job: ${(error as Error).message}`;
+    }
+    return undefined;
+  }
+
+  private async train(jobId: bigint, onchain: OnchainJob): Promise<void> {
+    const spec = await this.spec(jobId, onchain);
+    const job = spec.loaded.job;
+    const plan = this.plan(spec);
+    const records = this.records(jobId);
+    const info = job.program.info;
+    const start =
+      records.length === 0
+        ? spec.loaded.initialState
+        : await getState(this.local, records.at(-1)!.cid, info);
+    const resumedFrom = records.length === 0 ? 0 : records.at(-1)!.index;
+    if (resumedFrom > 0)
+      this.log.info(
+        { jobId, resumedFrom, step: start.step },
+        `resuming training of job ${jobId} from local checkpoint ${resumedFrom} (step ${start.step})`,
+      );
+    else
+      this.log.info({ jobId, totalSteps: job.totalSteps, k: job.checkpointInterval }, "training");
+    const every = this.config.worker.progressEvery;
+    const n = job.totalSteps / job.checkpointInterval;
+    const progress: Promise<unknown>[] = [];
+    let windowStart = performance.now();
+    let windowSteps = 0;
+    const result = await trainSegments(job, {
+      local: this.local,
+      shared: this.shared,
+      plan,
+      start,
+      records,
+      signal: this.abort.signal,
+      onStep: () => {
+        windowSteps += 1;
+        this.metrics.steps.inc(ROLE);
+      },
+      onCheckpoint: async (record) => {
+        await this.journal.set(checkpointKey(jobId, record.index), record);
+        const seconds = (performance.now() - windowStart) / 1000;
+        const rate = seconds > 0 ? windowSteps / seconds : 0;
+        this.metrics.stepsPerSecond.set(ROLE, rate);
+        this.log.info(
+          {
+            jobId,
+            checkpoint: record.index,
+            step: record.step,
+            stepsPerSecond: Number(rate.toFixed(1)),
+          },
+          `job ${jobId}: checkpoint ${record.index}/${n} stored`,
+        );
+        windowStart = performance.now();
+        windowSteps = 0;
+        if (every > 0 && record.index > 0 && record.index % every === 0 && record.index < n) {
+          const root = merkleRoot(traceLeaves(jobId, this.records(jobId)));
+          const sending = this.tx
+            .send(
+              `progress:${jobId}:${record.index}`,
+              `commit progress of job ${jobId}`,
+              this.market("commitProgress", [jobId, BigInt(record.index), root]),
+            )
+            .catch((error: unknown) =>
+              this.log.warn({ jobId, err: error }, "commitProgress failed"),
+            );
+          progress.push(sending);
+        }
+      },
+    });
+    await Promise.all(progress);
+    if (plan.tamperSegment !== undefined && this.journal.get(`tampered:${jobId}`) === undefined) {
+      const s = plan.tamperSegment;
+      const files = await tamperStoredBlobs(this.config.worker.storeDir!, [
+        result.records[s - 1]!.cid,
+        result.records[s]!.cid,
+      ]);
+      await this.journal.set(`tampered:${jobId}`, files);
+      this.log.warn({ jobId, files }, "cheat: overwrote stored checkpoints");
+    }
+    await this.move(jobId, "trained", {
+      root: result.root,
+      finalDigest: result.finalDigest,
+      manifestCid: result.manifestCid,
+      resumedFrom,
+    });
+  }
+
+  private async answerDisputes(jobId: bigint, onchain: OnchainJob): Promise<void> {
+    for (const key of this.journal.keys("dispute:")) {
+      const d = this.journal.get<DisputeEntry>(key)!;
+      if (d.jobId !== jobId) continue;
+      await this.answerDispute(BigInt(key.slice("dispute:".length)), d, onchain);
+    }
+  }
+
+  private async answerDispute(
+    disputeId: bigint,
+    d: DisputeEntry,
+    onchain: OnchainJob,
+  ): Promise<void> {
+    const game = this.chain.contracts.disputeGame;
+    const dispute = await game.read.getDispute([disputeId]);
+    const now = (await this.chain.publicClient.getBlock()).timestamp;
+    const phase = Number(dispute.phase);
+    if (phase === 1 && dispute.providerTurn) {
+      const spec = await this.spec(d.jobId, onchain);
+      if (!this.plan(spec).answersDisputes) return; // the refuse-dispute cheat
+      const { current, round } = await dissectionPosition(this.chain, disputeId);
+      // Recomputed after a restart too: the same states give the same call, and TxSender sends the
+      // key's journaled transaction if there is one.
+      const key = `points:${disputeId}:${round}`;
+      let states = this.segmentStates.get(disputeId);
+      if (states === undefined) {
+        states = await providerSegmentStates(
+          spec.loaded.job,
+          this.local,
+          this.records(d.jobId),
+          this.plan(spec),
+          d.segment,
+        );
+        this.segmentStates.set(disputeId, states);
+      }
+      const points = (await game.read.pointsOf([disputeId])).map(Number);
+      const digests: Hex[] = [];
+      for (const offset of points) {
+        const state = states[offset]!;
+        await putState(this.local, state);
+        digests.push((await putState(this.shared, state)).digest);
+      }
+      this.log.info({ jobId: d.jobId, disputeId, round, points }, "posting dissection points");
+      await this.tx.send(
+        key,
+        `post points in dispute ${disputeId}`,
+        this.game("postPoints", [disputeId, current, digests]),
+      );
+      return;
+    }
+    if (
+      phase === 1 &&
+      !dispute.providerTurn &&
+      now > BigInt(dispute.lastMoveAt) + BigInt(dispute.challengerClock)
+    ) {
+      await this.tryAnyoneMay(
+        `timeout:${disputeId}`,
+        `timeout dispute ${disputeId}`,
+        this.game("timeout", [disputeId]),
+      );
+      return;
+    }
+    if (phase === 2) {
+      await this.tryAnyoneMay(
+        `draw:${disputeId}:${now}`,
+        `draw committee of dispute ${disputeId}`,
+        this.game("drawCommittee", [disputeId]),
+        true,
+      );
+      return;
+    }
+    if (phase === 3 && now > BigInt(dispute.revealDeadline)) {
+      const members = await committeeMembers(this.chain, disputeId);
+      if (members !== undefined)
+        await this.tryAnyoneMay(
+          `resolve:${disputeId}`,
+          `resolve dispute ${disputeId}`,
+          this.game("resolve", [disputeId, members]),
+        );
+    }
+    if (phase === 4 && !this.journal.get(`resolved:${disputeId}`)) {
+      await this.journal.set(`resolved:${disputeId}`, Number(dispute.outcome));
+      const outcome =
+        ["none", "provider-won", "challenger-won", "no-verdict"][Number(dispute.outcome)] ??
+        "unknown";
+      this.metrics.disputes.inc({ role: "provider", outcome });
+      this.segmentStates.delete(disputeId);
+      this.log.info(
+        { jobId: d.jobId, disputeId, outcome },
+        `dispute ${disputeId} resolved: ${outcome}`,
+      );
+      this.claimDue = true;
+    }
+  }
+
+  /** A call anyone may make (timeout, draw, resolve): a revert means someone else made it first. */
+  private async tryAnyoneMay(
+    key: string,
+    action: string,
+    call: ContractCall,
+    simulateOnly = false,
+  ): Promise<void> {
+    if (simulateOnly) {
+      // Draws need the randomness to exist; simulate first so that a not-yet draw costs no key.
+      try {
+        await this.chain.publicClient.simulateContract({
+          ...call,
+          account: this.chain.account,
+        } as Parameters<typeof this.chain.publicClient.simulateContract>[0]);
+      } catch {
+        return;
+      }
+    }
+    try {
+      await this.tx.send(key, action, call);
+    } catch (error) {
+      if (revertOf(error) === undefined) throw error;
+      this.log.debug(
+        { key, revert: revertOf(error) },
+        `${action}: reverted (someone else moved first)`,
+      );
+    }
+  }
+
+  /** Pulls the credit JobMarket and DisputeGame owe this account. */
+  private async claimCredits(): Promise<void> {
+    this.claimDue = false;
+    for (const [name, contract] of [
+      ["market", this.chain.contracts.market],
+      ["dispute", this.chain.contracts.disputeGame],
+    ] as const) {
+      const credit = await contract.read.creditOf([this.chain.address]);
+      if (credit === 0n) continue;
+      // The counter moves only after the claim is mined, so an interrupted claim's key is reused
+      // (TxSender then waits for the same transaction).
+      const n = (this.journal.get<number>(`claims:${name}`) ?? 0) + 1;
+      const key = `claim:${name}:${n}`;
+      await this.tx.send(key, `claim ${name} credit`, {
+        address: contract.address,
+        abi: contract.abi,
+        functionName: "claimCredit",
+        args: [],
+      });
+      await this.journal.set(`claims:${name}`, n);
+      this.log.info({ contract: name, amount: credit.toString() }, "claimed credit");
+    }
+  }
+}
+
+/** Where the daemon keeps its files under dataDir. */
+export function dataPaths(dataDir: string): { journal: string; store: string } {
+  return {
+    journal: path.join(dataDir, "worker-journal.json"),
+    store: path.join(dataDir, "checkpoints"),
+  };
+}

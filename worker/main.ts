@@ -1,0 +1,74 @@
+// The provider daemon's entry point:  node worker/main.ts [--config file.json] [--flags]
+// Loads the config (flags > env > file > defaults), connects to the chain, tops the provider stake
+// up to the configured amount, serves metrics if asked, and runs ProviderDaemon until SIGINT or
+// SIGTERM. A start-up failure (bad config, unreachable RPC, wrong chain, short balance) prints one
+// line and exits with code 1; ASSAY_DEBUG=1 prints the whole cause chain.
+import { ConfigError, causeChain } from "../src/errors.ts";
+import { connectChain } from "../src/node/chain.ts";
+import { parseFlags } from "../src/node/config.ts";
+import { Journal } from "../src/node/journal.ts";
+import { createLogger } from "../src/node/log.ts";
+import { createMetrics, startMetricsServer } from "../src/node/metrics.ts";
+import { TxSender } from "../src/node/tx.ts";
+import { FsBlobStore } from "../src/store/fs-store.ts";
+import { HttpBlobStore } from "../src/store/http-client.ts";
+import { assertCheatAllowed, loadWorkerConfig } from "./config.ts";
+import { dataPaths, ProviderDaemon } from "./daemon.ts";
+import { ensureStake } from "./stake.ts";
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals, flags } = parseFlags(argv);
+  if (positionals.length > 0)
+    throw new ConfigError(`unexpected arguments: ${positionals.join(" ")}`);
+  const file = typeof flags.config === "string" ? flags.config : undefined;
+  delete flags.config;
+  const config = loadWorkerConfig({ file, env: process.env, flags });
+  const log = createLogger({ name: "worker", level: config.logLevel });
+  const chain = await connectChain(config);
+  assertCheatAllowed(config, chain.chainId);
+  const metrics = createMetrics("worker");
+  const paths = dataPaths(config.dataDir);
+  const journal = await Journal.open(paths.journal);
+  const tx = new TxSender(chain, journal, { log, metrics });
+  await ensureStake(chain, tx, config.worker.stake, log);
+  const daemon = new ProviderDaemon({
+    config,
+    chain,
+    journal,
+    tx,
+    local: new FsBlobStore({ root: paths.store }),
+    shared: new HttpBlobStore({ url: config.storeUrl }),
+    log,
+    metrics,
+  });
+  if (config.metricsPort !== null) {
+    const server = await startMetricsServer(metrics.registry, config.metricsPort);
+    daemon.onClose("metrics server", () => server.close());
+    log.info({ url: server.url }, "metrics served");
+  }
+  await daemon.start();
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping");
+    daemon.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, "close failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  const chain = causeChain(error);
+  console.error(
+    `worker: ${process.env.ASSAY_DEBUG === "1" ? chain.join("\n  caused by: ") : chain[0]}`,
+  );
+  if (process.env.ASSAY_DEBUG === "1" && error instanceof Error) console.error(error.stack);
+  process.exit(1);
+});
