@@ -1,0 +1,130 @@
+// What the verifier reads about disputes. DisputeGame keeps only a hash of the dissection's
+// digests in storage; the digests themselves are in its events (DisputeOpened, RangeNarrowed,
+// PointsPosted, ReadyForCommittee), and every mover resupplies them.
+import type { Address, Hex } from "viem";
+
+import type { ChainContext } from "../src/node/chain.ts";
+import type { DissectionDigests } from "../src/protocol/dissection.ts";
+import { AssayError } from "../src/errors.ts";
+
+/** DisputePhase in contracts/types/DisputeTypes.sol. */
+export const PHASE = {
+  None: 0,
+  Dissection: 1,
+  AwaitingCommittee: 2,
+  Voting: 3,
+  Resolved: 4,
+} as const;
+/** Vote in contracts/types/DisputeTypes.sol. */
+export const VOTE = { None: 0, Provider: 1, Challenger: 2, Neither: 3 } as const;
+/** Outcome in contracts/types/DisputeTypes.sol. */
+export const OUTCOMES = ["None", "ProviderWon", "ChallengerWon", "NoVerdict"] as const;
+/** JobStatus in contracts/types/JobTypes.sol. */
+export const JOB = {
+  None: 0,
+  Open: 1,
+  Accepted: 2,
+  Submitted: 3,
+  Opened: 4,
+  Disputed: 5,
+  Finalized: 6,
+  Cancelled: 7,
+  Expired: 8,
+  Slashed: 9,
+} as const;
+
+/** A dispute's events are missing or inconsistent: a bug or a wrong deployment, not a retry. */
+export class DisputeReadError extends AssayError {
+  override name = "DisputeReadError";
+  override readonly code = "dispute_read";
+}
+
+export interface DisputeOrigin {
+  disputeId: bigint;
+  jobId: bigint;
+  segment: number;
+  challenger: Address;
+  opened: DissectionDigests;
+}
+
+function fromBlock(chain: ChainContext): { fromBlock: bigint } {
+  return { fromBlock: BigInt(chain.deployment.deployedAtBlock) };
+}
+
+export async function readDisputeOrigin(
+  chain: ChainContext,
+  disputeId: bigint,
+): Promise<DisputeOrigin> {
+  const [event] = await chain.contracts.disputeGame.getEvents.DisputeOpened(
+    { disputeId },
+    fromBlock(chain),
+  );
+  if (event === undefined) throw new DisputeReadError(`dispute ${disputeId} was never opened`);
+  const a = event.args;
+  return {
+    disputeId,
+    jobId: a.jobId!,
+    segment: Number(a.segment!),
+    challenger: a.challenger!,
+    opened: { lo: a.preDigest!, hi: a.providerDigest!, challengerHi: a.challengerDigest! },
+  };
+}
+
+export interface DissectionView {
+  phase: number;
+  lo: number;
+  hi: number;
+  providerTurn: boolean;
+  current: DissectionDigests;
+  /** The provider's digests at the points of the current range, once it has posted them. */
+  posted: Hex[] | undefined;
+}
+
+export async function readDissection(
+  chain: ChainContext,
+  origin: DisputeOrigin,
+): Promise<DissectionView> {
+  const game = chain.contracts.disputeGame;
+  const { disputeId } = origin;
+  const d = await game.read.getDispute([disputeId]);
+  const narrowed = await game.getEvents.RangeNarrowed({ disputeId }, fromBlock(chain));
+  const last = narrowed.at(-1)?.args;
+  const current: DissectionDigests = last
+    ? { lo: last.loDigest!, hi: last.providerDigest!, challengerHi: last.challengerDigest! }
+    : origin.opened;
+  let posted: Hex[] | undefined;
+  if (d.phase === PHASE.Dissection && !d.providerTurn) {
+    const posts = await game.getEvents.PointsPosted({ disputeId }, fromBlock(chain));
+    posted = posts.at(-1)?.args.digests?.slice();
+  }
+  return { phase: d.phase, lo: d.lo, hi: d.hi, providerTurn: d.providerTurn, current, posted };
+}
+
+export interface StepQuestion extends DisputeOrigin {
+  /** Offset of the disputed post-state within the segment (tolerance: k). */
+  step: number;
+  preDigest: Hex;
+  providerDigest: Hex;
+  challengerDigest: Hex;
+}
+
+export async function readStepQuestion(
+  chain: ChainContext,
+  disputeId: bigint,
+): Promise<StepQuestion> {
+  const origin = await readDisputeOrigin(chain, disputeId);
+  const [ready] = await chain.contracts.disputeGame.getEvents.ReadyForCommittee(
+    { disputeId },
+    fromBlock(chain),
+  );
+  if (ready === undefined)
+    throw new DisputeReadError(`dispute ${disputeId} has not narrowed to one step yet`);
+  const a = ready.args;
+  return {
+    ...origin,
+    step: Number(a.step!),
+    preDigest: a.preDigest!,
+    providerDigest: a.providerDigest!,
+    challengerDigest: a.challengerDigest!,
+  };
+}

@@ -1,0 +1,1041 @@
+// The verifier daemon. One loop, polling the chain, and one BullMQ queue of re-execution tasks.
+//
+//   watch    scan JobMarket and DisputeGame events from the journal's cursor: opened jobs to
+//            audit, disputes to keep, committees this account sits on
+//   audit    one `reexec` task per (job, segment), id `seg-<job>-<segment>`; results land in the
+//            journal; once every segment of a job has one, `decide` challenges the first failing
+//            segment (or, devnet `dishonest` mode, an honest one)
+//   challenge commit (salt journaled first) → reveal a block later → play the challenger's side
+//            of the dissection → publish the agreed pre-state for the committee
+//   referee  when drawn: a `reexec` task `ref-<dispute>` computes the verdict; commit (salt
+//            journaled first) → reveal when reveals open
+//   keeper   finalize, expire, timeout, drawCommittee, resolve when due (anyone may)
+//   claim    pull credits from JobMarket and DisputeGame
+//
+// The chain and the journal are the truth; Redis is a work queue. On every tick the daemon makes
+// sure each pending task exists in Redis (a restart, a Redis restart or a FLUSH loses nothing:
+// missing tasks are added again under the same id), and every transaction goes through TxSender
+// under a key that names what it is, so a restart never sends a second challenge, narrow or vote.
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+
+import { Queue, Worker, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import {
+  bytesToHex,
+  encodeAbiParameters,
+  keccak256,
+  parseEventLogs,
+  toHex,
+  type Address,
+  type Hex,
+} from "viem";
+
+import { leafOf } from "../src/checkpoint/trace.ts";
+import { oneLine, TransactionError } from "../src/errors.ts";
+import { connectChain, type ChainContext } from "../src/node/chain.ts";
+import { Journal } from "../src/node/journal.ts";
+import { createLogger, type Logger } from "../src/node/log.ts";
+import { createMetrics, startMetricsServer, type NodeMetrics } from "../src/node/metrics.ts";
+import { connectRedis } from "../src/node/redis.ts";
+import { TxSender, type ContractCall } from "../src/node/tx.ts";
+import { chooseNarrowing } from "../src/protocol/dissection.ts";
+import { hashLeaf } from "../src/protocol/leaf.ts";
+import { buildLevels, multiProof } from "../src/protocol/merkle.ts";
+import type { BlobStore } from "../src/store/blob-store.ts";
+import { HttpBlobStore } from "../src/store/http-client.ts";
+import {
+  JOB,
+  OUTCOMES,
+  PHASE,
+  VOTE,
+  readDisputeOrigin,
+  readDissection,
+  readStepQuestion,
+  type DisputeOrigin,
+} from "./chain-reads.ts";
+import { assertConfigFitsChain, type VerifierConfig } from "./config.ts";
+import { readOnchainJob, readVerifiableJob } from "./job-reader.ts";
+import {
+  adjudicate,
+  checkSegment,
+  ownSegmentDigests,
+  publishStateAt,
+  type SegmentResult,
+  type VerifiableJob,
+  type VoteName,
+} from "./segment-check.ts";
+import { ensureVerifierStake } from "./stake.ts";
+import { QUEUES, ReexecTaskSchema, queueError, taskId, type ReexecTask } from "./tasks.ts";
+
+// ---------------------------------------------------------------- journal records
+
+/** A job this verifier audits. States and the transitions allowed between them. */
+export const AUDIT_TRANSITIONS = {
+  auditing: ["passed", "challenging", "unverifiable"],
+  challenging: ["disputing", "late"],
+  disputing: ["done"],
+  passed: [],
+  unverifiable: [],
+  late: [],
+  done: [],
+} as const satisfies Record<string, readonly string[]>;
+export type AuditState = keyof typeof AUDIT_TRANSITIONS;
+
+interface AuditRecord {
+  state: AuditState;
+  segments: number[];
+  /** Challenging and later. */
+  challenge?: {
+    segment: number;
+    claim: Hex;
+    salt: Hex;
+    commitBlock?: bigint;
+    disputeId?: bigint;
+    published?: boolean;
+    outcome?: string;
+  };
+}
+
+/** A segment task's outcome as journaled: a result, or why the segment could not be checked. */
+type SegmentRecord = (SegmentResult & { error?: undefined }) | { error: string; segment: number };
+
+export const REFEREE_TRANSITIONS = {
+  adjudicating: ["voting", "failed"],
+  voting: ["committed", "missed"],
+  committed: ["revealed", "missed"],
+  revealed: [],
+  failed: [],
+  missed: [],
+} as const satisfies Record<string, readonly string[]>;
+export type RefereeState = keyof typeof REFEREE_TRANSITIONS;
+
+interface RefereeRecord {
+  state: RefereeState;
+  seat: number;
+  members: Address[];
+  commitDeadline: bigint;
+  revealDeadline: bigint;
+  vote?: VoteName;
+  distancePpm?: bigint;
+  salt?: Hex;
+  error?: string;
+}
+
+interface KeptDispute {
+  jobId: bigint;
+  members?: Address[];
+}
+
+/** What a test or an operator can watch for (also logged). */
+export type VerifierEvent =
+  | { type: "segment-checked"; jobId: bigint; segment: number; ok: boolean }
+  | { type: "segment-error"; jobId: bigint; segment: number; error: string }
+  | { type: "decided"; jobId: bigint; state: AuditState }
+  | { type: "challenge-committed"; jobId: bigint; segment: number }
+  | { type: "dispute-opened"; jobId: bigint; disputeId: bigint; segment: number }
+  | { type: "narrowed"; disputeId: bigint; lo: number; hi: number }
+  | { type: "dispute-resolved"; disputeId: bigint; outcome: string }
+  | { type: "voted"; disputeId: bigint; vote: VoteName }
+  | { type: "kept"; action: string; id: bigint }
+  | { type: "claimed"; contract: "market" | "disputeGame"; amount: bigint };
+
+export interface VerifierDaemonOptions {
+  log?: Logger;
+  onEvent?: (event: VerifierEvent) => void;
+}
+
+const TERMINAL_JOB: readonly number[] = [JOB.Finalized, JOB.Cancelled, JOB.Expired, JOB.Slashed];
+
+function challengeCommitment(
+  jobId: bigint,
+  segment: number,
+  claim: Hex,
+  salt: Hex,
+  challenger: Address,
+): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [
+        { type: "uint256" },
+        { type: "uint256" },
+        { type: "bytes32" },
+        { type: "bytes32" },
+        { type: "address" },
+      ],
+      [jobId, BigInt(segment), claim, salt, challenger],
+    ),
+  );
+}
+
+function voteCommitment(
+  disputeId: bigint,
+  seat: number,
+  vote: VoteName,
+  distancePpm: bigint,
+  salt: Hex,
+  referee: Address,
+): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [
+        { type: "uint256" },
+        { type: "uint256" },
+        { type: "uint8" },
+        { type: "uint256" },
+        { type: "bytes32" },
+        { type: "address" },
+      ],
+      [disputeId, BigInt(seat), VOTE[vote], distancePpm, salt, referee],
+    ),
+  );
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+interface Head {
+  number: bigint;
+  timestamp: bigint;
+}
+
+export class VerifierDaemon {
+  readonly config: VerifierConfig;
+  readonly log: Logger;
+  readonly metrics: NodeMetrics;
+  private readonly onEvent: (event: VerifierEvent) => void;
+  private chainContext: ChainContext | undefined;
+  private journalFile: Journal | undefined;
+  private txSender: TxSender | undefined;
+  private store: BlobStore | undefined;
+  private redis: Redis[] = [];
+  private queue: Queue | undefined;
+  private worker: Worker | undefined;
+  private metricsServer: { url: string; close(): Promise<void> } | undefined;
+  private readonly stop = new AbortController();
+  private loopDone: Promise<void> | undefined;
+  private readonly jobs = new Map<string, Promise<VerifiableJob>>();
+  private readonly ownDigests = new Map<string, Hex[]>();
+  private ticks = 0;
+
+  constructor(config: VerifierConfig, options: VerifierDaemonOptions = {}) {
+    this.config = config;
+    this.log = options.log ?? createLogger({ name: "verifier", level: config.logLevel }).child({});
+    this.metrics = createMetrics("verifier");
+    this.onEvent = options.onEvent ?? ((): void => {});
+  }
+
+  get chain(): ChainContext {
+    if (this.chainContext === undefined) throw new Error("the verifier daemon is not started");
+    return this.chainContext;
+  }
+  private get journal(): Journal {
+    if (this.journalFile === undefined) throw new Error("the verifier daemon is not started");
+    return this.journalFile;
+  }
+  private get tx(): TxSender {
+    return this.txSender!;
+  }
+  get address(): Address {
+    return this.chain.address;
+  }
+  /** The re-execution queue (tests inspect tasks through it). */
+  get reexecQueue(): Queue {
+    if (this.queue === undefined) throw new Error("the verifier daemon is not started");
+    return this.queue;
+  }
+  get metricsUrl(): string | undefined {
+    return this.metricsServer?.url;
+  }
+
+  private emit(event: VerifierEvent): void {
+    this.log.info(
+      Object.fromEntries(
+        Object.entries(event).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]),
+      ),
+      event.type,
+    );
+    try {
+      this.onEvent(event);
+    } catch (error) {
+      this.log.warn({ err: oneLine(error) }, "event listener failed");
+    }
+  }
+
+  /** Connects everything and starts the loop and the workers. Throws on any start-up failure. */
+  async start(): Promise<void> {
+    try {
+      this.chainContext = await connectChain(this.config);
+      assertConfigFitsChain(this.config, this.chain.chainId);
+      this.journalFile = await Journal.open(
+        path.join(this.config.dataDir, `verifier-${this.chain.address.toLowerCase()}.json`),
+      );
+      this.txSender = new TxSender(this.chain, this.journal, {
+        log: this.log,
+        metrics: this.metrics,
+      });
+      await this.tx.recover();
+      await ensureVerifierStake(
+        this.chain,
+        this.tx,
+        this.config.verifier.stake ?? this.chain.params.minVerifierStake,
+        this.log,
+      );
+      this.store = new HttpBlobStore({ url: this.config.storeUrl });
+      const queueConnection = await connectRedis(this.config.redisUrl, { worker: true });
+      this.redis.push(queueConnection);
+      const workerConnection = await connectRedis(this.config.redisUrl, { worker: true });
+      this.redis.push(workerConnection);
+      const v = this.config.verifier;
+      this.queue = new Queue(QUEUES.reexec, {
+        connection: queueConnection,
+        prefix: this.config.redisPrefix,
+        defaultJobOptions: {
+          attempts: v.attempts,
+          backoff: { type: "exponential", delay: v.backoffMs },
+          removeOnComplete: { count: 10_000 },
+          removeOnFail: { count: 10_000 },
+        },
+      });
+      this.worker = new Worker(QUEUES.reexec, (job: Job) => this.process(job), {
+        connection: workerConnection,
+        prefix: this.config.redisPrefix,
+        concurrency: v.concurrency,
+      });
+      this.worker.on("failed", (job, error) => {
+        this.metrics.tasks.inc({ queue: QUEUES.reexec, status: "failed" });
+        this.log.warn(
+          { task: job?.id, attempts: job?.attemptsMade, err: error.message },
+          "task failed",
+        );
+      });
+      this.worker.on("completed", () =>
+        this.metrics.tasks.inc({ queue: QUEUES.reexec, status: "completed" }),
+      );
+      this.worker.on("error", (error) => this.log.warn({ err: oneLine(error) }, "worker error"));
+      if (this.config.metricsPort !== null)
+        this.metricsServer = await startMetricsServer(
+          this.metrics.registry,
+          this.config.metricsPort,
+        );
+      this.log.info(
+        {
+          address: this.chain.address,
+          chainId: this.chain.chainId,
+          audit: v.audit,
+          referee: v.referee,
+          keeper: v.keeper,
+          dishonest: v.dishonest,
+        },
+        "verifier started",
+      );
+      this.loopDone = this.loop();
+    } catch (error) {
+      await this.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Stops the loop and the workers; runs every cleanup step even if one fails. */
+  async close(): Promise<void> {
+    this.stop.abort();
+    const failures: unknown[] = [];
+    const step = async (what: string, run: () => Promise<unknown> | undefined): Promise<void> => {
+      try {
+        await run();
+      } catch (error) {
+        failures.push(error);
+        this.log.warn({ err: oneLine(error) }, `close: ${what} failed`);
+      }
+    };
+    await step("loop", () => this.loopDone);
+    await step("worker", () => this.worker?.close());
+    await step("queue", () => this.queue?.close());
+    for (const connection of this.redis)
+      await step("redis", async () => {
+        if (connection.status !== "end") await connection.quit();
+      });
+    this.redis = [];
+    await step("metrics server", () => this.metricsServer?.close());
+    this.worker = undefined;
+    this.queue = undefined;
+    this.metricsServer = undefined;
+    if (failures.length > 0)
+      throw new AggregateError(failures, `verifier close: ${failures.length} step(s) failed`);
+  }
+
+  private get closing(): boolean {
+    return this.stop.signal.aborted;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.closing) {
+      try {
+        await this.tick();
+      } catch (error) {
+        this.log.warn({ err: oneLine(error) }, "tick failed; retrying next poll");
+      }
+      await sleep(this.config.pollIntervalMs, this.stop.signal);
+    }
+  }
+
+  /** One pass: scan events, then advance every piece of work one step. */
+  async tick(): Promise<void> {
+    this.ticks += 1;
+    const block = await this.chain.publicClient.getBlock({ blockTag: "latest" });
+    const head: Head = { number: block.number, timestamp: block.timestamp };
+    await this.scan(head.number);
+    for (const key of this.journal.keys("audit:")) {
+      if (this.closing) return;
+      await this.guard(key, () => this.advanceAudit(BigInt(key.slice(6)), head));
+    }
+    if (this.config.verifier.referee)
+      for (const key of this.journal.keys("referee:")) {
+        if (this.closing) return;
+        await this.guard(key, () => this.advanceReferee(BigInt(key.slice(8)), head));
+      }
+    if (this.config.verifier.keeper) await this.keep(head);
+    if (this.config.verifier.claimCredits && this.ticks % 4 === 1) await this.claim(head);
+  }
+
+  /** Runs one piece of work; its failure is logged and retried next tick, never fatal. */
+  private async guard(what: string, run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      this.log.warn({ what, err: oneLine(error) }, "step failed; retrying next poll");
+    }
+  }
+
+  // ---------------------------------------------------------------- watch
+
+  private async scan(head: bigint): Promise<void> {
+    const { market, disputeGame } = this.chain.contracts;
+    const chunk = BigInt(this.config.verifier.logChunkBlocks);
+    let cursor =
+      this.journal.get<bigint>("cursor") ?? BigInt(this.chain.deployment.deployedAtBlock) - 1n;
+    while (cursor < head && !this.closing) {
+      const from = cursor + 1n;
+      const to = head < cursor + chunk ? head : cursor + chunk;
+      const [marketLogs, gameLogs] = await Promise.all([
+        this.chain.publicClient.getContractEvents({
+          address: market.address,
+          abi: market.abi,
+          fromBlock: from,
+          toBlock: to,
+        }),
+        this.chain.publicClient.getContractEvents({
+          address: disputeGame.address,
+          abi: disputeGame.abi,
+          fromBlock: from,
+          toBlock: to,
+        }),
+      ]);
+      const logs = [...marketLogs, ...gameLogs].sort((a, b) =>
+        a.blockNumber === b.blockNumber
+          ? a.logIndex - b.logIndex
+          : a.blockNumber < b.blockNumber
+            ? -1
+            : 1,
+      );
+      for (const log of logs) await this.handle(log as unknown as ScannedLog);
+      cursor = to;
+      await this.journal.set("cursor", cursor);
+    }
+  }
+
+  /** Reacts to one event; idempotent (a crash before the cursor moves replays it). */
+  private async handle(log: ScannedLog): Promise<void> {
+    const a = log.args;
+    switch (log.eventName) {
+      case "JobCreated":
+        if (this.journal.get(`keep-job:${a.jobId}`) === undefined)
+          await this.journal.set(`keep-job:${a.jobId}`, true);
+        return;
+      case "SamplesOpened":
+        await this.onOpened(a.jobId as bigint, (a.topIndices as readonly bigint[]).map(Number));
+        return;
+      case "DisputeOpened":
+        if (this.journal.get(`keep-dispute:${a.disputeId}`) === undefined)
+          await this.journal.set(`keep-dispute:${a.disputeId}`, {
+            jobId: a.jobId as bigint,
+          } satisfies KeptDispute);
+        return;
+      case "CommitteeDrawn":
+        await this.onCommittee(
+          a.disputeId as bigint,
+          [...(a.members as readonly Address[])],
+          a.commitDeadline as bigint,
+          a.revealDeadline as bigint,
+        );
+        return;
+      default:
+        return;
+    }
+  }
+
+  private async onOpened(jobId: bigint, top: number[]): Promise<void> {
+    const key = `audit:${jobId}`;
+    const audit = this.config.verifier.audit;
+    if (audit === "none" || this.journal.get(key) !== undefined) return;
+    const job = await readOnchainJob(this.chain, jobId);
+    const me = this.chain.address.toLowerCase();
+    // PROTOCOL.md §1: never verify, challenge or judge one's own job.
+    if (job.provider.toLowerCase() === me || job.submitter.toLowerCase() === me) return;
+    let segments: number[];
+    if (audit === "all") segments = Array.from({ length: job.checkpoints }, (_, i) => i + 1);
+    else {
+      const sampled = (await this.chain.contracts.market.read.sampledSegments([jobId])).map(Number);
+      segments = [...new Set([...sampled, ...top])].sort((x, y) => x - y);
+    }
+    await this.journal.set(key, { state: "auditing", segments } satisfies AuditRecord);
+    this.log.info({ jobId: jobId.toString(), segments }, "auditing job");
+    for (const segment of segments)
+      await this.ensureTask({ kind: "segment", jobId: jobId.toString(), segment });
+  }
+
+  private async onCommittee(
+    disputeId: bigint,
+    members: Address[],
+    commitDeadline: bigint,
+    revealDeadline: bigint,
+  ): Promise<void> {
+    const kept = this.journal.get<KeptDispute>(`keep-dispute:${disputeId}`);
+    if (kept !== undefined && kept.members === undefined)
+      await this.journal.set(`keep-dispute:${disputeId}`, { ...kept, members });
+    if (!this.config.verifier.referee) return;
+    const key = `referee:${disputeId}`;
+    const seat = members.findIndex((m) => m.toLowerCase() === this.chain.address.toLowerCase());
+    if (seat === -1 || this.journal.get(key) !== undefined) return;
+    await this.journal.set(key, {
+      state: "adjudicating",
+      seat,
+      members,
+      commitDeadline,
+      revealDeadline,
+    } satisfies RefereeRecord);
+    this.log.info({ disputeId: disputeId.toString(), seat }, "drawn as referee");
+    await this.ensureTask({ kind: "referee", disputeId: disputeId.toString() });
+  }
+
+  // ---------------------------------------------------------------- queue
+
+  /**
+   * Makes sure `task` is in Redis: added under its deterministic id unless a task with that id is
+   * already there. A task that failed for good while the journal did not record it (a crash
+   * between the two) is recorded now.
+   */
+  private async ensureTask(task: ReexecTask): Promise<void> {
+    const id = taskId(task);
+    const existing = await this.reexecQueue.getJob(id);
+    if (existing === undefined || existing === null) {
+      await this.reexecQueue.add(task.kind, task, { jobId: id });
+      this.metrics.tasks.inc({ queue: QUEUES.reexec, status: "enqueued" });
+      return;
+    }
+    if (await existing.isFailed())
+      await this.recordFailure(task, existing.failedReason || "failed");
+  }
+
+  private async recordFailure(task: ReexecTask, error: string): Promise<void> {
+    if (task.kind === "segment") {
+      const key = `result:${task.jobId}:${task.segment}`;
+      if (this.journal.get(key) !== undefined) return;
+      await this.journal.set(key, { error, segment: task.segment } satisfies SegmentRecord);
+      this.metrics.segmentsVerified.inc({ result: "error" });
+      this.emit({ type: "segment-error", jobId: BigInt(task.jobId), segment: task.segment, error });
+    } else {
+      const key = `referee:${task.disputeId}`;
+      const record = this.journal.get<RefereeRecord>(key);
+      if (record?.state === "adjudicating")
+        await this.journal.set(key, { ...record, state: "failed", error });
+    }
+  }
+
+  private verifiable(jobId: bigint): Promise<VerifiableJob> {
+    const key = jobId.toString();
+    let cached = this.jobs.get(key);
+    if (cached === undefined) {
+      cached = readVerifiableJob(this.chain, this.store!, jobId);
+      cached.catch(() => this.jobs.delete(key));
+      this.jobs.set(key, cached);
+    }
+    return cached;
+  }
+
+  /** The BullMQ processor: parse, run, journal; poison becomes UnrecoverableError. */
+  private async process(job: Job): Promise<unknown> {
+    const parsed = ReexecTaskSchema.safeParse(job.data);
+    if (!parsed.success) throw queueError(new Error(`malformed task ${job.id}: ${parsed.error}`));
+    const task = parsed.data;
+    try {
+      const started = performance.now();
+      let steps: number;
+      let summary: unknown;
+      if (task.kind === "segment") {
+        const jobId = BigInt(task.jobId);
+        const v = await this.verifiable(jobId);
+        const result = await checkSegment(v, this.store!, task.segment);
+        await this.journal.set(`result:${task.jobId}:${task.segment}`, result);
+        this.metrics.segmentsVerified.inc({ result: result.ok ? "ok" : "mismatch" });
+        this.emit({ type: "segment-checked", jobId, segment: task.segment, ok: result.ok });
+        steps = result.steps;
+        summary = { ok: result.ok, failing: result.failing };
+      } else {
+        const disputeId = BigInt(task.disputeId);
+        const question = await readStepQuestion(this.chain, disputeId);
+        const v = await this.verifiable(question.jobId);
+        const verdict = await adjudicate(v, this.store!, question);
+        const key = `referee:${task.disputeId}`;
+        const record = this.journal.get<RefereeRecord>(key);
+        if (record !== undefined && record.state === "adjudicating")
+          await this.journal.set(key, {
+            ...record,
+            state: "voting",
+            vote: verdict.vote,
+            distancePpm: verdict.distancePpm,
+          } satisfies RefereeRecord);
+        steps = verdict.steps;
+        summary = { vote: verdict.vote };
+      }
+      const seconds = (performance.now() - started) / 1000;
+      this.metrics.steps.inc({ role: "verifier" }, steps);
+      if (seconds > 0 && steps > 0)
+        this.metrics.stepsPerSecond.set({ role: "verifier" }, steps / seconds);
+      return summary;
+    } catch (error) {
+      const thrown = queueError(error);
+      const last =
+        thrown.name === "UnrecoverableError" || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (last) await this.recordFailure(task, oneLine(error));
+      throw thrown;
+    }
+  }
+
+  // ---------------------------------------------------------------- audit and challenge
+
+  private async setAudit(jobId: bigint, record: AuditRecord, next: AuditRecord): Promise<void> {
+    if (record.state !== next.state) {
+      const allowed: readonly string[] = AUDIT_TRANSITIONS[record.state];
+      if (!allowed.includes(next.state))
+        throw new Error(`job ${jobId}: audit cannot go from ${record.state} to ${next.state}`);
+    }
+    await this.journal.set(`audit:${jobId}`, next);
+  }
+
+  private async advanceAudit(jobId: bigint, head: Head): Promise<void> {
+    const record = this.journal.get<AuditRecord>(`audit:${jobId}`)!;
+    switch (record.state) {
+      case "auditing":
+        return this.decide(jobId, record);
+      case "challenging":
+        return this.challenge(jobId, record, head);
+      case "disputing":
+        return this.playDispute(jobId, record);
+      default:
+        return;
+    }
+  }
+
+  /** Once every segment has a result: challenge the first failing one, or pass the job. */
+  private async decide(jobId: bigint, record: AuditRecord): Promise<void> {
+    const results: SegmentRecord[] = [];
+    for (const segment of record.segments) {
+      const result = this.journal.get<SegmentRecord>(`result:${jobId}:${segment}`);
+      if (result === undefined) {
+        // Re-added if Redis lost it (restart, flush); a no-op while it is queued or running.
+        await this.ensureTask({ kind: "segment", jobId: jobId.toString(), segment });
+        continue;
+      }
+      results.push(result);
+    }
+    if (results.length < record.segments.length) return;
+    const failing = results
+      .filter((r): r is SegmentResult => r.error === undefined && !r.ok)
+      .map((r) => r.failing)
+      .sort((a, b) => a - b);
+    let target: { segment: number; claim: Hex } | undefined;
+    if (this.config.verifier.dishonest) {
+      // Devnet test behaviour: a made-up end digest for the first audited segment.
+      target = {
+        segment: record.segments[0]!,
+        claim: keccak256(toHex(`assay dishonest claim ${jobId}`)),
+      };
+    } else if (failing.length > 0) {
+      const segment = failing[0]!;
+      const own = await this.ownDigests_(jobId, segment);
+      target = { segment, claim: own.at(-1)! };
+    }
+    if (target === undefined) {
+      const errors = results.filter((r) => r.error !== undefined).length;
+      const state: AuditState = errors > 0 ? "unverifiable" : "passed";
+      await this.setAudit(jobId, record, { ...record, state });
+      this.emit({ type: "decided", jobId, state });
+      return;
+    }
+    // The salt is journaled before the commit transaction: a restart reveals this commitment.
+    const salt = bytesToHex(randomBytes(32));
+    await this.setAudit(jobId, record, {
+      ...record,
+      state: "challenging",
+      challenge: { ...target, salt },
+    });
+    this.emit({ type: "decided", jobId, state: "challenging" });
+  }
+
+  private async ownDigests_(jobId: bigint, segment: number): Promise<Hex[]> {
+    const key = `${jobId}:${segment}`;
+    let own = this.ownDigests.get(key);
+    if (own === undefined) {
+      own = await ownSegmentDigests(await this.verifiable(jobId), this.store!, segment);
+      if (this.config.verifier.dishonest)
+        own = [...own.slice(0, -1), keccak256(toHex(`assay dishonest claim ${jobId}`))];
+      this.ownDigests.set(key, own);
+    }
+    return own;
+  }
+
+  private async challenge(jobId: bigint, record: AuditRecord, head: Head): Promise<void> {
+    const c = record.challenge!;
+    const game = this.chain.contracts.disputeGame;
+    const commitKey = `challenge-commit:${jobId}:${c.segment}`;
+    if (c.commitBlock === undefined) {
+      if (!this.tx.sent(commitKey)) {
+        const job = await readOnchainJob(this.chain, jobId);
+        const open = job.status === JOB.Opened || job.status === JOB.Disputed;
+        if (!open || head.timestamp >= BigInt(job.deadline)) {
+          await this.setAudit(jobId, record, { ...record, state: "late" });
+          this.emit({ type: "decided", jobId, state: "late" });
+          return;
+        }
+      }
+      const commitment = challengeCommitment(jobId, c.segment, c.claim, c.salt, this.address);
+      const receipt = await this.send(commitKey, `commit challenge of job ${jobId}`, {
+        address: game.address,
+        abi: game.abi,
+        functionName: "commitChallenge",
+        args: [commitment],
+      });
+      await this.setAudit(jobId, record, {
+        ...record,
+        challenge: { ...c, commitBlock: receipt.blockNumber },
+      });
+      this.emit({ type: "challenge-committed", jobId, segment: c.segment });
+      return;
+    }
+    // The reveal must be in a later block than the commit (nobody can copy it from the mempool).
+    if (head.number <= c.commitBlock) return;
+    const v = await this.verifiable(jobId);
+    const leaves = v.records.slice(1).map(leafOf);
+    const levels = buildLevels(leaves.map((leaf) => hashLeaf(jobId, leaf)));
+    const indices = c.segment === 1 ? [1] : [c.segment - 1, c.segment];
+    const receipt = await this.send(
+      `challenge-reveal:${jobId}:${c.segment}`,
+      `reveal challenge of job ${jobId}`,
+      {
+        address: game.address,
+        abi: game.abi,
+        functionName: "revealChallenge",
+        args: [
+          jobId,
+          BigInt(c.segment),
+          c.claim,
+          c.salt,
+          indices.map((i) => leaves[i - 1]!),
+          multiProof(
+            levels,
+            indices.map((i) => i - 1),
+          ),
+        ],
+      },
+    );
+    const [opened] = parseEventLogs({
+      abi: game.abi,
+      logs: receipt.logs,
+      eventName: "DisputeOpened",
+    });
+    if (opened === undefined) throw new Error("revealChallenge emitted no DisputeOpened event");
+    const disputeId = opened.args.disputeId;
+    await this.setAudit(jobId, record, {
+      ...record,
+      state: "disputing",
+      challenge: { ...c, disputeId },
+    });
+    this.metrics.disputes.inc({ role: "challenger", outcome: "opened" });
+    this.emit({ type: "dispute-opened", jobId, disputeId, segment: c.segment });
+  }
+
+  /** The challenger's side: narrow with its own digests, publish the agreed pre-state, watch the end. */
+  private async playDispute(jobId: bigint, record: AuditRecord): Promise<void> {
+    const c = record.challenge!;
+    const disputeId = c.disputeId!;
+    const game = this.chain.contracts.disputeGame;
+    const origin: DisputeOrigin = await readDisputeOrigin(this.chain, disputeId);
+    const view = await readDissection(this.chain, origin);
+    if (view.phase === PHASE.Dissection) {
+      if (view.providerTurn || view.posted === undefined) return;
+      const own = await this.ownDigests_(jobId, c.segment);
+      const move = chooseNarrowing(view.lo, view.hi, view.current, view.posted, (offset) => {
+        const digest = own[offset];
+        if (digest === undefined) throw new Error(`no own digest at offset ${offset}`);
+        return digest;
+      });
+      await this.send(`narrow:${disputeId}:${view.lo}:${view.hi}`, `narrow dispute ${disputeId}`, {
+        address: game.address,
+        abi: game.abi,
+        functionName: "narrow",
+        args: [disputeId, view.current, view.posted, BigInt(move.choice), move.ownDigest],
+      });
+      this.emit({ type: "narrowed", disputeId, lo: move.lo, hi: move.hi });
+      return;
+    }
+    const v = await this.verifiable(jobId);
+    if (!c.published && v.numerics === "exact" && view.phase !== PHASE.Resolved) {
+      // Both sides agreed on the pre-state's digest: publish it, recomputed, so the committee does
+      // not depend on a cheating provider making it available.
+      const question = await readStepQuestion(this.chain, disputeId);
+      await publishStateAt(v, this.store!, c.segment, question.step - 1);
+      await this.setAudit(jobId, record, { ...record, challenge: { ...c, published: true } });
+      return;
+    }
+    if (view.phase === PHASE.Resolved) {
+      const d = await game.read.getDispute([disputeId]);
+      const outcome = OUTCOMES[d.outcome] ?? `outcome ${d.outcome}`;
+      await this.setAudit(jobId, record, {
+        ...record,
+        state: "done",
+        challenge: { ...c, outcome },
+      });
+      this.metrics.disputes.inc({ role: "challenger", outcome });
+      this.emit({ type: "dispute-resolved", disputeId, outcome });
+    }
+  }
+
+  // ---------------------------------------------------------------- referee
+
+  private async advanceReferee(disputeId: bigint, head: Head): Promise<void> {
+    const key = `referee:${disputeId}`;
+    const r = this.journal.get<RefereeRecord>(key)!;
+    const game = this.chain.contracts.disputeGame;
+    switch (r.state) {
+      case "adjudicating":
+        await this.ensureTask({ kind: "referee", disputeId: disputeId.toString() });
+        return;
+      case "voting": {
+        if (head.timestamp >= r.commitDeadline) {
+          await this.journal.set(key, { ...r, state: "missed" });
+          return;
+        }
+        // The salt is journaled before the commit transaction: a restart reveals this vote.
+        const salt = r.salt ?? bytesToHex(randomBytes(32));
+        if (r.salt === undefined) await this.journal.set(key, { ...r, salt });
+        const commitment = voteCommitment(
+          disputeId,
+          r.seat,
+          r.vote!,
+          r.distancePpm ?? 0n,
+          salt,
+          this.address,
+        );
+        await this.send(`vote-commit:${disputeId}`, `commit vote on dispute ${disputeId}`, {
+          address: game.address,
+          abi: game.abi,
+          functionName: "commitVote",
+          args: [disputeId, BigInt(r.seat), r.members, commitment],
+        });
+        await this.journal.set(key, { ...r, salt, state: "committed" });
+        return;
+      }
+      case "committed": {
+        const d = await game.read.getDispute([disputeId]);
+        if (d.phase !== PHASE.Voting) {
+          await this.journal.set(key, { ...r, state: "missed" });
+          return;
+        }
+        const all = (1 << d.drawn) - 1;
+        if (d.committedSeats !== all && head.timestamp <= r.commitDeadline) return;
+        if (head.timestamp > r.revealDeadline) {
+          await this.journal.set(key, { ...r, state: "missed" });
+          return;
+        }
+        await this.send(`vote-reveal:${disputeId}`, `reveal vote on dispute ${disputeId}`, {
+          address: game.address,
+          abi: game.abi,
+          functionName: "revealVote",
+          args: [disputeId, BigInt(r.seat), VOTE[r.vote!], r.distancePpm ?? 0n, r.salt!],
+        });
+        await this.journal.set(key, { ...r, state: "revealed" });
+        this.metrics.disputes.inc({ role: "referee", outcome: r.vote! });
+        this.emit({ type: "voted", disputeId, vote: r.vote! });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  // ---------------------------------------------------------------- keeper
+
+  private async keep(head: Head): Promise<void> {
+    const { market, disputeGame } = this.chain.contracts;
+    for (const key of this.journal.keys("keep-job:")) {
+      if (this.closing) return;
+      const jobId = BigInt(key.slice(9));
+      await this.guard(key, async () => {
+        const job = await market.read.getJob([jobId]);
+        if (TERMINAL_JOB.includes(job.status)) {
+          await this.journal.delete(key);
+          return;
+        }
+        if (head.timestamp <= BigInt(job.deadline)) return;
+        if (job.status === JOB.Opened && job.openDisputes === 0)
+          await this.keeperSend(`finalize:${jobId}`, "finalize", jobId, {
+            address: market.address,
+            abi: market.abi,
+            functionName: "finalize",
+            args: [jobId],
+          });
+        else if (
+          job.status === JOB.Open ||
+          job.status === JOB.Accepted ||
+          job.status === JOB.Submitted
+        )
+          await this.keeperSend(`expire:${jobId}`, "expire", jobId, {
+            address: market.address,
+            abi: market.abi,
+            functionName: "expire",
+            args: [jobId],
+          });
+      });
+    }
+    for (const key of this.journal.keys("keep-dispute:")) {
+      if (this.closing) return;
+      const disputeId = BigInt(key.slice(13));
+      await this.guard(key, async () => {
+        const d = await disputeGame.read.getDispute([disputeId]);
+        const call = (functionName: string, args: readonly unknown[]): ContractCall => ({
+          address: disputeGame.address,
+          abi: disputeGame.abi,
+          functionName,
+          args,
+        });
+        if (d.phase === PHASE.Resolved) {
+          await this.journal.delete(key);
+          return;
+        }
+        if (d.phase === PHASE.Dissection) {
+          const clock = BigInt(d.providerTurn ? d.providerClock : d.challengerClock);
+          if (head.timestamp - BigInt(d.lastMoveAt) > clock)
+            await this.keeperSend(
+              `timeout:${disputeId}`,
+              "timeout",
+              disputeId,
+              call("timeout", [disputeId]),
+            );
+        } else if (d.phase === PHASE.AwaitingCommittee) {
+          const ready =
+            (await disputeGame.read.committeeOf([disputeId])).length > 0 ||
+            head.timestamp > BigInt(d.lastMoveAt) + this.redrawDelay();
+          if (ready)
+            await this.keeperSend(
+              `draw:${disputeId}:${d.randomnessRequest}`,
+              "drawCommittee",
+              disputeId,
+              call("drawCommittee", [disputeId]),
+            );
+        } else if (d.phase === PHASE.Voting) {
+          const all = (1 << d.drawn) - 1;
+          if (d.revealedSeats !== all && head.timestamp <= BigInt(d.revealDeadline)) return;
+          const kept = this.journal.get<KeptDispute>(key);
+          const members = kept?.members ?? (await this.committeeMembers(disputeId));
+          await this.keeperSend(
+            `resolve:${disputeId}`,
+            "resolve",
+            disputeId,
+            call("resolve", [disputeId, members]),
+          );
+        }
+      });
+    }
+  }
+
+  private redrawDelay(): bigint {
+    const p = this.chain.deployment.params.dispute as { redrawDelay?: string | number };
+    return BigInt(p.redrawDelay ?? 3600);
+  }
+
+  private async committeeMembers(disputeId: bigint): Promise<Address[]> {
+    const [drawn] = await this.chain.contracts.disputeGame.getEvents.CommitteeDrawn(
+      { disputeId },
+      { fromBlock: BigInt(this.chain.deployment.deployedAtBlock) },
+    );
+    return [...(drawn?.args.members ?? [])];
+  }
+
+  /** A keeper action: anyone may send it, so losing the race to another keeper is normal. */
+  private async keeperSend(
+    key: string,
+    action: string,
+    id: bigint,
+    call: ContractCall,
+  ): Promise<void> {
+    if (this.tx.sent(key)) return;
+    try {
+      await this.send(key, `${action} ${id}`, call);
+      this.emit({ type: "kept", action, id });
+    } catch (error) {
+      if (error instanceof TransactionError) {
+        this.log.debug(
+          { action, id: id.toString(), revert: error.revert },
+          "keeper action not due",
+        );
+        return;
+      }
+      throw error;
+    }
+  }
+
+  // ---------------------------------------------------------------- credits
+
+  private async claim(head: Head): Promise<void> {
+    const { market, disputeGame } = this.chain.contracts;
+    for (const [name, contract] of [
+      ["market", market],
+      ["disputeGame", disputeGame],
+    ] as const) {
+      await this.guard(`claim ${name}`, async () => {
+        const credit = await contract.read.creditOf([this.address]);
+        if (credit === 0n) return;
+        await this.send(`claim:${name}:${head.number}`, `claim credit from ${name}`, {
+          address: contract.address,
+          abi: contract.abi,
+          functionName: "claimCredit",
+          args: [],
+        });
+        this.emit({ type: "claimed", contract: name, amount: credit });
+      });
+    }
+  }
+
+  private send(key: string, action: string, call: ContractCall): ReturnType<TxSender["send"]> {
+    return this.tx.send(key, action, call);
+  }
+}
+
+/** An event as getContractEvents decodes it, for either contract. */
+interface ScannedLog {
+  eventName: string;
+  args: Record<string, unknown>;
+  blockNumber: bigint;
+  logIndex: number;
+}
