@@ -2,12 +2,14 @@
 //   npx hardhat run deploy/deploy.ts --network localhost
 //   ASSAY_DEPLOY_PARAMS=deploy/params/sepolia.json npx hardhat run deploy/deploy.ts --network sepolia
 // Parameters: ASSAY_DEPLOY_PARAMS, else deploy/params/<network>.json, else the devnet defaults.
-// Output: deployments/<network>-<chainId>.json.
+// Output: deployments/<network>.json (src/node/deployment.ts), which daemons and the CLI read
+// (their `deployment` setting, default deployments/localhost.json).
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 
 import { network } from "hardhat";
 
+import { deploymentFileOf, writeDeploymentFile } from "../src/node/deployment.ts";
 import {
   DEVNET_PARAMS,
   DeployParamsSchema,
@@ -20,15 +22,15 @@ const paramsPath =
   process.env.ASSAY_DEPLOY_PARAMS ?? `deploy/params/${connection.networkName}.json`;
 let params: DeployParams = DEVNET_PARAMS;
 if (existsSync(paramsPath)) {
-  const parsed = DeployParamsSchema.safeParse(JSON.parse(await readFile(paramsPath, "utf8")));
+  const raw: unknown = JSON.parse(await readFile(paramsPath, "utf8"));
+  const parsed = DeployParamsSchema.safeParse(raw);
   if (!parsed.success) {
     throw new Error(
       `invalid deployment parameters in ${paramsPath}:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`,
     );
   }
-  params = DeployParamsSchema.parse(
-    JSON.parse(await readFile(paramsPath, "utf8")),
-  ) as unknown as DeployParams;
+  // deployAssay parses again; it takes the input form.
+  params = raw as DeployParams;
   console.log(`parameters: ${paramsPath}`);
 } else if (process.env.ASSAY_DEPLOY_PARAMS !== undefined) {
   throw new Error(`ASSAY_DEPLOY_PARAMS names ${paramsPath}, which does not exist`);
@@ -38,26 +40,11 @@ if (existsSync(paramsPath)) {
 
 const publicClient = await connection.viem.getPublicClient();
 const chainId = await publicClient.getChainId();
+// Watchers scan events from here: no Assay contract exists before the next block.
+const firstBlock = (await publicClient.getBlockNumber()) + 1n;
 const d = await deployAssay(connection.viem, params);
-const record = {
-  network: connection.networkName,
-  chainId,
-  deployedAt: new Date().toISOString(),
-  token: d.tokenAddress,
-  stakeRegistry: d.registry.address,
-  randomness: d.randomness.address,
-  jobMarket: d.market.address,
-  disputeGame: d.disputeGame.address,
-  fraudProofs: d.fraudProofs.address,
-  governor: d.governor,
-  treasury: d.treasury,
-  params: d.params,
-};
-await mkdir("deployments", { recursive: true });
-const out = `deployments/${connection.networkName}-${chainId}.json`;
-await writeFile(
-  out,
-  JSON.stringify(record, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n",
-);
-console.log(record);
-console.log(`wrote ${out}`);
+const out = `deployments/${connection.networkName}.json`;
+const deployment = deploymentFileOf(d, chainId, firstBlock);
+await writeDeploymentFile(out, deployment);
+console.log(deployment);
+console.log(`wrote ${out} (chain ${chainId})`);
