@@ -26,6 +26,18 @@ import { DevnetClock } from "./clock.ts";
 import type { DaemonHost } from "./daemon.ts";
 import { ensureRedis, type EnsuredRedis } from "./redis.ts";
 
+/**
+ * Who is who among the devnet accounts (indices into Hardhat's default mnemonic): the demo and the
+ * end-to-end tests give each role its own accounts, so no two actors share a nonce.
+ */
+export const DEVNET_ACCOUNTS = {
+  /** Deployer, governor and treasury. */
+  deployer: 0,
+  submitter: 1,
+  providers: [2, 3, 4, 5],
+  verifiers: [6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19],
+} as const;
+
 export interface Devnet extends DaemonHost {
   /** JSON-RPC endpoint, http://127.0.0.1:<port>. */
   rpcUrl: string;
@@ -44,8 +56,11 @@ export interface Devnet extends DaemonHost {
   /** Temp dir holding everything; daemons' config files, logs and data dirs go under it. */
   dir: string;
   clock: DevnetClock;
-  /** Mints `amount` TestToken base units (18 decimals) to `address`. Devnet accounts already hold ether. */
-  fund(address: Address, amount: bigint): Promise<void>;
+  /**
+   * Mints `amount` TestToken base units (18 decimals) to `address`. The 20 devnet accounts already
+   * hold 10 000 ether each; `options.eth` (wei) sets the ether balance of any other address.
+   */
+  fund(address: Address, amount: bigint, options?: { eth?: bigint }): Promise<void>;
   /** Stops the clock, store, Redis it started and JSON-RPC server; removes dir unless `keep`. */
   close(): Promise<void>;
 }
@@ -124,6 +139,17 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
   if (options.keep !== true)
     cleanup.push(["remove dir", () => rm(dir, { recursive: true, force: true })]);
   try {
+    // Redis first: without it no daemon can run, and this fails in a second, before deploying.
+    const requestedRedis = options.redisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+    const redis: EnsuredRedis = await ensureRedis(requestedRedis, { log });
+    cleanup.unshift(["redis-server", () => redis.stop()]);
+    const generatedPrefix = options.redisPrefix === undefined;
+    const redisPrefix = options.redisPrefix ?? `assay-devnet-${randomBytes(4).toString("hex")}`;
+    if (generatedPrefix && options.keep !== true) {
+      // Before stopping a Redis we started (nothing to delete then) and after the daemons are gone.
+      cleanup.unshift(["delete Redis keys", () => deleteKeys(redis.url, redisPrefix)]);
+    }
+
     // Hardhat's default network is the in-process simulated chain (chain id 31337, 20 funded
     // accounts from the standard mnemonic); the server makes it reachable from other processes.
     const server: JsonRpcServer = await network.createServer("default", "127.0.0.1", 0);
@@ -146,16 +172,6 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
     const deploymentFile = path.join(dir, "deployment.json");
     await writeDeploymentFile(deploymentFile, deploymentFileOf(deployment, chainId, firstBlock));
     log(`chain: Assay deployed (market ${deployment.market.address}), ${deploymentFile}`);
-
-    const requestedRedis = options.redisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-    const redis: EnsuredRedis = await ensureRedis(requestedRedis, { log });
-    cleanup.unshift(["redis-server", () => redis.stop()]);
-    const generatedPrefix = options.redisPrefix === undefined;
-    const redisPrefix = options.redisPrefix ?? `assay-devnet-${randomBytes(4).toString("hex")}`;
-    if (generatedPrefix && options.keep !== true) {
-      // Before stopping a Redis we started (nothing to delete then) and after the daemons are gone.
-      cleanup.unshift(["delete Redis keys", () => deleteKeys(redis.url, redisPrefix)]);
-    }
 
     const storeDir = path.join(dir, "store");
     // Throwaway blobs: fsync would only slow the demo down.
@@ -192,7 +208,14 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
       redisPrefix,
       dir,
       clock,
-      async fund(address: Address, amount: bigint): Promise<void> {
+      async fund(address: Address, amount: bigint, fundOptions = {}): Promise<void> {
+        if (fundOptions.eth !== undefined) {
+          await connection.provider.request({
+            method: "hardhat_setBalance",
+            params: [address, `0x${fundOptions.eth.toString(16)}`],
+          });
+        }
+        if (amount === 0n) return;
         if (testToken === undefined) {
           throw new Error(
             "this devnet uses an existing token (deployParams.token); it cannot mint",

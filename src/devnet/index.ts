@@ -12,5 +12,5 @@ export {
   type DevnetNodeConfig,
   type SpawnDaemonOptions,
 } from "./daemon.ts";
-export { startDevnet, type Devnet, type StartDevnetOptions } from "./devnet.ts";
+export { DEVNET_ACCOUNTS, startDevnet, type Devnet, type StartDevnetOptions } from "./devnet.ts";
 export { ensureRedis, pingRedis, type EnsureRedisOptions, type EnsuredRedis } from "./redis.ts";

@@ -128,6 +128,13 @@ describe("devnet harness", function () {
     expect(await token.read.balanceOf([someone])).to.equal(before + parseEther("1234"));
   });
 
+  it("fund sets the ether balance of an address that is not a devnet account", async function () {
+    const fresh: Address = "0x00000000000000000000000000000000000e7e7e";
+    const client = await devnet.connection.viem.getPublicClient();
+    await devnet.fund(fresh, 0n, { eth: parseEther("3") });
+    expect(await client.getBalance({ address: fresh })).to.equal(parseEther("3"));
+  });
+
   it("the clock mines blocks and runs chain time about speed× faster than wall time", async function () {
     const client = await devnet.connection.viem.getPublicClient();
     const first = await client.getBlock();
@@ -242,6 +249,16 @@ describe("devnet harness", function () {
     } finally {
       redis.disconnect();
     }
+  });
+});
+
+describe("startDevnet without Redis", function () {
+  it("fails with RedisUnavailableError before it starts a chain", async function () {
+    const error = await startDevnet({ redisUrl: "redis://192.0.2.1:6379" }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(RedisUnavailableError);
+    expect((error as Error).message).to.include("REDIS_URL");
   });
 });
 
