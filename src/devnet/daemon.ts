@@ -7,6 +7,8 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import type { NodeConfigInput } from "../node/config.ts";
+
 /** The repository root (daemon entry points and default paths are relative to it). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -28,20 +30,21 @@ export interface DaemonHost {
   redisPrefix: string;
 }
 
-/** The NodeConfig part of a daemon's config file (src/node/config.ts, input form). */
-export interface DevnetNodeConfig {
-  rpcUrl: string;
-  chainId: number;
-  deployment: string;
-  storeUrl: string;
-  redisUrl: string;
-  redisPrefix: string;
-  account: { devnet: number };
-  dataDir: string;
-  logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
-  pollIntervalMs?: number;
-  metricsPort?: number | null;
-}
+/** The NodeConfig part of a daemon's config file (src/node/config.ts, input form), all set. */
+export type DevnetNodeConfig = NodeConfigInput &
+  Required<
+    Pick<
+      NodeConfigInput,
+      | "rpcUrl"
+      | "chainId"
+      | "deployment"
+      | "storeUrl"
+      | "redisUrl"
+      | "redisPrefix"
+      | "account"
+      | "dataDir"
+    >
+  >;
 
 export interface DaemonConfigOptions {
   /** Index of the devnet account (Hardhat's mnemonic) the daemon signs with. */

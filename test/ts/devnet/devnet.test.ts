@@ -18,6 +18,7 @@ import {
   type Devnet,
   type RpcRequest,
 } from "../../../src/devnet/index.ts";
+import { NodeConfigSchema } from "../../../src/node/config.ts";
 import { readDeploymentFile } from "../../../src/node/deployment.ts";
 
 const SPEED = 20;
@@ -196,6 +197,10 @@ describe("devnet harness", function () {
       dataDir: path.join(devnet.dir, "provider-a-data"),
       pollIntervalMs: 100,
     });
+    // What the daemons load it with: every key is valid and none falls back to a default.
+    const loaded = NodeConfigSchema.parse(config);
+    expect(loaded).to.include({ rpcUrl: devnet.rpcUrl, redisPrefix: devnet.redisPrefix });
+    expect(loaded.account).to.deep.equal({ devnet: 2 });
   });
 
   it("spawnDaemon runs a process that reaches the chain, logs stdout and stderr, and dies by SIGKILL", async function () {
