@@ -1,13 +1,30 @@
-import { readdir, writeFile } from "node:fs/promises";
-import path from "node:path";
+import { randomBytes } from "node:crypto";
 
 import { expect } from "chai";
+import type { Hex } from "viem";
 
+import {
+  traceRoot,
+  publishTraceManifest,
+  type CheckpointRecord,
+} from "../../../src/checkpoint/trace.ts";
+import {
+  protocolBatches,
+  openSamples,
+  submitTrace,
+  acceptJob,
+  type ProviderRun,
+} from "../../../src/demo/provider.ts";
+import type { FetchedJob } from "../../../src/demo/jobs.ts";
+import { postJob } from "../../../src/demo/submitter.ts";
+import { canonicalJobSpecBytes, specHash } from "../../../src/protocol/job-spec.ts";
+import { digestFromCid } from "../../../src/store/cid.ts";
 import { JOB, OUTCOMES } from "../../../verifier/chain-reads.ts";
 import type { VerifierDaemon, VerifierEvent } from "../../../verifier/daemon.ts";
 import { taskId } from "../../../verifier/tasks.ts";
-import { digestFromCid } from "../../../src/store/cid.ts";
 import {
+  BOND,
+  TERMS,
   answerDisputes,
   deleteKeys,
   disputesOf,
@@ -20,6 +37,7 @@ import {
   until,
   type Fixture,
 } from "./fixture.ts";
+import { DEVNET_PARAMS } from "../../../deploy/deploy-assay.ts";
 
 // The verifier daemon against the real parts: a devnet chain over JSON-RPC (chain time 20× wall
 // time), the HTTP blob store, Redis (BullMQ) and ONNX Runtime. Jobs are tiny (synthetic data,
@@ -31,11 +49,15 @@ describe("verifier daemon", function () {
   let checker: VerifierDaemon;
   const events: VerifierEvent[] = [];
   let closeChecker = false;
+  let checkerClosed: Promise<void> | undefined;
 
   const CHECKER = 6;
   const checkerEvents = (e: VerifierEvent): void => {
     events.push(e);
-    if (closeChecker && e.type === "challenge-committed") void checker.close();
+    if (closeChecker && e.type === "challenge-committed") {
+      closeChecker = false;
+      checkerClosed = checker.close();
+    }
   };
 
   before(async function () {
@@ -102,6 +124,158 @@ describe("verifier daemon", function () {
       return claimed.length > 0 && (await game.read.creditOf([checker.address])) === 0n;
     });
   });
-});
 
-export { readdir, writeFile, path, taskId, digestFromCid, deleteKeys };
+  it("fails a poison task (a spec naming a malformed ONNX program) without retrying, and keeps serving other jobs", async function () {
+    const provider = f.actor(2, "provider-honest");
+    const good = await publishTinySpec(f, { hidden: [12] });
+    const garbageCid = await f.store.put(randomBytes(300));
+    const spec = { ...good.spec, program: { ...good.spec.program, cid: garbageCid } };
+    await f.store.put(canonicalJobSpecBytes(spec));
+    const jobId = await postJob(f.chain, f.submitter, spec, TERMS);
+    await acceptJob(f.chain, provider, { jobId } as FetchedJob);
+    // A trace of made-up checkpoints: nobody can train this program; the provider opens anyway.
+    const initialCid = spec.program.initialStateCid;
+    const records: CheckpointRecord[] = [
+      {
+        index: 0,
+        step: 0,
+        cid: initialCid,
+        stateDigest: digestFromCid(initialCid) as Hex,
+        lossBits: 0n,
+        updateNorm: 0n,
+      },
+    ];
+    for (let i = 1; i <= 6; i++) {
+      const cid = await f.store.put(randomBytes(64));
+      records.push({
+        index: i,
+        step: 8 * i,
+        cid,
+        stateDigest: digestFromCid(cid) as Hex,
+        lossBits: 0n,
+        updateNorm: BigInt(i),
+      });
+    }
+    const root = traceRoot(jobId, records);
+    const manifestCid = await publishTraceManifest(f.store, {
+      jobId,
+      specHash: specHash(spec),
+      checkpointInterval: 8,
+      records,
+      root,
+    });
+    const run = {
+      jobId,
+      records,
+      root,
+      finalDigest: records[6]!.stateDigest,
+      manifestCid,
+      batches: protocolBatches,
+    } as unknown as ProviderRun;
+    await submitTrace(f.chain, provider, run);
+    await openSamples(f.chain, provider, run, 1);
+    // An honest job after it is still served.
+    const honest = await postAndProvide(f, await publishTinySpec(f), provider);
+    await until(
+      "honest job finalized",
+      async () => (await jobStatus(f, honest.jobId)) === JOB.Finalized,
+    );
+    await until("poison job decided", async () =>
+      events.some((e) => e.type === "decided" && e.jobId === jobId && e.state === "unverifiable"),
+    );
+    for (let segment = 1; segment <= 6; segment++) {
+      const task = await checker.reexecQueue.getJob(
+        taskId({ kind: "segment", jobId: jobId.toString(), segment }),
+      );
+      expect(task, `task of segment ${segment}`).to.not.equal(undefined);
+      expect(await task!.isFailed()).to.equal(true);
+      expect(task!.attemptsMade).to.equal(1);
+      expect(task!.failedReason).to.match(/spec .* or the artefacts it names do not load/);
+    }
+    expect(await disputesOf(f, jobId)).to.deep.equal([]);
+  });
+
+  it("survives a Redis flush: tasks lost from Redis are enqueued again and the job is still decided", async function () {
+    const provider = f.actor(2, "provider-honest");
+    await checker.reexecQueue.pause();
+    const played = await postAndProvide(f, await publishTinySpec(f), provider);
+    await until("six tasks queued", async () => {
+      const counts = await checker.reexecQueue.getJobCounts("wait", "waiting", "prioritized");
+      return Object.values(counts).reduce((a, b) => a + b, 0) >= 6;
+    });
+    const deleted = await deleteKeys(f.devnet.redisUrl, `${checker.config.redisPrefix}:*`);
+    expect(deleted).to.be.greaterThan(0);
+    await until("job finalized", async () => (await jobStatus(f, played.jobId)) === JOB.Finalized);
+    const checked = events.filter((e) => e.type === "segment-checked" && e.jobId === played.jobId);
+    expect(new Set(checked.map((e) => (e as { segment: number }).segment)).size).to.equal(6);
+    expect(await disputesOf(f, played.jobId)).to.deep.equal([]);
+  });
+
+  it("restarts between challenge commit and reveal, reveals the same commitment and opens exactly one dispute", async function () {
+    const cheater = f.actor(4, "provider-cheat-2");
+    closeChecker = true;
+    const played = await postAndProvide(f, await publishTinySpec(f), cheater, 29);
+    const stop = answerDisputes(f, cheater, played);
+    try {
+      await until("checker closed after committing", async () => checkerClosed !== undefined);
+      await checkerClosed;
+      expect(await disputesOf(f, played.jobId)).to.deep.equal([]);
+      const dataDir = checker.config.dataDir;
+      f.daemons.splice(f.daemons.indexOf(checker), 1);
+      checker = await startVerifier(f, CHECKER, { audit: "all" }, checkerEvents, dataDir);
+      await until("job slashed", async () => (await jobStatus(f, played.jobId)) === JOB.Slashed);
+    } finally {
+      stop();
+    }
+    const disputes = await disputesOf(f, played.jobId);
+    expect(disputes).to.have.length(1);
+    const d = await f.devnet.deployment.disputeGame.read.getDispute([disputes[0]!]);
+    expect(OUTCOMES[d.outcome]).to.equal("ChallengerWon");
+    const commits = await f.devnet.deployment.disputeGame.getEvents.ChallengeCommitted(
+      { challenger: checker.address },
+      { fromBlock: 0n },
+    );
+    // One commitment per cheating job it challenged (this one and the earlier one): never two.
+    expect(commits).to.have.length(2);
+  });
+
+  it("a dishonest challenger (devnet test mode) loses its bond to the provider and the referees", async function () {
+    const provider = f.actor(2, "provider-honest");
+    const liar = await startVerifier(f, 13, { audit: "opened", dishonest: true });
+    const played = await postAndProvide(f, await publishTinySpec(f), provider);
+    const stop = answerDisputes(f, provider, played);
+    const game = f.devnet.deployment.disputeGame;
+    let disputeId: bigint;
+    try {
+      disputeId = await until("dispute resolved", async () => {
+        const [id] = await disputesOf(f, played.jobId);
+        if (id === undefined) return undefined;
+        return (await game.read.getDispute([id])).phase === 4 ? id : undefined;
+      });
+    } finally {
+      stop();
+    }
+    const d = await game.read.getDispute([disputeId]);
+    expect(d.challenger.toLowerCase()).to.equal(liar.address.toLowerCase());
+    expect(OUTCOMES[d.outcome]).to.equal("ProviderWon");
+    const credited = await game.getEvents.Credited({}, { fromBlock: 0n });
+    const resolvedBlock = (
+      await game.getEvents.DisputeResolved({ disputeId }, { fromBlock: 0n })
+    )[0]!.blockNumber;
+    const here = credited.filter((e) => e.blockNumber === resolvedBlock);
+    const pot = (BOND * BigInt(DEVNET_PARAMS.dispute.refereeShareBps)) / 10_000n;
+    const toProvider = here.filter(
+      (e) => e.args.account!.toLowerCase() === provider.address.toLowerCase(),
+    );
+    expect(toProvider.map((e) => e.args.amount)).to.deep.equal([BOND - pot]);
+    const toReferees = here.filter(
+      (e) => e.args.account!.toLowerCase() !== provider.address.toLowerCase(),
+    );
+    expect(toReferees.reduce((a, e) => a + e.args.amount!, 0n)).to.equal(pot);
+    expect(await disputesOf(f, played.jobId)).to.have.length(1);
+    await until(
+      "job finalized after the failed dispute",
+      async () => (await jobStatus(f, played.jobId)) === JOB.Finalized,
+    );
+  });
+});
