@@ -1,5 +1,6 @@
-// Keeps the provider's stake at the configured amount: tops the free provider stake up with
-// approve + stake when it is below, with keys that name the top-up (the target and the free stake
+// Keeps the provider's stake at the configured amount: tops the bonded provider stake (free plus
+// locked as job collateral — locking does not make stake go away) up with approve + stake when it
+// is below, with keys that name the top-up (the target and the free stake
 // it started from), so a restart in the middle waits for the same transactions.
 import { InsufficientFundsError } from "../src/errors.ts";
 import type { ChainContext } from "../src/node/chain.ts";
@@ -8,7 +9,7 @@ import type { TxPort } from "./daemon.ts";
 
 const PROVIDER_ROLE = 1;
 
-/** Stakes what is missing for the free provider stake to reach `target`; returns the amount staked. */
+/** Stakes what is missing for the bonded provider stake to reach `target`; returns the amount staked. */
 export async function ensureStake(
   chain: ChainContext,
   tx: TxPort,
@@ -17,10 +18,11 @@ export async function ensureStake(
 ): Promise<bigint> {
   if (target === 0n) return 0n;
   const { registry, token } = chain.contracts;
-  const free = await registry.read.freeStake([chain.address, PROVIDER_ROLE]);
-  if (free >= target) return 0n;
-  const missing = target - free;
-  const key = `${target}:${free}`;
+  const [free, locked] = await registry.read.accountOf([chain.address, PROVIDER_ROLE]);
+  const bonded = free + locked;
+  if (bonded >= target) return 0n;
+  const missing = target - bonded;
+  const key = `${target}:${bonded}`;
   if (!tx.sent(`stake:${key}`)) {
     const balance = await token.read.balanceOf([chain.address]);
     if (balance < missing)

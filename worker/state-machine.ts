@@ -59,7 +59,7 @@ export const JOB_STATE_TABLE: Readonly<Record<JobState, StateSpec>> = {
   },
   training: {
     does: "trains from its last journaled checkpoint; stores, uploads and journals each checkpoint; commits progress",
-    on: { trained: "submitting", "missed-deadline": "expired", "lost-dispute": "slashed" },
+    on: { trained: "submitting", "missed-deadline": "expired" },
   },
   submitting: {
     does: "sends `submit` (key submit:<jobId>)",

@@ -1,0 +1,159 @@
+// Fixtures for the provider daemon tests: a devnet with a submitter that publishes tiny synthetic
+// jobs (a 20-16-5 exact MLP, batch 8) and posts them, and an in-process ProviderDaemon wired the way
+// worker/main.ts wires it.
+import path from "node:path";
+
+import { keccak256, maxUint256, toHex, type Hex } from "viem";
+
+import { actorOf, type DemoChain } from "../../../src/demo/chain.ts";
+import { postJob, publishSpec, type JobTerms } from "../../../src/demo/submitter.ts";
+import { syntheticSamples } from "../../../src/data/synthetic.ts";
+import { daemonConfig, type Devnet } from "../../../src/devnet/index.ts";
+import { connectChain } from "../../../src/node/chain.ts";
+import { Journal } from "../../../src/node/journal.ts";
+import { createLogger } from "../../../src/node/log.ts";
+import { createMetrics, type NodeMetrics } from "../../../src/node/metrics.ts";
+import { TxSender } from "../../../src/node/tx.ts";
+import type { JobSpec } from "../../../src/protocol/job-spec.ts";
+import { FsBlobStore } from "../../../src/store/fs-store.ts";
+import { HttpBlobStore } from "../../../src/store/http-client.ts";
+import { WorkerConfigSchema, type WorkerConfig } from "../../../worker/config.ts";
+import { dataPaths, ProviderDaemon } from "../../../worker/daemon.ts";
+import { ensureStake } from "../../../worker/stake.ts";
+
+export const UNIT = 10n ** 18n;
+export const TERMS: JobTerms = {
+  amount: 100n * UNIT,
+  collateral: 200n * UNIT,
+  verificationBps: 1_000,
+};
+export const SUBMITTER_ACCOUNT = 1;
+
+export interface TinyJobOptions {
+  totalSteps?: number;
+  checkpointInterval?: number;
+  /** Challenge window in chain seconds (the devnet clock runs 20× faster than the wall). */
+  challenge?: number;
+}
+
+/** Publishes a tiny exact job spec to the devnet's store. */
+export async function tinySpec(devnet: Devnet, options: TinyJobOptions = {}): Promise<JobSpec> {
+  const samples = syntheticSamples({
+    seed: "worker-test",
+    count: 256,
+    featureCount: 20,
+    classCount: 5,
+  });
+  const store = new HttpBlobStore({ url: devnet.storeUrl });
+  const published = await publishSpec(store, {
+    numerics: "exact",
+    layers: [20, 16, 5],
+    batchSize: 8,
+    optimizer: { kind: "sgd", learningRate: 0.1, momentum: 0.9 },
+    samples,
+    shardSize: 128,
+    initSeed: "worker-test",
+    rest: {
+      version: 1,
+      seed: keccak256(toHex("worker test data order")) as Hex,
+      totalSteps: options.totalSteps ?? 48,
+      checkpointInterval: options.checkpointInterval ?? 8,
+      deltaPpm: 0,
+      verification: { samples: 2, topQ: 1, committeeSize: 3 },
+      windows: { accept: 3600, train: 6 * 3600, open: 3600, challenge: options.challenge ?? 120 },
+    },
+  });
+  return published.spec;
+}
+
+/** The submitter (devnet account 1) posts `spec` with TERMS; returns the job id. */
+export async function postTinyJob(
+  devnet: Devnet,
+  spec: JobSpec,
+  terms: JobTerms = TERMS,
+): Promise<bigint> {
+  const viem = devnet.connection.viem;
+  const wallets = await viem.getWalletClients();
+  const submitter = actorOf("submitter", wallets[SUBMITTER_ACCOUNT]!);
+  const chain: DemoChain = {
+    deployment: devnet.deployment,
+    publicClient: await viem.getPublicClient(),
+    testClient: await viem.getTestClient(),
+    gas: new Map(),
+  };
+  await devnet.fund(submitter.address, terms.amount);
+  const hash = await devnet.deployment.testToken!.write.approve(
+    [devnet.deployment.market.address, maxUint256],
+    {
+      account: submitter.wallet.account,
+    },
+  );
+  await chain.publicClient.waitForTransactionReceipt({ hash });
+  return postJob(chain, submitter, spec, terms);
+}
+
+/** A worker config for devnet account `account` (input form, as a config file would hold it). */
+export function workerConfigInput(
+  devnet: Devnet,
+  account: number,
+  worker: Record<string, unknown> = {},
+  name = `worker-${account}`,
+): Record<string, unknown> {
+  return {
+    ...daemonConfig(devnet, { account, name, pollIntervalMs: 100, logLevel: "info" }),
+    worker: { stake: (1_000n * UNIT).toString(), ...worker },
+  };
+}
+
+export interface RunningDaemon {
+  daemon: ProviderDaemon;
+  config: WorkerConfig;
+  metrics: NodeMetrics;
+  close(): Promise<void>;
+}
+
+/** Starts a ProviderDaemon in this process, as worker/main.ts does (stake top-up included). */
+export async function startWorker(
+  devnet: Devnet,
+  input: Record<string, unknown>,
+): Promise<RunningDaemon> {
+  const config = WorkerConfigSchema.parse(input);
+  const chain = await connectChain(config);
+  await devnet.fund(chain.address, config.worker.stake);
+  const paths = dataPaths(config.dataDir);
+  const journal = await Journal.open(paths.journal);
+  const log = createLogger({
+    name: "worker",
+    level: "warn",
+    destination: path.join(config.dataDir, "worker.log"),
+  });
+  const metrics = createMetrics("worker");
+  const tx = new TxSender(chain, journal, { log, metrics });
+  await ensureStake(chain, tx, config.worker.stake, log);
+  const daemon = new ProviderDaemon({
+    config,
+    chain,
+    journal,
+    tx,
+    local: new FsBlobStore({ root: paths.store }),
+    shared: new HttpBlobStore({ url: config.storeUrl }),
+    log,
+    metrics,
+  });
+  await daemon.start();
+  return { daemon, config, metrics, close: () => daemon.close() };
+}
+
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
