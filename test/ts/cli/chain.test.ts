@@ -12,7 +12,7 @@ import { startDevnet, type Devnet } from "../../../src/devnet/index.ts";
 import { DEVNET_MNEMONIC } from "../../../src/node/chain.ts";
 import { parseJobSpecBytes, specHash, type JobSpec } from "../../../src/protocol/job-spec.ts";
 import { FsBlobStore } from "../../../src/store/fs-store.ts";
-import { errorLines, runCli, type CliResult } from "./run-cli.ts";
+import { errorLines, runCli, startCli, type CliResult } from "./run-cli.ts";
 
 // The chain commands against a devnet (Hardhat's chain over JSON-RPC, the contracts, a store
 // server), each run as a child process configured through ASSAY_* variables like an operator's
@@ -311,5 +311,75 @@ describe("assay CLI against a devnet: stake, submit, status, download and the er
     const claim = await cli(["claim"], BROKE);
     expect(claim.code).to.equal(1);
     expect(errorLines(claim)).to.deep.equal([`assay: ${addressOf(BROKE)} has no credit to claim`]);
+  });
+  it("status --watch prints each change and exits 0 once the job is final", async function () {
+    const jobId = await submitJob();
+    const watch = startCli(["status", String(jobId), "--watch", "--json"], {
+      ...env,
+      ASSAY_DEVNET_ACCOUNT: String(SUBMITTER),
+      ASSAY_POLL_INTERVAL_MS: "100",
+    });
+    try {
+      await watch.waitForOutput(/"status":"Open"/);
+      const w = await wallet(SUBMITTER);
+      const publicClient = await devnet.connection.viem.getPublicClient();
+      const hash = await devnet.deployment.market.write.cancel([jobId], { account: w.account });
+      expect((await publicClient.waitForTransactionReceipt({ hash })).status).to.equal("success");
+      const r = await watch.done;
+      expect(r.code, r.stderr).to.equal(0);
+      const statuses = r.stdout
+        .trim()
+        .split("\n")
+        .map((line) => (JSON.parse(line) as { status: string }).status);
+      expect(statuses).to.deep.equal(["Open", "Cancelled"]);
+    } finally {
+      watch.child.kill();
+    }
+  });
+
+  it("settings: flags beat the environment, which beats the --config file", async function () {
+    const file = path.join(dir, "assay.json");
+    await writeFile(
+      file,
+      JSON.stringify({
+        rpcUrl: "http://127.0.0.1:1",
+        deployment: devnet.deploymentFile,
+        account: { devnet: PROVIDER },
+      }),
+    );
+    // The file alone: its unreachable RPC is used.
+    const fromFile = await runCli(["balance", "--config", file]);
+    expect(fromFile.code).to.equal(1);
+    expect(errorLines(fromFile)[0]).to.contain("cannot reach the RPC at http://127.0.0.1:1");
+    // The environment overrides the file's RPC; the file's account (provider) still applies.
+    const fromEnv = await runCli(["balance", "--config", file, "--json"], {
+      ASSAY_RPC_URL: devnet.rpcUrl,
+    });
+    expect(fromEnv.code, fromEnv.stderr).to.equal(0);
+    expect((JSON.parse(fromEnv.stdout) as { address: string }).address).to.equal(
+      addressOf(PROVIDER),
+    );
+    // A flag overrides both.
+    const fromFlag = await runCli(
+      [
+        "balance",
+        "--config",
+        file,
+        "--json",
+        "--account",
+        String(SUBMITTER),
+        "--rpc-url",
+        devnet.rpcUrl,
+      ],
+      { ASSAY_RPC_URL: "http://127.0.0.1:1" },
+    );
+    expect(fromFlag.code, fromFlag.stderr).to.equal(0);
+    expect((JSON.parse(fromFlag.stdout) as { address: string }).address).to.equal(
+      addressOf(SUBMITTER),
+    );
+    // A malformed setting is named with its path.
+    const bad = await runCli(["balance", "--config", file], { ASSAY_RPC_URL: "not a url" });
+    expect(bad.code).to.equal(1);
+    expect(errorLines(bad)[0]).to.match(/^assay: invalid configuration \(file .*\): rpcUrl: /);
   });
 });
