@@ -38,8 +38,17 @@ function revertOf(error: unknown): { name: string; args: readonly unknown[] } | 
   return undefined;
 }
 
+/** Custom-error arguments for people: bytes32 names (`"samples"` as bytes32) read as text. */
 function describeArgs(args: readonly unknown[]): string {
-  return args.map((a) => (typeof a === "bigint" ? a.toString() : String(a))).join(", ");
+  return args
+    .map((a) => {
+      if (typeof a === "string" && /^0x[0-9a-f]{64}$/i.test(a)) {
+        const text = Buffer.from(a.slice(2), "hex").toString("latin1").replace(/\0+$/, "");
+        if (/^[A-Za-z][A-Za-z0-9_]*$/.test(text)) return text;
+      }
+      return String(a);
+    })
+    .join(", ");
 }
 
 /** Simulates, sends and waits for `call`; a revert or a failed transaction throws TransactionError. */

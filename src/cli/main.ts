@@ -111,11 +111,8 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
       throw new UsageError(`unknown command "${name}"; run assay --help for the list`);
     const command = await entry.load();
     if (rest.includes("--help") || rest.includes("-h")) {
-      // worker/verifier forward everything, their own --help included.
-      if (name !== "worker" && name !== "verifier") {
-        io.out(command.help);
-        return 0;
-      }
+      io.out(command.help);
+      return 0;
     }
     await command.run(rest, io);
     return 0;

@@ -18,8 +18,10 @@ function daemon(kind: "worker" | "verifier", what: string): Command {
     summary: `start the ${what} daemon`,
     help: `usage: assay ${kind} [daemon flags]
 
-Runs the ${what} daemon, node ${kind}/main.ts, with every argument forwarded (assay ${kind} --help
-shows the daemon's own help). Stops it on Ctrl-C / SIGTERM.`,
+Runs the ${what} daemon, node ${kind}/main.ts, with every argument forwarded, e.g.
+  assay ${kind} --config ${kind}.json
+Its settings (config file, ASSAY_* environment, flags) are described in docs/worker.md. Stops it
+on Ctrl-C / SIGTERM.`,
     async run(argv: readonly string[], io: CommandIo): Promise<void> {
       if (!existsSync(entry))
         throw new CliError(`the ${what} daemon is not installed (${entry} is missing)`);

@@ -276,7 +276,7 @@ describe("assay CLI against a devnet: stake, submit, status, download and the er
     expect(await readdir(dir)).to.not.include("other.bin");
   });
 
-  it("a wrong chain id, an unreachable RPC and an empty token balance each fail with one clear line", async function () {
+  it("a wrong chain id, an unreachable RPC, an empty token balance and a refused parameter each fail with one clear line", async function () {
     const market = devnet.deployment.market;
     const jobsBefore = await market.read.jobCount();
 
@@ -298,6 +298,24 @@ describe("assay CLI against a devnet: stake, submit, status, download and the er
     expect(broke.code).to.equal(1);
     expect(errorLines(broke)).to.deep.equal([
       `assay: ${addressOf(BROKE)} holds 0 tokens, 100 are needed`,
+    ]);
+    expect(await market.read.jobCount()).to.equal(jobsBefore);
+
+    // A parameter the market refuses: the simulated revert is decoded, no job is created.
+    const refused = await cli([
+      "submit",
+      "--spec",
+      specFile,
+      "--amount",
+      "100",
+      "--collateral",
+      "200",
+      "--verification-bps",
+      "6000",
+    ]);
+    expect(refused.code).to.equal(1);
+    expect(errorLines(refused)).to.deep.equal([
+      "assay: createJob was refused by the contract: JobInvalidParameter(verificationBps, 6000)",
     ]);
     expect(await market.read.jobCount()).to.equal(jobsBefore);
   });
