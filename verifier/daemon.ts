@@ -32,7 +32,7 @@ import {
 } from "viem";
 
 import { leafOf } from "../src/checkpoint/trace.ts";
-import { oneLine, TransactionError } from "../src/errors.ts";
+import { isRetryable, oneLine, TransactionError } from "../src/errors.ts";
 import { connectChain, type ChainContext } from "../src/node/chain.ts";
 import { Journal } from "../src/node/journal.ts";
 import { createLogger, type Logger } from "../src/node/log.ts";
@@ -41,6 +41,7 @@ import { connectRedis } from "../src/node/redis.ts";
 import { TxSender, type ContractCall } from "../src/node/tx.ts";
 import { chooseNarrowing } from "../src/protocol/dissection.ts";
 import { hashLeaf } from "../src/protocol/leaf.ts";
+import { sampleSegments } from "../src/protocol/sampler.ts";
 import { buildLevels, multiProof } from "../src/protocol/merkle.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
 import { HttpBlobStore } from "../src/store/http-client.ts";
@@ -448,7 +449,19 @@ export class VerifierDaemon {
             ? -1
             : 1,
       );
-      for (const log of logs) await this.handle(log as unknown as ScannedLog);
+      for (const log of logs) {
+        try {
+          await this.handle(log as unknown as ScannedLog);
+        } catch (error) {
+          // Retryable (RPC, Redis down): stop here, the cursor stays and the event is replayed.
+          if (isRetryable(error)) throw error;
+          // Anything else would fail again on every replay and stall the watcher: skip the event.
+          this.log.error(
+            { event: log.eventName, block: log.blockNumber.toString(), err: oneLine(error) },
+            "event handler failed; event skipped",
+          );
+        }
+      }
       cursor = to;
       await this.journal.set("cursor", cursor);
     }
@@ -463,7 +476,11 @@ export class VerifierDaemon {
           await this.journal.set(`keep-job:${a.jobId}`, true);
         return;
       case "SamplesOpened":
-        await this.onOpened(a.jobId as bigint, (a.topIndices as readonly bigint[]).map(Number));
+        await this.onOpened(
+          a.jobId as bigint,
+          a.seed as Hex,
+          (a.topIndices as readonly bigint[]).map(Number),
+        );
         return;
       case "DisputeOpened":
         if (this.journal.get(`keep-dispute:${a.disputeId}`) === undefined)
@@ -484,7 +501,7 @@ export class VerifierDaemon {
     }
   }
 
-  private async onOpened(jobId: bigint, top: number[]): Promise<void> {
+  private async onOpened(jobId: bigint, seed: Hex, top: number[]): Promise<void> {
     const key = `audit:${jobId}`;
     const audit = this.config.verifier.audit;
     if (audit === "none" || this.journal.get(key) !== undefined) return;
@@ -492,10 +509,14 @@ export class VerifierDaemon {
     const me = this.chain.address.toLowerCase();
     // PROTOCOL.md §1: never verify, challenge or judge one's own job.
     if (job.provider.toLowerCase() === me || job.submitter.toLowerCase() === me) return;
+    // A job already settled (seen while catching up on old blocks) has nothing left to check.
+    if (job.status !== JOB.Opened && job.status !== JOB.Disputed) return;
     let segments: number[];
     if (audit === "all") segments = Array.from({ length: job.checkpoints }, (_, i) => i + 1);
     else {
-      const sampled = (await this.chain.contracts.market.read.sampledSegments([jobId])).map(Number);
+      // The event's seed is the job's seed: the same pure sampler as the contract's (whose view
+      // reverts once the seeding block hash is older than 256 blocks).
+      const sampled = sampleSegments(seed, BigInt(job.checkpoints), job.samples).map(Number);
       segments = [...new Set([...sampled, ...top])].sort((x, y) => x - y);
     }
     await this.journal.set(key, { state: "auditing", segments } satisfies AuditRecord);

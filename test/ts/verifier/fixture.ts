@@ -142,7 +142,7 @@ export async function startVerifier(
     account: { devnet: account },
     dataDir,
     pollIntervalMs: 150,
-    logLevel: "error",
+    logLevel: (process.env.ASSAY_TEST_LOG as "error" | undefined) ?? "error",
     verifier: { backoffMs: 100, ...section },
   });
   const daemon = new VerifierDaemon(config, onEvent ? { onEvent } : {});

@@ -77,6 +77,14 @@ describe("verifier daemon", function () {
     const honest = f.actor(2, "provider-honest");
     const spec = await publishTinySpec(f);
     const played = await postAndProvide(f, spec, honest);
+    const started = performance.now();
+    const done = (): number =>
+      events.filter((e) => e.type === "segment-checked" && e.jobId === played.jobId).length;
+    await until("six segments checked", async () => done() === 6);
+    // A figure, not an assertion: 6 segment tasks of k = 8 steps (includes the event poll delay).
+    console.log(
+      `      verifier: ${(6 / ((performance.now() - started) / 1000)).toFixed(1)} segment tasks/s (tiny MLP, k = 8, concurrency 1)`,
+    );
     await until("job finalized", async () => (await jobStatus(f, played.jobId)) === JOB.Finalized);
     const checked = events.filter(
       (e) => e.type === "segment-checked" && e.jobId === played.jobId,
