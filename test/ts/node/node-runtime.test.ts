@@ -1,0 +1,263 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+import { network } from "hardhat";
+import type { JsonRpcServer } from "hardhat/types/network";
+import { parseEther } from "viem";
+
+import { deployAssay } from "../../../deploy/deploy-assay.ts";
+import {
+  ConfigError,
+  InsufficientFundsError,
+  RpcUnreachableError,
+  TransactionError,
+  WrongChainError,
+} from "../../../src/errors.ts";
+import { connectChain, type ChainContext } from "../../../src/node/chain.ts";
+import { NodeConfigSchema, loadConfig, parseFlags } from "../../../src/node/config.ts";
+import { deploymentFileOf, writeDeploymentFile } from "../../../src/node/deployment.ts";
+import { Journal } from "../../../src/node/journal.ts";
+import { createMetrics, startMetricsServer } from "../../../src/node/metrics.ts";
+import { connectRedis } from "../../../src/node/redis.ts";
+import { TxSender } from "../../../src/node/tx.ts";
+
+describe("node runtime: config", function () {
+  it("parses dashed, dotted and typed flags", function () {
+    const { flags, positionals } = parseFlags([
+      "start",
+      "--rpc-url",
+      "http://127.0.0.1:9",
+      "--verifier.max-attempts=3",
+      "--verbose",
+      "--metrics-port",
+      "0",
+    ]);
+    expect(positionals).to.deep.equal(["start"]);
+    expect(flags).to.deep.equal({
+      rpcUrl: "http://127.0.0.1:9",
+      verifier: { maxAttempts: 3 },
+      verbose: true,
+      metricsPort: 0,
+    });
+  });
+
+  it("takes flags over env over file over defaults, and lists every bad field", async function () {
+    const dir = await mkdtemp(path.join(tmpdir(), "assay-config-"));
+    try {
+      const file = path.join(dir, "config.json");
+      await writeFile(
+        file,
+        JSON.stringify({
+          rpcUrl: "http://127.0.0.1:1",
+          storeUrl: "http://127.0.0.1:2",
+          logLevel: "debug",
+        }),
+      );
+      const config = loadConfig(NodeConfigSchema, {
+        file,
+        env: {
+          ASSAY_STORE_URL: "http://127.0.0.1:3",
+          REDIS_URL: "redis://127.0.0.1:4",
+          ASSAY_DEVNET_ACCOUNT: "7",
+        },
+        flags: { rpcUrl: "http://127.0.0.1:5" },
+      });
+      expect(config.rpcUrl).to.equal("http://127.0.0.1:5");
+      expect(config.storeUrl).to.equal("http://127.0.0.1:3");
+      expect(config.redisUrl).to.equal("redis://127.0.0.1:4");
+      expect(config.logLevel).to.equal("debug");
+      expect(config.account).to.deep.equal({ devnet: 7 });
+      expect(config.dataDir).to.equal(".assay");
+      expect(() =>
+        loadConfig(NodeConfigSchema, { flags: { rpcUrl: "not a url", metricsPort: -1 } }),
+      ).to.throw(ConfigError, /rpcUrl: .*metricsPort: /);
+      expect(() => loadConfig(NodeConfigSchema, { file: path.join(dir, "missing.json") })).to.throw(
+        ConfigError,
+        /cannot read the config file/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("node runtime: journal", function () {
+  it("survives a reopen with bigints intact and rejects a corrupt file", async function () {
+    const dir = await mkdtemp(path.join(tmpdir(), "assay-journal-"));
+    try {
+      const file = path.join(dir, "sub", "journal.json");
+      const journal = await Journal.open(file);
+      await Promise.all([
+        journal.set("a", { n: 2n ** 70n, s: "x" }),
+        journal.set("b:1", 1),
+        journal.set("b:2", 2),
+      ]);
+      await journal.delete("b:1");
+      const again = await Journal.open(file);
+      expect(again.get<{ n: bigint }>("a")!.n).to.equal(2n ** 70n);
+      expect(again.keys("b:")).to.deep.equal(["b:2"]);
+      await writeFile(file, "{ half");
+      await expectReject(Journal.open(file), ConfigError, /corrupt/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+async function expectReject(
+  p: Promise<unknown>,
+  type: new (...a: never[]) => Error,
+  message: RegExp,
+): Promise<Error> {
+  try {
+    await p;
+  } catch (error) {
+    expect(error, (error as Error).message).to.be.instanceOf(type);
+    expect((error as Error).message).to.match(message);
+    return error as Error;
+  }
+  return expect.fail("expected a rejection");
+}
+
+describe("node runtime: chain, transactions, metrics, redis", function () {
+  let server: JsonRpcServer;
+  let url: string;
+  let dir: string;
+  let deploymentFile: string;
+  let chain: ChainContext;
+
+  before(async function () {
+    server = await network.createServer("default", "127.0.0.1", 0);
+    const { port } = await server.listen();
+    url = `http://127.0.0.1:${port}`;
+    const connection = await network.connect({ network: "localhost", override: { url } });
+    const d = await deployAssay(connection.viem);
+    const publicClient = await connection.viem.getPublicClient();
+    dir = await mkdtemp(path.join(tmpdir(), "assay-node-"));
+    deploymentFile = path.join(dir, "deployment.json");
+    await writeDeploymentFile(
+      deploymentFile,
+      deploymentFileOf(d, await publicClient.getChainId(), 1n),
+    );
+    await d.testToken!.write.mint([
+      "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+      parseEther("5000"),
+    ]);
+    const config = loadConfig(NodeConfigSchema, {
+      flags: {
+        rpcUrl: url,
+        deployment: deploymentFile,
+        account: { devnet: 1 },
+        pollIntervalMs: 50,
+      },
+    });
+    chain = await connectChain(config);
+  });
+
+  after(async function () {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("refuses an unreachable RPC, a wrong chain id and a stale deployment in one sentence", async function () {
+    const base = { deployment: deploymentFile, account: { devnet: 1 } };
+    await expectReject(
+      connectChain(
+        loadConfig(NodeConfigSchema, { flags: { ...base, rpcUrl: "http://127.0.0.1:1" } }),
+        { timeoutMs: 500 },
+      ),
+      RpcUnreachableError,
+      /cannot reach the RPC at http:\/\/127\.0\.0\.1:1/,
+    );
+    await expectReject(
+      connectChain(loadConfig(NodeConfigSchema, { flags: { ...base, rpcUrl: url, chainId: 1 } })),
+      WrongChainError,
+      /serves chain 31337, but the config expects chain 1/,
+    );
+    const stale = path.join(dir, "stale.json");
+    const json = JSON.parse(await readFile(deploymentFile, "utf8")) as Record<string, unknown>;
+    await writeFile(
+      stale,
+      JSON.stringify({ ...json, market: "0x000000000000000000000000000000000000dEaD" }),
+    );
+    await expectReject(
+      connectChain(
+        loadConfig(NodeConfigSchema, { flags: { ...base, rpcUrl: url, deployment: stale } }),
+      ),
+      ConfigError,
+      /no contract at the market address/,
+    );
+  });
+
+  it("sends a keyed transaction once: the same key after a 'restart' waits for the same tx", async function () {
+    const journalFile = path.join(dir, "tx-journal.json");
+    const metrics = createMetrics("worker");
+    const sender = new TxSender(chain, await Journal.open(journalFile), { metrics });
+    const { token, registry } = chain.contracts;
+    const approve = {
+      address: token.address,
+      abi: token.abi,
+      functionName: "approve",
+      args: [registry.address, parseEther("1000")],
+    } as const;
+    const nonceBefore = await chain.publicClient.getTransactionCount({ address: chain.address });
+    const first = await sender.send("approve:registry", "approve", approve);
+    // A new process: a new sender over the same journal.
+    const restarted = new TxSender(chain, await Journal.open(journalFile));
+    expect(await restarted.recover()).to.equal(0);
+    const second = await restarted.send("approve:registry", "approve", approve);
+    expect(second.transactionHash).to.equal(first.transactionHash);
+    expect(await chain.publicClient.getTransactionCount({ address: chain.address })).to.equal(
+      nonceBefore + 1,
+    );
+    const text = await (await startMetricsServer(metrics.registry, 0)).url;
+    expect(text).to.match(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    expect(await metrics.registry.getSingleMetricAsString("assay_transactions_total")).to.match(
+      /action="approve",status="success"[^}]*} 1/,
+    );
+  });
+
+  it("reports a contract rejection by its custom error and a token shortfall as missing funds, spending nothing", async function () {
+    const sender = new TxSender(chain, await Journal.open(path.join(dir, "tx2.json")));
+    const { registry, market } = chain.contracts;
+    const nonceBefore = await chain.publicClient.getTransactionCount({ address: chain.address });
+    const error = await expectReject(
+      sender.send("accept:99", "accept job 99", {
+        address: market.address,
+        abi: market.abi,
+        functionName: "accept",
+        args: [99n],
+      }),
+      TransactionError,
+      /accept job 99 was rejected by the contract: JobNotFound\(99\)/,
+    );
+    expect((error as TransactionError).revert).to.equal("JobNotFound");
+    await expectReject(
+      sender.send("stake:big", "stake", {
+        address: registry.address,
+        abi: registry.abi,
+        functionName: "stake",
+        args: [1, parseEther("100000")],
+      }),
+      InsufficientFundsError,
+      /not enough tokens/,
+    );
+    expect(await chain.publicClient.getTransactionCount({ address: chain.address })).to.equal(
+      nonceBefore,
+    );
+    expect(sender.sent("accept:99")).to.equal(false);
+  });
+
+  it("says where Redis was looked for when nothing answers", async function () {
+    await expectReject(
+      connectRedis("redis://127.0.0.1:1", { timeoutMs: 500 }),
+      Error,
+      /cannot reach Redis at redis:\/\/127\.0\.0\.1:1.*REDIS_URL/,
+    );
+    const redis = await connectRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+    expect(await redis.ping()).to.equal("PONG");
+    redis.disconnect();
+  });
+});
