@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 
 import hardhatEthers from "@nomicfoundation/hardhat-ethers";
+import hardhatKeystore from "@nomicfoundation/hardhat-keystore";
 import hardhatMocha from "@nomicfoundation/hardhat-mocha";
 import hardhatNetworkHelpers from "@nomicfoundation/hardhat-network-helpers";
 import hardhatTypechain from "@nomicfoundation/hardhat-typechain";
@@ -24,7 +25,15 @@ function compiler(runs: number) {
 }
 
 export default defineConfig({
-  plugins: [hardhatViem, hardhatEthers, hardhatTypechain, hardhatMocha, hardhatNetworkHelpers],
+  plugins: [
+    hardhatViem,
+    hardhatEthers,
+    hardhatTypechain,
+    hardhatMocha,
+    hardhatNetworkHelpers,
+    // Testnet keys (SEPOLIA_PRIVATE_KEY, daemons' keys) live encrypted in Hardhat's keystore.
+    hardhatKeystore,
+  ],
   solidity: {
     profiles: {
       default: {
