@@ -52,6 +52,12 @@ export const WorkerSectionSchema = z.strictObject({
    * Lets a fresh daemon ignore an old backlog.
    */
   fromBlock: z.number().int().min(0).nullable().default(null),
+  /**
+   * Serve the local checkpoint store read-only on 127.0.0.1:<port> (the store's gateway API), so
+   * that the provider itself keeps its checkpoints available even if the shared store loses them;
+   * null: don't serve; 0: any free port (logged).
+   */
+  servePort: z.number().int().min(0).max(65_535).nullable().default(null),
   /** Path of the shared store's directory (FsBlobStore root); only the tamper-blob cheat uses it. */
   storeDir: z.string().min(1).nullable().default(null),
   /** Devnet only: how this provider cheats (src/provider/cheats.ts). */

@@ -3,6 +3,8 @@
 // up to the configured amount, serves metrics if asked, and runs ProviderDaemon until SIGINT or
 // SIGTERM. A start-up failure (bad config, unreachable RPC, wrong chain, short balance) prints one
 // line and exits with code 1; ASSAY_DEBUG=1 prints the whole cause chain.
+import { randomBytes } from "node:crypto";
+
 import { ConfigError, causeChain } from "../src/errors.ts";
 import { connectChain } from "../src/node/chain.ts";
 import { parseFlags } from "../src/node/config.ts";
@@ -12,6 +14,7 @@ import { createMetrics, startMetricsServer } from "../src/node/metrics.ts";
 import { TxSender } from "../src/node/tx.ts";
 import { FsBlobStore } from "../src/store/fs-store.ts";
 import { HttpBlobStore } from "../src/store/http-client.ts";
+import { startStoreServer } from "../src/store/http-server.ts";
 import { assertCheatAllowed, loadWorkerConfig } from "./config.ts";
 import { dataPaths, ProviderDaemon } from "./daemon.ts";
 import { ensureStake } from "./stake.ts";
@@ -31,12 +34,13 @@ async function main(argv: string[]): Promise<void> {
   const journal = await Journal.open(paths.journal);
   const tx = new TxSender(chain, journal, { log, metrics });
   await ensureStake(chain, tx, config.worker.stake, log);
+  const local = new FsBlobStore({ root: paths.store });
   const daemon = new ProviderDaemon({
     config,
     chain,
     journal,
     tx,
-    local: new FsBlobStore({ root: paths.store }),
+    local,
     shared: new HttpBlobStore({ url: config.storeUrl }),
     log,
     metrics,
@@ -45,6 +49,16 @@ async function main(argv: string[]): Promise<void> {
     const server = await startMetricsServer(metrics.registry, config.metricsPort);
     daemon.onClose("metrics server", () => server.close());
     log.info({ url: server.url }, "metrics served");
+  }
+  if (config.worker.servePort !== null) {
+    // Read-only: writes need a token nobody is given.
+    const server = await startStoreServer({
+      store: local,
+      port: config.worker.servePort,
+      writeToken: randomBytes(24).toString("hex"),
+    });
+    daemon.onClose("checkpoint server", () => server.close());
+    log.info({ url: server.url }, "serving local checkpoints (read-only)");
   }
   await daemon.start();
   let stopping = false;

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+
 import path from "node:path";
 
 import { expect } from "chai";
@@ -12,6 +13,7 @@ import {
   type Devnet,
 } from "../../../src/devnet/index.ts";
 import { Journal } from "../../../src/node/journal.ts";
+import { cidOf } from "../../../src/store/cid.ts";
 import { dataPaths } from "../../../worker/daemon.ts";
 import { postTinyJob, tinySpec, waitFor, workerConfigInput } from "./helpers.ts";
 
@@ -38,6 +40,20 @@ async function journalState(
     state: entry?.state,
     resumedFrom: entry?.resumedFrom,
   };
+}
+
+/** The daemon's checkpoint server returns a journaled checkpoint's exact bytes and refuses writes. */
+async function checkServedCheckpoint(log: string, journalFile: string): Promise<void> {
+  const served = /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*serving local checkpoints/.exec(log);
+  if (served === null) expect.fail("the daemon did not log its checkpoint server");
+  const journal = await Journal.open(journalFile);
+  const record = journal.get<{ cid: string }>(journal.keys("ckpt:").at(-1)!)!;
+  const response = await fetch(`${served[1]}/ipfs/${record.cid}`);
+  expect(response.status).to.equal(200);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  expect(cidOf(bytes)).to.equal(record.cid);
+  const put = await fetch(`${served[1]}/ipfs`, { method: "POST", body: new Uint8Array([1, 2, 3]) });
+  expect(put.status).to.equal(401);
 }
 
 describe("provider daemon crash safety (spawned process, kill -9)", function () {
@@ -74,7 +90,9 @@ describe("provider daemon crash safety (spawned process, kill -9)", function () 
     expect(atKill.state).to.equal("training");
     expect(atKill.checkpoints).to.be.below(41);
 
-    daemon = await spawnDaemon("worker", "crash-worker", config, devnet);
+    // The restarted daemon also serves its local checkpoints (read-only).
+    const serving = { ...config, worker: { ...(config.worker as object), servePort: 0 } };
+    daemon = await spawnDaemon("worker", "crash-worker", serving, devnet);
     const final = await waitFor(
       "the job to be done",
       async () => {
@@ -82,6 +100,10 @@ describe("provider daemon crash safety (spawned process, kill -9)", function () 
         return s.state === "done" ? s : undefined;
       },
       120_000,
+    );
+    await checkServedCheckpoint(
+      await readFile(path.join(devnet.dir, "crash-worker.log"), "utf8"),
+      journalFile,
     );
     await daemon.kill("SIGTERM");
     expect(final.resumedFrom)
