@@ -1,0 +1,269 @@
+// Shared set-up for the end-to-end tests: one devnet (Hardhat's chain over JSON-RPC with the clock
+// running chain time 20× wall time, the HTTP blob store, Redis), provider daemons (in-process
+// ProviderDaemon, one per devnet account, each with its own data dir) and verifier daemons (each
+// with its own Redis prefix), tiny exact jobs (synthetic data, 20-16-5 MLP, batch 8, T = 48, k = 8:
+// n = 6 segments), and the on-chain assertions every cheat ends in.
+//
+// Routing: every provider daemon watches every job, so each job gets a "slot" s with amount
+// 100 + s and collateral 200 + s tokens, and the daemon meant for it filters on
+// minAmount = 100 + s and maxCollateral = 200 + s: a daemon takes a job only if its slot is ≥ and
+// ≤ its own, i.e. only its own job.
+import { expect } from "chai";
+import { keccak256, maxUint256, toHex, type Address, type Hex } from "viem";
+
+import { DEVNET_PARAMS, type DeployParams } from "../../../deploy/deploy-assay.ts";
+import { syntheticSamples } from "../../../src/data/synthetic.ts";
+import { actorOf, send, type DemoChain } from "../../../src/demo/chain.ts";
+import { postJob, publishSpec, type JobTerms } from "../../../src/demo/submitter.ts";
+import { startDevnet } from "../../../src/devnet/index.ts";
+import type { JobSpec } from "../../../src/protocol/job-spec.ts";
+import type { CheatInput } from "../../../src/provider/cheats.ts";
+import { HttpBlobStore } from "../../../src/store/http-client.ts";
+import { JOB, OUTCOMES } from "../../../verifier/chain-reads.ts";
+import { deleteKeys, type Fixture } from "../verifier/fixture.ts";
+import { startWorker, workerConfigInput, type RunningDaemon } from "../worker/helpers.ts";
+
+export const UNIT = 10n ** 18n;
+/** Provider stake each worker keeps: exactly the devnet minimum, so any slash ejects it. */
+export const PROVIDER_STAKE = 1_000n * UNIT;
+export const VERIFICATION_BPS = 1_000;
+
+/**
+ * The devnet's parameters with the dispute clocks and vote windows at their contract minimum
+ * (5 chain minutes = 15 wall seconds at 20×): a provider that refuses to answer a dispute loses on
+ * time within the test, and an absent referee does not stall a committee for long.
+ */
+export const E2E_PARAMS: DeployParams = {
+  ...DEVNET_PARAMS,
+  dispute: {
+    ...DEVNET_PARAMS.dispute,
+    clockBudget: 600,
+    voteCommitWindow: 600,
+    voteRevealWindow: 600,
+    redrawDelay: 600,
+  },
+};
+export const BOND = BigInt(E2E_PARAMS.dispute.challengeBond);
+export const CHALLENGER_SHARE_BPS = BigInt(E2E_PARAMS.dispute.challengerShareBps);
+export const EXPIRY_SUBMITTER_BPS = BigInt(E2E_PARAMS.expirySubmitterBps);
+
+/** Chain seconds per job phase; the clock runs 20× faster than the wall. */
+export interface Windows {
+  accept: number;
+  train: number;
+  open: number;
+  challenge: number;
+}
+export const WINDOWS: Windows = { accept: 3600, train: 3600, open: 1800, challenge: 1200 };
+
+export const SHAPE = { totalSteps: 48, checkpointInterval: 8 } as const;
+
+/** Starts a devnet with E2E_PARAMS and a funded, approved submitter (account 1). */
+export async function startE2e(options: { redisUrl?: string } = {}): Promise<Fixture> {
+  const devnet = await startDevnet({
+    speed: 20,
+    tickMs: 250,
+    deployParams: E2E_PARAMS,
+    ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
+  });
+  try {
+    const { viem } = devnet.connection;
+    const chain: DemoChain = {
+      deployment: devnet.deployment,
+      publicClient: await viem.getPublicClient(),
+      testClient: await viem.getTestClient(),
+      gas: new Map(),
+    };
+    const wallets = await viem.getWalletClients();
+    const actor = (index: number, name: string): ReturnType<typeof actorOf> =>
+      actorOf(name, wallets[index]!);
+    const submitter = actor(1, "submitter");
+    await devnet.fund(submitter.address, 10_000n * UNIT);
+    await send(chain, submitter, "approve", () =>
+      devnet.deployment.testToken!.write.approve([devnet.deployment.market.address, maxUint256], {
+        account: submitter.wallet.account,
+      }),
+    );
+    const daemons: Fixture["daemons"] = [];
+    return {
+      devnet,
+      chain,
+      store: new HttpBlobStore({ url: devnet.storeUrl }),
+      wallets,
+      submitter,
+      actor,
+      daemons,
+      async close(): Promise<void> {
+        for (const d of daemons.splice(0)) await d.close().catch(() => undefined);
+        await deleteKeys(devnet.redisUrl, `${devnet.redisPrefix}-v*`).catch(() => undefined);
+        await devnet.close();
+      },
+    };
+  } catch (error) {
+    await devnet.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Publishes a tiny exact spec with the given windows (chain seconds). */
+export async function publishE2eSpec(f: Fixture, windows: Partial<Windows> = {}): Promise<JobSpec> {
+  const published = await publishSpec(f.store, {
+    numerics: "exact",
+    layers: [20, 16, 5],
+    batchSize: 8,
+    optimizer: { kind: "sgd", learningRate: 0.1, momentum: 0.9 },
+    samples: syntheticSamples({ seed: "assay-e2e", count: 256, featureCount: 20, classCount: 5 }),
+    shardSize: 128,
+    initSeed: "assay-e2e",
+    rest: {
+      version: 1,
+      seed: keccak256(toHex("assay e2e: the protocol's data order")) as Hex,
+      ...SHAPE,
+      deltaPpm: 0,
+      verification: { samples: 2, topQ: 1, committeeSize: 3 },
+      windows: { ...WINDOWS, ...windows },
+    },
+  });
+  return published.spec;
+}
+
+/** The terms of slot `slot` (see the routing note at the top). */
+export function termsOf(slot: number): JobTerms {
+  return {
+    amount: BigInt(100 + slot) * UNIT,
+    collateral: BigInt(200 + slot) * UNIT,
+    verificationBps: VERIFICATION_BPS,
+  };
+}
+
+/** Starts the provider daemon for `slot` on devnet account `account`, cheating as `cheat`. */
+export async function startSlotWorker(
+  f: Fixture,
+  account: number,
+  slot: number,
+  cheat: CheatInput,
+): Promise<RunningDaemon> {
+  const terms = termsOf(slot);
+  const input = workerConfigInput(
+    f.devnet,
+    account,
+    {
+      stake: PROVIDER_STAKE.toString(),
+      filters: {
+        numerics: ["exact"],
+        minAmount: terms.amount.toString(),
+        maxCollateral: terms.collateral.toString(),
+      },
+      cheat,
+      ...(cheat.kind === "tamper-blob" ? { storeDir: f.devnet.storeDir } : {}),
+    },
+    `worker-${account}-${cheat.kind}`,
+  );
+  return startWorker(f.devnet, { ...input, pollIntervalMs: 200 });
+}
+
+export async function postSlotJob(f: Fixture, spec: JobSpec, slot: number): Promise<bigint> {
+  return postJob(f.chain, f.submitter, spec, termsOf(slot));
+}
+
+export interface ProviderStake {
+  free: bigint;
+  locked: bigint;
+  ejected: boolean;
+}
+
+export async function providerStake(f: Fixture, provider: Address): Promise<ProviderStake> {
+  const [free, locked, , , ejected] = await f.devnet.deployment.registry.read.accountOf([
+    provider,
+    1,
+  ]);
+  return { free, locked, ejected };
+}
+
+/** The amounts JobMarket credited to `account` for `jobId`. */
+export async function marketCredits(
+  f: Fixture,
+  jobId: bigint,
+  account: Address,
+): Promise<bigint[]> {
+  const events = await f.devnet.deployment.market.getEvents.Credited(
+    { jobId, account },
+    { fromBlock: 0n },
+  );
+  return events.map((e) => e.args.amount!);
+}
+
+/** The provider lost its whole collateral for `jobId` and, staked at the minimum, was ejected. */
+export async function expectCollateralSlashed(
+  f: Fixture,
+  provider: Address,
+  collateral: bigint,
+): Promise<void> {
+  const slashed = await f.devnet.deployment.registry.getEvents.Slashed(
+    { account: provider, role: 1 },
+    { fromBlock: 0n },
+  );
+  expect(slashed.map((e) => e.args.amount)).to.deep.equal([collateral]);
+  expect(await providerStake(f, provider)).to.deep.equal({
+    free: PROVIDER_STAKE - collateral,
+    locked: 0n,
+    ejected: true,
+  });
+}
+
+export interface SlashedByDispute {
+  disputeId: bigint;
+  segment: number;
+  byTimeout: boolean;
+}
+
+/**
+ * Job `jobId` (slot `slot`) ended Slashed through exactly one dispute that `challenger` won: the
+ * provider's collateral was taken, the challenger was credited its bond back plus its share of
+ * the collateral, and the submitter got its whole escrow back.
+ */
+export async function expectSlashedByDispute(
+  f: Fixture,
+  jobId: bigint,
+  slot: number,
+  provider: Address,
+  challenger: Address,
+): Promise<SlashedByDispute> {
+  const { market, disputeGame } = f.devnet.deployment;
+  const terms = termsOf(slot);
+  expect((await market.read.getJob([jobId])).status, "job status").to.equal(JOB.Slashed);
+  const opened = await disputeGame.getEvents.DisputeOpened({ jobId }, { fromBlock: 0n });
+  expect(opened, "disputes on the job").to.have.length(1);
+  const disputeId = opened[0]!.args.disputeId!;
+  const dispute = await disputeGame.read.getDispute([disputeId]);
+  expect(dispute.challenger.toLowerCase()).to.equal(challenger.toLowerCase());
+  expect(OUTCOMES[dispute.outcome]).to.equal("ChallengerWon");
+  const [resolved] = await disputeGame.getEvents.DisputeResolved({ disputeId }, { fromBlock: 0n });
+  const credited = await disputeGame.getEvents.Credited(
+    { account: challenger },
+    { fromBlock: resolved!.blockNumber, toBlock: resolved!.blockNumber },
+  );
+  const share = (terms.collateral * CHALLENGER_SHARE_BPS) / 10_000n;
+  expect(credited.map((e) => e.args.amount)).to.deep.equal([BOND + share]);
+  await expectCollateralSlashed(f, provider, terms.collateral);
+  expect(await marketCredits(f, jobId, f.submitter.address)).to.deep.equal([terms.amount]);
+  return {
+    disputeId,
+    segment: Number(opened[0]!.args.segment),
+    byTimeout: resolved!.args.byTimeout!,
+  };
+}
+
+/** Stakes `account` as a verifier (for a challenger the test drives itself). */
+export async function stakeVerifier(f: Fixture, account: number, amount: bigint): Promise<void> {
+  const who = f.actor(account, `verifier-${account}`);
+  const { registry, disputeGame, testToken } = f.devnet.deployment;
+  await f.devnet.fund(who.address, amount + 10n * BOND);
+  for (const spender of [registry.address, disputeGame.address])
+    await send(f.chain, who, "approve", () =>
+      testToken!.write.approve([spender, maxUint256], { account: who.wallet.account }),
+    );
+  await send(f.chain, who, "stake", () =>
+    registry.write.stake([2, amount], { account: who.wallet.account }),
+  );
+}
