@@ -1,74 +1,83 @@
-// `npm run demo`: the protocol end to end in one process on an in-process Hardhat chain — an
-// honest job trained on MNIST, re-executed and paid; a cheating provider caught, narrowed down to
-// one step, judged by a committee and slashed; an honest float job checked by distance. Prints
-// what happens and why, then the verdicts, payouts and gas. Nothing external: the chain is
-// in-process, the store listens on 127.0.0.1 only, MNIST comes from the `mnist` package.
-// The core flow lives in src/demo/scenario.ts (test/ts/demo/ runs it at a tiny size).
-import { network } from "hardhat";
-
+// `npm run demo`: the protocol end to end on the real daemons. A devnet (Hardhat's chain on
+// 127.0.0.1, the contracts, the blob store, Redis), an honest and a cheating provider and the
+// verifiers as child processes, MNIST jobs in both numerics posted by a submitter in this process.
+// Prints one line per chain event, then the jobs, payouts, slashes and gas. Exits 1 with a
+// one-line reason when an honest job was not finalized or the cheater was not slashed. Every child
+// process and the devnet are shut down on every exit path, Ctrl-C included.
+// The flow lives in src/devnet/demo.ts (test/ts/demo/daemons-demo.test.ts runs it tiny).
 import { causeChain } from "../src/demo/errors.ts";
-import { formatGasTable, formatJobsTable, formatTokens, sumPayouts } from "../src/demo/report.ts";
-import { DEMO_DEFAULTS, runDemo } from "../src/demo/scenario.ts";
+import {
+  formatDaemonJobsTable,
+  formatGasTable,
+  formatTokens,
+  sumPayouts,
+} from "../src/demo/report.ts";
+import { DAEMONS_DEMO_DEFAULTS, runDaemonsDemo } from "../src/devnet/demo.ts";
 
+const started = performance.now();
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+/** Indented lines are events and steps: each gets the wall time since the start. */
 const log = (line: string): void => {
-  process.stdout.write(`${line}\n`);
+  const stamp = line.startsWith("  ")
+    ? `[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] `
+    : "";
+  process.stdout.write(`${stamp}${line}\n`);
 };
 
+const abort = new AbortController();
+let interrupts = 0;
+const onSignal = (signal: NodeJS.Signals): void => {
+  interrupts += 1;
+  if (interrupts > 1) process.exit(130); // a second Ctrl-C: don't wait for the clean-up
+  log(`\n${signal}: stopping the daemons and the devnet…`);
+  abort.abort();
+};
+process.on("SIGINT", onSignal);
+process.on("SIGTERM", onSignal);
+
 try {
-  log("Assay demo: verifiable training on an in-process devnet (nothing leaves this machine)");
-  const connection = await network.create();
-  const report = await runDemo({ viem: connection.viem, log }, DEMO_DEFAULTS);
+  log("Assay demo: verifiable training on a local devnet with the real daemons (all on 127.0.0.1)");
+  const report = await runDaemonsDemo({ log, signal: abort.signal }, DAEMONS_DEMO_DEFAULTS);
 
   log("\n== Jobs (token amounts credited per job; the challenger's includes its returned bond)");
-  log(formatJobsTable(report.jobs));
-  for (const job of report.jobs) {
-    const d = job.dispute;
-    const line =
-      `job ${job.label}: ${job.status}; model accuracy ${(100 * job.accuracy).toFixed(1)}% held out; ` +
-      `sampled ${job.sampled.join(",")}, top-Q ${job.top.join(",") || "-"}` +
-      (d
-        ? `; dispute ${d.disputeId} on segment ${d.segment} narrowed in ${d.rounds} round(s) to step ${d.step}, ` +
-          `committee ${d.committee.join("/")} voted ${d.votes.join("/")} → ${d.outcome}` +
-          (d.providerEjected ? "; provider ejected" : "")
-        : "");
-    log(line);
-  }
+  log(formatDaemonJobsTable(report.jobs));
   const cheat = report.jobs.find((j) => j.label === "B");
-  if (cheat)
+  if (cheat !== undefined && cheat.slashed > 0n)
     log(
-      `slashed collateral ${formatTokens(cheat.slashed)} → challenger ${formatTokens(sumPayouts(cheat.payouts, "challenger"))} (incl. bond), ` +
+      `\njob B: collateral ${formatTokens(cheat.slashed)} slashed → challenger ${formatTokens(sumPayouts(cheat.payouts, "challenger"))} (incl. its bond), ` +
         `referees ${formatTokens(sumPayouts(cheat.payouts, "referee"))}, treasury ${formatTokens(sumPayouts(cheat.payouts, "treasury"))}; ` +
         `submitter refunded ${formatTokens(sumPayouts(cheat.payouts, "submitter"))}`,
     );
-
-  log("\n== Gas by actor and action");
-  log(formatGasTable(report.gas));
-  const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+  const d = report.detection;
   log(
-    `\nDone in ${s(report.timings.totalMs)} (training ${s(report.timings.trainMs)}, re-execution ${s(report.timings.verifyMs)}).`,
+    `detection: the cheat changed ${d.failing} of ${d.segments} segments; q = ${d.q} samples alone catch it with probability ` +
+      `1 − (1 − f)^q = ${(100 * d.bound).toFixed(1)}% (${(100 * d.sampled).toFixed(1)}% without replacement); the demo's verifier audits every segment`,
   );
 
-  // The demo's claims, checked: an honest job paid, the cheater caught and slashed.
+  log("\n== Gas by actor and action (every transaction on the devnet, from its receipt)");
+  log(formatGasTable(report.gas));
+  log(`\ndaemon logs: ${report.logDir}/`);
+  log(
+    `Done in ${seconds(performance.now() - started)} (set-up ${seconds(report.timings.setupMs)}, jobs ${seconds(report.timings.jobsMs)}).`,
+  );
+
+  // The demo's claims, checked: the honest jobs paid, the cheater caught and slashed.
   const problems: string[] = [];
-  for (const job of report.jobs) {
+  for (const job of report.jobs)
     if (job.label !== "B" && job.status !== "Finalized")
       problems.push(`honest job ${job.label} ended ${job.status}, not Finalized`);
-  }
-  if (cheat === undefined || cheat.status !== "Slashed")
-    problems.push(`the cheating job ended ${cheat?.status ?? "missing"}, not Slashed`);
+  if (cheat === undefined || cheat.status !== "Slashed" || cheat.slashed === 0n)
+    problems.push(`the cheater was not slashed (job B ended ${cheat?.status ?? "missing"})`);
   if (problems.length > 0) {
     log(`\ndemo FAILED: ${problems.join("; ")}`);
     process.exitCode = 1;
   }
 } catch (error) {
-  // What failed and its root cause (e.g. the contract's custom error); with ASSAY_DEBUG=1 the
-  // whole cause chain and the stack.
+  // One line: what failed and its root cause; ASSAY_DEBUG=1 prints the whole chain and the stack.
   const chain = causeChain(error);
   const debug = process.env.ASSAY_DEBUG !== undefined && process.env.ASSAY_DEBUG !== "";
-  const [first, ...causes] = debug || chain.length < 2 ? chain : [chain[0], chain.at(-1)];
-  process.stderr.write(
-    `\ndemo FAILED: ${first}\n${causes.map((c) => `  caused by ${c}\n`).join("")}`,
-  );
-  if (debug) process.stderr.write(`${(error as Error).stack ?? ""}\n`);
-  process.exitCode = 1;
+  const line = chain.length < 2 ? chain[0] : `${chain[0]} (caused by ${chain.at(-1)})`;
+  process.stderr.write(`\ndemo FAILED: ${abort.signal.aborted ? "interrupted" : line}\n`);
+  if (debug) process.stderr.write(`${chain.join("\n  caused by ")}\n${(error as Error).stack}\n`);
+  process.exitCode = abort.signal.aborted ? 130 : 1;
 }

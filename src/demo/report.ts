@@ -180,3 +180,56 @@ export function formatGasTable(gas: readonly GasEntry[]): string {
     true,
   ]);
 }
+
+/** A job of the daemons demo (src/devnet/demo.ts): what the chain says happened to it. */
+export interface DaemonJobRow {
+  label: string;
+  jobId: bigint;
+  /** The provider's name in the demo. */
+  provider: string;
+  numerics: "exact" | "tolerance";
+  status: JobStatusName;
+  /** "no dispute, paid", or the dispute's outcome and the step it was decided at. */
+  verdict: string;
+  payouts: Payout[];
+  /** Provider collateral slashed over this job. */
+  slashed: bigint;
+  /** Held-out accuracy of the committed final model. */
+  accuracy?: number;
+}
+
+export function formatDaemonJobsTable(jobs: readonly DaemonJobRow[]): string {
+  const headers = [
+    "job",
+    "provider",
+    "numerics",
+    "status",
+    "verdict",
+    "provider paid",
+    "submitter back",
+    "challenger",
+    "referees",
+    "treasury",
+    "slashed",
+    "accuracy",
+  ];
+  const rows = jobs.map((j) => [
+    `${j.label} (#${j.jobId})`,
+    j.provider,
+    j.numerics,
+    j.status,
+    j.verdict,
+    amountCell(sumPayouts(j.payouts, "provider")),
+    amountCell(sumPayouts(j.payouts, "submitter")),
+    amountCell(sumPayouts(j.payouts, "challenger")),
+    amountCell(sumPayouts(j.payouts, "referee")),
+    amountCell(sumPayouts(j.payouts, "treasury")),
+    amountCell(j.slashed),
+    j.accuracy === undefined ? "-" : `${(100 * j.accuracy).toFixed(1)}%`,
+  ]);
+  return formatTable(
+    headers,
+    rows,
+    headers.map((_, c) => c >= 5),
+  );
+}
