@@ -141,7 +141,7 @@ export interface DaemonsDemoReport {
   detection: { failing: number; segments: number; q: number; sampled: number; bound: number };
   /** Where the daemons' logs are (removed after the run unless keepLogs). */
   logDir: string;
-  daemons: { name: string; logFile: string }[];
+  daemons: { name: string; pid: number; logFile: string }[];
   timings: { setupMs: number; jobsMs: number; totalMs: number };
 }
 
@@ -847,7 +847,11 @@ export async function runDaemonsDemo(
       gas,
       detection,
       logDir,
-      daemons: parties.map((p) => ({ name: p.name, logFile: p.process.logFile })),
+      daemons: parties.map((p) => ({
+        name: p.name,
+        pid: p.process.pid,
+        logFile: p.process.logFile,
+      })),
       timings: { setupMs, jobsMs, totalMs: 0 },
     };
     report.timings.totalMs = performance.now() - started;
