@@ -324,6 +324,8 @@ export class VerifierDaemon {
         this.metrics.tasks.inc({ queue: QUEUES.reexec, status: "completed" }),
       );
       this.worker.on("error", (error) => this.log.warn({ err: oneLine(error) }, "worker error"));
+      // Without a listener BullMQ prints a lost Redis connection to stderr, bypassing the log.
+      this.queue.on("error", (error) => this.log.warn({ err: oneLine(error) }, "queue error"));
       if (this.config.metricsPort !== null)
         this.metricsServer = await startMetricsServer(
           this.metrics.registry,
