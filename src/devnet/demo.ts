@@ -441,6 +441,11 @@ export async function runDaemonsDemo(
     // ---------------------------------------------------------------- event watcher
     const jobLabels = new Map<bigint, string>();
     const jobOf = (jobId: bigint): string => `job ${jobLabels.get(jobId) ?? `#${jobId}`}`;
+    const providers = new Map<bigint, Address>();
+    const providerOf = (jobId: bigint): string => {
+      const p = providers.get(jobId);
+      return p === undefined ? "the provider" : label(p);
+    };
     const disputes = new Map<bigint, { jobId: bigint; segment: number; challenger: Address }>();
     const allLogs: Log[] = [];
     let cursor = (await publicClient.getBlockNumber()) + 1n;
@@ -451,16 +456,17 @@ export async function runDaemonsDemo(
       for (const e of parseEventLogs({ abi: market.abi, logs })) {
         switch (e.eventName) {
           case "JobAccepted":
+            providers.set(e.args.jobId, e.args.provider);
             say(`${jobOf(e.args.jobId)}: ${label(e.args.provider)} accepted, collateral locked`);
             break;
           case "ProgressCommitted":
             say(
-              `${jobOf(e.args.jobId)}: provider committed checkpoint ${e.args.checkpoints}/${n} (partial root ${short(e.args.partialRoot)})`,
+              `${jobOf(e.args.jobId)}: ${providerOf(e.args.jobId)} committed checkpoint ${e.args.checkpoints}/${n} (partial root ${short(e.args.partialRoot)})`,
             );
             break;
           case "TraceSubmitted":
             say(
-              `${jobOf(e.args.jobId)}: trace submitted — root ${short(e.args.traceRoot)} over ${n} checkpoints, model ${short(e.args.finalDigest)}`,
+              `${jobOf(e.args.jobId)}: ${providerOf(e.args.jobId)} submitted its trace — root ${short(e.args.traceRoot)} over ${n} checkpoints, model ${short(e.args.finalDigest)}`,
             );
             break;
           case "SamplesOpened":
@@ -735,6 +741,9 @@ export async function runDaemonsDemo(
 
     // ---------------------------------------------------------------- the outcome
     section("Outcome");
+    say(
+      "reading verdicts, payouts and gas from the chain; evaluating each final model on held-out data",
+    );
     const marketLogs = parseEventLogs({
       abi: market.abi,
       logs: allLogs.filter((l) => l.address.toLowerCase() === market.address.toLowerCase()),
