@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { keccak256, toHex, type Address } from "viem";
 
+import { send } from "../../../src/demo/chain.ts";
 import { fetchJob } from "../../../src/demo/jobs.ts";
 import { challengeSegment, readSubmission } from "../../../src/demo/verifier.ts";
 import { planCheat, type CheatInput } from "../../../src/provider/cheats.ts";
@@ -144,6 +145,18 @@ describe("end to end: every cheat on the real daemons", function () {
       );
       expect(votes.length).to.be.at.least(2);
       for (const v of votes) expect(Number(v.args.vote)).to.equal(2); // Challenger
+      if (c.cheat.kind === "tamper-blob") {
+        // The shared store holds no intact bytes for the tampered checkpoints i − 1 and i.
+        const job = await fetchJob(f.chain, f.store, jobId);
+        const { manifest } = await readSubmission(f.chain, f.store, job);
+        for (const i of [c.cheat.segment - 1, c.cheat.segment]) {
+          const read = f.store.get(manifest.records[i]!.cid).then(
+            () => "intact",
+            () => "refused",
+          );
+          expect(await read, `checkpoint ${i}`).to.equal("refused");
+        }
+      }
     });
   }
 
@@ -161,43 +174,6 @@ describe("end to end: every cheat on the real daemons", function () {
     expect(await marketCredits(f, jobId, f.submitter.address)).to.deep.equal([
       terms.amount + toSubmitter,
     ]);
-  });
-
-  it("the sampling auditor (audit opened) re-executes only the opened segments and catches a cheat there", async function () {
-    // The "all" auditor would also challenge this job: it leaves once its disputes are settled.
-    for (const key of DISPUTED)
-      await until(`${key} settled`, async () => (await status(jobOf(key))) === JOB.Slashed);
-    f.daemons.splice(f.daemons.indexOf(auditor), 1);
-    await auditor.close();
-    const sampledEvents: VerifierEvent[] = [];
-    const sampler = await startVerifier(f, SAMPLING_AUDITOR, { audit: "opened" }, (e) =>
-      sampledEvents.push(e),
-    );
-    const worker = await startSlotWorker(f, SAMPLED.account, SAMPLED.slot, SAMPLED.cheat);
-    workers.push(worker);
-    const jobId = await postSlotJob(f, await publishE2eSpec(f), SAMPLED.slot);
-    await until("sampled-case job slashed", async () => (await status(jobId)) === JOB.Slashed);
-    const result = await expectSlashedByDispute(
-      f,
-      jobId,
-      SAMPLED.slot,
-      worker.daemon.chain.address,
-      sampler.address,
-    );
-    const [opened] = await f.devnet.deployment.market.getEvents.SamplesOpened(
-      { jobId },
-      { fromBlock: 0n },
-    );
-    const audited = new Set([
-      ...sampleSegments(opened!.args.seed!, 6n, 2).map(Number),
-      ...opened!.args.topIndices!.map(Number),
-    ]);
-    const checked = sampledEvents
-      .filter((e) => e.type === "segment-checked" && e.jobId === jobId)
-      .map((e) => (e as { segment: number }).segment);
-    expect(new Set(checked)).to.deep.equal(audited);
-    expect(audited.size).to.be.below(6);
-    expect(result.segment).to.equal(Math.min(...audited));
   });
 
   it("refuse-dispute: a provider that never answers a challenge loses on time and is slashed", async function () {
@@ -231,6 +207,52 @@ describe("end to end: every cheat on the real daemons", function () {
       { fromBlock: 0n },
     );
     expect(points, "provider moves").to.have.length(0);
+    // The test's challenger runs no referee daemon: it leaves the pool before the next committee.
+    const { registry } = f.devnet.deployment;
+    const [free] = await registry.read.accountOf([challenger.address, 2]);
+    await send(f.chain, challenger, "requestUnstake", () =>
+      registry.write.requestUnstake([2, free], { account: challenger.wallet.account }),
+    );
+  });
+
+  it("the sampling auditor (audit opened) re-executes only the opened segments and catches a cheat there", async function () {
+    // The "all" auditor would also challenge this job: once its disputes are settled it comes
+    // back on the same journal as a referee and keeper only (an absent referee would stall a
+    // committee until its vote windows close).
+    for (const key of DISPUTED)
+      await until(`${key} settled`, async () => (await status(jobOf(key))) === JOB.Slashed);
+    f.daemons.splice(f.daemons.indexOf(auditor), 1);
+    await auditor.close();
+    await startVerifier(f, AUDITOR, { audit: "none" });
+    const sampledEvents: VerifierEvent[] = [];
+    const sampler = await startVerifier(f, SAMPLING_AUDITOR, { audit: "opened" }, (e) =>
+      sampledEvents.push(e),
+    );
+    const worker = await startSlotWorker(f, SAMPLED.account, SAMPLED.slot, SAMPLED.cheat);
+    workers.push(worker);
+    const jobId = await postSlotJob(f, await publishE2eSpec(f), SAMPLED.slot);
+    await until("sampled-case job slashed", async () => (await status(jobId)) === JOB.Slashed);
+    const result = await expectSlashedByDispute(
+      f,
+      jobId,
+      SAMPLED.slot,
+      worker.daemon.chain.address,
+      sampler.address,
+    );
+    const [opened] = await f.devnet.deployment.market.getEvents.SamplesOpened(
+      { jobId },
+      { fromBlock: 0n },
+    );
+    const audited = new Set([
+      ...sampleSegments(opened!.args.seed!, 6n, 2).map(Number),
+      ...opened!.args.topIndices!.map(Number),
+    ]);
+    const checked = sampledEvents
+      .filter((e) => e.type === "segment-checked" && e.jobId === jobId)
+      .map((e) => (e as { segment: number }).segment);
+    expect(new Set(checked)).to.deep.equal(audited);
+    expect(audited.size).to.be.below(6);
+    expect(result.segment).to.equal(Math.min(...audited));
   });
 
   it("honest: the job is finalized, the provider paid and unlocked, the unspent budget returned", async function () {

@@ -29,15 +29,15 @@ export const PROVIDER_STAKE = 1_000n * UNIT;
 export const VERIFICATION_BPS = 1_000;
 
 /**
- * The devnet's parameters with the dispute clocks and vote windows at their contract minimum
- * (5 chain minutes = 15 wall seconds at 20×): a provider that refuses to answer a dispute loses on
- * time within the test, and an absent referee does not stall a committee for long.
+ * The devnet's parameters with short dispute clocks (the contract minimum, 5 chain minutes = 15
+ * wall seconds at 20×: a provider that refuses to answer a dispute loses on time within the test)
+ * and vote windows of 10 chain minutes (an absent referee does not stall a committee for long).
  */
 export const E2E_PARAMS: DeployParams = {
   ...DEVNET_PARAMS,
   dispute: {
     ...DEVNET_PARAMS.dispute,
-    clockBudget: 600,
+    clockBudget: 300,
     voteCommitWindow: 600,
     voteRevealWindow: 600,
     redrawDelay: 600,
