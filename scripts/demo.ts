@@ -5,7 +5,7 @@
 // one-line reason when an honest job was not finalized or the cheater was not slashed. Every child
 // process and the devnet are shut down on every exit path, Ctrl-C included.
 // The flow lives in src/devnet/demo.ts (test/ts/demo/daemons-demo.test.ts runs it tiny).
-import { causeChain } from "../src/demo/errors.ts";
+import { causeChain, oneLine } from "../src/errors.ts";
 import {
   formatDaemonJobsTable,
   formatGasTable,
@@ -76,8 +76,7 @@ try {
   // One line: what failed and its root cause; ASSAY_DEBUG=1 prints the whole chain and the stack.
   const chain = causeChain(error);
   const debug = process.env.ASSAY_DEBUG !== undefined && process.env.ASSAY_DEBUG !== "";
-  const line = chain.length < 2 ? chain[0] : `${chain[0]} (caused by ${chain.at(-1)})`;
-  process.stderr.write(`\ndemo FAILED: ${abort.signal.aborted ? "interrupted" : line}\n`);
+  process.stderr.write(`\ndemo FAILED: ${abort.signal.aborted ? "interrupted" : oneLine(error)}\n`);
   if (debug) process.stderr.write(`${chain.join("\n  caused by ")}\n${(error as Error).stack}\n`);
   process.exitCode = abort.signal.aborted ? 130 : 1;
 }

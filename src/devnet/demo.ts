@@ -35,6 +35,7 @@ import { syntheticSamples } from "../data/synthetic.ts";
 import { actorOf, type DemoChain, type GasEntry } from "../demo/chain.ts";
 import { outcomeName, VOTE } from "../demo/dispute-view.ts";
 import { DemoError } from "../demo/errors.ts";
+import { oneLine } from "../errors.ts";
 import { fetchJob, readJob, statusName, type JobStatusName } from "../demo/jobs.ts";
 import {
   detectionProbability,
@@ -871,7 +872,9 @@ export async function runDaemonsDemo(
       try {
         await step();
       } catch (error) {
-        log(`  cleanup: ${what} failed: ${String(error)}`);
+        // After Ctrl-C the terminal's SIGINT has also reached a redis-server the devnet started,
+        // so deleting keys from it fails; nothing is left behind then, and nothing worth saying.
+        if (env.signal?.aborted !== true) log(`  cleanup: ${what} failed: ${oneLine(error)}`);
       }
     }
   }
