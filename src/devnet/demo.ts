@@ -225,6 +225,7 @@ async function lastLogLine(file: string): Promise<string> {
   try {
     const lines = (await readFile(file, "utf8")).trim().split("\n");
     const last = lines.at(-1) ?? "";
+    if (last === "") return "nothing in its log yet";
     // pino lines are JSON: show the message.
     try {
       const parsed = JSON.parse(last) as { msg?: unknown; err?: { message?: unknown } };
@@ -435,7 +436,7 @@ export async function runDaemonsDemo(
       for (const p of parties)
         if (p.exitCode !== undefined)
           throw new DemoError(
-            `${p.name} exited (code ${String(p.exitCode)}): ${await lastLogLine(p.process.logFile)} — see ${p.process.logFile}`,
+            `${p.name} ${p.exitCode === null ? "was killed by a signal" : `exited with code ${p.exitCode}`} (${await lastLogLine(p.process.logFile)}); see ${p.process.logFile}`,
           );
     };
 
