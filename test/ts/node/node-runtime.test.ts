@@ -212,11 +212,14 @@ describe("node runtime: chain, transactions, metrics, redis", function () {
     expect(await chain.publicClient.getTransactionCount({ address: chain.address })).to.equal(
       nonceBefore + 1,
     );
-    const text = await (await startMetricsServer(metrics.registry, 0)).url;
-    expect(text).to.match(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
-    expect(await metrics.registry.getSingleMetricAsString("assay_transactions_total")).to.match(
-      /action="approve",status="success"[^}]*} 1/,
-    );
+    const server = await startMetricsServer(metrics.registry, 0);
+    try {
+      expect(server.url).to.match(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      const body = await (await fetch(server.url)).text();
+      expect(body).to.match(/assay_transactions_total\{action="approve",status="success"[^}]*\} 1/);
+    } finally {
+      await server.close();
+    }
   });
 
   it("reports a contract rejection by its custom error and a token shortfall as missing funds, spending nothing", async function () {
