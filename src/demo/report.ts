@@ -2,7 +2,6 @@
 // actor the gas of every action. Pure: no I/O.
 import { detectionProbability } from "../protocol/sampler.ts";
 import type { GasEntry } from "./chain.ts";
-import type { OutcomeName, VoteName } from "./dispute-view.ts";
 import type { JobStatusName } from "./jobs.ts";
 
 /** Who a payout went to, relative to the job. */
@@ -14,51 +13,6 @@ export interface Payout {
   amount: bigint;
   /** Which contract credited it. */
   from: "JobMarket" | "DisputeGame";
-}
-
-export interface DisputeSummary {
-  disputeId: bigint;
-  segment: number;
-  /** The job step the dissection narrowed to (the committee ran this one step). */
-  step: number;
-  rounds: number;
-  committee: string[];
-  votes: VoteName[];
-  outcome: OutcomeName;
-  /** The cheating provider lost its provider role (bonded stake below the minimum). */
-  providerEjected: boolean;
-}
-
-export interface JobSummary {
-  label: string;
-  jobId: bigint;
-  provider: string;
-  numerics: "exact" | "tolerance";
-  status: JobStatusName;
-  /** n, the number of segments. */
-  segments: number;
-  sampled: number[];
-  top: number[];
-  /** Segments re-executed, and those that did not reproduce. */
-  checked: number[];
-  failing: number[];
-  /** Segments the provider actually fabricated (known to the demo, not to the verifier). */
-  fabricated: number[];
-  /** Held-out accuracy of the committed final model. */
-  accuracy: number;
-  /** Tolerance jobs: the largest normalized distance the verifier measured. */
-  maxDistance?: number;
-  dispute?: DisputeSummary;
-  payouts: Payout[];
-  /** Provider collateral slashed over this job. */
-  slashed: bigint;
-}
-
-export interface DemoReport {
-  jobs: JobSummary[];
-  gas: GasEntry[];
-  /** Wall-clock milliseconds of the whole run, and of its training and verification. */
-  timings: { totalMs: number; trainMs: number; verifyMs: number };
 }
 
 export const TOKEN_DECIMALS = 18;
@@ -109,40 +63,6 @@ export function formatTable(
 
 function amountCell(amount: bigint): string {
   return amount === 0n ? "-" : formatTokens(amount);
-}
-
-export function formatJobsTable(jobs: readonly JobSummary[]): string {
-  const headers = [
-    "job",
-    "provider",
-    "numerics",
-    "reproduced",
-    "verdict",
-    "provider paid",
-    "submitter back",
-    "challenger",
-    "referees",
-    "treasury",
-    "slashed",
-  ];
-  const rows = jobs.map((j) => [
-    `${j.label} (#${j.jobId})`,
-    j.provider,
-    j.numerics,
-    `${j.checked.length - j.failing.length}/${j.checked.length}`,
-    j.status,
-    amountCell(sumPayouts(j.payouts, "provider")),
-    amountCell(sumPayouts(j.payouts, "submitter")),
-    amountCell(sumPayouts(j.payouts, "challenger")),
-    amountCell(sumPayouts(j.payouts, "referee")),
-    amountCell(sumPayouts(j.payouts, "treasury")),
-    amountCell(j.slashed),
-  ]);
-  return formatTable(
-    headers,
-    rows,
-    headers.map((_, c) => c >= 5),
-  );
 }
 
 /** Gas per actor and action; referees are summed into one line per action. */

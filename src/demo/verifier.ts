@@ -1,32 +1,21 @@
-// The verifier's side: read a submission (the trace manifest, by the content address the chain
-// names, checked against the on-chain root), read the opened leaves from the provider's
-// openSamples transaction, fetch the opened checkpoints by content address and check them
-// against those leaves, re-execute segments with the engine, and — when one does not reproduce —
-// challenge it by commit–reveal and play the challenger's side of the dissection with digests
-// from its own re-execution.
+// A challenger driven in process, for tests that need to play the verifier's side by hand (a made-up
+// claim against a provider that refuses to answer, a dissection step by step): read a submission
+// (the trace manifest, by the content address the chain names, checked against the on-chain root),
+// challenge a segment by commit–reveal and narrow the dissection with the challenger's own digests.
+// The verifier daemon (verifier/) does all of this by itself.
 import { randomBytes } from "node:crypto";
 
-import {
-  bytesToHex,
-  decodeFunctionData,
-  encodeAbiParameters,
-  keccak256,
-  parseEventLogs,
-  type Hex,
-} from "viem";
+import { bytesToHex, encodeAbiParameters, keccak256, parseEventLogs, type Hex } from "viem";
 
-import { getState, putState } from "../checkpoint/checkpoint-store.ts";
 import {
   decodeTraceManifest,
   leafOf,
   type CheckpointRecord,
   type TraceManifest,
 } from "../checkpoint/trace.ts";
-import { reexecute, type ReexecutionReport } from "../engine/reexecute.ts";
-import type { RuntimeOptions } from "../engine/runtime.ts";
-import { digestsBetween, stateAt } from "../engine/trainer.ts";
+import { digestsBetween } from "../engine/trainer.ts";
 import { chooseNarrowing, type NarrowMove } from "../protocol/dissection.ts";
-import { hashLeaf, type TraceLeaf } from "../protocol/leaf.ts";
+import { hashLeaf } from "../protocol/leaf.ts";
 import { buildLevels, multiProof } from "../protocol/merkle.ts";
 import type { BlobStore } from "../store/blob-store.ts";
 import { cidFromDigest } from "../store/cid.ts";
@@ -79,89 +68,6 @@ export async function readSubmission(
   if (problems.length > 0)
     throw new DemoError(`job ${jobId}: trace manifest ${manifestCid}: ${problems.join("; ")}`);
   return { manifest, manifestCid, resultCid: cidFromDigest(event.args.resultDigest!) };
-}
-
-export interface Opening {
-  sampled: number[];
-  top: number[];
-  /** The leaves the provider opened on chain (checked there against the trace root). */
-  leaves: TraceLeaf[];
-}
-
-/** The sampled segments, and the leaves and top-Q indices from the provider's openSamples call. */
-export async function readOpening(chain: DemoChain, jobId: bigint): Promise<Opening> {
-  const { market } = chain.deployment;
-  const [event] = await market.getEvents.SamplesOpened({ jobId }, { fromBlock: 0n });
-  if (event === undefined) throw new DemoError(`job ${jobId} has not opened its samples`);
-  const tx = await chain.publicClient.getTransaction({ hash: event.transactionHash });
-  const call = decodeFunctionData({ abi: market.abi, data: tx.input });
-  if (call.functionName !== "openSamples")
-    throw new DemoError(
-      `job ${jobId}: samples were opened by ${call.functionName}, not openSamples`,
-    );
-  const [, leaves, topIndices] = call.args;
-  const sampled = await market.read.sampledSegments([jobId]);
-  return {
-    sampled: sampled.map(Number).sort((a, b) => a - b),
-    top: topIndices.map(Number),
-    leaves: leaves.map((l) => ({ ...l })),
-  };
-}
-
-/**
- * Fetches every opened checkpoint from the store by the content address its opened leaf commits
- * to (the store and getState verify the bytes), and checks that the manifest agrees with the
- * opened leaves. Returns the number of checkpoints fetched.
- */
-export async function checkOpenedCheckpoints(
-  store: BlobStore,
-  job: FetchedJob,
-  submission: Submission,
-  opening: Opening,
-): Promise<number> {
-  const { info } = job.loaded.job.program;
-  for (const leaf of opening.leaves) {
-    const i = Number(leaf.index);
-    const record = submission.manifest.records[i];
-    const same =
-      record !== undefined &&
-      record.stateDigest === leaf.stateDigest.toLowerCase() &&
-      record.lossBits === leaf.lossBits &&
-      record.updateNorm === leaf.updateNorm;
-    if (!same) throw new DemoError(`job ${job.jobId}: opened leaf ${i} differs from the manifest`);
-    try {
-      await getState(store, cidFromDigest(leaf.stateDigest), info);
-    } catch (cause) {
-      throw new DemoError(`job ${job.jobId}: opened checkpoint ${i} is not available`, { cause });
-    }
-  }
-  return opening.leaves.length;
-}
-
-export interface SegmentCheck {
-  segment: number;
-  ok: boolean;
-  report: ReexecutionReport;
-}
-
-/** Re-executes segments from the provider's checkpoints with the protocol's batches. */
-export async function reexecuteSegments(
-  job: FetchedJob,
-  store: BlobStore,
-  records: readonly CheckpointRecord[],
-  segments: readonly number[],
-  options: { delta?: number; runtime?: RuntimeOptions } = {},
-): Promise<SegmentCheck[]> {
-  const checks: SegmentCheck[] = [];
-  for (const segment of segments) {
-    const report = await reexecute(
-      job.loaded.job,
-      { index: segment, start: records[segment - 1]!, end: records[segment]! },
-      { store, ...options },
-    );
-    checks.push({ segment, ok: report.ok, report });
-  }
-  return checks;
 }
 
 function challengeCommitment(
@@ -272,25 +178,4 @@ export async function narrowDissection(
     ),
   );
   return move;
-}
-
-/**
- * Stores the agreed pre-state of the disputed step, recomputed by the verifier itself: both sides
- * agreed on its digest, so either can make it available, and the committee does not depend on a
- * cheating provider's cooperation. Returns its CID.
- */
-export async function publishAgreedState(
-  job: FetchedJob,
-  store: BlobStore,
-  records: readonly CheckpointRecord[],
-  segment: number,
-  offset: number,
-): Promise<string> {
-  const k = job.loaded.job.checkpointInterval;
-  const state = await stateAt(
-    job.loaded.job,
-    { store, records: records.slice(0, segment) },
-    (segment - 1) * k + offset,
-  );
-  return (await putState(store, state)).cid;
 }
