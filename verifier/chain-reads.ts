@@ -6,32 +6,10 @@ import type { Address, Hex } from "viem";
 import type { ChainContext } from "../src/node/chain.ts";
 import type { DissectionDigests } from "../src/protocol/dissection.ts";
 import { AssayError } from "../src/errors.ts";
+import { JOB, OUTCOME, PHASE, VOTE } from "../src/protocol/onchain-enums.ts";
 
-/** DisputePhase in contracts/types/DisputeTypes.sol. */
-export const PHASE = {
-  None: 0,
-  Dissection: 1,
-  AwaitingCommittee: 2,
-  Voting: 3,
-  Resolved: 4,
-} as const;
-/** Vote in contracts/types/DisputeTypes.sol. */
-export const VOTE = { None: 0, Provider: 1, Challenger: 2, Neither: 3 } as const;
-/** Outcome in contracts/types/DisputeTypes.sol. */
-export const OUTCOMES = ["None", "ProviderWon", "ChallengerWon", "NoVerdict"] as const;
-/** JobStatus in contracts/types/JobTypes.sol. */
-export const JOB = {
-  None: 0,
-  Open: 1,
-  Accepted: 2,
-  Submitted: 3,
-  Opened: 4,
-  Disputed: 5,
-  Finalized: 6,
-  Cancelled: 7,
-  Expired: 8,
-  Slashed: 9,
-} as const;
+export { JOB, PHASE, VOTE };
+export const OUTCOMES = OUTCOME;
 
 /** A dispute's events are missing or inconsistent: a bug or a wrong deployment, not a retry. */
 export class DisputeReadError extends AssayError {

@@ -5,9 +5,8 @@
 // line and exits with code 1; ASSAY_DEBUG=1 prints the whole cause chain.
 import { randomBytes } from "node:crypto";
 
-import { ConfigError, causeChain } from "../src/errors.ts";
 import { connectChain } from "../src/node/chain.ts";
-import { parseFlags } from "../src/node/config.ts";
+import { runDaemon } from "../src/node/daemon-main.ts";
 import { Journal } from "../src/node/journal.ts";
 import { createLogger } from "../src/node/log.ts";
 import { createMetrics, startMetricsServer } from "../src/node/metrics.ts";
@@ -19,12 +18,7 @@ import { assertCheatAllowed, loadWorkerConfig } from "./config.ts";
 import { dataPaths, ProviderDaemon } from "./daemon.ts";
 import { ensureStake } from "./stake.ts";
 
-async function main(argv: string[]): Promise<void> {
-  const { positionals, flags } = parseFlags(argv);
-  if (positionals.length > 0)
-    throw new ConfigError(`unexpected arguments: ${positionals.join(" ")}`);
-  const file = typeof flags.config === "string" ? flags.config : undefined;
-  delete flags.config;
+runDaemon("worker", process.argv.slice(2), async ({ file, flags }) => {
   const config = loadWorkerConfig({ file, env: process.env, flags });
   const log = createLogger({ name: "worker", level: config.logLevel });
   const chain = await connectChain(config);
@@ -61,28 +55,5 @@ async function main(argv: string[]): Promise<void> {
     log.info({ url: server.url }, "serving local checkpoints (read-only)");
   }
   await daemon.start();
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, "stopping");
-    daemon.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error({ err: error }, "close failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
-}
-
-main(process.argv.slice(2)).catch((error: unknown) => {
-  const chain = causeChain(error);
-  console.error(
-    `worker: ${process.env.ASSAY_DEBUG === "1" ? chain.join("\n  caused by: ") : chain[0]}`,
-  );
-  if (process.env.ASSAY_DEBUG === "1" && error instanceof Error) console.error(error.stack);
-  process.exit(1);
+  return { log, close: () => daemon.close() };
 });

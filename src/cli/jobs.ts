@@ -1,19 +1,9 @@
 // Job facts the CLI shows: status names by their uint8 value (contracts/types/JobTypes.sol) and
 // which of them are final.
 
-export const JOB_STATUS = [
-  "None",
-  "Open",
-  "Accepted",
-  "Submitted",
-  "Opened",
-  "Disputed",
-  "Finalized",
-  "Cancelled",
-  "Expired",
-  "Slashed",
-] as const;
-export type JobStatusName = (typeof JOB_STATUS)[number];
+import { JOB_STATUS, type JobStatusName } from "../protocol/onchain-enums.ts";
+
+export { JOB_STATUS, type JobStatusName };
 
 export const FINAL_STATUSES: ReadonlySet<JobStatusName> = new Set([
   "Finalized",

@@ -8,20 +8,15 @@ import type { DissectionDigests } from "../protocol/dissection.ts";
 import type { DemoChain } from "./chain.ts";
 import { DemoError } from "./errors.ts";
 
-/** DisputePhase in contracts/types/DisputeTypes.sol. */
-export const PHASE = {
-  None: 0,
-  Dissection: 1,
-  AwaitingCommittee: 2,
-  Voting: 3,
-  Resolved: 4,
-} as const;
-/** Vote in contracts/types/DisputeTypes.sol. */
-export const VOTE = { None: 0, Provider: 1, Challenger: 2, Neither: 3 } as const;
-export type VoteName = keyof typeof VOTE;
-/** Outcome in contracts/types/DisputeTypes.sol. */
-export const OUTCOME = ["None", "ProviderWon", "ChallengerWon", "NoVerdict"] as const;
-export type OutcomeName = (typeof OUTCOME)[number];
+import {
+  OUTCOME,
+  PHASE,
+  VOTE,
+  type OutcomeName,
+  type VoteName,
+} from "../protocol/onchain-enums.ts";
+
+export { OUTCOME, PHASE, VOTE, type OutcomeName, type VoteName };
 
 export function outcomeName(outcome: number): OutcomeName {
   const name = OUTCOME[outcome];

@@ -6,6 +6,7 @@
 import type { Hex } from "viem";
 
 import { loadJob, type LoadedJob } from "../engine/job.ts";
+import { JOB_STATUS, NUMERICS_CODE, type JobStatusName } from "../protocol/onchain-enums.ts";
 import {
   jobParamsFromSpec,
   parseJobSpecBytes,
@@ -17,23 +18,7 @@ import { cidFromDigest } from "../store/cid.ts";
 import type { DemoChain, Deployment } from "./chain.ts";
 import { DemoError } from "./errors.ts";
 
-/** JobStatus in contracts/types/JobTypes.sol, by its uint8 value. */
-export const JOB_STATUS = [
-  "None",
-  "Open",
-  "Accepted",
-  "Submitted",
-  "Opened",
-  "Disputed",
-  "Finalized",
-  "Cancelled",
-  "Expired",
-  "Slashed",
-] as const;
-export type JobStatusName = (typeof JOB_STATUS)[number];
-
-/** Numerics in contracts/types/JobTypes.sol. */
-export const NUMERICS_CODE = { exact: 1, tolerance: 2 } as const;
+export { JOB_STATUS, NUMERICS_CODE, type JobStatusName };
 
 export type OnchainJob = Awaited<ReturnType<Deployment["market"]["read"]["getJob"]>>;
 
