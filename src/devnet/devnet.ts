@@ -22,6 +22,7 @@ import {
 import { deploymentFileOf, writeDeploymentFile } from "../node/deployment.ts";
 import { FsBlobStore } from "../store/fs-store.ts";
 import { startStoreServer, type StoreServer } from "../store/http-server.ts";
+import { oneLine } from "../errors.ts";
 import { DevnetClock } from "./clock.ts";
 import type { DaemonHost } from "./daemon.ts";
 import { ensureRedis, type EnsuredRedis } from "./redis.ts";
@@ -181,6 +182,9 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
       host: "127.0.0.1",
       port: 0,
       closeTimeoutMs: 1_000,
+      // A corrupt blob on disk (the tamper-blob cheat) is refused to the client, which is the point;
+      // one line in the devnet's log, not a stack on the console.
+      onError: (error) => log(`store: ${oneLine(error)}`),
     });
     cleanup.unshift(["store server", () => storeServer.close()]);
     log(`store: ${storeServer.url} (${storeDir})`);
