@@ -21,15 +21,7 @@ import path from "node:path";
 
 import { Queue, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
-import {
-  bytesToHex,
-  encodeAbiParameters,
-  keccak256,
-  parseEventLogs,
-  toHex,
-  type Address,
-  type Hex,
-} from "viem";
+import { bytesToHex, keccak256, parseEventLogs, toHex, type Address, type Hex } from "viem";
 
 import { leafOf } from "../src/checkpoint/trace.ts";
 import { isRetryable, oneLine, TransactionError } from "../src/errors.ts";
@@ -66,6 +58,7 @@ import {
   type VerifiableJob,
   type VoteName,
 } from "./segment-check.ts";
+import { challengeCommitment, voteCommitment } from "../src/protocol/dispute-commitments.ts";
 import { ensureVerifierStake } from "./stake.ts";
 import { QUEUES, ReexecTaskSchema, queueError, taskId, type ReexecTask } from "./tasks.ts";
 
@@ -147,50 +140,6 @@ export interface VerifierDaemonOptions {
 }
 
 const TERMINAL_JOB: readonly number[] = [JOB.Finalized, JOB.Cancelled, JOB.Expired, JOB.Slashed];
-
-function challengeCommitment(
-  jobId: bigint,
-  segment: number,
-  claim: Hex,
-  salt: Hex,
-  challenger: Address,
-): Hex {
-  return keccak256(
-    encodeAbiParameters(
-      [
-        { type: "uint256" },
-        { type: "uint256" },
-        { type: "bytes32" },
-        { type: "bytes32" },
-        { type: "address" },
-      ],
-      [jobId, BigInt(segment), claim, salt, challenger],
-    ),
-  );
-}
-
-function voteCommitment(
-  disputeId: bigint,
-  seat: number,
-  vote: VoteName,
-  distancePpm: bigint,
-  salt: Hex,
-  referee: Address,
-): Hex {
-  return keccak256(
-    encodeAbiParameters(
-      [
-        { type: "uint256" },
-        { type: "uint256" },
-        { type: "uint8" },
-        { type: "uint256" },
-        { type: "bytes32" },
-        { type: "address" },
-      ],
-      [disputeId, BigInt(seat), VOTE[vote], distancePpm, salt, referee],
-    ),
-  );
-}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -865,7 +814,7 @@ export class VerifierDaemon {
         const commitment = voteCommitment(
           disputeId,
           r.seat,
-          r.vote!,
+          VOTE[r.vote!],
           r.distancePpm ?? 0n,
           salt,
           this.address,

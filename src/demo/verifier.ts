@@ -5,7 +5,7 @@
 // The verifier daemon (verifier/) does all of this by itself.
 import { randomBytes } from "node:crypto";
 
-import { bytesToHex, encodeAbiParameters, keccak256, parseEventLogs, type Hex } from "viem";
+import { bytesToHex, parseEventLogs, type Hex } from "viem";
 
 import {
   decodeTraceManifest,
@@ -15,6 +15,7 @@ import {
 } from "../checkpoint/trace.ts";
 import { digestsBetween } from "../engine/trainer.ts";
 import { chooseNarrowing, type NarrowMove } from "../protocol/dissection.ts";
+import { challengeCommitment } from "../protocol/dispute-commitments.ts";
 import { hashLeaf } from "../protocol/leaf.ts";
 import { buildLevels, multiProof } from "../protocol/merkle.ts";
 import type { BlobStore } from "../store/blob-store.ts";
@@ -68,27 +69,6 @@ export async function readSubmission(
   if (problems.length > 0)
     throw new DemoError(`job ${jobId}: trace manifest ${manifestCid}: ${problems.join("; ")}`);
   return { manifest, manifestCid, resultCid: cidFromDigest(event.args.resultDigest!) };
-}
-
-function challengeCommitment(
-  jobId: bigint,
-  segment: number,
-  claim: Hex,
-  salt: Hex,
-  challenger: Hex,
-): Hex {
-  return keccak256(
-    encodeAbiParameters(
-      [
-        { type: "uint256" },
-        { type: "uint256" },
-        { type: "bytes32" },
-        { type: "bytes32" },
-        { type: "address" },
-      ],
-      [jobId, BigInt(segment), claim, salt, challenger],
-    ),
-  );
 }
 
 /**

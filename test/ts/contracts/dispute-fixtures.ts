@@ -6,7 +6,6 @@ import {
   BaseError,
   ContractFunctionRevertedError,
   decodeErrorResult,
-  encodeAbiParameters,
   getAddress,
   isAddress,
   keccak256,
@@ -18,6 +17,7 @@ import {
   type Hex,
 } from "viem";
 
+import { challengeCommitment, voteCommitment } from "../../../src/protocol/dispute-commitments.ts";
 import { hashLeaf, type TraceLeaf } from "../../../src/protocol/leaf.ts";
 import { buildLevels, multiProof } from "../../../src/protocol/merkle.ts";
 import { chooseNarrowing, type DissectionDigests } from "../../../src/protocol/dissection.ts";
@@ -222,30 +222,11 @@ export function traceLeaves(job: TracedJob, indices: readonly number[]) {
   };
 }
 
+export { challengeCommitment, voteCommitment };
+
 /** Leaves segment−1 (if any) and segment, with their multi-proof, as revealChallenge takes them. */
 export function segmentLeaves(job: TracedJob, segment: number) {
   return traceLeaves(job, segment === 1 ? [1] : [segment - 1, segment]);
-}
-
-export function challengeCommitment(
-  jobId: bigint,
-  segment: number,
-  claim: Hex,
-  salt: Hex,
-  challenger: Address,
-): Hex {
-  return keccak256(
-    encodeAbiParameters(
-      [
-        { type: "uint256" },
-        { type: "uint256" },
-        { type: "bytes32" },
-        { type: "bytes32" },
-        { type: "address" },
-      ],
-      [jobId, BigInt(segment), claim, salt, challenger],
-    ),
-  );
 }
 
 /** Commits to a challenge with a fresh salt; returns what the reveal needs. */
@@ -346,29 +327,6 @@ export async function playDissection(
     gas.narrow.push(await gasOf(f, narrow));
     current = move.next;
   }
-}
-
-export function voteCommitment(
-  disputeId: bigint,
-  seat: number,
-  vote: number,
-  distancePpm: bigint,
-  salt: Hex,
-  referee: Address,
-): Hex {
-  return keccak256(
-    encodeAbiParameters(
-      [
-        { type: "uint256" },
-        { type: "uint256" },
-        { type: "uint8" },
-        { type: "uint256" },
-        { type: "bytes32" },
-        { type: "address" },
-      ],
-      [disputeId, BigInt(seat), vote, distancePpm, salt, referee],
-    ),
-  );
 }
 
 /** Mines past the randomness delay and draws the committee; returns its members and the gas. */
