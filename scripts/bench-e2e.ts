@@ -275,13 +275,12 @@ try {
     windows: typeof HONEST_WINDOWS,
     seed: string,
   ): PublishSpecInput["rest"] => ({
-    version: 1,
+    version: 2,
     seed: keccak256(toHex(seed)) as Hex,
     totalSteps: shape.totalSteps,
     checkpointInterval: shape.checkpointInterval,
     verification: { samples: shape.samples, topQ: shape.topQ, committeeSize: COMMITTEE },
     windows,
-    deltaPpm: 0,
   });
 
   // ---- 1. The honest job, demo settings.

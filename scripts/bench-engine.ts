@@ -16,7 +16,7 @@ import { buildExactMlpProgram } from "../src/engine/exact-mlp-program.ts";
 import { buildFloatMlpProgram } from "../src/engine/float-mlp-program.ts";
 import { loadProgram } from "../src/engine/program-loader.ts";
 import { openStepSession, type Batch, type StepSession } from "../src/engine/runtime.ts";
-import { calibrate } from "../src/engine/reexecute.ts";
+import { calibrateTolerance } from "../src/engine/calibration.ts";
 import { train as trainJob, type TrainTimings, type TrainingJob } from "../src/engine/trainer.ts";
 import { initialState, type TrainingState } from "../src/engine/training-state.ts";
 import { sha256Bytes } from "../src/store/cid.ts";
@@ -68,7 +68,7 @@ const { train } = loadMnist();
 const seed = `0x${"be".repeat(32)}` as const;
 const root = `0x${"ef".repeat(32)}` as const;
 const batches = Array.from({ length: 64 }, (_, t) =>
-  assembleBatch(train, batchIndices(root, seed, t, 64, train.count)),
+  assembleBatch(train, batchIndices(root, seed, 1n, t, 64, train.count)),
 );
 
 const modes = {
@@ -170,29 +170,33 @@ const e2eOverhead = (mode: "float" | "int", k: number): number => {
   return (t.checkpointMs + t.storeWaitMs) / t.stepMs;
 };
 
-// Calibration (for choosing delta): the distance between honest runtime
-// configurations over a 100-step segment, starting from the trained states above.
-const calibration: Record<string, Record<string, number | boolean>> = {};
-for (const mode of ["float", "int"] as const) {
+// Calibration of a tolerance job's thresholds (src/engine/calibration.ts) over every legitimate
+// runtime setting, from the trained float state above: one 100-step segment.
+const calibration: Record<string, unknown> = {};
+{
   const job: TrainingJob = {
     jobId: 1n,
     specHash: `0x${"00".repeat(32)}`,
-    program: modes[mode],
+    program: modes.float,
     dataset,
     seed,
-    totalSteps: states[mode].step + 100,
-    checkpointInterval: states[mode].step + 100,
+    totalSteps: states.float.step + 100,
+    checkpointInterval: 100,
   };
-  for (const [name, other] of [
-    ["threads2", { intraOpThreads: 2 }],
-    ["optimizationAll", { optimizationLevel: "all" }],
-  ] as const) {
-    const report = await calibrate(job, states[mode], 100, {}, other);
-    calibration[`${mode}_${name}`] = {
-      distance: report.distance,
-      digestsEqual: report.digestsEqual,
-    };
-  }
+  const { report } = await calibrateTolerance(job, states.float, { segments: 1 });
+  calibration.float = {
+    settings: report.settings.length,
+    identicalSettings: report.identicalSettings.length,
+    maxHonestDifference: report.maxHonestDifference,
+    ratio: report.ratio,
+    tensors: report.tensors.map((t) => ({
+      name: t.name,
+      maxAbsDifference: t.maxAbsDifference,
+      rtol: t.rtol,
+      atol: t.atol,
+      floored: t.floored,
+    })),
+  };
 }
 
 for (const s of Object.values(sessions)) await s.close();
@@ -206,7 +210,10 @@ for (const mode of ["float", "int"] as const) {
   let state = initialState(modes[mode].info, "mnist");
   for (let t = 0; t < MNIST_STEPS.at(-1)!; t++) {
     state = (
-      await session.step(state, assembleBatch(train, batchIndices(root, seed, t, 64, train.count)))
+      await session.step(
+        state,
+        assembleBatch(train, batchIndices(root, seed, 1n, t, 64, train.count)),
+      )
     ).state;
     if (MNIST_STEPS.includes(t + 1))
       mnist[mode][`steps${t + 1}`] = (

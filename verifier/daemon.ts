@@ -66,11 +66,13 @@ import { QUEUES, ReexecTaskSchema, queueError, taskId, type ReexecTask } from ".
 
 /** A job this verifier audits. States and the transitions allowed between them. */
 export const AUDIT_TRANSITIONS = {
-  auditing: ["passed", "challenging", "unverifiable"],
+  auditing: ["passed", "challenging", "unverifiable", "unprovable"],
   challenging: ["disputing", "late"],
   disputing: ["done"],
   passed: [],
   unverifiable: [],
+  /** A false loss or norm, or a withheld checkpoint, with states that reproduce: no dispute yet. */
+  unprovable: [],
   late: [],
   done: [],
 } as const satisfies Record<string, readonly string[]>;
@@ -632,10 +634,18 @@ export class VerifierDaemon {
       results.push(result);
     }
     if (results.length < record.segments.length) return;
-    const failing = results
-      .filter((r): r is SegmentResult => r.error === undefined && !r.ok)
+    const failed = results.filter((r): r is SegmentResult => r.error === undefined && !r.ok);
+    // The dispute game decides state disagreements: a dissection (exact) or a committee that
+    // re-runs the segment and judges every claim of its leaf (tolerance). A false loss or norm, or
+    // a withheld checkpoint, over states that reproduce bit for bit, has no dispute the contracts
+    // accept yet (a challenge must name another digest): it is journaled and logged as an error.
+    const provable = (r: SegmentResult): boolean =>
+      r.fault === "state" || r.recomputedDigest !== r.claimedDigest;
+    const failing = failed
+      .filter(provable)
       .map((r) => r.failing)
       .sort((a, b) => a - b);
+    const unprovable = failed.filter((r) => !provable(r));
     let target: { segment: number; claim: Hex } | undefined;
     if (this.config.verifier.dishonest) {
       // Devnet test behaviour: a made-up end digest for the first audited segment.
@@ -650,7 +660,13 @@ export class VerifierDaemon {
     }
     if (target === undefined) {
       const errors = results.filter((r) => r.error !== undefined).length;
-      const state: AuditState = errors > 0 ? "unverifiable" : "passed";
+      for (const r of unprovable)
+        this.log.error(
+          { jobId: jobId.toString(), segment: r.segment, fault: r.fault, reason: r.reason },
+          "segment fails a claim that no dispute can take yet",
+        );
+      const state: AuditState =
+        unprovable.length > 0 ? "unprovable" : errors > 0 ? "unverifiable" : "passed";
       await this.setAudit(jobId, record, { ...record, state });
       this.emit({ type: "decided", jobId, state });
       return;

@@ -10,7 +10,7 @@ import { decodeTraceManifest, type TraceManifest } from "../src/checkpoint/trace
 import { assertJobMatchesSpec, type OnchainJob } from "../src/demo/jobs.ts";
 import { AssayError } from "../src/errors.ts";
 import { loadJob } from "../src/engine/job.ts";
-import { parseJobSpecBytes, specDelta, specHash } from "../src/protocol/job-spec.ts";
+import { parseJobSpecBytes, specHash } from "../src/protocol/job-spec.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
 import { cidFromDigest } from "../src/store/cid.ts";
 import type { ChainContext } from "../src/node/chain.ts";
@@ -107,6 +107,6 @@ export async function readVerifiableJob(
     initialState: loaded.initialState,
     records: manifest.records,
     numerics: loaded.spec.numerics,
-    delta: loaded.spec.numerics === "tolerance" ? specDelta(loaded.spec) : undefined,
+    tolerance: loaded.spec.tolerance,
   };
 }

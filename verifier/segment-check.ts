@@ -7,15 +7,25 @@
 // verified — ultimately checkpoint 0, the initial state the submitter published with the spec.
 // While re-deriving, every checkpoint passed on the way is compared with its committed digest,
 // so a provider that withholds or tampers with blobs cannot hide a bad segment: the first
-// segment that does not reproduce is reported, whichever it is.
+// segment that does not reproduce is reported, whichever it is. If they all reproduce, the
+// withheld checkpoint is still an availability fault of the segment (exact numerics). Tolerance
+// numerics need the committed start itself (its norm and plausibility are claims), so there an
+// unavailable start is an availability fault at once. Every leaf field is judged by the engine's
+// `judgeSegment` (state, loss, update norm).
 import type { Hex } from "viem";
 
 import { getState, putState } from "../src/checkpoint/checkpoint-store.ts";
 import { stateDigest } from "../src/checkpoint/state-codec.ts";
 import type { CheckpointRecord } from "../src/checkpoint/trace.ts";
-import { isRetryable } from "../src/errors.ts";
-import { normalizedDistance } from "../src/engine/reexecute.ts";
+import {
+  isUnavailable,
+  judgeSegment,
+  type FaultKind,
+  type SegmentVerdict,
+} from "../src/engine/reexecute.ts";
 import { openStepSession, type RuntimeOptions, type StepSession } from "../src/engine/runtime.ts";
+import { ratioPpm } from "../src/engine/state-tolerance.ts";
+import type { ToleranceSpec } from "../src/protocol/job-spec.ts";
 import { runStep, type TrainingJob } from "../src/engine/trainer.ts";
 import type { TrainingState } from "../src/engine/training-state.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
@@ -29,8 +39,8 @@ export interface VerifiableJob {
   /** Checkpoints 0..n from the trace manifest (checked against the on-chain root). */
   records: readonly CheckpointRecord[];
   numerics: "exact" | "tolerance";
-  /** Tolerance threshold (normalized distance), tolerance numerics only. */
-  delta: number | undefined;
+  /** The spec's per-tensor thresholds, tolerance numerics only. */
+  tolerance: ToleranceSpec | undefined;
 }
 
 export interface SegmentResult {
@@ -43,17 +53,15 @@ export interface SegmentResult {
   failing: number;
   claimedDigest: Hex;
   recomputedDigest: Hex;
-  distance?: number;
+  /** What was wrong when not ok (decides the kind of dispute). */
+  fault?: FaultKind;
+  /** Tolerance: the worst element's ratio to its threshold. */
+  ratio?: number;
   /** The checkpoint re-execution started from (segment − 1 unless it had to fall back). */
   startedFrom: number;
   steps: number;
   /** Why the segment failed, in words. */
   reason?: string;
-}
-
-/** Whether a failure to fetch a blob means "not available intact" rather than "try again". */
-function unavailable(error: unknown): boolean {
-  return !isRetryable(error);
 }
 
 interface Start {
@@ -83,7 +91,7 @@ async function checkpointState(
       state = await getState(store, v.records[from]!.cid, info);
       break;
     } catch (error) {
-      if (!unavailable(error)) throw error;
+      if (!isUnavailable(error)) throw error;
       from -= 1;
     }
   }
@@ -95,9 +103,9 @@ async function checkpointState(
       steps += 1;
     }
     const digest = stateDigest(state);
-    // Exact numerics: a checkpoint on the way must reproduce bit for bit. Tolerance: the
-    // re-derived state stands in for the missing one (the distance check of segment `index + 1`
-    // then measures against it).
+    // Exact numerics: a checkpoint on the way must reproduce bit for bit. Tolerance (dissection
+    // pre-states and digests only; audits need the committed start): the re-derived state stands
+    // in for the missing one.
     if (v.numerics === "exact" && digest !== v.records[c]!.stateDigest)
       return { state, startedFrom: from, steps, failing: { segment: c, recomputed: digest } };
   }
@@ -138,7 +146,7 @@ function checkSegmentIndex(v: VerifiableJob, segment: number): void {
     throw new RangeError(`segment ${segment} is outside 1..${n}`);
 }
 
-/** Re-executes segment `segment` and compares it with the provider's checkpoint. */
+/** Re-executes segment `segment` and judges every claim of its leaf. */
 export async function checkSegment(
   v: VerifiableJob,
   store: BlobStore,
@@ -147,8 +155,39 @@ export async function checkSegment(
 ): Promise<SegmentResult> {
   checkSegmentIndex(v, segment);
   const k = v.job.checkpointInterval;
+  const info = v.job.program.info;
   const end = v.records[segment]!;
   return withSession(v, runtime, async (session) => {
+    if (v.numerics === "tolerance") {
+      let start: TrainingState;
+      try {
+        start = await getState(store, v.records[segment - 1]!.cid, info);
+      } catch (error) {
+        if (!isUnavailable(error)) throw error;
+        return {
+          segment,
+          ok: false,
+          failing: segment,
+          fault: "availability",
+          claimedDigest: end.stateDigest,
+          recomputedDigest: v.records[segment - 1]!.stateDigest,
+          startedFrom: segment - 1,
+          steps: 0,
+          reason: `segment ${segment}: checkpoint ${segment - 1} is not available intact`,
+        };
+      }
+      const { state, loss } = await runWithLoss(v, session, start, k);
+      const verdict = await judgeSegment(
+        info,
+        v.tolerance,
+        store,
+        { index: segment, start: v.records[segment - 1]!, end },
+        start,
+        state,
+        loss,
+      );
+      return fromVerdict(segment, segment - 1, k, verdict);
+    }
     const start = await checkpointState(v, store, session, segment - 1);
     const base = {
       segment,
@@ -160,51 +199,69 @@ export async function checkSegment(
         ...base,
         ok: false,
         failing: start.failing.segment,
+        fault: "state",
         recomputedDigest: start.failing.recomputed,
         steps: start.steps,
         reason: `checkpoint ${segment - 1} is not available intact; re-deriving it from checkpoint ${start.startedFrom} shows segment ${start.failing.segment} does not reproduce`,
       };
-    const states = await runSteps(v, session, start.state, k);
-    const recomputed = states.at(-1)!;
-    const recomputedDigest = stateDigest(recomputed);
-    const steps = start.steps + k;
-    if (v.numerics === "exact") {
-      const ok = recomputedDigest === end.stateDigest;
+    const { state, loss } = await runWithLoss(v, session, start.state, k);
+    const verdict = await judgeSegment(
+      info,
+      undefined,
+      store,
+      { index: segment, start: v.records[segment - 1]!, end },
+      start.state,
+      state,
+      loss,
+    );
+    const result = fromVerdict(segment, start.startedFrom, start.steps + k, verdict);
+    if (result.ok && start.startedFrom !== segment - 1)
+      // Every checkpoint reproduced, but the provider did not serve the one this segment starts
+      // from: availability is its burden (the committee of a claims dispute fetches it too).
       return {
-        ...base,
-        ok,
-        failing: segment,
-        recomputedDigest,
-        steps,
-        ...(ok ? {} : { reason: "the re-executed state's digest differs from the committed one" }),
-      };
-    }
-    let claimed: TrainingState;
-    try {
-      claimed = await getState(store, end.cid, v.job.program.info);
-    } catch (error) {
-      if (!unavailable(error)) throw error;
-      return {
-        ...base,
+        ...result,
         ok: false,
-        failing: segment,
-        recomputedDigest,
-        steps,
-        reason: `checkpoint ${segment} is not available intact, so its distance cannot be measured`,
+        fault: "availability",
+        reason: `segment ${segment}: checkpoint ${segment - 1} is not available intact (re-derived from checkpoint ${start.startedFrom}, it reproduces)`,
       };
-    }
-    const distance = normalizedDistance(v.job.program.info, start.state, claimed, recomputed);
-    const ok = distance <= v.delta!;
-    return {
-      ...base,
-      ok,
-      failing: segment,
-      recomputedDigest,
-      distance,
-      steps,
-      ...(ok ? {} : { reason: `normalized distance ${distance} exceeds delta ${v.delta}` }),
-    };
+    return result;
   });
+}
+
+function fromVerdict(
+  segment: number,
+  startedFrom: number,
+  steps: number,
+  verdict: SegmentVerdict,
+): SegmentResult {
+  return {
+    segment,
+    ok: verdict.ok,
+    failing: segment,
+    claimedDigest: verdict.claimedDigest,
+    recomputedDigest: verdict.recomputedDigest,
+    startedFrom,
+    steps,
+    ...(verdict.fault === undefined ? {} : { fault: verdict.fault }),
+    ...(verdict.ratio === undefined ? {} : { ratio: verdict.ratio }),
+    ...(verdict.reason === undefined ? {} : { reason: verdict.reason }),
+  };
+}
+
+/** Runs `count` steps from `state`, returning the last state and the last step's loss. */
+async function runWithLoss(
+  v: VerifiableJob,
+  session: StepSession,
+  state: TrainingState,
+  count: number,
+): Promise<{ state: TrainingState; loss: number | bigint }> {
+  let loss: number | bigint = 0;
+  for (let s = 0; s < count; s++) {
+    const result = await runStep(session, v.job, state);
+    state = result.state;
+    loss = result.loss;
+  }
+  return { state, loss };
 }
 
 /**
@@ -258,7 +315,7 @@ export interface RefereeQuestion {
 
 export interface Verdict {
   vote: VoteName;
-  /** Tolerance: the measured distance in parts per million (0 for exact). */
+  /** Tolerance: the worst element's ratio to its threshold, in parts per million (0 for exact). */
   distancePpm: bigint;
   recomputedDigest: Hex;
   steps: number;
@@ -268,8 +325,8 @@ export interface Verdict {
  * A referee's verdict. Exact: recompute the one disputed step from the agreed pre-state (fetched
  * by its content address, or re-derived from the checkpoints and checked against the agreed
  * digest) and vote for the side whose post-step digest it reproduced, or Neither. Tolerance:
- * re-execute the whole segment and vote Provider when the normalized distance to the provider's
- * checkpoint is within delta, Challenger otherwise.
+ * re-execute the whole segment and vote Provider when every claim of its leaf holds (the whole
+ * state within the thresholds, loss, update norm, checkpoints available), Challenger otherwise.
  */
 export async function adjudicate(
   v: VerifiableJob,
@@ -281,10 +338,7 @@ export async function adjudicate(
   const k = v.job.checkpointInterval;
   if (v.numerics === "tolerance") {
     const result = await checkSegment(v, store, q.segment, runtime);
-    const ppm =
-      result.distance === undefined
-        ? 0n
-        : BigInt(Math.min(Math.round(result.distance * 1e6), Number.MAX_SAFE_INTEGER));
+    const ppm = result.ratio === undefined ? 0n : ratioPpm(result.ratio);
     return {
       vote: result.ok ? "Provider" : "Challenger",
       distancePpm: ppm,
@@ -302,7 +356,7 @@ export async function adjudicate(
     try {
       pre = await getState(store, cidFromDigest(q.preDigest), info);
     } catch (error) {
-      if (!unavailable(error)) throw error;
+      if (!isUnavailable(error)) throw error;
     }
     if (pre === undefined || pre.step !== preStep) {
       const start = await checkpointState(v, store, session, q.segment - 1);

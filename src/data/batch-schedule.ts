@@ -1,7 +1,9 @@
-// The batch of step t is a pure function of (dataset root, seed, t): the provider does
-// not choose its data order. Sample j of step t (0 ≤ j < B) is
+// The batch of step t is a pure function of (dataset root, seed, job id, t): the provider does
+// not choose its data order, and no trace answers two jobs — two jobs with the same spec, or a
+// longer job with the same seed, see different batches from step 0 on. Sample j of step t
+// (0 ≤ j < B) is
 //
-//   H = sha256("assay.batch/1" ‖ root ‖ seed ‖ u64be(t) ‖ u32be(⌊j/4⌋))
+//   H = sha256("assay.batch/2" ‖ root ‖ seed ‖ u256be(jobId) ‖ u64be(t) ‖ u32be(⌊j/4⌋))
 //   index_j = u64be(H[8·(j mod 4) .. 8·(j mod 4) + 8]) mod sampleCount
 //
 // i.e. uniform sampling with replacement. It costs ⌈B/4⌉ hashes per step, any step's
@@ -9,17 +11,19 @@
 // a run needs no epoch permutation), and the modulo bias is below sampleCount/2^64.
 import { createHash } from "node:crypto";
 
-import { hexToBytes, type Hex } from "viem";
+import { hexToBytes, numberToBytes, type Hex } from "viem";
 
 import { DataError } from "../engine/errors.ts";
 import type { Batch } from "../engine/runtime.ts";
 import type { SampleSet } from "./dataset.ts";
 
-const DOMAIN = new TextEncoder().encode("assay.batch/1");
+const DOMAIN = new TextEncoder().encode("assay.batch/2");
+const UINT256_MAX = 2n ** 256n - 1n;
 
 export function batchIndices(
   root: Hex,
   seed: Hex,
+  jobId: bigint,
   step: number,
   batchSize: number,
   sampleCount: number,
@@ -28,6 +32,8 @@ export function batchIndices(
   const seedBytes = hexToBytes(seed);
   if (rootBytes.length !== 32 || seedBytes.length !== 32)
     throw new DataError("batch schedule needs a 32-byte dataset root and a 32-byte seed");
+  if (jobId < 0n || jobId > UINT256_MAX) throw new DataError(`job id ${jobId} is not a uint256`);
+  const jobBytes = numberToBytes(jobId, { size: 32 });
   if (!Number.isSafeInteger(step) || step < 0)
     throw new DataError(`step ${step} is not a non-negative integer`);
   if (!Number.isInteger(batchSize) || batchSize < 1)
@@ -45,6 +51,7 @@ export function batchIndices(
       .update(DOMAIN)
       .update(rootBytes)
       .update(seedBytes)
+      .update(jobBytes)
       .update(suffix)
       .digest();
     for (let k = 0; k < 4 && indices.length < batchSize; k++)
@@ -67,15 +74,16 @@ export function assembleBatch(samples: SampleSet, indices: readonly number[]): B
   return { features, labels };
 }
 
-/** The batch of step `step` of a job over `dataset`. */
+/** The batch of step `step` of job `jobId` over `dataset`. */
 export function batchForStep(
   dataset: SampleSet & { ref: { root: Hex } },
   seed: Hex,
+  jobId: bigint,
   step: number,
   batchSize: number,
 ): Batch {
   return assembleBatch(
     dataset,
-    batchIndices(dataset.ref.root, seed, step, batchSize, dataset.count),
+    batchIndices(dataset.ref.root, seed, jobId, step, batchSize, dataset.count),
   );
 }

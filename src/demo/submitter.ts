@@ -5,7 +5,7 @@ import { parseEventLogs } from "viem";
 
 import { buildExactMlpProgram } from "../engine/exact-mlp-program.ts";
 import { buildFloatMlpProgram } from "../engine/float-mlp-program.ts";
-import { publishJob } from "../engine/job.ts";
+import { publishJob, type PublishJobInput } from "../engine/job.ts";
 import type { OptimizerSpec } from "../engine/program-info.ts";
 import { initialState } from "../engine/training-state.ts";
 import type { SampleSet } from "../data/dataset.ts";
@@ -32,6 +32,8 @@ export interface PublishSpecInput {
   initSeed: string;
   /** Every spec field that is neither a content address nor the model/optimizer shape. */
   rest: Omit<JobSpec, "program" | "dataset" | "hyperParameters" | "numerics">;
+  /** Tolerance jobs: calibration settings (src/engine/calibration.ts). */
+  calibration?: PublishJobInput["calibration"];
 }
 
 export interface PublishedSpec {
@@ -59,6 +61,7 @@ export async function publishSpec(
     initialState: initialState(program.info, input.initSeed),
     samples: input.samples,
     shardSize: input.shardSize,
+    ...(input.calibration === undefined ? {} : { calibration: input.calibration }),
     rest: {
       ...input.rest,
       numerics: input.numerics,

@@ -47,6 +47,7 @@ import {
 } from "../demo/report.ts";
 import { postJob, publishSpec, type JobTerms, type PublishedSpec } from "../demo/submitter.ts";
 import { evaluateAccuracy } from "../engine/evaluate.ts";
+import { JOB_SPEC_VERSION } from "../protocol/job-spec.ts";
 import { fabricatedSegments } from "../provider/batch-rule.ts";
 import { HttpBlobStore } from "../store/http-client.ts";
 import { cidFromDigest } from "../store/cid.ts";
@@ -163,8 +164,6 @@ const CHEAT_TERMS: JobTerms = {
 const SPEC_SEED: Hex = keccak256(toHex("assay demo: the protocol's data order"));
 const CHEAT_SEED: Hex = keccak256(toHex("assay demo: the cheater's own data order"));
 const OPTIMIZER = { kind: "sgd", learningRate: 0.1, momentum: 0.9 } as const;
-/** Tolerance job C: delta = 10 000 ppm = 0.01 of the segment's own update. */
-const DELTA_PPM = 10_000;
 const TERMINAL: readonly JobStatusName[] = ["Finalized", "Cancelled", "Expired", "Slashed"];
 
 interface DemoData {
@@ -627,7 +626,7 @@ export async function runDaemonsDemo(
     section("Jobs: the submitter publishes specs and posts jobs; the daemons take it from there");
     const store = new HttpBlobStore({ url: devnet.storeUrl });
     const rest = {
-      version: 1 as const,
+      version: JOB_SPEC_VERSION,
       seed: SPEC_SEED,
       totalSteps: config.totalSteps,
       checkpointInterval: config.checkpointInterval,
@@ -652,7 +651,7 @@ export async function runDaemonsDemo(
         samples: data.train,
         shardSize: data.shardSize,
         initSeed: "assay-demo",
-        rest: { ...rest, deltaPpm: numerics === "exact" ? 0 : DELTA_PPM },
+        rest,
       });
     const exact = await publish("exact");
     say(
@@ -684,11 +683,12 @@ export async function runDaemonsDemo(
     await post("B", exact, CHEAT_TERMS, "for the cheater (its filter: exact, amount ≥ 150)");
     if (config.tolerance) {
       const float = await publish("tolerance");
+      const calibration = float.spec.tolerance?.calibration;
       await post(
         "C",
         float,
         HONEST_TERMS,
-        `float32, δ = ${DELTA_PPM / 1e6} of the segment's update; the cheater takes exact jobs only`,
+        `float32, whole state per element within thresholds calibrated over ${calibration?.settings.length ?? 0} runtime settings (largest honest difference ${calibration?.maxHonestDifference.toPrecision(2) ?? "?"}, ×${calibration?.safetyFactor ?? "?"}); the cheater takes exact jobs only`,
       );
     }
     const failing = fabricatedSegments(config.cheatFromStep, config.totalSteps, k);

@@ -1,41 +1,32 @@
-// Verification by re-execution (PROTOCOL.md §2, §5). A verifier recomputes segment i —
-// k steps from checkpoint i−1 — and compares with the provider's checkpoint i:
-//   exact:     the recomputed state's digest must equal h_i;
-//   tolerance: the normalized distance ‖W' − W‖₂ / max(‖W − W₀‖₂, ε) must be at most
-//              delta, where W' is recomputed, W claimed and W₀ the segment's start
-//              (parameters only; after Jia et al., Proof-of-Learning, 2021).
-// `calibrate` measures that distance between two honest runtime configurations, which
-// is the noise floor a job's delta must sit above.
+// Verification of one segment (docs/protocol.md §4 "Claims are checked"). Every field of a leaf is
+// a claim, and a segment passes only if all of them hold:
+//   state       exact: the re-executed state's digest equals h_i; tolerance: every element of the
+//               whole state within its tensor's threshold (src/engine/state-tolerance.ts), and the
+//               committed state finite and within the spec's bound;
+//   loss        exact: equal bits; tolerance: within the loss threshold;
+//   updateNorm  ‖W_i − W_{i−1}‖₂ recomputed from the two committed checkpoints (deterministic in
+//               both numerics, so compared bit for bit);
+//   available   the committed checkpoints i−1 and i can be fetched intact.
+// `judgeSegment` decides from a start state and a re-executed end; `reexecute` fetches the start,
+// runs the k steps and judges; `checkUpdateNorm` checks a norm from the two blobs alone, which
+// costs two downloads and no training, so verifiers check every segment's norm.
 import type { Hex } from "viem";
 
 import { getState } from "../checkpoint/checkpoint-store.ts";
 import { stateDigest } from "../checkpoint/state-codec.ts";
 import { leafOf, type CheckpointRecord } from "../checkpoint/trace.ts";
-import { encodeLossBits, encodeUpdateNorm, paramDistance } from "../checkpoint/update-norm.ts";
+import { encodeLossBits, encodeUpdateNorm } from "../checkpoint/update-norm.ts";
+import { isRetryable } from "../errors.ts";
+import type { ToleranceSpec } from "../protocol/job-spec.ts";
+import { lossFromFloat32Bits } from "../protocol/leaf.ts";
 import type { BlobStore } from "../store/blob-store.ts";
 import { digestFromCid } from "../store/cid.ts";
 import { TrainingError } from "./errors.ts";
 import type { ProgramInfo } from "./program-info.ts";
 import { openStepSession, type RuntimeOptions } from "./runtime.ts";
+import { compareLoss, compareStates, plausibilityProblem } from "./state-tolerance.ts";
 import { checkJob, runStep, type TrainingJob } from "./trainer.ts";
 import type { TrainingState } from "./training-state.ts";
-
-/** The ε of the normalized distance: segments that barely moved compare in absolute terms. */
-export const DISTANCE_EPSILON = 1e-8;
-
-/** ‖recomputed − claimed‖₂ / max(‖claimed − start‖₂, ε), over parameters. */
-export function normalizedDistance(
-  info: ProgramInfo,
-  start: TrainingState,
-  claimed: TrainingState,
-  recomputed: TrainingState,
-  epsilon = DISTANCE_EPSILON,
-): number {
-  return (
-    paramDistance(info, claimed, recomputed) /
-    Math.max(paramDistance(info, start, claimed), epsilon)
-  );
-}
 
 export interface Segment {
   /** Segment i runs steps (i−1)·k .. i·k − 1, from checkpoint i−1 to checkpoint i. */
@@ -44,35 +35,158 @@ export interface Segment {
   end: CheckpointRecord;
 }
 
-export interface ReexecutionReport {
-  numerics: "exact" | "tolerance";
-  /** Whether the provider's checkpoint i reproduces. */
+/**
+ * What was wrong with a segment, which decides how it is disputed: `state` through the dissection
+ * (exact) or the committee (tolerance); `claim` (a false loss or norm) and `availability` (a
+ * committed blob that cannot be fetched intact) through a claims dispute judged by the committee.
+ */
+export type FaultKind = "state" | "claim" | "availability";
+
+export interface SegmentVerdict {
   ok: boolean;
+  fault?: FaultKind;
+  reason?: string;
   claimedDigest: Hex;
   recomputedDigest: Hex;
-  /** Tolerance mode: the normalized distance and the threshold it was held to. */
-  distance?: number;
-  delta?: number;
-  /** Whether the leaf's lossBits / updateNorm equal the recomputed ones (exact) — informative in tolerance mode. */
-  lossBitsMatch: boolean;
-  updateNormMatches: boolean;
+  stateOk: boolean;
+  lossOk: boolean;
+  normOk: boolean;
+  /** Tolerance: the worst element's ratio to its threshold (≤ 1 passes). */
+  ratio?: number;
+}
+
+/** Whether a failed fetch means "not available intact" (the provider's fault), not "try again". */
+export function isUnavailable(error: unknown): boolean {
+  return !isRetryable(error);
+}
+
+/** Fetches a committed state; undefined when it is not available intact. */
+export async function fetchCommitted(
+  store: BlobStore,
+  record: CheckpointRecord,
+  info: ProgramInfo,
+): Promise<TrainingState | undefined> {
+  try {
+    return await getState(store, record.cid, info);
+  } catch (error) {
+    if (isUnavailable(error)) return undefined;
+    throw error;
+  }
+}
+
+function assertToleranceGiven(
+  info: ProgramInfo,
+  tolerance: ToleranceSpec | undefined,
+): asserts tolerance is ToleranceSpec | undefined {
+  if (info.numerics === "tolerance" && tolerance === undefined)
+    throw new TrainingError("tolerance re-execution needs the spec's thresholds");
+}
+
+/**
+ * Judges segment `segment` given the committed start state (or, exact only, one re-derived to the
+ * same digest) and the verifier's re-executed end state and last loss.
+ */
+export async function judgeSegment(
+  info: ProgramInfo,
+  tolerance: ToleranceSpec | undefined,
+  store: BlobStore,
+  segment: Segment,
+  start: TrainingState,
+  recomputed: TrainingState,
+  loss: number | bigint,
+): Promise<SegmentVerdict> {
+  assertToleranceGiven(info, tolerance);
+  const leaf = leafOf(segment.end);
+  const recomputedDigest = stateDigest(recomputed);
+  const claimedDigest = segment.end.stateDigest;
+  const base = { claimedDigest, recomputedDigest };
+  const fail = (
+    fault: FaultKind,
+    reason: string,
+    flags: { stateOk: boolean; lossOk: boolean; normOk: boolean },
+    ratio?: number,
+  ): SegmentVerdict => ({
+    ...base,
+    ok: false,
+    fault,
+    reason: `segment ${segment.index}: ${reason}`,
+    ...flags,
+    ...(ratio === undefined ? {} : { ratio }),
+  });
+
+  if (info.numerics === "exact") {
+    if (recomputedDigest !== claimedDigest)
+      return fail("state", "the re-executed state's digest differs from the committed one", {
+        stateOk: false,
+        lossOk: false,
+        normOk: false,
+      });
+    if (encodeLossBits(info, loss) !== leaf.lossBits)
+      return fail("claim", `the committed loss bits ${leaf.lossBits} are not the step's loss`, {
+        stateOk: true,
+        lossOk: false,
+        normOk: false,
+      });
+    const norm = encodeUpdateNorm(info, start, recomputed);
+    if (norm !== leaf.updateNorm)
+      return fail("claim", `the committed update norm ${leaf.updateNorm} is not ${norm}`, {
+        stateOk: true,
+        lossOk: true,
+        normOk: false,
+      });
+    return { ...base, ok: true, stateOk: true, lossOk: true, normOk: true };
+  }
+
+  const t = tolerance!;
+  const claimed = await fetchCommitted(store, segment.end, info);
+  if (claimed === undefined)
+    return fail("availability", `checkpoint ${segment.end.index} is not available intact`, {
+      stateOk: false,
+      lossOk: false,
+      normOk: false,
+    });
+  const implausible = plausibilityProblem(info, t, claimed) ?? plausibilityProblem(info, t, start);
+  if (implausible !== undefined)
+    return fail("state", `a committed state is implausible: ${implausible}`, {
+      stateOk: false,
+      lossOk: false,
+      normOk: false,
+    });
+  const comparison = compareStates(info, t, claimed, recomputed);
+  if (!comparison.ok)
+    return fail(
+      "state",
+      comparison.reason!,
+      { stateOk: false, lossOk: false, normOk: false },
+      comparison.ratio,
+    );
+  const lossCheck = compareLoss(t, lossFromFloat32Bits(leaf.lossBits), Number(loss));
+  if (!lossCheck.ok)
+    return fail(
+      "claim",
+      `the committed loss ${lossFromFloat32Bits(leaf.lossBits)} is not the re-executed ${Number(loss)}`,
+      { stateOk: true, lossOk: false, normOk: false },
+      comparison.ratio,
+    );
+  const norm = encodeUpdateNorm(info, start, claimed);
+  if (norm !== leaf.updateNorm)
+    return fail(
+      "claim",
+      `the committed update norm ${leaf.updateNorm} is not ${norm}, the norm between the committed checkpoints`,
+      { stateOk: true, lossOk: true, normOk: false },
+      comparison.ratio,
+    );
+  return { ...base, ok: true, stateOk: true, lossOk: true, normOk: true, ratio: comparison.ratio };
 }
 
 export interface ReexecuteOptions {
   store: BlobStore;
-  /** Tolerance threshold (required in tolerance mode). */
-  delta?: number;
+  /** Tolerance numerics: the spec's thresholds. */
+  tolerance?: ToleranceSpec;
   runtime?: RuntimeOptions;
-  epsilon?: number;
 }
 
-export async function reexecute(
-  job: TrainingJob,
-  segment: Segment,
-  options: ReexecuteOptions,
-): Promise<ReexecutionReport> {
-  checkJob(job);
-  const { info } = job.program;
+function assertSegment(job: TrainingJob, segment: Segment): void {
   const k = job.checkpointInterval;
   const i = segment.index;
   if (!Number.isInteger(i) || i < 1 || i * k > job.totalSteps)
@@ -89,15 +203,35 @@ export async function reexecute(
     digestFromCid(segment.start.cid) !== segment.start.stateDigest
   )
     throw new TrainingError(`segment ${i}: a checkpoint's CID does not carry its committed digest`);
-  if (info.numerics === "tolerance" && !(options.delta !== undefined && options.delta >= 0))
-    throw new TrainingError("tolerance re-execution needs a non-negative delta");
+}
 
-  const start = await getState(options.store, segment.start.cid, info);
+/** Fetches checkpoint i−1, re-executes the k steps of segment i and judges every claim. */
+export async function reexecute(
+  job: TrainingJob,
+  segment: Segment,
+  options: ReexecuteOptions,
+): Promise<SegmentVerdict> {
+  checkJob(job);
+  assertSegment(job, segment);
+  const { info } = job.program;
+  assertToleranceGiven(info, options.tolerance);
+  const start = await fetchCommitted(options.store, segment.start, info);
+  if (start === undefined)
+    return {
+      ok: false,
+      fault: "availability",
+      reason: `segment ${segment.index}: checkpoint ${segment.start.index} is not available intact`,
+      claimedDigest: segment.end.stateDigest,
+      recomputedDigest: segment.start.stateDigest,
+      stateOk: false,
+      lossOk: false,
+      normOk: false,
+    };
   let state = start;
   let loss: number | bigint = 0;
   const session = await openStepSession(job.program, options.runtime);
   try {
-    for (let s = 0; s < k; s++) {
+    for (let s = 0; s < job.checkpointInterval; s++) {
       const result = await runStep(session, job, state);
       state = result.state;
       loss = result.loss;
@@ -105,79 +239,43 @@ export async function reexecute(
   } finally {
     await session.close();
   }
-  const recomputedDigest = stateDigest(state);
-  const claimedDigest = segment.end.stateDigest;
-  const leaf = leafOf(segment.end);
-  const lossBitsMatch = encodeLossBits(info, loss) === leaf.lossBits;
-  if (info.numerics === "exact") {
-    const ok = recomputedDigest === claimedDigest;
-    return {
-      numerics: "exact",
-      ok,
-      claimedDigest,
-      recomputedDigest,
-      lossBitsMatch,
-      updateNormMatches: encodeUpdateNorm(info, start, state) === leaf.updateNorm,
-    };
-  }
-  const claimed = await getState(options.store, segment.end.cid, info);
-  const distance = normalizedDistance(info, start, claimed, state, options.epsilon);
-  return {
-    numerics: "tolerance",
-    ok: distance <= options.delta!,
-    claimedDigest,
-    recomputedDigest,
-    distance,
-    delta: options.delta!,
-    lossBitsMatch,
-    updateNormMatches: encodeUpdateNorm(info, start, claimed) === leaf.updateNorm,
-  };
+  return judgeSegment(info, options.tolerance, options.store, segment, start, state, loss);
 }
 
-export interface CalibrationReport {
-  steps: number;
-  /** Normalized distance between the two configurations' end states (A as the claim). */
-  distance: number;
-  /** ‖W_A − W₀‖₂ and ‖W_A − W_B‖₂ over parameters. */
-  updateNorm: number;
-  absoluteDistance: number;
-  digestsEqual: boolean;
+export interface NormCheck {
+  segment: number;
+  ok: boolean;
+  fault?: "claim" | "availability";
+  reason?: string;
 }
 
 /**
- * Runs the same `steps` from `start` under runtime configurations `a` and `b` and
- * reports how far apart honest executions land — the floor for choosing delta.
+ * Checks segment i's committed update norm from checkpoints i−1 and i alone — no training. A
+ * checkpoint that cannot be fetched intact is an availability fault.
  */
-export async function calibrate(
-  job: TrainingJob,
-  start: TrainingState,
-  steps: number,
-  a: RuntimeOptions,
-  b: RuntimeOptions,
-): Promise<CalibrationReport> {
-  checkJob(job);
-  if (!Number.isInteger(steps) || steps < 1 || start.step + steps > job.totalSteps)
-    throw new TrainingError(
-      `calibration needs 1..${job.totalSteps - start.step} steps, got ${steps}`,
-    );
-  const run = async (options: RuntimeOptions): Promise<TrainingState> => {
-    const session = await openStepSession(job.program, options);
-    try {
-      let state = start;
-      for (let s = 0; s < steps; s++) state = (await runStep(session, job, state)).state;
-      return state;
-    } finally {
-      await session.close();
-    }
-  };
-  const endA = await run(a);
-  const endB = await run(b);
-  const { info } = job.program;
+export async function checkUpdateNorm(
+  info: ProgramInfo,
+  store: BlobStore,
+  segment: Segment,
+): Promise<NormCheck> {
+  const [start, end] = await Promise.all([
+    fetchCommitted(store, segment.start, info),
+    fetchCommitted(store, segment.end, info),
+  ]);
+  const i = segment.index;
+  if (start === undefined || end === undefined)
+    return {
+      segment: i,
+      ok: false,
+      fault: "availability",
+      reason: `segment ${i}: checkpoint ${start === undefined ? i - 1 : i} is not available intact`,
+    };
+  const norm = encodeUpdateNorm(info, start, end);
+  if (norm === segment.end.updateNorm) return { segment: i, ok: true };
   return {
-    steps,
-    distance: normalizedDistance(info, start, endA, endB),
-    updateNorm: paramDistance(info, start, endA),
-    absoluteDistance: paramDistance(info, endA, endB),
-    digestsEqual: stateDigest(endA) === stateDigest(endB),
+    segment: i,
+    ok: false,
+    fault: "claim",
+    reason: `segment ${i}: the committed update norm ${segment.end.updateNorm} is not ${norm}`,
   };
 }

@@ -113,7 +113,7 @@ async function withSession<T>(
   }
 }
 
-/** Runs one step of the job: the batch is the pure function of (root, seed, step). */
+/** Runs one step of the job: the batch is the pure function of (root, seed, job id, step). */
 export async function runStep(
   session: StepSession,
   job: TrainingJob,
@@ -121,7 +121,13 @@ export async function runStep(
 ): Promise<{ state: TrainingState; loss: number | bigint }> {
   if (state.step >= job.totalSteps)
     throw new TrainingError(`step ${state.step} is past the job's ${job.totalSteps} steps`);
-  const batch = batchForStep(job.dataset, job.seed, state.step, job.program.info.batchSize);
+  const batch = batchForStep(
+    job.dataset,
+    job.seed,
+    job.jobId,
+    state.step,
+    job.program.info.batchSize,
+  );
   return session.step(state, batch);
 }
 

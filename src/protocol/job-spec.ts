@@ -4,6 +4,10 @@
 // — is hashed with sha-256 into `specHash`, the bytes32 stored on chain
 // (JobParams.specHash). The on-chain JobParams repeat a few fields (T, k, numerics,
 // deltaPpm, q, Q, m, windows); `jobParamsFromSpec` derives them so they cannot drift.
+//
+// Version 2: the batch schedule depends on the job id, and a tolerance job carries its
+// thresholds per state tensor (`tolerance`), calibrated to honest runtime noise, instead of one
+// normalized-distance delta (docs/protocol.md §2).
 import type { Hex } from "viem";
 import { z } from "zod";
 
@@ -14,7 +18,7 @@ export class JobSpecError extends Error {
   readonly code = "invalid_job_spec";
 }
 
-export const JOB_SPEC_VERSION = 1;
+export const JOB_SPEC_VERSION = 2 as const;
 const UINT32_MAX = 2 ** 32 - 1;
 
 const cidString = z.string().refine(
@@ -50,6 +54,37 @@ const optimizerSchema = z.discriminatedUnion("kind", [
   }),
 ]);
 
+const nonNegative = z.number().min(0).finite();
+/** One threshold pair of the rule |x' − x| ≤ atol + rtol·|x| (x: the verifier's recomputed value). */
+const thresholdSchema = z.strictObject({ atol: nonNegative, rtol: nonNegative.max(1) });
+export type Threshold = z.infer<typeof thresholdSchema>;
+
+/**
+ * Tolerance numerics: how a re-executed segment is compared with the committed state. Every
+ * element of every state tensor (parameters and optimizer state) must satisfy its tensor's
+ * threshold, the segment's loss the loss threshold, and every element of a committed state must be
+ * finite and within ±valueBound.
+ */
+export const toleranceSchema = z.strictObject({
+  /** One entry per state tensor, in the program's canonical order. */
+  tensors: z
+    .array(thresholdSchema.extend({ name: z.string().min(1).max(63) }))
+    .min(1)
+    .max(256),
+  loss: thresholdSchema,
+  valueBound: z.number().positive().finite(),
+  /** How the thresholds were obtained (informative; docs/protocol.md §2). */
+  calibration: z
+    .strictObject({
+      safetyFactor: z.number().min(1).finite(),
+      steps: z.number().int().min(0),
+      settings: z.array(z.string().min(1).max(100)).max(256),
+      maxHonestDifference: nonNegative,
+    })
+    .optional(),
+});
+export type ToleranceSpec = z.infer<typeof toleranceSchema>;
+
 export const jobSpecSchema = z
   .strictObject({
     version: z.literal(JOB_SPEC_VERSION),
@@ -70,8 +105,8 @@ export const jobSpecSchema = z
     totalSteps: uint32.min(1),
     checkpointInterval: uint32.min(1),
     numerics: z.enum(["exact", "tolerance"]),
-    /** Tolerance threshold on the normalized distance, parts per million; 0 for exact. */
-    deltaPpm: uint32,
+    /** Tolerance numerics only: the per-tensor thresholds. */
+    tolerance: toleranceSchema.optional(),
     hyperParameters: z.strictObject({
       model: z.strictObject({
         kind: z.literal("mlp"),
@@ -111,18 +146,27 @@ export const jobSpecSchema = z
         path: ["verification"],
         message: `samples + topQ (${spec.verification.samples + spec.verification.topQ}) exceed the ${n} segments`,
       });
-    if (spec.numerics === "exact" && spec.deltaPpm !== 0)
+    if (spec.numerics === "exact" && spec.tolerance !== undefined)
       ctx.addIssue({
         code: "custom",
-        path: ["deltaPpm"],
-        message: "exact numerics compare digests: deltaPpm must be 0",
+        path: ["tolerance"],
+        message: "exact numerics compare digests: a tolerance applies to tolerance numerics only",
       });
-    if (spec.numerics === "tolerance" && spec.deltaPpm === 0)
+    if (spec.numerics === "tolerance" && spec.tolerance === undefined)
       ctx.addIssue({
         code: "custom",
-        path: ["deltaPpm"],
-        message: "tolerance numerics need a positive deltaPpm",
+        path: ["tolerance"],
+        message: "tolerance numerics need per-tensor thresholds (assay spec build calibrates them)",
       });
+    if (spec.tolerance !== undefined) {
+      const names = spec.tolerance.tensors.map((t) => t.name);
+      if (new Set(names).size !== names.length)
+        ctx.addIssue({
+          code: "custom",
+          path: ["tolerance", "tensors"],
+          message: "tolerance tensor names must be distinct",
+        });
+    }
     if (spec.numerics === "exact" && spec.hyperParameters.optimizer.kind !== "sgd")
       ctx.addIssue({
         code: "custom",
@@ -193,10 +237,12 @@ export function specHash(spec: JobSpec): Hex {
   return sha256Hex(canonicalJobSpecBytes(spec));
 }
 
-/** The real-valued tolerance threshold of a spec. */
-export function specDelta(spec: JobSpec): number {
-  return spec.deltaPpm / 1_000_000;
-}
+/**
+ * The on-chain deltaPpm of a spec. Tolerance jobs compare per element with per-tensor thresholds;
+ * a referee reports the worst element's |x' − x| / (atol + rtol·|x|) in parts per million, which
+ * passes up to 1,000,000 (ratio 1). Exact jobs: 0.
+ */
+export const TOLERANCE_DELTA_PPM = 1_000_000;
 
 /** The fields of the on-chain JobParams that the spec determines. */
 export interface SpecJobParams {
@@ -222,7 +268,7 @@ export function jobParamsFromSpec(spec: JobSpec): SpecJobParams {
     totalSteps: spec.totalSteps,
     checkpointInterval: spec.checkpointInterval,
     numerics: spec.numerics,
-    deltaPpm: spec.deltaPpm,
+    deltaPpm: spec.numerics === "tolerance" ? TOLERANCE_DELTA_PPM : 0,
     samples: spec.verification.samples,
     topQ: spec.verification.topQ,
     committeeSize: spec.verification.committeeSize,

@@ -53,6 +53,14 @@ export function float32LossBits(loss: number): bigint {
   return BigInt(view.getUint32(0, true));
 }
 
+/** The loss a tolerance leaf's lossBits carry (NaN when the bits are not a float32). */
+export function lossFromFloat32Bits(bits: bigint): number {
+  if (bits < 0n || bits > 0xffffffffn) return Number.NaN;
+  const view = new DataView(new ArrayBuffer(4));
+  view.setUint32(0, Number(bits), true);
+  return view.getFloat32(0, true);
+}
+
 /** Two's-complement uint64 of a signed int64 raw loss (exact mode). */
 export function int64LossBits(raw: bigint): bigint {
   if (raw < -(1n << 63n) || raw >= 1n << 63n) throw new RangeError("loss out of int64 range");

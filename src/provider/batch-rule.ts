@@ -1,5 +1,5 @@
 // How a provider computes each step's batch. The protocol fixes the batch of step t as a pure
-// function of (dataset root, seed, t) (PROTOCOL.md §2); a cheating provider may substitute its own
+// function of (dataset root, seed, job id, t) (PROTOCOL.md §2); a cheating provider may substitute its own
 // rule. Everything else — checkpoints, leaves, openings, dissection answers — is the same code for
 // honest and cheating providers, so the only difference a verifier can find is in the steps.
 import type { Hex } from "viem";
@@ -13,7 +13,7 @@ export type BatchRule = (job: TrainingJob, step: number) => Batch;
 
 /** The protocol's batch schedule: what an honest provider, every verifier and every referee use. */
 export const protocolBatches: BatchRule = (job, step) =>
-  batchForStep(job.dataset, job.seed, step, job.program.info.batchSize);
+  batchForStep(job.dataset, job.seed, job.jobId, step, job.program.info.batchSize);
 
 /**
  * Steps `t ≥ fromStep` use the dataset under `seed` instead of the job's seed: real training on
@@ -25,7 +25,7 @@ export function divergentBatches(fromStep: number, seed: Hex): BatchRule {
   return (job, step) =>
     step < fromStep
       ? protocolBatches(job, step)
-      : batchForStep(job.dataset, seed, step, job.program.info.batchSize);
+      : batchForStep(job.dataset, seed, job.jobId, step, job.program.info.batchSize);
 }
 
 /**

@@ -12,6 +12,7 @@ import { loadMnist } from "../../data/mnist.ts";
 import { syntheticSamples } from "../../data/synthetic.ts";
 import { buildExactMlpProgram } from "../../engine/exact-mlp-program.ts";
 import { buildFloatMlpProgram } from "../../engine/float-mlp-program.ts";
+import { DEFAULT_SAFETY_FACTOR, type CalibrationReport } from "../../engine/calibration.ts";
 import { publishJob } from "../../engine/job.ts";
 import type { OptimizerSpec, ProgramInfo } from "../../engine/program-info.ts";
 import { loadProgram } from "../../engine/program-loader.ts";
@@ -59,7 +60,7 @@ const OPTIONS = {
   "init-seed": { type: "string" },
   steps: { type: "string" },
   interval: { type: "string" },
-  delta: { type: "string" },
+  "safety-factor": { type: "string" },
   samples: { type: "string" },
   "top-q": { type: "string" },
   committee: { type: "string" },
@@ -95,7 +96,8 @@ dataset:
 training and verification:
   --steps T --interval k       (default 100, 10: n = T/k checkpoints)
   --seed 0x… | TEXT   batch-schedule seed (bytes32, or hashed from TEXT)      (default random)
-  --delta X           tolerance threshold on the normalized distance           (default 0.01)
+  --safety-factor F   tolerance: thresholds are F × the largest honest difference
+                      calibrated over every runtime setting (docs/protocol.md §2) (default 100)
   --samples q --top-q Q --committee m                                         (default 4, 1, 3)
   --accept-window --train-window --open-window --challenge-window  e.g. 3600, 30m, 6h
                                                               (default 1h, 6h, 1h, 2h)
@@ -245,17 +247,17 @@ async function build(values: FlagValues, io: CommandIo): Promise<void> {
   const samples = await datasetOf(values, info);
   const totalSteps = integerFlag(values, "steps", 100, { min: 1, max: 2 ** 32 - 1 });
   const interval = integerFlag(values, "interval", 10, { min: 1, max: 2 ** 32 - 1 });
-  const delta = numberFlag(values, "delta", 0.01);
-  if (info.numerics === "exact" && values.delta !== undefined)
-    throw new UsageError("--delta applies to tolerance numerics only");
-  if (!(delta > 0 && delta <= 1)) throw new UsageError("--delta must be within (0, 1]");
-  const rest: Omit<JobSpec, "program" | "dataset"> = {
+  const safetyFactor = numberFlag(values, "safety-factor", DEFAULT_SAFETY_FACTOR);
+  if (info.numerics === "exact" && values["safety-factor"] !== undefined)
+    throw new UsageError("--safety-factor applies to tolerance numerics only");
+  if (!(safetyFactor >= 1 && safetyFactor <= 1e6))
+    throw new UsageError("--safety-factor must be within [1, 1000000]");
+  const rest: Omit<JobSpec, "program" | "dataset" | "tolerance"> = {
     version: JOB_SPEC_VERSION,
     seed: seedOf(values),
     totalSteps,
     checkpointInterval: interval,
     numerics: info.numerics,
-    deltaPpm: info.numerics === "exact" ? 0 : Math.round(delta * 1_000_000),
     hyperParameters: {
       model: { kind: "mlp", layers: [...info.model.layers] },
       batchSize: info.batchSize,
@@ -282,6 +284,7 @@ async function build(values: FlagValues, io: CommandIo): Promise<void> {
     throw new UsageError("--store-url / --store-dir need --upload");
 
   let spec: JobSpec;
+  let calibration: CalibrationReport | undefined;
   try {
     spec = await publishJob(store, {
       programBytes: program.bytes,
@@ -289,6 +292,14 @@ async function build(values: FlagValues, io: CommandIo): Promise<void> {
       samples,
       shardSize: integerFlag(values, "shard-size", 1_024, { min: 1, max: 1_000_000 }),
       rest,
+      calibration: {
+        safetyFactor,
+        onProgress: (done, total, label) =>
+          io.note(`calibrating: ${done}/${total} runtime settings (${label})`),
+        onReport: (report) => {
+          calibration = report;
+        },
+      },
     });
   } catch (cause) {
     throw new CliError(
@@ -317,6 +328,18 @@ async function build(values: FlagValues, io: CommandIo): Promise<void> {
     numerics: spec.numerics,
     checkpoints: spec.totalSteps / spec.checkpointInterval,
     uploaded: values.upload === true ? where : null,
+    ...(calibration === undefined
+      ? {}
+      : {
+          calibration: {
+            settings: calibration.settings.length,
+            steps: calibration.steps,
+            maxHonestDifference: calibration.maxHonestDifference,
+            safetyFactor: calibration.safetyFactor,
+            ratio: calibration.ratio,
+            floored: calibration.tensors.filter((t) => t.floored).map((t) => t.name),
+          },
+        }),
   };
   if (values.json === true) {
     io.out(JSON.stringify(result, null, 2));
@@ -330,8 +353,12 @@ async function build(values: FlagValues, io: CommandIo): Promise<void> {
     `dataset    ${spec.dataset.root} (${spec.dataset.sampleCount} samples in ${spec.dataset.shards.length} shards)`,
   );
   io.out(
-    `training   T = ${spec.totalSteps}, k = ${spec.checkpointInterval}, n = ${result.checkpoints}, ${spec.numerics}${spec.numerics === "tolerance" ? ` (delta ${spec.deltaPpm / 1e6})` : ""}`,
+    `training   T = ${spec.totalSteps}, k = ${spec.checkpointInterval}, n = ${result.checkpoints}, ${spec.numerics}`,
   );
+  if (calibration !== undefined)
+    io.out(
+      `tolerance  calibrated over ${calibration.settings.length} runtime settings, ${calibration.steps} steps: largest honest difference ${calibration.maxHonestDifference.toPrecision(3)}; thresholds ${calibration.safetyFactor}× (per tensor, per element)`,
+    );
   io.out(
     `wrote      ${out}${values.upload === true ? `; uploaded to ${where}` : " (not uploaded: pass --upload)"}`,
   );

@@ -116,10 +116,9 @@ export async function publishE2eSpec(f: Fixture, windows: Partial<Windows> = {})
     shardSize: 128,
     initSeed: "assay-e2e",
     rest: {
-      version: 1,
+      version: 2,
       seed: keccak256(toHex("assay e2e: the protocol's data order")) as Hex,
       ...SHAPE,
-      deltaPpm: 0,
       verification: { samples: 2, topQ: 1, committeeSize: 3 },
       windows: { ...WINDOWS, ...windows },
     },

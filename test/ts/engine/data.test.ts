@@ -65,20 +65,23 @@ describe("datasets and batches", function () {
     expect(() => datasetRoot([])).to.throw(DataError, /at least one shard/);
   });
 
-  it("derive the batch of step t only from (root, seed, t)", function () {
-    const a = batchIndices(ROOT, SEED, 5, 64, 1000);
-    expect(batchIndices(ROOT, SEED, 5, 64, 1000)).to.deep.equal(a);
+  it("derive the batch of step t only from (root, seed, job id, t)", function () {
+    const a = batchIndices(ROOT, SEED, 1n, 5, 64, 1000);
+    expect(batchIndices(ROOT, SEED, 1n, 5, 64, 1000)).to.deep.equal(a);
     expect(a).to.have.length(64);
     expect(a.every((i) => Number.isInteger(i) && i >= 0 && i < 1000)).to.equal(true);
-    expect(batchIndices(ROOT, SEED, 6, 64, 1000)).to.not.deep.equal(a);
-    expect(batchIndices(ROOT, `0x${"0c".repeat(32)}`, 5, 64, 1000)).to.not.deep.equal(a);
-    expect(batchIndices(`0x${"0d".repeat(32)}`, SEED, 5, 64, 1000)).to.not.deep.equal(a);
+    expect(batchIndices(ROOT, SEED, 1n, 6, 64, 1000)).to.not.deep.equal(a);
+    expect(batchIndices(ROOT, `0x${"0c".repeat(32)}`, 1n, 5, 64, 1000)).to.not.deep.equal(a);
+    expect(batchIndices(`0x${"0d".repeat(32)}`, SEED, 1n, 5, 64, 1000)).to.not.deep.equal(a);
+    // Another job with the same spec sees other batches, so one trace cannot answer both.
+    expect(batchIndices(ROOT, SEED, 2n, 5, 64, 1000)).to.not.deep.equal(a);
+    expect(() => batchIndices(ROOT, SEED, -1n, 5, 64, 1000)).to.throw(DataError, /not a uint256/);
     // A prefix of a larger batch is the smaller batch: index j depends on j only.
-    expect(batchIndices(ROOT, SEED, 5, 10, 1000)).to.deep.equal(a.slice(0, 10));
+    expect(batchIndices(ROOT, SEED, 1n, 5, 10, 1000)).to.deep.equal(a.slice(0, 10));
     // Roughly uniform: over 200 steps every one of 50 samples is drawn 256 ± 4σ times.
     const counts = new Array<number>(50).fill(0);
     for (let t = 0; t < 200; t++)
-      for (const i of batchIndices(ROOT, SEED, t, 64, 50)) counts[i]! += 1;
+      for (const i of batchIndices(ROOT, SEED, 1n, t, 64, 50)) counts[i]! += 1;
     for (const c of counts) expect(c).to.be.within(256 - 64, 256 + 64);
     const batch = assembleBatch(samples, [3, 0]);
     expect(Array.from(batch.features.subarray(0, 20))).to.deep.equal(

@@ -33,7 +33,7 @@ async function compareWithReference(
     for (let t = 0; t < steps; t++) {
       const batch = assembleBatch(
         samples,
-        batchIndices(ROOT, SEED, t, program.info.batchSize, samples.count),
+        batchIndices(ROOT, SEED, 1n, t, program.info.batchSize, samples.count),
       );
       const want = exactReferenceStep(program.info, state, batch);
       const got = await session.step(state, batch);

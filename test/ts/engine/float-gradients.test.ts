@@ -22,7 +22,7 @@ function maxRelativeError(got: ArrayLike<number>, want: ArrayLike<number>): numb
 describe("float-mode train step", function () {
   const samples = smallSamples();
   const batchAt = (t: number) =>
-    assembleBatch(samples, batchIndices(ROOT, SEED, t, 8, samples.count));
+    assembleBatch(samples, batchIndices(ROOT, SEED, 1n, t, 8, samples.count));
 
   it("the TypeScript reference's gradients agree with central finite differences", function () {
     const { info } = smallProgram("tolerance");

@@ -24,14 +24,13 @@ const CID_B = "bafkreib6epubmabzlffdhckpmvsodmjuro6xuaei2qwevs3t52xnlhaatu";
 
 function validSpec(): JobSpec {
   return {
-    version: 1,
+    version: 2,
     program: { cid: CID_A, initialStateCid: CID_B },
     dataset: { root: `0x${"aa".repeat(32)}`, shards: [CID_A, CID_B], sampleCount: 8004 },
     seed: `0x${"bb".repeat(32)}`,
     totalSteps: 1000,
     checkpointInterval: 10,
     numerics: "exact",
-    deltaPpm: 0,
     hyperParameters: {
       model: { kind: "mlp", layers: [784, 256, 10] },
       batchSize: 64,
@@ -41,6 +40,12 @@ function validSpec(): JobSpec {
     windows: { accept: 3600, train: 86_400, open: 3600, challenge: 7200 },
   };
 }
+
+const TOLERANCE = {
+  tensors: [{ name: "w", atol: 1e-6, rtol: 1e-5 }],
+  loss: { atol: 1e-6, rtol: 1e-5 },
+  valueBound: 100,
+};
 
 describe("job spec", function () {
   it("serializes canonically (sorted keys, no whitespace) and hashes to specHash", function () {
@@ -66,7 +71,7 @@ describe("job spec", function () {
     expect(specHash({ ...spec, totalSteps: 990 })).to.not.equal(specHash(spec));
     // Pinned: a change of canonical form is a protocol change.
     expect(specHash(spec)).to.equal(
-      "0x35bc400d78e0476d5d9ab48840b4ac64641623d1c4b256136b82d92637b94eb0",
+      "0x02882f55b03bf70a5dd516e3304211b88584a72a0aef675d0b482d93fb3fb9b3",
     );
   });
 
@@ -75,7 +80,6 @@ describe("job spec", function () {
     expect(params).to.include({
       totalSteps: 1000,
       checkpointInterval: 10,
-      deltaPpm: 0,
       samples: 8,
       topQ: 2,
       committeeSize: 5,
@@ -101,11 +105,33 @@ describe("job spec", function () {
       /CIDv1[\s\S]*at program\.cid/,
     ],
     ["an unknown key", (s) => ({ ...s, reward: 5 }), /Unrecognized key: "reward"/],
-    ["a delta on an exact job", (s) => ({ ...s, deltaPpm: 100 }), /deltaPpm must be 0/],
     [
-      "a tolerance job without delta",
+      "a tolerance on an exact job",
+      (s) => ({ ...s, tolerance: TOLERANCE }),
+      /a tolerance applies to tolerance numerics only/,
+    ],
+    [
+      "a tolerance job without thresholds",
       (s) => ({ ...s, numerics: "tolerance" }),
-      /need a positive deltaPpm/,
+      /need per-tensor thresholds/,
+    ],
+    [
+      "a negative threshold",
+      (s) => ({
+        ...s,
+        numerics: "tolerance",
+        tolerance: { ...TOLERANCE, loss: { atol: -1, rtol: 0 } },
+      }),
+      /tolerance\.loss\.atol/,
+    ],
+    [
+      "a threshold that is not finite",
+      (s) => ({
+        ...s,
+        numerics: "tolerance",
+        tolerance: { ...TOLERANCE, valueBound: Infinity },
+      }),
+      /tolerance\.valueBound/,
     ],
     [
       "Adam with exact numerics",
@@ -162,7 +188,11 @@ describe("job spec", function () {
 
   it("loadJob refuses a spec whose pieces do not fit together", async function () {
     const { spec, store } = await smallJob("exact");
-    const withNumerics = { ...spec, numerics: "tolerance", deltaPpm: 1000 };
+    const withNumerics = {
+      ...spec,
+      numerics: "tolerance",
+      tolerance: { ...TOLERANCE, tensors: [{ name: "layer0.weight", atol: 0, rtol: 0 }] },
+    };
     await loadJob(store, withNumerics, 1n).then(
       () => expect.fail("accepted"),
       (e: unknown) => {

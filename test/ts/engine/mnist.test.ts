@@ -30,12 +30,11 @@ describe("MNIST", function () {
         samples: digits,
         shardSize: 2000,
         rest: {
-          version: 1,
+          version: 2,
           seed: `0x${"42".repeat(32)}`,
           totalSteps: STEPS,
           checkpointInterval: 100,
           numerics,
-          deltaPpm: numerics === "exact" ? 0 : 10_000,
           hyperParameters: {
             model: { kind: "mlp", layers: [784, 256, 10] },
             batchSize: 64,

@@ -3,13 +3,13 @@ import { expect } from "chai";
 import { putState } from "../../../src/checkpoint/checkpoint-store.ts";
 import type { CheckpointRecord } from "../../../src/checkpoint/trace.ts";
 import { RuntimeError, StateError, TrainingError } from "../../../src/engine/errors.ts";
-import { calibrate, reexecute, type Segment } from "../../../src/engine/reexecute.ts";
+import { reexecute, type Segment } from "../../../src/engine/reexecute.ts";
+import { calibrateTolerance, legitimateRuntimeSettings } from "../../../src/engine/calibration.ts";
 import { openStepSession, type EngineLogger } from "../../../src/engine/runtime.ts";
 import { digestsBetween, stateAt, train, type TrainProgress } from "../../../src/engine/trainer.ts";
 import { stateDigest } from "../../../src/checkpoint/state-codec.ts";
 import { batchForStep } from "../../../src/data/batch-schedule.ts";
 import type { TrainingState } from "../../../src/engine/training-state.ts";
-import { specDelta } from "../../../src/protocol/job-spec.ts";
 import { smallJob } from "./helpers/fixtures.ts";
 
 function segment(records: readonly CheckpointRecord[], index: number): Segment {
@@ -104,7 +104,8 @@ describe("training, replay and re-execution", function () {
     let state = initialState;
     const session = await openStepSession(job.program);
     for (let t = 0; t < 24; t++) {
-      state = (await session.step(state, batchForStep(job.dataset, job.seed, t, 8))).state;
+      state = (await session.step(state, batchForStep(job.dataset, job.seed, job.jobId, t, 8)))
+        .state;
       digests.push(stateDigest(state));
     }
     await session.close();
@@ -122,7 +123,7 @@ describe("training, replay and re-execution", function () {
     const { job, initialState, store } = await smallJob("exact");
     const { records } = await train(job, { store, start: initialState });
     const honest = await reexecute(job, segment(records, 3), { store });
-    expect(honest).to.include({ ok: true, lossBitsMatch: true, updateNormMatches: true });
+    expect(honest).to.include({ ok: true, stateOk: true, lossOk: true, normOk: true });
     expect(honest.recomputedDigest).to.equal(records[3]!.stateDigest);
 
     // A provider that skipped the last step of segment 3 and committed that state.
@@ -138,25 +139,26 @@ describe("training, replay and re-execution", function () {
         store,
       },
     );
-    expect(cheat.ok).to.equal(false);
+    expect(cheat).to.include({ ok: false, fault: "state" });
     expect(cheat.recomputedDigest).to.equal(records[3]!.stateDigest);
   });
 
-  it("tolerance re-execution holds the normalized distance to delta", async function () {
+  it("tolerance re-execution holds the whole state, element by element, to the calibrated thresholds", async function () {
     const { job, spec, initialState, store } = await smallJob("tolerance");
+    const tolerance = spec.tolerance!;
     const { records } = await train(job, { store, start: initialState });
-    const delta = specDelta(spec);
-    const honest = await reexecute(job, segment(records, 2), { store, delta });
-    expect(honest.ok).to.equal(true);
-    expect(honest.distance).to.equal(0); // same runtime settings: same bits
-    // Another honest configuration lands close, but not bit-identical necessarily.
-    const other = await reexecute(job, segment(records, 2), {
-      store,
-      delta,
-      runtime: { intraOpThreads: 2, optimizationLevel: "all" },
-    });
-    expect(other.ok).to.equal(true);
-    expect(other.distance!).to.be.below(delta);
+    const honest = await reexecute(job, segment(records, 2), { store, tolerance });
+    expect(honest).to.include({ ok: true, ratio: 0 }); // same runtime settings: same bits
+    // Every legitimate runtime setting passes.
+    for (const setting of legitimateRuntimeSettings()) {
+      const other = await reexecute(job, segment(records, 2), {
+        store,
+        tolerance,
+        runtime: setting.options,
+      });
+      expect(other.ok, setting.label).to.equal(true);
+      expect(other.ratio!, setting.label).to.be.at.most(1);
+    }
     // A fabricated checkpoint: the segment's start state relabelled as its end.
     const start = (await stateAt(job, { store, records }, 4)) as TrainingState;
     const forged = await putState(store, { ...start, step: 8 });
@@ -166,41 +168,35 @@ describe("training, replay and re-execution", function () {
         [records[0]!, records[1]!, { ...records[2]!, cid: forged.cid, stateDigest: forged.digest }],
         2,
       ),
-      {
-        store,
-        delta,
-      },
+      { store, tolerance },
     );
-    expect(cheat.ok).to.equal(false);
-    expect(cheat.distance!).to.be.greaterThan(1e3);
+    expect(cheat).to.include({ ok: false, fault: "state" });
+    expect(cheat.ratio!).to.be.greaterThan(1e3);
     await reexecute(job, segment(records, 2), { store }).then(
       () => expect.fail("accepted"),
-      (e: unknown) => expect((e as Error).message).to.match(/needs a non-negative delta/),
+      (e: unknown) => expect((e as Error).message).to.match(/needs the spec's thresholds/),
     );
   });
 
-  it("calibrate measures the distance between two honest runtime configurations", async function () {
+  it("calibration fits per-tensor thresholds F times the largest honest difference, never 0", async function () {
     const { job, initialState } = await smallJob("tolerance");
-    const same = await calibrate(job, initialState, 8, {}, {});
-    expect(same).to.include({ distance: 0, digestsEqual: true });
-    const threads = await calibrate(
-      job,
-      initialState,
-      8,
-      {},
-      { intraOpThreads: 2, optimizationLevel: "all" },
+    const settings = legitimateRuntimeSettings();
+    const { tolerance, report } = await calibrateTolerance(job, initialState, { settings });
+    expect(report.settings).to.have.length(settings.length);
+    expect(tolerance.tensors.map((t) => t.name)).to.deep.equal(
+      job.program.info.state.map((t) => t.name),
     );
-    expect(threads.distance).to.be.at.least(0).and.below(1e-3);
-    expect(threads.updateNorm).to.be.greaterThan(0);
-    const exact = await smallJob("exact");
-    const ex = await calibrate(
-      exact.job,
-      exact.initialState,
-      8,
-      {},
-      { intraOpThreads: 2, optimizationLevel: "all" },
+    for (const t of report.tensors) {
+      expect(t.rtol).to.be.greaterThan(0);
+      expect(t.atol).to.be.greaterThan(0);
+      if (!t.floored) expect(t.rtol / t.maxRelativeDifference).to.be.closeTo(100, 1e-9);
+    }
+    // The reference setting itself is bit-identical to the reference.
+    expect(report.identicalSettings).to.include("cpu/threads=1/opt=disabled");
+    await calibrateTolerance((await smallJob("exact")).job, initialState).then(
+      () => expect.fail("accepted"),
+      (e: unknown) => expect((e as Error).message).to.match(/only tolerance/),
     );
-    expect(ex).to.include({ distance: 0, digestsEqual: true });
   });
 
   it("falls back to the CPU with a log line when CUDA is not available", async function () {
@@ -212,7 +208,10 @@ describe("training, replay and re-execution", function () {
       expect(logger.lines.join("\n")).to.match(
         /execution provider cuda is not available .*falling back to cpu/,
       );
-      const out = await session.step(initialState, batchForStep(job.dataset, job.seed, 0, 8));
+      const out = await session.step(
+        initialState,
+        batchForStep(job.dataset, job.seed, job.jobId, 0, 8),
+      );
       expect(out.state.step).to.equal(1);
     } finally {
       await session.close();

@@ -175,13 +175,12 @@ export async function publishTinySpec(
     shardSize: 128,
     initSeed: options.initSeed ?? "assay-verifier",
     rest: {
-      version: 1,
+      version: 2,
       seed: SEED,
       totalSteps: 48,
       checkpointInterval: 8,
       verification: { samples: 2, topQ: 1, committeeSize: 3 },
       windows: WINDOWS,
-      deltaPpm: 0,
     },
   });
 }

@@ -29,7 +29,7 @@ async function failingSegments(
     const report = await reexecute(
       small.job,
       { index: i, start: records[i - 1]!, end: records[i]! },
-      { store, delta: 0.01 },
+      { store },
     );
     if (!report.ok) failing.push(i);
   }

@@ -54,11 +54,10 @@ export async function tinySpec(devnet: Devnet, options: TinyJobOptions = {}): Pr
     shardSize: 128,
     initSeed: "worker-test",
     rest: {
-      version: 1,
+      version: 2,
       seed: keccak256(toHex("worker test data order")) as Hex,
       totalSteps: options.totalSteps ?? 48,
       checkpointInterval: options.checkpointInterval ?? 8,
-      deltaPpm: 0,
       verification: { samples: 2, topQ: 1, committeeSize: 3 },
       windows: { accept: 3600, train: 6 * 3600, open: 3600, challenge: options.challenge ?? 120 },
     },

@@ -51,14 +51,13 @@ export function specRest(
   numerics: "exact" | "tolerance",
   overrides: Partial<Omit<JobSpec, "program" | "dataset">> = {},
   optimizer: OptimizerSpec = SGD,
-): Omit<JobSpec, "program" | "dataset"> {
+): Omit<JobSpec, "program" | "dataset" | "tolerance"> & Pick<Partial<JobSpec>, "tolerance"> {
   return {
-    version: 1,
+    version: 2,
     seed: `0x${"5e".repeat(32)}`,
     totalSteps: 24,
     checkpointInterval: 4,
     numerics,
-    deltaPpm: numerics === "exact" ? 0 : 10_000,
     hyperParameters: {
       model: { kind: "mlp", layers: [...SMALL_LAYERS] },
       batchSize: SMALL_BATCH,
