@@ -264,6 +264,19 @@ async function runWithLoss(
   return { state, loss };
 }
 
+/** Checks `segments` (every segment by default) one after another: an audit of a whole trace. */
+export async function auditSegments(
+  v: VerifiableJob,
+  store: BlobStore,
+  segments?: readonly number[],
+  runtime?: RuntimeOptions,
+): Promise<SegmentResult[]> {
+  const which = segments ?? Array.from({ length: v.records.length - 1 }, (_, i) => i + 1);
+  const results: SegmentResult[] = [];
+  for (const segment of which) results.push(await checkSegment(v, store, segment, runtime));
+  return results;
+}
+
 /**
  * The verifier's own state digests through segment `segment`, offsets 0..k, re-executed from
  * checkpoint segment − 1 (re-derived if unavailable): what it narrows a dissection with.

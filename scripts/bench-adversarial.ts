@@ -1,0 +1,208 @@
+// npm run bench:adversarial — every attack of src/provider/attacks.ts played on an MNIST job
+// (MLP 784-64-10, batch 64, SGD 0.1 / 0.9, T = 200, k = 20, as in the report that found the v1
+// rule spoofable) in both numerics, audited segment by segment through the real verifier code.
+// Writes bench-results/adversarial.json:
+//   attacks[]: savedFraction (1 − work done / honest work: steps computed, times the arithmetic
+//              per step where the cheat is cheaper arithmetic), caught, check (the fault of the
+//              first failing segment), failing (fraction f of segments that fail) and the chance
+//              q = 4 random samples hit one; tolerance attacks also say how many segments the v1
+//              rule (parameters only, normalized by the segment's movement, delta 0.01) passed.
+//   calibration: the job's calibrated thresholds, and honest runs under every legitimate runtime
+//              setting audited with them (honestRejected must be 0).
+import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+
+import { getState } from "../src/checkpoint/checkpoint-store.ts";
+import { paramDistance } from "../src/checkpoint/update-norm.ts";
+import { loadMnist } from "../src/data/mnist.ts";
+import { buildExactMlpProgram } from "../src/engine/exact-mlp-program.ts";
+import { buildFloatMlpProgram } from "../src/engine/float-mlp-program.ts";
+import { legitimateRuntimeSettings, type CalibrationReport } from "../src/engine/calibration.ts";
+import { loadJob, publishJob, type LoadedJob } from "../src/engine/job.ts";
+import { openStepSession } from "../src/engine/runtime.ts";
+import { runStep, train } from "../src/engine/trainer.ts";
+import { initialState, type TrainingState } from "../src/engine/training-state.ts";
+import { JOB_SPEC_VERSION, type JobSpec } from "../src/protocol/job-spec.ts";
+import { attacksFor } from "../src/provider/attacks.ts";
+import { MemoryBlobStore } from "../src/store/memory-store.ts";
+import { auditSegments, type VerifiableJob } from "../verifier/segment-check.ts";
+
+const T = 200;
+const K = 20;
+const N = T / K;
+const Q = 4;
+const LAYERS = [784, 64, 10];
+const OPTIMIZER = { kind: "sgd", learningRate: 0.1, momentum: 0.9 } as const;
+
+/** P(at least one of q segments drawn without replacement from n hits one of the f·n failing). */
+function detection(failing: number, n: number, q: number): number {
+  let miss = 1;
+  for (let j = 0; j < q; j++) miss *= Math.max(0, n - failing - j) / (n - j);
+  return 1 - miss;
+}
+
+async function setUp(
+  numerics: "exact" | "tolerance",
+): Promise<{ loaded: LoadedJob; store: MemoryBlobStore; calibration?: CalibrationReport }> {
+  const program =
+    numerics === "exact"
+      ? buildExactMlpProgram({ layers: LAYERS, batchSize: 64, optimizer: OPTIMIZER })
+      : buildFloatMlpProgram({ layers: LAYERS, batchSize: 64, optimizer: OPTIMIZER });
+  const store = new MemoryBlobStore();
+  let calibration: CalibrationReport | undefined;
+  const rest: Omit<JobSpec, "program" | "dataset" | "tolerance"> = {
+    version: JOB_SPEC_VERSION,
+    seed: `0x${"42".repeat(32)}`,
+    totalSteps: T,
+    checkpointInterval: K,
+    numerics,
+    hyperParameters: {
+      model: { kind: "mlp", layers: LAYERS },
+      batchSize: 64,
+      optimizer: OPTIMIZER,
+    },
+    verification: { samples: Q, topQ: 1, committeeSize: 3 },
+    windows: { accept: 3600, train: 3600, open: 3600, challenge: 3600 },
+  };
+  const spec = await publishJob(store, {
+    programBytes: program.bytes,
+    initialState: initialState(program.info, "bench-adversarial"),
+    samples: loadMnist().train,
+    shardSize: 10_000,
+    rest,
+    calibration: {
+      onReport: (report) => {
+        calibration = report;
+      },
+    },
+  });
+  const loaded = await loadJob(store, spec, 1n);
+  return { loaded, store, ...(calibration ? { calibration } : {}) };
+}
+
+function verifiable(loaded: LoadedJob, records: VerifiableJob["records"]): VerifiableJob {
+  return {
+    jobId: loaded.job.jobId,
+    job: loaded.job,
+    initialState: loaded.initialState,
+    records,
+    numerics: loaded.spec.numerics,
+    tolerance: loaded.spec.tolerance,
+  };
+}
+
+const attacks: unknown[] = [];
+let calibrationOut: Record<string, unknown> = {};
+for (const numerics of ["exact", "tolerance"] as const) {
+  const started = performance.now();
+  const { loaded, calibration } = await setUp(numerics);
+  console.log(`${numerics}: job set up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  for (const attack of attacksFor(numerics)) {
+    const blobs = new Map<string, Uint8Array>();
+    const store = new MemoryBlobStore({ blobs });
+    const trace = await attack.play({ job: loaded.job, initialState: loaded.initialState, store });
+    for (const index of trace.withheld ?? []) blobs.delete(trace.records[index]!.cid);
+    const results = await auditSegments(verifiable(loaded, trace.records), store);
+    const failed = results.filter((r) => !r.ok);
+    const failingSegments = new Set(failed.map((r) => r.failing)).size;
+    const work = trace.stepsComputed * (trace.workPerStep ?? 1);
+    let v1PassedSegments: number | undefined;
+    if (numerics === "tolerance") {
+      // The v1 rule, for contrast: ‖W' − W‖₂ / max(‖W − W₀‖₂, 1e-8) ≤ 0.01 over parameters.
+      v1PassedSegments = 0;
+      const info = loaded.job.program.info;
+      for (let i = 1; i <= N; i++) {
+        if (trace.withheld?.includes(i) || trace.withheld?.includes(i - 1)) continue;
+        const start = await getState(store, trace.records[i - 1]!.cid, info);
+        const claimed = await getState(store, trace.records[i]!.cid, info);
+        // Re-executed from the attacker's start, as a verifier would.
+        const recomputed = await reexecuteFrom(loaded, start);
+        const distance =
+          paramDistance(info, claimed, recomputed) /
+          Math.max(paramDistance(info, start, claimed), 1e-8);
+        if (distance <= 0.01) v1PassedSegments += 1;
+      }
+    }
+    const row = {
+      name: attack.name,
+      numerics,
+      description: attack.description,
+      savedFraction: Number((1 - work / T).toFixed(4)),
+      savedBasis: trace.workPerStep === undefined ? "steps" : "arithmetic per step (nominal)",
+      caught: failed.length > 0,
+      check: failed[0]?.fault ?? null,
+      reason: failed[0]?.reason ?? null,
+      failingFraction: failingSegments / N,
+      detectionWithQ4: Number(detection(failingSegments, N, Q).toFixed(4)),
+      ...(v1PassedSegments === undefined ? {} : { v1PassedSegments }),
+    };
+    attacks.push(row);
+    console.log(
+      `${numerics.padEnd(9)} ${attack.name.padEnd(26)} saved ${row.savedFraction.toFixed(2)}  caught ${String(row.caught).padEnd(5)} by ${String(row.check).padEnd(12)} f = ${row.failingFraction.toFixed(2)}${v1PassedSegments === undefined ? "" : `  v1 rule passed ${v1PassedSegments}/${N} segments`}`,
+    );
+  }
+  if (numerics === "tolerance" && calibration !== undefined) {
+    // Honest providers under every legitimate setting, audited with the calibrated thresholds.
+    let honestRejected = 0;
+    let honestChecked = 0;
+    let worstRatio = 0;
+    for (const setting of legitimateRuntimeSettings()) {
+      const store = new MemoryBlobStore();
+      const { records } = await train(loaded.job, {
+        store,
+        start: loaded.initialState,
+        runtime: setting.options,
+      });
+      const results = await auditSegments(verifiable(loaded, records), store);
+      honestChecked += results.length;
+      honestRejected += results.filter((r) => !r.ok).length;
+      worstRatio = Math.max(worstRatio, ...results.map((r) => r.ratio ?? 0));
+    }
+    const measured = calibration.tensors.filter((t) => !t.floored);
+    calibrationOut = {
+      maxHonestDifference: calibration.maxHonestDifference,
+      threshold: Math.max(...calibration.tensors.map((t) => t.rtol)),
+      ratio: calibration.ratio,
+      settings: calibration.settings,
+      honestRejected,
+      honestChecked,
+      worstHonestRatioToThreshold: worstRatio,
+      safetyFactor: calibration.safetyFactor,
+      calibrationSteps: calibration.steps,
+      identicalSettings: calibration.identicalSettings.length,
+      tensors: calibration.tensors.map((t) => ({
+        name: t.name,
+        maxAbsDifference: t.maxAbsDifference,
+        maxRelativeDifference: t.maxRelativeDifference,
+        atol: t.atol,
+        rtol: t.rtol,
+        floored: t.floored,
+      })),
+      floored: calibration.tensors.length - measured.length,
+    };
+    console.log(
+      `calibration: ${calibration.settings.length} settings, largest honest difference ${calibration.maxHonestDifference.toExponential(2)}, ratio ${calibration.ratio.toFixed(1)}; honest segments rejected ${honestRejected}/${honestChecked} (worst ${worstRatio.toExponential(2)} of a threshold)`,
+    );
+  }
+}
+
+async function reexecuteFrom(loaded: LoadedJob, start: TrainingState): Promise<TrainingState> {
+  const session = await openStepSession(loaded.job.program);
+  try {
+    let state = start;
+    for (let s = 0; s < K; s++) state = (await runStep(session, loaded.job, state)).state;
+    return state;
+  } finally {
+    await session.close();
+  }
+}
+
+const result = {
+  attacks,
+  calibration: calibrationOut,
+  machine: { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length },
+  job: { model: LAYERS.join("-"), batchSize: 64, totalSteps: T, checkpointInterval: K, samples: Q },
+};
+await mkdir("bench-results", { recursive: true });
+await writeFile("bench-results/adversarial.json", `${JSON.stringify(result, null, 2)}\n`);
+console.log("wrote bench-results/adversarial.json");
