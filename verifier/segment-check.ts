@@ -26,7 +26,7 @@ import {
 import { openStepSession, type RuntimeOptions, type StepSession } from "../src/engine/runtime.ts";
 import { ratioPpm } from "../src/engine/state-tolerance.ts";
 import type { ToleranceSpec } from "../src/protocol/job-spec.ts";
-import { runStep, type TrainingJob } from "../src/engine/trainer.ts";
+import { runStep, runSteps as runToEnd, type TrainingJob } from "../src/engine/trainer.ts";
 import type { TrainingState } from "../src/engine/training-state.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
 import { cidFromDigest } from "../src/store/cid.ts";
@@ -176,7 +176,7 @@ export async function checkSegment(
           reason: `segment ${segment}: checkpoint ${segment - 1} is not available intact`,
         };
       }
-      const { state, loss } = await runWithLoss(v, session, start, k);
+      const { state, loss } = await runToEnd(session, v.job, start, k);
       const verdict = await judgeSegment(
         info,
         v.tolerance,
@@ -204,7 +204,7 @@ export async function checkSegment(
         steps: start.steps,
         reason: `checkpoint ${segment - 1} is not available intact; re-deriving it from checkpoint ${start.startedFrom} shows segment ${start.failing.segment} does not reproduce`,
       };
-    const { state, loss } = await runWithLoss(v, session, start.state, k);
+    const { state, loss } = await runToEnd(session, v.job, start.state, k);
     const verdict = await judgeSegment(
       info,
       undefined,
@@ -246,22 +246,6 @@ function fromVerdict(
     ...(verdict.ratio === undefined ? {} : { ratio: verdict.ratio }),
     ...(verdict.reason === undefined ? {} : { reason: verdict.reason }),
   };
-}
-
-/** Runs `count` steps from `state`, returning the last state and the last step's loss. */
-async function runWithLoss(
-  v: VerifiableJob,
-  session: StepSession,
-  state: TrainingState,
-  count: number,
-): Promise<{ state: TrainingState; loss: number | bigint }> {
-  let loss: number | bigint = 0;
-  for (let s = 0; s < count; s++) {
-    const result = await runStep(session, v.job, state);
-    state = result.state;
-    loss = result.loss;
-  }
-  return { state, loss };
 }
 
 /** Checks `segments` (every segment by default) one after another: an audit of a whole trace. */

@@ -25,7 +25,7 @@ import { TrainingError } from "./errors.ts";
 import type { ProgramInfo } from "./program-info.ts";
 import { openStepSession, type RuntimeOptions } from "./runtime.ts";
 import { compareLoss, compareStates, plausibilityProblem } from "./state-tolerance.ts";
-import { checkJob, runStep, type TrainingJob } from "./trainer.ts";
+import { checkJob, runSteps, type TrainingJob } from "./trainer.ts";
 import type { TrainingState } from "./training-state.ts";
 
 export interface Segment {
@@ -227,19 +227,14 @@ export async function reexecute(
       lossOk: false,
       normOk: false,
     };
-  let state = start;
-  let loss: number | bigint = 0;
   const session = await openStepSession(job.program, options.runtime);
+  let end: { state: TrainingState; loss: number | bigint };
   try {
-    for (let s = 0; s < job.checkpointInterval; s++) {
-      const result = await runStep(session, job, state);
-      state = result.state;
-      loss = result.loss;
-    }
+    end = await runSteps(session, job, start, job.checkpointInterval);
   } finally {
     await session.close();
   }
-  return judgeSegment(info, options.tolerance, options.store, segment, start, state, loss);
+  return judgeSegment(info, options.tolerance, options.store, segment, start, end.state, end.loss);
 }
 
 export interface NormCheck {

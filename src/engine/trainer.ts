@@ -131,6 +131,22 @@ export async function runStep(
   return session.step(state, batch);
 }
 
+/** Runs `count` steps from `state`; the last state and the last step's loss (0 if none ran). */
+export async function runSteps(
+  session: StepSession,
+  job: TrainingJob,
+  state: TrainingState,
+  count: number,
+): Promise<{ state: TrainingState; loss: number | bigint }> {
+  let loss: number | bigint = job.program.info.numerics === "exact" ? 0n : 0;
+  for (let s = 0; s < count; s++) {
+    const result = await runStep(session, job, state);
+    state = result.state;
+    loss = result.loss;
+  }
+  return { state, loss };
+}
+
 export async function train(job: TrainingJob, options: TrainOptions): Promise<TrainResult> {
   checkJob(job);
   const { store } = options;
