@@ -38,6 +38,8 @@ export default defineConfig({
     profiles: {
       default: {
         compilers: [compiler(10_000)],
+        // DisputeGame is near EIP-170's 24,576-byte limit: optimized for size over call cost.
+        overrides: { "contracts/DisputeGame.sol": compiler(200) },
       },
     },
   },

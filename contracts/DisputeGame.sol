@@ -12,7 +12,7 @@ import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
 import {DissectionLib} from "./libraries/DissectionLib.sol";
 import {MerkleLib} from "./libraries/MerkleLib.sol";
 import {TraceLib} from "./libraries/TraceLib.sol";
-import {DissectionDigests, Dispute, DisputePhase, Outcome, Vote} from "./types/DisputeTypes.sol";
+import {DissectionDigests, Dispute, DisputeKind, DisputePhase, Outcome, Vote} from "./types/DisputeTypes.sol";
 import {DisputeStart, Numerics, OpenedLeaf} from "./types/JobTypes.sol";
 import {StakeRole} from "./types/StakeTypes.sol";
 
@@ -117,22 +117,33 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
         if (msg.sender == ctx.provider || msg.sender == ctx.submitter) {
             revert DisputePartyCannotChallenge(jobId, msg.sender);
         }
+        uint256 at = _segmentLeaf(jobId, segment, ctx, leaves, proof);
+        OpenedLeaf calldata leaf = leaves[at];
         DissectionDigests memory digests;
-        (digests.lo, digests.hi) = _segmentDigests(jobId, segment, ctx, leaves, proof);
-        if (claimDigest == digests.hi) revert DisputeSameDigest(0);
+        digests.lo = segment == 1 ? ctx.initialStateDigest : leaves[at - 1].stateDigest;
+        digests.hi = leaf.stateDigest;
         digests.challengerHi = claimDigest;
+        // The revealed digest (bound by the commitment) says what is disputed.
+        DisputeKind kind =
+            claimDigest == bytes32(0)
+                ? DisputeKind.Availability
+                : claimDigest == digests.hi
+                    ? DisputeKind.Claims
+                    : DisputeKind.State;
 
-        disputeId = _open(jobId, segment, ctx, digests);
+        disputeId = _open(jobId, segment, ctx, digests, kind);
+        if (kind == DisputeKind.Claims) emit ClaimsDisputed(disputeId, leaf.lossBits, leaf.updateNorm);
         _pull(msg.sender, _challengeBond);
     }
 
-    /// @dev Stores a new dispute; tolerance disputes, and exact ones already down to one step, go
-    /// straight to the committee.
+    /// @dev Stores a new dispute. Exact state disputes longer than one step are dissected;
+    /// availability disputes wait for the provider's answer; the rest go straight to the committee.
     function _open(
         uint256 jobId,
         uint256 segment,
         DisputeStart memory ctx,
-        DissectionDigests memory digests
+        DissectionDigests memory digests,
+        DisputeKind kind
     ) private returns (uint256 disputeId) {
         disputeId = ++_disputeCount;
         Dispute storage d = _disputes[disputeId];
@@ -146,6 +157,7 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
         d.challenger = msg.sender;
         d.bond = uint96(_challengeBond);
         d.provider = ctx.provider;
+        d.kind = kind;
         emit DisputeOpened(
             disputeId,
             jobId,
@@ -154,9 +166,14 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
             digests.lo,
             digests.hi,
             digests.challengerHi,
-            _challengeBond
+            _challengeBond,
+            kind
         );
-        if (d.exact && ctx.checkpointInterval > 1) {
+        if (kind == DisputeKind.Availability) {
+            d.phase = DisputePhase.Answer;
+            d.providerTurn = true;
+            d.state = _stateHash(digests, bytes32(0));
+        } else if (kind == DisputeKind.State && d.exact && ctx.checkpointInterval > 1) {
             d.phase = DisputePhase.Dissection;
             d.providerTurn = true;
             d.state = _stateHash(digests, bytes32(0));
@@ -225,10 +242,37 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
         }
     }
 
+    // ---------------------------------------------------------------- availability
+
+    /// @inheritdoc IDisputeGame
+    function answerAvailability(uint256 disputeId, DissectionDigests calldata current) external {
+        Dispute storage d = _dispute(disputeId);
+        _requirePhase(disputeId, d, DisputePhase.Answer);
+        if (msg.sender != d.provider) revert DisputeNotYourTurn(disputeId, msg.sender);
+        _requireState(disputeId, d, current, bytes32(0));
+        d.providerClock = _tick(disputeId, d, d.providerClock);
+        d.providerTurn = false;
+        emit AvailabilityAnswered(disputeId);
+        _awaitCommittee(disputeId, d, current);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function withdrawChallenge(uint256 disputeId) external nonReentrant {
+        Dispute storage d = _dispute(disputeId);
+        if (d.kind != DisputeKind.Availability) revert DisputeWrongKind(disputeId, d.kind);
+        if (d.phase != DisputePhase.AwaitingCommittee && d.phase != DisputePhase.Voting)
+            revert DisputeWrongPhase(disputeId, uint8(d.phase));
+        if (msg.sender != d.challenger) revert DisputeNotYourTurn(disputeId, msg.sender);
+        emit ChallengeWithdrawn(disputeId);
+        // Nobody is judged: the referees drawn so far neither earn nor lose anything.
+        _settle(disputeId, d, Outcome.NoVerdict, false, new address[](0), 0);
+    }
+
     /// @inheritdoc IDisputeGame
     function timeout(uint256 disputeId) external nonReentrant {
         Dispute storage d = _dispute(disputeId);
-        _requirePhase(disputeId, d, DisputePhase.Dissection);
+        if (d.phase != DisputePhase.Dissection && d.phase != DisputePhase.Answer)
+            revert DisputeWrongPhase(disputeId, uint8(d.phase));
         uint256 clock = d.providerTurn ? d.providerClock : d.challengerClock;
         uint256 elapsed = block.timestamp - d.lastMoveAt;
         if (elapsed <= clock) revert DisputeClockRunning(disputeId, clock - elapsed);
@@ -324,7 +368,8 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
         if (keccak256(abi.encode(disputeId, seat, vote, distancePpm, salt, msg.sender)) != commitment) {
             revert DisputeVoteMismatch(disputeId, seat);
         }
-        if (vote == Vote.None || (!d.exact && vote == Vote.Neither))
+        // "Neither" names a third post-step digest: only exact state disputes have one.
+        if (vote == Vote.None || (vote == Vote.Neither && !(d.exact && d.kind == DisputeKind.State)))
             revert DisputeInvalidVote(disputeId, vote);
         d.revealedSeats |= uint32(1 << seat);
         d.votes |= uint64(uint256(uint8(vote)) << (2 * seat));
@@ -405,38 +450,59 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev Checks leaves segment−1 (or h_0) and segment against the trace root; returns their digests.
-    function _segmentDigests(
+    /// @dev Checks `leaves` (strictly increasing indices, including segment−1 unless segment is 1,
+    /// and segment) against the trace root; returns where leaf `segment` is in `leaves`.
+    function _segmentLeaf(
         uint256 jobId,
         uint256 segment,
         DisputeStart memory ctx,
         OpenedLeaf[] calldata leaves,
         bytes32[] calldata proof
-    ) private pure returns (bytes32 pre, bytes32 post) {
+    ) private pure returns (uint256 at) {
         if (segment == 0 || segment > ctx.checkpoints) revert DisputeInvalidSegment(jobId, segment);
-        uint256 count = segment == 1 ? 1 : 2;
-        if (
-            leaves.length != count ||
-            leaves[count - 1].index != segment ||
-            (count == 2 && leaves[0].index != segment - 1)
-        ) {
+        at = _indexOf(jobId, segment, leaves);
+        if (at == type(uint256).max || (segment > 1 && (at == 0 || leaves[at - 1].index != segment - 1))) {
             revert DisputeInvalidLeaves(jobId, segment);
         }
+        if (!_proves(jobId, ctx, leaves, proof)) revert DisputeInvalidProof(jobId);
+    }
+
+    /// @dev Where leaf `segment` is in `leaves` (max when absent). Reverts unless the indices
+    /// strictly increase within 1..n: every leaf is then a distinct tree position. The loop is bounded
+    /// by the caller's own calldata, whose length it pays for.
+    function _indexOf(
+        uint256 jobId,
+        uint256 segment,
+        OpenedLeaf[] calldata leaves
+    ) private pure returns (uint256 at) {
+        at = type(uint256).max;
+        uint256 previous;
+        for (uint256 i; i < leaves.length; ++i) {
+            uint256 current = leaves[i].index;
+            if (current <= previous) revert DisputeInvalidLeaves(jobId, segment);
+            previous = current;
+            if (current == segment) at = i;
+        }
+    }
+
+    function _proves(
+        uint256 jobId,
+        DisputeStart memory ctx,
+        OpenedLeaf[] calldata leaves,
+        bytes32[] calldata proof
+    ) private pure returns (bool) {
+        uint256 count = leaves.length;
         uint256[] memory positions = new uint256[](count);
         bytes32[] memory nodes = new bytes32[](count);
         for (uint256 i; i < count; ++i) {
             OpenedLeaf calldata leaf = leaves[i];
+            if (leaf.index > ctx.checkpoints) return false;
             positions[i] = leaf.index - 1;
             nodes[i] = TraceLib.leafHash(jobId, leaf.index, leaf.stateDigest, leaf.lossBits, leaf.updateNorm);
         }
-        if (
-            MerkleLib.rootFromMultiProof(MerkleLib.depthOf(ctx.checkpoints), positions, nodes, proof) !=
-            ctx.traceRoot
-        ) {
-            revert DisputeInvalidProof(jobId);
-        }
-        pre = count == 1 ? ctx.initialStateDigest : leaves[0].stateDigest;
-        post = leaves[count - 1].stateDigest;
+        return
+            MerkleLib.rootFromMultiProof(MerkleLib.depthOf(ctx.checkpoints), positions, nodes, proof) ==
+            ctx.traceRoot;
     }
 
     /// @dev Charges the mover's clock for the time since the last move; reverts once it ran out.

@@ -223,6 +223,7 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
         uint256 challengeEnd = block.timestamp + job.challengeWindow;
         job.deadline = uint40(challengeEnd);
         emit SamplesOpened(jobId, seed, topIndices, minTopNorm, challengeEnd);
+        emit LeavesOpened(jobId, leaves, proof);
     }
 
     /// @inheritdoc IJobMarket

@@ -2,7 +2,7 @@
 pragma solidity 0.8.30;
 
 import {OpenedLeaf} from "../types/JobTypes.sol";
-import {DissectionDigests, Dispute, Vote} from "../types/DisputeTypes.sol";
+import {DissectionDigests, Dispute, DisputeKind, Vote} from "../types/DisputeTypes.sol";
 import {ICreditLedger} from "./ICreditLedger.sol";
 
 /// @title Disputes over one segment of a job's trace (PROTOCOL.md §5)
@@ -18,6 +18,15 @@ import {ICreditLedger} from "./ICreditLedger.sol";
 /// refunded; challenger → bond to the provider and the referees. Referees who do not reveal, or vote
 /// with the minority, lose a small part of their stake. Payouts are credits pulled with
 /// `claimCredit`. (Objective fraud proofs — top-Q norms, the final digest — live in FraudProofs.)
+///
+/// Three kinds of dispute (DisputeKind), chosen by the digest the challenger reveals: a digest other
+/// than the provider's disputes the segment's end state (above); the provider's own digest agrees
+/// with the state and disputes the leaf's loss or update norm, which the committee recomputes from
+/// the committed checkpoints; zero says a blob the provider committed to for the segment cannot be
+/// fetched intact: the provider must `answerAvailability` on its clock (or lose by `timeout`), then
+/// the committee fetches the blobs and votes. Once the provider has answered, the challenger may
+/// `withdrawChallenge` (its bond returned, nobody judged): an availability challenge answered is
+/// not one the challenger must lose.
 ///
 /// Several disputes may run on one job, and on one segment: a provider that loses a staged dispute
 /// against its own sock-puppet cannot stop an honest challenger from disputing the same segment;
@@ -49,6 +58,7 @@ interface IDisputeGame is ICreditLedger {
     error DisputeDeadlinePassed(uint256 disputeId, uint256 deadline);
     error DisputeDeadlineNotReached(uint256 disputeId, uint256 deadline);
     error DisputeParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
+    error DisputeWrongKind(uint256 disputeId, DisputeKind kind);
 
     /// @notice A challenge was committed (its content stays hidden until the reveal).
     event ChallengeCommitted(bytes32 indexed commitment, address indexed challenger);
@@ -61,8 +71,15 @@ interface IDisputeGame is ICreditLedger {
         bytes32 preDigest,
         bytes32 providerDigest,
         bytes32 challengerDigest,
-        uint256 bond
+        uint256 bond,
+        DisputeKind kind
     );
+    /// @notice A claims dispute names the leaf claims it disputes: the segment's committed loss and norm.
+    event ClaimsDisputed(uint256 indexed disputeId, uint64 lossBits, uint64 updateNorm);
+    /// @notice The provider answered an availability challenge: its blobs are available; the committee follows.
+    event AvailabilityAnswered(uint256 indexed disputeId);
+    /// @notice The challenger withdrew an answered availability challenge; its bond is returned.
+    event ChallengeWithdrawn(uint256 indexed disputeId);
     /// @notice The provider posted its digests at the points `pointsOf` named.
     event PointsPosted(uint256 indexed disputeId, bytes32[] digests);
     /// @notice The challenger narrowed the range to [lo, hi]; the digests are the new dissection state.
@@ -115,9 +132,12 @@ interface IDisputeGame is ICreditLedger {
     function commitChallenge(bytes32 commitment) external;
 
     /// @notice Reveals a committed challenge on `segment` of `jobId` and opens a dispute, pulling the bond.
-    /// @param leaves Leaf segment−1 (omitted for segment 1) and leaf segment, sorted, from the trace.
+    /// @param leaves Leaves of the trace, strictly increasing by index, that include leaf segment−1
+    /// (unless segment is 1) and leaf segment: those two alone, or the whole `LeavesOpened` opening.
     /// @param proof Multi-proof of `leaves` against the job's trace root.
-    /// @param claimDigest The challenger's own state digest at the end of the segment.
+    /// @param claimDigest What the challenger disputes: its own state digest at the end of the
+    /// segment (a state dispute); the provider's committed digest there (a claims dispute: the state
+    /// is right, the loss or update norm is not); zero (an availability dispute).
     function revealChallenge(
         uint256 jobId,
         uint256 segment,
@@ -146,7 +166,15 @@ interface IDisputeGame is ICreditLedger {
         bytes32 ownDigest
     ) external;
 
-    /// @notice Ends a dispute whose mover ran out of time: the mover loses. Anyone may call.
+    /// @notice Provider move in an availability dispute: its blobs for the segment are available.
+    /// `current` repeats the digests from DisputeOpened.
+    function answerAvailability(uint256 disputeId, DissectionDigests calldata current) external;
+
+    /// @notice Challenger: withdraws an availability challenge the provider answered; bond returned.
+    function withdrawChallenge(uint256 disputeId) external;
+
+    /// @notice Ends a dispute whose mover ran out of time (a dissection move, or the provider's
+    /// answer to an availability challenge): the mover loses. Anyone may call.
     function timeout(uint256 disputeId) external;
 
     /// @notice Draws the committee once the randomness exists; re-requests randomness that stayed

@@ -6,6 +6,8 @@ enum DisputePhase {
     None,
     /// @dev Exact numerics: provider and challenger narrow the segment to one step.
     Dissection,
+    /// @dev Availability disputes: the provider must answer (make the blobs available) on its clock.
+    Answer,
     /// @dev Waiting for the randomness that draws the committee.
     AwaitingCommittee,
     /// @dev Referees commit, then reveal, their votes.
@@ -13,8 +15,26 @@ enum DisputePhase {
     Resolved
 }
 
-/// @notice A referee's vote. Exact numerics: whose post-step digest is right. Tolerance numerics:
-/// `Provider` means the re-executed segment is within delta (pass), `Challenger` that it is not.
+/// @notice What a dispute is about; the challenger chooses it by the digest it reveals (see
+/// IDisputeGame.revealChallenge).
+enum DisputeKind {
+    /// @dev The state at the segment's end: exact numerics dissect to one step, tolerance goes to
+    /// the committee, which re-executes the segment and judges every claim of its leaf.
+    State,
+    /// @dev The challenger agrees with the end state and disputes the leaf's other claims (its loss
+    /// or its update norm): the committee recomputes them from the committed checkpoints.
+    Claims,
+    /// @dev The challenger cannot fetch intact a blob the provider committed to for the segment
+    /// (checkpoints segment − 1 and segment, the trace manifest): the provider must answer on its
+    /// clock, then the committee fetches them.
+    Availability
+}
+
+/// @notice A referee's vote. State disputes, exact numerics: whose post-step digest is right.
+/// State disputes, tolerance numerics, and claims disputes: `Provider` means every claim of the
+/// segment's leaf holds on re-execution, `Challenger` that one does not. Availability disputes:
+/// `Provider` means every blob of the segment was fetched intact, `Challenger` that one was not.
+/// `Neither` exists only for exact state disputes.
 enum Vote {
     None,
     Provider,
@@ -81,4 +101,5 @@ struct Dispute {
     uint32 revealedSeats;
     /// @dev Revealed votes, two bits per seat.
     uint64 votes;
+    DisputeKind kind;
 }

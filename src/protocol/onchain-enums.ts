@@ -28,10 +28,17 @@ export const NUMERICS_CODE = { exact: 1, tolerance: 2 } as const;
 export const PHASE = {
   None: 0,
   Dissection: 1,
-  AwaitingCommittee: 2,
-  Voting: 3,
-  Resolved: 4,
+  Answer: 2,
+  AwaitingCommittee: 3,
+  Voting: 4,
+  Resolved: 5,
 } as const;
+
+/** DisputeKind: what a dispute is about (the challenger's revealed digest chooses it). */
+export const DISPUTE_KIND = { State: 0, Claims: 1, Availability: 2 } as const;
+export type DisputeKindName = keyof typeof DISPUTE_KIND;
+/** DisputeKind by its uint8 value. */
+export const DISPUTE_KIND_NAME = ["State", "Claims", "Availability"] as const;
 
 /** Vote. */
 export const VOTE = { None: 0, Provider: 1, Challenger: 2, Neither: 3 } as const;

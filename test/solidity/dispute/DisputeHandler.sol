@@ -9,7 +9,13 @@ import {DissectionLib} from "../../../contracts/libraries/DissectionLib.sol";
 import {TraceLib} from "../../../contracts/libraries/TraceLib.sol";
 import {TestToken} from "../../../contracts/mocks/TestToken.sol";
 import {BlockhashRandomness} from "../../../contracts/randomness/BlockhashRandomness.sol";
-import {DissectionDigests, DisputePhase, Outcome, Vote} from "../../../contracts/types/DisputeTypes.sol";
+import {
+    DissectionDigests,
+    DisputeKind,
+    DisputePhase,
+    Outcome,
+    Vote
+} from "../../../contracts/types/DisputeTypes.sol";
 import {JobParams, JobStatus, Numerics, OpenedLeaf} from "../../../contracts/types/JobTypes.sol";
 import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
 import {MerkleBuilder} from "../utils/MerkleBuilder.sol";
@@ -78,6 +84,7 @@ contract DisputeHandler is Test {
         address challenger;
         address provider;
         bool exact;
+        DisputeKind kind;
         DisputePhase phase;
         Outcome outcome;
         bool providerTurn;
@@ -295,7 +302,8 @@ contract DisputeHandler is Test {
     // ------------------------------------------------------------- challenges
 
     /// @notice A verifier that is no party commits to a challenge on a random segment; one time in
-    /// eight it claims the provider's own digest, which the reveal must refuse.
+    /// four it claims the provider's own digest (a claims dispute), one time in four zero (an
+    /// availability dispute).
     function commitChallenge(uint256 jobSeed, uint256 actorSeed, uint256 segmentSeed) external syncClock {
         (bool found, uint256 jobId) = _findJob(jobSeed, _mask(JobStatus.Opened) | _mask(JobStatus.Disputed));
         if (!found) return _skip("commitChallenge");
@@ -306,7 +314,8 @@ contract DisputeHandler is Test {
         }
         uint256 segment = 1 + (segmentSeed % j.checkpoints);
         bytes32 claim = keccak256(abi.encode("claim", jobId, segment, segmentSeed));
-        if ((segmentSeed >> 128) % 8 == 0) claim = keccak256(abi.encode(j.traceSalt, segment));
+        if ((segmentSeed >> 128) % 4 == 0) claim = keccak256(abi.encode(j.traceSalt, segment));
+        else if ((segmentSeed >> 128) % 4 == 1) claim = bytes32(0);
         bytes32 salt = keccak256(abi.encode("salt", segmentSeed, _pending.length));
         vm.prank(challenger);
         game.commitChallenge(keccak256(abi.encode(jobId, segment, claim, salt, challenger)));
@@ -315,7 +324,7 @@ contract DisputeHandler is Test {
     }
 
     /// @notice Reveals a pending challenge (a block later): it must open a dispute exactly when the job
-    /// is still challengeable, the challenger eligible and its claim differs from the provider's.
+    /// is still challengeable and the challenger eligible; its claim decides the kind.
     function revealChallenge(uint256 pendingSeed) external syncClock {
         uint256 count = _pending.length;
         if (count == 0) return _skip("revealChallenge");
@@ -332,7 +341,6 @@ contract DisputeHandler is Test {
             (j.status == JobStatus.Opened || j.status == JobStatus.Disputed) &&
                 ghostTime <= j.deadline &&
                 registry.isEligibleVerifier(c.challenger) &&
-                c.claim != providerDigest &&
                 token.balanceOf(c.challenger) >= _bond;
         vm.prank(c.challenger);
         try game.revealChallenge(c.jobId, c.segment, c.claim, c.salt, opened, proof) returns (uint256 id) {
@@ -343,6 +351,12 @@ contract DisputeHandler is Test {
             d.challenger = c.challenger;
             d.provider = j.provider;
             d.exact = j.exact;
+            d.kind =
+                c.claim == bytes32(0)
+                    ? DisputeKind.Availability
+                    : c.claim == providerDigest
+                        ? DisputeKind.Claims
+                        : DisputeKind.State;
             d.hi = j.interval;
             d.providerClock = _clockBudget;
             d.challengerClock = _clockBudget;
@@ -355,13 +369,18 @@ contract DisputeHandler is Test {
             });
             j.status = JobStatus.Disputed;
             ++j.openDisputes;
-            if (d.exact && j.interval > 1) {
+            if (d.kind == DisputeKind.Availability) {
+                d.phase = DisputePhase.Answer;
+                d.providerTurn = true;
+            } else if (d.kind == DisputeKind.State && d.exact && j.interval > 1) {
                 d.phase = DisputePhase.Dissection;
                 d.providerTurn = true;
             } else {
                 _awaitCommittee(d);
             }
             _done("revealChallenge");
+            if (d.kind == DisputeKind.Claims) _done("revealClaims");
+            if (d.kind == DisputeKind.Availability) _done("revealAvailability");
         } catch (bytes memory err) {
             if (valid) _unexpected("revealChallenge", err);
             else _done("revealRefused");
@@ -373,10 +392,17 @@ contract DisputeHandler is Test {
     /// @notice The next move of a random unresolved dispute, whatever its phase: a dissection move,
     /// drawing the committee, a referee's commit or reveal, or the tally.
     function advance(uint256 disputeSeed, uint256 moveSeed) external syncClock {
-        (bool found, uint256 id) = _findDispute(disputeSeed, 0xE); // Dissection | Awaiting | Voting
+        // Dissection | Answer | AwaitingCommittee | Voting
+        (bool found, uint256 id) = _findDispute(disputeSeed, 0x1E);
         if (!found) return _skip("advance");
         GhostDispute storage d = _disputes[id];
-        if (d.phase == DisputePhase.Dissection) {
+        bool answered = d.phase == DisputePhase.AwaitingCommittee || d.phase == DisputePhase.Voting;
+        if (d.kind == DisputeKind.Availability && answered && moveSeed % 3 == 1) {
+            _withdraw(id, d);
+        } else if (d.phase == DisputePhase.Answer) {
+            if (ghostTime - d.lastMoveAt > d.providerClock || moveSeed % 4 == 0) return _timeout(id, d);
+            _answer(id, d);
+        } else if (d.phase == DisputePhase.Dissection) {
             uint256 clock = d.providerTurn ? d.providerClock : d.challengerClock;
             if (ghostTime - d.lastMoveAt > clock) return _timeout(id, d);
             if (d.providerTurn) _postPoints(id, d, moveSeed);
@@ -393,7 +419,10 @@ contract DisputeHandler is Test {
 
     /// @notice Waits out the mover's clock and ends the dispute: the mover loses.
     function timeout(uint256 disputeSeed) external syncClock {
-        (bool found, uint256 id) = _findDispute(disputeSeed, uint256(1) << uint8(DisputePhase.Dissection));
+        (bool found, uint256 id) = _findDispute(
+            disputeSeed,
+            (uint256(1) << uint8(DisputePhase.Dissection)) | (uint256(1) << uint8(DisputePhase.Answer))
+        );
         if (!found) return _skip("timeout");
         _timeout(id, _disputes[id]);
     }
@@ -506,6 +535,31 @@ contract DisputeHandler is Test {
             _done("narrow");
         } catch (bytes memory err) {
             _unexpected("narrow", err);
+        }
+    }
+
+    /// @dev The provider answers an availability challenge in time: the committee follows.
+    function _answer(uint256 id, GhostDispute storage d) private {
+        vm.prank(d.provider);
+        try game.answerAvailability(id, d.current) {
+            d.providerClock -= ghostTime - d.lastMoveAt;
+            d.providerTurn = false;
+            _awaitCommittee(d);
+            _done("answerAvailability");
+        } catch (bytes memory err) {
+            _unexpected("answerAvailability", err);
+        }
+    }
+
+    /// @dev The challenger withdraws an answered availability challenge: its bond back, nobody judged.
+    function _withdraw(uint256 id, GhostDispute storage d) private {
+        vm.prank(d.challenger);
+        try game.withdrawChallenge(id) {
+            delete _members[id];
+            _settle(id, d, Outcome.NoVerdict, 0);
+            _done("withdrawChallenge");
+        } catch (bytes memory err) {
+            _unexpected("withdrawChallenge", err);
         }
     }
 
@@ -726,7 +780,7 @@ contract DisputeHandler is Test {
     function _voteOf(GhostDispute storage d, uint256 seed) private view returns (Vote) {
         uint256 r = (seed >> 16) % 8;
         if (r < 6) return d.truth;
-        if (r == 6 && d.exact) return Vote.Neither;
+        if (r == 6 && d.exact && d.kind == DisputeKind.State) return Vote.Neither;
         return d.truth == Vote.Provider ? Vote.Challenger : Vote.Provider;
     }
 

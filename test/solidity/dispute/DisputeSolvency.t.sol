@@ -74,15 +74,18 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
     /// @dev A fixed pseudo-random walk, invariants checked every tenth step: disputes must reach
     /// Resolved with each outcome, by vote and by timeout, and a fraud proof must land mid-walk.
     function test_walk_resolvesDisputesBothWaysAndStaysSolvent() public {
-        for (uint256 i; i < 240; ++i) {
+        for (uint256 i; i < 320; ++i) {
             _step(uint256(keccak256(abi.encode("dispute walk", i))));
             if (i % 10 == 9) invariant_solvency();
         }
         invariant_solvency();
-        bytes32[10] memory required = [
+        bytes32[13] memory required = [
             bytes32("openJob"),
             "revealChallenge",
-            "revealRefused",
+            "revealClaims",
+            "revealAvailability",
+            "answerAvailability",
+            "withdrawChallenge",
             "postPoints",
             "narrow",
             "drawCommittee",
@@ -271,10 +274,14 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
 
     /// @dev How often each action took effect in the walk, for the failure message.
     function _summary() private view returns (string memory out) {
-        bytes32[15] memory actions = [
+        bytes32[19] memory actions = [
             bytes32("openJob"),
             "revealChallenge",
             "revealRefused",
+            "revealClaims",
+            "revealAvailability",
+            "answerAvailability",
+            "withdrawChallenge",
             "postPoints",
             "narrow",
             "drawCommittee",

@@ -41,15 +41,10 @@ import {
   type JobParamsInput,
 } from "./fixtures.ts";
 
-export const VOTE = { None: 0, Provider: 1, Challenger: 2, Neither: 3 } as const;
+import { DISPUTE_KIND, PHASE, VOTE } from "../../../src/protocol/onchain-enums.ts";
+
+export { DISPUTE_KIND, PHASE, VOTE };
 export const OUTCOME = { None: 0, ProviderWon: 1, ChallengerWon: 2, NoVerdict: 3 } as const;
-export const PHASE = {
-  None: 0,
-  Dissection: 1,
-  AwaitingCommittee: 2,
-  Voting: 3,
-  Resolved: 4,
-} as const;
 
 export type Wallet = Fixture["provider"];
 

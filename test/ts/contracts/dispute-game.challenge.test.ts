@@ -273,21 +273,6 @@ describe("DisputeGame: challenges", () => {
   });
 
   describe("the claim and the leaves", () => {
-    it("a claim equal to the provider's committed digest is no dispute: DisputeSameDigest", async () => {
-      const f = await networkHelpers.loadFixture(disputeFixture);
-      const job = await cheatingJob(f);
-      const same = job.trace[1]!.stateDigest;
-      const { salt } = await commitChallenge(f, job, 2, f.verifier, same);
-      await networkHelpers.mine(1);
-      await expectRevertFrom(
-        f.disputeGame.write.revealChallenge(revealArgs(job, 2, same, salt), {
-          account: f.verifier.account,
-        }),
-        "DisputeSameDigest",
-        [0n],
-      );
-    });
-
     it("segments outside 1..n revert DisputeInvalidSegment", async () => {
       const f = await networkHelpers.loadFixture(disputeFixture);
       const job = await cheatingJob(f);
@@ -307,7 +292,7 @@ describe("DisputeGame: challenges", () => {
       }
     });
 
-    it("leaves other than segment−1 and segment revert DisputeInvalidLeaves; a tampered leaf or a bad proof reverts", async () => {
+    it("leaves without segment−1 and segment, or not strictly increasing, revert DisputeInvalidLeaves; a tampered leaf or a bad proof reverts", async () => {
       const f = await networkHelpers.loadFixture(disputeFixture);
       const job = await cheatingJob(f);
       const { salt } = await commitChallenge(f, job, 3, f.verifier, CLAIM);
@@ -331,9 +316,9 @@ describe("DisputeGame: challenges", () => {
         "DisputeInvalidLeaves",
         invalid,
       );
-      // Segment 1 takes only its own leaf (h_0 is the job's initial digest).
+      // Repeated leaves.
       await expectRevertFrom(
-        reveal([job.trace[0]!, job.trace[1]!, job.trace[2]!], right.proof),
+        reveal([right.leaves[0]!, right.leaves[0]!, right.leaves[1]!], right.proof),
         "DisputeInvalidLeaves",
         invalid,
       );
