@@ -6,7 +6,14 @@ import type { Address, Hex } from "viem";
 import type { ChainContext } from "../src/node/chain.ts";
 import type { DissectionDigests } from "../src/protocol/dissection.ts";
 import { AssayError } from "../src/errors.ts";
-import { JOB, OUTCOME, PHASE, VOTE } from "../src/protocol/onchain-enums.ts";
+import {
+  DISPUTE_KIND_NAME,
+  JOB,
+  OUTCOME,
+  PHASE,
+  VOTE,
+  type DisputeKindName,
+} from "../src/protocol/onchain-enums.ts";
 
 export { JOB, PHASE, VOTE };
 export const OUTCOMES = OUTCOME;
@@ -19,6 +26,7 @@ export class DisputeReadError extends AssayError {
 
 export interface DisputeOrigin {
   disputeId: bigint;
+  kind: DisputeKindName;
   jobId: bigint;
   segment: number;
   challenger: Address;
@@ -39,8 +47,11 @@ export async function readDisputeOrigin(
   );
   if (event === undefined) throw new DisputeReadError(`dispute ${disputeId} was never opened`);
   const a = event.args;
+  const kind = DISPUTE_KIND_NAME[a.kind!];
+  if (kind === undefined) throw new DisputeReadError(`dispute ${disputeId} has kind ${a.kind}`);
   return {
     disputeId,
+    kind,
     jobId: a.jobId!,
     segment: Number(a.segment!),
     challenger: a.challenger!,
@@ -79,6 +90,8 @@ export async function readDissection(
 }
 
 export interface StepQuestion extends DisputeOrigin {
+  /** Claims disputes: the leaf claims disputed. */
+  claims?: { lossBits: bigint; updateNorm: bigint };
   /** Offset of the disputed post-state within the segment (tolerance: k). */
   step: number;
   preDigest: Hex;
@@ -98,8 +111,19 @@ export async function readStepQuestion(
   if (ready === undefined)
     throw new DisputeReadError(`dispute ${disputeId} has not narrowed to one step yet`);
   const a = ready.args;
+  let claims: StepQuestion["claims"];
+  if (origin.kind === "Claims") {
+    const [named] = await chain.contracts.disputeGame.getEvents.ClaimsDisputed(
+      { disputeId },
+      fromBlock(chain),
+    );
+    if (named === undefined)
+      throw new DisputeReadError(`claims dispute ${disputeId} names no claims`);
+    claims = { lossBits: named.args.lossBits!, updateNorm: named.args.updateNorm! };
+  }
   return {
     ...origin,
+    ...(claims === undefined ? {} : { claims }),
     step: Number(a.step!),
     preDigest: a.preDigest!,
     providerDigest: a.providerDigest!,

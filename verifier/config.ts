@@ -28,6 +28,14 @@ export const VerifierSectionSchema = z.strictObject({
    * (an account that only sits on committees and keeps deadlines).
    */
   audit: z.enum(["opened", "all", "none"]).default("opened"),
+  /**
+   * Fraction of a job's segments whose committed update norm is checked from their two checkpoint
+   * blobs (no training) besides the re-executed ones: 1 = every segment (the default: what makes
+   * the top-Q rule hold), less where bandwidth matters (each checked segment fetches up to two
+   * checkpoints), 0 = none. The segments are drawn per job and verifier, so verifiers cover
+   * different ones.
+   */
+  normCheckFraction: z.number().min(0).max(1).default(1),
   /** Sit on dispute committees when drawn (re-execute the step, vote by commit–reveal). */
   referee: z.boolean().default(true),
   /** Act on deadlines anyone may act on: finalize, expire, timeout, drawCommittee, resolve. */

@@ -2,11 +2,16 @@
 //
 //   watch    scan JobMarket and DisputeGame events from the journal's cursor: opened jobs to
 //            audit, disputes to keep, committees this account sits on
-//   audit    one `reexec` task per (job, segment), id `seg-<job>-<segment>`; results land in the
-//            journal; once every segment of a job has one, `decide` challenges the first failing
-//            segment (or, devnet `dishonest` mode, an honest one)
+//   audit    one `reexec` task per (job, segment), id `seg-<job>-<segment>`, from the opened
+//            leaves (LeavesOpened) whether or not the provider's manifest can be fetched, and one
+//            `norms-<job>` task that checks committed update norms from the checkpoint blobs;
+//            results land in the journal; once all are in, `decide` submits a fraud proof the
+//            trace itself shows (top-Q, final digest), or challenges: a state that does not
+//            reproduce, else a false loss or norm (claims), else a blob or manifest that cannot be
+//            fetched (availability) — or, devnet `dishonest` mode, an honest segment
 //   challenge commit (salt journaled first) → reveal a block later → play the challenger's side
-//            of the dissection → publish the agreed pre-state for the committee
+//            of the dissection → publish the agreed pre-state for the committee; an availability
+//            challenge the provider answered is re-checked and withdrawn when the blobs now load
 //   referee  when drawn: a `reexec` task `ref-<dispute>` computes the verdict; commit (salt
 //            journaled first) → reveal when reveals open
 //   keeper   finalize, expire, timeout, drawCommittee, resolve when due (anyone may)
@@ -32,7 +37,7 @@ import { createMetrics, startMetricsServer, type NodeMetrics } from "../src/node
 import { connectRedis } from "../src/node/redis.ts";
 import { TxSender, type ContractCall } from "../src/node/tx.ts";
 import { chooseNarrowing } from "../src/protocol/dissection.ts";
-import { hashLeaf } from "../src/protocol/leaf.ts";
+import { hashLeaf, type TraceLeaf } from "../src/protocol/leaf.ts";
 import { sampleSegments } from "../src/protocol/sampler.ts";
 import { buildLevels, multiProof } from "../src/protocol/merkle.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
@@ -48,17 +53,21 @@ import {
   type DisputeOrigin,
 } from "./chain-reads.ts";
 import { assertConfigFitsChain, type VerifierConfig } from "./config.ts";
-import { readOnchainJob, readVerifiableJob } from "./job-reader.ts";
+import { readOnchainJob, readVerifiableJob, UnverifiableJobError } from "./job-reader.ts";
 import {
   adjudicate,
   checkSegment,
   ownSegmentDigests,
   publishStateAt,
+  recordAt,
   type SegmentResult,
   type VerifiableJob,
   type VoteName,
 } from "./segment-check.ts";
 import { challengeCommitment, voteCommitment } from "../src/protocol/dispute-commitments.ts";
+import { fetchCommitted, type NormCheck } from "../src/engine/reexecute.ts";
+import type { DisputeKindName } from "../src/protocol/onchain-enums.ts";
+import { checkNorms, chooseDispute, findFraud, normSegments, type Fraud } from "./trace-checks.ts";
 import { ensureVerifierStake } from "./stake.ts";
 import { QUEUES, ReexecTaskSchema, queueError, taskId, type ReexecTask } from "./tasks.ts";
 
@@ -66,13 +75,14 @@ import { QUEUES, ReexecTaskSchema, queueError, taskId, type ReexecTask } from ".
 
 /** A job this verifier audits. States and the transitions allowed between them. */
 export const AUDIT_TRANSITIONS = {
-  auditing: ["passed", "challenging", "unverifiable", "unprovable"],
+  auditing: ["passed", "challenging", "unverifiable", "proven"],
   challenging: ["disputing", "late"],
-  disputing: ["done"],
+  /** Back to auditing when an answered availability challenge is withdrawn (the blobs now load). */
+  disputing: ["done", "auditing"],
   passed: [],
   unverifiable: [],
-  /** A false loss or norm, or a withheld checkpoint, with states that reproduce: no dispute yet. */
-  unprovable: [],
+  /** A fraud proof slashed the provider. */
+  proven: [],
   late: [],
   done: [],
 } as const satisfies Record<string, readonly string[]>;
@@ -83,18 +93,26 @@ interface AuditRecord {
   segments: number[];
   /** Challenging and later. */
   challenge?: {
+    kind: DisputeKindName;
     segment: number;
     claim: Hex;
     salt: Hex;
     commitBlock?: bigint;
     disputeId?: bigint;
     published?: boolean;
+    /** Availability: the blobs were fetched again after the provider answered, and failed. */
+    rechecked?: boolean;
     outcome?: string;
   };
 }
 
 /** A segment task's outcome as journaled: a result, or why the segment could not be checked. */
 type SegmentRecord = (SegmentResult & { error?: undefined }) | { error: string; segment: number };
+
+/** The norms task's outcome as journaled: the failed checks, or why it could not run. */
+type NormsRecord = { failed: NormCheck[]; checked: number; error?: undefined } | { error: string };
+
+const ZERO_DIGEST: Hex = `0x${"00".repeat(32)}`;
 
 export const REFEREE_TRANSITIONS = {
   adjudicating: ["voting", "failed"],
@@ -128,6 +146,8 @@ export type VerifierEvent =
   | { type: "segment-checked"; jobId: bigint; segment: number; ok: boolean }
   | { type: "segment-error"; jobId: bigint; segment: number; error: string }
   | { type: "decided"; jobId: bigint; state: AuditState }
+  | { type: "fraud-proven"; jobId: bigint; kind: Fraud["kind"] }
+  | { type: "challenge-withdrawn"; jobId: bigint; disputeId: bigint }
   | { type: "challenge-committed"; jobId: bigint; segment: number }
   | { type: "dispute-opened"; jobId: bigint; disputeId: bigint; segment: number }
   | { type: "narrowed"; disputeId: bigint; lo: number; hi: number }
@@ -522,6 +542,12 @@ export class VerifierDaemon {
   }
 
   private async recordFailure(task: ReexecTask, error: string): Promise<void> {
+    if (task.kind === "norms") {
+      const key = `norms:${task.jobId}`;
+      if (this.journal.get(key) === undefined)
+        await this.journal.set(key, { error } satisfies NormsRecord);
+      return;
+    }
     if (task.kind === "segment") {
       const key = `result:${task.jobId}:${task.segment}`;
       if (this.journal.get(key) !== undefined) return;
@@ -565,9 +591,22 @@ export class VerifierDaemon {
         this.emit({ type: "segment-checked", jobId, segment: task.segment, ok: result.ok });
         steps = result.steps;
         summary = { ok: result.ok, failing: result.failing };
+      } else if (task.kind === "norms") {
+        const v = await this.verifiable(BigInt(task.jobId));
+        const segments = normSegments(v, this.config.verifier.normCheckFraction, this.address);
+        const checks = await checkNorms(v, this.store!, segments);
+        const failed = checks.filter((c) => !c.ok);
+        await this.journal.set(`norms:${task.jobId}`, {
+          failed,
+          checked: checks.length,
+        } satisfies NormsRecord);
+        steps = 0;
+        summary = { checked: checks.length, failed: failed.length };
       } else {
         const disputeId = BigInt(task.disputeId);
         const question = await readStepQuestion(this.chain, disputeId);
+        // Availability is judged on what can be fetched now, after the provider's answer.
+        if (question.kind === "Availability") this.jobs.delete(question.jobId.toString());
         const v = await this.verifiable(question.jobId);
         const verdict = await adjudicate(v, this.store!, question);
         const key = `referee:${task.disputeId}`;
@@ -621,7 +660,11 @@ export class VerifierDaemon {
     }
   }
 
-  /** Once every segment has a result: challenge the first failing one, or pass the job. */
+  /**
+   * Once every segment (and the norm check) has a result: prove a fraud the trace shows, or
+   * challenge — a state that does not reproduce first (the strongest evidence), then a false loss
+   * or norm, then a blob that cannot be fetched — or pass the job.
+   */
   private async decide(jobId: bigint, record: AuditRecord): Promise<void> {
     const results: SegmentRecord[] = [];
     for (const segment of record.segments) {
@@ -634,39 +677,54 @@ export class VerifierDaemon {
       results.push(result);
     }
     if (results.length < record.segments.length) return;
-    const failed = results.filter((r): r is SegmentResult => r.error === undefined && !r.ok);
-    // The dispute game decides state disagreements: a dissection (exact) or a committee that
-    // re-runs the segment and judges every claim of its leaf (tolerance). A false loss or norm, or
-    // a withheld checkpoint, over states that reproduce bit for bit, has no dispute the contracts
-    // accept yet (a challenge must name another digest): it is journaled and logged as an error.
-    const provable = (r: SegmentResult): boolean =>
-      r.fault === "state" || r.recomputedDigest !== r.claimedDigest;
-    const failing = failed
-      .filter(provable)
-      .map((r) => r.failing)
-      .sort((a, b) => a - b);
-    const unprovable = failed.filter((r) => !provable(r));
-    let target: { segment: number; claim: Hex } | undefined;
-    if (this.config.verifier.dishonest) {
-      // Devnet test behaviour: a made-up end digest for the first audited segment.
-      target = {
-        segment: record.segments[0]!,
-        claim: keccak256(toHex(`assay dishonest claim ${jobId}`)),
-      };
-    } else if (failing.length > 0) {
-      const segment = failing[0]!;
-      const own = await this.ownDigests_(jobId, segment);
-      target = { segment, claim: own.at(-1)! };
+    let v: VerifiableJob;
+    try {
+      v = await this.verifiable(jobId);
+    } catch (error) {
+      // The spec or the artefacts it names do not load (the segment tasks failed as poison too):
+      // nothing here can be checked or disputed.
+      if (!(error instanceof UnverifiableJobError)) throw error;
+      await this.setAudit(jobId, record, { ...record, state: "unverifiable" });
+      this.emit({ type: "decided", jobId, state: "unverifiable" });
+      return;
     }
+    let norms: NormsRecord | undefined;
+    if (v.manifestProblem === undefined && this.config.verifier.normCheckFraction > 0) {
+      norms = this.journal.get<NormsRecord>(`norms:${jobId}`);
+      if (norms === undefined) {
+        await this.ensureTask({ kind: "norms", jobId: jobId.toString() });
+        return;
+      }
+    }
+
+    const onchain = await readOnchainJob(this.chain, jobId);
+    const fraud = this.config.verifier.dishonest
+      ? undefined
+      : findFraud(v, {
+          topQ: onchain.topQ,
+          topAbove: onchain.topAbove,
+          minTopNorm: onchain.minTopNorm,
+          finalDigest: onchain.finalDigest,
+        });
+    if (fraud !== undefined) {
+      await this.proveFraud(jobId, fraud);
+      await this.setAudit(jobId, record, { ...record, state: "proven" });
+      this.emit({ type: "decided", jobId, state: "proven" });
+      return;
+    }
+
+    const target = this.config.verifier.dishonest
+      ? {
+          // Devnet test behaviour: a made-up end digest for the first audited segment.
+          kind: "State" as const,
+          segment: record.segments[0]!,
+          claim: keccak256(toHex(`assay dishonest claim ${jobId}`)),
+        }
+      : await this.target(jobId, v, results, norms);
     if (target === undefined) {
-      const errors = results.filter((r) => r.error !== undefined).length;
-      for (const r of unprovable)
-        this.log.error(
-          { jobId: jobId.toString(), segment: r.segment, fault: r.fault, reason: r.reason },
-          "segment fails a claim that no dispute can take yet",
-        );
-      const state: AuditState =
-        unprovable.length > 0 ? "unprovable" : errors > 0 ? "unverifiable" : "passed";
+      const errors =
+        results.filter((r) => r.error !== undefined).length + (norms?.error === undefined ? 0 : 1);
+      const state: AuditState = errors > 0 ? "unverifiable" : "passed";
       await this.setAudit(jobId, record, { ...record, state });
       this.emit({ type: "decided", jobId, state });
       return;
@@ -679,6 +737,61 @@ export class VerifierDaemon {
       challenge: { ...target, salt },
     });
     this.emit({ type: "decided", jobId, state: "challenging" });
+  }
+
+  /** The dispute to open over the audit's findings (chooseDispute), with the digest it names. */
+  private async target(
+    jobId: bigint,
+    v: VerifiableJob,
+    results: readonly SegmentRecord[],
+    norms: NormsRecord | undefined,
+  ): Promise<{ kind: DisputeKindName; segment: number; claim: Hex } | undefined> {
+    const checked = results.filter((r): r is SegmentResult => r.error === undefined);
+    const normChecks = norms?.error === undefined ? (norms?.failed ?? []) : [];
+    const choice = chooseDispute(checked, normChecks, v.manifestProblem);
+    if (choice === undefined) return undefined;
+    const { kind, segment } = choice;
+    if (kind === "State") {
+      const own = await this.ownDigests_(jobId, segment);
+      return { kind, segment, claim: own.at(-1)! };
+    }
+    if (kind === "Claims") return { kind, segment, claim: recordAt(v, segment).stateDigest };
+    if (v.manifestProblem !== undefined)
+      this.log.warn(
+        { jobId: jobId.toString(), problem: v.manifestProblem },
+        "the provider's trace manifest cannot be used: availability challenge",
+      );
+    return { kind, segment, claim: ZERO_DIGEST };
+  }
+
+  /** Submits the fraud proof (FraudProofs slashes at once; no bond, no dispute). */
+  private async proveFraud(jobId: bigint, fraud: Fraud): Promise<void> {
+    const fp = this.chain.contracts.fraudProofs;
+    const call: ContractCall =
+      fraud.kind === "topQ"
+        ? {
+            address: fp.address,
+            abi: fp.abi,
+            functionName: "proveTopQFraud",
+            args: [jobId, fraud.leaves, fraud.proof],
+          }
+        : {
+            address: fp.address,
+            abi: fp.abi,
+            functionName: "proveFinalDigestFraud",
+            args: [jobId, fraud.leaf, fraud.proof],
+          };
+    this.log.warn({ jobId: jobId.toString(), fraud: fraud.kind }, "the trace proves a fraud");
+    try {
+      await this.send(`fraud:${jobId}`, `prove ${fraud.kind} fraud of job ${jobId}`, call);
+    } catch (error) {
+      // Refused: another prover (or a dispute) slashed the job first.
+      if (!(error instanceof TransactionError)) throw error;
+      this.log.info({ jobId: jobId.toString(), revert: error.revert }, "fraud proof refused");
+      return;
+    }
+    this.metrics.disputes.inc({ role: "challenger", outcome: `fraud-${fraud.kind}` });
+    this.emit({ type: "fraud-proven", jobId, kind: fraud.kind });
   }
 
   private async ownDigests_(jobId: bigint, segment: number): Promise<Hex[]> {
@@ -724,9 +837,7 @@ export class VerifierDaemon {
     // The reveal must be in a later block than the commit (nobody can copy it from the mempool).
     if (head.number <= c.commitBlock) return;
     const v = await this.verifiable(jobId);
-    const leaves = v.records.slice(1).map(leafOf);
-    const levels = buildLevels(leaves.map((leaf) => hashLeaf(jobId, leaf)));
-    const indices = c.segment === 1 ? [1] : [c.segment - 1, c.segment];
+    const { leaves, proof } = challengeLeaves(v, c.segment);
     const receipt = await this.send(
       `challenge-reveal:${jobId}:${c.segment}`,
       `reveal challenge of job ${jobId}`,
@@ -734,17 +845,7 @@ export class VerifierDaemon {
         address: game.address,
         abi: game.abi,
         functionName: "revealChallenge",
-        args: [
-          jobId,
-          BigInt(c.segment),
-          c.claim,
-          c.salt,
-          indices.map((i) => leaves[i - 1]!),
-          multiProof(
-            levels,
-            indices.map((i) => i - 1),
-          ),
-        ],
+        args: [jobId, BigInt(c.segment), c.claim, c.salt, leaves, proof],
       },
     );
     const [opened] = parseEventLogs({
@@ -768,6 +869,27 @@ export class VerifierDaemon {
     const c = record.challenge!;
     const disputeId = c.disputeId!;
     const game = this.chain.contracts.disputeGame;
+    if (c.kind === "Availability" && !c.rechecked) {
+      const d = await game.read.getDispute([disputeId]);
+      if (d.phase === PHASE.Answer) return; // the provider's clock runs; the keeper times it out
+      if (d.phase === PHASE.AwaitingCommittee || d.phase === PHASE.Voting) {
+        // The provider answered: fetch again. Available now → withdraw (bond back) and audit
+        // the job afresh; still not → the committee will find the same.
+        if (await this.availableNow(jobId, c.segment)) {
+          await this.send(`withdraw:${disputeId}`, `withdraw challenge ${disputeId}`, {
+            address: game.address,
+            abi: game.abi,
+            functionName: "withdrawChallenge",
+            args: [disputeId],
+          });
+          this.emit({ type: "challenge-withdrawn", jobId, disputeId });
+          await this.reaudit(jobId, record);
+          return;
+        }
+        await this.setAudit(jobId, record, { ...record, challenge: { ...c, rechecked: true } });
+        return;
+      }
+    }
     const origin: DisputeOrigin = await readDisputeOrigin(this.chain, disputeId);
     const view = await readDissection(this.chain, origin);
     if (view.phase === PHASE.Dissection) {
@@ -788,7 +910,12 @@ export class VerifierDaemon {
       return;
     }
     const v = await this.verifiable(jobId);
-    if (!c.published && v.numerics === "exact" && view.phase !== PHASE.Resolved) {
+    if (
+      !c.published &&
+      c.kind === "State" &&
+      v.numerics === "exact" &&
+      view.phase !== PHASE.Resolved
+    ) {
       // Both sides agreed on the pre-state's digest: publish it, recomputed, so the committee does
       // not depend on a cheating provider making it available.
       const question = await readStepQuestion(this.chain, disputeId);
@@ -809,6 +936,40 @@ export class VerifierDaemon {
     }
   }
 
+  /** Whether the manifest and checkpoints segment − 1 and segment load intact now. */
+  private async availableNow(jobId: bigint, segment: number): Promise<boolean> {
+    this.jobs.delete(jobId.toString());
+    const v = await this.verifiable(jobId);
+    if (v.manifestProblem !== undefined) return false;
+    const info = v.job.program.info;
+    const [start, end] = await Promise.all([
+      segment === 1 ? v.initialState : fetchCommitted(this.store!, recordAt(v, segment - 1), info),
+      fetchCommitted(this.store!, recordAt(v, segment), info),
+    ]);
+    return start !== undefined && end !== undefined;
+  }
+
+  /**
+   * Audits a job again after a withdrawn availability challenge: results that depended on what
+   * could not be fetched (availability faults, errors, the norm check) are dropped and re-run.
+   */
+  private async reaudit(jobId: bigint, record: AuditRecord): Promise<void> {
+    for (const segment of record.segments) {
+      const key = `result:${jobId}:${segment}`;
+      const result = this.journal.get<SegmentRecord>(key);
+      if (result !== undefined && (result.error !== undefined || result.fault === "availability")) {
+        await this.journal.delete(key);
+        await this.reexecQueue.remove(
+          taskId({ kind: "segment", jobId: jobId.toString(), segment }),
+        );
+      }
+    }
+    await this.journal.delete(`norms:${jobId}`);
+    await this.reexecQueue.remove(taskId({ kind: "norms", jobId: jobId.toString() }));
+    const { challenge: _withdrawn, ...rest } = record;
+    await this.setAudit(jobId, record, { ...rest, state: "auditing" });
+  }
+
   // ---------------------------------------------------------------- referee
 
   private async advanceReferee(disputeId: bigint, head: Head): Promise<void> {
@@ -820,7 +981,11 @@ export class VerifierDaemon {
         await this.ensureTask({ kind: "referee", disputeId: disputeId.toString() });
         return;
       case "voting": {
-        if (head.timestamp >= r.commitDeadline) {
+        // Past the deadline, or ended early (an availability challenge withdrawn): nothing to vote on.
+        const ended =
+          head.timestamp >= r.commitDeadline ||
+          (await game.read.getDispute([disputeId])).phase !== PHASE.Voting;
+        if (ended) {
           await this.journal.set(key, { ...r, state: "missed" });
           return;
         }
@@ -921,7 +1086,7 @@ export class VerifierDaemon {
           await this.journal.delete(key);
           return;
         }
-        if (d.phase === PHASE.Dissection) {
+        if (d.phase === PHASE.Dissection || d.phase === PHASE.Answer) {
           const clock = BigInt(d.providerTurn ? d.providerClock : d.challengerClock);
           if (head.timestamp - BigInt(d.lastMoveAt) > clock)
             await this.keeperSend(
@@ -1018,6 +1183,27 @@ export class VerifierDaemon {
   private send(key: string, action: string, call: ContractCall): ReturnType<TxSender["send"]> {
     return this.tx.send(key, action, call);
   }
+}
+
+/**
+ * The leaves a challenge of `segment` quotes, with their multi-proof: leaves segment − 1 and
+ * segment from the manifest, or — when the manifest cannot be used — the whole on-chain opening.
+ */
+function challengeLeaves(v: VerifiableJob, segment: number): { leaves: TraceLeaf[]; proof: Hex[] } {
+  if (v.manifestProblem === undefined) {
+    const leaves = v.records.slice(1).map((r) => leafOf(r!));
+    const levels = buildLevels(leaves.map((leaf) => hashLeaf(v.jobId, leaf)));
+    const indices = segment === 1 ? [1] : [segment - 1, segment];
+    return {
+      leaves: indices.map((i) => leaves[i - 1]!),
+      proof: multiProof(
+        levels,
+        indices.map((i) => i - 1),
+      ),
+    };
+  }
+  if (v.opening === undefined) throw new Error(`job ${v.jobId} has no opening to quote`);
+  return v.opening;
 }
 
 /** An event as getContractEvents decodes it, for either contract. */

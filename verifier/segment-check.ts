@@ -18,6 +18,7 @@ import { getState, putState } from "../src/checkpoint/checkpoint-store.ts";
 import { stateDigest } from "../src/checkpoint/state-codec.ts";
 import type { CheckpointRecord } from "../src/checkpoint/trace.ts";
 import {
+  fetchCommitted,
   isUnavailable,
   judgeSegment,
   type FaultKind,
@@ -26,6 +27,8 @@ import {
 import { openStepSession, type RuntimeOptions, type StepSession } from "../src/engine/runtime.ts";
 import { ratioPpm } from "../src/engine/state-tolerance.ts";
 import type { ToleranceSpec } from "../src/protocol/job-spec.ts";
+import type { DisputeKindName } from "../src/protocol/onchain-enums.ts";
+import type { TraceLeaf } from "../src/protocol/leaf.ts";
 import { runStep, runSteps as runToEnd, type TrainingJob } from "../src/engine/trainer.ts";
 import type { TrainingState } from "../src/engine/training-state.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
@@ -36,11 +39,28 @@ export interface VerifiableJob {
   jobId: bigint;
   job: TrainingJob;
   initialState: TrainingState;
-  /** Checkpoints 0..n from the trace manifest (checked against the on-chain root). */
-  records: readonly CheckpointRecord[];
+  /**
+   * Checkpoints 0..n from the trace manifest (checked against the on-chain root) or, when the
+   * manifest cannot be used, as far as the on-chain opening names them (undefined elsewhere).
+   */
+  records: readonly (CheckpointRecord | undefined)[];
   numerics: "exact" | "tolerance";
   /** The spec's per-tensor thresholds, tolerance numerics only. */
   tolerance: ToleranceSpec | undefined;
+  /** The leaves openSamples revealed and their multi-proof (LeavesOpened), once opened. */
+  opening?: { leaves: TraceLeaf[]; proof: Hex[] };
+  /** Why the provider's trace manifest could not be used (then `records` come from `opening`). */
+  manifestProblem?: string;
+}
+
+/** Checkpoint `index`'s committed record; throws when neither manifest nor opening names it. */
+export function recordAt(v: VerifiableJob, index: number): CheckpointRecord {
+  const record = v.records[index];
+  if (record === undefined)
+    throw new RangeError(
+      `checkpoint ${index} of job ${v.jobId} is unknown: the trace manifest is unavailable and the opening does not name it`,
+    );
+  return record;
 }
 
 export interface SegmentResult {
@@ -87,8 +107,13 @@ async function checkpointState(
   let from = index;
   let state: TrainingState | undefined;
   while (from > 0) {
+    const record = v.records[from];
+    if (record === undefined) {
+      from -= 1;
+      continue;
+    }
     try {
-      state = await getState(store, v.records[from]!.cid, info);
+      state = await getState(store, record.cid, info);
       break;
     } catch (error) {
       if (!isUnavailable(error)) throw error;
@@ -106,7 +131,8 @@ async function checkpointState(
     // Exact numerics: a checkpoint on the way must reproduce bit for bit. Tolerance (dissection
     // pre-states and digests only; audits need the committed start): the re-derived state stands
     // in for the missing one.
-    if (v.numerics === "exact" && digest !== v.records[c]!.stateDigest)
+    const committed = v.records[c];
+    if (v.numerics === "exact" && committed !== undefined && digest !== committed.stateDigest)
       return { state, startedFrom: from, steps, failing: { segment: c, recomputed: digest } };
   }
   return { state, startedFrom: from, steps };
@@ -156,12 +182,13 @@ export async function checkSegment(
   checkSegmentIndex(v, segment);
   const k = v.job.checkpointInterval;
   const info = v.job.program.info;
-  const end = v.records[segment]!;
+  const end = recordAt(v, segment);
+  const first = recordAt(v, segment - 1);
   return withSession(v, runtime, async (session) => {
     if (v.numerics === "tolerance") {
       let start: TrainingState;
       try {
-        start = await getState(store, v.records[segment - 1]!.cid, info);
+        start = await getState(store, first.cid, info);
       } catch (error) {
         if (!isUnavailable(error)) throw error;
         return {
@@ -170,7 +197,7 @@ export async function checkSegment(
           failing: segment,
           fault: "availability",
           claimedDigest: end.stateDigest,
-          recomputedDigest: v.records[segment - 1]!.stateDigest,
+          recomputedDigest: first.stateDigest,
           startedFrom: segment - 1,
           steps: 0,
           reason: `segment ${segment}: checkpoint ${segment - 1} is not available intact`,
@@ -181,7 +208,7 @@ export async function checkSegment(
         info,
         v.tolerance,
         store,
-        { index: segment, start: v.records[segment - 1]!, end },
+        { index: segment, start: first, end },
         start,
         state,
         loss,
@@ -209,7 +236,7 @@ export async function checkSegment(
       info,
       undefined,
       store,
-      { index: segment, start: v.records[segment - 1]!, end },
+      { index: segment, start: first, end },
       start.state,
       state,
       loss,
@@ -302,6 +329,10 @@ export async function publishStateAt(
 export type VoteName = "Provider" | "Challenger" | "Neither";
 
 export interface RefereeQuestion {
+  /** What the dispute is about (DisputeKind). */
+  kind: DisputeKindName;
+  /** Claims disputes: the leaf claims disputed (from ClaimsDisputed). */
+  claims?: { lossBits: bigint; updateNorm: bigint };
   segment: number;
   /** Exact: offset (1..k) of the disputed post-state within the segment; tolerance: k. */
   step: number;
@@ -318,8 +349,91 @@ export interface Verdict {
   steps: number;
 }
 
+/** The committed record of a checkpoint named only by its digest (in a dispute's events). */
+function recordFor(
+  v: VerifiableJob,
+  index: number,
+  digest: Hex,
+  claims?: { lossBits: bigint; updateNorm: bigint },
+): CheckpointRecord {
+  return {
+    index,
+    step: index * v.job.checkpointInterval,
+    cid: cidFromDigest(digest),
+    stateDigest: digest.toLowerCase() as Hex,
+    lossBits: claims?.lossBits ?? 0n,
+    updateNorm: claims?.updateNorm ?? 0n,
+  };
+}
+
 /**
- * A referee's verdict. Exact: recompute the one disputed step from the agreed pre-state (fetched
+ * Availability dispute: Provider when the trace manifest (this job's, proving the committed root)
+ * and checkpoints segment − 1 and segment can all be fetched intact now, Challenger otherwise.
+ * `v` must have been read after the provider answered (the daemon reads it afresh).
+ */
+async function adjudicateAvailability(
+  v: VerifiableJob,
+  store: BlobStore,
+  q: RefereeQuestion,
+): Promise<Verdict> {
+  const info = v.job.program.info;
+  const [start, end] = await Promise.all([
+    q.segment === 1
+      ? v.initialState
+      : fetchCommitted(store, recordFor(v, q.segment - 1, q.preDigest), info),
+    fetchCommitted(store, recordFor(v, q.segment, q.providerDigest), info),
+  ]);
+  const available = v.manifestProblem === undefined && start !== undefined && end !== undefined;
+  return {
+    vote: available ? "Provider" : "Challenger",
+    distancePpm: 0n,
+    recomputedDigest: q.providerDigest,
+    steps: 0,
+  };
+}
+
+/**
+ * Claims dispute: re-execute the segment from the committed start (unavailable: Challenger, as
+ * availability is the provider's burden) and judge every claim of the disputed leaf — its state,
+ * its loss, its update norm — exactly as an audit does.
+ */
+async function adjudicateClaims(
+  v: VerifiableJob,
+  store: BlobStore,
+  q: RefereeQuestion,
+  runtime: RuntimeOptions | undefined,
+): Promise<Verdict> {
+  if (q.claims === undefined) throw new RangeError("a claims dispute names its leaf's claims");
+  const info = v.job.program.info;
+  const k = v.job.checkpointInterval;
+  const first = recordFor(v, q.segment - 1, q.preDigest);
+  const end = recordFor(v, q.segment, q.providerDigest, q.claims);
+  const start = q.segment === 1 ? v.initialState : await fetchCommitted(store, first, info);
+  if (start === undefined)
+    return { vote: "Challenger", distancePpm: 0n, recomputedDigest: q.preDigest, steps: 0 };
+  return withSession(v, runtime, async (session) => {
+    const { state, loss } = await runToEnd(session, v.job, start, k);
+    const verdict = await judgeSegment(
+      info,
+      v.tolerance,
+      store,
+      { index: q.segment, start: first, end },
+      start,
+      state,
+      loss,
+    );
+    return {
+      vote: verdict.ok ? "Provider" : "Challenger",
+      distancePpm: verdict.ratio === undefined ? 0n : ratioPpm(verdict.ratio),
+      recomputedDigest: verdict.recomputedDigest,
+      steps: k,
+    };
+  });
+}
+
+/**
+ * A referee's verdict. Availability and claims disputes: see adjudicateAvailability and
+ * adjudicateClaims. State disputes, exact: recompute the one disputed step from the agreed pre-state (fetched
  * by its content address, or re-derived from the checkpoints and checked against the agreed
  * digest) and vote for the side whose post-step digest it reproduced, or Neither. Tolerance:
  * re-execute the whole segment and vote Provider when every claim of its leaf holds (the whole
@@ -333,6 +447,8 @@ export async function adjudicate(
 ): Promise<Verdict> {
   checkSegmentIndex(v, q.segment);
   const k = v.job.checkpointInterval;
+  if (q.kind === "Availability") return adjudicateAvailability(v, store, q);
+  if (q.kind === "Claims") return adjudicateClaims(v, store, q, runtime);
   if (v.numerics === "tolerance") {
     const result = await checkSegment(v, store, q.segment, runtime);
     const ppm = result.ratio === undefined ? 0n : ratioPpm(result.ratio);

@@ -17,6 +17,14 @@ export const SegmentTaskSchema = z.strictObject({
   jobId: uint,
   segment: z.number().int().min(1),
 });
+/**
+ * Check the committed update norms of a job's segments from their two checkpoint blobs (no
+ * training): every segment by default, a random fraction where bandwidth matters.
+ */
+export const NormsTaskSchema = z.strictObject({
+  kind: z.literal("norms"),
+  jobId: uint,
+});
 /** Re-execute the step (exact) or segment (tolerance) a committee this verifier sits on judges. */
 export const RefereeTaskSchema = z.strictObject({
   kind: z.literal("referee"),
@@ -24,13 +32,21 @@ export const RefereeTaskSchema = z.strictObject({
 });
 export const ReexecTaskSchema = z.discriminatedUnion("kind", [
   SegmentTaskSchema,
+  NormsTaskSchema,
   RefereeTaskSchema,
 ]);
 export type ReexecTask = z.output<typeof ReexecTaskSchema>;
 
 /** BullMQ job id of a task: one task per (job, segment) and per dispute, ever. */
 export function taskId(task: ReexecTask): string {
-  return task.kind === "segment" ? `seg-${task.jobId}-${task.segment}` : `ref-${task.disputeId}`;
+  switch (task.kind) {
+    case "segment":
+      return `seg-${task.jobId}-${task.segment}`;
+    case "norms":
+      return `norms-${task.jobId}`;
+    case "referee":
+      return `ref-${task.disputeId}`;
+  }
 }
 
 /**

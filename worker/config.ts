@@ -58,7 +58,10 @@ export const WorkerSectionSchema = z.strictObject({
    * null: don't serve; 0: any free port (logged).
    */
   servePort: z.number().int().min(0).max(65_535).nullable().default(null),
-  /** Path of the shared store's directory (FsBlobStore root); only the tamper-blob cheat uses it. */
+  /**
+   * Path of the shared store's directory (FsBlobStore root); only the tamper-blob and
+   * withhold-manifest cheats use it.
+   */
   storeDir: z.string().min(1).nullable().default(null),
   /** Devnet only: how this provider cheats (src/provider/cheats.ts). */
   cheat: CheatSchema.default({ kind: "none" }),
@@ -74,11 +77,14 @@ export const WorkerConfigSchema = NodeConfigSchema.extend({
       path: ["worker", "cheat"],
       message: `cheat "${cheat.kind}" runs only on the devnet: set chainId ${DEVNET_CHAIN_ID} (a cheat is refused on any other chain)`,
     });
-  if (cheat.kind === "tamper-blob" && config.worker.storeDir === null)
+  if (
+    (cheat.kind === "tamper-blob" || cheat.kind === "withhold-manifest") &&
+    config.worker.storeDir === null
+  )
     ctx.addIssue({
       code: "custom",
       path: ["worker", "storeDir"],
-      message: "the tamper-blob cheat needs worker.storeDir, the shared store's directory",
+      message: `the ${cheat.kind} cheat needs worker.storeDir, the shared store's directory`,
     });
 });
 export type WorkerConfig = z.output<typeof WorkerConfigSchema>;

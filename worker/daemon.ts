@@ -27,7 +27,9 @@ import { merkleRoot } from "../src/protocol/merkle.ts";
 import { buildOpening, topSegmentsByNorm } from "../src/protocol/opening.ts";
 import { planCheat, type CheatPlan } from "../src/provider/cheats.ts";
 import { providerSegmentStates, trainSegments } from "../src/provider/segment-training.ts";
-import { tamperStoredBlobs } from "../src/provider/tamper.ts";
+import { removeStoredBlobs, tamperStoredBlobs } from "../src/provider/tamper.ts";
+import { PHASE } from "../src/protocol/onchain-enums.ts";
+import { UINT64_MAX } from "../src/protocol/leaf.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
 import { digestFromCid } from "../src/store/cid.ts";
 import type { TrainingState } from "../src/engine/training-state.ts";
@@ -399,10 +401,17 @@ export class ProviderDaemon {
         if (status === "Opened" || status === "Disputed" || status === "Finalized")
           return (await this.move(jobId, "opened"), true);
         const spec = await this.spec(jobId, onchain);
-        if (!this.plan(spec).opens) return false; // the refuse-open cheat: wait for expiry
+        const plan = this.plan(spec);
+        if (!plan.opens) return false; // the refuse-open cheat: wait for expiry
         const sampled = await this.chain.contracts.market.read.sampledSegments([jobId]);
         const leaves = this.records(jobId).slice(1).map(leafOf);
-        const top = topSegmentsByNorm(leaves, onchain.topQ);
+        const top = plan.falseTopQ
+          ? // The false-top-q cheat: the smallest norms claimed as the largest.
+            topSegmentsByNorm(
+              leaves.map((l) => ({ ...l, updateNorm: UINT64_MAX - l.updateNorm })),
+              onchain.topQ,
+            )
+          : topSegmentsByNorm(leaves, onchain.topQ);
         const opening = buildOpening(jobId, leaves, sampled, top);
         await this.tx.send(
           `open:${jobId}`,
@@ -569,12 +578,30 @@ export class ProviderDaemon {
       await this.journal.set(`tampered:${jobId}`, files);
       this.log.warn({ jobId, files }, "cheat: overwrote stored checkpoints");
     }
+    if (plan.withholdsManifest && this.journal.get(`withheld:${jobId}`) === undefined) {
+      const files = await removeStoredBlobs(this.config.worker.storeDir!, [result.manifestCid]);
+      await this.journal.set(`withheld:${jobId}`, files);
+      this.log.warn({ jobId, files }, "cheat: removed the trace manifest from the shared store");
+    }
     await this.move(jobId, "trained", {
       root: result.root,
       finalDigest: result.finalDigest,
       manifestCid: result.manifestCid,
       resumedFrom,
     });
+  }
+
+  /**
+   * Copies the trace manifest and checkpoints segment − 1 and segment from the provider's own
+   * durable store to the shared one (a put overwrites a damaged or missing blob).
+   */
+  private async republish(jobId: bigint, segment: number): Promise<void> {
+    const entry = this.jobEntry(jobId);
+    const records = this.records(jobId);
+    const cids = [entry?.manifestCid, records[segment - 1]?.cid, records[segment]?.cid].filter(
+      (cid): cid is string => cid !== undefined,
+    );
+    for (const cid of cids) await this.shared.put(await this.local.get(cid));
   }
 
   private async answerDisputes(jobId: bigint, onchain: OnchainJob): Promise<void> {
@@ -594,7 +621,22 @@ export class ProviderDaemon {
     const dispute = await game.read.getDispute([disputeId]);
     const now = (await this.chain.publicClient.getBlock()).timestamp;
     const phase = Number(dispute.phase);
-    if (phase === 1 && dispute.providerTurn) {
+    if (phase === PHASE.Answer) {
+      // An availability challenge: make the segment's blobs and the manifest available from our
+      // own durable store, then say so on chain before the clock runs out.
+      const spec = await this.spec(d.jobId, onchain);
+      if (!this.plan(spec).answersAvailability) return; // the withhold cheats
+      await this.republish(d.jobId, d.segment);
+      const { current } = await dissectionPosition(this.chain, disputeId);
+      this.log.info({ jobId: d.jobId, disputeId }, "answering an availability challenge");
+      await this.tx.send(
+        `answer:${disputeId}`,
+        `answer availability challenge ${disputeId}`,
+        this.game("answerAvailability", [disputeId, current]),
+      );
+      return;
+    }
+    if (phase === PHASE.Dissection && dispute.providerTurn) {
       const spec = await this.spec(d.jobId, onchain);
       if (!this.plan(spec).answersDisputes) return; // the refuse-dispute cheat
       const { current, round } = await dissectionPosition(this.chain, disputeId);
@@ -628,7 +670,7 @@ export class ProviderDaemon {
       return;
     }
     if (
-      phase === 1 &&
+      phase === PHASE.Dissection &&
       !dispute.providerTurn &&
       now > BigInt(dispute.lastMoveAt) + BigInt(dispute.challengerClock)
     ) {
@@ -639,7 +681,7 @@ export class ProviderDaemon {
       );
       return;
     }
-    if (phase === 2) {
+    if (phase === PHASE.AwaitingCommittee) {
       await this.tryAnyoneMay(
         `draw:${disputeId}:${now}`,
         `draw committee of dispute ${disputeId}`,
@@ -648,7 +690,7 @@ export class ProviderDaemon {
       );
       return;
     }
-    if (phase === 3 && now > BigInt(dispute.revealDeadline)) {
+    if (phase === PHASE.Voting && now > BigInt(dispute.revealDeadline)) {
       const members = await committeeMembers(this.chain, disputeId);
       if (members !== undefined)
         await this.tryAnyoneMay(
@@ -657,7 +699,7 @@ export class ProviderDaemon {
           this.game("resolve", [disputeId, members]),
         );
     }
-    if (phase === 4 && !this.journal.get(`resolved:${disputeId}`)) {
+    if (phase === PHASE.Resolved && !this.journal.get(`resolved:${disputeId}`)) {
       await this.journal.set(`resolved:${disputeId}`, Number(dispute.outcome));
       const outcome =
         ["none", "provider-won", "challenger-won", "no-verdict"][Number(dispute.outcome)] ??

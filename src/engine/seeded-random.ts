@@ -47,3 +47,18 @@ export function seededRandom(label: string): SeededRandom {
     },
   };
 }
+
+/**
+ * round(f·n) distinct indices of 1..n (at least one, all of them when f = 1), drawn by `label`
+ * (a Fisher–Yates shuffle), ascending.
+ */
+export function chooseFraction(n: number, f: number, label: string): number[] {
+  const count = Math.min(n, Math.max(1, Math.round(f * n)));
+  const random = seededRandom(label);
+  const pool = Array.from({ length: n }, (_, i) => i + 1);
+  for (let i = pool.length - 1; i > 0; i--) {
+    const j = random.nextInt(i + 1);
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+  }
+  return pool.slice(0, count).sort((a, b) => a - b);
+}

@@ -7,7 +7,7 @@
 import { keccak256, toHex, type Hex } from "viem";
 import { z } from "zod";
 
-import { seededRandom } from "../engine/seeded-random.ts";
+import { chooseFraction } from "../engine/seeded-random.ts";
 import {
   divergentBatches,
   fabricatedSegments,
@@ -54,6 +54,26 @@ export const CheatSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("refuse-open") }),
   /** Never answers a dispute (its clock runs out and it loses). */
   z.strictObject({ kind: z.literal("refuse-dispute") }),
+  /**
+   * Trains honestly but removes its trace manifest from the shared store after submitting, so no
+   * verifier can rebuild the trace; answers availability challenges (re-publishing) only when
+   * `answers` is set.
+   */
+  z.strictObject({ kind: z.literal("withhold-manifest"), answers: z.boolean().default(false) }),
+  /**
+   * Trains honestly but commits `norm` (a uint64, decimal) as the update norm of `segment`: a
+   * false leaf claim over a state that reproduces (a large update hidden from the top-Q rule).
+   */
+  z.strictObject({
+    kind: z.literal("false-norm"),
+    segment: segmentIndex,
+    norm: z
+      .string()
+      .regex(/^(0|[1-9][0-9]*)$/)
+      .default("1"),
+  }),
+  /** Trains honestly but opens the segments with the smallest norms as its top-Q claim. */
+  z.strictObject({ kind: z.literal("false-top-q") }),
 ]);
 export type Cheat = z.output<typeof CheatSchema>;
 export type CheatInput = z.input<typeof CheatSchema>;
@@ -78,6 +98,14 @@ export interface CheatPlan {
   tamperSegment: number | undefined;
   opens: boolean;
   answersDisputes: boolean;
+  /** Removes the trace manifest from the shared store once it is uploaded. */
+  withholdsManifest: boolean;
+  /** Makes its blobs available again when an availability challenge asks (honest: yes). */
+  answersAvailability: boolean;
+  /** false-norm: the segment whose leaf commits `norm` instead of its true update norm. */
+  falseNorm: { segment: number; norm: bigint } | undefined;
+  /** Opens the smallest-norm segments as its top-Q claim. */
+  falseTopQ: boolean;
 }
 
 export interface TraceShape {
@@ -89,14 +117,7 @@ const DEFAULT_CHEAT_SEED: Hex = keccak256(toHex("assay cheat: the provider's own
 
 /** round(f·n) distinct segments (at least one), drawn by `seed`, ascending. */
 export function chooseSegments(n: number, f: number, seed: string): number[] {
-  const count = Math.min(n, Math.max(1, Math.round(f * n)));
-  const random = seededRandom(`assay.cheat/${seed}`);
-  const pool = Array.from({ length: n }, (_, i) => i + 1);
-  for (let i = pool.length - 1; i > 0; i--) {
-    const j = random.nextInt(i + 1);
-    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
-  }
-  return pool.slice(0, count).sort((a, b) => a - b);
+  return chooseFraction(n, f, `assay.cheat/${seed}`);
 }
 
 export function planCheat(input: CheatInput, shape: TraceShape): CheatPlan {
@@ -110,6 +131,10 @@ export function planCheat(input: CheatInput, shape: TraceShape): CheatPlan {
     tamperSegment: undefined,
     opens: true,
     answersDisputes: true,
+    withholdsManifest: false,
+    answersAvailability: true,
+    falseNorm: undefined,
+    falseTopQ: false,
   };
   const inRange = (segments: readonly number[]): void => {
     const bad = segments.find((i) => i > n);
@@ -131,6 +156,25 @@ export function planCheat(input: CheatInput, shape: TraceShape): CheatPlan {
       return { ...base, segment: () => honest, failing: [], opens: false };
     case "refuse-dispute":
       return { ...base, segment: () => honest, failing: [], answersDisputes: false };
+    case "false-norm":
+      inRange([cheat.segment]);
+      // The states reproduce: re-execution fails on the leaf's norm claim alone.
+      return {
+        ...base,
+        segment: () => honest,
+        failing: [cheat.segment],
+        falseNorm: { segment: cheat.segment, norm: BigInt(cheat.norm) },
+      };
+    case "false-top-q":
+      return { ...base, segment: () => honest, failing: [], falseTopQ: true };
+    case "withhold-manifest":
+      return {
+        ...base,
+        segment: () => honest,
+        failing: [],
+        withholdsManifest: true,
+        answersAvailability: cheat.answers,
+      };
     case "wrong-data-order":
       if (cheat.fromStep >= shape.totalSteps)
         throw new RangeError(

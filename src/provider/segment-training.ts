@@ -156,7 +156,10 @@ export async function trainSegments(
         cid: encoded.cid,
         stateDigest: encoded.digest,
         lossBits,
-        updateNorm: encodeUpdateNorm(info, segmentStart, next),
+        updateNorm:
+          plan.falseNorm?.segment === i
+            ? plan.falseNorm.norm
+            : encodeUpdateNorm(info, segmentStart, next),
       };
       records.push(record);
       await options.onCheckpoint?.(record);

@@ -1,8 +1,8 @@
-// The tamper-blob cheat's second half: after uploading, overwrite the bytes of some checkpoints in
+// The tamper-blob and withhold-manifest cheats' second half: after uploading, overwrite the bytes of some checkpoints in
 // the shared store's directory (an FsBlobStore: blocks/<shard>/<cid>, docs/store.md), so readers get
 // bytes that do not hash to the address they asked for. The store's integrity checks (and every
 // verifier's) must refuse them. Devnet only: it needs write access to the store's files.
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import { canonicalCid } from "../store/cid.ts";
@@ -25,4 +25,15 @@ export async function tamperStoredBlobs(root: string, cids: readonly string[]): 
     changed.push(file);
   }
   return changed;
+}
+
+/** Removes each blob's file (the withhold cheats); returns the paths it removed. */
+export async function removeStoredBlobs(root: string, cids: readonly string[]): Promise<string[]> {
+  const removed: string[] = [];
+  for (const cid of cids) {
+    const file = fsBlobPath(root, cid);
+    await rm(file, { force: true });
+    removed.push(file);
+  }
+  return removed;
 }

@@ -154,7 +154,9 @@ export async function startSlotWorker(
         maxCollateral: terms.collateral.toString(),
       },
       cheat,
-      ...(cheat.kind === "tamper-blob" ? { storeDir: f.devnet.storeDir } : {}),
+      ...(cheat.kind === "tamper-blob" || cheat.kind === "withhold-manifest"
+        ? { storeDir: f.devnet.storeDir }
+        : {}),
     },
     `worker-${account}-${cheat.kind}`,
   );

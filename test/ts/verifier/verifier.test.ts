@@ -19,7 +19,7 @@ import type { FetchedJob } from "../../../src/demo/jobs.ts";
 import { postJob } from "../../../src/demo/submitter.ts";
 import { canonicalJobSpecBytes, specHash } from "../../../src/protocol/job-spec.ts";
 import { digestFromCid } from "../../../src/store/cid.ts";
-import { JOB, OUTCOMES } from "../../../verifier/chain-reads.ts";
+import { JOB, OUTCOMES, PHASE } from "../../../verifier/chain-reads.ts";
 import type { VerifierDaemon, VerifierEvent } from "../../../verifier/daemon.ts";
 import { taskId } from "../../../verifier/tasks.ts";
 import {
@@ -258,7 +258,7 @@ describe("verifier daemon", function () {
       disputeId = await until("dispute resolved", async () => {
         const [id] = await disputesOf(f, played.jobId);
         if (id === undefined) return undefined;
-        return (await game.read.getDispute([id])).phase === 4 ? id : undefined;
+        return (await game.read.getDispute([id])).phase === PHASE.Resolved ? id : undefined;
       });
     } finally {
       stop();
