@@ -132,7 +132,8 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
                     : DisputeKind.State;
 
         disputeId = _open(jobId, segment, ctx, digests, kind);
-        if (kind == DisputeKind.Claims) emit ClaimsDisputed(disputeId, leaf.lossBits, leaf.updateNorm);
+        // Claims and availability committees judge every claim of the leaf (state, loss, norm).
+        if (kind != DisputeKind.State) emit ClaimsDisputed(disputeId, leaf.lossBits, leaf.updateNorm);
         _pull(msg.sender, _challengeBond);
     }
 
@@ -260,11 +261,11 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
     function withdrawChallenge(uint256 disputeId) external nonReentrant {
         Dispute storage d = _dispute(disputeId);
         if (d.kind != DisputeKind.Availability) revert DisputeWrongKind(disputeId, d.kind);
-        if (d.phase != DisputePhase.AwaitingCommittee && d.phase != DisputePhase.Voting)
-            revert DisputeWrongPhase(disputeId, uint8(d.phase));
+        // INVARIANT: only before the committee exists: once it is drawn the dispute is judged, so a
+        // false challenger cannot withdraw after seeing the votes, nor re-roll committees for free.
+        _requirePhase(disputeId, d, DisputePhase.AwaitingCommittee);
         if (msg.sender != d.challenger) revert DisputeNotYourTurn(disputeId, msg.sender);
         emit ChallengeWithdrawn(disputeId);
-        // Nobody is judged: the referees drawn so far neither earn nor lose anything.
         _settle(disputeId, d, Outcome.NoVerdict, false, new address[](0), 0);
     }
 
@@ -293,6 +294,11 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
     function drawCommittee(uint256 disputeId) external nonReentrant {
         Dispute storage d = _dispute(disputeId);
         _requirePhase(disputeId, d, DisputePhase.AwaitingCommittee);
+        // An answered availability challenge: the challenger has `voteCommitWindow` to fetch the
+        // blobs again and withdraw before a committee is drawn.
+        if (
+            d.kind == DisputeKind.Availability && block.timestamp <= uint256(d.lastMoveAt) + _voteCommitWindow
+        ) revert DisputeDeadlineNotReached(disputeId, uint256(d.lastMoveAt) + _voteCommitWindow);
         bytes32 value = _randomness.randomness(d.randomnessRequest);
         if (value == bytes32(0)) {
             if (block.timestamp <= uint256(d.lastMoveAt) + _redrawDelay)

@@ -286,6 +286,7 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
         _requireBeforeDeadline(jobId, job);
         uint256 open = job.openDisputes + 1;
         job.openDisputes = uint16(open);
+        if (open == 1) job.disputedSince = uint32(block.timestamp);
         job.status = JobStatus.Disputed;
         emit DisputeBegan(jobId, open);
         return
@@ -316,7 +317,15 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
             _slash(jobId, job);
             return (true, collateral);
         }
-        if (open == 0) job.status = JobStatus.Opened;
+        if (open == 0) {
+            // INVARIANT: the challenge window does not run while disputes are open (the union of
+            // their intervals is added back), so a provider cannot outlast it inside a dispute.
+            uint256 deadline = uint256(job.deadline) + (block.timestamp - job.disputedSince);
+            job.deadline = uint40(deadline);
+            job.disputedSince = 0;
+            job.status = JobStatus.Opened;
+            emit ChallengeWindowExtended(jobId, deadline);
+        }
         return (false, collateral);
     }
 

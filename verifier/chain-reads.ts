@@ -90,7 +90,7 @@ export async function readDissection(
 }
 
 export interface StepQuestion extends DisputeOrigin {
-  /** Claims disputes: the leaf claims disputed. */
+  /** Claims and availability disputes: the leaf claims the committee judges. */
   claims?: { lossBits: bigint; updateNorm: bigint };
   /** Offset of the disputed post-state within the segment (tolerance: k). */
   step: number;
@@ -112,13 +112,13 @@ export async function readStepQuestion(
     throw new DisputeReadError(`dispute ${disputeId} has not narrowed to one step yet`);
   const a = ready.args;
   let claims: StepQuestion["claims"];
-  if (origin.kind === "Claims") {
+  if (origin.kind !== "State") {
     const [named] = await chain.contracts.disputeGame.getEvents.ClaimsDisputed(
       { disputeId },
       fromBlock(chain),
     );
     if (named === undefined)
-      throw new DisputeReadError(`claims dispute ${disputeId} names no claims`);
+      throw new DisputeReadError(`${origin.kind} dispute ${disputeId} names no claims`);
     claims = { lossBits: named.args.lossBits!, updateNorm: named.args.updateNorm! };
   }
   return {

@@ -872,9 +872,10 @@ export class VerifierDaemon {
     if (c.kind === "Availability" && !c.rechecked) {
       const d = await game.read.getDispute([disputeId]);
       if (d.phase === PHASE.Answer) return; // the provider's clock runs; the keeper times it out
-      if (d.phase === PHASE.AwaitingCommittee || d.phase === PHASE.Voting) {
-        // The provider answered: fetch again. Available now → withdraw (bond back) and audit
-        // the job afresh; still not → the committee will find the same.
+      if (d.phase === PHASE.AwaitingCommittee) {
+        // The provider answered: fetch again and check the segment. Available and sound → withdraw
+        // (bond back) before the committee is drawn and audit the job afresh; otherwise the
+        // committee, which judges the whole segment, will find the same.
         if (await this.availableNow(jobId, c.segment)) {
           await this.send(`withdraw:${disputeId}`, `withdraw challenge ${disputeId}`, {
             address: game.address,
@@ -936,7 +937,10 @@ export class VerifierDaemon {
     }
   }
 
-  /** Whether the manifest and checkpoints segment − 1 and segment load intact now. */
+  /**
+   * Whether the manifest and checkpoints segment − 1 and segment load intact now and the segment
+   * passes re-execution: what the committee of an availability dispute will judge.
+   */
   private async availableNow(jobId: bigint, segment: number): Promise<boolean> {
     this.jobs.delete(jobId.toString());
     const v = await this.verifiable(jobId);
@@ -946,7 +950,8 @@ export class VerifierDaemon {
       segment === 1 ? v.initialState : fetchCommitted(this.store!, recordAt(v, segment - 1), info),
       fetchCommitted(this.store!, recordAt(v, segment), info),
     ]);
-    return start !== undefined && end !== undefined;
+    if (start === undefined || end === undefined) return false;
+    return (await checkSegment(v, this.store!, segment)).ok;
   }
 
   /**

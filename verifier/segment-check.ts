@@ -331,7 +331,7 @@ export type VoteName = "Provider" | "Challenger" | "Neither";
 export interface RefereeQuestion {
   /** What the dispute is about (DisputeKind). */
   kind: DisputeKindName;
-  /** Claims disputes: the leaf claims disputed (from ClaimsDisputed). */
+  /** Claims and availability disputes: the leaf claims judged (from ClaimsDisputed). */
   claims?: { lossBits: bigint; updateNorm: bigint };
   segment: number;
   /** Exact: offset (1..k) of the disputed post-state within the segment; tolerance: k. */
@@ -367,29 +367,23 @@ function recordFor(
 }
 
 /**
- * Availability dispute: Provider when the trace manifest (this job's, proving the committed root)
- * and checkpoints segment − 1 and segment can all be fetched intact now, Challenger otherwise.
- * `v` must have been read after the provider answered (the daemon reads it afresh).
+ * Availability dispute: Provider only when the trace manifest (this job's, proving the committed
+ * root) and checkpoints segment − 1 and segment can all be fetched intact now, and the segment
+ * then passes as in a claims dispute — so a provider that answers with blobs showing a bad
+ * segment loses here, whatever the challenge window says. `v` must have been read after the
+ * provider answered (the daemon reads it afresh).
  */
 async function adjudicateAvailability(
   v: VerifiableJob,
   store: BlobStore,
   q: RefereeQuestion,
+  runtime: RuntimeOptions | undefined,
 ): Promise<Verdict> {
   const info = v.job.program.info;
-  const [start, end] = await Promise.all([
-    q.segment === 1
-      ? v.initialState
-      : fetchCommitted(store, recordFor(v, q.segment - 1, q.preDigest), info),
-    fetchCommitted(store, recordFor(v, q.segment, q.providerDigest), info),
-  ]);
-  const available = v.manifestProblem === undefined && start !== undefined && end !== undefined;
-  return {
-    vote: available ? "Provider" : "Challenger",
-    distancePpm: 0n,
-    recomputedDigest: q.providerDigest,
-    steps: 0,
-  };
+  const end = await fetchCommitted(store, recordFor(v, q.segment, q.providerDigest), info);
+  if (v.manifestProblem !== undefined || end === undefined)
+    return { vote: "Challenger", distancePpm: 0n, recomputedDigest: q.providerDigest, steps: 0 };
+  return adjudicateClaims(v, store, q, runtime);
 }
 
 /**
@@ -403,7 +397,7 @@ async function adjudicateClaims(
   q: RefereeQuestion,
   runtime: RuntimeOptions | undefined,
 ): Promise<Verdict> {
-  if (q.claims === undefined) throw new RangeError("a claims dispute names its leaf's claims");
+  if (q.claims === undefined) throw new RangeError(`a ${q.kind} dispute names its leaf's claims`);
   const info = v.job.program.info;
   const k = v.job.checkpointInterval;
   const first = recordFor(v, q.segment - 1, q.preDigest);
@@ -447,7 +441,7 @@ export async function adjudicate(
 ): Promise<Verdict> {
   checkSegmentIndex(v, q.segment);
   const k = v.job.checkpointInterval;
-  if (q.kind === "Availability") return adjudicateAvailability(v, store, q);
+  if (q.kind === "Availability") return adjudicateAvailability(v, store, q, runtime);
   if (q.kind === "Claims") return adjudicateClaims(v, store, q, runtime);
   if (v.numerics === "tolerance") {
     const result = await checkSegment(v, store, q.segment, runtime);

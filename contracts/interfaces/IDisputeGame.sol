@@ -24,9 +24,10 @@ import {ICreditLedger} from "./ICreditLedger.sol";
 /// with the state and disputes the leaf's loss or update norm, which the committee recomputes from
 /// the committed checkpoints; zero says a blob the provider committed to for the segment cannot be
 /// fetched intact: the provider must `answerAvailability` on its clock (or lose by `timeout`), then
-/// the committee fetches the blobs and votes. Once the provider has answered, the challenger may
-/// `withdrawChallenge` (its bond returned, nobody judged): an availability challenge answered is
-/// not one the challenger must lose.
+/// the committee fetches the blobs and judges the whole segment (available, and every claim of its
+/// leaf holding). For `voteCommitWindow` after the answer no committee is drawn, and the challenger
+/// may `withdrawChallenge` (bond returned, nobody judged): an availability challenge answered with
+/// blobs that hold is not one the challenger must lose; once the committee is drawn it is judged.
 ///
 /// Several disputes may run on one job, and on one segment: a provider that loses a staged dispute
 /// against its own sock-puppet cannot stop an honest challenger from disputing the same segment;
@@ -74,7 +75,8 @@ interface IDisputeGame is ICreditLedger {
         uint256 bond,
         DisputeKind kind
     );
-    /// @notice A claims dispute names the leaf claims it disputes: the segment's committed loss and norm.
+    /// @notice A claims or availability dispute names the leaf claims its committee judges besides
+    /// the state: the segment's committed loss and update norm.
     event ClaimsDisputed(uint256 indexed disputeId, uint64 lossBits, uint64 updateNorm);
     /// @notice The provider answered an availability challenge: its blobs are available; the committee follows.
     event AvailabilityAnswered(uint256 indexed disputeId);
@@ -170,7 +172,8 @@ interface IDisputeGame is ICreditLedger {
     /// `current` repeats the digests from DisputeOpened.
     function answerAvailability(uint256 disputeId, DissectionDigests calldata current) external;
 
-    /// @notice Challenger: withdraws an availability challenge the provider answered; bond returned.
+    /// @notice Challenger: withdraws an availability challenge the provider answered, before its
+    /// committee is drawn; bond returned, nobody judged.
     function withdrawChallenge(uint256 disputeId) external;
 
     /// @notice Ends a dispute whose mover ran out of time (a dissection move, or the provider's

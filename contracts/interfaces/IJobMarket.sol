@@ -68,6 +68,9 @@ interface IJobMarket {
     /// verifiers audit from (the checkpoint digests they name), and what a challenge may quote,
     /// whether or not the provider's trace manifest can be fetched.
     event LeavesOpened(uint256 indexed jobId, OpenedLeaf[] leaves, bytes32[] proof);
+    /// @notice The last open dispute on the job ended: the challenge window moved to `challengeEnd`,
+    /// extended by the time disputes were open on it.
+    event ChallengeWindowExtended(uint256 indexed jobId, uint256 challengeEnd);
     /// @notice The job ended well: the provider is paid and its collateral released.
     event JobFinalized(uint256 indexed jobId, uint256 providerPayment, uint256 budgetRefund);
     /// @notice A deadline was missed; `slashed` is the collateral taken from the provider (zero before accept).

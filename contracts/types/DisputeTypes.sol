@@ -26,14 +26,15 @@ enum DisputeKind {
     Claims,
     /// @dev The challenger cannot fetch intact a blob the provider committed to for the segment
     /// (checkpoints segment − 1 and segment, the trace manifest): the provider must answer on its
-    /// clock, then the committee fetches them.
+    /// clock, then the committee fetches them and judges the segment as in a claims dispute.
     Availability
 }
 
 /// @notice A referee's vote. State disputes, exact numerics: whose post-step digest is right.
 /// State disputes, tolerance numerics, and claims disputes: `Provider` means every claim of the
 /// segment's leaf holds on re-execution, `Challenger` that one does not. Availability disputes:
-/// `Provider` means every blob of the segment was fetched intact, `Challenger` that one was not.
+/// `Provider` means every blob of the segment was fetched intact and every claim holds,
+/// `Challenger` otherwise.
 /// `Neither` exists only for exact state disputes.
 enum Vote {
     None,

@@ -98,6 +98,9 @@ struct Job {
     uint64 randomnessRequest;
     /// @dev Checkpoints committed so far through progress commits.
     uint24 progress;
+    /// @dev When the job's open disputes last went from none to some (0 while none are open): the
+    /// challenge deadline extends by the time disputes were open.
+    uint32 disputedSince;
     // slot 6
     bytes32 traceRoot;
     // slot 7

@@ -75,6 +75,7 @@ contract DisputeHandler is Test {
         uint96 collateral;
         uint96 budget;
         uint256 deadline;
+        uint256 disputedSince;
         bytes32 traceSalt;
         bytes32 initialDigest;
     }
@@ -368,6 +369,7 @@ contract DisputeHandler is Test {
                 challengerHi: c.claim
             });
             j.status = JobStatus.Disputed;
+            if (j.openDisputes == 0) j.disputedSince = ghostTime;
             ++j.openDisputes;
             if (d.kind == DisputeKind.Availability) {
                 d.phase = DisputePhase.Answer;
@@ -396,11 +398,21 @@ contract DisputeHandler is Test {
         (bool found, uint256 id) = _findDispute(disputeSeed, 0x1E);
         if (!found) return _skip("advance");
         GhostDispute storage d = _disputes[id];
-        bool answered = d.phase == DisputePhase.AwaitingCommittee || d.phase == DisputePhase.Voting;
-        if (d.kind == DisputeKind.Availability && answered && moveSeed % 3 == 1) {
+        if (d.kind == DisputeKind.Availability && d.phase == DisputePhase.Voting && moveSeed % 5 == 1) {
+            // Too late: the committee is drawn, the dispute will be judged.
+            vm.prank(d.challenger);
+            try game.withdrawChallenge(id) {
+                _forbidden("withdrawChallenge after the draw");
+            } catch {}
+            _vote(id, d, moveSeed);
+        } else if (
+            d.kind == DisputeKind.Availability &&
+            d.phase == DisputePhase.AwaitingCommittee &&
+            moveSeed % 2 == 1
+        ) {
             _withdraw(id, d);
         } else if (d.phase == DisputePhase.Answer) {
-            if (ghostTime - d.lastMoveAt > d.providerClock || moveSeed % 4 == 0) return _timeout(id, d);
+            if (ghostTime - d.lastMoveAt > d.providerClock || moveSeed % 8 == 0) return _timeout(id, d);
             _answer(id, d);
         } else if (d.phase == DisputePhase.Dissection) {
             uint256 clock = d.providerTurn ? d.providerClock : d.challengerClock;
@@ -580,6 +592,13 @@ contract DisputeHandler is Test {
     }
 
     function _drawCommittee(uint256 id, GhostDispute storage d) private {
+        if (d.kind == DisputeKind.Availability && ghostTime <= d.lastMoveAt + _commitWindow) {
+            // The challenger's window to fetch again and withdraw comes first.
+            try game.drawCommittee(id) {
+                return _forbidden("drawCommittee inside the withdrawal window");
+            } catch {}
+            _setTime(d.lastMoveAt + _commitWindow + 1);
+        }
         if (!_ensureBlockHash(d.request)) {
             // The hash fell out of the EVM's window: after the redraw delay anyone asks again.
             if (ghostTime <= d.lastMoveAt + _redrawDelay) {
@@ -725,8 +744,13 @@ contract DisputeHandler is Test {
                 if (_withMajority(outcome, _revealedVote[id][s])) ghostGameCredit[members[s]] += each;
             }
         }
-        if (slashedNow) _slashJob(j);
-        else if (j.status == JobStatus.Disputed && j.openDisputes == 0) j.status = JobStatus.Opened;
+        if (slashedNow) {
+            _slashJob(j);
+        } else if (j.status == JobStatus.Disputed && j.openDisputes == 0) {
+            // The challenge window stood still while disputes were open.
+            j.deadline += ghostTime - j.disputedSince;
+            j.status = JobStatus.Opened;
+        }
     }
 
     /// @dev The market's `_slash`: the job ends, the escrow is the submitter's again.

@@ -168,7 +168,7 @@ describe("DisputeGame: several disputes on one job", () => {
     expect(await f.token.read.balanceOf([f.disputeGame.address])).to.equal(0n);
   });
 
-  it("an honest provider facing two lying challengers: the job stays Disputed until both lose, then reopens and finalizes", async () => {
+  it("an honest provider facing two lying challengers: the job stays Disputed until both lose, then reopens, its window extended by the disputes, and finalizes", async () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
     const p = await f.disputeGame.read.parameters();
     const k = 16;
@@ -208,6 +208,12 @@ describe("DisputeGame: several disputes on one job", () => {
     state = await f.market.read.getJob([job.jobId]);
     expect(state.status).to.equal(JOB_STATUS.Opened);
     expect(state.openDisputes).to.equal(0);
+    // The window stood still while the disputes were open: it runs again for what was left of it.
+    await expectRevertFrom(
+      f.market.write.finalize([job.jobId], { account: f.provider.account }),
+      "JobDeadlineNotReached",
+    );
+    await networkHelpers.time.increaseTo(BigInt(state.deadline) + 1n);
     await f.market.write.finalize([job.jobId], { account: f.provider.account });
     expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Finalized);
     const pot = (p.challengeBond * p.refereeShareBps) / BPS;

@@ -33,6 +33,12 @@ async function claimsDispute(f: DisputeFixture, job: TracedJob, segment: number)
   return openDispute(f, job, segment, f.verifier, job.trace[segment - 1]!.stateDigest);
 }
 
+/** Waits out the challenger's withdrawal window after an answer (voteCommitWindow). */
+async function afterWithdrawalWindow(f: DisputeFixture): Promise<void> {
+  const { voteCommitWindow } = await f.disputeGame.read.parameters();
+  await networkHelpers.time.increase(Number(voteCommitWindow) + 1);
+}
+
 /** An availability dispute: the challenger reveals the zero digest. */
 async function availabilityDispute(f: DisputeFixture, job: TracedJob, segment: number) {
   return openDispute(f, job, segment, f.verifier, zeroHash);
@@ -165,6 +171,13 @@ describe("DisputeGame: claims and availability disputes", () => {
       expect((await f.disputeGame.read.getDispute([disputeId])).phase).to.equal(
         PHASE.AwaitingCommittee,
       );
+      // The challenger's window to fetch again and withdraw comes before any committee.
+      await networkHelpers.mine(4);
+      await expectRevertFrom(
+        f.disputeGame.write.drawCommittee([disputeId], { account: f.stranger.account }),
+        "DisputeDeadlineNotReached",
+      );
+      await afterWithdrawalWindow(f);
       const { members } = await drawCommittee(f, disputeId);
       expect(members.length).to.be.greaterThan(0);
     });
@@ -194,6 +207,7 @@ describe("DisputeGame: claims and availability disputes", () => {
         await f.disputeGame.write.answerAvailability([disputeId, digests], {
           account: f.provider.account,
         });
+        await afterWithdrawalWindow(f);
         const { members } = await drawCommittee(f, disputeId);
         await vote(f, disputeId, members, () => verdict);
         expect((await resolution(f, disputeId)).outcome).to.equal(outcome);
@@ -204,7 +218,7 @@ describe("DisputeGame: claims and availability disputes", () => {
       }
     });
 
-    it("the challenger may withdraw an answered challenge (bond back, nobody judged) — not before the answer, not someone else's, not another kind", async () => {
+    it("the challenger may withdraw an answered challenge before the draw (bond back, nobody judged) — not before the answer, not someone else's, not another kind", async () => {
       const f = await networkHelpers.loadFixture(disputeFixture);
       const job = await tracedJob(f, { k: 16 });
       const bond = (await f.disputeGame.read.parameters()).challengeBond;
@@ -231,6 +245,58 @@ describe("DisputeGame: claims and availability disputes", () => {
         "DisputeWrongKind",
       );
       await claimEverythingAndExpectSolvent(f);
+    });
+  });
+
+  describe("availability: what a false challenger or a withholding provider would try", () => {
+    it("a false challenger cannot withdraw once the committee is drawn (after seeing the votes): it loses its bond, no free re-rolls", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const job = await tracedJob(f, { k: 16 });
+      const { disputeId, digests } = await availabilityDispute(f, job, 2);
+      await f.disputeGame.write.answerAvailability([disputeId, digests], {
+        account: f.provider.account,
+      });
+      await afterWithdrawalWindow(f);
+      const { members } = await drawCommittee(f, disputeId);
+      await expectRevertFrom(
+        f.disputeGame.write.withdrawChallenge([disputeId], { account: f.verifier.account }),
+        "DisputeWrongPhase",
+      );
+      await vote(f, disputeId, members, () => VOTE.Provider);
+      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ProviderWon);
+      expect(await f.disputeGame.read.creditOf([f.verifier.account.address])).to.equal(0n);
+      await claimEverythingAndExpectSolvent(f);
+    });
+
+    it("the challenge window stands still while disputes are open: a provider that answers after the window closed still faces a new challenge", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const job = await tracedJob(f, { k: 8, numerics: NUMERICS.Tolerance, cheatFromStep: 8 });
+      const before = (await f.market.read.getJob([job.jobId])).deadline;
+      const { disputeId, digests } = await availabilityDispute(f, job, 2);
+      const opened = (await f.disputeGame.read.getDispute([disputeId])).lastMoveAt;
+      // The provider waits until the window has closed, then answers within its clock.
+      await networkHelpers.time.increaseTo(BigInt(before) + 60n);
+      await f.disputeGame.write.answerAvailability([disputeId, digests], {
+        account: f.provider.account,
+      });
+      await f.disputeGame.write.withdrawChallenge([disputeId], { account: f.verifier.account });
+      const ended = await networkHelpers.time.latest();
+      const after = await f.market.read.getJob([job.jobId]);
+      expect(BigInt(after.deadline)).to.equal(BigInt(before) + BigInt(ended) - BigInt(opened));
+      const [extended] = await f.market.getEvents.ChallengeWindowExtended(
+        { jobId: job.jobId },
+        { fromBlock: 0n },
+      );
+      expect(extended!.args.challengeEnd).to.equal(BigInt(after.deadline));
+      // The fabricated segment is still challengeable: nobody can finalize yet.
+      await expectRevertFrom(
+        f.market.write.finalize([job.jobId], { account: f.stranger.account }),
+        "JobDeadlineNotReached",
+      );
+      const state = await openDispute(f, job, 2, f.verifier, job.honestDigest(16));
+      expect((await f.disputeGame.read.getDispute([state.disputeId])).kind).to.equal(
+        DISPUTE_KIND.State,
+      );
     });
   });
 

@@ -47,6 +47,7 @@ function onchainFor(spec: JobSpec): OnchainJob {
     deadline: 0,
     randomnessRequest: 0n,
     progress: 0,
+    disputedSince: 0,
     traceRoot: zero,
     finalDigest: zero,
   };
