@@ -110,8 +110,10 @@ export function chooseDispute(
   manifestProblem: string | undefined,
 ): DisputeChoice | undefined {
   const failed = results.filter((r) => !r.ok);
+  // Only a state fault is a state dispute: a tolerance re-execution's digest differs from the
+  // committed one whenever the runtimes differ, which says nothing by itself.
   const state = failed
-    .filter((r) => r.fault === "state" || r.recomputedDigest !== r.claimedDigest)
+    .filter((r) => r.fault === "state")
     .map((r) => r.failing)
     .sort((a, b) => a - b)[0];
   if (state !== undefined) return { kind: "State", segment: state };
