@@ -36,7 +36,7 @@ import { sampleSegments } from "../src/protocol/sampler.ts";
 import { topSegmentsByNorm } from "../src/protocol/opening.ts";
 import { attacksFor } from "../src/provider/attacks.ts";
 import { MemoryBlobStore } from "../src/store/memory-store.ts";
-import { auditSegments, type VerifiableJob } from "../verifier/segment-check.ts";
+import { auditSegments, verifiableJob } from "../verifier/segment-check.ts";
 import { checkNorms, chooseDispute, findFraud } from "../verifier/trace-checks.ts";
 
 const T = 200;
@@ -92,17 +92,6 @@ async function setUp(
   return { loaded, store, ...(calibration ? { calibration } : {}) };
 }
 
-function verifiable(loaded: LoadedJob, records: VerifiableJob["records"]): VerifiableJob {
-  return {
-    jobId: loaded.job.jobId,
-    job: loaded.job,
-    initialState: loaded.initialState,
-    records,
-    numerics: loaded.spec.numerics,
-    tolerance: loaded.spec.tolerance,
-  };
-}
-
 const ALL_SEGMENTS = Array.from({ length: N }, (_, i) => i + 1);
 /** The segments a job's seed would sample (a fixed seed: the bench's provider cannot choose it). */
 const SAMPLED = sampleSegments(`0x${"5a".repeat(32)}`, BigInt(N), Q).map(Number);
@@ -144,7 +133,7 @@ async function publicationAttacks(
       1 - cheat.stepsComputed / T,
     ],
   ] as const) {
-    const v = { ...verifiable(loaded, openedOnly(trace)), manifestProblem: "not published" };
+    const v = verifiableJob(loaded, openedOnly(trace), { manifestProblem: "not published" });
     const results = await auditSegments(v, where, SAMPLED);
     const dispute = chooseDispute(results, [], v.manifestProblem)?.kind ?? null;
     const failed = results.filter((r) => !r.ok);
@@ -168,7 +157,7 @@ async function publicationAttacks(
   );
   const norms = claimed.map((i) => leaves[Number(i) - 1]!.updateNorm);
   const minTopNorm = norms.reduce((a, b) => (a < b ? a : b));
-  const fraud = findFraud(verifiable(loaded, records), {
+  const fraud = findFraud(verifiableJob(loaded, records), {
     topQ: 1,
     topAbove: norms.filter((x) => x > minTopNorm).length,
     minTopNorm,
@@ -198,7 +187,7 @@ async function normCheckCost(loaded: LoadedJob): Promise<Record<string, unknown>
   let bytes = 0;
   for (const r of records) bytes += (await store.get(r.cid)).length;
   const started = performance.now();
-  const checks = await checkNorms(verifiable(loaded, records), store, ALL_SEGMENTS);
+  const checks = await checkNorms(verifiableJob(loaded, records), store, ALL_SEGMENTS);
   const seconds = (performance.now() - started) / 1000;
   return {
     segments: checks.length,
@@ -223,7 +212,7 @@ for (const numerics of ["exact", "tolerance"] as const) {
     const store = new MemoryBlobStore({ blobs });
     const trace = await attack.play({ job: loaded.job, initialState: loaded.initialState, store });
     for (const index of trace.withheld ?? []) blobs.delete(trace.records[index]!.cid);
-    const v = verifiable(loaded, trace.records);
+    const v = verifiableJob(loaded, trace.records);
     const results = await auditSegments(v, store);
     const failed = results.filter((r) => !r.ok);
     const failingSegments = new Set(failed.map((r) => r.failing)).size;
@@ -284,7 +273,7 @@ for (const numerics of ["exact", "tolerance"] as const) {
         start: loaded.initialState,
         runtime: setting.options,
       });
-      const results = await auditSegments(verifiable(loaded, records), store);
+      const results = await auditSegments(verifiableJob(loaded, records), store);
       honestChecked += results.length;
       honestRejected += results.filter((r) => !r.ok).length;
       worstRatio = Math.max(worstRatio, ...results.map((r) => r.ratio ?? 0));

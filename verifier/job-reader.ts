@@ -24,7 +24,7 @@ import { parseJobSpecBytes, specHash } from "../src/protocol/job-spec.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
 import { cidFromDigest } from "../src/store/cid.ts";
 import type { ChainContext } from "../src/node/chain.ts";
-import type { VerifiableJob } from "./segment-check.ts";
+import { verifiableJob, type VerifiableJob } from "./segment-check.ts";
 
 /** A job that cannot be verified as posted (spec, program, manifest): poison, never retried. */
 export class UnverifiableJobError extends AssayError {
@@ -181,14 +181,5 @@ export async function readVerifiableJob(
     manifestProblem = error.message;
     records = recordsFromOpening(onchain, opening);
   }
-  return {
-    jobId,
-    job: loaded.job,
-    initialState: loaded.initialState,
-    records,
-    numerics: loaded.spec.numerics,
-    tolerance: loaded.spec.tolerance,
-    ...(opening === undefined ? {} : { opening }),
-    ...(manifestProblem === undefined ? {} : { manifestProblem }),
-  };
+  return verifiableJob(loaded, records, { opening, manifestProblem });
 }

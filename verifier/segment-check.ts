@@ -26,6 +26,7 @@ import {
 } from "../src/engine/reexecute.ts";
 import { openStepSession, type RuntimeOptions, type StepSession } from "../src/engine/runtime.ts";
 import { ratioPpm } from "../src/engine/state-tolerance.ts";
+import type { LoadedJob } from "../src/engine/job.ts";
 import type { ToleranceSpec } from "../src/protocol/job-spec.ts";
 import type { DisputeKindName } from "../src/protocol/onchain-enums.ts";
 import type { TraceLeaf } from "../src/protocol/leaf.ts";
@@ -51,6 +52,24 @@ export interface VerifiableJob {
   opening?: { leaves: TraceLeaf[]; proof: Hex[] };
   /** Why the provider's trace manifest could not be used (then `records` come from `opening`). */
   manifestProblem?: string;
+}
+
+/** A loaded job and its committed checkpoints, as the verifier re-executes them. */
+export function verifiableJob(
+  loaded: LoadedJob,
+  records: VerifiableJob["records"],
+  extra: Pick<VerifiableJob, "opening" | "manifestProblem"> = {},
+): VerifiableJob {
+  return {
+    jobId: loaded.job.jobId,
+    job: loaded.job,
+    initialState: loaded.initialState,
+    records,
+    numerics: loaded.spec.numerics,
+    tolerance: loaded.spec.tolerance,
+    ...(extra.opening === undefined ? {} : { opening: extra.opening }),
+    ...(extra.manifestProblem === undefined ? {} : { manifestProblem: extra.manifestProblem }),
+  };
 }
 
 /** Checkpoint `index`'s committed record; throws when neither manifest nor opening names it. */

@@ -9,7 +9,7 @@ import { legitimateRuntimeSettings } from "../../../src/engine/calibration.ts";
 import type { FaultKind } from "../../../src/engine/reexecute.ts";
 import { attacksFor } from "../../../src/provider/attacks.ts";
 import { MemoryBlobStore } from "../../../src/store/memory-store.ts";
-import { auditSegments, type VerifiableJob } from "../../../verifier/segment-check.ts";
+import { auditSegments, verifiableJob } from "../../../verifier/segment-check.ts";
 import { smallJob, type SmallJob } from "../engine/helpers/fixtures.ts";
 
 /** The check that must catch each attack (first failing segment's fault), per numerics. */
@@ -32,17 +32,6 @@ const CAUGHT_BY: Record<string, Partial<Record<"exact" | "tolerance", FaultKind>
   "withheld-fabrication": { exact: "state", tolerance: "availability" },
 };
 
-function verifiable(small: SmallJob, records: VerifiableJob["records"]): VerifiableJob {
-  return {
-    jobId: small.job.jobId,
-    job: small.job,
-    initialState: small.initialState,
-    records,
-    numerics: small.spec.numerics,
-    tolerance: small.spec.tolerance,
-  };
-}
-
 for (const numerics of ["exact", "tolerance"] as const) {
   describe(`adversarial providers, ${numerics} numerics (T = 40, k = 10)`, function () {
     let small: SmallJob;
@@ -63,7 +52,7 @@ for (const numerics of ["exact", "tolerance"] as const) {
         });
         for (const index of trace.withheld ?? []) blobs.delete(trace.records[index]!.cid);
         expect(trace.records).to.have.length(5);
-        const results = await auditSegments(verifiable(small, trace.records), store);
+        const results = await auditSegments(verifiableJob(small, trace.records), store);
         const failed = results.filter((r) => !r.ok);
         expect(failed, "no segment failed: the attack passed").to.not.be.empty;
         expect(failed[0]!.fault, failed[0]!.reason).to.equal(expected);
@@ -78,7 +67,7 @@ for (const numerics of ["exact", "tolerance"] as const) {
           start: small.initialState,
           runtime: setting.options,
         });
-        const results = await auditSegments(verifiable(small, records), store);
+        const results = await auditSegments(verifiableJob(small, records), store);
         const rejected = results.filter((r) => !r.ok);
         expect(
           rejected.map((r) => r.reason),

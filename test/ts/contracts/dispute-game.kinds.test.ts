@@ -28,6 +28,12 @@ import {
 } from "./dispute-fixtures.ts";
 import { openTracedJob } from "./dispute-fixtures.ts";
 
+/** A fresh deployment with an honest, opened exact job (k = 16). */
+async function honestJob(): Promise<{ f: DisputeFixture; job: TracedJob }> {
+  const f = await networkHelpers.loadFixture(disputeFixture);
+  return { f, job: await tracedJob(f, { k: 16 }) };
+}
+
 /** A claims dispute: the challenger reveals the provider's own end digest. */
 async function claimsDispute(f: DisputeFixture, job: TracedJob, segment: number) {
   return openDispute(f, job, segment, f.verifier, job.trace[segment - 1]!.stateDigest);
@@ -47,8 +53,7 @@ async function availabilityDispute(f: DisputeFixture, job: TracedJob, segment: n
 describe("DisputeGame: claims and availability disputes", () => {
   describe("claims", () => {
     it("revealing the provider's own digest opens a claims dispute that goes straight to the committee (exact, k > 1) and names the leaf's loss and norm", async () => {
-      const f = await networkHelpers.loadFixture(disputeFixture);
-      const job = await tracedJob(f, { k: 16 });
+      const { f, job } = await honestJob();
       const { disputeId } = await claimsDispute(f, job, 3);
       const d = await f.disputeGame.read.getDispute([disputeId]);
       expect(d.kind).to.equal(DISPUTE_KIND.Claims);
@@ -67,8 +72,7 @@ describe("DisputeGame: claims and availability disputes", () => {
     });
 
     it("a false claim the committee confirms slashes the provider; a 'Neither' vote is refused", async () => {
-      const f = await networkHelpers.loadFixture(disputeFixture);
-      const job = await tracedJob(f, { k: 16 });
+      const { f, job } = await honestJob();
       const { disputeId } = await claimsDispute(f, job, 2);
       const { members } = await drawCommittee(f, disputeId);
       const wallet = f.wallets.get(members[0]!.toLowerCase())!;
@@ -115,8 +119,7 @@ describe("DisputeGame: claims and availability disputes", () => {
 
   describe("availability", () => {
     it("a zero digest opens an availability dispute: the provider must answer on its clock, or lose by timeout and be slashed", async () => {
-      const f = await networkHelpers.loadFixture(disputeFixture);
-      const job = await tracedJob(f, { k: 16 });
+      const { f, job } = await honestJob();
       const { disputeId } = await availabilityDispute(f, job, 2);
       const d = await f.disputeGame.read.getDispute([disputeId]);
       expect(d.kind).to.equal(DISPUTE_KIND.Availability);
@@ -145,8 +148,7 @@ describe("DisputeGame: claims and availability disputes", () => {
     });
 
     it("only the provider answers, with the dispute's digests, before its clock runs out; then the committee is drawn", async () => {
-      const f = await networkHelpers.loadFixture(disputeFixture);
-      const job = await tracedJob(f, { k: 16 });
+      const { f, job } = await honestJob();
       const { disputeId, digests } = await availabilityDispute(f, job, 2);
       await expectRevertFrom(
         f.disputeGame.write.answerAvailability([disputeId, digests], {
@@ -183,8 +185,7 @@ describe("DisputeGame: claims and availability disputes", () => {
     });
 
     it("an answer after the clock ran out is refused", async () => {
-      const f = await networkHelpers.loadFixture(disputeFixture);
-      const job = await tracedJob(f, { k: 16 });
+      const { f, job } = await honestJob();
       const { disputeId, digests } = await availabilityDispute(f, job, 2);
       const d = await f.disputeGame.read.getDispute([disputeId]);
       await networkHelpers.time.increase(Number(d.providerClock) + 1);
@@ -219,8 +220,7 @@ describe("DisputeGame: claims and availability disputes", () => {
     });
 
     it("the challenger may withdraw an answered challenge before the draw (bond back, nobody judged) — not before the answer, not someone else's, not another kind", async () => {
-      const f = await networkHelpers.loadFixture(disputeFixture);
-      const job = await tracedJob(f, { k: 16 });
+      const { f, job } = await honestJob();
       const bond = (await f.disputeGame.read.parameters()).challengeBond;
       const { disputeId, digests } = await availabilityDispute(f, job, 2);
       await expectRevertFrom(
@@ -250,8 +250,7 @@ describe("DisputeGame: claims and availability disputes", () => {
 
   describe("availability: what a false challenger or a withholding provider would try", () => {
     it("a false challenger cannot withdraw once the committee is drawn (after seeing the votes): it loses its bond, no free re-rolls", async () => {
-      const f = await networkHelpers.loadFixture(disputeFixture);
-      const job = await tracedJob(f, { k: 16 });
+      const { f, job } = await honestJob();
       const { disputeId, digests } = await availabilityDispute(f, job, 2);
       await f.disputeGame.write.answerAvailability([disputeId, digests], {
         account: f.provider.account,
@@ -325,8 +324,7 @@ describe("DisputeGame: claims and availability disputes", () => {
     });
 
     it("a superset of the two leaves with its multi-proof is accepted; one without leaf segment − 1 is not", async () => {
-      const f = await networkHelpers.loadFixture(disputeFixture);
-      const job = await tracedJob(f, { k: 16 });
+      const { f, job } = await honestJob();
       const claim = job.trace[4]!.stateDigest;
       const { salt } = await commitChallenge(f, job, 5, f.verifier, claim);
       await networkHelpers.mine(1);

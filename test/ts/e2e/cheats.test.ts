@@ -4,7 +4,7 @@ import { keccak256, toHex, type Address } from "viem";
 import { send } from "../../../src/demo/chain.ts";
 import { fetchJob } from "../../../src/demo/jobs.ts";
 import { challengeSegment, readSubmission } from "../../../src/demo/verifier.ts";
-import { planCheat, type CheatInput } from "../../../src/provider/cheats.ts";
+import { planCheat } from "../../../src/provider/cheats.ts";
 import { sampleSegments } from "../../../src/protocol/sampler.ts";
 import { JOB } from "../../../verifier/chain-reads.ts";
 import type { VerifierDaemon, VerifierEvent } from "../../../verifier/daemon.ts";
@@ -21,8 +21,10 @@ import {
   providerStake,
   publishE2eSpec,
   stakeVerifier,
+  startCheatCases,
   startE2e,
   startSlotWorker,
+  type CheatCase,
   termsOf,
 } from "./helpers.ts";
 
@@ -40,12 +42,6 @@ const REFEREES = [7, 8, 9, 10, 11];
 const TEST_CHALLENGER = 12;
 const SAMPLING_AUDITOR = 13;
 
-interface Case {
-  name: string;
-  account: number;
-  slot: number;
-  cheat: CheatInput;
-}
 const CASES = {
   honest: { name: "honest", account: 2, slot: 0, cheat: { kind: "none" } },
   fabricate: {
@@ -75,9 +71,9 @@ const CASES = {
     slot: 7,
     cheat: { kind: "refuse-dispute" },
   },
-} as const satisfies Record<string, Case>;
+} as const satisfies Record<string, CheatCase>;
 /** The sampled case: every segment runs short, so whichever segments are sampled are bad. */
-const SAMPLED: Case = {
+const SAMPLED: CheatCase = {
   name: "skip-steps everywhere",
   account: 18,
   slot: 8,
@@ -88,9 +84,9 @@ const DISPUTED = ["fabricate", "skipSteps", "wrongOrder", "replay", "tamper"] as
 describe("end to end: every cheat on the real daemons", function () {
   this.timeout(300_000);
   let f: Fixture;
-  const workers: RunningDaemon[] = [];
-  const jobs = new Map<string, bigint>();
-  const providers = new Map<string, Address>();
+  let workers: RunningDaemon[] = [];
+  let jobs = new Map<string, bigint>();
+  let providers = new Map<string, Address>();
   let auditor: VerifierDaemon;
   const events: VerifierEvent[] = [];
 
@@ -106,13 +102,11 @@ describe("end to end: every cheat on the real daemons", function () {
       refuseOpen: await publishE2eSpec(f, { open: 120 }),
       refuseDispute: await publishE2eSpec(f, { challenge: 3600 }),
     };
-    for (const [key, c] of Object.entries(CASES)) {
-      const worker = await startSlotWorker(f, c.account, c.slot, c.cheat);
-      workers.push(worker);
-      providers.set(key, worker.daemon.chain.address);
-    }
-    for (const [key, c] of Object.entries(CASES))
-      jobs.set(key, await postSlotJob(f, specs[key] ?? standard, c.slot));
+    ({ jobs, providers, workers } = await startCheatCases(
+      f,
+      CASES,
+      (key) => specs[key] ?? standard,
+    ));
   });
 
   after(async function () {

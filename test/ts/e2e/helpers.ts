@@ -268,3 +268,39 @@ export async function stakeVerifier(f: Fixture, account: number, amount: bigint)
     registry.write.stake([2, amount], { account: who.wallet.account }),
   );
 }
+
+/** One provider daemon on its own account and job slot, cheating as `cheat`. */
+export interface CheatCase {
+  name: string;
+  account: number;
+  slot: number;
+  cheat: CheatInput;
+}
+
+export interface RunningCases {
+  /** The job each case's provider serves, by case key. */
+  jobs: Map<string, bigint>;
+  /** Each case's provider address, by case key. */
+  providers: Map<string, Address>;
+  workers: RunningDaemon[];
+}
+
+/**
+ * Starts every case's provider daemon, then posts each case's job with `specOf(key)`: all
+ * providers are watching before the first job appears.
+ */
+export async function startCheatCases(
+  f: Fixture,
+  cases: Record<string, CheatCase>,
+  specOf: (key: string) => JobSpec,
+): Promise<RunningCases> {
+  const running: RunningCases = { jobs: new Map(), providers: new Map(), workers: [] };
+  for (const [key, c] of Object.entries(cases)) {
+    const worker = await startSlotWorker(f, c.account, c.slot, c.cheat);
+    running.workers.push(worker);
+    running.providers.set(key, worker.daemon.chain.address);
+  }
+  for (const [key, c] of Object.entries(cases))
+    running.jobs.set(key, await postSlotJob(f, specOf(key), c.slot));
+  return running;
+}

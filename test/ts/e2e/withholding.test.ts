@@ -2,7 +2,6 @@ import { expect } from "chai";
 import type { Address } from "viem";
 
 import { DISPUTE_KIND } from "../../../src/protocol/onchain-enums.ts";
-import type { CheatInput } from "../../../src/provider/cheats.ts";
 import { JOB, OUTCOMES } from "../../../verifier/chain-reads.ts";
 import type { VerifierEvent } from "../../../verifier/daemon.ts";
 import { startVerifier, until, type Fixture } from "../verifier/fixture.ts";
@@ -12,12 +11,12 @@ import {
   expectCollateralSlashed,
   expectSlashedByDispute,
   marketCredits,
-  postSlotJob,
   providerStake,
   publishE2eSpec,
   startE2e,
-  startSlotWorker,
+  startCheatCases,
   termsOf,
+  type CheatCase,
 } from "./helpers.ts";
 
 // Cheats that re-execution alone never sees — the states all reproduce — played by real provider
@@ -31,12 +30,6 @@ import {
 const AUDITOR = 6;
 const REFEREES = [7, 8, 9, 10, 11];
 
-interface Case {
-  name: string;
-  account: number;
-  slot: number;
-  cheat: CheatInput;
-}
 const CASES = {
   withhold: {
     name: "withhold-manifest",
@@ -57,14 +50,14 @@ const CASES = {
     cheat: { kind: "false-norm", segment: 4, norm: "1" },
   },
   falseTopQ: { name: "false-top-q", account: 5, slot: 3, cheat: { kind: "false-top-q" } },
-} as const satisfies Record<string, Case>;
+} as const satisfies Record<string, CheatCase>;
 
 describe("end to end: withheld blobs and false leaf claims", function () {
   this.timeout(300_000);
   let f: Fixture;
-  const workers: RunningDaemon[] = [];
-  const jobs = new Map<string, bigint>();
-  const providers = new Map<string, Address>();
+  let workers: RunningDaemon[] = [];
+  let jobs = new Map<string, bigint>();
+  let providers = new Map<string, Address>();
   let auditor: Address;
   const events: VerifierEvent[] = [];
 
@@ -75,13 +68,9 @@ describe("end to end: withheld blobs and false leaf claims", function () {
     const spec = await publishE2eSpec(f);
     // The answering withholder's job must finalize within the run.
     const short = await publishE2eSpec(f, { challenge: 900 });
-    for (const [key, c] of Object.entries(CASES)) {
-      const worker = await startSlotWorker(f, c.account, c.slot, c.cheat);
-      workers.push(worker);
-      providers.set(key, worker.daemon.chain.address);
-    }
-    for (const [key, c] of Object.entries(CASES))
-      jobs.set(key, await postSlotJob(f, key === "withholdAnswers" ? short : spec, c.slot));
+    ({ jobs, providers, workers } = await startCheatCases(f, CASES, (key) =>
+      key === "withholdAnswers" ? short : spec,
+    ));
   });
 
   after(async function () {

@@ -11,8 +11,8 @@ import { attacksFor } from "../../../src/provider/attacks.ts";
 import { MemoryBlobStore } from "../../../src/store/memory-store.ts";
 import {
   adjudicate,
+  verifiableJob,
   type RefereeQuestion,
-  type VerifiableJob,
 } from "../../../verifier/segment-check.ts";
 import { smallJob, type SmallJob } from "../engine/helpers/fixtures.ts";
 
@@ -21,22 +21,6 @@ function madeUpLoss(numerics: "exact" | "tolerance", bits: bigint): bigint {
   return numerics === "exact"
     ? bits + 1_000_000n
     : float32LossBits(lossFromFloat32Bits(bits) * 2 + 1);
-}
-
-function verifiable(
-  small: SmallJob,
-  records: readonly CheckpointRecord[],
-  manifestProblem?: string,
-): VerifiableJob {
-  return {
-    jobId: small.job.jobId,
-    job: small.job,
-    initialState: small.initialState,
-    records,
-    numerics: small.spec.numerics,
-    tolerance: small.spec.tolerance,
-    ...(manifestProblem === undefined ? {} : { manifestProblem }),
-  };
 }
 
 /** The question a committee gets about segment `i`, with the leaf's claims as committed. */
@@ -75,7 +59,7 @@ for (const numerics of ["exact", "tolerance"] as const) {
     });
 
     it("claims: true claims → Provider; an understated norm or a made-up loss → Challenger", async function () {
-      const v = verifiable(small, honest);
+      const v = verifiableJob(small, honest);
       const vote = async (claims?: { lossBits: bigint; updateNorm: bigint }) =>
         (await adjudicate(v, store, question("Claims", honest, 2, k, claims))).vote;
       expect(await vote()).to.equal("Provider");
@@ -90,9 +74,15 @@ for (const numerics of ["exact", "tolerance"] as const) {
 
     it("availability: everything served and sound → Provider; a checkpoint or the manifest missing → Challenger", async function () {
       const q = question("Availability", honest, 3, k);
-      expect((await adjudicate(verifiable(small, honest), store, q)).vote).to.equal("Provider");
+      expect((await adjudicate(verifiableJob(small, honest), store, q)).vote).to.equal("Provider");
       expect(
-        (await adjudicate(verifiable(small, honest, "not published"), store, q)).vote,
+        (
+          await adjudicate(
+            verifiableJob(small, honest, { manifestProblem: "not published" }),
+            store,
+            q,
+          )
+        ).vote,
         "manifest withheld",
       ).to.equal("Challenger");
       for (const index of [2, 3]) {
@@ -100,7 +90,7 @@ for (const numerics of ["exact", "tolerance"] as const) {
         without.delete(honest[index]!.cid);
         const partial = new MemoryBlobStore({ blobs: without });
         expect(
-          (await adjudicate(verifiable(small, honest), partial, q)).vote,
+          (await adjudicate(verifiableJob(small, honest), partial, q)).vote,
           `checkpoint ${index} withheld`,
         ).to.equal("Challenger");
       }
@@ -115,7 +105,7 @@ for (const numerics of ["exact", "tolerance"] as const) {
         store: cheatStore,
       });
       const q = question("Availability", trace.records, 2, k);
-      const verdict = await adjudicate(verifiable(small, trace.records), cheatStore, q);
+      const verdict = await adjudicate(verifiableJob(small, trace.records), cheatStore, q);
       expect(verdict.vote).to.equal("Challenger");
     });
   });

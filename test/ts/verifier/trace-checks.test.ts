@@ -7,7 +7,11 @@ import { leafOf, type CheckpointRecord } from "../../../src/checkpoint/trace.ts"
 import type { NormCheck } from "../../../src/engine/reexecute.ts";
 import { train } from "../../../src/engine/trainer.ts";
 import { MemoryBlobStore } from "../../../src/store/memory-store.ts";
-import type { SegmentResult, VerifiableJob } from "../../../verifier/segment-check.ts";
+import {
+  verifiableJob,
+  type SegmentResult,
+  type VerifiableJob,
+} from "../../../verifier/segment-check.ts";
 import {
   checkNorms,
   chooseDispute,
@@ -87,14 +91,7 @@ describe("verifier trace checks", function () {
       small = await smallJob("exact", { totalSteps: 40, checkpointInterval: 10 });
       store = new MemoryBlobStore();
       records = (await train(small.job, { store, start: small.initialState })).records;
-      v = {
-        jobId: small.job.jobId,
-        job: small.job,
-        initialState: small.initialState,
-        records,
-        numerics: "exact",
-        tolerance: undefined,
-      };
+      v = verifiableJob(small, records);
     });
 
     it("checkNorms passes an honest trace and names a false norm", async function () {
