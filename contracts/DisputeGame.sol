@@ -113,7 +113,7 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
         if (!_registry.isEligibleVerifier(msg.sender)) revert DisputeNotEligible(msg.sender);
 
         DisputeStart memory ctx = _market.beginDispute(jobId);
-        // INVARIANT: nobody judges or challenges their own job (PROTOCOL.md §1).
+        // INVARIANT: nobody judges or challenges their own job (docs/protocol.md §1).
         if (msg.sender == ctx.provider || msg.sender == ctx.submitter) {
             revert DisputePartyCannotChallenge(jobId, msg.sender);
         }
@@ -569,7 +569,7 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
         bytes32 seed = keccak256(abi.encode(value, disputeId));
         for (uint256 a; a < size * DRAW_ATTEMPTS_PER_SEAT && found < size && population > 0; ++a) {
             address candidate = _registry.verifierAt(uint256(keccak256(abi.encode(seed, a))) % population);
-            // INVARIANT: a party to the job or the dispute is never drawn (PROTOCOL.md §7).
+            // INVARIANT: a party to the job or the dispute is never drawn (docs/protocol.md §8).
             if (candidate == provider || candidate == submitter || candidate == challenger) continue;
             // INVARIANT: only verifiers eligible before the randomness was requested (lastMoveAt)
             // and still eligible now can sit: nobody can join the pool once the value is known.

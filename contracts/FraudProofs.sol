@@ -24,6 +24,7 @@ contract FraudProofs is IFraudProofs, CreditLedger, AccessControl {
     IJobMarket private immutable _market;
     IStakeRegistry private immutable _registry;
     uint256 private _proverShareBps;
+    mapping(bytes32 commitment => uint256 blockNumber) private _commits;
 
     constructor(
         IJobMarket market_,
@@ -39,12 +40,21 @@ contract FraudProofs is IFraudProofs, CreditLedger, AccessControl {
     }
 
     /// @inheritdoc IFraudProofs
+    function commitProof(bytes32 commitment) external {
+        if (_commits[commitment] != 0) revert FraudCommitmentExists(commitment);
+        _commits[commitment] = block.number;
+        emit FraudCommitted(commitment, msg.sender);
+    }
+
+    /// @inheritdoc IFraudProofs
     function proveTopQFraud(
         uint256 jobId,
         OpenedLeaf[] calldata leaves,
-        bytes32[] calldata proof
+        bytes32[] calldata proof,
+        bytes32 salt
     ) external nonReentrant {
         DisputeContext memory ctx = _market.disputeContext(jobId);
+        _reveal("topQ", jobId, ctx, topQEvidence(leaves, proof), salt);
         // An honest top-Q claim leaves exactly `topAbove` leaves above its smallest norm (those of its
         // own segments that exceed it); one more proves a larger update outside the claim. Q = 0
         // claims nothing.
@@ -74,14 +84,32 @@ contract FraudProofs is IFraudProofs, CreditLedger, AccessControl {
     function proveFinalDigestFraud(
         uint256 jobId,
         OpenedLeaf calldata leaf,
-        bytes32[] calldata proof
+        bytes32[] calldata proof,
+        bytes32 salt
     ) external nonReentrant {
         DisputeContext memory ctx = _market.disputeContext(jobId);
+        _reveal("finalDigest", jobId, ctx, finalDigestEvidence(leaf, proof), salt);
         if (leaf.index != ctx.checkpoints || leaf.stateDigest == ctx.finalDigest) {
             revert FraudNotShown(jobId, leaf.index);
         }
         _requireLeaf(jobId, ctx, leaf, proof);
         _slash(jobId, leaf.index, "finalDigest");
+    }
+
+    /// @inheritdoc IFraudProofs
+    function topQEvidence(
+        OpenedLeaf[] calldata leaves,
+        bytes32[] calldata proof
+    ) public pure returns (bytes32) {
+        return keccak256(abi.encode(leaves, proof));
+    }
+
+    /// @inheritdoc IFraudProofs
+    function finalDigestEvidence(
+        OpenedLeaf calldata leaf,
+        bytes32[] calldata proof
+    ) public pure returns (bytes32) {
+        return keccak256(abi.encode(leaf, proof));
     }
 
     /// @inheritdoc IFraudProofs
@@ -107,6 +135,28 @@ contract FraudProofs is IFraudProofs, CreditLedger, AccessControl {
             ctx.traceRoot
         ) {
             revert FraudInvalidProof(jobId);
+        }
+    }
+
+    /// @dev Consumes the sender's commitment to this evidence (at least a block old) and refuses the
+    /// job's own parties.
+    function _reveal(
+        bytes32 kind,
+        uint256 jobId,
+        DisputeContext memory ctx,
+        bytes32 evidence,
+        bytes32 salt
+    ) private {
+        // INVARIANT: the commitment binds the evidence and the prover's address, and is at least a
+        // block old: a reveal copied from the mempool by another sender has no commitment.
+        bytes32 commitment = keccak256(abi.encode(kind, jobId, evidence, salt, msg.sender));
+        uint256 committedAt = _commits[commitment];
+        if (committedAt == 0) revert FraudCommitmentUnknown(commitment);
+        if (committedAt >= block.number) revert FraudCommitmentTooRecent(commitment, committedAt);
+        delete _commits[commitment];
+        // INVARIANT: nobody proves fraud on (and so recovers part of) their own job.
+        if (msg.sender == ctx.provider || msg.sender == ctx.submitter) {
+            revert FraudPartyCannotProve(jobId, msg.sender);
         }
     }
 

@@ -121,7 +121,7 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
         Job storage job = _job(jobId);
         _requireStatus(jobId, job, JobStatus.Open);
         _requireBeforeDeadline(jobId, job);
-        // INVARIANT: nobody is paid to verify their own work (PROTOCOL.md §1).
+        // INVARIANT: nobody is paid to verify their own work (docs/protocol.md §1).
         if (msg.sender == job.submitter) revert JobSubmitterCannotAccept(jobId);
         job.provider = msg.sender;
         job.status = JobStatus.Accepted;
@@ -161,7 +161,7 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
         if (traceRoot == bytes32(0)) revert JobInvalidParameter("traceRoot", 0);
         if (finalDigest == bytes32(0)) revert JobInvalidParameter("finalDigest", 0);
         if (leavesDigest == bytes32(0)) revert JobInvalidParameter("leavesDigest", 0);
-        // INVARIANT: the seed comes from a value that does not exist yet (PROTOCOL.md §4 Sample).
+        // INVARIANT: the seed comes from a value that does not exist yet (docs/protocol.md §4 Sample).
         uint256 requestId = _randomness.request();
         if (requestId > type(uint64).max) revert JobInvalidParameter("randomnessRequest", requestId);
         job.status = JobStatus.Submitted;
@@ -256,7 +256,7 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
             _credit(job.submitter, jobId, job.amount);
             return;
         }
-        // Missed submit or open deadline: whoever misses a deadline loses (PROTOCOL.md §4).
+        // Missed submit or open deadline: whoever misses a deadline loses (docs/protocol.md §4).
         uint256 collateral = job.collateral;
         uint256 toSubmitter = (collateral * _expirySubmitterBps) / _BPS;
         emit JobExpired(jobId, from, collateral);
@@ -472,7 +472,7 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
         _validateWindow("openWindow", p.openWindow);
         _validateWindow("challengeWindow", p.challengeWindow);
         // INVARIANT: stake that may be slashed over this job cannot finish unbonding before its
-        // challenge window and the disputes it starts are over (PROTOCOL.md §6); half the delay is
+        // challenge window and the disputes it starts are over (docs/protocol.md §7); half the delay is
         // left for disputes.
         if (uint256(p.challengeWindow) * 2 > _registry.unbondingDelay()) {
             revert JobInvalidParameter("challengeWindow", p.challengeWindow);

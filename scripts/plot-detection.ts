@@ -1,5 +1,5 @@
 // Writes docs/detection.svg: detection probability against the number of opened samples q for
-// several fabricated fractions f (PROTOCOL.md §7). Run: npm run plot:detection
+// several fabricated fractions f (docs/protocol.md §8). Run: npm run plot:detection
 import { writeFile } from "node:fs/promises";
 
 import { detectionPlotSvg, minimumCollateral } from "../src/protocol/economics.ts";

@@ -64,7 +64,13 @@ import {
   type VerifiableJob,
   type VoteName,
 } from "./segment-check.ts";
-import { challengeCommitment, voteCommitment } from "../src/protocol/dispute-commitments.ts";
+import {
+  challengeCommitment,
+  finalDigestEvidence,
+  fraudCommitment,
+  topQEvidence,
+  voteCommitment,
+} from "../src/protocol/dispute-commitments.ts";
 import { fetchCommitted, type NormCheck } from "../src/engine/reexecute.ts";
 import type { DisputeKindName } from "../src/protocol/onchain-enums.ts";
 import { checkNorms, chooseDispute, findFraud, normSegments, type Fraud } from "./trace-checks.ts";
@@ -75,13 +81,15 @@ import { QUEUES, ReexecTaskSchema, queueError, taskId, type ReexecTask } from ".
 
 /** A job this verifier audits. States and the transitions allowed between them. */
 export const AUDIT_TRANSITIONS = {
-  auditing: ["passed", "challenging", "unverifiable", "proven"],
+  auditing: ["passed", "challenging", "unverifiable", "proving"],
+  /** A fraud the trace proves: commit (salt journaled first), reveal a block later. */
+  proving: ["proven"],
   challenging: ["disputing", "late"],
   /** Back to auditing when an answered availability challenge is withdrawn (the blobs now load). */
   disputing: ["done", "auditing"],
   passed: [],
   unverifiable: [],
-  /** A fraud proof slashed the provider. */
+  /** The fraud proof was revealed (or refused: someone slashed the job first). */
   proven: [],
   late: [],
   done: [],
@@ -92,6 +100,8 @@ interface AuditRecord {
   state: AuditState;
   segments: number[];
   /** Challenging and later. */
+  /** Proving and later. */
+  proof?: { salt: Hex; commitBlock?: bigint };
   challenge?: {
     kind: DisputeKindName;
     segment: number;
@@ -480,7 +490,7 @@ export class VerifierDaemon {
     if (audit === "none" || this.journal.get(key) !== undefined) return;
     const job = await readOnchainJob(this.chain, jobId);
     const me = this.chain.address.toLowerCase();
-    // PROTOCOL.md §1: never verify, challenge or judge one's own job.
+    // docs/protocol.md §1: never verify, challenge or judge one's own job.
     if (job.provider.toLowerCase() === me || job.submitter.toLowerCase() === me) return;
     // A job already settled (seen while catching up on old blocks) has nothing left to check.
     if (job.status !== JOB.Opened && job.status !== JOB.Disputed) return;
@@ -651,6 +661,8 @@ export class VerifierDaemon {
     switch (record.state) {
       case "auditing":
         return this.decide(jobId, record);
+      case "proving":
+        return this.prove(jobId, record, head);
       case "challenging":
         return this.challenge(jobId, record, head);
       case "disputing":
@@ -697,19 +709,13 @@ export class VerifierDaemon {
       }
     }
 
-    const onchain = await readOnchainJob(this.chain, jobId);
-    const fraud = this.config.verifier.dishonest
-      ? undefined
-      : findFraud(v, {
-          topQ: onchain.topQ,
-          topAbove: onchain.topAbove,
-          minTopNorm: onchain.minTopNorm,
-          finalDigest: onchain.finalDigest,
-        });
+    const fraud = this.config.verifier.dishonest ? undefined : await this.fraudOf(jobId, v);
     if (fraud !== undefined) {
-      await this.proveFraud(jobId, fraud);
-      await this.setAudit(jobId, record, { ...record, state: "proven" });
-      this.emit({ type: "decided", jobId, state: "proven" });
+      // The salt is journaled before the commit transaction: a restart reveals this commitment.
+      const salt = bytesToHex(randomBytes(32));
+      await this.setAudit(jobId, record, { ...record, state: "proving", proof: { salt } });
+      this.log.warn({ jobId: jobId.toString(), fraud: fraud.kind }, "the trace proves a fraud");
+      this.emit({ type: "decided", jobId, state: "proving" });
       return;
     }
 
@@ -764,34 +770,74 @@ export class VerifierDaemon {
     return { kind, segment, claim: ZERO_DIGEST };
   }
 
-  /** Submits the fraud proof (FraudProofs slashes at once; no bond, no dispute). */
-  private async proveFraud(jobId: bigint, fraud: Fraud): Promise<void> {
+  /** A fraud the committed trace proves against the job's on-chain claims, or undefined. */
+  private async fraudOf(jobId: bigint, v: VerifiableJob): Promise<Fraud | undefined> {
+    const onchain = await readOnchainJob(this.chain, jobId);
+    return findFraud(v, {
+      topQ: onchain.topQ,
+      topAbove: onchain.topAbove,
+      minTopNorm: onchain.minTopNorm,
+      finalDigest: onchain.finalDigest,
+    });
+  }
+
+  /**
+   * Proves the fraud by commit–reveal (FraudProofs slashes at once; no bond, no dispute): the
+   * commitment binds the evidence and this address, so a copied reveal fails.
+   */
+  private async prove(jobId: bigint, record: AuditRecord, head: Head): Promise<void> {
+    const p = record.proof!;
     const fp = this.chain.contracts.fraudProofs;
+    const fraud = await this.fraudOf(jobId, await this.verifiable(jobId));
+    if (fraud === undefined) throw new Error(`job ${jobId}: the fraud found earlier is gone`);
+    const evidence =
+      fraud.kind === "topQ"
+        ? topQEvidence(fraud.leaves, fraud.proof)
+        : finalDigestEvidence(fraud.leaf, fraud.proof);
+    if (p.commitBlock === undefined) {
+      const commitment = fraudCommitment(fraud.kind, jobId, evidence, p.salt, this.address);
+      const receipt = await this.send(
+        `fraud-commit:${jobId}`,
+        `commit fraud proof of job ${jobId}`,
+        {
+          address: fp.address,
+          abi: fp.abi,
+          functionName: "commitProof",
+          args: [commitment],
+        },
+      );
+      await this.setAudit(jobId, record, {
+        ...record,
+        proof: { ...p, commitBlock: receipt.blockNumber },
+      });
+      return;
+    }
+    if (head.number <= p.commitBlock) return;
     const call: ContractCall =
       fraud.kind === "topQ"
         ? {
             address: fp.address,
             abi: fp.abi,
             functionName: "proveTopQFraud",
-            args: [jobId, fraud.leaves, fraud.proof],
+            args: [jobId, fraud.leaves, fraud.proof, p.salt],
           }
         : {
             address: fp.address,
             abi: fp.abi,
             functionName: "proveFinalDigestFraud",
-            args: [jobId, fraud.leaf, fraud.proof],
+            args: [jobId, fraud.leaf, fraud.proof, p.salt],
           };
-    this.log.warn({ jobId: jobId.toString(), fraud: fraud.kind }, "the trace proves a fraud");
     try {
       await this.send(`fraud:${jobId}`, `prove ${fraud.kind} fraud of job ${jobId}`, call);
+      this.metrics.disputes.inc({ role: "challenger", outcome: `fraud-${fraud.kind}` });
+      this.emit({ type: "fraud-proven", jobId, kind: fraud.kind });
     } catch (error) {
       // Refused: another prover (or a dispute) slashed the job first.
       if (!(error instanceof TransactionError)) throw error;
       this.log.info({ jobId: jobId.toString(), revert: error.revert }, "fraud proof refused");
-      return;
     }
-    this.metrics.disputes.inc({ role: "challenger", outcome: `fraud-${fraud.kind}` });
-    this.emit({ type: "fraud-proven", jobId, kind: fraud.kind });
+    await this.setAudit(jobId, record, { ...record, state: "proven" });
+    this.emit({ type: "decided", jobId, state: "proven" });
   }
 
   private async ownDigests_(jobId: bigint, segment: number): Promise<Hex[]> {

@@ -1,6 +1,6 @@
 pragma circom 2.1.0;
 
-// The leaf check of the dispute game (PROTOCOL.md §5): one element of one operator,
+// The leaf check of the dispute game (docs/protocol.md §6): one element of one operator,
 // proven over hiding commitments so that weights and data stay off chain.
 //
 // Public:  commitA, commitB, commitOut (PackedCommitment of a, b and [out]).

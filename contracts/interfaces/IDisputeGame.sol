@@ -5,7 +5,7 @@ import {OpenedLeaf} from "../types/JobTypes.sol";
 import {DissectionDigests, Dispute, DisputeKind, Vote} from "../types/DisputeTypes.sol";
 import {ICreditLedger} from "./ICreditLedger.sol";
 
-/// @title Disputes over one segment of a job's trace (PROTOCOL.md §5)
+/// @title Disputes over one segment of a job's trace (docs/protocol.md §6)
 /// @notice A staked verifier commits to a challenge (job, segment, its own digest for the segment's
 /// end, a salt, its address) and reveals it at least one block later with a bond, inside the job's
 /// challenge window. Exact numerics: provider and challenger then narrow the segment's k steps down

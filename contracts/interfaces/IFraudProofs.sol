@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import {OpenedLeaf} from "../types/JobTypes.sol";
 import {ICreditLedger} from "./ICreditLedger.sol";
 
-/// @title Objective fraud proofs against an opened job (PROTOCOL.md §4 Sample)
+/// @title Objective fraud proofs against an opened job (docs/protocol.md §4 Sample)
 /// @notice Anyone who shows, with a Merkle proof against the trace root, a leaf that contradicts
 /// what the provider claimed gets the provider slashed as if it had lost a dispute: the job ends as
 /// Slashed, the payment is refunded, and the collateral is shared between the prover and the treasury.
@@ -13,10 +13,19 @@ import {ICreditLedger} from "./ICreditLedger.sol";
 /// honest claim means exactly a leaves of the whole trace exceed m, so a + 1 distinct leaves with
 /// norms above m prove that a larger update was left out. Final digest: a last leaf that is not the
 /// submitted model. Proofs are accepted while the job is Opened or Disputed (until it finalizes).
+///
+/// A proof is committed first — keccak256(abi.encode(kind, jobId, evidence, salt, prover)), where
+/// `evidence` hashes the leaves and the proof (`topQEvidence`, `finalDigestEvidence`) — and revealed
+/// at least one block later by the same address, so a proof seen in the mempool cannot be copied by
+/// another sender. The job's provider and submitter cannot prove fraud on it.
 interface IFraudProofs is ICreditLedger {
     error FraudNotShown(uint256 jobId, uint256 index);
     error FraudInvalidProof(uint256 jobId);
     error FraudParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
+    error FraudCommitmentUnknown(bytes32 commitment);
+    error FraudCommitmentTooRecent(bytes32 commitment, uint256 committedAt);
+    error FraudCommitmentExists(bytes32 commitment);
+    error FraudPartyCannotProve(uint256 jobId, address account);
 
     /// @notice A provider was slashed on a fraud proof of `kind`.
     event FraudProven(
@@ -26,19 +35,44 @@ interface IFraudProofs is ICreditLedger {
         bytes32 kind,
         uint256 slashed
     );
+    /// @notice A fraud proof was committed (its content stays hidden until the reveal).
+    event FraudCommitted(bytes32 indexed commitment, address indexed prover);
     /// @notice A governance parameter changed.
     event ParameterSet(bytes32 indexed parameter, uint256 value);
 
-    /// @notice Slashes the provider given `topAbove + 1` distinct leaves (strictly increasing indices)
-    /// whose update norms exceed the job's `minTopNorm`, with their multi-proof against the trace root.
-    function proveTopQFraud(uint256 jobId, OpenedLeaf[] calldata leaves, bytes32[] calldata proof) external;
+    /// @notice Commits to a fraud proof (see the contract notice for the commitment).
+    function commitProof(bytes32 commitment) external;
 
-    /// @notice Slashes the provider if the last leaf is not the submitted final digest.
+    /// @notice Reveals a committed proof: slashes the provider given `topAbove + 1` distinct leaves
+    /// (strictly increasing indices) whose update norms exceed the job's `minTopNorm`, with their
+    /// multi-proof against the trace root.
+    function proveTopQFraud(
+        uint256 jobId,
+        OpenedLeaf[] calldata leaves,
+        bytes32[] calldata proof,
+        bytes32 salt
+    ) external;
+
+    /// @notice Reveals a committed proof: slashes the provider if the last leaf is not the
+    /// submitted final digest.
     function proveFinalDigestFraud(
         uint256 jobId,
         OpenedLeaf calldata leaf,
-        bytes32[] calldata proof
+        bytes32[] calldata proof,
+        bytes32 salt
     ) external;
+
+    /// @notice keccak256(abi.encode(leaves, proof)): the evidence a top-Q commitment binds.
+    function topQEvidence(
+        OpenedLeaf[] calldata leaves,
+        bytes32[] calldata proof
+    ) external pure returns (bytes32);
+
+    /// @notice keccak256(abi.encode(leaf, proof)): the evidence a final-digest commitment binds.
+    function finalDigestEvidence(
+        OpenedLeaf calldata leaf,
+        bytes32[] calldata proof
+    ) external pure returns (bytes32);
 
     /// @notice Share of the slashed collateral paid to the prover, in basis points.
     function proverShareBps() external view returns (uint256);

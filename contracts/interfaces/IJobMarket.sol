@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {DisputeContext, DisputeStart, Job, JobParams, JobStatus, OpenedLeaf} from "../types/JobTypes.sol";
 
-/// @title Escrowed training jobs with committed, sampled checkpoint traces (PROTOCOL.md §4)
+/// @title Escrowed training jobs with committed, sampled checkpoint traces (docs/protocol.md §4)
 /// @notice A submitter escrows `amount` and posts a job; a staked provider accepts it by locking
 /// collateral, trains, and submits the trace root over its checkpoint leaves; a future random seed
 /// picks `samples` segments that the provider opens with Merkle proofs, together with its `topQ`

@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {StakeRole} from "../types/StakeTypes.sol";
 
-/// @title Provider and verifier stakes (PROTOCOL.md §6)
+/// @title Provider and verifier stakes (docs/protocol.md §7)
 /// @notice Stake is deposited in the protocol token, held per (account, role), and leaves in two
 /// steps: `requestUnstake` starts an unbonding delay longer than any challenge window, `withdraw`
 /// pays out after it, so stake cannot leave ahead of a slash. Only the job market locks and unlocks

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-/// @title 16-ary dissection of a disputed step range (PROTOCOL.md §5)
+/// @title 16-ary dissection of a disputed step range (docs/protocol.md §6)
 /// @notice The provider posts digests at up to POINTS_PER_MOVE interior points of [lo, hi]; the
 /// challenger names the first sub-range it disputes. The TypeScript twin is
 /// src/protocol/dissection.ts.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-/// @title Positional Merkle trees over trace leaves (PROTOCOL.md §3)
+/// @title Positional Merkle trees over trace leaves (docs/protocol.md §3)
 /// @notice The tree is padded with zero leaves to a power of two; node = keccak256(left ‖ right);
 /// leaf i (1-based) sits at position i − 1. Proofs carry exactly `depth` siblings, so an inner node
 /// never passes as a leaf. The TypeScript twin is src/protocol/merkle.ts.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-/// @title Segment sampling (PROTOCOL.md §4)
+/// @title Segment sampling (docs/protocol.md §4)
 /// @notice q distinct segment indices in [1, n], uniformly, by Floyd's algorithm: exactly q draws and
 /// no rejection loop, so gas is bounded by q². The TypeScript twin is src/protocol/sampler.ts.
 library SamplerLib {

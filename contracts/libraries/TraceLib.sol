@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-/// @title Trace leaves (PROTOCOL.md §3)
+/// @title Trace leaves (docs/protocol.md §3)
 /// @notice leaf_i = keccak256(abi.encode(jobId, i, h_i, lossBits_i, updateNorm_i)). The TypeScript
 /// twin is src/protocol/leaf.ts; test/vectors/ holds vectors both sides check.
 library TraceLib {

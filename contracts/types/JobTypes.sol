@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-/// @notice Lifecycle of a job (PROTOCOL.md §4). `None` marks an id that was never created.
+/// @notice Lifecycle of a job (docs/protocol.md §4). `None` marks an id that was never created.
 enum JobStatus {
     None,
     Open,

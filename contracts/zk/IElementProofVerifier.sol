@@ -7,7 +7,7 @@ pragma solidity 0.8.30;
 /// clamp(round-half-up(Σ a[i]·b[i] / 2^s)) for the vectors committed by `commitA` and
 /// `commitB` (docs/fixed-point.md, "The element operation"). The commitments are hiding
 /// Poseidon commitments (docs/circuits.md), so neither weights nor data reach the chain.
-/// @dev The leaf check of the dispute game's trustless stage (PROTOCOL.md §5). With the
+/// @dev The leaf check of the dispute game's trustless stage (docs/protocol.md §6). With the
 /// development setup (a public beacon, not a ceremony) anyone can forge proofs: a production
 /// deployment must use a verifier from a multi-party phase-2 ceremony.
 interface IElementProofVerifier {

@@ -159,7 +159,7 @@ export function deserializeState(bytes: Uint8Array, label = "state"): TrainingSt
   return { step: Number(step), specs, values };
 }
 
-/** sha-256 of the canonical bytes: the checkpoint digest h_i of PROTOCOL.md §3. */
+/** sha-256 of the canonical bytes: the checkpoint digest h_i of docs/protocol.md §3. */
 export function stateDigest(state: TrainingState): Hex {
   return sha256Hex(serializeState(state));
 }

@@ -1,4 +1,4 @@
-// The trace of a training run (PROTOCOL.md §3): checkpoint records, their leaves and the
+// The trace of a training run (docs/protocol.md §3): checkpoint records, their leaves and the
 // trace root, computed exactly as on chain (src/protocol/leaf.ts, merkle.ts), and the
 // trace manifest — the content-addressed list of leaf preimages and checkpoint CIDs a
 // provider submits so verifiers can rebuild the tree and fetch any checkpoint.

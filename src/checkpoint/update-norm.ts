@@ -1,4 +1,4 @@
-// Update norms and loss encodings of trace leaves (PROTOCOL.md §3, docs/commitments.md).
+// Update norms and loss encodings of trace leaves (docs/protocol.md §3, docs/commitments.md).
 // updateNorm_i = ‖W_i − W_{i−1}‖₂ over the parameters (never optimizer state):
 //   exact:     Σ (ΔW_raw)² as an exact integer, encoded by encodeNormFromSquaredRaw
 //   tolerance: Σ (ΔW)² in float64, in canonical tensor order, element by element, then

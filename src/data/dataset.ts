@@ -1,4 +1,4 @@
-// Datasets (PROTOCOL.md §2): samples are split into content-addressed shards; the
+// Datasets (docs/protocol.md §2): samples are split into content-addressed shards; the
 // dataset root is the Merkle root (src/protocol/merkle.ts, the same keccak tree as the
 // trace) over the shards' sha-256 digests in order. A job names the root and every
 // shard's CID, so anyone can fetch the shards, check each against its address and the

@@ -4,6 +4,6 @@
 // the batches the protocol fixes. Its states are real training states, its losses go down, its
 // trace is self-consistent (every leaf, the root and its dissection answers describe the run it
 // actually did), and every checkpoint is stored: only re-executing a step with the protocol's
-// batch shows the difference. PROTOCOL.md §2: the provider does not choose its data order.
+// batch shows the difference. docs/protocol.md §2: the provider does not choose its data order.
 // The rule itself lives with the provider daemon's cheats (src/provider/batch-rule.ts).
 export { divergentBatches, fabricatedSegments } from "../provider/batch-rule.ts";

@@ -244,7 +244,7 @@ export async function providerSegmentStates(
 
 /**
  * Provider move: posts its digests at the points the contract asks for, after storing the states
- * behind them (PROTOCOL.md §4 Open: the states a dispute needs must be available). Returns the
+ * behind them (docs/protocol.md §4 Open: the states a dispute needs must be available). Returns the
  * offsets it posted.
  */
 export async function postDissectionPoints(

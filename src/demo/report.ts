@@ -34,7 +34,7 @@ export function sumPayouts(payouts: readonly Payout[], role: PayeeRole): bigint 
 
 /**
  * Probability that q segments sampled without replacement (Floyd's algorithm, as on chain) hit
- * at least one of `fabricated` out of `n` segments: 1 − C(n − F, q) / C(n, q). PROTOCOL.md's
+ * at least one of `fabricated` out of `n` segments: 1 − C(n − F, q) / C(n, q). docs/protocol.md's
  * bound 1 − (1 − f)^q is for sampling with replacement and is never larger.
  */
 export function sampleDetectionProbability(n: number, fabricated: number, q: number): number {

@@ -1,5 +1,5 @@
 // Runs a loaded train-step program on ONNX Runtime. The default session settings are
-// the reproducible ones (TOOLCHAIN.md): one intra-op thread, one inter-op thread, graph
+// the reproducible ones (measured on the development machine, docs/engine.md): one intra-op thread, one inter-op thread, graph
 // optimizations disabled, sequential execution, CPU. Tolerance-mode workers may ask for
 // other settings or execution providers (CUDA where installed); a provider that is not
 // available falls back to the CPU with a log line. Exact programs always run on the CPU.

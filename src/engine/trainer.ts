@@ -1,8 +1,8 @@
-// Training with checkpoints (PROTOCOL.md §3). `train` runs steps from a checkpoint,
+// Training with checkpoints (docs/protocol.md §3). `train` runs steps from a checkpoint,
 // stores a checkpoint every k steps through a BlobStore and records its leaf fields;
 // when the run reaches T it also returns the trace root and publishes the manifest.
 // `stateAt` and `digestsBetween` recompute any step's state from the nearest checkpoint,
-// which is what bisection (PROTOCOL.md §5) asks a provider or challenger for.
+// which is what bisection (docs/protocol.md §6) asks a provider or challenger for.
 import type { Hex } from "viem";
 
 import { batchForStep } from "../data/batch-schedule.ts";

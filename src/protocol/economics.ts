@@ -1,4 +1,4 @@
-// Security economics of sampling (PROTOCOL.md §7). A provider that fabricates a fraction f of its
+// Security economics of sampling (docs/protocol.md §8). A provider that fabricates a fraction f of its
 // segments is caught by q uniformly sampled openings with probability 1 − (1 − f)^q (sampling
 // without replacement, as the contracts do, only raises it). With collateral C and a gain G from
 // cheating, cheating has negative expectation when P·C > G.

@@ -1,4 +1,4 @@
-// The job spec (PROTOCOL.md §2): a JSON document naming, by content address, everything
+// The job spec (docs/protocol.md §2): a JSON document naming, by content address, everything
 // that makes a run reproducible. Its canonical serialization — keys sorted by UTF-16
 // code units at every level, no whitespace, ECMAScript number formatting (as RFC 8785)
 // — is hashed with sha-256 into `specHash`, the bytes32 stored on chain

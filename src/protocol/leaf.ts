@@ -1,4 +1,4 @@
-// Trace leaves (PROTOCOL.md §3): leaf i commits checkpoint i of a job.
+// Trace leaves (docs/protocol.md §3): leaf i commits checkpoint i of a job.
 //   leaf_i = keccak256(abi.encode(uint256 jobId, uint256 index, bytes32 stateDigest,
 //                                 uint64 lossBits, uint64 updateNorm))
 // The Solidity twin is contracts/libraries/TraceLib.sol; test/vectors/ holds the

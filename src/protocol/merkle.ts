@@ -1,4 +1,4 @@
-// The trace tree (PROTOCOL.md §3): positional, padded with zero leaves to a power of
+// The trace tree (docs/protocol.md §3): positional, padded with zero leaves to a power of
 // two, node = keccak256(left ‖ right). Leaf i (1-based) sits at position i − 1. Proofs
 // have exactly `depth` siblings, so an inner node can never pass as a leaf.
 // The Solidity twin is contracts/libraries/MerkleLib.sol.

@@ -1,4 +1,4 @@
-// What a provider sends to JobMarket.openSamples (PROTOCOL.md §4 Open): leaves i−1 (i ≥ 2) and i
+// What a provider sends to JobMarket.openSamples (docs/protocol.md §4 Open): leaves i−1 (i ≥ 2) and i
 // of every sampled and top-Q segment i, sorted by index, with one positional multi-proof.
 import type { Hex } from "viem";
 

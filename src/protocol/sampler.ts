@@ -1,4 +1,4 @@
-// Segment sampling (PROTOCOL.md §4): from a job's seed, q distinct segment indices in
+// Segment sampling (docs/protocol.md §4): from a job's seed, q distinct segment indices in
 // [1, n], uniformly, by Floyd's algorithm — exactly q draws, no rejection loop, so the
 // Solidity twin (contracts/libraries/SamplerLib.sol) runs in bounded gas.
 //   for j in 0..q−1: m = n − q + 1 + j; t = 1 + keccak256(abi.encode(seed, j)) mod m;

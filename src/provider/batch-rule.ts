@@ -1,5 +1,5 @@
 // How a provider computes each step's batch. The protocol fixes the batch of step t as a pure
-// function of (dataset root, seed, job id, t) (PROTOCOL.md §2); a cheating provider may substitute its own
+// function of (dataset root, seed, job id, t) (docs/protocol.md §2); a cheating provider may substitute its own
 // rule. Everything else — checkpoints, leaves, openings, dissection answers — is the same code for
 // honest and cheating providers, so the only difference a verifier can find is in the steps.
 import type { Hex } from "viem";

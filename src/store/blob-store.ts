@@ -1,4 +1,4 @@
-// The content-addressed store interface (PROTOCOL.md §2). Implementations: the
+// The content-addressed store interface (docs/protocol.md §2). Implementations: the
 // filesystem store and the HTTP client (src/store/). Every implementation checks
 // integrity: a blob whose bytes do not hash to its address is never stored or returned.
 

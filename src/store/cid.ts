@@ -1,4 +1,4 @@
-// Content addresses (PROTOCOL.md §2): CIDv1, raw codec, sha2-256, so any IPFS node or
+// Content addresses (docs/protocol.md §2): CIDv1, raw codec, sha2-256, so any IPFS node or
 // gateway can serve the same bytes. The chain stores only the 32-byte sha-256 digest.
 import { createHash } from "node:crypto";
 

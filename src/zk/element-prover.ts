@@ -1,5 +1,5 @@
 // Groth16 proofs of one fixed-point element over hiding Poseidon commitments (the leaf
-// check of PROTOCOL.md §5). Inputs are validated against the circuit's parameters before
+// check of docs/protocol.md §6). Inputs are validated against the circuit's parameters before
 // snarkjs runs, so a bad input fails with a message naming the offending value instead of
 // a witness-assertion failure deep inside the wasm.
 import { groth16, type Groth16ProofJson } from "snarkjs";

@@ -8,6 +8,7 @@ import {ReentrantToken} from "../../contracts/mocks/ReentrantToken.sol";
 import {Job, JobParams, JobStatus, OpenedLeaf} from "../../contracts/types/JobTypes.sol";
 import {StakeRole} from "../../contracts/types/StakeTypes.sol";
 import {AssayFixture} from "./utils/AssayFixture.sol";
+import {FraudCommit} from "./utils/FraudCommit.sol";
 
 /// @notice A malicious token calls back into the contracts in the middle of every kind of transfer
 /// they make (stake, withdraw, createJob, claimCredit, the slash inside expire, the slash inside a
@@ -210,9 +211,12 @@ contract ReentrancyTest is AssayFixture {
                     : i < 5
                         ? address(d.registry)
                         : address(d.market);
+            bytes32 salt = keccak256(abi.encode("fraud salt", i));
+            FraudCommit.finalDigest(d.fraudProofs, jobId, last, lastProof, salt, prover);
+            vm.roll(block.number + 1);
             token.arm(target, payloads[i]);
             vm.prank(prover);
-            d.fraudProofs.proveFinalDigestFraud(jobId, last, lastProof);
+            d.fraudProofs.proveFinalDigestFraud(jobId, last, lastProof, salt);
             if (i < 5) _assertGuardRejected("proveFinalDigestFraud");
             else _assertRejected("proveFinalDigestFraud into the market");
             assertEq(uint256(d.market.getJob(jobId).status), uint256(JobStatus.Slashed), "job slashed");

@@ -1,4 +1,4 @@
-// The shared TypeScript/Solidity test vectors of the protocol encodings (PROTOCOL.md §3–4): leaf
+// The shared TypeScript/Solidity test vectors of the protocol encodings (docs/protocol.md §3–4): leaf
 // hashes, Merkle roots and proofs, job seeds and sampled indices, computed by src/protocol. They are
 // committed twice — protocol.json for TypeScript and other implementations, and a generated Solidity
 // library for the contract tests — and test/ts/protocol/vectors.test.ts fails when either copy drifts

@@ -1,4 +1,4 @@
-// `assay params`: the security economics of sampling (PROTOCOL.md §7, docs/security.md), offline.
+// `assay params`: the security economics of sampling (docs/protocol.md §8, docs/security.md), offline.
 // For each fabricated fraction f: the probability 1 − (1 − f)^q that q opened samples catch it,
 // the samples needed to reach a target probability, and the smallest collateral that makes a
 // gain G unprofitable (C > G / P); optionally the SVG plot of detection against q.

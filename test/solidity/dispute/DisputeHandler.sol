@@ -18,10 +18,11 @@ import {
 } from "../../../contracts/types/DisputeTypes.sol";
 import {JobParams, JobStatus, Numerics, OpenedLeaf} from "../../../contracts/types/JobTypes.sol";
 import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
+import {FraudCommit} from "../utils/FraudCommit.sol";
 import {MerkleBuilder} from "../utils/MerkleBuilder.sol";
 import {Test} from "../utils/Test.sol";
 
-/// @notice Random walk over disputes (PROTOCOL.md §5) for the solvency invariants: jobs are taken to
+/// @notice Random walk over disputes (docs/protocol.md §6) for the solvency invariants: jobs are taken to
 /// Opened in one action (the market lifecycle has its own walk in invariant/MarketHandler.sol), then
 /// staked verifiers commit and reveal challenges on random segments, provider and challenger dissect
 /// with digests the handler makes up and remembers, clocks run out, committees are drawn after rolls,
@@ -284,10 +285,16 @@ contract DisputeHandler is Test {
         if (!found) return _skip("proveFraud");
         GhostJob storage j = _jobs[jobId];
         address prover = _actor(proverSeed);
+        // Parties cannot prove fraud on their own job (tested in fraud-proofs.test.ts).
+        for (uint256 k; prover == j.submitter || prover == j.provider; ++k)
+            prover = _actor(proverSeed + k + 1);
         (OpenedLeaf[] memory leaves, bytes32[] memory hashes) = _trace(jobId, j);
         bytes32[] memory proof = MerkleBuilder.proof(MerkleBuilder.build(hashes), leaves.length - 1);
+        bytes32 salt = keccak256(abi.encode("fraud salt", jobId, ghostBlock, proverSeed));
+        FraudCommit.finalDigest(fraudProofs, jobId, leaves[leaves.length - 1], proof, salt, prover);
+        _roll(ghostBlock + 1);
         vm.prank(prover);
-        try fraudProofs.proveFinalDigestFraud(jobId, leaves[leaves.length - 1], proof) {
+        try fraudProofs.proveFinalDigestFraud(jobId, leaves[leaves.length - 1], proof, salt) {
             if (!j.cheat) return _forbidden("fraud proof against an honest job");
             uint256 toProver = (uint256(j.collateral) * _proverShareBps) / BPS;
             ghostFraudCredit[prover] += toProver;

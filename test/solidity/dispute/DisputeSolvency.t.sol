@@ -9,7 +9,7 @@ import {Invariant} from "../utils/Invariant.sol";
 import {AssayFixture} from "../utils/AssayFixture.sol";
 import {DisputeHandler} from "./DisputeHandler.sol";
 
-/// @notice Dispute solvency (PROTOCOL.md §5, §7): after any sequence of challenges, dissection moves,
+/// @notice Dispute solvency (docs/protocol.md §6, §7): after any sequence of challenges, dissection moves,
 /// timeouts, committee draws, votes, resolutions, fraud proofs, finalizations and claims, every
 /// contract holds exactly what it owes — the game its unresolved bonds plus its credits, the market
 /// its live escrow plus its credits, the registry the stakes, fraud proofs its credits — every credit

@@ -24,7 +24,7 @@ contract DissectionLibHarness {
     }
 }
 
-/// @notice 16-ary dissection (PROTOCOL.md §5): for any range [lo, hi] that a dispute can hold (steps
+/// @notice 16-ary dissection (docs/protocol.md §6): for any range [lo, hi] that a dispute can hold (steps
 /// are uint32 in storage), the provider is asked for min(15, hi − lo − 1) strictly increasing interior
 /// points, every challenger choice narrows to a strictly smaller sub-range bounded by posted points,
 /// and any sequence of choices reaches one step in ⌈log₁₆(hi − lo)⌉ + 1 rounds at most.
@@ -154,7 +154,7 @@ contract DissectionLibTest is Test {
         }
     }
 
-    /// @dev Known values: k = 1024 takes 3 rounds (PROTOCOL.md §5), 16 takes 1, 17 takes 2.
+    /// @dev Known values: k = 1024 takes 3 rounds (docs/protocol.md §6), 16 takes 1, 17 takes 2.
     function test_knownWidths_roundCounts() public view {
         assertEq(_worstRounds(1024), 3, "k = 1024");
         assertEq(_worstRounds(16), 1, "k = 16");

@@ -10,6 +10,7 @@ import {TestToken} from "../../../contracts/mocks/TestToken.sol";
 import {BlockhashRandomness} from "../../../contracts/randomness/BlockhashRandomness.sol";
 import {Job, JobParams, JobStatus, Numerics, OpenedLeaf} from "../../../contracts/types/JobTypes.sol";
 import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
+import {FraudCommit} from "../utils/FraudCommit.sol";
 import {MerkleBuilder} from "../utils/MerkleBuilder.sol";
 import {Test} from "../utils/Test.sol";
 
@@ -519,32 +520,41 @@ contract MarketHandler is Test {
         GhostJob storage j = _ghostJobs[jobId];
         _done("proveFraud");
         address prover = _actor(proverSeed);
+        // Parties cannot prove fraud on their own job (tested in fraud-proofs.test.ts).
+        for (uint256 k; prover == j.submitter || prover == j.provider; ++k)
+            prover = _actor(proverSeed + k + 1);
         (OpenedLeaf[] memory leaves, bytes32[] memory hashes) = _trace(jobId, j);
         bytes32[][] memory levels = MerkleBuilder.build(hashes);
         OpenedLeaf memory last = leaves[leaves.length - 1];
         bytes32[] memory lastProof = MerkleBuilder.proof(levels, leaves.length - 1);
         (OpenedLeaf[] memory above, bytes32[] memory aboveProof) = _leavesAboveMinTop(leaves, levels, j);
+        // Commit both proofs, reveal a block later (FraudProofs' commit–reveal).
+        bytes32 salt = keccak256(abi.encode("fraud salt", jobId, ghostBlock, proverSeed));
+        FraudCommit.finalDigest(fraudProofs, jobId, last, lastProof, salt, prover);
+        FraudCommit.topQ(fraudProofs, jobId, above, aboveProof, salt, prover);
+        ghostBlock += 1;
+        vm.roll(ghostBlock);
         if (!j.fraudProvable) {
             vm.prank(prover);
-            try fraudProofs.proveFinalDigestFraud(jobId, last, lastProof) {
+            try fraudProofs.proveFinalDigestFraud(jobId, last, lastProof, salt) {
                 _forbidden("final-digest fraud proof against an honest last leaf");
             } catch {}
             vm.prank(prover);
-            try fraudProofs.proveTopQFraud(jobId, above, aboveProof) {
+            try fraudProofs.proveTopQFraud(jobId, above, aboveProof, salt) {
                 _forbidden("top-Q fraud proof against a consistent claim");
             } catch {}
             return _done("fraudRefused");
         }
         vm.prank(prover);
         if (j.cheat == CHEAT_FINAL_DIGEST) {
-            try fraudProofs.proveFinalDigestFraud(jobId, last, lastProof) {
+            try fraudProofs.proveFinalDigestFraud(jobId, last, lastProof, salt) {
                 _applyFraudSlash(j, prover);
                 _done("fraudSlashFinal");
             } catch (bytes memory err) {
                 _unexpected("proveFinalDigestFraud", err);
             }
         } else {
-            try fraudProofs.proveTopQFraud(jobId, above, aboveProof) {
+            try fraudProofs.proveTopQFraud(jobId, above, aboveProof, salt) {
                 _applyFraudSlash(j, prover);
                 _done("fraudSlashTopQ");
             } catch (bytes memory err) {

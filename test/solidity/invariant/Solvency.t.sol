@@ -8,7 +8,7 @@ import {AssayFixture} from "../utils/AssayFixture.sol";
 import {Invariant} from "../utils/Invariant.sol";
 import {MarketHandler} from "./MarketHandler.sol";
 
-/// @notice No party can take escrowed or staked funds other than by the rules (PROTOCOL.md §7):
+/// @notice No party can take escrowed or staked funds other than by the rules (docs/protocol.md §8):
 /// after any sequence of MarketHandler actions, each contract's token balance equals what it owes,
 /// locked stake is exactly the collateral of live jobs, and no token is created or lost.
 contract SolvencyInvariantTest is AssayFixture, Invariant {

@@ -7,7 +7,7 @@ import {MerkleBuilder} from "../utils/MerkleBuilder.sol";
 import {Test} from "../utils/Test.sol";
 
 /// @notice MerkleLib against trees built in Solidity from fuzzed leaves: every honest proof verifies,
-/// every tampered one is rejected (PROTOCOL.md §3).
+/// every tampered one is rejected (docs/protocol.md §3).
 contract MerkleLibTest is Test {
     uint256 private constant MAX_LEAVES = 64;
 

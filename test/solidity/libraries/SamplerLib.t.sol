@@ -5,7 +5,7 @@ import {SamplerLib} from "../../../contracts/libraries/SamplerLib.sol";
 import {ProtocolLibHarness} from "../../../contracts/mocks/ProtocolLibHarness.sol";
 import {Test} from "../utils/Test.sol";
 
-/// @notice SamplerLib draws q distinct indices in [1, n] with bounded gas (PROTOCOL.md §4 Sample).
+/// @notice SamplerLib draws q distinct indices in [1, n] with bounded gas (docs/protocol.md §4 Sample).
 contract SamplerLibTest is Test {
     uint256 private constant MAX_N = 1 << 20; // JobMarket.MAX_CHECKPOINTS
     uint256 private constant MAX_Q = 32; // JobMarket.MAX_SAMPLES
@@ -98,7 +98,7 @@ contract SamplerLibTest is Test {
         );
     }
 
-    /// @dev Floyd's algorithm as PROTOCOL.md and src/protocol/sampler.ts state it, written without
+    /// @dev Floyd's algorithm as docs/protocol.md and src/protocol/sampler.ts state it, written without
     /// sharing code with the library: packed encoding, a separate membership scan.
     function _naiveFloyd(bytes32 seed, uint256 n, uint256 q) private pure returns (uint256[] memory out) {
         out = new uint256[](q);

@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import {TraceLib} from "../../../contracts/libraries/TraceLib.sol";
 import {Test} from "../utils/Test.sol";
 
-/// @notice TraceLib.leafHash is keccak256(abi.encode(jobId, i, h_i, lossBits_i, updateNorm_i)) (PROTOCOL.md §3).
+/// @notice TraceLib.leafHash is keccak256(abi.encode(jobId, i, h_i, lossBits_i, updateNorm_i)) (docs/protocol.md §3).
 contract TraceLibTest is Test {
     function testFuzz_leafHash_equalsAbiEncode(
         uint256 jobId,

@@ -2,7 +2,7 @@
 pragma solidity 0.8.30;
 
 /// @notice The subset of the Foundry cheatcodes that Hardhat's EDR test runner serves at the HEVM
-/// address, written by hand because forge-std is not usable from npm (TOOLCHAIN.md). Named `Vm`, as in
+/// address, written by hand because forge-std is not usable from npm (the npm package is an old, broken copy). Named `Vm`, as in
 /// forge-std, so that tests read like every other Foundry-style test.
 // solhint-disable-next-line interface-starts-with-i
 interface Vm {

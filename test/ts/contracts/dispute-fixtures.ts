@@ -17,12 +17,19 @@ import {
   type Hex,
 } from "viem";
 
-import { challengeCommitment, voteCommitment } from "../../../src/protocol/dispute-commitments.ts";
+import {
+  challengeCommitment,
+  finalDigestEvidence,
+  fraudCommitment,
+  topQEvidence,
+  voteCommitment,
+} from "../../../src/protocol/dispute-commitments.ts";
 import { hashLeaf, type TraceLeaf } from "../../../src/protocol/leaf.ts";
 import { buildLevels, multiProof } from "../../../src/protocol/merkle.ts";
 import { chooseNarrowing, type DissectionDigests } from "../../../src/protocol/dissection.ts";
 import { buildOpening, topSegmentsByNorm, type Opening } from "../../../src/protocol/opening.ts";
 import jobMarketArtifact from "../../../artifacts/contracts/JobMarket.sol/JobMarket.json" with { type: "json" };
+import fraudProofsArtifact from "../../../artifacts/contracts/FraudProofs.sol/FraudProofs.json" with { type: "json" };
 import registryArtifact from "../../../artifacts/contracts/StakeRegistry.sol/StakeRegistry.json" with { type: "json" };
 import {
   JOB_STATUS,
@@ -218,6 +225,50 @@ export function traceLeaves(job: TracedJob, indices: readonly number[]) {
 }
 
 export { challengeCommitment, voteCommitment };
+
+/** Commits to a fraud proof from `prover`, waits a block; returns the salt the reveal needs. */
+export async function commitFraudProof(
+  f: DisputeFixture,
+  kind: "topQ" | "finalDigest",
+  jobId: bigint,
+  evidence: Hex,
+  prover: Wallet,
+): Promise<Hex> {
+  const salt = keccak256(toHex(`fraud:${kind}:${jobId}:${Math.random()}`));
+  const commitment = fraudCommitment(kind, jobId, evidence, salt, prover.account.address);
+  await f.fraudProofs.write.commitProof([commitment], { account: prover.account });
+  await networkHelpers.mine(1);
+  return salt;
+}
+
+/** Commits, then reveals a top-Q fraud proof from `prover`. */
+export async function proveTopQFraud(
+  f: DisputeFixture,
+  jobId: bigint,
+  leaves: readonly TraceLeaf[],
+  proof: readonly Hex[],
+  prover: Wallet,
+): Promise<Hex> {
+  const salt = await commitFraudProof(f, "topQ", jobId, topQEvidence(leaves, proof), prover);
+  return f.fraudProofs.write.proveTopQFraud([jobId, leaves, proof, salt], {
+    account: prover.account,
+  });
+}
+
+/** Commits, then reveals a final-digest fraud proof from `prover`. */
+export async function proveFinalDigestFraud(
+  f: DisputeFixture,
+  jobId: bigint,
+  leaf: TraceLeaf,
+  proof: readonly Hex[],
+  prover: Wallet,
+): Promise<Hex> {
+  const evidence = finalDigestEvidence(leaf, proof);
+  const salt = await commitFraudProof(f, "finalDigest", jobId, evidence, prover);
+  return f.fraudProofs.write.proveFinalDigestFraud([jobId, leaf, proof, salt], {
+    account: prover.account,
+  });
+}
 
 /** Leaves segment−1 (if any) and segment, with their multi-proof, as revealChallenge takes them. */
 export function segmentLeaves(job: TracedJob, segment: number) {
@@ -418,10 +469,12 @@ export async function resolution(f: DisputeFixture, disputeId: bigint) {
 
 // ---------------------------------------------------------------- reverts
 
-// Errors that bubble up through the dispute contracts from the market and the registry.
+// Errors that bubble up through the dispute contracts from the market and the registry, and
+// FraudProofs' own (for mined reverts of its transactions).
 const BUBBLED_ERRORS: Abi = [
   ...(jobMarketArtifact.abi as Abi),
   ...(registryArtifact.abi as Abi),
+  ...(fraudProofsArtifact.abi as Abi),
 ].filter((item) => item.type === "error");
 
 function decodeRevert(abi: Abi, data: Hex): { name: string; args: readonly unknown[] } {

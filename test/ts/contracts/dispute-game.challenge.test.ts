@@ -1,4 +1,4 @@
-// Opening a dispute (PROTOCOL.md §4 Challenge window, §5): commit–reveal so that nobody can copy a
+// Opening a dispute (docs/protocol.md §4 Challenge window, §5): commit–reveal so that nobody can copy a
 // challenge from the mempool, eligibility, the parties' exclusion, the window, and the leaves.
 import { expect } from "chai";
 import { keccak256, toHex, type Hex } from "viem";

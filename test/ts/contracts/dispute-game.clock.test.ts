@@ -1,4 +1,4 @@
-// Chess clocks and move rules of the dissection (PROTOCOL.md §5: every move has a clock; whoever
+// Chess clocks and move rules of the dissection (docs/protocol.md §6: every move has a clock; whoever
 // runs out of time loses). Times are set to the second with setNextBlockTimestamp, so the overdue
 // and remaining seconds in the errors are exact.
 import { expect } from "chai";

@@ -1,4 +1,4 @@
-// The committee (PROTOCOL.md §5 Adjudication, §7): drawn from future randomness among eligible
+// The committee (docs/protocol.md §6 Adjudication, §7): drawn from future randomness among eligible
 // verifiers, never a party; votes by commit–reveal; a fixed majority decides; absent and minority
 // referees lose a small part of their stake. Tolerance disputes are used where the numerics do not
 // matter: they reach the committee without a dissection.

@@ -1,6 +1,6 @@
 // DisputeGame.setParameters: the governor's only lever. Every parameter has bounds, and the longest
 // possible dispute must fit in half the registry's unbonding delay, so that stake a dispute may
-// slash cannot finish unbonding first (PROTOCOL.md §6).
+// slash cannot finish unbonding first (docs/protocol.md §7).
 import { expect } from "chai";
 import { keccak256, stringToHex, toHex } from "viem";
 

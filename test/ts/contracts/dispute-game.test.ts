@@ -1,4 +1,4 @@
-// Full dispute games (PROTOCOL.md §5), each side winning, for both numerics: the dissection
+// Full dispute games (docs/protocol.md §6), each side winning, for both numerics: the dissection
 // converges to the first wrong step, the committee decides, and the money lands where the rules
 // say. Every scenario ends with the solvency check: each contract holds exactly what it owes.
 import { expect } from "chai";

@@ -1,22 +1,28 @@
-// Objective fraud proofs (IFraudProofs, PROTOCOL.md §4 Sample): a top-Q claim that leaves out a
+// Objective fraud proofs (IFraudProofs, docs/protocol.md §4 Sample): a top-Q claim that leaves out a
 // larger update, and a last leaf that is not the submitted model. Anyone may prove; the provider is
 // slashed as if it had lost a dispute.
 import { expect } from "chai";
-import { keccak256, stringToHex, toHex } from "viem";
+import { keccak256, stringToHex, toHex, type Hex } from "viem";
 
-import { JOB_STATUS, STAKE_ROLE, networkHelpers } from "./fixtures.ts";
+import { fraudCommitment, topQEvidence } from "../../../src/protocol/dispute-commitments.ts";
+
+import { JOB_STATUS, STAKE_ROLE, connection, networkHelpers } from "./fixtures.ts";
 import {
   OUTCOME,
   VOTE,
   claimEverythingAndExpectSolvent,
+  commitFraudProof,
   disputeFixture,
   drawCommittee,
+  expectMinedRevert,
   expectRevertFrom,
   expectSolvent,
   openDispute,
   openTracedJob,
   resolution,
   submitTracedJob,
+  proveFinalDigestFraud,
+  proveTopQFraud,
   traceLeaves,
   vote,
   type DisputeFixture,
@@ -47,9 +53,7 @@ async function jobClaiming(
 
 function proveTopQ(f: DisputeFixture, job: TracedJob, indices: number[]) {
   const { leaves, proof } = traceLeaves(job, indices);
-  return f.fraudProofs.write.proveTopQFraud([job.jobId, leaves, proof], {
-    account: f.stranger.account,
-  });
+  return proveTopQFraud(f, job.jobId, leaves, proof, f.stranger);
 }
 
 /**
@@ -162,9 +166,7 @@ describe("FraudProofs", () => {
       const job = await jobClaiming(f, [2n, 4n]);
       const right = traceLeaves(job, [2, 6]);
       const prove = (leaves: typeof right.leaves, proof: typeof right.proof) =>
-        f.fraudProofs.write.proveTopQFraud([job.jobId, leaves, proof], {
-          account: f.stranger.account,
-        });
+        proveTopQFraud(f, job.jobId, leaves, proof, f.stranger);
       // topAbove + 1 = 2 leaves exactly: three (all above 700) are refused too.
       const three = traceLeaves(job, [2, 4, 6]);
       await expectRevertFrom(prove(three.leaves, three.proof), "FraudNotShown", [job.jobId, 3n]);
@@ -203,9 +205,7 @@ describe("FraudProofs", () => {
       const job = await jobWithFalseFinalDigest(f);
       const n = job.trace.length;
       const { leaves, proof } = traceLeaves(job, [n]);
-      await f.fraudProofs.write.proveFinalDigestFraud([job.jobId, leaves[0]!, proof], {
-        account: f.stranger.account,
-      });
+      await proveFinalDigestFraud(f, job.jobId, leaves[0]!, proof, f.stranger);
       await expectSlashedByProof(f, job, "finalDigest", BigInt(n));
       await claimEverythingAndExpectSolvent(f);
     });
@@ -217,27 +217,21 @@ describe("FraudProofs", () => {
       const n = honest.trace.length;
       const last = traceLeaves(honest, [n]);
       await expectRevertFrom(
-        f.fraudProofs.write.proveFinalDigestFraud([honest.jobId, last.leaves[0]!, last.proof], {
-          account: f.stranger.account,
-        }),
+        proveFinalDigestFraud(f, honest.jobId, last.leaves[0]!, last.proof, f.stranger),
         "FraudNotShown",
         [honest.jobId, BigInt(n)],
       );
       const lying = await jobWithFalseFinalDigest(f);
       const other = traceLeaves(lying, [n - 1]);
       await expectRevertFrom(
-        f.fraudProofs.write.proveFinalDigestFraud([lying.jobId, other.leaves[0]!, other.proof], {
-          account: f.stranger.account,
-        }),
+        proveFinalDigestFraud(f, lying.jobId, other.leaves[0]!, other.proof, f.stranger),
         "FraudNotShown",
         [lying.jobId, BigInt(n - 1)],
       );
       const right = traceLeaves(lying, [n]);
       const forged = { ...right.leaves[0]!, stateDigest: keccak256(toHex("forged")) };
       await expectRevertFrom(
-        f.fraudProofs.write.proveFinalDigestFraud([lying.jobId, forged, right.proof], {
-          account: f.stranger.account,
-        }),
+        proveFinalDigestFraud(f, lying.jobId, forged, right.proof, f.stranger),
         "FraudInvalidProof",
         [lying.jobId],
       );
@@ -297,6 +291,103 @@ describe("FraudProofs", () => {
       );
       expect(slashes).to.have.length(1);
       await claimEverythingAndExpectSolvent(f);
+    });
+  });
+
+  describe("who may prove, and when (commit–reveal)", () => {
+    it("a proof seen in the mempool cannot be copied: another sender's reveal has no commitment, and the prover's own reveal still pays it", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const job = await jobClaiming(f, [2n, 4n]);
+      const { leaves, proof } = traceLeaves(job, [2, 6]);
+      const salt = await commitFraudProof(
+        f,
+        "topQ",
+        job.jobId,
+        topQEvidence(leaves, proof),
+        f.verifier,
+      );
+      // The copier replays the reveal (same salt, same evidence) from its own address.
+      await expectRevertFrom(
+        f.fraudProofs.write.proveTopQFraud([job.jobId, leaves, proof, salt], {
+          account: f.verifier2.account,
+        }),
+        "FraudCommitmentUnknown",
+      );
+      await f.fraudProofs.write.proveTopQFraud([job.jobId, leaves, proof, salt], {
+        account: f.verifier.account,
+      });
+      const [proven] = await f.fraudProofs.getEvents.FraudProven(
+        { jobId: job.jobId },
+        { fromBlock: 0n },
+      );
+      expect(proven!.args.prover!.toLowerCase()).to.equal(f.verifier.account.address);
+    });
+
+    it("a reveal needs a commitment at least a block old, to the same evidence, used once", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const job = await jobClaiming(f, [2n, 4n]);
+      const { leaves, proof } = traceLeaves(job, [2, 6]);
+      const salt = keccak256(toHex("salt"));
+      const commitment = fraudCommitment(
+        "topQ",
+        job.jobId,
+        topQEvidence(leaves, proof),
+        salt,
+        f.stranger.account.address,
+      );
+      await connection.provider.request({ method: "evm_setAutomine", params: [false] });
+      let revealHash: Hex;
+      try {
+        await f.fraudProofs.write.commitProof([commitment], { account: f.stranger.account });
+        revealHash = await f.fraudProofs.write.proveTopQFraud([job.jobId, leaves, proof, salt], {
+          account: f.stranger.account,
+          gas: 1_000_000n,
+        });
+        await networkHelpers.mine(1);
+      } finally {
+        await connection.provider.request({ method: "evm_setAutomine", params: [true] });
+      }
+      await expectMinedRevert(f, revealHash, "FraudCommitmentTooRecent");
+      await expectRevertFrom(
+        f.fraudProofs.write.commitProof([commitment], { account: f.stranger.account }),
+        "FraudCommitmentExists",
+      );
+      // Committed to other evidence (one leaf short): the full proof has no commitment.
+      const other = await commitFraudProof(
+        f,
+        "topQ",
+        job.jobId,
+        topQEvidence(leaves.slice(1), proof),
+        f.stranger,
+      );
+      await expectRevertFrom(
+        f.fraudProofs.write.proveTopQFraud([job.jobId, leaves, proof, other], {
+          account: f.stranger.account,
+        }),
+        "FraudCommitmentUnknown",
+      );
+      await f.fraudProofs.write.proveTopQFraud([job.jobId, leaves, proof, salt], {
+        account: f.stranger.account,
+      });
+      await expectRevertFrom(
+        f.fraudProofs.write.proveTopQFraud([job.jobId, leaves, proof, salt], {
+          account: f.stranger.account,
+        }),
+        "FraudCommitmentUnknown",
+      );
+    });
+
+    it("the job's provider and submitter cannot prove fraud on it (a provider proving its own fraud would recover the prover share)", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const job = await jobClaiming(f, [2n, 4n]);
+      const { leaves, proof } = traceLeaves(job, [2, 6]);
+      for (const party of [job.provider, f.submitter])
+        await expectRevertFrom(
+          proveTopQFraud(f, job.jobId, leaves, proof, party),
+          "FraudPartyCannotProve",
+          [job.jobId, party.account.address],
+        );
+      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Opened);
     });
   });
 

@@ -7,7 +7,7 @@ import {
   samplesForDetection,
 } from "../../../src/protocol/economics.ts";
 
-describe("sampling economics (PROTOCOL.md §7)", () => {
+describe("sampling economics (docs/protocol.md §8)", () => {
   it("detection is 1 − (1 − f)^q and grows with q", () => {
     expect(detectionProbability(0.25, 8)).to.be.closeTo(1 - 0.75 ** 8, 1e-12);
     expect(detectionProbability(0.1, 0)).to.equal(0);
