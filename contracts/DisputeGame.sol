@@ -9,6 +9,7 @@ import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IRandomnessSource} from "./interfaces/IRandomnessSource.sol";
 import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
+import {IUnbondingConsumer} from "./interfaces/IUnbondingConsumer.sol";
 import {DissectionLib} from "./libraries/DissectionLib.sol";
 import {MerkleLib} from "./libraries/MerkleLib.sol";
 import {TraceLib} from "./libraries/TraceLib.sol";
@@ -20,7 +21,7 @@ import {StakeRole} from "./types/StakeTypes.sol";
 /// @notice Commit–reveal challenges, 16-ary dissection to one step, committee votes, slashing. See IDisputeGame.
 /// @dev Solvency: the token balance of this contract always equals the bonds of unresolved disputes
 /// plus every unclaimed credit. Slashed stake arrives from the registry and is credited at once.
-contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
+contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessControl {
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
 
     /// @notice Interior points the provider posts per dissection move (see DissectionLib).
@@ -37,15 +38,9 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
     IStakeRegistry private immutable _registry;
     IRandomnessSource private immutable _randomness;
 
-    /// @dev Governance parameters (see `setParameters`).
-    uint256 private _challengeBond;
-    uint256 private _clockBudget;
-    uint256 private _voteCommitWindow;
-    uint256 private _voteRevealWindow;
-    uint256 private _redrawDelay;
-    uint256 private _challengerShareBps;
-    uint256 private _refereeShareBps;
-    uint256 private _refereePenalty;
+    /// @dev Every set of governance parameters ever in force (see `setParameters`); a dispute runs
+    /// under the version current when it opened (`Dispute.version`).
+    Parameters[] private _versions;
 
     uint256 private _disputeCount;
     mapping(uint256 disputeId => Dispute) private _disputes;
@@ -134,7 +129,7 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
         disputeId = _open(jobId, segment, ctx, digests, kind);
         // Claims and availability committees judge every claim of the leaf (state, loss, norm).
         if (kind != DisputeKind.State) emit ClaimsDisputed(disputeId, leaf.lossBits, leaf.updateNorm);
-        _pull(msg.sender, _challengeBond);
+        _pull(msg.sender, _current().challengeBond);
     }
 
     /// @dev Stores a new dispute. Exact state disputes longer than one step are dissected;
@@ -152,11 +147,13 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
         d.segment = uint24(segment);
         d.hi = ctx.checkpointInterval;
         d.lastMoveAt = uint32(block.timestamp);
-        d.challengerClock = uint32(_clockBudget);
-        d.providerClock = uint32(_clockBudget);
+        Parameters storage p = _current();
+        d.version = uint16(_versions.length - 1);
+        d.challengerClock = uint32(p.clockBudget);
+        d.providerClock = uint32(p.clockBudget);
         d.exact = ctx.numerics == Numerics.Exact;
         d.challenger = msg.sender;
-        d.bond = uint96(_challengeBond);
+        d.bond = uint96(p.challengeBond);
         d.provider = ctx.provider;
         d.kind = kind;
         emit DisputeOpened(
@@ -167,7 +164,7 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
             digests.lo,
             digests.hi,
             digests.challengerHi,
-            _challengeBond,
+            p.challengeBond,
             kind
         );
         if (kind == DisputeKind.Availability) {
@@ -296,12 +293,14 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
         _requirePhase(disputeId, d, DisputePhase.AwaitingCommittee);
         // An answered availability challenge: the challenger has `voteCommitWindow` to fetch the
         // blobs again and withdraw before a committee is drawn.
+        Parameters storage p = _versions[d.version];
         if (
-            d.kind == DisputeKind.Availability && block.timestamp <= uint256(d.lastMoveAt) + _voteCommitWindow
-        ) revert DisputeDeadlineNotReached(disputeId, uint256(d.lastMoveAt) + _voteCommitWindow);
+            d.kind == DisputeKind.Availability &&
+            block.timestamp <= uint256(d.lastMoveAt) + p.voteCommitWindow
+        ) revert DisputeDeadlineNotReached(disputeId, uint256(d.lastMoveAt) + p.voteCommitWindow);
         bytes32 value = _randomness.randomness(d.randomnessRequest);
         if (value == bytes32(0)) {
-            if (block.timestamp <= uint256(d.lastMoveAt) + _redrawDelay)
+            if (block.timestamp <= uint256(d.lastMoveAt) + p.redrawDelay)
                 revert DisputeRandomnessUnavailable(disputeId);
             // The value never came (or expired): ask again; nobody controls the new one either.
             uint256 request = _request(disputeId);
@@ -315,8 +314,8 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
         d.state = keccak256(abi.encode(members));
         d.drawn = uint8(members.length);
         d.threshold = uint8(size / 2 + 1);
-        uint256 commitDeadline = block.timestamp + _voteCommitWindow;
-        uint256 revealDeadline = commitDeadline + _voteRevealWindow;
+        uint256 commitDeadline = block.timestamp + p.voteCommitWindow;
+        uint256 revealDeadline = commitDeadline + p.voteRevealWindow;
         d.commitDeadline = uint40(commitDeadline);
         d.revealDeadline = uint40(revealDeadline);
         d.phase = DisputePhase.Voting;
@@ -436,17 +435,12 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
     }
 
     function parameters() external view returns (Parameters memory) {
-        return
-            Parameters({
-                challengeBond: _challengeBond,
-                clockBudget: _clockBudget,
-                voteCommitWindow: _voteCommitWindow,
-                voteRevealWindow: _voteRevealWindow,
-                redrawDelay: _redrawDelay,
-                challengerShareBps: _challengerShareBps,
-                refereeShareBps: _refereeShareBps,
-                refereePenalty: _refereePenalty
-            });
+        return _current();
+    }
+
+    /// @notice The parameters dispute `disputeId` runs under: those in force when it opened.
+    function parametersOf(uint256 disputeId) external view returns (Parameters memory) {
+        return _versions[_dispute(disputeId).version];
     }
 
     /// @notice Sets every governance parameter at once, within bounds. GOVERNOR_ROLE only.
@@ -604,6 +598,8 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
     ) private {
         d.phase = DisputePhase.Resolved;
         d.outcome = outcome;
+        // INVARIANT: shares and penalties are those in force when the dispute opened.
+        Parameters storage p = _versions[d.version];
         uint256 jobId = d.jobId;
         uint256 bond = d.bond;
         address treasury = _market.treasury();
@@ -615,20 +611,34 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
             uint256 toChallenger = bond;
             if (slashedNow) {
                 collateral = _registry.slash(d.provider, StakeRole.Provider, collateral, 0);
-                uint256 share = (collateral * _challengerShareBps) / _BPS;
-                refereePot = winners == 0 ? 0 : (collateral * _refereeShareBps) / _BPS;
+                uint256 share = (collateral * p.challengerShareBps) / _BPS;
+                refereePot = winners == 0 ? 0 : (collateral * p.refereeShareBps) / _BPS;
                 toChallenger += share;
                 _credit(treasury, collateral - share - refereePot);
             }
             _credit(d.challenger, toChallenger);
         } else if (outcome == Outcome.ProviderWon) {
-            refereePot = winners == 0 ? 0 : (bond * _refereeShareBps) / _BPS;
+            refereePot = winners == 0 ? 0 : (bond * p.refereeShareBps) / _BPS;
             _credit(d.provider, bond - refereePot);
         } else {
             _credit(d.challenger, bond);
         }
 
-        // Committee: bounded by the job's committee size (≤ 21).
+        _payCommittee(disputeId, d, p, outcome, members, winners, refereePot, treasury);
+    }
+
+    /// @dev The referee pot split among the majority; penalties for absent and minority referees.
+    /// Bounded by the job's committee size (≤ 21).
+    function _payCommittee(
+        uint256 disputeId,
+        Dispute storage d,
+        Parameters storage p,
+        Outcome outcome,
+        address[] memory members,
+        uint256 winners,
+        uint256 refereePot,
+        address treasury
+    ) private {
         uint256 perReferee = winners == 0 ? 0 : refereePot / winners;
         if (refereePot > perReferee * winners) _credit(treasury, refereePot - perReferee * winners);
         for (uint256 seat; seat < members.length; ++seat) {
@@ -638,9 +648,9 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
                     (outcome == Outcome.ChallengerWon && (vote == Vote.Challenger || vote == Vote.Neither));
             if (withMajority) {
                 _credit(members[seat], perReferee);
-            } else if (_refereePenalty > 0 && (vote == Vote.None || outcome != Outcome.NoVerdict)) {
+            } else if (p.refereePenalty > 0 && (vote == Vote.None || outcome != Outcome.NoVerdict)) {
                 // Absent, or voted against a decided majority.
-                uint256 taken = _registry.slash(members[seat], StakeRole.Verifier, 0, _refereePenalty);
+                uint256 taken = _registry.slash(members[seat], StakeRole.Verifier, 0, p.refereePenalty);
                 emit RefereePenalized(disputeId, members[seat], taken);
                 _credit(treasury, taken);
             }
@@ -670,14 +680,10 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
         // takes at most the other half).
         uint256 longest = 2 * p.clockBudget + 2 * p.redrawDelay + p.voteCommitWindow + p.voteRevealWindow;
         _bound("disputeDuration", longest, 0, _registry.unbondingDelay() / 2);
-        _challengeBond = p.challengeBond;
-        _clockBudget = p.clockBudget;
-        _voteCommitWindow = p.voteCommitWindow;
-        _voteRevealWindow = p.voteRevealWindow;
-        _redrawDelay = p.redrawDelay;
-        _challengerShareBps = p.challengerShareBps;
-        _refereeShareBps = p.refereeShareBps;
-        _refereePenalty = p.refereePenalty;
+        // Bounded: a dispute names its version in 16 bits.
+        if (_versions.length > type(uint16).max)
+            revert DisputeParameterOutOfBounds("versions", _versions.length, 0, type(uint16).max);
+        _versions.push(p);
         emit ParameterSet("challengeBond", p.challengeBond);
         emit ParameterSet("clockBudget", p.clockBudget);
         emit ParameterSet("voteCommitWindow", p.voteCommitWindow);
@@ -686,6 +692,18 @@ contract DisputeGame is IDisputeGame, CreditLedger, AccessControl {
         emit ParameterSet("challengerShareBps", p.challengerShareBps);
         emit ParameterSet("refereeShareBps", p.refereeShareBps);
         emit ParameterSet("refereePenalty", p.refereePenalty);
+    }
+
+    function _current() private view returns (Parameters storage) {
+        return _versions[_versions.length - 1];
+    }
+
+    /// @inheritdoc IUnbondingConsumer
+    /// @dev Every dispute, clocks, redraws and vote windows included, ends within half of it (the
+    /// other half covers the challenge window), as `setParameters` checks on this side.
+    function requiredUnbondingDelay() external view returns (uint256) {
+        Parameters storage p = _current();
+        return 2 * (2 * p.clockBudget + 2 * p.redrawDelay + p.voteCommitWindow + p.voteRevealWindow);
     }
 
     function _bound(bytes32 name, uint256 value, uint256 min, uint256 max) private pure {

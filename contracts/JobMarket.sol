@@ -285,7 +285,8 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
         // INVARIANT: disputes start inside the challenge window, so finalize can never race one.
         _requireBeforeDeadline(jobId, job);
         uint256 open = job.openDisputes + 1;
-        job.openDisputes = uint16(open);
+        if (open > type(uint32).max) revert JobInvalidParameter("openDisputes", open);
+        job.openDisputes = uint32(open);
         if (open == 1) job.disputedSince = uint32(block.timestamp);
         job.status = JobStatus.Disputed;
         emit DisputeBegan(jobId, open);
@@ -310,7 +311,7 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
         collateral = job.collateral;
         uint256 open = job.openDisputes;
         if (open == 0) revert JobWrongStatus(jobId, job.status);
-        job.openDisputes = uint16(--open);
+        job.openDisputes = uint32(--open);
         emit DisputeEnded(jobId, providerLost, open);
         if (job.status == JobStatus.Slashed) return (false, collateral);
         if (providerLost) {
@@ -441,7 +442,9 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
         if (p.initialStateDigest == bytes32(0)) revert JobInvalidParameter("initialStateDigest", 0);
         if (p.amount == 0 || p.amount > type(uint96).max) revert JobInvalidParameter("amount", p.amount);
         uint256 minCollateral = (uint256(p.amount) * _minCollateralBps) / _BPS;
-        if (p.collateral == 0 || p.collateral < minCollateral)
+        // Stored in 96 bits like the amount: a larger collateral would be locked truncated while
+        // the event advertised the whole.
+        if (p.collateral == 0 || p.collateral < minCollateral || p.collateral > type(uint96).max)
             revert JobInvalidParameter("collateral", p.collateral);
         if (p.totalSteps == 0) revert JobInvalidParameter("totalSteps", 0);
         if (p.checkpointInterval == 0 || p.totalSteps % p.checkpointInterval != 0) {

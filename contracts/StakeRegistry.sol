@@ -7,6 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
 import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
+import {IUnbondingConsumer} from "./interfaces/IUnbondingConsumer.sol";
 import {StakeAccount, StakeRole} from "./types/StakeTypes.sol";
 
 /// @title StakeRegistry
@@ -24,6 +25,8 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
 
     /// @notice Bounds on governance parameters.
     uint256 public constant MIN_UNBONDING_DELAY = 1 days;
+    /// @notice Bound on the consumers `setUnbondingDelay` consults (one call each).
+    uint256 public constant MAX_UNBONDING_CONSUMERS = 8;
     uint256 public constant MAX_UNBONDING_DELAY = 90 days;
     uint256 public constant MAX_MIN_STAKE = type(uint128).max;
 
@@ -33,6 +36,8 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
     uint256 private _unbondingDelay;
 
     mapping(address account => mapping(StakeRole role => StakeAccount)) private _accounts;
+    /// @dev Contracts whose required unbonding delay bounds `setUnbondingDelay` from below.
+    IUnbondingConsumer[] private _consumers;
     address[] private _verifiers;
     /// @dev Position + 1 in `_verifiers`; zero means absent.
     mapping(address verifier => uint256 slot) private _verifierSlot;
@@ -238,6 +243,17 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
         _setUnbondingDelay(value);
     }
 
+    /// @inheritdoc IStakeRegistry
+    function addUnbondingConsumer(IUnbondingConsumer consumer) external onlyRole(GOVERNOR_ROLE) {
+        if (_consumers.length >= MAX_UNBONDING_CONSUMERS) {
+            revert StakeParameterOutOfBounds("consumers", _consumers.length + 1, 0, MAX_UNBONDING_CONSUMERS);
+        }
+        _consumers.push(consumer);
+        // The delay in force must already satisfy it.
+        _checkConsumers(_unbondingDelay);
+        emit UnbondingConsumerAdded(address(consumer));
+    }
+
     // ---------------------------------------------------------------- internals
 
     function _setMinProviderStake(uint256 value) private {
@@ -265,6 +281,8 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
                 MAX_UNBONDING_DELAY
             );
         }
+        // INVARIANT (D2): never shorter than what a dispute needs, whichever side governance changes.
+        _checkConsumers(value);
         _unbondingDelay = value;
         emit ParameterSet("unbondingDelay", value);
     }
@@ -278,6 +296,17 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
             _verifiers.push(verifier);
             _verifierSlot[verifier] = _verifiers.length;
             emit VerifierEnlisted(verifier, _verifiers.length - 1);
+        }
+    }
+
+    /// @dev Reverts unless `delay` is at least every consumer's requirement. At most
+    /// MAX_UNBONDING_CONSUMERS calls.
+    function _checkConsumers(uint256 delay) private view {
+        for (uint256 i; i < _consumers.length; ++i) {
+            uint256 required = _consumers[i].requiredUnbondingDelay();
+            if (delay < required) {
+                revert StakeParameterOutOfBounds("unbondingDelay", delay, required, MAX_UNBONDING_DELAY);
+            }
         }
     }
 

@@ -152,6 +152,8 @@ export async function deployAssay(viem: HardhatViemHelpers, input: DeployParams 
   await wait(await market.write.grantRole([ROLES.DISPUTE, disputeGame.address]));
   await wait(await registry.write.grantRole([ROLES.SLASHER, fraudProofs.address]));
   await wait(await market.write.grantRole([ROLES.DISPUTE, fraudProofs.address]));
+  // The registry keeps the unbonding delay long enough for every dispute (D2, both sides).
+  await wait(await registry.write.addUnbondingConsumer([disputeGame.address]));
   if (governor !== admin) {
     const adminRole = await registry.read.DEFAULT_ADMIN_ROLE();
     for (const target of [

@@ -1101,6 +1101,7 @@ export class VerifierDaemon {
           await this.journal.delete(key);
           return;
         }
+        if (job.status === JOB.Submitted) await this.recordSeed(jobId, job.randomnessRequest);
         if (head.timestamp <= BigInt(job.deadline)) return;
         if (job.status === JOB.Opened && job.openDisputes === 0)
           await this.keeperSend(`finalize:${jobId}`, "finalize", jobId, {
@@ -1171,6 +1172,25 @@ export class VerifierDaemon {
         }
       });
     }
+  }
+
+  /**
+   * Keeps a submitted job's seed for good once its block hash exists: the EVM serves a hash for
+   * 256 blocks, while the provider's open window may be days (a provider restarted later must
+   * still be able to open).
+   */
+  private async recordSeed(jobId: bigint, request: bigint): Promise<void> {
+    const key = `record-seed:${jobId}`;
+    if (this.tx.sent(key)) return;
+    const randomness = this.chain.contracts.randomness;
+    const value = await randomness.read.randomness([request]);
+    if (value === ZERO_DIGEST) return; // not mined yet (or already gone: nothing to keep)
+    await this.keeperSend(key, "record seed", jobId, {
+      address: randomness.address,
+      abi: randomness.abi,
+      functionName: "record",
+      args: [request],
+    });
   }
 
   private redrawDelay(): bigint {

@@ -395,6 +395,9 @@ export class ProviderDaemon {
         } catch {
           return false; // the seed block's hash is not readable yet
         }
+        // A block hash is readable for 256 blocks, the open window may be days: keep the seed for
+        // good, so a restart after that still opens (anyone may; a keeper may have done it).
+        await this.recordSeed(jobId, onchain);
         return (await this.move(jobId, "seed-ready"), true);
       }
       case "opening": {
@@ -588,6 +591,16 @@ export class ProviderDaemon {
       finalDigest: result.finalDigest,
       manifestCid: result.manifestCid,
       resumedFrom,
+    });
+  }
+
+  private async recordSeed(jobId: bigint, onchain: OnchainJob): Promise<void> {
+    const randomness = this.chain.contracts.randomness;
+    await this.tryAnyoneMay(`record-seed:${jobId}`, `record the seed of job ${jobId}`, {
+      address: randomness.address,
+      abi: randomness.abi,
+      functionName: "record",
+      args: [onchain.randomnessRequest],
     });
   }
 

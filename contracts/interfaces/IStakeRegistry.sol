@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {StakeRole} from "../types/StakeTypes.sol";
+import {IUnbondingConsumer} from "./IUnbondingConsumer.sol";
 
 /// @title Provider and verifier stakes (docs/protocol.md §7)
 /// @notice Stake is deposited in the protocol token, held per (account, role), and leaves in two
@@ -38,6 +39,8 @@ interface IStakeRegistry {
     event Ejected(address indexed account, StakeRole indexed role);
     /// @notice A verifier entered the set that committees are drawn from, at `index`.
     event VerifierEnlisted(address indexed verifier, uint256 index);
+    /// @notice `consumer` now bounds the unbonding delay from below.
+    event UnbondingConsumerAdded(address indexed consumer);
     /// @notice A governance parameter changed.
     event ParameterSet(bytes32 indexed parameter, uint256 value);
 
@@ -113,6 +116,11 @@ interface IStakeRegistry {
     /// @notice Sets the minimum verifier stake. GOVERNOR_ROLE only, within bounds.
     function setMinVerifierStake(uint256 value) external;
 
-    /// @notice Sets the unbonding delay. GOVERNOR_ROLE only, within bounds.
+    /// @notice Sets the unbonding delay. GOVERNOR_ROLE only, within bounds, and never shorter than
+    /// any unbonding consumer requires.
     function setUnbondingDelay(uint256 value) external;
+
+    /// @notice Makes `consumer` (the dispute game) bound the unbonding delay from below: its
+    /// `requiredUnbondingDelay` must hold now and after every later change. GOVERNOR_ROLE only.
+    function addUnbondingConsumer(IUnbondingConsumer consumer) external;
 }

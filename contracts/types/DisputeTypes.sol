@@ -63,7 +63,8 @@ struct DissectionDigests {
     bytes32 challengerHi;
 }
 
-/// @notice Packed storage of a dispute.
+/// @notice Packed storage of a dispute: five full slots, as marked.
+// solhint-disable-next-line gas-struct-packing
 struct Dispute {
     // slot 0
     uint40 jobId;
@@ -103,4 +104,6 @@ struct Dispute {
     /// @dev Revealed votes, two bits per seat.
     uint64 votes;
     DisputeKind kind;
+    /// @dev The governance parameters it runs under (DisputeGame keeps every version).
+    uint16 version;
 }

@@ -70,7 +70,8 @@ struct Job {
     uint8 samples;
     uint8 topQ;
     uint8 committeeSize;
-    uint16 openDisputes;
+    /// @dev 32 bits: filling it takes 2^32 challenge bonds, so no attacker can block challenges.
+    uint32 openDisputes;
     uint16 verificationBps;
     /// @dev How many of the provider's top-Q segments have a norm above `minTopNorm` (see FraudProofs).
     uint8 topAbove;

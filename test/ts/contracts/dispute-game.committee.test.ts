@@ -442,7 +442,7 @@ describe("DisputeGame: committee", () => {
     // of their own — changes verifierCount and the swap-and-pop order, hence every index drawn,
     // and can then call drawCommittee in the same block. A party with a few sybil verifier
     // accounts tries the 2^s subsets of them leaving until the committee suits it. See
-    // /work/prompts/bugs.md (D1).
+    // docs/disputes.md §8 (D1).
     it("the committee is fixed once its randomness is public: a verifier leaving the set afterwards does not change who is drawn", async () => {
       const f = await networkHelpers.loadFixture(disputeFixture);
       const { disputeId } = await toleranceDispute(f);
@@ -464,7 +464,7 @@ describe("DisputeGame: committee", () => {
     // not eligible when the randomness was requested (e.g. it started unbonding 1 wei) can stake
     // again once the randomness is public, exactly when its index is among the draw's attempts,
     // and take a seat. Fixing the set's size at request time does not close this: the draw must
-    // also ignore verifiers that became eligible after the request. See /work/prompts/bugs.md (D1).
+    // also ignore verifiers that became eligible after the request. See docs/disputes.md §8 (D1).
     it("a verifier that was not eligible when the committee's randomness was requested is never drawn, even if it stakes again before the draw", async () => {
       const f = await networkHelpers.loadFixture(disputeFixture);
       // Seven referees are dormant (just below the minimum) when the randomness is requested.

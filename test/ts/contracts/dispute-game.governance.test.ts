@@ -12,6 +12,7 @@ import {
   expectRevertFrom,
   openDispute,
   tracedJob,
+  vote,
   voteCommitment,
   type DisputeFixture,
 } from "./dispute-fixtures.ts";
@@ -139,12 +140,11 @@ describe("DisputeGame: governance", () => {
     expect(await f.token.read.balanceOf([f.disputeGame.address])).to.equal(p.challengeBond + bond);
   });
 
-  // BUG: the bound "longest dispute ≤ unbondingDelay / 2" is checked only when the dispute game's
-  // parameters are set. StakeRegistry.setUnbondingDelay does not know about it, so governance can
-  // later shorten the delay below what disputes need (here 1 day against 3-day vote windows), and
-  // a referee drawn onto a committee unbonds and withdraws its whole stake before the vote ends,
-  // escaping the penalty for not voting. See /work/prompts/bugs.md (D2).
-  it.skip("a referee drawn onto a committee cannot withdraw its stake before the vote ends, even after governance shortens the unbonding delay", async () => {
+  // D2 (docs/disputes.md §8): the bound "longest dispute ≤ unbondingDelay / 2" used to be checked
+  // only when the dispute game's parameters were set; governance could later shorten the registry's
+  // delay below what disputes need, and a referee drawn onto a committee unbonded and withdrew its
+  // whole stake before the vote ended, escaping the penalty for not voting.
+  it("a referee drawn onto a committee cannot withdraw its stake before the vote ends: governance cannot shorten the unbonding delay below what disputes need", async () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
     const p = await f.disputeGame.read.parameters();
     const day = 24n * 3600n;
@@ -152,15 +152,22 @@ describe("DisputeGame: governance", () => {
     await f.disputeGame.write.setParameters([
       { ...p, voteCommitWindow: 3n * day, voteRevealWindow: 3n * day },
     ]);
-    // Either of these should be refused while the dispute game needs a longer delay.
-    await f.registry.write.setUnbondingDelay([day]);
+    const required = await f.disputeGame.read.requiredUnbondingDelay();
+    await expectRevertFrom(f.registry.write.setUnbondingDelay([day]), "StakeParameterOutOfBounds", [
+      stringToHex("unbondingDelay", { size: 32 }),
+      day,
+      required,
+      90n * day,
+    ]);
+    await f.registry.write.setUnbondingDelay([required]);
 
     const job = await tracedJob(f, { k: 8, numerics: NUMERICS.Tolerance });
     const { disputeId } = await openDispute(f, job, 1, f.verifier, keccak256(toHex("claim")));
     const { members } = await drawCommittee(f, disputeId);
     const wallet = (seat: number) => f.wallets.get(members[seat]!.toLowerCase())!;
     const salt = keccak256(toHex("salt"));
-    // The referee in seat 2 leaves at once: its whole stake starts unbonding.
+    // The referee in seat 2 leaves at once: its whole stake starts unbonding, but cannot leave
+    // before the dispute ends.
     const [stake] = await f.registry.read.accountOf([members[2]!, STAKE_ROLE.Verifier]);
     await f.registry.write.requestUnstake([STAKE_ROLE.Verifier, stake], {
       account: wallet(2).account,
@@ -171,8 +178,6 @@ describe("DisputeGame: governance", () => {
         account: wallet(seat).account,
       });
     }
-    await networkHelpers.time.increase(day + 1n);
-    await f.registry.write.withdraw([STAKE_ROLE.Verifier], { account: wallet(2).account });
     const d = await f.disputeGame.read.getDispute([disputeId]);
     await networkHelpers.time.increaseTo(BigInt(d.commitDeadline) + 1n);
     for (const seat of [0, 1]) {
@@ -181,8 +186,34 @@ describe("DisputeGame: governance", () => {
       });
     }
     await networkHelpers.time.increaseTo(BigInt(d.revealDeadline) + 1n);
+    await expectRevertFrom(
+      f.registry.write.withdraw([STAKE_ROLE.Verifier], { account: wallet(2).account }),
+      "StakeStillUnbonding",
+    );
     await f.disputeGame.write.resolve([disputeId, members], { account: f.stranger.account });
     const [penalized] = await f.disputeGame.getEvents.RefereePenalized({ disputeId });
     expect(penalized!.args.amount).to.equal(p.refereePenalty);
+  });
+
+  it("shares and penalties are fixed when a dispute opens: a governance change mid-dispute applies only to later disputes", async () => {
+    const f = await networkHelpers.loadFixture(disputeFixture);
+    const p = await f.disputeGame.read.parameters();
+    const job = await tracedJob(f, { k: 8, numerics: NUMERICS.Tolerance });
+    const { disputeId } = await openDispute(f, job, 1, f.verifier, keccak256(toHex("claim")));
+    // Governance moves the whole referee share to the challenger and drops the penalty.
+    await f.disputeGame.write.setParameters([
+      { ...p, challengerShareBps: 10_000n - p.refereeShareBps, refereePenalty: 0n },
+    ]);
+    expect(await f.disputeGame.read.parametersOf([disputeId])).to.deep.equal(p);
+    const { members } = await drawCommittee(f, disputeId);
+    await vote(f, disputeId, members, (_m, seat) => (seat === 0 ? null : VOTE.Challenger));
+    const collateral = job.params.collateral;
+    const credited = await f.disputeGame.read.creditOf([f.verifier.account.address]);
+    expect(credited).to.equal(p.challengeBond + (collateral * p.challengerShareBps) / 10_000n);
+    const [penalized] = await f.disputeGame.getEvents.RefereePenalized({ disputeId });
+    expect(
+      penalized!.args.amount,
+      "the absent referee pays the penalty in force at the open",
+    ).to.equal(p.refereePenalty);
   });
 });

@@ -63,6 +63,8 @@ describe("JobMarket", () => {
       ["amount", { amount: 0n }],
       ["collateral", { collateral: 0n }],
       ["collateral", { collateral: 49n * UNIT }], // below 50% of 100 (minCollateralBps 5000)
+      // Above 96 bits: it used to be stored truncated (1 base unit) while JobCreated advertised it.
+      ["collateral", { collateral: (1n << 96n) + 1n }],
       ["totalSteps", { totalSteps: 0 }],
       ["checkpointInterval", { checkpointInterval: 0 }],
       ["checkpointInterval", { totalSteps: 100, checkpointInterval: 7 }],

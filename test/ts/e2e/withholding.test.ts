@@ -177,4 +177,15 @@ describe("end to end: withheld blobs and false leaf claims", function () {
       termsOf(CASES.falseTopQ.slot).collateral,
     );
   });
+  it("every job's seed was recorded for good while its block hash was readable (a provider restarted days later can still open)", async function () {
+    const { market, randomness } = f.devnet.deployment;
+    for (const key of Object.keys(CASES) as (keyof typeof CASES)[]) {
+      const request = (await market.read.getJob([jobOf(key)])).randomnessRequest;
+      const recorded = await randomness.getEvents.RandomnessRecorded(
+        { requestId: request },
+        { fromBlock: 0n },
+      );
+      expect(recorded, `${key}: seed request ${request}`).to.have.length(1);
+    }
+  });
 });

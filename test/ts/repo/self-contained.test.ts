@@ -11,6 +11,8 @@ const OUTSIDE = [
   /TOOLCHAIN\.md/,
   /(?<![\w/])STYLE\.md/,
   /\.\.\/shared\//,
+  // An absolute path on the machine the repository was written on.
+  /(?<![\w.])\/work\//,
 ];
 
 describe("the repository is self-contained", function () {
