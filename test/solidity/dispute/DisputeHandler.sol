@@ -81,6 +81,8 @@ contract DisputeHandler is Test {
         bytes32 initialDigest;
     }
 
+    // A test model: readability over slot packing.
+    // solhint-disable-next-line gas-struct-packing
     struct GhostDispute {
         uint256 jobId;
         address challenger;
@@ -333,6 +335,7 @@ contract DisputeHandler is Test {
 
     /// @notice Reveals a pending challenge (a block later): it must open a dispute exactly when the job
     /// is still challengeable and the challenger eligible; its claim decides the kind.
+    // solhint-disable-next-line function-max-lines
     function revealChallenge(uint256 pendingSeed) external syncClock {
         uint256 count = _pending.length;
         if (count == 0) return _skip("revealChallenge");

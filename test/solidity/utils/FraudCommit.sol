@@ -19,9 +19,14 @@ library FraudCommit {
         bytes32 salt,
         address prover
     ) internal {
-        bytes32 evidence = fraudProofs.finalDigestEvidence(leaf, proof);
-        VM.prank(prover);
-        fraudProofs.commitProof(keccak256(abi.encode(bytes32("finalDigest"), jobId, evidence, salt, prover)));
+        _commit(
+            fraudProofs,
+            "finalDigest",
+            jobId,
+            fraudProofs.finalDigestEvidence(leaf, proof),
+            salt,
+            prover
+        );
     }
 
     function topQ(
@@ -32,8 +37,18 @@ library FraudCommit {
         bytes32 salt,
         address prover
     ) internal {
-        bytes32 evidence = fraudProofs.topQEvidence(leaves, proof);
+        _commit(fraudProofs, "topQ", jobId, fraudProofs.topQEvidence(leaves, proof), salt, prover);
+    }
+
+    function _commit(
+        IFraudProofs fraudProofs,
+        bytes32 kind,
+        uint256 jobId,
+        bytes32 evidence,
+        bytes32 salt,
+        address prover
+    ) private {
         VM.prank(prover);
-        fraudProofs.commitProof(keccak256(abi.encode(bytes32("topQ"), jobId, evidence, salt, prover)));
+        fraudProofs.commitProof(keccak256(abi.encode(kind, jobId, evidence, salt, prover)));
     }
 }
