@@ -17,7 +17,7 @@ import {
 } from "../src/checkpoint/trace.ts";
 import { hashLeaf, type TraceLeaf } from "../src/protocol/leaf.ts";
 import { multiProofRoot, treeDepth } from "../src/protocol/merkle.ts";
-import { assertJobMatchesSpec, type OnchainJob } from "../src/demo/jobs.ts";
+import { assertJobMatchesSpec, type OnchainJob } from "../src/node/onchain-job.ts";
 import { AssayError } from "../src/errors.ts";
 import { loadJob } from "../src/engine/job.ts";
 import { parseJobSpecBytes, specHash } from "../src/protocol/job-spec.ts";

@@ -4,12 +4,8 @@
 import type { Abi, Address, Hex } from "viem";
 
 import type { ChainContext } from "../src/node/chain.ts";
-import {
-  assertJobMatchesSpec,
-  statusName,
-  type JobStatusName,
-  type OnchainJob,
-} from "../src/demo/jobs.ts";
+import { assertJobMatchesSpec, statusName, type OnchainJob } from "../src/node/onchain-job.ts";
+import type { JobStatusName } from "../src/protocol/onchain-enums.ts";
 import { loadJob, type LoadedJob } from "../src/engine/job.ts";
 import type { DissectionDigests } from "../src/protocol/dissection.ts";
 import { parseJobSpecBytes, specHash, type JobSpec } from "../src/protocol/job-spec.ts";

@@ -16,7 +16,7 @@ import type { Hex, TransactionReceipt } from "viem";
 import { putState } from "../src/checkpoint/checkpoint-store.ts";
 import { getState } from "../src/checkpoint/checkpoint-store.ts";
 import { leafOf, traceLeaves, type CheckpointRecord } from "../src/checkpoint/trace.ts";
-import type { OnchainJob } from "../src/demo/jobs.ts";
+import type { OnchainJob } from "../src/node/onchain-job.ts";
 import { TransactionError } from "../src/errors.ts";
 import type { ChainContext } from "../src/node/chain.ts";
 import { sleep } from "../src/node/chain.ts";

@@ -36,7 +36,8 @@ import { actorOf, type DemoChain, type GasEntry } from "../demo/chain.ts";
 import { outcomeName, VOTE } from "../demo/dispute-view.ts";
 import { DemoError } from "../demo/errors.ts";
 import { oneLine } from "../errors.ts";
-import { fetchJob, readJob, statusName, type JobStatusName } from "../demo/jobs.ts";
+import { fetchJob, readJob, type JobStatusName } from "../demo/jobs.ts";
+import { statusName } from "../node/onchain-job.ts";
 import {
   detectionProbability,
   formatTokens,

@@ -3,7 +3,8 @@ import type { Hex } from "viem";
 
 import { divergentBatches } from "../../../src/demo/cheating-provider.ts";
 import { DemoError, causeChain } from "../../../src/demo/errors.ts";
-import { assertJobMatchesSpec, NUMERICS_CODE, type OnchainJob } from "../../../src/demo/jobs.ts";
+import { assertJobMatchesSpec, type OnchainJob } from "../../../src/node/onchain-job.ts";
+import { NUMERICS_CODE } from "../../../src/protocol/onchain-enums.ts";
 import { protocolBatches, trainByRule, trainHonestly } from "../../../src/demo/provider.ts";
 import {
   detectionProbability,

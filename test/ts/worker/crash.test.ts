@@ -5,7 +5,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { getAddress } from "viem";
 
-import { statusName } from "../../../src/demo/jobs.ts";
+import { statusName } from "../../../src/node/onchain-job.ts";
 import {
   spawnDaemon,
   startDevnet,

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 
 import { startDevnet, type Devnet } from "../../../src/devnet/index.ts";
-import { statusName } from "../../../src/demo/jobs.ts";
+import { statusName } from "../../../src/node/onchain-job.ts";
 import {
   postTinyJob,
   startWorker,
