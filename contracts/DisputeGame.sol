@@ -41,6 +41,8 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     /// @dev Every set of governance parameters ever in force (see `setParameters`); a dispute runs
     /// under the version current when it opened (`Dispute.version`).
     Parameters[] private _versions;
+    /// @dev The longest dispute (clocks, redraws, vote windows) any version ever allowed.
+    uint256 private _longestDispute;
 
     uint256 private _disputeCount;
     mapping(uint256 disputeId => Dispute) private _disputes;
@@ -250,6 +252,9 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         _requireState(disputeId, d, current, bytes32(0));
         d.providerClock = _tick(disputeId, d, d.providerClock);
         d.providerTurn = false;
+        // The challenger's window to fetch again and withdraw; kept apart from lastMoveAt, which a
+        // redraw of expired randomness resets.
+        d.commitDeadline = uint40(block.timestamp + _versions[d.version].voteCommitWindow);
         emit AvailabilityAnswered(disputeId);
         _awaitCommittee(disputeId, d, current);
     }
@@ -261,6 +266,8 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         // INVARIANT: only before the committee exists: once it is drawn the dispute is judged, so a
         // false challenger cannot withdraw after seeing the votes, nor re-roll committees for free.
         _requirePhase(disputeId, d, DisputePhase.AwaitingCommittee);
+        // ... and only inside the withdrawal window after the answer.
+        if (block.timestamp > d.commitDeadline) revert DisputeDeadlinePassed(disputeId, d.commitDeadline);
         if (msg.sender != d.challenger) revert DisputeNotYourTurn(disputeId, msg.sender);
         emit ChallengeWithdrawn(disputeId);
         _settle(disputeId, d, Outcome.NoVerdict, false, new address[](0), 0);
@@ -294,10 +301,8 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         // An answered availability challenge: the challenger has `voteCommitWindow` to fetch the
         // blobs again and withdraw before a committee is drawn.
         Parameters storage p = _versions[d.version];
-        if (
-            d.kind == DisputeKind.Availability &&
-            block.timestamp <= uint256(d.lastMoveAt) + p.voteCommitWindow
-        ) revert DisputeDeadlineNotReached(disputeId, uint256(d.lastMoveAt) + p.voteCommitWindow);
+        if (d.kind == DisputeKind.Availability && block.timestamp <= d.commitDeadline)
+            revert DisputeDeadlineNotReached(disputeId, d.commitDeadline);
         bytes32 value = _randomness.randomness(d.randomnessRequest);
         if (value == bytes32(0)) {
             if (block.timestamp <= uint256(d.lastMoveAt) + p.redrawDelay)
@@ -680,6 +685,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         // takes at most the other half).
         uint256 longest = 2 * p.clockBudget + 2 * p.redrawDelay + p.voteCommitWindow + p.voteRevealWindow;
         _bound("disputeDuration", longest, 0, _registry.unbondingDelay() / 2);
+        if (longest > _longestDispute) _longestDispute = longest;
         // Bounded: a dispute names its version in 16 bits.
         if (_versions.length > type(uint16).max)
             revert DisputeParameterOutOfBounds("versions", _versions.length, 0, type(uint16).max);
@@ -699,11 +705,11 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     }
 
     /// @inheritdoc IUnbondingConsumer
-    /// @dev Every dispute, clocks, redraws and vote windows included, ends within half of it (the
-    /// other half covers the challenge window), as `setParameters` checks on this side.
+    /// @dev Twice the longest dispute under any parameter version ever set (a dispute keeps the
+    /// version of its open, so a later, shorter version does not shorten it), as `setParameters`
+    /// checks on this side for the current version.
     function requiredUnbondingDelay() external view returns (uint256) {
-        Parameters storage p = _current();
-        return 2 * (2 * p.clockBudget + 2 * p.redrawDelay + p.voteCommitWindow + p.voteRevealWindow);
+        return 2 * _longestDispute;
     }
 
     function _bound(bytes32 name, uint256 value, uint256 min, uint256 max) private pure {

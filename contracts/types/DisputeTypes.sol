@@ -93,7 +93,8 @@ struct Dispute {
     uint32 population;
     // slot 3: dissection: keccak256(abi.encode(DissectionDigests, posted points hash)); voting: committee hash
     bytes32 state;
-    // slot 4: voting
+    // slot 4: voting (an answered availability dispute awaiting its committee: commitDeadline is the
+    // end of the challenger's withdrawal window)
     uint40 commitDeadline;
     uint40 revealDeadline;
     uint8 votesProvider;

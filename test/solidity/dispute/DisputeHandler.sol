@@ -566,6 +566,7 @@ contract DisputeHandler is Test {
         try game.answerAvailability(id, d.current) {
             d.providerClock -= ghostTime - d.lastMoveAt;
             d.providerTurn = false;
+            d.commitDeadline = ghostTime + _commitWindow; // the withdrawal window
             _awaitCommittee(d);
             _done("answerAvailability");
         } catch (bytes memory err) {
@@ -575,6 +576,14 @@ contract DisputeHandler is Test {
 
     /// @dev The challenger withdraws an answered availability challenge: its bond back, nobody judged.
     function _withdraw(uint256 id, GhostDispute storage d) private {
+        if (ghostTime > d.commitDeadline) {
+            // The window closed: the challenger is committed to the committee's verdict.
+            vm.prank(d.challenger);
+            try game.withdrawChallenge(id) {
+                _forbidden("withdrawChallenge after the withdrawal window");
+            } catch {}
+            return _skip("withdrawChallenge");
+        }
         vm.prank(d.challenger);
         try game.withdrawChallenge(id) {
             delete _members[id];
@@ -602,12 +611,12 @@ contract DisputeHandler is Test {
     }
 
     function _drawCommittee(uint256 id, GhostDispute storage d) private {
-        if (d.kind == DisputeKind.Availability && ghostTime <= d.lastMoveAt + _commitWindow) {
+        if (d.kind == DisputeKind.Availability && ghostTime <= d.commitDeadline) {
             // The challenger's window to fetch again and withdraw comes first.
             try game.drawCommittee(id) {
                 return _forbidden("drawCommittee inside the withdrawal window");
             } catch {}
-            _setTime(d.lastMoveAt + _commitWindow + 1);
+            _setTime(d.commitDeadline + 1);
         }
         if (!_ensureBlockHash(d.request)) {
             // The hash fell out of the EVM's window: after the redraw delay anyone asks again.

@@ -216,4 +216,28 @@ describe("DisputeGame: governance", () => {
       "the absent referee pays the penalty in force at the open",
     ).to.equal(p.refereePenalty);
   });
+
+  it("a referee drawn under an older, longer parameter version cannot unbond before its vote ends: the registry keeps the longest delay any version needs", async () => {
+    const f = await networkHelpers.loadFixture(disputeFixture);
+    const p = await f.disputeGame.read.parameters();
+    const day = 24n * 3600n;
+    await f.registry.write.setUnbondingDelay([14n * day]);
+    await f.disputeGame.write.setParameters([
+      { ...p, voteCommitWindow: 3n * day, voteRevealWindow: 3n * day },
+    ]);
+    const job = await tracedJob(f, { k: 8, numerics: NUMERICS.Tolerance });
+    await openDispute(f, job, 1, f.verifier, keccak256(toHex("claim")));
+    // Governance moves to short windows; the disputes opened before keep their long ones.
+    const hour = 3600n;
+    await f.disputeGame.write.setParameters([
+      {
+        ...p,
+        clockBudget: hour,
+        redrawDelay: hour,
+        voteCommitWindow: hour,
+        voteRevealWindow: hour,
+      },
+    ]);
+    await expectRevertFrom(f.registry.write.setUnbondingDelay([day]), "StakeParameterOutOfBounds");
+  });
 });

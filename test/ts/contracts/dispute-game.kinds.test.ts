@@ -299,6 +299,54 @@ describe("DisputeGame: claims and availability disputes", () => {
     });
   });
 
+  describe("availability: liveness of the draw", () => {
+    it("an answered dispute gets its committee even when the withdrawal window outlasts the randomness (12 s blocks: 256 blocks < 1 hour)", async () => {
+      const { f, job } = await honestJob();
+      const p = await f.disputeGame.read.parameters();
+      const { disputeId, digests } = await availabilityDispute(f, job, 2);
+      await f.disputeGame.write.answerAvailability([disputeId, digests], {
+        account: f.provider.account,
+      });
+      const blockTime = 12;
+      const mineUntil = async (t: bigint) => {
+        const now = BigInt(await networkHelpers.time.latest());
+        if (t > now)
+          await networkHelpers.mine(Math.ceil(Number(t - now) / blockTime), {
+            interval: blockTime,
+          });
+      };
+      const draw = () =>
+        f.disputeGame.write.drawCommittee([disputeId], { account: f.stranger.account });
+      // The window outlasts the 256 blocks the answer's randomness is readable for.
+      const answered = await f.disputeGame.read.getDispute([disputeId]);
+      await mineUntil(BigInt(answered.commitDeadline) + 1n);
+      expect((await f.disputeGame.read.getDispute([disputeId])).phase).to.equal(
+        PHASE.AwaitingCommittee,
+      );
+      if ((await f.disputeGame.read.committeeOf([disputeId])).length === 0) {
+        // Expired: after redrawDelay anyone asks again, and the gate does not close again.
+        await mineUntil(BigInt(answered.lastMoveAt) + p.redrawDelay + 1n);
+        await draw();
+        await networkHelpers.mine(4, { interval: blockTime });
+      }
+      await draw();
+      expect((await f.disputeGame.read.getDispute([disputeId])).phase).to.equal(PHASE.Voting);
+    });
+
+    it("the challenger can withdraw only inside the window after the answer", async () => {
+      const { f, job } = await honestJob();
+      const { disputeId, digests } = await availabilityDispute(f, job, 2);
+      await f.disputeGame.write.answerAvailability([disputeId, digests], {
+        account: f.provider.account,
+      });
+      await afterWithdrawalWindow(f);
+      await expectRevertFrom(
+        f.disputeGame.write.withdrawChallenge([disputeId], { account: f.verifier.account }),
+        "DisputeDeadlinePassed",
+      );
+    });
+  });
+
   describe("what a challenge may quote", () => {
     it("the whole on-chain opening (LeavesOpened) proves a sampled segment: a challenge needs no manifest", async () => {
       const f = await networkHelpers.loadFixture(disputeFixture);
