@@ -1,5 +1,5 @@
-// Job facts the CLI shows: status names by their uint8 value (contracts/types/JobTypes.sol) and
-// which of them are final.
+// Job facts the CLI shows: which statuses are final and what the deadline means in each (status
+// names are src/node/onchain-job.ts's `statusName`).
 
 import { JOB_STATUS, type JobStatusName } from "../protocol/onchain-enums.ts";
 
@@ -20,13 +20,6 @@ export const DEADLINE_MEANING: Partial<Record<JobStatusName, string>> = {
   Opened: "challenges until",
   Disputed: "challenges until",
 };
-
-export const NUMERICS_CODE = { exact: 1, tolerance: 2 } as const;
-export const NUMERICS_NAME = ["none", "exact", "tolerance"] as const;
-
-export function statusName(status: number): JobStatusName {
-  return JOB_STATUS[status] ?? "None";
-}
 
 /** StakeRole in contracts/types/StakeTypes.sol. */
 export const STAKE_ROLE = { provider: 1, verifier: 2 } as const;

@@ -23,6 +23,8 @@ export const JOB = Object.fromEntries(JOB_STATUS.map((name, value) => [name, val
 
 /** Numerics by the spec's name. */
 export const NUMERICS_CODE = { exact: 1, tolerance: 2 } as const;
+/** Numerics names, indexed by the uint8 value. */
+export const NUMERICS_NAME = ["none", "exact", "tolerance"] as const;
 
 /** DisputePhase. */
 export const PHASE = {

@@ -15,7 +15,7 @@ import { connect } from "../chain.ts";
 import type { Command, CommandIo } from "../command.ts";
 import { CHAIN_HELP, CHAIN_OPTIONS, STORE_HELP, STORE_OPTIONS, cliConfig } from "../config.ts";
 import { CliError, UsageError } from "../errors.ts";
-import { statusName } from "../jobs.ts";
+import { statusName } from "../../node/onchain-job.ts";
 import { openStore } from "../store.ts";
 
 const OPTIONS = {

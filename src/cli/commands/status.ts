@@ -10,13 +10,9 @@ import type { Command, CommandIo } from "../command.ts";
 import { CHAIN_HELP, CHAIN_OPTIONS, cliConfig } from "../config.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { formatDeadline, formatToken } from "../format.ts";
-import {
-  DEADLINE_MEANING,
-  FINAL_STATUSES,
-  NUMERICS_NAME,
-  statusName,
-  type JobStatusName,
-} from "../jobs.ts";
+import { statusName } from "../../node/onchain-job.ts";
+import { NUMERICS_NAME } from "../../protocol/onchain-enums.ts";
+import { DEADLINE_MEANING, FINAL_STATUSES, type JobStatusName } from "../jobs.ts";
 
 const OPTIONS = {
   ...CHAIN_OPTIONS,

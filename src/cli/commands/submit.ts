@@ -25,7 +25,7 @@ import type { Command, CommandIo } from "../command.ts";
 import { CHAIN_HELP, CHAIN_OPTIONS, STORE_HELP, STORE_OPTIONS, cliConfig } from "../config.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { formatToken } from "../format.ts";
-import { NUMERICS_CODE } from "../jobs.ts";
+import { NUMERICS_CODE } from "../../protocol/onchain-enums.ts";
 import { openStore } from "../store.ts";
 
 const OPTIONS = {
