@@ -26,8 +26,10 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
 
     /// @notice Interior points the provider posts per dissection move (see DissectionLib).
     uint256 public constant POINTS_PER_MOVE = DissectionLib.POINTS_PER_MOVE;
-    /// @notice Draw attempts per committee seat before the committee is left short.
-    uint256 public constant DRAW_ATTEMPTS_PER_SEAT = 4;
+    /// @notice Bound on challengerShareBps + refereeShareBps: what a provider that disputes its own
+    /// job through other addresses can recover of its slashed collateral (docs/disputes.md,
+    /// "Self-challenge"), so the deterrent stays at least (1 − 10 %) · C.
+    uint256 public constant MAX_RECOVERABLE_BPS = 1_000;
     uint256 public constant MIN_CLOCK = 5 minutes;
     uint256 public constant MAX_CLOCK = 7 days;
     uint256 public constant MIN_VOTE_WINDOW = 5 minutes;
@@ -47,7 +49,8 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     uint256 private _disputeCount;
     mapping(uint256 disputeId => Dispute) private _disputes;
     mapping(bytes32 commitment => uint256 blockNumber) private _challengeCommits;
-    mapping(uint256 disputeId => mapping(uint256 seat => bytes32 commitment)) private _voteCommits;
+    mapping(uint256 disputeId => mapping(uint256 round => mapping(uint256 seat => bytes32 commitment)))
+        private _voteCommits;
 
     /// @notice Governance parameters.
     struct Parameters {
@@ -304,18 +307,26 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         if (d.kind == DisputeKind.Availability && block.timestamp <= d.commitDeadline)
             revert DisputeDeadlineNotReached(disputeId, d.commitDeadline);
         bytes32 value = _randomness.randomness(d.randomnessRequest);
-        if (value == bytes32(0)) {
-            if (block.timestamp <= uint256(d.lastMoveAt) + p.redrawDelay)
-                revert DisputeRandomnessUnavailable(disputeId);
-            // The value never came (or expired): ask again; nobody controls the new one either.
-            uint256 request = _request(disputeId);
-            d.randomnessRequest = uint48(request);
-            d.population = _population();
-            d.lastMoveAt = uint32(block.timestamp);
-            emit RandomnessRequested(disputeId, request);
+        // INVARIANT: a committee is drawn within redrawDelay of its snapshot (after the withdrawal
+        // window, for an answered availability challenge), so referees' stake stays slashable until
+        // the votes are in (requiredUnbondingDelay). A value that never came, or came and was not
+        // used, is replaced by a fresh request; nobody controls the new one either.
+        // A value requested at the answer and gone by the end of the withdrawal window (fast
+        // blocks) is asked again at once.
+        uint256 start = _drawStart(d);
+        if (block.timestamp > start + p.redrawDelay || (value == bytes32(0) && d.lastMoveAt < start)) {
+            _redraw(disputeId, d);
             return;
         }
+        if (value == bytes32(0)) revert DisputeRandomnessUnavailable(disputeId);
         (address[] memory members, uint256 size) = _draw(disputeId, d, value);
+        // INVARIANT: a dispute never ends for want of referees: a short committee is redrawn (at a
+        // new snapshot, from new randomness), however the verifier set was polluted or drained.
+        if (members.length < size) {
+            emit CommitteeShort(disputeId, d.round, members.length, size);
+            _redraw(disputeId, d);
+            return;
+        }
         d.state = keccak256(abi.encode(members));
         d.drawn = uint8(members.length);
         d.threshold = uint8(size / 2 + 1);
@@ -324,11 +335,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         d.commitDeadline = uint40(commitDeadline);
         d.revealDeadline = uint40(revealDeadline);
         d.phase = DisputePhase.Voting;
-        emit CommitteeDrawn(disputeId, members, commitDeadline, revealDeadline);
-        // Too few eligible referees for a majority: nobody can win, and nobody was given a chance
-        // to vote, so nobody is judged.
-        if (members.length < size / 2 + 1)
-            _settle(disputeId, d, Outcome.NoVerdict, false, new address[](0), 0);
+        emit CommitteeDrawn(disputeId, d.round, members, commitDeadline, revealDeadline);
     }
 
     /// @inheritdoc IDisputeGame
@@ -346,10 +353,10 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         ) {
             revert DisputeNotReferee(disputeId, msg.sender, seat);
         }
-        if (commitment == bytes32(0) || _voteCommits[disputeId][seat] != bytes32(0)) {
+        if (commitment == bytes32(0) || _voteCommits[disputeId][d.round][seat] != bytes32(0)) {
             revert DisputeVoteCommitted(disputeId, seat);
         }
-        _voteCommits[disputeId][seat] = commitment;
+        _voteCommits[disputeId][d.round][seat] = commitment;
         d.committedSeats |= uint32(1 << seat);
         emit VoteCommitted(disputeId, seat, msg.sender);
     }
@@ -372,7 +379,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         }
         if (block.timestamp > d.revealDeadline) revert DisputeDeadlinePassed(disputeId, d.revealDeadline);
         if (d.revealedSeats & (1 << seat) != 0) revert DisputeVoteCommitted(disputeId, seat);
-        bytes32 commitment = _voteCommits[disputeId][seat];
+        bytes32 commitment = _voteCommits[disputeId][d.round][seat];
         if (commitment == bytes32(0)) revert DisputeVoteNotCommitted(disputeId, seat);
         // The commitment binds the referee's address, so only the seat's referee can reveal it.
         if (keccak256(abi.encode(disputeId, seat, vote, distancePpm, salt, msg.sender)) != commitment) {
@@ -410,6 +417,14 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
             outcome = Outcome.ProviderWon;
             winners = d.votesProvider;
         }
+        if (outcome == Outcome.NoVerdict) {
+            // INVARIANT: no majority never ends a dispute: absent referees pay, a new committee is
+            // drawn, and the job stays held (its challenge window stands still) until one decides.
+            emit NoMajority(disputeId, d.round);
+            _payCommittee(disputeId, d, _versions[d.version], outcome, members, 0, 0, _market.treasury());
+            _redraw(disputeId, d);
+            return;
+        }
         _settle(disputeId, d, outcome, false, members, winners);
     }
 
@@ -429,8 +444,10 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     /// @inheritdoc IDisputeGame
     function committeeOf(uint256 disputeId) external view returns (address[] memory members) {
         Dispute storage d = _dispute(disputeId);
+        if (d.phase != DisputePhase.AwaitingCommittee) return members;
+        if (block.timestamp > _drawStart(d) + _versions[d.version].redrawDelay) return members;
         bytes32 value = _randomness.randomness(d.randomnessRequest);
-        if (d.phase < DisputePhase.AwaitingCommittee || value == bytes32(0)) return members;
+        if (value == bytes32(0)) return members;
         (members, ) = _draw(disputeId, d, value);
     }
 
@@ -518,11 +535,6 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         return uint32(clock - elapsed);
     }
 
-    function _population() private view returns (uint32) {
-        uint256 count = _registry.verifierCount();
-        return uint32(count > type(uint32).max ? type(uint32).max : count);
-    }
-
     function _request(uint256 disputeId) private returns (uint48) {
         uint256 request = _randomness.request();
         if (request > type(uint48).max) revert DisputeRandomnessUnavailable(disputeId);
@@ -543,17 +555,48 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     }
 
     function _awaitCommittee(uint256 disputeId, Dispute storage d, DissectionDigests memory digests) private {
-        uint256 request = _request(disputeId);
         d.phase = DisputePhase.AwaitingCommittee;
-        d.randomnessRequest = uint48(request);
-        // INVARIANT: the candidate pool is fixed before the randomness exists (see Dispute.population).
-        d.population = _population();
-        d.lastMoveAt = uint32(block.timestamp);
+        uint256 request = _newRound(disputeId, d);
         emit ReadyForCommittee(disputeId, d.hi, digests.lo, digests.hi, digests.challengerHi, request);
     }
 
-    /// @dev Draws up to the job's committee size distinct eligible verifiers who are not parties,
-    /// with a bounded number of attempts: O(m) external reads per seat, no loop over the verifier set.
+    /// @dev Starts the next committee round: new randomness, weights read at this block.
+    function _newRound(uint256 disputeId, Dispute storage d) private returns (uint256 request) {
+        request = _request(disputeId);
+        d.randomnessRequest = uint48(request);
+        // INVARIANT: the weights are those at the request's block, before the randomness exists.
+        d.snapshot = uint48(block.number);
+        d.lastMoveAt = uint32(block.timestamp);
+        ++d.round;
+    }
+
+    /// @dev Back to AwaitingCommittee for a new round, with no vote of the old one left standing.
+    function _redraw(uint256 disputeId, Dispute storage d) private {
+        d.phase = DisputePhase.AwaitingCommittee;
+        d.state = bytes32(0);
+        d.drawn = 0;
+        d.votesProvider = 0;
+        d.votesChallenger = 0;
+        d.votesNeither = 0;
+        d.committedSeats = 0;
+        d.revealedSeats = 0;
+        d.votes = 0;
+        d.commitDeadline = 0;
+        d.revealDeadline = 0;
+        uint256 request = _newRound(disputeId, d);
+        emit RandomnessRequested(disputeId, d.round, request);
+    }
+
+    /// @dev When the current round's draw may start: its request, or the end of the challenger's
+    /// withdrawal window for an answered availability challenge (first round).
+    function _drawStart(Dispute storage d) private view returns (uint256) {
+        uint256 start = d.lastMoveAt;
+        if (d.kind == DisputeKind.Availability && d.commitDeadline > start) start = d.commitDeadline;
+        return start;
+    }
+
+    /// @dev Draws the job's committee size of seats by stake at the round's snapshot, the parties
+    /// excluded (docs/protocol.md §8): O(m · DEPTH) reads in the registry, whatever the verifier set.
     function _draw(
         uint256 disputeId,
         Dispute storage d,
@@ -561,34 +604,12 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     ) private view returns (address[] memory members, uint256 size) {
         (address submitter, address provider, uint256 committeeSize) = _market.disputeParties(d.jobId);
         size = committeeSize;
-        address challenger = d.challenger;
-        uint256 population = d.population;
-        members = new address[](size);
-        uint256 found;
-        bytes32 seed = keccak256(abi.encode(value, disputeId));
-        for (uint256 a; a < size * DRAW_ATTEMPTS_PER_SEAT && found < size && population > 0; ++a) {
-            address candidate = _registry.verifierAt(uint256(keccak256(abi.encode(seed, a))) % population);
-            // INVARIANT: a party to the job or the dispute is never drawn (docs/protocol.md §8).
-            if (candidate == provider || candidate == submitter || candidate == challenger) continue;
-            // INVARIANT: only verifiers eligible before the randomness was requested (lastMoveAt)
-            // and still eligible now can sit: nobody can join the pool once the value is known.
-            if (
-                !_registry.isEligibleVerifier(candidate) || _registry.eligibleSince(candidate) >= d.lastMoveAt
-            ) {
-                continue;
-            }
-            bool seen;
-            for (uint256 i; i < found; ++i) {
-                if (members[i] == candidate) {
-                    seen = true;
-                    break;
-                }
-            }
-            if (!seen) members[found++] = candidate;
-        }
-        assembly ("memory-safe") {
-            mstore(members, found)
-        }
+        members = _registry.drawVerifiers(
+            keccak256(abi.encode(value, disputeId, d.round)),
+            d.snapshot,
+            size,
+            [provider, submitter, d.challenger]
+        );
     }
 
     /// @dev Ends a dispute and moves the money: the loser's forfeit to the winner, the majority
@@ -677,13 +698,15 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         _bound("voteCommitWindow", p.voteCommitWindow, MIN_VOTE_WINDOW, MAX_VOTE_WINDOW);
         _bound("voteRevealWindow", p.voteRevealWindow, MIN_VOTE_WINDOW, MAX_VOTE_WINDOW);
         _bound("redrawDelay", p.redrawDelay, MIN_VOTE_WINDOW, MAX_VOTE_WINDOW);
-        _bound("challengerShareBps", p.challengerShareBps, 0, _BPS);
-        _bound("refereeShareBps", p.refereeShareBps, 0, _BPS - p.challengerShareBps);
+        // INVARIANT (self-challenge): a provider recovers at most MAX_RECOVERABLE_BPS of its collateral.
+        _bound("challengerShareBps", p.challengerShareBps, 0, MAX_RECOVERABLE_BPS);
+        _bound("refereeShareBps", p.refereeShareBps, 0, MAX_RECOVERABLE_BPS - p.challengerShareBps);
         _bound("refereePenalty", p.refereePenalty, 0, _registry.minVerifierStake());
-        // INVARIANT: a dispute ends before stake that it may slash can finish unbonding: both clocks,
-        // a redraw and the two vote windows fit in half the unbonding delay (the challenge window
-        // takes at most the other half).
-        uint256 longest = 2 * p.clockBudget + 2 * p.redrawDelay + p.voteCommitWindow + p.voteRevealWindow;
+        // INVARIANT: stake a dispute may slash cannot finish unbonding first: both clocks, the
+        // withdrawal window, a draw delay and a committee round fit in half the unbonding delay (the
+        // challenge window takes at most the other half); a redrawn round starts a new snapshot, and
+        // its referees' stake is bound again from there.
+        uint256 longest = 2 * p.clockBudget + 2 * p.redrawDelay + 2 * p.voteCommitWindow + p.voteRevealWindow;
         _bound("disputeDuration", longest, 0, _registry.unbondingDelay() / 2);
         if (longest > _longestDispute) _longestDispute = longest;
         // Bounded: a dispute names its version in 16 bits.

@@ -8,6 +8,7 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 
 import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
 import {IUnbondingConsumer} from "./interfaces/IUnbondingConsumer.sol";
+import {SortitionLib} from "./libraries/SortitionLib.sol";
 import {StakeAccount, StakeRole} from "./types/StakeTypes.sol";
 
 /// @title StakeRegistry
@@ -16,6 +17,7 @@ import {StakeAccount, StakeRole} from "./types/StakeTypes.sol";
 /// over all accounts; every function keeps it (test/solidity/Solvency.t.sol).
 contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
     using SafeERC20 for IERC20;
+    using SortitionLib for SortitionLib.Tree;
 
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
     /// @notice The job market: locks and unlocks provider collateral.
@@ -29,6 +31,10 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
     uint256 public constant MAX_UNBONDING_CONSUMERS = 8;
     uint256 public constant MAX_UNBONDING_DELAY = 90 days;
     uint256 public constant MAX_MIN_STAKE = type(uint128).max;
+    /// @notice Draw attempts per committee seat (see drawVerifiers).
+    uint256 public constant DRAW_ATTEMPTS_PER_SEAT = 4;
+    /// @notice Verifiers with weight at once.
+    uint256 public constant MAX_VERIFIERS = SortitionLib.CAPACITY;
 
     IERC20 private immutable _token;
     uint256 private _minProviderStake;
@@ -38,9 +44,8 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
     mapping(address account => mapping(StakeRole role => StakeAccount)) private _accounts;
     /// @dev Contracts whose required unbonding delay bounds `setUnbondingDelay` from below.
     IUnbondingConsumer[] private _consumers;
-    address[] private _verifiers;
-    /// @dev Position + 1 in `_verifiers`; zero means absent.
-    mapping(address verifier => uint256 slot) private _verifierSlot;
+    /// @dev Committee weights, per block (see SortitionLib).
+    SortitionLib.Tree private _sortition;
 
     constructor(
         IERC20 token_,
@@ -66,14 +71,10 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
         StakeAccount storage acct = _accounts[msg.sender][role];
         // INVARIANT: an ejected account stays out; new stake cannot buy it back in.
         if (acct.ejected) revert StakeAccountEjected(msg.sender, role);
-        bool wasEligible = role == StakeRole.Verifier && isEligibleVerifier(msg.sender);
         uint256 free = uint256(acct.free) + amount;
         acct.free = _u128(free);
         emit Staked(msg.sender, role, amount, free);
-        if (role == StakeRole.Verifier && !wasEligible && isEligibleVerifier(msg.sender)) {
-            acct.eligibleSince = uint48(block.timestamp);
-            _enlist(msg.sender);
-        }
+        if (role == StakeRole.Verifier) _syncWeight(msg.sender);
         _pull(msg.sender, amount);
     }
 
@@ -90,6 +91,7 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
         uint256 unlockAt = block.timestamp + _unbondingDelay;
         acct.unlockAt = uint64(unlockAt);
         emit UnstakeRequested(msg.sender, role, amount, unlockAt);
+        if (role == StakeRole.Verifier) _syncWeight(msg.sender);
     }
 
     /// @inheritdoc IStakeRegistry
@@ -154,6 +156,8 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
                 acct.ejected = true;
                 emit Ejected(account, role);
             }
+        } else {
+            _syncWeight(account);
         }
         if (taken > 0) _token.safeTransfer(msg.sender, taken);
     }
@@ -192,18 +196,56 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
     }
 
     /// @inheritdoc IStakeRegistry
-    function eligibleSince(address verifier) external view returns (uint256) {
-        return _accounts[verifier][StakeRole.Verifier].eligibleSince;
+    function verifierWeight(address verifier) external view returns (uint256) {
+        return _sortition.weightOf(verifier);
     }
 
     /// @inheritdoc IStakeRegistry
-    function verifierCount() external view returns (uint256) {
-        return _verifiers.length;
+    function totalVerifierWeight() external view returns (uint256) {
+        return _sortition.totalAt(type(uint48).max);
     }
 
     /// @inheritdoc IStakeRegistry
-    function verifierAt(uint256 index) external view returns (address) {
-        return _verifiers[index];
+    function totalVerifierWeightAt(uint256 blockNumber) external view returns (uint256) {
+        return _sortition.totalAt(_snapshot(blockNumber));
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function refreshVerifier(address verifier) external {
+        _syncWeight(verifier);
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function drawVerifiers(
+        bytes32 seed,
+        uint256 snapshot,
+        uint256 seats,
+        address[3] calldata excluded
+    ) external view returns (address[] memory members) {
+        uint48 at = _snapshot(snapshot);
+        // INVARIANT: the parties' weight is cut out of the line, so a party never sits and, however
+        // much verifier stake it holds, cannot crowd the attempts out.
+        (uint256[3] memory starts, uint256[3] memory widths, uint256 cut) = _excludedRanges(excluded, at);
+        uint256 remaining = _sortition.totalAt(at) - cut;
+        members = new address[](seats);
+        uint256 found;
+        for (uint256 a; a < seats * DRAW_ATTEMPTS_PER_SEAT && found < seats && remaining > 0; ++a) {
+            uint256 point = uint256(keccak256(abi.encode(seed, a))) % remaining;
+            // Back onto the whole line: step over each cut range at or before the point (ascending).
+            for (uint256 j; j < 3 && widths[j] > 0; ++j) if (point >= starts[j]) point += widths[j];
+            (, address owner) = _sortition.find(point, at);
+            // A party that moved to another slot since the snapshot is not cut out: skip it here.
+            if (owner == excluded[0] || owner == excluded[1] || owner == excluded[2]) continue;
+            // INVARIANT: a referee can pay its penalty. Weight at the snapshot was free stake of at
+            // least the minimum, which can since only move to unbonding (unlocking after any dispute
+            // round, see requiredUnbondingDelay) or be slashed: only a slash or a raised minimum skips.
+            StakeAccount storage acct = _accounts[owner][StakeRole.Verifier];
+            if (acct.ejected || uint256(acct.free) + acct.unbonding < _minVerifierStake) continue;
+            members[found++] = owner;
+        }
+        assembly ("memory-safe") {
+            mstore(members, found)
+        }
     }
 
     /// @inheritdoc IStakeRegistry
@@ -287,16 +329,51 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
         emit ParameterSet("unbondingDelay", value);
     }
 
-    /// @dev Appends `verifier` to the committee set the first time it becomes eligible. The set is
-    /// append-only: entries never move, so a draw that fixes the set's size when its randomness is
-    /// requested (DisputeGame) sees the same candidates in the same order whatever happens to the
-    /// set afterwards; eligibility is checked at draw time. O(1).
-    function _enlist(address verifier) private {
-        if (_verifierSlot[verifier] == 0) {
-            _verifiers.push(verifier);
-            _verifierSlot[verifier] = _verifiers.length;
-            emit VerifierEnlisted(verifier, _verifiers.length - 1);
+    /// @dev Sets `verifier`'s committee weight to its free stake while eligible, else zero. At most
+    /// SortitionLib.DEPTH + 1 checkpoint writes.
+    function _syncWeight(address verifier) private {
+        uint256 weight = isEligibleVerifier(verifier) ? _accounts[verifier][StakeRole.Verifier].free : 0;
+        if (weight == _sortition.weightOf(verifier)) return;
+        _sortition.set(verifier, weight);
+        emit VerifierWeightSet(verifier, weight);
+    }
+
+    /// @dev Where each excluded address's weight lay on the line at block `at`, ascending, and the
+    /// total cut. An address counts only if it holds now the slot it held then (else it is skipped
+    /// when drawn); duplicates count once. 3 · 2 · (DEPTH + 1) reads at most.
+    function _excludedRanges(
+        address[3] calldata excluded,
+        uint48 at
+    ) private view returns (uint256[3] memory starts, uint256[3] memory widths, uint256 cut) {
+        uint256[3] memory slots;
+        uint256 n;
+        for (uint256 i; i < 3; ++i) {
+            uint256 slot = _sortition.slotHeldBy(excluded[i]);
+            if (slot == 0 || _sortition.ownerAt(slot, at) != excluded[i]) continue;
+            bool seen;
+            for (uint256 j; j < n; ++j) seen = seen || slots[j] == slot;
+            if (seen) continue;
+            uint256 start = _sortition.prefixAt(slot - 1, at);
+            uint256 width = _sortition.prefixAt(slot, at) - start;
+            if (width == 0) continue;
+            // Insertion by start: at most three entries.
+            uint256 k = n++;
+            while (k > 0 && starts[k - 1] > start) {
+                starts[k] = starts[k - 1];
+                widths[k] = widths[k - 1];
+                slots[k] = slots[k - 1];
+                --k;
+            }
+            starts[k] = start;
+            widths[k] = width;
+            slots[k] = slot;
+            cut += width;
         }
+    }
+
+    function _snapshot(uint256 blockNumber) private view returns (uint48) {
+        if (blockNumber >= block.number) revert StakeSnapshotNotPast(blockNumber, block.number);
+        return uint48(blockNumber);
     }
 
     /// @dev Reverts unless `delay` is at least every consumer's requirement. At most

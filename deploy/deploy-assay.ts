@@ -85,8 +85,8 @@ export const DEVNET_PARAMS: DeployParams = {
     voteCommitWindow: 3600,
     voteRevealWindow: 3600,
     redrawDelay: 3600,
-    challengerShareBps: 5_000,
-    refereeShareBps: 1_000,
+    challengerShareBps: 800,
+    refereeShareBps: 200,
     refereePenalty: (10n * 10n ** 18n).toString(),
   },
 };

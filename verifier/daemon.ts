@@ -72,7 +72,7 @@ import {
   voteCommitment,
 } from "../src/protocol/dispute-commitments.ts";
 import { fetchCommitted, type NormCheck } from "../src/engine/reexecute.ts";
-import type { DisputeKindName } from "../src/protocol/onchain-enums.ts";
+import { DISPUTE_KIND, type DisputeKindName } from "../src/protocol/onchain-enums.ts";
 import { checkNorms, chooseDispute, findFraud, normSegments, type Fraud } from "./trace-checks.ts";
 import { ensureVerifierStake } from "./stake.ts";
 import { QUEUES, ReexecTaskSchema, queueError, taskId, type ReexecTask } from "./tasks.ts";
@@ -128,15 +128,18 @@ export const REFEREE_TRANSITIONS = {
   adjudicating: ["voting", "failed"],
   voting: ["committed", "missed"],
   committed: ["revealed", "missed"],
-  revealed: [],
+  // A round without a majority is redrawn: drawn again, the referee votes its verdict again.
+  revealed: ["voting"],
   failed: [],
-  missed: [],
+  missed: ["voting"],
 } as const satisfies Record<string, readonly string[]>;
 export type RefereeState = keyof typeof REFEREE_TRANSITIONS;
 
 interface RefereeRecord {
   state: RefereeState;
-  seat: number;
+  /** The committee round this account was last drawn in, and its seats there (one vote each). */
+  round: number;
+  seats: number[];
   members: Address[];
   commitDeadline: bigint;
   revealDeadline: bigint;
@@ -148,6 +151,8 @@ interface RefereeRecord {
 
 interface KeptDispute {
   jobId: bigint;
+  /** The latest round's committee, for `resolve`. */
+  round?: number;
   members?: Address[];
 }
 
@@ -474,6 +479,7 @@ export class VerifierDaemon {
       case "CommitteeDrawn":
         await this.onCommittee(
           a.disputeId as bigint,
+          Number(a.round as bigint),
           [...(a.members as readonly Address[])],
           a.commitDeadline as bigint,
           a.revealDeadline as bigint,
@@ -510,26 +516,40 @@ export class VerifierDaemon {
 
   private async onCommittee(
     disputeId: bigint,
+    round: number,
     members: Address[],
     commitDeadline: bigint,
     revealDeadline: bigint,
   ): Promise<void> {
     const kept = this.journal.get<KeptDispute>(`keep-dispute:${disputeId}`);
-    if (kept !== undefined && kept.members === undefined)
-      await this.journal.set(`keep-dispute:${disputeId}`, { ...kept, members });
+    if (kept !== undefined && (kept.round ?? 0) < round)
+      await this.journal.set(`keep-dispute:${disputeId}`, { ...kept, round, members });
     if (!this.config.verifier.referee) return;
     const key = `referee:${disputeId}`;
-    const seat = members.findIndex((m) => m.toLowerCase() === this.chain.address.toLowerCase());
-    if (seat === -1 || this.journal.get(key) !== undefined) return;
-    await this.journal.set(key, {
-      state: "adjudicating",
-      seat,
-      members,
-      commitDeadline,
-      revealDeadline,
-    } satisfies RefereeRecord);
-    this.log.info({ disputeId: disputeId.toString(), seat }, "drawn as referee");
-    await this.ensureTask({ kind: "referee", disputeId: disputeId.toString() });
+    const me = this.chain.address.toLowerCase();
+    // Seats go by stake: this account may hold several, each with its own vote.
+    const seats = members.flatMap((m, seat) => (m.toLowerCase() === me ? [seat] : []));
+    if (seats.length === 0) return;
+    const seated = { round, seats, members, commitDeadline, revealDeadline };
+    const r = this.journal.get<RefereeRecord>(key);
+    if (r !== undefined && r.round >= round) return;
+    this.log.info({ disputeId: disputeId.toString(), round, seats }, "drawn as referee");
+    if (r === undefined || r.state === "adjudicating") {
+      await this.journal.set(key, {
+        ...r,
+        state: "adjudicating",
+        ...seated,
+      } satisfies RefereeRecord);
+      await this.ensureTask({ kind: "referee", disputeId: disputeId.toString() });
+    } else if (r.state !== "failed" && r.vote !== undefined) {
+      // Drawn again after a round without a majority: the verdict stands, the vote is new.
+      await this.journal.set(key, {
+        ...r,
+        ...seated,
+        state: "voting",
+        salt: undefined,
+      } satisfies RefereeRecord);
+    }
   }
 
   // ---------------------------------------------------------------- queue
@@ -1030,36 +1050,41 @@ export class VerifierDaemon {
         return;
       case "voting": {
         // Past the deadline, or ended early (an availability challenge withdrawn): nothing to vote on.
-        const ended =
-          head.timestamp >= r.commitDeadline ||
-          (await game.read.getDispute([disputeId])).phase !== PHASE.Voting;
-        if (ended) {
+        const d = await game.read.getDispute([disputeId]);
+        if (head.timestamp >= r.commitDeadline || d.phase !== PHASE.Voting || d.round !== r.round) {
           await this.journal.set(key, { ...r, state: "missed" });
           return;
         }
-        // The salt is journaled before the commit transaction: a restart reveals this vote.
+        // The salt is journaled before the commit transactions: a restart reveals these votes.
         const salt = r.salt ?? bytesToHex(randomBytes(32));
         if (r.salt === undefined) await this.journal.set(key, { ...r, salt });
-        const commitment = voteCommitment(
-          disputeId,
-          r.seat,
-          VOTE[r.vote!],
-          r.distancePpm ?? 0n,
-          salt,
-          this.address,
-        );
-        await this.send(`vote-commit:${disputeId}`, `commit vote on dispute ${disputeId}`, {
-          address: game.address,
-          abi: game.abi,
-          functionName: "commitVote",
-          args: [disputeId, BigInt(r.seat), r.members, commitment],
-        });
+        for (const seat of r.seats) {
+          if ((d.committedSeats & (1 << seat)) !== 0) continue;
+          const commitment = voteCommitment(
+            disputeId,
+            seat,
+            VOTE[r.vote!],
+            r.distancePpm ?? 0n,
+            salt,
+            this.address,
+          );
+          await this.send(
+            `vote-commit:${disputeId}:${r.round}:${seat}`,
+            `commit vote on dispute ${disputeId} (round ${r.round}, seat ${seat})`,
+            {
+              address: game.address,
+              abi: game.abi,
+              functionName: "commitVote",
+              args: [disputeId, BigInt(seat), r.members, commitment],
+            },
+          );
+        }
         await this.journal.set(key, { ...r, salt, state: "committed" });
         return;
       }
       case "committed": {
         const d = await game.read.getDispute([disputeId]);
-        if (d.phase !== PHASE.Voting) {
+        if (d.phase !== PHASE.Voting || d.round !== r.round) {
           await this.journal.set(key, { ...r, state: "missed" });
           return;
         }
@@ -1069,12 +1094,19 @@ export class VerifierDaemon {
           await this.journal.set(key, { ...r, state: "missed" });
           return;
         }
-        await this.send(`vote-reveal:${disputeId}`, `reveal vote on dispute ${disputeId}`, {
-          address: game.address,
-          abi: game.abi,
-          functionName: "revealVote",
-          args: [disputeId, BigInt(r.seat), VOTE[r.vote!], r.distancePpm ?? 0n, r.salt!],
-        });
+        for (const seat of r.seats) {
+          if ((d.revealedSeats & (1 << seat)) !== 0) continue;
+          await this.send(
+            `vote-reveal:${disputeId}:${r.round}:${seat}`,
+            `reveal vote on dispute ${disputeId} (round ${r.round}, seat ${seat})`,
+            {
+              address: game.address,
+              abi: game.abi,
+              functionName: "revealVote",
+              args: [disputeId, BigInt(seat), VOTE[r.vote!], r.distancePpm ?? 0n, r.salt!],
+            },
+          );
+        }
         await this.journal.set(key, { ...r, state: "revealed" });
         this.metrics.disputes.inc({ role: "referee", outcome: r.vote! });
         this.emit({ type: "voted", disputeId, vote: r.vote! });
@@ -1145,12 +1177,21 @@ export class VerifierDaemon {
               call("timeout", [disputeId]),
             );
         } else if (d.phase === PHASE.AwaitingCommittee) {
+          // Drawable once the withdrawal window of an answered availability challenge is over and
+          // the randomness exists, or (to ask again) once the round went stale.
+          const start =
+            d.kind === DISPUTE_KIND.Availability && d.commitDeadline > d.lastMoveAt
+              ? BigInt(d.commitDeadline)
+              : BigInt(d.lastMoveAt);
+          const value = await this.chain.contracts.randomness.read.randomness([
+            BigInt(d.randomnessRequest),
+          ]);
           const ready =
-            (await disputeGame.read.committeeOf([disputeId])).length > 0 ||
-            head.timestamp > BigInt(d.lastMoveAt) + this.redrawDelay();
+            head.timestamp > start &&
+            (value !== ZERO_DIGEST || head.timestamp > start + this.redrawDelay());
           if (ready)
             await this.keeperSend(
-              `draw:${disputeId}:${d.randomnessRequest}`,
+              `draw:${disputeId}:${d.round}`,
               "drawCommittee",
               disputeId,
               call("drawCommittee", [disputeId]),
@@ -1159,9 +1200,12 @@ export class VerifierDaemon {
           const all = (1 << d.drawn) - 1;
           if (d.revealedSeats !== all && head.timestamp <= BigInt(d.revealDeadline)) return;
           const kept = this.journal.get<KeptDispute>(key);
-          const members = kept?.members ?? (await this.committeeMembers(disputeId));
+          const members =
+            kept?.round === d.round && kept.members !== undefined
+              ? kept.members
+              : await this.committeeMembers(disputeId, d.round);
           await this.keeperSend(
-            `resolve:${disputeId}`,
+            `resolve:${disputeId}:${d.round}`,
             "resolve",
             disputeId,
             call("resolve", [disputeId, members]),
@@ -1195,12 +1239,12 @@ export class VerifierDaemon {
     return BigInt(p.redrawDelay ?? 3600);
   }
 
-  private async committeeMembers(disputeId: bigint): Promise<Address[]> {
-    const [drawn] = await this.chain.contracts.disputeGame.getEvents.CommitteeDrawn(
+  private async committeeMembers(disputeId: bigint, round: number): Promise<Address[]> {
+    const drawn = await this.chain.contracts.disputeGame.getEvents.CommitteeDrawn(
       { disputeId },
       { fromBlock: BigInt(this.chain.deployment.deployedAtBlock) },
     );
-    return [...(drawn?.args.members ?? [])];
+    return [...(drawn.find((e) => e.args.round === BigInt(round))?.args.members ?? [])];
   }
 
   /** A keeper action: anyone may send it, so losing the race to another keeper is normal. */

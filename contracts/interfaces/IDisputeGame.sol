@@ -13,7 +13,10 @@ import {ICreditLedger} from "./ICreditLedger.sol";
 /// challenger names the first sub-range it disagrees with — under chess clocks; whoever runs out of
 /// time loses. A committee of staked verifiers, drawn from future randomness and never a party to
 /// the job or the dispute, then re-executes the last step (exact) or the whole segment (tolerance)
-/// and votes by commit–reveal; a fixed majority of the job's committee size decides. The loser pays:
+/// and votes by commit–reveal; a fixed majority of the job's committee size decides. Seats are drawn
+/// by stake (StakeRegistry.drawVerifiers) from the weights at the block the randomness was requested;
+/// a committee that cannot fill its seats, or a vote without a majority, is redrawn (a new round):
+/// a dispute ends only with a verdict, a timeout or, before any committee, a withdrawal. The loser pays:
 /// provider → job collateral slashed (challenger share, referee share, treasury) and the payment
 /// refunded; challenger → bond to the provider and the referees. Referees who do not reveal, or vote
 /// with the minority, lose a small part of their stake. Payouts are credits pulled with
@@ -93,8 +96,14 @@ interface IDisputeGame is ICreditLedger {
         bytes32 providerDigest,
         bytes32 challengerDigest
     );
-    /// @notice Randomness for the committee was requested again after it failed to arrive.
-    event RandomnessRequested(uint256 indexed disputeId, uint256 randomnessRequest);
+    /// @notice Randomness for round `round`'s committee was requested again: the value failed to
+    /// arrive, or was not used, within `redrawDelay`, or the previous round decided nothing.
+    event RandomnessRequested(uint256 indexed disputeId, uint256 round, uint256 randomnessRequest);
+    /// @notice Round `round` drew only `found` of `seats` seats (too little eligible stake outside the
+    /// parties): it is redrawn.
+    event CommitteeShort(uint256 indexed disputeId, uint256 round, uint256 found, uint256 seats);
+    /// @notice Round `round`'s vote reached no majority (absent referees, who were penalized): it is redrawn.
+    event NoMajority(uint256 indexed disputeId, uint256 round);
     /// @notice The disagreement is down to one step (exact: from offset `step − 1` to `step` within
     /// the segment) or the whole segment (tolerance: `step` = k): the committee will be drawn from
     /// randomness request `randomnessRequest`.
@@ -106,9 +115,11 @@ interface IDisputeGame is ICreditLedger {
         bytes32 challengerDigest,
         uint256 randomnessRequest
     );
-    /// @notice The committee was drawn; `members[seat]` votes by `commitDeadline` and reveals by `revealDeadline`.
+    /// @notice Round `round`'s committee was drawn; `members[seat]` votes by `commitDeadline` and
+    /// reveals by `revealDeadline`. A verifier may hold several seats (one vote each).
     event CommitteeDrawn(
         uint256 indexed disputeId,
+        uint256 round,
         address[] members,
         uint256 commitDeadline,
         uint256 revealDeadline
@@ -180,8 +191,9 @@ interface IDisputeGame is ICreditLedger {
     /// answer to an availability challenge): the mover loses. Anyone may call.
     function timeout(uint256 disputeId) external;
 
-    /// @notice Draws the committee once the randomness exists; re-requests randomness that stayed
-    /// unavailable for `redrawDelay`. Anyone may call.
+    /// @notice Draws the committee once the randomness exists; re-requests randomness that was not
+    /// drawn with within `redrawDelay` of its request (it never came, or nobody drew); redraws a
+    /// committee that came out short. Anyone may call.
     function drawCommittee(uint256 disputeId) external;
 
     /// @notice A referee commits keccak256(abi.encode(disputeId, seat, vote, distancePpm, salt, referee)).
@@ -201,7 +213,8 @@ interface IDisputeGame is ICreditLedger {
         bytes32 salt
     ) external;
 
-    /// @notice Tallies the votes after the reveal deadline (or once every referee revealed). Anyone may call.
+    /// @notice Tallies the votes after the reveal deadline (or once every referee revealed). Anyone
+    /// may call. Without a majority, absent referees are penalized and a new committee is drawn.
     function resolve(uint256 disputeId, address[] calldata members) external;
 
     /// @notice The stored dispute.
@@ -210,7 +223,8 @@ interface IDisputeGame is ICreditLedger {
     /// @notice The steps (offsets from the segment start) at which the provider must post digests now.
     function pointsOf(uint256 disputeId) external view returns (uint256[] memory steps);
 
-    /// @notice The committee that `drawCommittee` would draw now (empty before the randomness exists).
+    /// @notice The committee that `drawCommittee` would draw now (empty unless the dispute awaits its
+    /// committee and the randomness exists and is fresh). The drawn committee is in CommitteeDrawn.
     function committeeOf(uint256 disputeId) external view returns (address[] memory members);
 
     function disputeCount() external view returns (uint256);

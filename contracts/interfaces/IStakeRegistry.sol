@@ -9,8 +9,9 @@ import {IUnbondingConsumer} from "./IUnbondingConsumer.sol";
 /// steps: `requestUnstake` starts an unbonding delay longer than any challenge window, `withdraw`
 /// pays out after it, so stake cannot leave ahead of a slash. Only the job market locks and unlocks
 /// provider collateral (LOCKER_ROLE); only slashers (the dispute game, and the job market for missed
-/// deadlines) slash (SLASHER_ROLE). Verifiers that reach the minimum stake are enlisted, once, in an
-/// append-only set that committees are drawn from in O(1) per draw.
+/// deadlines) slash (SLASHER_ROLE). Committees are drawn by stake-weighted sortition: a verifier's
+/// weight is its free stake while that is at least the minimum, kept per block so that a draw reads
+/// the weights at a past block (docs/disputes.md, "Committees").
 interface IStakeRegistry {
     error StakeZeroAmount();
     error StakeInvalidRole(StakeRole role);
@@ -22,6 +23,8 @@ interface IStakeRegistry {
     error StakeBelowMinimum(address account, StakeRole role, uint256 stake, uint256 minimum);
     error StakeFeeOnTransferToken(uint256 expected, uint256 received);
     error StakeParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
+    /// @notice A draw must read a block that is over: the weights of the current one can still change.
+    error StakeSnapshotNotPast(uint256 snapshot, uint256 blockNumber);
 
     /// @notice `account` deposited `amount` into its `role` stake.
     event Staked(address indexed account, StakeRole indexed role, uint256 amount, uint256 free);
@@ -37,8 +40,8 @@ interface IStakeRegistry {
     event Slashed(address indexed account, StakeRole indexed role, address indexed slasher, uint256 amount);
     /// @notice An account was ejected: it can no longer take jobs or sit on committees.
     event Ejected(address indexed account, StakeRole indexed role);
-    /// @notice A verifier entered the set that committees are drawn from, at `index`.
-    event VerifierEnlisted(address indexed verifier, uint256 index);
+    /// @notice `verifier`'s committee weight changed (zero: it left the draw).
+    event VerifierWeightSet(address indexed verifier, uint256 weight);
     /// @notice `consumer` now bounds the unbonding delay from below.
     event UnbondingConsumerAdded(address indexed consumer);
     /// @notice A governance parameter changed.
@@ -90,16 +93,34 @@ interface IStakeRegistry {
     /// @notice Whether `verifier` may sit on committees now.
     function isEligibleVerifier(address verifier) external view returns (bool);
 
-    /// @notice When `verifier` last became eligible (by staking up to the minimum); a committee draw
-    /// ignores verifiers that became eligible at or after its randomness was requested.
-    function eligibleSince(address verifier) external view returns (uint256);
+    /// @notice `verifier`'s committee weight now: its free stake while eligible, else zero.
+    /// @dev Stake changes and slashes update it at once; a change of the minimum does not move
+    /// anyone until `refreshVerifier` (anyone may call it).
+    function verifierWeight(address verifier) external view returns (uint256);
 
-    /// @notice Size of the committee set. The set is append-only (every verifier that was ever
-    /// eligible, in order of enlistment), so members may no longer be eligible: draws check.
-    function verifierCount() external view returns (uint256);
+    /// @notice The sum of all committee weights now.
+    function totalVerifierWeight() external view returns (uint256);
 
-    /// @notice Member `index` of the committee set (draws are `verifierAt(rand % verifierCount())`).
-    function verifierAt(uint256 index) external view returns (address);
+    /// @notice The sum of all committee weights at the end of block `blockNumber` (a past block).
+    function totalVerifierWeightAt(uint256 blockNumber) external view returns (uint256);
+
+    /// @notice Recomputes `verifier`'s committee weight under the current minimum. Anyone may call.
+    function refreshVerifier(address verifier) external;
+
+    /// @notice Draws `seats` referees by weight as it stood at the end of block `snapshot` (which
+    /// must be past), with replacement: a verifier may hold several seats, in proportion to its
+    /// stake. The `excluded` addresses (the parties) are never drawn: their weight is taken out of
+    /// the line before drawing. A drawn verifier must still be able to pay the referee penalty
+    /// (free + unbonding stake at least the minimum, not ejected); otherwise the seat is drawn
+    /// again, DRAW_ATTEMPTS_PER_SEAT attempts per seat in all. Returns fewer than `seats` members
+    /// only when the attempts ran out or no weight is left.
+    /// @dev O(seats · DEPTH) storage reads, whatever the number of verifiers, past or present.
+    function drawVerifiers(
+        bytes32 seed,
+        uint256 snapshot,
+        uint256 seats,
+        address[3] calldata excluded
+    ) external view returns (address[] memory members);
 
     /// @notice The protocol token.
     function token() external view returns (address);

@@ -49,7 +49,8 @@ enum Outcome {
     ProviderWon,
     /// @dev The provider lost: its job collateral is slashed and the job ends as Slashed.
     ChallengerWon,
-    /// @dev No side reached a majority: the bond is returned, nobody but absent or minority referees pays.
+    /// @dev The challenger withdrew an answered availability challenge before its committee was
+    /// drawn: the bond is returned, nobody is judged. (A vote without a majority is redrawn.)
     NoVerdict
 }
 
@@ -63,7 +64,7 @@ struct DissectionDigests {
     bytes32 challengerHi;
 }
 
-/// @notice Packed storage of a dispute: five full slots, as marked.
+/// @notice Packed storage of a dispute: six slots, as marked.
 // solhint-disable-next-line gas-struct-packing
 struct Dispute {
     // slot 0
@@ -88,9 +89,8 @@ struct Dispute {
     uint48 randomnessRequest;
     uint8 threshold;
     uint8 drawn;
-    /// @dev Size of the registry's (append-only) verifier set when the committee's randomness was
-    /// requested: the draw picks only among these, so nobody can reshape the pool once the value is known.
-    uint32 population;
+    /// @dev Committee rounds begun: 1 for the first draw, one more per redraw.
+    uint16 round;
     // slot 3: dissection: keccak256(abi.encode(DissectionDigests, posted points hash)); voting: committee hash
     bytes32 state;
     // slot 4: voting (an answered availability dispute awaiting its committee: commitDeadline is the
@@ -107,4 +107,8 @@ struct Dispute {
     DisputeKind kind;
     /// @dev The governance parameters it runs under (DisputeGame keeps every version).
     uint16 version;
+    // slot 5
+    /// @dev The block whose committee weights the draw reads: the block the randomness was
+    /// requested in, so nobody can reshape the pool once the value is known.
+    uint48 snapshot;
 }

@@ -15,6 +15,4 @@ struct StakeAccount {
     uint128 unbonding;
     uint64 unlockAt;
     bool ejected;
-    /// @dev Verifiers: when the account last became eligible (a draw ignores later arrivals).
-    uint48 eligibleSince;
 }

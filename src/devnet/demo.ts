@@ -116,9 +116,8 @@ export const DAEMONS_DEMO_DEFAULTS: DaemonsDemoConfig = {
   committeeSize: 3,
   // Mid-segment 13 of 20: segments 13..20 do not reproduce (f = 8/20).
   cheatFromStep: 247,
-  // The contract draws 4 candidates per seat from all staked verifiers (the challenger is one,
-  // and skipped): with 4 referees a seat stays empty about once in 80 runs (two still make a
-  // majority), and no majority forms about once in 20 000.
+  // Seats are drawn by stake among the verifiers other than the parties (the challenger's weight
+  // is cut out): 4 equal referees fill every seat, a referee sometimes holding two.
   referees: 4,
   speed: 30,
   tickMs: 250,
@@ -538,7 +537,17 @@ export async function runDaemonsDemo(
             break;
           case "CommitteeDrawn":
             say(
-              `dispute ${e.args.disputeId}: committee drew ${e.args.members.length} referees: ${e.args.members.map(name).join(", ")}`,
+              `dispute ${e.args.disputeId}: committee (round ${e.args.round}) drew ${e.args.members.length} seats: ${e.args.members.map(name).join(", ")}`,
+            );
+            break;
+          case "CommitteeShort":
+            say(
+              `dispute ${e.args.disputeId}: round ${e.args.round} filled ${e.args.found} of ${e.args.seats} seats; drawing again`,
+            );
+            break;
+          case "NoMajority":
+            say(
+              `dispute ${e.args.disputeId}: round ${e.args.round} reached no majority; drawing again`,
             );
             break;
           case "VoteCommitted":

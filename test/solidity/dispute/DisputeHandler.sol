@@ -418,7 +418,7 @@ contract DisputeHandler is Test {
         } else if (
             d.kind == DisputeKind.Availability &&
             d.phase == DisputePhase.AwaitingCommittee &&
-            moveSeed % 2 == 1
+            moveSeed % 4 != 0
         ) {
             _withdraw(id, d);
         } else if (d.phase == DisputePhase.Answer) {
@@ -618,17 +618,19 @@ contract DisputeHandler is Test {
             } catch {}
             _setTime(d.commitDeadline + 1);
         }
-        if (!_ensureBlockHash(d.request)) {
-            // The hash fell out of the EVM's window: after the redraw delay anyone asks again.
-            if (ghostTime <= d.lastMoveAt + _redrawDelay) {
-                try game.drawCommittee(id) {
-                    return _forbidden("drawCommittee without randomness");
-                } catch {}
-                _setTime(d.lastMoveAt + _redrawDelay + 1);
-            }
+        // A round must draw within the redraw delay of its start; later, anyone asks again.
+        uint256 start = d.lastMoveAt;
+        if (d.kind == DisputeKind.Availability && d.commitDeadline > start) start = d.commitDeadline;
+        if (ghostTime <= start + _redrawDelay && !_ensureBlockHash(d.request)) {
+            // The hash fell out of the EVM's window: nothing to draw with until the delay passes.
             try game.drawCommittee(id) {
-                d.request = ghostBlock + _randomnessDelay;
-                d.lastMoveAt = ghostTime;
+                return _forbidden("drawCommittee without randomness");
+            } catch {}
+            _setTime(start + _redrawDelay + 1);
+        }
+        if (ghostTime > start + _redrawDelay) {
+            try game.drawCommittee(id) {
+                _newRound(id, d);
                 _done("redraw");
             } catch (bytes memory err) {
                 _unexpected("drawCommittee (redraw)", err);
@@ -638,14 +640,15 @@ contract DisputeHandler is Test {
         address[] memory members = game.committeeOf(id);
         _checkCommittee(d, members);
         try game.drawCommittee(id) {
-            _members[id] = members;
-            d.commitDeadline = ghostTime + _commitWindow;
-            d.revealDeadline = d.commitDeadline + _revealWindow;
-            d.phase = DisputePhase.Voting;
-            if (members.length < d.size / 2 + 1) {
-                _settle(id, d, Outcome.NoVerdict, 0);
+            if (members.length < d.size) {
+                // Too little stake outside the parties: the round is drawn again, nobody judged.
+                _newRound(id, d);
                 _done("committeeShort");
             } else {
+                _members[id] = members;
+                d.commitDeadline = ghostTime + _commitWindow;
+                d.revealDeadline = d.commitDeadline + _revealWindow;
+                d.phase = DisputePhase.Voting;
                 _done("drawCommittee");
             }
         } catch (bytes memory err) {
@@ -719,11 +722,15 @@ contract DisputeHandler is Test {
         // Penalties take free verifier stake, then unbonding: the model reads the stake beforehand.
         uint256[] memory penalties = _expectedPenalties(id, outcome, members);
         try game.resolve(id, members) {
-            _settle(id, d, outcome, winners);
             for (uint256 s; s < members.length; ++s) ghostGameCredit[treasury] += penalties[s];
+            if (outcome == Outcome.NoVerdict) {
+                // No majority decides nothing: a new committee is drawn.
+                _newRound(id, d);
+                return _done("votedNoMajority");
+            }
+            _settle(id, d, outcome, winners);
             if (outcome == Outcome.ChallengerWon) _done("votedChallengerWon");
-            else if (outcome == Outcome.ProviderWon) _done("votedProviderWon");
-            else _done("votedNoVerdict");
+            else _done("votedProviderWon");
         } catch (bytes memory err) {
             _unexpected("resolve", err);
         }
@@ -790,13 +797,26 @@ contract DisputeHandler is Test {
         address[] memory members
     ) private view returns (uint256[] memory taken) {
         taken = new uint256[](members.length);
+        // A referee may hold several seats: each seat's penalty comes out of what the previous left.
+        uint256[] memory free = new uint256[](members.length);
+        uint256[] memory unbonding = new uint256[](members.length);
         for (uint256 s; s < members.length; ++s) {
+            (uint128 f, , uint128 u, , ) = registry.accountOf(members[s], StakeRole.Verifier);
+            (free[s], unbonding[s]) = (f, u);
+            for (uint256 t; t < s; ++t) {
+                if (members[t] == members[s]) (free[s], unbonding[s]) = (free[t], unbonding[t]);
+            }
             Vote vote = _revealedVote[id][s];
             if (_withMajority(outcome, vote) || (vote != Vote.None && outcome == Outcome.NoVerdict)) continue;
-            (uint128 free, , uint128 unbonding, , ) = registry.accountOf(members[s], StakeRole.Verifier);
-            uint256 fromFree = _refereePenalty < free ? _refereePenalty : free;
+            uint256 fromFree = _refereePenalty < free[s] ? _refereePenalty : free[s];
             uint256 rest = _refereePenalty - fromFree;
-            taken[s] = fromFree + (rest < unbonding ? rest : unbonding);
+            uint256 fromUnbonding = rest < unbonding[s] ? rest : unbonding[s];
+            taken[s] = fromFree + fromUnbonding;
+            free[s] -= fromFree;
+            unbonding[s] -= fromUnbonding;
+            for (uint256 t; t < s; ++t) {
+                if (members[t] == members[s]) (free[t], unbonding[t]) = (free[s], unbonding[s]);
+            }
         }
     }
 
@@ -808,15 +828,32 @@ contract DisputeHandler is Test {
         d.size = size;
     }
 
-    /// @dev The draw must never seat a party, an ineligible verifier or anyone twice.
+    /// @dev The draw must never seat a party, nor a referee that cannot pay its penalty. (A verifier
+    /// may hold several seats: seats go by stake.)
     function _checkCommittee(GhostDispute storage d, address[] memory members) private {
         GhostJob storage j = _jobs[d.jobId];
         for (uint256 s; s < members.length; ++s) {
             address m = members[s];
             if (m == j.submitter || m == j.provider || m == d.challenger) _forbidden("party drawn");
-            if (!registry.isEligibleVerifier(m)) _forbidden("ineligible referee drawn");
-            for (uint256 t; t < s; ++t) if (members[t] == m) _forbidden("referee drawn twice");
+            (uint128 free, , uint128 unbonding, , bool ejected) = registry.accountOf(m, StakeRole.Verifier);
+            if (ejected || uint256(free) + unbonding < registry.minVerifierStake())
+                _forbidden("referee without stake drawn");
         }
+    }
+
+    /// @dev The game's `_redraw`: a new round from new randomness, no vote of the old one standing.
+    function _newRound(uint256 id, GhostDispute storage d) private {
+        address[] memory members = _members[id];
+        for (uint256 s; s < members.length; ++s) {
+            delete _committedVote[id][s];
+            delete _revealedVote[id][s];
+        }
+        delete _members[id];
+        d.phase = DisputePhase.AwaitingCommittee;
+        d.request = ghostBlock + _randomnessDelay;
+        d.lastMoveAt = ghostTime;
+        d.commitDeadline = 0;
+        d.revealDeadline = 0;
     }
 
     /// @dev The dispute's truth three times in four; otherwise the other side, or "neither" (exact).

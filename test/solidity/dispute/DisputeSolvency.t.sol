@@ -74,7 +74,7 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
     /// @dev A fixed pseudo-random walk, invariants checked every tenth step: disputes must reach
     /// Resolved with each outcome, by vote and by timeout, and a fraud proof must land mid-walk.
     function test_walk_resolvesDisputesBothWaysAndStaysSolvent() public {
-        for (uint256 i; i < 320; ++i) {
+        for (uint256 i; i < 400; ++i) {
             _step(uint256(keccak256(abi.encode("dispute walk", i))));
             if (i % 10 == 9) invariant_solvency();
         }
@@ -291,7 +291,7 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
             "revealVote",
             "votedChallengerWon",
             "votedProviderWon",
-            "votedNoVerdict",
+            "votedNoMajority",
             "timeoutProviderLost",
             "timeoutChallengerLost"
         ];

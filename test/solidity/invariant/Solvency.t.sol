@@ -336,23 +336,21 @@ contract SolvencyInvariantTest is AssayFixture, Invariant {
         }
     }
 
-    /// @dev The committee set lists every eligible verifier, each once. It is append-only (entries never
-    /// move, so a draw can fix its pool before the randomness exists): members that left stay listed,
-    /// and draws check eligibility.
+    /// @dev Committee weights follow stake: each actor's weight is its free verifier stake while
+    /// eligible, else zero (nothing here changes the minimum), and the actors hold all the weight.
     function _assertVerifierSet() private view {
         address[] memory actors = handler.actors();
-        uint256 count = d.registry.verifierCount();
-        address[] memory members = new address[](count);
-        for (uint256 i; i < count; ++i) {
-            members[i] = d.registry.verifierAt(i);
-            for (uint256 k; k < i; ++k) assertTrue(members[k] != members[i], "verifier listed twice");
-        }
+        uint256 sum;
         for (uint256 a; a < actors.length; ++a) {
-            if (!d.registry.isEligibleVerifier(actors[a])) continue;
-            bool listed;
-            for (uint256 i; i < count; ++i) listed = listed || members[i] == actors[a];
-            assertTrue(listed, "eligible verifier missing from the committee set");
+            uint256 weight = d.registry.verifierWeight(actors[a]);
+            uint256 expected =
+                d.registry.isEligibleVerifier(actors[a])
+                    ? d.registry.freeStake(actors[a], StakeRole.Verifier)
+                    : 0;
+            assertEq(weight, expected, "committee weight");
+            sum += weight;
         }
+        assertEq(d.registry.totalVerifierWeight(), sum, "total committee weight");
     }
 
     /// @dev Valid calls succeeded and forbidden ones failed (the first surprise is named).

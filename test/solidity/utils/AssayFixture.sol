@@ -22,7 +22,7 @@ abstract contract AssayFixture is Test {
     uint256 internal constant MIN_COLLATERAL_BPS = 5_000;
     uint256 internal constant EXPIRY_SUBMITTER_BPS = 5_000;
     /// @dev DEVNET_PARAMS.dispute.challengerShareBps, also the fraud prover's share.
-    uint256 internal constant CHALLENGER_SHARE_BPS = 5_000;
+    uint256 internal constant CHALLENGER_SHARE_BPS = 800;
 
     struct Deployment {
         IERC20 token;
@@ -74,7 +74,7 @@ abstract contract AssayFixture is Test {
                 voteRevealWindow: 1 hours,
                 redrawDelay: 1 hours,
                 challengerShareBps: CHALLENGER_SHARE_BPS,
-                refereeShareBps: 1_000,
+                refereeShareBps: 200,
                 refereePenalty: 10e18
             });
     }

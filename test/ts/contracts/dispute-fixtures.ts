@@ -376,21 +376,41 @@ export async function playDissection(
 }
 
 /** Mines past the randomness delay and draws the committee; returns its members and the gas. */
+/**
+ * Mines past the randomness block and draws. A round gone stale (its redraw delay passed, as when a
+ * test waits out a window first) is asked again and drawn from the fresh value; a short committee
+ * is returned as drawn (empty), its round redrawn by the contract.
+ */
 export async function drawCommittee(
   f: DisputeFixture,
   disputeId: bigint,
 ): Promise<{ members: Address[]; gas: bigint }> {
-  await networkHelpers.mine(4);
-  const hash = await f.disputeGame.write.drawCommittee([disputeId], {
-    account: f.stranger.account,
-  });
-  const receipt = await f.publicClient.waitForTransactionReceipt({ hash });
-  const [event] = parseEventLogs({
-    abi: f.disputeGame.abi,
-    logs: receipt.logs,
-    eventName: "CommitteeDrawn",
-  });
-  return { members: event ? [...event.args.members] : [], gas: receipt.gasUsed };
+  for (;;) {
+    await networkHelpers.mine(4);
+    const hash = await f.disputeGame.write.drawCommittee([disputeId], {
+      account: f.stranger.account,
+    });
+    const receipt = await f.publicClient.waitForTransactionReceipt({ hash });
+    const { abi } = f.disputeGame;
+    const [drawn] = parseEventLogs({ abi, logs: receipt.logs, eventName: "CommitteeDrawn" });
+    if (drawn !== undefined) return { members: [...drawn.args.members], gas: receipt.gasUsed };
+    if (parseEventLogs({ abi, logs: receipt.logs, eventName: "CommitteeShort" }).length > 0)
+      return { members: [], gas: receipt.gasUsed };
+  }
+}
+
+/**
+ * How many of `seats` (all by default) `member` holds: seats go by stake, so a referee may hold
+ * several, each paid and penalized on its own.
+ */
+export function seatsHeld(
+  members: readonly Address[],
+  member: Address,
+  seats: readonly number[] = members.map((_m, seat) => seat),
+): bigint {
+  return BigInt(
+    seats.filter((seat) => members[seat]!.toLowerCase() === member.toLowerCase()).length,
+  );
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   expectSolvent,
   openDispute,
   resolution,
+  seatsHeld,
   tracedJob,
   vote,
   voteCommitment,
@@ -82,27 +83,28 @@ async function verifierStake(f: DisputeFixture, account: Address): Promise<bigin
 
 describe("DisputeGame: committee", () => {
   describe("penalties", () => {
-    it("a referee who does not vote loses refereePenalty of its stake to the treasury and leaves the verifier set; the majority splits the referee share", async () => {
+    it("a referee who does not vote loses refereePenalty of its stake per silent seat to the treasury; the majority splits the referee share by seat", async () => {
       const f = await networkHelpers.loadFixture(disputeFixture);
       const p = await f.disputeGame.read.parameters();
       const { job, disputeId } = await toleranceDispute(f);
       const { members } = await drawCommittee(f, disputeId);
-      const absent = members[2]!;
       await vote(f, disputeId, members, (_m, seat) => (seat === 2 ? null : VOTE.Challenger));
 
       expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
+      const absent = members[2]!;
       expect(await verifierStake(f, absent)).to.equal(MIN_VERIFIER_STAKE - p.refereePenalty);
       expect(await f.registry.read.isEligibleVerifier([absent])).to.equal(false);
+      expect(await f.registry.read.verifierWeight([absent])).to.equal(0n);
       const [penalized] = await f.disputeGame.getEvents.RefereePenalized({ disputeId });
       expect(penalized!.args.referee!.toLowerCase()).to.equal(absent.toLowerCase());
       expect(penalized!.args.amount).to.equal(p.refereePenalty);
       const pot = (job.params.collateral * p.refereeShareBps) / BPS;
       const share = (job.params.collateral * p.challengerShareBps) / BPS;
-      for (const member of members.slice(0, 2)) {
-        expect(await f.disputeGame.read.creditOf([member])).to.equal(pot / 2n);
-        expect(await verifierStake(f, member)).to.equal(MIN_VERIFIER_STAKE);
+      for (const member of new Set(members)) {
+        expect(await f.disputeGame.read.creditOf([member])).to.equal(
+          (pot / 2n) * seatsHeld(members, member, [0, 1]),
+        );
       }
-      expect(await f.disputeGame.read.creditOf([absent])).to.equal(0n);
       expect(await f.disputeGame.read.creditOf([f.treasury.account.address])).to.equal(
         job.params.collateral - share - pot + p.refereePenalty,
       );
@@ -120,11 +122,14 @@ describe("DisputeGame: committee", () => {
       );
 
       expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ProviderWon);
-      expect(await verifierStake(f, members[0]!)).to.equal(MIN_VERIFIER_STAKE - p.refereePenalty);
       const pot = (p.challengeBond * p.refereeShareBps) / BPS;
-      for (const member of members.slice(1)) {
-        expect(await f.disputeGame.read.creditOf([member])).to.equal(pot / 2n);
-        expect(await verifierStake(f, member)).to.equal(MIN_VERIFIER_STAKE);
+      for (const member of new Set(members)) {
+        expect(await verifierStake(f, member)).to.equal(
+          MIN_VERIFIER_STAKE - p.refereePenalty * seatsHeld(members, member, [0]),
+        );
+        expect(await f.disputeGame.read.creditOf([member])).to.equal(
+          (pot / 2n) * seatsHeld(members, member, [1, 2]),
+        );
       }
       expect(await f.disputeGame.read.creditOf([f.provider.account.address])).to.equal(
         p.challengeBond - pot,
@@ -132,7 +137,7 @@ describe("DisputeGame: committee", () => {
       await claimEverythingAndExpectSolvent(f);
     });
 
-    it("no majority (Provider, Challenger, one committed but never revealed): NoVerdict, the bond returns, only the silent referee is penalized, the job reopens", async () => {
+    it("no majority (Provider, Challenger, one committed but never revealed): only the silent referee is penalized, and a new committee is drawn that decides; the job stays held meanwhile", async () => {
       const f = await networkHelpers.loadFixture(disputeFixture);
       const p = await f.disputeGame.read.parameters();
       const { job, disputeId } = await toleranceDispute(f);
@@ -152,44 +157,73 @@ describe("DisputeGame: committee", () => {
       await networkHelpers.time.increaseTo(BigInt(d.revealDeadline) + 1n);
       await f.disputeGame.write.resolve([disputeId, members], { account: f.stranger.account });
 
-      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.NoVerdict);
-      expect(await f.disputeGame.read.creditOf([f.verifier.account.address])).to.equal(
-        p.challengeBond,
-      );
-      expect(await verifierStake(f, members[0]!)).to.equal(MIN_VERIFIER_STAKE);
-      expect(await verifierStake(f, members[1]!)).to.equal(MIN_VERIFIER_STAKE);
-      expect(await verifierStake(f, members[2]!)).to.equal(MIN_VERIFIER_STAKE - p.refereePenalty);
+      const after = await f.disputeGame.read.getDispute([disputeId]);
+      expect(after.phase).to.equal(PHASE.AwaitingCommittee);
+      expect(after.round).to.equal(2);
+      expect(await f.disputeGame.getEvents.NoMajority({ disputeId })).to.have.length(1);
+      expect(await f.disputeGame.getEvents.DisputeResolved({ disputeId })).to.have.length(0);
+      expect(await f.disputeGame.read.creditOf([f.verifier.account.address])).to.equal(0n);
+      for (const member of new Set(members)) {
+        expect(await verifierStake(f, member)).to.equal(
+          MIN_VERIFIER_STAKE - p.refereePenalty * seatsHeld(members, member, [2]),
+        );
+      }
       expect(await f.disputeGame.read.creditOf([f.treasury.account.address])).to.equal(
         p.refereePenalty,
       );
-      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Opened);
+      const held = await f.market.read.getJob([job.jobId]);
+      expect(held.status).to.equal(JOB_STATUS.Disputed);
+      // Past the job's original deadline, it still cannot finalize.
+      const now = BigInt(await networkHelpers.time.latest());
+      if (now <= BigInt(held.deadline))
+        await networkHelpers.time.increaseTo(BigInt(held.deadline) + 1n);
+      await expectRevertFrom(
+        f.market.write.finalize([job.jobId], { account: f.provider.account }),
+        "JobWrongStatus",
+        [job.jobId, JOB_STATUS.Disputed],
+      );
+
+      // Round 2: a fresh committee, whose votes (not round 1's) decide.
+      const second = await drawCommittee(f, disputeId);
+      expect(second.members).to.have.length(3);
+      await vote(f, disputeId, second.members, () => VOTE.Challenger);
+      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
+      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Slashed);
       await claimEverythingAndExpectSolvent(f);
     });
 
-    it("too few eligible referees: the draw ends the dispute as NoVerdict at once, the bond returns, nobody is penalized", async () => {
+    it("too few referees outside the parties: the draw is short, so it is redrawn (nobody judged, nothing settled) until stake is back, and the next full committee decides", async () => {
       const f = await networkHelpers.loadFixture(disputeFixture);
-      const p = await f.disputeGame.read.parameters();
+      // Every verifier but the challenger starts leaving: no weight outside the parties.
+      for (const w of [...f.referees, f.verifier2]) {
+        await f.registry.write.requestUnstake([STAKE_ROLE.Verifier, MIN_VERIFIER_STAKE], {
+          account: w.account,
+        });
+      }
       const { job, disputeId } = await toleranceDispute(f);
-      // Every referee but verifier2 leaves the set: at most one seat of three can be filled.
-      for (const referee of f.referees) {
-        await f.registry.write.requestUnstake([STAKE_ROLE.Verifier, 1n], {
+      const { members } = await drawCommittee(f, disputeId);
+      expect(members).to.have.length(0);
+      const [short] = await f.disputeGame.getEvents.CommitteeShort({ disputeId });
+      expect(short!.args).to.deep.include({ round: 1n, found: 0n, seats: 3n });
+      const d = await f.disputeGame.read.getDispute([disputeId]);
+      expect(d.phase).to.equal(PHASE.AwaitingCommittee);
+      expect(d.round).to.equal(2);
+      expect(await f.disputeGame.getEvents.DisputeResolved({ disputeId })).to.have.length(0);
+      expect(await f.disputeGame.getEvents.RefereePenalized({ disputeId })).to.have.length(0);
+      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Disputed);
+
+      // Stake returns after round 2's snapshot: round 2 is short too, round 3 sees it and decides.
+      for (const referee of f.referees.slice(0, 3)) {
+        await f.registry.write.stake([STAKE_ROLE.Verifier, MIN_VERIFIER_STAKE], {
           account: referee.account,
         });
       }
-      const { members } = await drawCommittee(f, disputeId);
-      expect(members.length).to.be.at.most(1);
-
-      expect(await resolution(f, disputeId)).to.deep.equal({
-        outcome: OUTCOME.NoVerdict,
-        byTimeout: false,
-      });
-      expect((await f.disputeGame.read.getDispute([disputeId])).phase).to.equal(PHASE.Resolved);
-      expect(await f.disputeGame.read.creditOf([f.verifier.account.address])).to.equal(
-        p.challengeBond,
-      );
-      expect(await f.disputeGame.getEvents.RefereePenalized({ disputeId })).to.have.length(0);
-      expect(await verifierStake(f, f.verifier2.account.address)).to.equal(MIN_VERIFIER_STAKE);
-      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Opened);
+      expect((await drawCommittee(f, disputeId)).members).to.have.length(0);
+      const full = await drawCommittee(f, disputeId);
+      expect(full.members).to.have.length(3);
+      expect((await f.disputeGame.read.getDispute([disputeId])).round).to.equal(3);
+      await vote(f, disputeId, full.members, () => VOTE.Challenger);
+      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
       await claimEverythingAndExpectSolvent(f);
     });
   });
@@ -212,10 +246,13 @@ describe("DisputeGame: committee", () => {
       );
       const seat0 = f.wallets.get(members[0]!.toLowerCase())!;
       // Someone else's seat, a seat past the end, a list other than the drawn one.
+      const other = members.findIndex((m) => m !== members[0]);
       await expectRevertFrom(
-        f.disputeGame.write.commitVote([disputeId, 1n, members, c], { account: seat0.account }),
+        f.disputeGame.write.commitVote([disputeId, BigInt(other), members, c], {
+          account: seat0.account,
+        }),
         "DisputeNotReferee",
-        [disputeId, seat0.account.address, 1n],
+        [disputeId, seat0.account.address, BigInt(other)],
       );
       await expectRevertFrom(
         f.disputeGame.write.commitVote([disputeId, 3n, members, c], { account: seat0.account }),
@@ -224,7 +261,7 @@ describe("DisputeGame: committee", () => {
       );
       await expectRevertFrom(
         f.disputeGame.write.commitVote(
-          [disputeId, 0n, [members[0]!, members[2]!, members[1]!], c],
+          [disputeId, 0n, [members[0]!, members[1]!, outsider.account.address], c],
           { account: seat0.account },
         ),
         "DisputeNotReferee",
@@ -381,7 +418,7 @@ describe("DisputeGame: committee", () => {
   });
 
   describe("who is drawn", () => {
-    it("a party is never drawn: over 24 committees with the provider, the submitter and the challenger staked as verifiers, members are distinct, eligible, non-parties, and stay fixed as blocks pass", async () => {
+    it("a party is never drawn: over 24 committees with the provider, the submitter and the challenger staked as verifiers, members are eligible non-parties, and stay fixed as blocks pass", async () => {
       const f = await networkHelpers.loadFixture(disputeFixture);
       // The parties join the verifier set; so does verifier2 (it will be made ineligible).
       for (const party of [f.provider, f.submitter]) {
@@ -397,7 +434,6 @@ describe("DisputeGame: committee", () => {
       for (const w of [f.provider, f.submitter, f.verifier, ...eligibleReferees]) {
         await f.registry.write.stake([STAKE_ROLE.Verifier, 50n * UNIT], { account: w.account });
       }
-      expect(await f.registry.read.verifierCount()).to.equal(14n);
       const parties = new Set(
         [f.provider, f.submitter, f.verifier].map((w) => w.account.address.toLowerCase()),
       );
@@ -415,7 +451,6 @@ describe("DisputeGame: committee", () => {
         const members = await f.disputeGame.read.committeeOf([id]);
         committees.set(id, members);
         const lower = members.map((m) => m.toLowerCase());
-        expect(new Set(lower).size, "members are distinct").to.equal(lower.length);
         for (const m of lower) {
           expect(parties.has(m), `party ${m} drawn for dispute ${id}`).to.equal(false);
           expect(allowed.has(m), `ineligible ${m} drawn for dispute ${id}`).to.equal(true);
@@ -436,13 +471,10 @@ describe("DisputeGame: committee", () => {
       }
     });
 
-    // BUG: the committee is drawn from the verifier set as it is when drawCommittee runs, not as
-    // it was when the randomness was requested. Once the randomness is public (committeeOf shows
-    // the committee), anyone who can change the set — stake a new verifier, or requestUnstake one
-    // of their own — changes verifierCount and the swap-and-pop order, hence every index drawn,
-    // and can then call drawCommittee in the same block. A party with a few sybil verifier
-    // accounts tries the 2^s subsets of them leaving until the committee suits it. See
-    // docs/disputes.md §8 (D1).
+    // D1 (docs/disputes.md): once the randomness is public (committeeOf shows the committee),
+    // anyone who could change the weights the draw reads — stake, or requestUnstake a sybil —
+    // could try subsets until the committee suits them. The draw reads the weights at the
+    // request's block instead.
     it("the committee is fixed once its randomness is public: a verifier leaving the set afterwards does not change who is drawn", async () => {
       const f = await networkHelpers.loadFixture(disputeFixture);
       const { disputeId } = await toleranceDispute(f);
@@ -460,11 +492,8 @@ describe("DisputeGame: committee", () => {
       expect(members).to.deep.equal(before);
     });
 
-    // BUG (D1, second vector): eligibility is read when drawCommittee runs. A verifier that was
-    // not eligible when the randomness was requested (e.g. it started unbonding 1 wei) can stake
-    // again once the randomness is public, exactly when its index is among the draw's attempts,
-    // and take a seat. Fixing the set's size at request time does not close this: the draw must
-    // also ignore verifiers that became eligible after the request. See docs/disputes.md §8 (D1).
+    // D1, second vector: a verifier that was not eligible when the randomness was requested (it
+    // started unbonding 1 wei) stakes again once the randomness is public, to take a seat.
     it("a verifier that was not eligible when the committee's randomness was requested is never drawn, even if it stakes again before the draw", async () => {
       const f = await networkHelpers.loadFixture(disputeFixture);
       // Seven referees are dormant (just below the minimum) when the randomness is requested.

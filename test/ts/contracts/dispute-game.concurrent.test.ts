@@ -7,6 +7,7 @@ import { keccak256, toHex, type Hex } from "viem";
 import { JOB_STATUS, STAKE_ROLE, networkHelpers } from "./fixtures.ts";
 import {
   OUTCOME,
+  PHASE,
   VOTE,
   claimEverythingAndExpectSolvent,
   disputeFixture,
@@ -224,7 +225,7 @@ describe("DisputeGame: several disputes on one job", () => {
     await claimEverythingAndExpectSolvent(f);
   });
 
-  it("one dispute lost by the challenger and one without a verdict leave the job unslashed: it reopens", async () => {
+  it("one dispute lost by the challenger and one whose first committee reached no majority: the job stays held until the redrawn committee decides, then reopens unslashed", async () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
     const k = 16;
     const job = await tracedJob(f, { k });
@@ -251,7 +252,13 @@ describe("DisputeGame: several disputes on one job", () => {
       seat === 0 ? VOTE.Provider : seat === 1 ? VOTE.Challenger : null,
     );
     expect((await resolution(f, a.disputeId)).outcome).to.equal(OUTCOME.ProviderWon);
-    expect((await resolution(f, b.disputeId)).outcome).to.equal(OUTCOME.NoVerdict);
+    expect((await f.disputeGame.read.getDispute([b.disputeId])).phase).to.equal(
+      PHASE.AwaitingCommittee,
+    );
+    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Disputed);
+    const again = await drawCommittee(f, b.disputeId);
+    await vote(f, b.disputeId, again.members, () => VOTE.Provider);
+    expect((await resolution(f, b.disputeId)).outcome).to.equal(OUTCOME.ProviderWon);
     expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Opened);
     await claimEverythingAndExpectSolvent(f);
   });

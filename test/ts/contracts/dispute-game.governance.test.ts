@@ -67,15 +67,10 @@ describe("DisputeGame: governance", () => {
         maxWindow,
       ],
       [{ redrawDelay: minWindow - 1n }, "redrawDelay", minWindow - 1n, minWindow, maxWindow],
-      [{ challengerShareBps: 10_001n }, "challengerShareBps", 10_001n, 0n, 10_000n],
-      // The referees' share fits in what the challenger's leaves.
-      [
-        { challengerShareBps: 7_000n, refereeShareBps: 3_001n },
-        "refereeShareBps",
-        3_001n,
-        0n,
-        3_000n,
-      ],
+      // What a provider could win back through its own addresses is bounded (self-challenge):
+      // the challenger's and the referees' shares together at most MAX_RECOVERABLE_BPS.
+      [{ challengerShareBps: 1_001n }, "challengerShareBps", 1_001n, 0n, 1_000n],
+      [{ challengerShareBps: 700n, refereeShareBps: 301n }, "refereeShareBps", 301n, 0n, 300n],
       [
         { refereePenalty: minVerifierStake + 1n },
         "refereePenalty",
@@ -95,19 +90,20 @@ describe("DisputeGame: governance", () => {
     await f.disputeGame.write.setParameters([
       {
         ...p,
-        challengerShareBps: 7_000n,
-        refereeShareBps: 3_000n,
+        challengerShareBps: 700n,
+        refereeShareBps: 300n,
         refereePenalty: minVerifierStake,
       },
     ]);
-    expect((await f.disputeGame.read.parameters()).refereeShareBps).to.equal(3_000n);
+    expect((await f.disputeGame.read.parameters()).refereeShareBps).to.equal(300n);
+    expect(await f.disputeGame.read.MAX_RECOVERABLE_BPS()).to.equal(1_000n);
   });
 
-  it("the longest dispute (two clocks, two redraws, both vote windows) must fit in half the unbonding delay, and the bound follows the registry", async () => {
+  it("the longest dispute (two clocks, two draw delays, the withdrawal window and a committee round) must fit in half the unbonding delay, and the bound follows the registry", async () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
     const p = await f.disputeGame.read.parameters();
     const half = (await f.registry.read.unbondingDelay()) / 2n;
-    const rest = 2n * p.redrawDelay + p.voteCommitWindow + p.voteRevealWindow;
+    const rest = 2n * p.redrawDelay + 2n * p.voteCommitWindow + p.voteRevealWindow;
     // The largest clock that fits, exactly at the bound.
     const fits = (half - rest) / 2n;
     await f.disputeGame.write.setParameters([{ ...p, clockBudget: fits }]);
@@ -200,9 +196,9 @@ describe("DisputeGame: governance", () => {
     const p = await f.disputeGame.read.parameters();
     const job = await tracedJob(f, { k: 8, numerics: NUMERICS.Tolerance });
     const { disputeId } = await openDispute(f, job, 1, f.verifier, keccak256(toHex("claim")));
-    // Governance moves the whole referee share to the challenger and drops the penalty.
+    // Governance moves the whole challenger share to the referees and drops the penalty.
     await f.disputeGame.write.setParameters([
-      { ...p, challengerShareBps: 10_000n - p.refereeShareBps, refereePenalty: 0n },
+      { ...p, challengerShareBps: 0n, refereeShareBps: 1_000n, refereePenalty: 0n },
     ]);
     expect(await f.disputeGame.read.parametersOf([disputeId])).to.deep.equal(p);
     const { members } = await drawCommittee(f, disputeId);
@@ -221,7 +217,7 @@ describe("DisputeGame: governance", () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
     const p = await f.disputeGame.read.parameters();
     const day = 24n * 3600n;
-    await f.registry.write.setUnbondingDelay([14n * day]);
+    await f.registry.write.setUnbondingDelay([21n * day]);
     await f.disputeGame.write.setParameters([
       { ...p, voteCommitWindow: 3n * day, voteRevealWindow: 3n * day },
     ]);

@@ -24,6 +24,7 @@ import {
   playDissection,
   readyForCommittee,
   resolution,
+  seatsHeld,
   tracedJob,
   vote,
   type DisputeFixture,
@@ -119,8 +120,10 @@ describe("DisputeGame: full games", () => {
       expect(await f.disputeGame.read.creditOf([f.verifier.account.address])).to.equal(
         p.challengeBond + share,
       );
-      for (const member of members) {
-        expect(await f.disputeGame.read.creditOf([member])).to.equal(each);
+      for (const member of new Set(members)) {
+        expect(await f.disputeGame.read.creditOf([member])).to.equal(
+          each * seatsHeld(members, member),
+        );
       }
       expect(await f.disputeGame.read.creditOf([f.treasury.account.address])).to.equal(
         collateral - share - pot + dust,
@@ -227,8 +230,10 @@ describe("DisputeGame: full games", () => {
       expect(await f.disputeGame.read.creditOf([f.provider.account.address])).to.equal(
         p.challengeBond - pot,
       );
-      for (const member of members) {
-        expect(await f.disputeGame.read.creditOf([member])).to.equal(each);
+      for (const member of new Set(members)) {
+        expect(await f.disputeGame.read.creditOf([member])).to.equal(
+          each * seatsHeld(members, member),
+        );
       }
       expect(await f.disputeGame.read.creditOf([f.treasury.account.address])).to.equal(dust);
       expect(await f.disputeGame.read.creditOf([f.verifier2.account.address])).to.equal(0n);
@@ -376,9 +381,14 @@ describe("DisputeGame: full games", () => {
       // Neither voters were the majority: paid. The Provider voter was the minority: penalized.
       const p = await parameters(f);
       const pot = (job.params.collateral * p.refereeShareBps) / BPS;
-      expect(await f.disputeGame.read.creditOf([members[0]!])).to.equal(pot / 2n);
-      const [free] = await f.registry.read.accountOf([members[2]!, STAKE_ROLE.Verifier]);
-      expect(free).to.equal((await f.registry.read.minVerifierStake()) - p.refereePenalty);
+      const minimum = await f.registry.read.minVerifierStake();
+      for (const member of new Set(members)) {
+        expect(await f.disputeGame.read.creditOf([member])).to.equal(
+          (pot / 2n) * seatsHeld(members, member, [0, 1]),
+        );
+        const [free] = await f.registry.read.accountOf([member, STAKE_ROLE.Verifier]);
+        expect(free).to.equal(minimum - p.refereePenalty * seatsHeld(members, member, [2]));
+      }
       await claimEverythingAndExpectSolvent(f);
     });
   });

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { getAddress, zeroAddress } from "viem";
+import { getAddress, keccak256, toHex, zeroAddress } from "viem";
 
 import { ROLES } from "../../../deploy/deploy-assay.ts";
 import { expectRevert } from "../helpers/expect-revert.ts";
@@ -69,20 +69,19 @@ describe("StakeRegistry", () => {
       );
     });
 
-    it("adds a verifier to the committee set once it reaches the minimum", async () => {
+    it("gives a verifier committee weight equal to its free stake once that reaches the minimum", async () => {
       const f = await networkHelpers.loadFixture(deployFixture);
+      const me = f.verifier.account.address;
       await f.registry.write.stake([STAKE_ROLE.Verifier, MIN_VERIFIER_STAKE - 1n], {
         account: f.verifier.account,
       });
-      expect(await f.registry.read.verifierCount()).to.equal(0n);
-      expect(await f.registry.read.isEligibleVerifier([f.verifier.account.address])).to.equal(
-        false,
-      );
+      expect(await f.registry.read.verifierWeight([me])).to.equal(0n);
+      expect(await f.registry.read.isEligibleVerifier([me])).to.equal(false);
       await f.registry.write.stake([STAKE_ROLE.Verifier, 1n], { account: f.verifier.account });
-      expect(await f.registry.read.verifierCount()).to.equal(1n);
-      expect(await f.registry.read.verifierAt([0n])).to.equal(
-        getAddress(f.verifier.account.address),
-      );
+      expect(await f.registry.read.verifierWeight([me])).to.equal(MIN_VERIFIER_STAKE);
+      await f.registry.write.stake([STAKE_ROLE.Verifier, 5n], { account: f.verifier.account });
+      expect(await f.registry.read.verifierWeight([me])).to.equal(MIN_VERIFIER_STAKE + 5n);
+      expect(await f.registry.read.totalVerifierWeight()).to.equal(MIN_VERIFIER_STAKE + 5n);
     });
   });
 
@@ -135,44 +134,55 @@ describe("StakeRegistry", () => {
       );
     });
 
-    it("the committee set is append-only: a verifier that unstakes keeps its place, ineligible, and re-staking does not list it twice", async () => {
+    it("weights are kept per block: a draw reads a past block's weights whatever changed since", async () => {
       const f = await networkHelpers.loadFixture(deployFixture);
-      await f.registry.write.stake([STAKE_ROLE.Verifier, MIN_VERIFIER_STAKE], {
-        account: f.verifier.account,
-      });
-      await f.registry.write.stake([STAKE_ROLE.Verifier, MIN_VERIFIER_STAKE], {
-        account: f.verifier2.account,
-      });
-      await f.registry.write.requestUnstake([STAKE_ROLE.Verifier, 1n], {
-        account: f.verifier.account,
-      });
-      expect(await f.registry.read.verifierCount()).to.equal(2n);
-      expect(await f.registry.read.verifierAt([0n])).to.equal(
-        getAddress(f.verifier.account.address),
+      const [v1, v2] = [f.verifier.account, f.verifier2.account];
+      await f.registry.write.stake([STAKE_ROLE.Verifier, MIN_VERIFIER_STAKE], { account: v1 });
+      await f.registry.write.stake([STAKE_ROLE.Verifier, 2n * MIN_VERIFIER_STAKE], { account: v2 });
+      const snapshot = await f.publicClient.getBlockNumber();
+      await f.registry.write.requestUnstake([STAKE_ROLE.Verifier, 1n], { account: v1 });
+      await f.registry.write.stake([STAKE_ROLE.Verifier, 7n], { account: v2 });
+      // v1 fell below the minimum: no weight now, and its slot is free for the next verifier.
+      expect(await f.registry.read.verifierWeight([v1.address])).to.equal(0n);
+      expect(await f.registry.read.totalVerifierWeight()).to.equal(2n * MIN_VERIFIER_STAKE + 7n);
+      expect(await f.registry.read.totalVerifierWeightAt([snapshot])).to.equal(
+        3n * MIN_VERIFIER_STAKE,
       );
-      expect(await f.registry.read.verifierAt([1n])).to.equal(
-        getAddress(f.verifier2.account.address),
+      // At the snapshot both sat, by stake: over 60 seats v2 holds about two thirds.
+      const seats = await f.registry.read.drawVerifiers([
+        keccak256(toHex("weights")),
+        snapshot,
+        21n,
+        [zeroAddress, zeroAddress, zeroAddress],
+      ]);
+      expect(seats.length).to.equal(21);
+      const v1Seats = seats.filter((m) => m === getAddress(v1.address)).length;
+      expect(v1Seats).to.be.within(1, 14);
+      expect(seats.every((m) => m === getAddress(v1.address) || m === getAddress(v2.address))).to.be
+        .true;
+      // Only past blocks: the current block's weights can still change.
+      const head = await f.publicClient.getBlockNumber();
+      await expectRevert(
+        f.registry.read.totalVerifierWeightAt([head + 1n]),
+        "StakeSnapshotNotPast",
       );
-      expect(await f.registry.read.isEligibleVerifier([f.verifier.account.address])).to.equal(
-        false,
-      );
-      await f.registry.write.stake([STAKE_ROLE.Verifier, 1n], { account: f.verifier.account });
-      expect(await f.registry.read.isEligibleVerifier([f.verifier.account.address])).to.equal(true);
-      expect(await f.registry.read.verifierCount()).to.equal(2n);
+      // Re-staking to the minimum brings v1 back (into a free slot), its weight its stake.
+      await f.registry.write.stake([STAKE_ROLE.Verifier, 1n], { account: v1 });
+      expect(await f.registry.read.verifierWeight([v1.address])).to.equal(MIN_VERIFIER_STAKE);
     });
 
-    it("a raised minimum makes members ineligible without moving anyone", async () => {
+    it("a raised minimum moves nobody until refreshVerifier, which anyone may call", async () => {
       const f = await networkHelpers.loadFixture(deployFixture);
+      const me = f.verifier.account.address;
       await f.registry.write.stake([STAKE_ROLE.Verifier, MIN_VERIFIER_STAKE], {
         account: f.verifier.account,
       });
       await f.registry.write.setMinVerifierStake([2n * MIN_VERIFIER_STAKE]);
-      expect(await f.registry.read.isEligibleVerifier([f.verifier.account.address])).to.equal(
-        false,
-      );
-      expect(await f.registry.read.verifierAt([0n])).to.equal(
-        getAddress(f.verifier.account.address),
-      );
+      expect(await f.registry.read.isEligibleVerifier([me])).to.equal(false);
+      expect(await f.registry.read.verifierWeight([me])).to.equal(MIN_VERIFIER_STAKE);
+      await f.registry.write.refreshVerifier([me], { account: f.provider.account });
+      expect(await f.registry.read.verifierWeight([me])).to.equal(0n);
+      expect(await f.registry.read.totalVerifierWeight()).to.equal(0n);
     });
   });
 

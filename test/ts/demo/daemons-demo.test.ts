@@ -71,11 +71,12 @@ describe("the demo on the real daemons (tiny size)", function () {
     expect(b.status).to.equal("Slashed");
     expect(b.verdict).to.equal("ChallengerWon at step 29");
     expect(b.slashed).to.equal(300n * UNIT);
-    // 50% of the collateral plus the returned 50 bond to the challenger, 10% to the referees,
-    // the rest to the treasury; the submitter gets its whole escrow back.
-    expect(paid("B", "challenger")).to.equal(150n * UNIT + 50n * UNIT);
-    expect(paid("B", "referee")).to.equal(30n * UNIT);
-    expect(paid("B", "treasury")).to.equal(120n * UNIT);
+    // 8% of the collateral plus the returned 50 bond to the challenger, 2% to the referees, the
+    // rest to the treasury (the shares are bounded so that a self-challenge wins back at most
+    // 10%); the submitter gets its whole escrow back.
+    expect(paid("B", "challenger")).to.equal(24n * UNIT + 50n * UNIT);
+    expect(paid("B", "referee")).to.equal(6n * UNIT);
+    expect(paid("B", "treasury")).to.equal(270n * UNIT);
     expect(paid("B", "submitter")).to.equal(150n * UNIT);
     expect(paid("B", "provider")).to.equal(0n);
     expect(lines.some((l) => l.includes("dissection narrowed to step 29"))).to.equal(true);

@@ -1,0 +1,172 @@
+// Attacks on the committee and the dispute payouts (docs/disputes.md, "Committees" and
+// "Self-challenge"): each was played against the contracts before stake-weighted sortition and
+// the share bound, and won there.
+import { expect } from "chai";
+import { getAddress, keccak256, toHex, zeroAddress, type Address } from "viem";
+
+import {
+  JOB_STATUS,
+  MIN_VERIFIER_STAKE,
+  NUMERICS,
+  STAKE_ROLE,
+  networkHelpers,
+  viem,
+} from "./fixtures.ts";
+import {
+  OUTCOME,
+  VOTE,
+  claimEverythingAndExpectSolvent,
+  disputeFixture,
+  drawCommittee,
+  openDispute,
+  resolution,
+  tracedJob,
+  vote,
+  type DisputeFixture,
+} from "./dispute-fixtures.ts";
+
+const BPS = 10_000n;
+const CLAIM = keccak256(toHex("challenger's digest"));
+
+/** `count` sybil verifiers staking `amount` each, created by a contract in batches of 25. */
+async function sybils(
+  f: DisputeFixture,
+  count: number,
+  amount: bigint,
+  leave: boolean,
+): Promise<Address[]> {
+  const factory = await viem.deployContract("SybilVerifiers");
+  await f.token.write.mint([factory.address, amount * BigInt(count)]);
+  const created: Address[] = [];
+  for (let done = 0; done < count; done += 25) {
+    const batch = Math.min(25, count - done);
+    await factory.write.create([f.registry.address, f.token.address, amount, BigInt(batch), leave]);
+  }
+  for (const e of await factory.getEvents.Created({ fromBlock: 0n })) created.push(e.args.sybil!);
+  return created;
+}
+
+/** Every referee of the fixture but the first `keep` starts leaving (its weight drops to zero). */
+async function drainReferees(f: DisputeFixture, keep: number): Promise<void> {
+  for (const referee of f.referees.slice(keep)) {
+    await f.registry.write.requestUnstake([STAKE_ROLE.Verifier, MIN_VERIFIER_STAKE], {
+      account: referee.account,
+    });
+  }
+}
+
+describe("DisputeGame: attacks on committees and payouts", () => {
+  it("pollution: 100 dead verifier entries per live one (staked and unstaked at once) do not empty the committee; the cheater is judged and slashed", async () => {
+    const f = await networkHelpers.loadFixture(disputeFixture);
+    // Three live referees outside the parties: two of the pool and verifier2.
+    await drainReferees(f, 2);
+    const dead = await sybils(f, 300, MIN_VERIFIER_STAKE, true);
+    expect(dead).to.have.length(300);
+    for (const d of dead.slice(0, 5))
+      expect(await f.registry.read.verifierWeight([d])).to.equal(0n);
+
+    const job = await tracedJob(f, { k: 8, numerics: NUMERICS.Tolerance });
+    const { disputeId } = await openDispute(f, job, 2, f.verifier, CLAIM);
+    const { members } = await drawCommittee(f, disputeId);
+    expect(members).to.have.length(3);
+    const live = new Set(
+      [...f.referees.slice(0, 2), f.verifier2].map((w) => getAddress(w.account.address)),
+    );
+    for (const m of members) expect(live.has(getAddress(m)), `${m} is live`).to.equal(true);
+    await vote(f, disputeId, members, () => VOTE.Challenger);
+    expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
+    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Slashed);
+  });
+
+  it("splitting stake over addresses does not multiply weight: one verifier with 10 × the minimum holds about as many seats as 10 sybils with the minimum each", async () => {
+    const f = await networkHelpers.loadFixture(disputeFixture);
+    await drainReferees(f, 0);
+    await f.registry.write.requestUnstake([STAKE_ROLE.Verifier, MIN_VERIFIER_STAKE], {
+      account: f.verifier2.account,
+    });
+    const whale = f.referees[0]!;
+    await f.registry.write.stake([STAKE_ROLE.Verifier, 10n * MIN_VERIFIER_STAKE], {
+      account: whale.account,
+    });
+    const split = await sybils(f, 10, MIN_VERIFIER_STAKE, false);
+    await networkHelpers.mine(1);
+    const snapshot = (await f.publicClient.getBlockNumber()) - 1n;
+    let whaleSeats = 0;
+    let sybilSeats = 0;
+    for (let i = 0; i < 10; i++) {
+      const seats = await f.registry.read.drawVerifiers([
+        keccak256(toHex(`seed ${i}`)),
+        snapshot,
+        21n,
+        [f.verifier.account.address, zeroAddress, zeroAddress],
+      ]);
+      expect(seats).to.have.length(21);
+      for (const s of seats) {
+        if (getAddress(s) === getAddress(whale.account.address)) whaleSeats++;
+        else if (split.map((a) => getAddress(a)).includes(getAddress(s))) sybilSeats++;
+        else expect.fail(`${s} holds no weight`);
+      }
+    }
+    // 210 seats at even odds: a 3-sigma band is ±22 around 105. By count, the whale would get 1 in 11.
+    expect(whaleSeats).to.be.within(83, 127);
+    expect(whaleSeats + sybilSeats).to.equal(210);
+  });
+
+  it("drawn sybils that start unbonding once the randomness is public cannot shorten the committee: they keep their seats and pay for staying silent", async () => {
+    const f = await networkHelpers.loadFixture(disputeFixture);
+    const p = await f.disputeGame.read.parameters();
+    const job = await tracedJob(f, { k: 8, numerics: NUMERICS.Tolerance });
+    const { disputeId } = await openDispute(f, job, 2, f.verifier, CLAIM);
+    await networkHelpers.mine(4);
+    const preview = await f.disputeGame.read.committeeOf([disputeId]);
+    expect(preview).to.have.length(3);
+    for (const m of new Set(preview)) {
+      const wallet = f.wallets.get(m.toLowerCase())!;
+      const [free] = await f.registry.read.accountOf([m, STAKE_ROLE.Verifier]);
+      await f.registry.write.requestUnstake([STAKE_ROLE.Verifier, free], {
+        account: wallet.account,
+      });
+    }
+    const { members } = await drawCommittee(f, disputeId);
+    expect(members).to.deep.equal(preview);
+    // Nobody votes: each silent seat's penalty comes out of unbonding stake; the round is redrawn.
+    const d = await f.disputeGame.read.getDispute([disputeId]);
+    await networkHelpers.time.increaseTo(BigInt(d.revealDeadline) + 1n);
+    await f.disputeGame.write.resolve([disputeId, members], { account: f.stranger.account });
+    const penalties = await f.disputeGame.getEvents.RefereePenalized({ disputeId });
+    expect(penalties.map((e) => e.args.amount)).to.deep.equal([
+      p.refereePenalty,
+      p.refereePenalty,
+      p.refereePenalty,
+    ]);
+    expect((await f.disputeGame.read.getDispute([disputeId])).round).to.equal(2);
+  });
+
+  it("self-challenge: a provider that challenges its own cheating job through a sock puppet recovers at most MAX_RECOVERABLE_BPS of its collateral", async () => {
+    const f = await networkHelpers.loadFixture(disputeFixture);
+    const p = await f.disputeGame.read.parameters();
+    const job = await tracedJob(f, { k: 8, numerics: NUMERICS.Tolerance });
+    const puppet = f.verifier2;
+    const collateral = job.params.collateral;
+    const lockedBefore = await f.registry.read.lockedStake([f.provider.account.address]);
+    const { disputeId } = await openDispute(f, job, 2, puppet, CLAIM);
+    const { members } = await drawCommittee(f, disputeId);
+    await vote(f, disputeId, members, () => VOTE.Challenger);
+    expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
+    expect(await f.registry.read.lockedStake([f.provider.account.address])).to.equal(
+      lockedBefore - collateral,
+    );
+    // The puppet's winnings beyond its own bond are what the provider wins back.
+    const recovered =
+      (await f.disputeGame.read.creditOf([puppet.account.address])) - p.challengeBond;
+    expect(recovered).to.equal((collateral * p.challengerShareBps) / BPS);
+    const max = await f.disputeGame.read.MAX_RECOVERABLE_BPS();
+    // Even if every referee were the provider's too, the deterrent stays at least (1 − 10 %) · C.
+    const pot = (collateral * p.refereeShareBps) / BPS;
+    expect((recovered + pot) * BPS <= collateral * max, "recovered within the bound").to.equal(
+      true,
+    );
+    expect(Number(collateral - recovered - pot) / Number(collateral)).to.be.at.least(0.9);
+    await claimEverythingAndExpectSolvent(f);
+  });
+});
