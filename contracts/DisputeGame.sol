@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {CreditLedger} from "./base/CreditLedger.sol";
 import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
@@ -69,6 +70,9 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         /// @dev Verifier stake a referee loses for not revealing or voting with the minority.
         uint256 refereePenalty;
     }
+
+    /// @notice Parameter version `version` is in force for disputes opened from now on.
+    event ParametersSet(uint256 indexed version, Parameters params);
 
     constructor(
         IJobMarket market_,
@@ -259,7 +263,12 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         // redraw of expired randomness resets.
         d.commitDeadline = uint40(block.timestamp + _versions[d.version].voteCommitWindow);
         emit AvailabilityAnswered(disputeId);
-        _awaitCommittee(disputeId, d, current);
+        // INVARIANT: no randomness exists while the challenger may still withdraw: it is requested
+        // only after the window (round 1, by drawCommittee), so a challenger cannot preview the
+        // committee and withdraw to re-roll it.
+        d.phase = DisputePhase.AwaitingCommittee;
+        d.lastMoveAt = uint32(block.timestamp);
+        emit ReadyForCommittee(disputeId, d.hi, current.lo, current.hi, current.challengerHi, 0);
     }
 
     /// @inheritdoc IDisputeGame
@@ -307,14 +316,11 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         if (d.kind == DisputeKind.Availability && block.timestamp <= d.commitDeadline)
             revert DisputeDeadlineNotReached(disputeId, d.commitDeadline);
         bytes32 value = _randomness.randomness(d.randomnessRequest);
-        // INVARIANT: a committee is drawn within redrawDelay of its snapshot (after the withdrawal
-        // window, for an answered availability challenge), so referees' stake stays slashable until
-        // the votes are in (requiredUnbondingDelay). A value that never came, or came and was not
-        // used, is replaced by a fresh request; nobody controls the new one either.
-        // A value requested at the answer and gone by the end of the withdrawal window (fast
-        // blocks) is asked again at once.
-        uint256 start = _drawStart(d);
-        if (block.timestamp > start + p.redrawDelay || (value == bytes32(0) && d.lastMoveAt < start)) {
+        // INVARIANT: a committee is drawn within redrawDelay of its snapshot, so referees' stake
+        // stays slashable until the votes are in (requiredUnbondingDelay). A value that never came,
+        // or came and was not used, is replaced by a fresh request; nobody controls the new one.
+        // An answered availability challenge has no round yet: its first starts now.
+        if (d.round == 0 || block.timestamp > uint256(d.lastMoveAt) + p.redrawDelay) {
             _redraw(disputeId, d);
             return;
         }
@@ -329,7 +335,6 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         }
         d.state = keccak256(abi.encode(members));
         d.drawn = uint8(members.length);
-        d.threshold = uint8(size / 2 + 1);
         uint256 commitDeadline = block.timestamp + p.voteCommitWindow;
         uint256 revealDeadline = commitDeadline + p.voteRevealWindow;
         d.commitDeadline = uint40(commitDeadline);
@@ -410,10 +415,11 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         // post-step digest is wrong.
         Outcome outcome = Outcome.NoVerdict;
         uint256 winners;
-        if (uint256(d.votesChallenger) + d.votesNeither >= d.threshold) {
+        uint256 threshold = uint256(d.drawn) / 2 + 1;
+        if (uint256(d.votesChallenger) + d.votesNeither >= threshold) {
             outcome = Outcome.ChallengerWon;
             winners = uint256(d.votesChallenger) + d.votesNeither;
-        } else if (d.votesProvider >= d.threshold) {
+        } else if (d.votesProvider >= threshold) {
             outcome = Outcome.ProviderWon;
             winners = d.votesProvider;
         }
@@ -445,7 +451,8 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     function committeeOf(uint256 disputeId) external view returns (address[] memory members) {
         Dispute storage d = _dispute(disputeId);
         if (d.phase != DisputePhase.AwaitingCommittee) return members;
-        if (block.timestamp > _drawStart(d) + _versions[d.version].redrawDelay) return members;
+        if (d.round == 0 || block.timestamp > uint256(d.lastMoveAt) + _versions[d.version].redrawDelay)
+            return members;
         bytes32 value = _randomness.randomness(d.randomnessRequest);
         if (value == bytes32(0)) return members;
         (members, ) = _draw(disputeId, d, value);
@@ -535,10 +542,10 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         return uint32(clock - elapsed);
     }
 
-    function _request(uint256 disputeId) private returns (uint48) {
+    function _request(uint256 disputeId) private returns (uint32) {
         uint256 request = _randomness.request();
-        if (request > type(uint48).max) revert DisputeRandomnessUnavailable(disputeId);
-        return uint48(request);
+        if (request > type(uint32).max) revert DisputeRandomnessUnavailable(disputeId);
+        return uint32(request);
     }
 
     function _stateHash(DissectionDigests memory digests, bytes32 posted) private pure returns (bytes32) {
@@ -563,9 +570,9 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     /// @dev Starts the next committee round: new randomness, weights read at this block.
     function _newRound(uint256 disputeId, Dispute storage d) private returns (uint256 request) {
         request = _request(disputeId);
-        d.randomnessRequest = uint48(request);
+        d.randomnessRequest = uint32(request);
         // INVARIANT: the weights are those at the request's block, before the randomness exists.
-        d.snapshot = uint48(block.number);
+        d.snapshot = SafeCast.toUint32(block.number);
         d.lastMoveAt = uint32(block.timestamp);
         ++d.round;
     }
@@ -585,14 +592,6 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         d.revealDeadline = 0;
         uint256 request = _newRound(disputeId, d);
         emit RandomnessRequested(disputeId, d.round, request);
-    }
-
-    /// @dev When the current round's draw may start: its request, or the end of the challenger's
-    /// withdrawal window for an answered availability challenge (first round).
-    function _drawStart(Dispute storage d) private view returns (uint256) {
-        uint256 start = d.lastMoveAt;
-        if (d.kind == DisputeKind.Availability && d.commitDeadline > start) start = d.commitDeadline;
-        return start;
     }
 
     /// @dev Draws the job's committee size of seats by stake at the round's snapshot, the parties
@@ -713,14 +712,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         if (_versions.length > type(uint16).max)
             revert DisputeParameterOutOfBounds("versions", _versions.length, 0, type(uint16).max);
         _versions.push(p);
-        emit ParameterSet("challengeBond", p.challengeBond);
-        emit ParameterSet("clockBudget", p.clockBudget);
-        emit ParameterSet("voteCommitWindow", p.voteCommitWindow);
-        emit ParameterSet("voteRevealWindow", p.voteRevealWindow);
-        emit ParameterSet("redrawDelay", p.redrawDelay);
-        emit ParameterSet("challengerShareBps", p.challengerShareBps);
-        emit ParameterSet("refereeShareBps", p.refereeShareBps);
-        emit ParameterSet("refereePenalty", p.refereePenalty);
+        emit ParametersSet(_versions.length - 1, p);
     }
 
     function _current() private view returns (Parameters storage) {

@@ -74,7 +74,7 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
         uint256 free = uint256(acct.free) + amount;
         acct.free = _u128(free);
         emit Staked(msg.sender, role, amount, free);
-        if (role == StakeRole.Verifier) _syncWeight(msg.sender);
+        if (role == StakeRole.Verifier) _syncWeight(msg.sender, true);
         _pull(msg.sender, amount);
     }
 
@@ -91,7 +91,7 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
         uint256 unlockAt = block.timestamp + _unbondingDelay;
         acct.unlockAt = uint64(unlockAt);
         emit UnstakeRequested(msg.sender, role, amount, unlockAt);
-        if (role == StakeRole.Verifier) _syncWeight(msg.sender);
+        if (role == StakeRole.Verifier) _syncWeight(msg.sender, false);
     }
 
     /// @inheritdoc IStakeRegistry
@@ -157,7 +157,7 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
                 emit Ejected(account, role);
             }
         } else {
-            _syncWeight(account);
+            _syncWeight(account, false);
         }
         if (taken > 0) _token.safeTransfer(msg.sender, taken);
     }
@@ -212,7 +212,7 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IStakeRegistry
     function refreshVerifier(address verifier) external {
-        _syncWeight(verifier);
+        _syncWeight(verifier, true);
     }
 
     /// @inheritdoc IStakeRegistry
@@ -234,13 +234,12 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
             // Back onto the whole line: step over each cut range at or before the point (ascending).
             for (uint256 j; j < 3 && widths[j] > 0; ++j) if (point >= starts[j]) point += widths[j];
             (, address owner) = _sortition.find(point, at);
-            // A party that moved to another slot since the snapshot is not cut out: skip it here.
+            // Unreachable (the parties' ranges are cut), kept as a guard.
             if (owner == excluded[0] || owner == excluded[1] || owner == excluded[2]) continue;
-            // INVARIANT: a referee can pay its penalty. Weight at the snapshot was free stake of at
-            // least the minimum, which can since only move to unbonding (unlocking after any dispute
-            // round, see requiredUnbondingDelay) or be slashed: only a slash or a raised minimum skips.
-            StakeAccount storage acct = _accounts[owner][StakeRole.Verifier];
-            if (acct.ejected || uint256(acct.free) + acct.unbonding < _minVerifierStake) continue;
+            // INVARIANT: nothing read here postdates the snapshot, so nobody can change the draw once
+            // the randomness is public. A referee's weight was free stake of at least the minimum,
+            // which can since only move to unbonding (locked past the round, requiredUnbondingDelay)
+            // or be slashed: its penalty stays within reach.
             members[found++] = owner;
         }
         assembly ("memory-safe") {
@@ -329,18 +328,20 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
         emit ParameterSet("unbondingDelay", value);
     }
 
-    /// @dev Sets `verifier`'s committee weight to its free stake while eligible, else zero. At most
-    /// SortitionLib.DEPTH + 1 checkpoint writes.
-    function _syncWeight(address verifier) private {
+    /// @dev Sets `verifier`'s committee weight to its free stake while eligible, else zero; unless
+    /// `mayRaise`, only lowers it (an unstake or a slash never needs a slot, so a full tree cannot
+    /// block them). At most SortitionLib.DEPTH + 3 checkpoint writes.
+    function _syncWeight(address verifier, bool mayRaise) private {
         uint256 weight = isEligibleVerifier(verifier) ? _accounts[verifier][StakeRole.Verifier].free : 0;
-        if (weight == _sortition.weightOf(verifier)) return;
+        uint256 current = _sortition.weightOf(verifier);
+        if (weight == current || (!mayRaise && weight > current)) return;
         _sortition.set(verifier, weight);
         emit VerifierWeightSet(verifier, weight);
     }
 
     /// @dev Where each excluded address's weight lay on the line at block `at`, ascending, and the
-    /// total cut. An address counts only if it holds now the slot it held then (else it is skipped
-    /// when drawn); duplicates count once. 3 · 2 · (DEPTH + 1) reads at most.
+    /// total cut: all read at the snapshot, whatever the address did since. Duplicates count once.
+    /// 3 · (2 · DEPTH + 3) reads at most.
     function _excludedRanges(
         address[3] calldata excluded,
         uint48 at
@@ -348,8 +349,8 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
         uint256[3] memory slots;
         uint256 n;
         for (uint256 i; i < 3; ++i) {
-            uint256 slot = _sortition.slotHeldBy(excluded[i]);
-            if (slot == 0 || _sortition.ownerAt(slot, at) != excluded[i]) continue;
+            uint256 slot = _sortition.slotAt(excluded[i], at);
+            if (slot == 0) continue;
             bool seen;
             for (uint256 j; j < n; ++j) seen = seen || slots[j] == slot;
             if (seen) continue;

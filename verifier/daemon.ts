@@ -1177,18 +1177,17 @@ export class VerifierDaemon {
               call("timeout", [disputeId]),
             );
         } else if (d.phase === PHASE.AwaitingCommittee) {
-          // Drawable once the withdrawal window of an answered availability challenge is over and
-          // the randomness exists, or (to ask again) once the round went stale.
-          const start =
-            d.kind === DISPUTE_KIND.Availability && d.commitDeadline > d.lastMoveAt
-              ? BigInt(d.commitDeadline)
-              : BigInt(d.lastMoveAt);
-          const value = await this.chain.contracts.randomness.read.randomness([
-            BigInt(d.randomnessRequest),
-          ]);
+          // An answered availability challenge: nothing until its withdrawal window is over, then
+          // its first round is requested. Otherwise drawable once the randomness exists, or (to
+          // ask again) once the round went stale.
+          if (d.kind === DISPUTE_KIND.Availability && head.timestamp <= BigInt(d.commitDeadline))
+            return;
           const ready =
-            head.timestamp > start &&
-            (value !== ZERO_DIGEST || head.timestamp > start + this.redrawDelay());
+            d.round === 0 ||
+            head.timestamp > BigInt(d.lastMoveAt) + this.redrawDelay() ||
+            (await this.chain.contracts.randomness.read.randomness([
+              BigInt(d.randomnessRequest),
+            ])) !== ZERO_DIGEST;
           if (ready)
             await this.keeperSend(
               `draw:${disputeId}:${d.round}`,

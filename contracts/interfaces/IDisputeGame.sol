@@ -138,8 +138,6 @@ interface IDisputeGame is ICreditLedger {
     event DisputeResolved(uint256 indexed disputeId, uint256 indexed jobId, uint8 outcome, bool byTimeout);
     /// @notice A referee lost `amount` of stake for not revealing or voting with the minority.
     event RefereePenalized(uint256 indexed disputeId, address indexed referee, uint256 amount);
-    /// @notice A governance parameter changed.
-    event ParameterSet(bytes32 indexed parameter, uint256 value);
 
     /// @notice Commits to a challenge: keccak256(abi.encode(jobId, segment, claimDigest, salt, challenger)).
     function commitChallenge(bytes32 commitment) external;

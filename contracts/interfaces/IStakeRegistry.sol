@@ -94,8 +94,8 @@ interface IStakeRegistry {
     function isEligibleVerifier(address verifier) external view returns (bool);
 
     /// @notice `verifier`'s committee weight now: its free stake while eligible, else zero.
-    /// @dev Stake changes and slashes update it at once; a change of the minimum does not move
-    /// anyone until `refreshVerifier` (anyone may call it).
+    /// @dev Staking and `refreshVerifier` (anyone may call it) set it; unstaking and slashes only
+    /// lower it. A change of the minimum does not move anyone until refreshed.
     function verifierWeight(address verifier) external view returns (uint256);
 
     /// @notice The sum of all committee weights now.
@@ -109,11 +109,9 @@ interface IStakeRegistry {
 
     /// @notice Draws `seats` referees by weight as it stood at the end of block `snapshot` (which
     /// must be past), with replacement: a verifier may hold several seats, in proportion to its
-    /// stake. The `excluded` addresses (the parties) are never drawn: their weight is taken out of
-    /// the line before drawing. A drawn verifier must still be able to pay the referee penalty
-    /// (free + unbonding stake at least the minimum, not ejected); otherwise the seat is drawn
-    /// again, DRAW_ATTEMPTS_PER_SEAT attempts per seat in all. Returns fewer than `seats` members
-    /// only when the attempts ran out or no weight is left.
+    /// stake. The `excluded` addresses (the parties) are never drawn: their weight at the snapshot is
+    /// taken out of the line before drawing. Everything the draw reads is as of the snapshot, so the
+    /// result cannot change once the seed is known. Returns no members when no weight is left.
     /// @dev O(seats · DEPTH) storage reads, whatever the number of verifiers, past or present.
     function drawVerifiers(
         bytes32 seed,

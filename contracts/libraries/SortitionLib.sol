@@ -10,9 +10,10 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 /// past block (its snapshot) whatever changed since: nobody can reshape the pool once a draw's
 /// randomness is known. A member with zero weight holds no slot; a freed slot is reused, so the
 /// slots in use are exactly the members with weight, however many came and went.
-/// @dev Costs: `set` writes at most DEPTH + 1 nodes and one owner; `find` reads DEPTH nodes and one
-/// owner, each in O(1) when nothing changed since the snapshot (the latest checkpoint answers),
-/// O(log #checkpoints) otherwise. Nothing is proportional to the number of members, past or present.
+/// @dev Costs: `set` writes at most DEPTH + 1 nodes (and a slot's owner and its member's slot when
+/// the slot changes hands); `find` reads DEPTH nodes and one owner, each in O(1) when nothing
+/// changed since the snapshot (the latest checkpoint answers), O(log #recent checkpoints)
+/// otherwise. Nothing is proportional to the number of members, past or present.
 library SortitionLib {
     using Checkpoints for Checkpoints.Trace208;
 
@@ -30,6 +31,9 @@ library SortitionLib {
         /// the slot's weight is zero, so a slot with weight at a block had one owner then.
         mapping(uint256 slot => Checkpoints.Trace208) owners;
         mapping(address member => uint256 slot) slotOf;
+        /// @dev Each member's slot over time (0: none), so a draw knows where a member's weight lay
+        /// at its snapshot whatever the member did since.
+        mapping(address member => Checkpoints.Trace208) slotHistory;
         mapping(uint256 slot => uint256 weight) weights;
         /// @dev Freed slots, reused first.
         uint256[] released;
@@ -54,6 +58,7 @@ library SortitionLib {
         }
         if (weight == 0) {
             delete t.slotOf[member];
+            t.slotHistory[member].push(now_, 0);
             t.released.push(slot);
         }
     }
@@ -64,9 +69,9 @@ library SortitionLib {
         return slot == 0 ? 0 : t.weights[slot];
     }
 
-    /// @notice The slot `member` holds now (0: none).
-    function slotHeldBy(Tree storage t, address member) internal view returns (uint256) {
-        return t.slotOf[member];
+    /// @notice The slot `member` held at the end of block `at` (0: none).
+    function slotAt(Tree storage t, address member, uint48 at) internal view returns (uint256) {
+        return _at(t.slotHistory[member], at);
     }
 
     /// @notice The sum of all weights at the end of block `at`.
@@ -85,14 +90,20 @@ library SortitionLib {
     }
 
     /// @notice The slot that covers `point` (< totalAt(at)) on the line of weights laid end to end at
-    /// block `at`, and its owner then: a member is found with probability weight / total. DEPTH reads.
+    /// block `at`, and its owner then: a member is found with probability weight / total.
+    /// log2(slots ever assigned) ≤ DEPTH node reads: the peak number of verifiers with weight at
+    /// once, not how many came and went.
     function find(
         Tree storage t,
         uint256 point,
         uint48 at
     ) internal view returns (uint256 slot, address owner) {
+        // Weight lies only in slots 1..assigned (never fewer than at any past block), and the
+        // Fenwick nodes up to a power of two form a tree of their own: descend from there.
+        uint256 top = 1;
+        while (top < t.assigned) top <<= 1;
         uint256 pos;
-        for (uint256 bit = CAPACITY >> 1; bit > 0; bit >>= 1) {
+        for (uint256 bit = top >> 1; bit > 0; bit >>= 1) {
             uint256 sum = _at(t.sums[pos + bit], at);
             if (sum <= point) {
                 pos += bit;
@@ -113,6 +124,7 @@ library SortitionLib {
             slot = ++t.assigned;
         }
         t.slotOf[member] = slot;
+        t.slotHistory[member].push(now_, uint208(slot));
         t.owners[slot].push(now_, uint208(uint160(member)));
     }
 

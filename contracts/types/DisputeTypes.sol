@@ -64,7 +64,7 @@ struct DissectionDigests {
     bytes32 challengerHi;
 }
 
-/// @notice Packed storage of a dispute: six slots, as marked.
+/// @notice Packed storage of a dispute: five full slots, as marked.
 // solhint-disable-next-line gas-struct-packing
 struct Dispute {
     // slot 0
@@ -86,15 +86,21 @@ struct Dispute {
     uint96 bond;
     // slot 2
     address provider;
-    uint48 randomnessRequest;
-    uint8 threshold;
+    /// @dev The current round's randomness request (a source's ids must fit 32 bits).
+    uint32 randomnessRequest;
+    /// @dev The block whose committee weights the round's draw reads: the block its randomness was
+    /// requested in, so nobody can reshape the pool once the value is known.
+    uint32 snapshot;
+    /// @dev Committee rounds begun: 1 for the first draw, one more per redraw (0: an answered
+    /// availability challenge inside its withdrawal window, before any randomness exists).
+    uint24 round;
+    /// @dev Seats drawn (always the job's committee size: a short draw is redrawn); a majority is
+    /// drawn / 2 + 1.
     uint8 drawn;
-    /// @dev Committee rounds begun: 1 for the first draw, one more per redraw.
-    uint16 round;
     // slot 3: dissection: keccak256(abi.encode(DissectionDigests, posted points hash)); voting: committee hash
     bytes32 state;
-    // slot 4: voting (an answered availability dispute awaiting its committee: commitDeadline is the
-    // end of the challenger's withdrawal window)
+    // slot 4: voting (an answered availability dispute awaiting its first round: commitDeadline is
+    // the end of the challenger's withdrawal window)
     uint40 commitDeadline;
     uint40 revealDeadline;
     uint8 votesProvider;
@@ -107,8 +113,4 @@ struct Dispute {
     DisputeKind kind;
     /// @dev The governance parameters it runs under (DisputeGame keeps every version).
     uint16 version;
-    // slot 5
-    /// @dev The block whose committee weights the draw reads: the block the randomness was
-    /// requested in, so nobody can reshape the pool once the value is known.
-    uint48 snapshot;
 }

@@ -6,14 +6,38 @@ import { detectionProbability } from "./sampler.ts";
 
 export { detectionProbability };
 
-/** The smallest collateral that makes cheating unprofitable: C > G / P(f, q). */
+/**
+ * The most a slashed provider can win back through addresses of its own (DisputeGame's
+ * MAX_RECOVERABLE_BPS): the challenger's and the referees' shares of its collateral together.
+ */
+export const MAX_RECOVERABLE_BPS = 1_000;
+
+/**
+ * What a caught cheater loses for good, as a fraction of its collateral, when it challenges its
+ * own job through a sock puppet (and, at worst, every referee is its own too): 1 − r, where r is
+ * challengerShareBps + refereeShareBps over 10,000 (docs/disputes.md, "Self-challenge").
+ */
+export function deterrentRatio(recoverableBps: number): number {
+  if (!(Number.isInteger(recoverableBps) && recoverableBps >= 0 && recoverableBps <= 10_000))
+    throw new RangeError(
+      `recoverable share must be whole basis points in [0, 10000], got ${recoverableBps}`,
+    );
+  return 1 - recoverableBps / 10_000;
+}
+
+/**
+ * The smallest collateral that makes cheating unprofitable: P·C·(1 − r) > G, so C > G / (P·(1 − r)),
+ * with r the share a self-challenging provider wins back (0: none; the protocol bounds it by
+ * MAX_RECOVERABLE_BPS).
+ */
 export function minimumCollateral(
   gain: number,
   fabricatedFraction: number,
   samples: number,
+  recoverableBps = 0,
 ): number {
   if (!(gain >= 0)) throw new RangeError(`gain must be a non-negative number, got ${gain}`);
-  const p = detectionProbability(fabricatedFraction, samples);
+  const p = detectionProbability(fabricatedFraction, samples) * deterrentRatio(recoverableBps);
   if (p === 0) return Number.POSITIVE_INFINITY;
   return gain / p;
 }

@@ -1,12 +1,15 @@
 // `assay params`: the security economics of sampling (docs/protocol.md §8, docs/security.md), offline.
 // For each fabricated fraction f: the probability 1 − (1 − f)^q that q opened samples catch it,
 // the samples needed to reach a target probability, and the smallest collateral that makes a
-// gain G unprofitable (C > G / P); optionally the SVG plot of detection against q.
+// gain G unprofitable once a self-challenge wins back r of it (C > G / (P·(1 − r))); optionally
+// the SVG plot of detection against q.
 import { writeFile } from "node:fs/promises";
 
 import {
+  MAX_RECOVERABLE_BPS,
   detectionPlotSvg,
   detectionProbability,
+  deterrentRatio,
   minimumCollateral,
   samplesForDetection,
 } from "../../protocol/economics.ts";
@@ -27,23 +30,28 @@ const OPTIONS = {
   q: { type: "string" },
   gain: { type: "string" },
   target: { type: "string" },
+  "recoverable-bps": { type: "string" },
   plot: { type: "string" },
   "max-q": { type: "string" },
   json: { type: "boolean" },
 } as const satisfies OptionSpec;
 
 const HELP = `usage: assay params [--f 0.1,0.25,0.5] [--q 8] [--gain 100] [--target 0.99]
-                    [--plot detection.svg] [--max-q 64] [--json]
+                    [--recoverable-bps 1000] [--plot detection.svg] [--max-q 64] [--json]
 
 Security economics of sampling, offline (no chain, no store). For each fabricated fraction f:
   P(f, q)      probability that q opened samples catch it: 1 − (1 − f)^q
   q for target samples needed for P ≥ target
-  collateral   the smallest collateral C with P·C > G for a gain G from cheating
+  collateral   the smallest collateral C with P·C·(1 − r) > G for a gain G from cheating, where
+               r is what a caught provider wins back by challenging itself through a sock puppet
+               (the challenger's and referees' shares; the deterrent is C·(1 − r), not C)
 
   --f        fabricated fractions, comma-separated, each in (0, 1]   (default 0.01,0.05,0.1,0.25,0.5)
   --q        opened samples                                          (default 8)
   --gain     the cheater's gain G, in tokens                         (default 100)
   --target   detection target for "q for target"                     (default 0.99)
+  --recoverable-bps  r in basis points: challengerShareBps + refereeShareBps of the
+             deployment (default ${MAX_RECOVERABLE_BPS}, the contracts' bound)
   --plot     write an SVG plot of P against q, one curve per f
   --max-q    the plot's largest q                                    (default 64)
   --json     print the table as JSON`;
@@ -61,9 +69,10 @@ export function paramsRows(
   q: number,
   gain: number,
   target: number,
+  recoverableBps = MAX_RECOVERABLE_BPS,
 ): ParamsRow[] {
   return fractions.map((f) => {
-    const c = minimumCollateral(gain, f, q);
+    const c = minimumCollateral(gain, f, q, recoverableBps);
     return {
       f,
       detection: detectionProbability(f, q),
@@ -85,13 +94,22 @@ async function run(argv: readonly string[], io: CommandIo): Promise<void> {
   const target = numberFlag(values, "target", 0.99);
   if (!(target >= 0 && target < 1)) throw new UsageError(`--target must be within [0, 1)`);
   const maxQ = integerFlag(values, "max-q", 64, { min: 1, max: 1_000 });
+  const recoverableBps = integerFlag(values, "recoverable-bps", MAX_RECOVERABLE_BPS, {
+    min: 0,
+    max: 10_000,
+  });
+  const deterrent = deterrentRatio(recoverableBps);
 
-  const rows = paramsRows(fractions, q, gain, target);
+  const rows = paramsRows(fractions, q, gain, target, recoverableBps);
   if (values.json === true) {
-    io.out(JSON.stringify({ q, gain, target, rows }, null, 2));
+    io.out(
+      JSON.stringify({ q, gain, target, recoverableBps, deterrentRatio: deterrent, rows }, null, 2),
+    );
   } else {
     io.out(
-      `detection P = 1 − (1 − f)^q with q = ${q}; collateral C > G / P for a gain G = ${gain}`,
+      `detection P = 1 − (1 − f)^q with q = ${q}; deterrent C·(1 − r) = ${deterrent.toFixed(2)}·C ` +
+        `(a self-challenge wins back r = ${formatPercent(recoverableBps / 10_000)}); ` +
+        `collateral C > G / (P·(1 − r)) for a gain G = ${gain}`,
     );
     const lines = table([
       ["f", `P(q=${q})`, `q for ${formatPercent(target)}`, `min collateral`],

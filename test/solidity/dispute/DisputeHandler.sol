@@ -103,6 +103,8 @@ contract DisputeHandler is Test {
         uint256 revealDeadline;
         /// @dev Which side the committee's honest majority backs (referees vote it 3 times in 4).
         Vote truth;
+        /// @dev An answered availability challenge: no randomness until its withdrawal window ends.
+        bool unrequested;
         DissectionDigests current;
     }
 
@@ -568,6 +570,8 @@ contract DisputeHandler is Test {
             d.providerTurn = false;
             d.commitDeadline = ghostTime + _commitWindow; // the withdrawal window
             _awaitCommittee(d);
+            d.unrequested = true;
+            d.request = 0;
             _done("answerAvailability");
         } catch (bytes memory err) {
             _unexpected("answerAvailability", err);
@@ -618,9 +622,19 @@ contract DisputeHandler is Test {
             } catch {}
             _setTime(d.commitDeadline + 1);
         }
+        if (d.unrequested) {
+            // The withdrawal window is over: the first round's randomness is requested now.
+            if (game.committeeOf(id).length != 0) _forbidden("a committee before its randomness");
+            try game.drawCommittee(id) {
+                _newRound(id, d);
+                _done("firstRound");
+            } catch (bytes memory err) {
+                _unexpected("drawCommittee (first round)", err);
+            }
+            return;
+        }
         // A round must draw within the redraw delay of its start; later, anyone asks again.
         uint256 start = d.lastMoveAt;
-        if (d.kind == DisputeKind.Availability && d.commitDeadline > start) start = d.commitDeadline;
         if (ghostTime <= start + _redrawDelay && !_ensureBlockHash(d.request)) {
             // The hash fell out of the EVM's window: nothing to draw with until the delay passes.
             try game.drawCommittee(id) {
@@ -828,16 +842,13 @@ contract DisputeHandler is Test {
         d.size = size;
     }
 
-    /// @dev The draw must never seat a party, nor a referee that cannot pay its penalty. (A verifier
-    /// may hold several seats: seats go by stake.)
+    /// @dev The draw must never seat a party, and fills every seat while verifiers outside the
+    /// parties hold weight. (A verifier may hold several seats: seats go by stake.)
     function _checkCommittee(GhostDispute storage d, address[] memory members) private {
         GhostJob storage j = _jobs[d.jobId];
         for (uint256 s; s < members.length; ++s) {
             address m = members[s];
             if (m == j.submitter || m == j.provider || m == d.challenger) _forbidden("party drawn");
-            (uint128 free, , uint128 unbonding, , bool ejected) = registry.accountOf(m, StakeRole.Verifier);
-            if (ejected || uint256(free) + unbonding < registry.minVerifierStake())
-                _forbidden("referee without stake drawn");
         }
     }
 
@@ -849,6 +860,7 @@ contract DisputeHandler is Test {
             delete _revealedVote[id][s];
         }
         delete _members[id];
+        d.unrequested = false;
         d.phase = DisputePhase.AwaitingCommittee;
         d.request = ghostBlock + _randomnessDelay;
         d.lastMoveAt = ghostTime;

@@ -41,17 +41,47 @@ describe("assay CLI offline: params and spec build", function () {
     ]);
     expect(r.code, r.stderr).to.equal(0);
     const out = JSON.parse(r.stdout) as {
+      recoverableBps: number;
+      deterrentRatio: number;
       rows: { f: number; detection: number; samplesForTarget: number; minimumCollateral: number }[];
     };
     expect(out.rows.map((row) => row.f)).to.deep.equal(fractions);
+    // By default a self-challenge wins back the contracts' bound, 10%: the deterrent is 0.9·C.
+    expect(out.recoverableBps).to.equal(1_000);
+    expect(out.deterrentRatio).to.equal(0.9);
     for (const row of out.rows) {
       expect(row.detection).to.equal(detectionProbability(row.f, 6));
       expect(row.samplesForTarget).to.equal(samplesForDetection(row.f, 0.95));
-      expect(row.minimumCollateral).to.equal(minimumCollateral(40, row.f, 6));
+      expect(row.minimumCollateral).to.equal(minimumCollateral(40, row.f, 6, 1_000));
     }
-    // A hand check of one row: 1 − 0.5^6 = 0.984375; 40 / 0.984375 = 40.635 (to 3 decimals).
+    // A hand check of one row: 1 − 0.5^6 = 0.984375; 40 / (0.984375 · 0.9) = 45.150 (3 decimals).
     expect(out.rows[2]!.detection).to.equal(0.984375);
-    expect(out.rows[2]!.minimumCollateral).to.be.closeTo(40.635, 0.001);
+    expect(out.rows[2]!.minimumCollateral).to.be.closeTo(45.15, 0.001);
+  });
+
+  it("params --recoverable-bps sizes collateral for the deployment's shares, and refuses what is not a share", async function () {
+    const r = await runCli([
+      "params",
+      "--f",
+      "0.5",
+      "--q",
+      "6",
+      "--gain",
+      "40",
+      "--recoverable-bps",
+      "0",
+      "--json",
+    ]);
+    expect(r.code, r.stderr).to.equal(0);
+    const out = JSON.parse(r.stdout) as {
+      deterrentRatio: number;
+      rows: { minimumCollateral: number }[];
+    };
+    expect(out.deterrentRatio).to.equal(1);
+    expect(out.rows[0]!.minimumCollateral).to.be.closeTo(40.635, 0.001);
+    const bad = await runCli(["params", "--recoverable-bps", "10001"]);
+    expect(bad.code).to.not.equal(0);
+    expect(bad.stderr).to.match(/recoverable-bps/);
   });
 
   it("params --plot writes an SVG with one curve per fabricated fraction", async function () {

@@ -400,6 +400,35 @@ export async function drawCommittee(
 }
 
 /**
+ * `count` sybil verifiers staking `amount` each, created by a contract in batches of 25: dead
+ * entries (stake then unstake at once, `leave`) or live ones.
+ */
+export async function createSybils(
+  f: DisputeFixture,
+  count: number,
+  amount: bigint,
+  leave: boolean,
+): Promise<Address[]> {
+  const factory = await viem.deployContract("SybilVerifiers");
+  await f.token.write.mint([factory.address, amount * BigInt(count)]);
+  for (let done = 0; done < count; done += 25) {
+    const batch = Math.min(25, count - done);
+    await factory.write.create([f.registry.address, f.token.address, amount, BigInt(batch), leave]);
+  }
+  const created = await factory.getEvents.Created({ fromBlock: 0n });
+  return created.map((e) => e.args.sybil!);
+}
+
+/** Every referee of the fixture but the first `keep` starts leaving (its weight drops to zero). */
+export async function drainReferees(f: DisputeFixture, keep: number): Promise<void> {
+  for (const referee of f.referees.slice(keep)) {
+    await f.registry.write.requestUnstake([STAKE_ROLE.Verifier, MIN_VERIFIER_STAKE], {
+      account: referee.account,
+    });
+  }
+}
+
+/**
  * How many of `seats` (all by default) `member` holds: seats go by stake, so a referee may hold
  * several, each paid and penalized on its own.
  */

@@ -2,7 +2,7 @@
 // "Self-challenge"): each was played against the contracts before stake-weighted sortition and
 // the share bound, and won there.
 import { expect } from "chai";
-import { getAddress, keccak256, toHex, zeroAddress, type Address } from "viem";
+import { getAddress, keccak256, toHex, zeroAddress, zeroHash } from "viem";
 
 import {
   JOB_STATUS,
@@ -10,57 +10,31 @@ import {
   NUMERICS,
   STAKE_ROLE,
   networkHelpers,
-  viem,
 } from "./fixtures.ts";
 import {
   OUTCOME,
   VOTE,
   claimEverythingAndExpectSolvent,
+  createSybils,
   disputeFixture,
+  drainReferees,
   drawCommittee,
+  expectRevertFrom,
   openDispute,
   resolution,
   tracedJob,
   vote,
-  type DisputeFixture,
 } from "./dispute-fixtures.ts";
 
 const BPS = 10_000n;
 const CLAIM = keccak256(toHex("challenger's digest"));
-
-/** `count` sybil verifiers staking `amount` each, created by a contract in batches of 25. */
-async function sybils(
-  f: DisputeFixture,
-  count: number,
-  amount: bigint,
-  leave: boolean,
-): Promise<Address[]> {
-  const factory = await viem.deployContract("SybilVerifiers");
-  await f.token.write.mint([factory.address, amount * BigInt(count)]);
-  const created: Address[] = [];
-  for (let done = 0; done < count; done += 25) {
-    const batch = Math.min(25, count - done);
-    await factory.write.create([f.registry.address, f.token.address, amount, BigInt(batch), leave]);
-  }
-  for (const e of await factory.getEvents.Created({ fromBlock: 0n })) created.push(e.args.sybil!);
-  return created;
-}
-
-/** Every referee of the fixture but the first `keep` starts leaving (its weight drops to zero). */
-async function drainReferees(f: DisputeFixture, keep: number): Promise<void> {
-  for (const referee of f.referees.slice(keep)) {
-    await f.registry.write.requestUnstake([STAKE_ROLE.Verifier, MIN_VERIFIER_STAKE], {
-      account: referee.account,
-    });
-  }
-}
 
 describe("DisputeGame: attacks on committees and payouts", () => {
   it("pollution: 100 dead verifier entries per live one (staked and unstaked at once) do not empty the committee; the cheater is judged and slashed", async () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
     // Three live referees outside the parties: two of the pool and verifier2.
     await drainReferees(f, 2);
-    const dead = await sybils(f, 300, MIN_VERIFIER_STAKE, true);
+    const dead = await createSybils(f, 300, MIN_VERIFIER_STAKE, true);
     expect(dead).to.have.length(300);
     for (const d of dead.slice(0, 5))
       expect(await f.registry.read.verifierWeight([d])).to.equal(0n);
@@ -88,7 +62,7 @@ describe("DisputeGame: attacks on committees and payouts", () => {
     await f.registry.write.stake([STAKE_ROLE.Verifier, 10n * MIN_VERIFIER_STAKE], {
       account: whale.account,
     });
-    const split = await sybils(f, 10, MIN_VERIFIER_STAKE, false);
+    const split = await createSybils(f, 10, MIN_VERIFIER_STAKE, false);
     await networkHelpers.mine(1);
     const snapshot = (await f.publicClient.getBlockNumber()) - 1n;
     let whaleSeats = 0;
@@ -168,5 +142,93 @@ describe("DisputeGame: attacks on committees and payouts", () => {
     );
     expect(Number(collateral - recovered - pot) / Number(collateral)).to.be.at.least(0.9);
     await claimEverythingAndExpectSolvent(f);
+  });
+
+  // Found by an independent review of the first sortition: the first round's randomness was
+  // requested at the answer, while the challenger could still withdraw for an hour. It read the
+  // committee (committeeOf), withdrew (bond back) and challenged again until 3 friendly verifiers
+  // out of 11 held a majority: 6 free re-rolls, then an honest provider was slashed.
+  it("availability: no randomness exists while the challenger may withdraw, so it cannot preview the committee to re-roll it", async () => {
+    const f = await networkHelpers.loadFixture(disputeFixture);
+    const job = await tracedJob(f, { k: 16 });
+    const opened = await openDispute(f, job, 2, f.verifier, zeroHash);
+    await f.disputeGame.write.answerAvailability([opened.disputeId, opened.digests], {
+      account: f.provider.account,
+    });
+    await networkHelpers.mine(20);
+    const inside = await f.disputeGame.read.getDispute([opened.disputeId]);
+    expect(BigInt(await networkHelpers.time.latest()) < BigInt(inside.commitDeadline)).to.equal(
+      true,
+    );
+    expect(inside.round).to.equal(0);
+    expect(await f.disputeGame.read.committeeOf([opened.disputeId])).to.deep.equal([]);
+    await expectRevertFrom(
+      f.disputeGame.write.drawCommittee([opened.disputeId], { account: f.stranger.account }),
+      "DisputeDeadlineNotReached",
+      [opened.disputeId, BigInt(inside.commitDeadline)],
+    );
+    // After the window: the first round is requested, and withdrawal is closed.
+    await networkHelpers.time.increaseTo(BigInt(inside.commitDeadline) + 1n);
+    await f.disputeGame.write.drawCommittee([opened.disputeId], { account: f.stranger.account });
+    const [requested] = await f.disputeGame.getEvents.RandomnessRequested({
+      disputeId: opened.disputeId,
+    });
+    expect(requested!.args.round).to.equal(1n);
+    await expectRevertFrom(
+      f.disputeGame.write.withdrawChallenge([opened.disputeId], { account: f.verifier.account }),
+      "DisputeDeadlinePassed",
+    );
+    const { members } = await drawCommittee(f, opened.disputeId);
+    expect(members).to.have.length(3);
+  });
+
+  // Found by the same review: a party's weight was cut from the line only if it still held its
+  // snapshot slot, so releasing it after the randomness was public changed every seat drawn — a
+  // free choice among committees for every challenger (it must hold verifier stake).
+  it("once the randomness is public, no party changes the committee by releasing or keeping its verifier slot", async () => {
+    const f = await networkHelpers.loadFixture(disputeFixture);
+    await f.registry.write.stake([STAKE_ROLE.Verifier, MIN_VERIFIER_STAKE], {
+      account: f.provider.account,
+    });
+    const job = await tracedJob(f, { k: 8, numerics: NUMERICS.Tolerance });
+    const { disputeId } = await openDispute(f, job, 2, f.verifier, CLAIM);
+    await networkHelpers.mine(4);
+    const fixed = (await f.disputeGame.read.committeeOf([disputeId])).map((m) => getAddress(m));
+    expect(fixed).to.have.length(3);
+    const options: string[][] = [];
+    for (const who of [[f.verifier], [f.provider], [f.verifier, f.provider]]) {
+      const snap = await networkHelpers.takeSnapshot();
+      for (const w of who)
+        await f.registry.write.requestUnstake([STAKE_ROLE.Verifier, MIN_VERIFIER_STAKE], {
+          account: w.account,
+        });
+      options.push((await f.disputeGame.read.committeeOf([disputeId])).map((m) => getAddress(m)));
+      await snap.restore();
+    }
+    for (const option of options) expect(option).to.deep.equal(fixed);
+    await f.registry.write.requestUnstake([STAKE_ROLE.Verifier, MIN_VERIFIER_STAKE], {
+      account: f.verifier.account,
+    });
+    const { members } = await drawCommittee(f, disputeId);
+    expect(members.map((m) => getAddress(m))).to.deep.equal(fixed);
+  });
+
+  // Found by the same review: a party with 100 × the outside weight released its slot right after
+  // the snapshot; its range stayed on the line, the draws landing there were skipped, and round 1
+  // came out empty although ample stake lay outside the parties.
+  it("a party with large verifier stake that leaves after the snapshot cannot make the committee short", async () => {
+    const f = await networkHelpers.loadFixture(disputeFixture);
+    const big = 100n * 11n * MIN_VERIFIER_STAKE;
+    await f.registry.write.stake([STAKE_ROLE.Verifier, big], { account: f.provider.account });
+    const job = await tracedJob(f, { k: 8, numerics: NUMERICS.Tolerance });
+    const { disputeId } = await openDispute(f, job, 2, f.verifier, CLAIM);
+    await f.registry.write.requestUnstake([STAKE_ROLE.Verifier, big], {
+      account: f.provider.account,
+    });
+    const { members } = await drawCommittee(f, disputeId);
+    expect(members).to.have.length(3);
+    expect(
+      await f.disputeGame.getEvents.CommitteeShort({ disputeId }, { fromBlock: 0n }),
+    ).to.have.length(0);
   });
 });

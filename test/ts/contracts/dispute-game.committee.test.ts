@@ -426,13 +426,22 @@ describe("DisputeGame: committee", () => {
           account: party.account,
         });
       }
-      // Governance raises the minimum: everyone at the old minimum stays in the set but is no
-      // longer eligible, except the parties and four referees, who top up.
+      // Governance raises the minimum: everyone at the old minimum is no longer eligible, except
+      // the parties and four referees, who top up; a keeper refreshes the others' weights to zero.
       const newMinimum = MIN_VERIFIER_STAKE + 50n * UNIT;
       await f.registry.write.setMinVerifierStake([newMinimum]);
       const eligibleReferees = f.referees.slice(0, 4);
       for (const w of [f.provider, f.submitter, f.verifier, ...eligibleReferees]) {
         await f.registry.write.stake([STAKE_ROLE.Verifier, 50n * UNIT], { account: w.account });
+      }
+      for (const w of [...f.referees.slice(4), f.verifier2]) {
+        expect(await f.registry.read.verifierWeight([w.account.address])).to.equal(
+          MIN_VERIFIER_STAKE,
+        );
+        await f.registry.write.refreshVerifier([w.account.address], {
+          account: f.stranger.account,
+        });
+        expect(await f.registry.read.verifierWeight([w.account.address])).to.equal(0n);
       }
       const parties = new Set(
         [f.provider, f.submitter, f.verifier].map((w) => w.account.address.toLowerCase()),

@@ -4,6 +4,7 @@
 import { expect } from "chai";
 import { keccak256, stringToHex, toHex } from "viem";
 
+import { MAX_RECOVERABLE_BPS } from "../../../src/protocol/economics.ts";
 import { NUMERICS, STAKE_ROLE, networkHelpers } from "./fixtures.ts";
 import {
   VOTE,
@@ -96,7 +97,8 @@ describe("DisputeGame: governance", () => {
       },
     ]);
     expect((await f.disputeGame.read.parameters()).refereeShareBps).to.equal(300n);
-    expect(await f.disputeGame.read.MAX_RECOVERABLE_BPS()).to.equal(1_000n);
+    // The bound `assay params` sizes collateral with (src/protocol/economics.ts).
+    expect(await f.disputeGame.read.MAX_RECOVERABLE_BPS()).to.equal(BigInt(MAX_RECOVERABLE_BPS));
   });
 
   it("the longest dispute (two clocks, two draw delays, the withdrawal window and a committee round) must fit in half the unbonding delay, and the bound follows the registry", async () => {
@@ -128,8 +130,9 @@ describe("DisputeGame: governance", () => {
     const first = await openDispute(f, job, 1, f.verifier, claim);
     const bond = p.challengeBond * 2n;
     await f.disputeGame.write.setParameters([{ ...p, challengeBond: bond }]);
-    const events = await f.disputeGame.getEvents.ParameterSet({ parameter: name("challengeBond") });
-    expect(events.at(-1)!.args.value).to.equal(bond);
+    const events = await f.disputeGame.getEvents.ParametersSet();
+    expect(events.at(-1)!.args.params!.challengeBond).to.equal(bond);
+    expect(events.at(-1)!.args.version).to.equal(1n);
     const second = await openDispute(f, job, 2, f.verifier2, claim);
     expect((await f.disputeGame.read.getDispute([first.disputeId])).bond).to.equal(p.challengeBond);
     expect((await f.disputeGame.read.getDispute([second.disputeId])).bond).to.equal(bond);

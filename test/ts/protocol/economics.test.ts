@@ -1,8 +1,10 @@
 import { expect } from "chai";
 
 import {
+  MAX_RECOVERABLE_BPS,
   detectionPlotSvg,
   detectionProbability,
+  deterrentRatio,
   minimumCollateral,
   samplesForDetection,
 } from "../../../src/protocol/economics.ts";
@@ -27,6 +29,21 @@ describe("sampling economics (docs/protocol.md §8)", () => {
       expect(detectionProbability(f, q) * (c * 1.01)).to.be.greaterThan(gain);
     }
     expect(minimumCollateral(1, 0.3, 0)).to.equal(Number.POSITIVE_INFINITY);
+  });
+
+  it("a self-challenge that wins back r of the collateral raises the collateral needed by 1 / (1 − r)", () => {
+    expect(deterrentRatio(0)).to.equal(1);
+    expect(deterrentRatio(MAX_RECOVERABLE_BPS)).to.equal(0.9);
+    const plain = minimumCollateral(100, 0.25, 8);
+    const bounded = minimumCollateral(100, 0.25, 8, MAX_RECOVERABLE_BPS);
+    expect(bounded).to.be.closeTo(plain / 0.9, 1e-9);
+    // The deterrent that remains, P·C·(1 − r), still covers the gain.
+    expect(
+      detectionProbability(0.25, 8) * bounded * deterrentRatio(MAX_RECOVERABLE_BPS),
+    ).to.be.closeTo(100, 1e-9);
+    expect(minimumCollateral(100, 0.25, 8, 10_000)).to.equal(Number.POSITIVE_INFINITY);
+    expect(() => deterrentRatio(10_001)).to.throw(RangeError);
+    expect(() => deterrentRatio(1.5)).to.throw(RangeError);
   });
 
   it("samplesForDetection is the smallest q reaching the target", () => {
