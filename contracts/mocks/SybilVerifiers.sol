@@ -24,6 +24,8 @@ contract SybilVerifiers {
 
     event Created(address sybil);
 
+    uint256 private _created;
+
     /// @notice Creates `count` sybils staking `amount` each (dead ones if `leave`).
     function create(
         IStakeRegistry registry,
@@ -34,8 +36,8 @@ contract SybilVerifiers {
     ) external returns (address[] memory sybils) {
         sybils = new address[](count);
         for (uint256 i; i < count; ++i) {
-            // The sybil's address is known before it exists: fund it, then create it.
-            bytes32 salt = keccak256(abi.encode(msg.sender, i, block.number));
+            // The sybil's address is known before it exists (CREATE2): fund it, then create it.
+            bytes32 salt = bytes32(++_created);
             bytes memory code = abi.encodePacked(
                 type(SybilVerifier).creationCode,
                 abi.encode(registry, token, amount, leave)

@@ -7,6 +7,7 @@ import {JobMarket} from "../../../contracts/JobMarket.sol";
 import {StakeRegistry} from "../../../contracts/StakeRegistry.sol";
 import {DissectionLib} from "../../../contracts/libraries/DissectionLib.sol";
 import {TraceLib} from "../../../contracts/libraries/TraceLib.sol";
+import {SybilVerifiers} from "../../../contracts/mocks/SybilVerifiers.sol";
 import {TestToken} from "../../../contracts/mocks/TestToken.sol";
 import {BlockhashRandomness} from "../../../contracts/randomness/BlockhashRandomness.sol";
 import {
@@ -131,6 +132,13 @@ contract DisputeHandler is Test {
     mapping(uint256 disputeId => mapping(uint256 seat => Vote)) private _revealedVote;
     PendingChallenge[] private _pending;
 
+    /// @dev The polluter: verifier entries that staked the minimum and left at once.
+    SybilVerifiers private immutable _sybils;
+    address[] private _dead;
+    mapping(address account => bool) private _isDead;
+    /// @notice Tokens minted to fund the polluter's entries (outside the initial supply).
+    uint256 public pollutionMinted;
+
     mapping(address account => uint256 amount) public ghostMarketCredit;
     mapping(address account => uint256 amount) public ghostGameCredit;
     mapping(address account => uint256 amount) public ghostFraudCredit;
@@ -150,7 +158,8 @@ contract DisputeHandler is Test {
         BlockhashRandomness randomness_,
         JobMarket market_,
         DisputeGame game_,
-        FraudProofs fraudProofs_
+        FraudProofs fraudProofs_,
+        SybilVerifiers sybils_
     ) {
         token = token_;
         registry = registry_;
@@ -172,6 +181,7 @@ contract DisputeHandler is Test {
         _randomnessDelay = randomness_.delay();
         ghostTime = block.timestamp;
         ghostBlock = block.number;
+        _sybils = sybils_;
         for (uint256 i; i < ACTOR_COUNT; ++i) {
             address actor = address(uint160(0xD15C0 + i));
             _actors.push(actor);
@@ -493,6 +503,27 @@ contract DisputeHandler is Test {
             _unexpected("claimCredit amount", ret);
         }
         _done("claimCredit");
+    }
+
+    /// @notice An attacker pollutes the verifier set: 1 to 8 fresh addresses stake the minimum and
+    /// ask to unstake at once. They hold no weight, so they never sit on a committee.
+    function pollute(uint256 countSeed) external syncClock {
+        uint256 count = bound(countSeed, 1, 8);
+        uint256 amount = registry.minVerifierStake();
+        token.mint(address(_sybils), amount * count);
+        pollutionMinted += amount * count;
+        address[] memory made = _sybils.create(registry, token, amount, count, true);
+        for (uint256 i; i < made.length; ++i) {
+            _dead.push(made[i]);
+            _isDead[made[i]] = true;
+            if (registry.verifierWeight(made[i]) != 0) _forbidden("a dead entry holds weight");
+        }
+        _done("pollute");
+    }
+
+    /// @notice The polluter's entries, for the registry's solvency check.
+    function deadVerifiers() external view returns (address[] memory) {
+        return _dead;
     }
 
     /// @notice Tops a verifier back up to its starting stake (referee penalties wear it down).
@@ -849,6 +880,7 @@ contract DisputeHandler is Test {
         for (uint256 s; s < members.length; ++s) {
             address m = members[s];
             if (m == j.submitter || m == j.provider || m == d.challenger) _forbidden("party drawn");
+            if (_isDead[m]) _forbidden("dead entry drawn");
         }
     }
 

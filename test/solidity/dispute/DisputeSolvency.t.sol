@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {SybilVerifiers} from "../../../contracts/mocks/SybilVerifiers.sol";
 import {TestToken} from "../../../contracts/mocks/TestToken.sol";
 import {Dispute, DisputePhase} from "../../../contracts/types/DisputeTypes.sol";
 import {Job, JobStatus} from "../../../contracts/types/JobTypes.sol";
@@ -31,11 +32,12 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
             sys.randomness,
             sys.market,
             sys.disputeGame,
-            sys.fraudProofs
+            sys.fraudProofs,
+            new SybilVerifiers()
         );
         initialSupply = token.totalSupply();
 
-        bytes4[] memory selectors = new bytes4[](16);
+        bytes4[] memory selectors = new bytes4[](17);
         selectors[0] = DisputeHandler.openJob.selector;
         selectors[1] = DisputeHandler.commitChallenge.selector;
         selectors[2] = DisputeHandler.revealChallenge.selector;
@@ -53,6 +55,7 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
         selectors[13] = DisputeHandler.warp.selector;
         selectors[14] = DisputeHandler.rollBlocks.selector;
         selectors[15] = DisputeHandler.commitChallenge.selector;
+        selectors[16] = DisputeHandler.pollute.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
@@ -79,7 +82,7 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
             if (i % 10 == 9) invariant_solvency();
         }
         invariant_solvency();
-        bytes32[13] memory required = [
+        bytes32[16] memory required = [
             bytes32("openJob"),
             "revealChallenge",
             "revealClaims",
@@ -92,7 +95,10 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
             "commitVote",
             "revealVote",
             "claimCredit",
-            "finalize"
+            "finalize",
+            "pollute",
+            "votedNoMajority",
+            "redraw"
         ];
         for (uint256 r; r < required.length; ++r) assertGt(handler.done(required[r]), 0, _name(required[r]));
         assertGt(handler.done("votedChallengerWon"), 0, _name("votedChallengerWon"));
@@ -125,6 +131,7 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
         } else if (kind == 15) handler.timeout(a);
         else if (kind == 16) handler.resolveLate(a);
         else if (kind == 17 && b % 4 == 0) handler.finalize(a);
+        else if (kind == 17 && b % 4 == 1) handler.pollute(a);
         else if (kind == 17) handler.advance(a, b);
         else if (kind == 18) handler.proveFraud(a, b);
         else if (b % 3 == 0) handler.warp(a);
@@ -199,6 +206,15 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
                 owed += uint256(free) + locked + unbonding;
             }
         }
+        // The polluter's entries hold stake too (unbonding).
+        address[] memory dead = handler.deadVerifiers();
+        for (uint256 i; i < dead.length; ++i) {
+            (uint128 free, uint128 locked, uint128 unbonding, , ) = sys.registry.accountOf(
+                dead[i],
+                StakeRole.Verifier
+            );
+            owed += uint256(free) + locked + unbonding;
+        }
         assertEq(token.balanceOf(address(sys.registry)), owed, "registry balance != stakes");
     }
 
@@ -221,8 +237,9 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
                 token.balanceOf(address(sys.disputeGame)) +
                 token.balanceOf(address(sys.fraudProofs));
         for (uint256 i; i < accounts.length; ++i) sum += token.balanceOf(accounts[i]);
-        assertEq(token.totalSupply(), initialSupply, "supply changed");
-        assertEq(sum, initialSupply, "balances do not add up to the supply");
+        uint256 supply = initialSupply + handler.pollutionMinted();
+        assertEq(token.totalSupply(), supply, "supply changed");
+        assertEq(sum, supply, "balances do not add up to the supply");
     }
 
     /// @dev The handler's model of every job and dispute is the chain's.
@@ -274,7 +291,7 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
 
     /// @dev How often each action took effect in the walk, for the failure message.
     function _summary() private view returns (string memory out) {
-        bytes32[19] memory actions = [
+        bytes32[21] memory actions = [
             bytes32("openJob"),
             "revealChallenge",
             "revealRefused",
@@ -286,7 +303,9 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
             "narrow",
             "drawCommittee",
             "committeeShort",
+            "firstRound",
             "redraw",
+            "pollute",
             "commitVote",
             "revealVote",
             "votedChallengerWon",
