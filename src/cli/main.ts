@@ -141,6 +141,11 @@ if (isEntryPoint()) {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  // A reader that went away (`assay status 1 | head -1`) ends the output, not with a stack trace.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
   const code = await main(process.argv.slice(2), {
     out: (line) => process.stdout.write(`${line}\n`),
     note: (line) => process.stderr.write(`${line}\n`),

@@ -16,6 +16,7 @@ import type { Command, CommandIo } from "../command.ts";
 import { CHAIN_HELP, CHAIN_OPTIONS, STORE_HELP, STORE_OPTIONS, cliConfig } from "../config.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { statusName } from "../../node/onchain-job.ts";
+import { readJob } from "../jobs.ts";
 import { openStore } from "../store.ts";
 
 const OPTIONS = {
@@ -50,9 +51,8 @@ async function run(argv: readonly string[], io: CommandIo): Promise<void> {
   const config = cliConfig(values, io.env);
   const chain = await connect(config, io);
   const { market } = chain.contracts;
-  const job = await market.read.getJob([jobId]);
+  const job = await readJob(chain, jobId);
   const status = statusName(job.status);
-  if (status === "None") throw new CliError(`job ${jobId} does not exist`);
   const [event] = (
     await market.getEvents.TraceSubmitted(
       { jobId },

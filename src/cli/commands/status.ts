@@ -8,11 +8,11 @@ import { parseCommandArgs, parseJobId, type OptionSpec } from "../args.ts";
 import { connect, type ChainContext } from "../chain.ts";
 import type { Command, CommandIo } from "../command.ts";
 import { CHAIN_HELP, CHAIN_OPTIONS, cliConfig } from "../config.ts";
-import { CliError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { formatDeadline, formatToken } from "../format.ts";
 import { statusName } from "../../node/onchain-job.ts";
 import { NUMERICS_NAME } from "../../protocol/onchain-enums.ts";
-import { DEADLINE_MEANING, FINAL_STATUSES, type JobStatusName } from "../jobs.ts";
+import { DEADLINE_MEANING, FINAL_STATUSES, readJob, type JobStatusName } from "../jobs.ts";
 
 const OPTIONS = {
   ...CHAIN_OPTIONS,
@@ -50,12 +50,8 @@ export interface JobReport {
 async function report(chain: ChainContext, jobId: bigint): Promise<JobReport> {
   const { market, disputeGame } = chain.contracts;
   const fromBlock = BigInt(chain.deployment.deployedAtBlock);
-  const job = await market.read.getJob([jobId]);
+  const job = await readJob(chain, jobId);
   const status = statusName(job.status);
-  if (status === "None") {
-    const count = await market.read.jobCount();
-    throw new CliError(`job ${jobId} does not exist (the market has ${count} jobs)`);
-  }
   const [latest, progressEvents, submitted, opened, resolved] = await Promise.all([
     chain.publicClient.getBlock(),
     market.getEvents.ProgressCommitted({ jobId }, { fromBlock }),

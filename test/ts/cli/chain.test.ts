@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
+import { getAddress } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 
 import { deserializeState, encodeState } from "../../../src/checkpoint/state-codec.ts";
@@ -284,6 +285,13 @@ describe("assay CLI against a devnet: stake, submit, status, download and the er
     expect(wrongChain.code).to.equal(1);
     expect(errorLines(wrongChain)).to.deep.equal([
       `assay: the RPC at ${devnet.rpcUrl} serves chain 31337, but the config expects chain 1`,
+    ]);
+
+    // A job id the market never issued: named, with the ids that exist (not "getJob reverted").
+    const missing = await cli(["status", String(jobsBefore + 99n)]);
+    expect(missing.code).to.equal(1);
+    expect(errorLines(missing)).to.deep.equal([
+      `assay: job ${jobsBefore + 99n} does not exist: the market at ${getAddress(market.address)} has jobs 1 to ${jobsBefore}`,
     ]);
 
     const unreachable = await cli(["balance", "--rpc-url", "http://127.0.0.1:1"]);

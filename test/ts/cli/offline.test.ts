@@ -12,7 +12,7 @@ import {
 } from "../../../src/protocol/economics.ts";
 import { parseJobSpecBytes, specHash } from "../../../src/protocol/job-spec.ts";
 import { FsBlobStore } from "../../../src/store/fs-store.ts";
-import { errorLines, runCli } from "./run-cli.ts";
+import { errorLines, runCli, startCli } from "./run-cli.ts";
 
 // The offline commands (no chain, no store server): params and spec build.
 describe("assay CLI offline: params and spec build", function () {
@@ -82,6 +82,17 @@ describe("assay CLI offline: params and spec build", function () {
     const bad = await runCli(["params", "--recoverable-bps", "10001"]);
     expect(bad.code).to.not.equal(0);
     expect(bad.stderr).to.match(/recoverable-bps/);
+  });
+
+  it("a reader that stops early (assay params | head -1) ends the command quietly, not with an EPIPE stack trace", async function () {
+    const fractions = Array.from({ length: 2999 }, (_, i) => ((i + 1) / 3000).toFixed(6));
+    const running = startCli(["params", "--f", fractions.join(",")]);
+    // Like `head -1`: read the first chunk, then close the pipe.
+    await running.waitForOutput(/detection P/);
+    running.child.stdout!.destroy();
+    const r = await running.done;
+    expect(r.stderr).to.not.match(/EPIPE|at .*\(/);
+    expect(r.code).to.equal(0);
   });
 
   it("params --plot writes an SVG with one curve per fabricated fraction", async function () {
