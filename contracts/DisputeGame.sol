@@ -14,7 +14,15 @@ import {IUnbondingConsumer} from "./interfaces/IUnbondingConsumer.sol";
 import {DissectionLib} from "./libraries/DissectionLib.sol";
 import {MerkleLib} from "./libraries/MerkleLib.sol";
 import {TraceLib} from "./libraries/TraceLib.sol";
-import {DissectionDigests, Dispute, DisputeKind, DisputePhase, Outcome, Vote} from "./types/DisputeTypes.sol";
+import {
+    DissectionDigests,
+    Dispute,
+    DisputeKind,
+    DisputePhase,
+    MAX_RECOVERABLE_BPS as MAX_RECOVERABLE_BPS_,
+    Outcome,
+    Vote
+} from "./types/DisputeTypes.sol";
 import {DisputeStart, Numerics, OpenedLeaf} from "./types/JobTypes.sol";
 import {StakeRole} from "./types/StakeTypes.sol";
 
@@ -27,10 +35,8 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
 
     /// @notice Interior points the provider posts per dissection move (see DissectionLib).
     uint256 public constant POINTS_PER_MOVE = DissectionLib.POINTS_PER_MOVE;
-    /// @notice Bound on challengerShareBps + refereeShareBps: what a provider that disputes its own
-    /// job through other addresses can recover of its slashed collateral (docs/disputes.md,
-    /// "Self-challenge"), so the deterrent stays at least (1 − 10 %) · C.
-    uint256 public constant MAX_RECOVERABLE_BPS = 1_000;
+    /// @notice Bound on challengerShareBps + refereeShareBps (see DisputeTypes.sol).
+    uint256 public constant MAX_RECOVERABLE_BPS = MAX_RECOVERABLE_BPS_;
     uint256 public constant MIN_CLOCK = 5 minutes;
     uint256 public constant MAX_CLOCK = 7 days;
     uint256 public constant MIN_VOTE_WINDOW = 5 minutes;

@@ -10,6 +10,7 @@ import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
 import {MerkleLib} from "./libraries/MerkleLib.sol";
 import {TraceLib} from "./libraries/TraceLib.sol";
+import {MAX_RECOVERABLE_BPS} from "./types/DisputeTypes.sol";
 import {DisputeContext, OpenedLeaf} from "./types/JobTypes.sol";
 import {StakeRole} from "./types/StakeTypes.sol";
 
@@ -171,7 +172,10 @@ contract FraudProofs is IFraudProofs, CreditLedger, AccessControl {
     }
 
     function _setProverShareBps(uint256 value) private {
-        if (value > _BPS) revert FraudParameterOutOfBounds("proverShareBps", value, 0, _BPS);
+        // INVARIANT (self-challenge): a provider's puppet proving its fraud wins back at most
+        // MAX_RECOVERABLE_BPS of the collateral.
+        if (value > MAX_RECOVERABLE_BPS)
+            revert FraudParameterOutOfBounds("proverShareBps", value, 0, MAX_RECOVERABLE_BPS);
         _proverShareBps = value;
         emit ParameterSet("proverShareBps", value);
     }

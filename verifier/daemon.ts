@@ -13,9 +13,13 @@
 //            of the dissection → publish the agreed pre-state for the committee; an availability
 //            challenge the provider answered is re-checked and withdrawn when the blobs now load
 //   referee  when drawn: a `reexec` task `ref-<dispute>` computes the verdict; commit (salt
-//            journaled first) → reveal when reveals open
-//   keeper   finalize, expire, timeout, drawCommittee, resolve when due (anyone may)
-//   claim    pull credits from JobMarket and DisputeGame
+//            journaled first) → reveal when reveals open, for every seat held (referee.ts)
+//   keeper   finalize, expire, timeout, drawCommittee, resolve when due (anyone may; keeper.ts)
+//   claim    pull credits from JobMarket and DisputeGame (claims.ts)
+//
+// This file holds the daemon's lifecycle, the watcher, the queue and the audit-and-challenge duty;
+// the other duties get the chain, journal, transactions and queue injected (duty.ts), and every
+// journal record with its states is in state-machine.ts.
 //
 // The chain and the journal are the truth; Redis is a work queue. On every tick the daemon makes
 // sure each pending task exists in Redis (a restart, a Redis restart or a FLUSH loses nothing:
@@ -46,7 +50,6 @@ import {
   JOB,
   OUTCOMES,
   PHASE,
-  VOTE,
   readDisputeOrigin,
   readDissection,
   readStepQuestion,
@@ -62,121 +65,35 @@ import {
   recordAt,
   type SegmentResult,
   type VerifiableJob,
-  type VoteName,
 } from "./segment-check.ts";
 import {
   challengeCommitment,
   finalDigestEvidence,
   fraudCommitment,
   topQEvidence,
-  voteCommitment,
 } from "../src/protocol/dispute-commitments.ts";
-import { fetchCommitted, type NormCheck } from "../src/engine/reexecute.ts";
-import { DISPUTE_KIND, type DisputeKindName } from "../src/protocol/onchain-enums.ts";
+import { fetchCommitted } from "../src/engine/reexecute.ts";
+import type { DisputeKindName } from "../src/protocol/onchain-enums.ts";
 import { checkNorms, chooseDispute, findFraud, normSegments, type Fraud } from "./trace-checks.ts";
 import { ensureVerifierStake } from "./stake.ts";
 import { QUEUES, ReexecTaskSchema, queueError, taskId, type ReexecTask } from "./tasks.ts";
-
-// ---------------------------------------------------------------- journal records
-
-/** A job this verifier audits. States and the transitions allowed between them. */
-export const AUDIT_TRANSITIONS = {
-  auditing: ["passed", "challenging", "unverifiable", "proving"],
-  /** A fraud the trace proves: commit (salt journaled first), reveal a block later. */
-  proving: ["proven"],
-  challenging: ["disputing", "late"],
-  /** Back to auditing when an answered availability challenge is withdrawn (the blobs now load). */
-  disputing: ["done", "auditing"],
-  passed: [],
-  unverifiable: [],
-  /** The fraud proof was revealed (or refused: someone slashed the job first). */
-  proven: [],
-  late: [],
-  done: [],
-} as const satisfies Record<string, readonly string[]>;
-export type AuditState = keyof typeof AUDIT_TRANSITIONS;
-
-interface AuditRecord {
-  state: AuditState;
-  segments: number[];
-  /** Challenging and later. */
-  /** Proving and later. */
-  proof?: { salt: Hex; commitBlock?: bigint };
-  challenge?: {
-    kind: DisputeKindName;
-    segment: number;
-    claim: Hex;
-    salt: Hex;
-    commitBlock?: bigint;
-    disputeId?: bigint;
-    published?: boolean;
-    /** Availability: the blobs were fetched again after the provider answered, and failed. */
-    rechecked?: boolean;
-    outcome?: string;
-  };
-}
-
-/** A segment task's outcome as journaled: a result, or why the segment could not be checked. */
-type SegmentRecord = (SegmentResult & { error?: undefined }) | { error: string; segment: number };
-
-/** The norms task's outcome as journaled: the failed checks, or why it could not run. */
-type NormsRecord = { failed: NormCheck[]; checked: number; error?: undefined } | { error: string };
-
-const ZERO_DIGEST: Hex = `0x${"00".repeat(32)}`;
-
-export const REFEREE_TRANSITIONS = {
-  adjudicating: ["voting", "failed"],
-  voting: ["committed", "missed"],
-  committed: ["revealed", "missed"],
-  // A round without a majority is redrawn: drawn again, the referee votes its verdict again.
-  revealed: ["voting"],
-  failed: [],
-  missed: ["voting"],
-} as const satisfies Record<string, readonly string[]>;
-export type RefereeState = keyof typeof REFEREE_TRANSITIONS;
-
-interface RefereeRecord {
-  state: RefereeState;
-  /** The committee round this account was last drawn in, and its seats there (one vote each). */
-  round: number;
-  seats: number[];
-  members: Address[];
-  commitDeadline: bigint;
-  revealDeadline: bigint;
-  vote?: VoteName;
-  distancePpm?: bigint;
-  salt?: Hex;
-  error?: string;
-}
-
-interface KeptDispute {
-  jobId: bigint;
-  /** The latest round's committee, for `resolve`. */
-  round?: number;
-  members?: Address[];
-}
-
-/** What a test or an operator can watch for (also logged). */
-export type VerifierEvent =
-  | { type: "segment-checked"; jobId: bigint; segment: number; ok: boolean }
-  | { type: "segment-error"; jobId: bigint; segment: number; error: string }
-  | { type: "decided"; jobId: bigint; state: AuditState }
-  | { type: "fraud-proven"; jobId: bigint; kind: Fraud["kind"] }
-  | { type: "challenge-withdrawn"; jobId: bigint; disputeId: bigint }
-  | { type: "challenge-committed"; jobId: bigint; segment: number }
-  | { type: "dispute-opened"; jobId: bigint; disputeId: bigint; segment: number }
-  | { type: "narrowed"; disputeId: bigint; lo: number; hi: number }
-  | { type: "dispute-resolved"; disputeId: bigint; outcome: string }
-  | { type: "voted"; disputeId: bigint; vote: VoteName }
-  | { type: "kept"; action: string; id: bigint }
-  | { type: "claimed"; contract: "market" | "disputeGame"; amount: bigint };
+import { claimCredits } from "./claims.ts";
+import { ZERO_DIGEST, type DutyContext, type Head } from "./duty.ts";
+import type { VerifierEvent } from "./events.ts";
+import { Keeper } from "./keeper.ts";
+import { Referee } from "./referee.ts";
+import {
+  AUDIT_TRANSITIONS,
+  type AuditRecord,
+  type AuditState,
+  type NormsRecord,
+  type SegmentRecord,
+} from "./state-machine.ts";
 
 export interface VerifierDaemonOptions {
   log?: Logger;
   onEvent?: (event: VerifierEvent) => void;
 }
-
-const TERMINAL_JOB: readonly number[] = [JOB.Finalized, JOB.Cancelled, JOB.Expired, JOB.Slashed];
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -189,11 +106,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener("abort", done, { once: true });
   });
-}
-
-interface Head {
-  number: bigint;
-  timestamp: bigint;
 }
 
 export class VerifierDaemon {
@@ -214,6 +126,10 @@ export class VerifierDaemon {
   private readonly jobs = new Map<string, Promise<VerifiableJob>>();
   private readonly ownDigests = new Map<string, Hex[]>();
   private ticks = 0;
+  /** The duties' shared context, and the duties with journal records of their own. */
+  private dutyContext: DutyContext | undefined;
+  private refereeDuty: Referee | undefined;
+  private keeperDuty: Keeper | undefined;
 
   constructor(config: VerifierConfig, options: VerifierDaemonOptions = {}) {
     this.config = config;
@@ -232,6 +148,15 @@ export class VerifierDaemon {
   }
   private get tx(): TxSender {
     return this.txSender!;
+  }
+  private get duty(): DutyContext {
+    return this.dutyContext!;
+  }
+  private get referee(): Referee {
+    return this.refereeDuty!;
+  }
+  private get keeper(): Keeper {
+    return this.keeperDuty!;
   }
   get address(): Address {
     return this.chain.address;
@@ -272,6 +197,21 @@ export class VerifierDaemon {
         metrics: this.metrics,
       });
       await this.tx.recover();
+      this.dutyContext = {
+        config: this.config,
+        chain: this.chain,
+        journal: this.journal,
+        tx: this.tx,
+        log: this.log,
+        metrics: this.metrics,
+        address: this.chain.address,
+        emit: (event) => this.emit(event),
+        ensureTask: (task) => this.ensureTask(task),
+        guard: (what, run) => this.guard(what, run),
+        isClosing: () => this.closing,
+      };
+      this.refereeDuty = new Referee(this.duty);
+      this.keeperDuty = new Keeper(this.duty);
       await ensureVerifierStake(
         this.chain,
         this.tx,
@@ -391,10 +331,11 @@ export class VerifierDaemon {
     if (this.config.verifier.referee)
       for (const key of this.journal.keys("referee:")) {
         if (this.closing) return;
-        await this.guard(key, () => this.advanceReferee(BigInt(key.slice(8)), head));
+        await this.guard(key, () => this.referee.advance(BigInt(key.slice(8)), head));
       }
-    if (this.config.verifier.keeper) await this.keep(head);
-    if (this.config.verifier.claimCredits && this.ticks % 4 === 1) await this.claim(head);
+    if (this.config.verifier.keeper) await this.keeper.keep(head);
+    if (this.config.verifier.claimCredits && this.ticks % 4 === 1)
+      await claimCredits(this.duty, head);
   }
 
   /** Runs one piece of work; its failure is logged and retried next tick, never fatal. */
@@ -460,8 +401,7 @@ export class VerifierDaemon {
     const a = log.args;
     switch (log.eventName) {
       case "JobCreated":
-        if (this.journal.get(`keep-job:${a.jobId}`) === undefined)
-          await this.journal.set(`keep-job:${a.jobId}`, true);
+        await this.keeper.onJobCreated(a.jobId as bigint);
         return;
       case "SamplesOpened":
         await this.onOpened(
@@ -471,20 +411,22 @@ export class VerifierDaemon {
         );
         return;
       case "DisputeOpened":
-        if (this.journal.get(`keep-dispute:${a.disputeId}`) === undefined)
-          await this.journal.set(`keep-dispute:${a.disputeId}`, {
-            jobId: a.jobId as bigint,
-          } satisfies KeptDispute);
+        await this.keeper.onDisputeOpened(a.disputeId as bigint, a.jobId as bigint);
         return;
-      case "CommitteeDrawn":
-        await this.onCommittee(
-          a.disputeId as bigint,
-          Number(a.round as bigint),
-          [...(a.members as readonly Address[])],
+      case "CommitteeDrawn": {
+        const disputeId = a.disputeId as bigint;
+        const round = Number(a.round as bigint);
+        const members = [...(a.members as readonly Address[])];
+        await this.keeper.onCommittee(disputeId, round, members);
+        await this.referee.onCommittee(
+          disputeId,
+          round,
+          members,
           a.commitDeadline as bigint,
           a.revealDeadline as bigint,
         );
         return;
+      }
       default:
         return;
     }
@@ -512,44 +454,6 @@ export class VerifierDaemon {
     this.log.info({ jobId: jobId.toString(), segments }, "auditing job");
     for (const segment of segments)
       await this.ensureTask({ kind: "segment", jobId: jobId.toString(), segment });
-  }
-
-  private async onCommittee(
-    disputeId: bigint,
-    round: number,
-    members: Address[],
-    commitDeadline: bigint,
-    revealDeadline: bigint,
-  ): Promise<void> {
-    const kept = this.journal.get<KeptDispute>(`keep-dispute:${disputeId}`);
-    if (kept !== undefined && (kept.round ?? 0) < round)
-      await this.journal.set(`keep-dispute:${disputeId}`, { ...kept, round, members });
-    if (!this.config.verifier.referee) return;
-    const key = `referee:${disputeId}`;
-    const me = this.chain.address.toLowerCase();
-    // Seats go by stake: this account may hold several, each with its own vote.
-    const seats = members.flatMap((m, seat) => (m.toLowerCase() === me ? [seat] : []));
-    if (seats.length === 0) return;
-    const seated = { round, seats, members, commitDeadline, revealDeadline };
-    const r = this.journal.get<RefereeRecord>(key);
-    if (r !== undefined && r.round >= round) return;
-    this.log.info({ disputeId: disputeId.toString(), round, seats }, "drawn as referee");
-    if (r === undefined || r.state === "adjudicating") {
-      await this.journal.set(key, {
-        ...r,
-        state: "adjudicating",
-        ...seated,
-      } satisfies RefereeRecord);
-      await this.ensureTask({ kind: "referee", disputeId: disputeId.toString() });
-    } else if (r.state !== "failed" && r.vote !== undefined) {
-      // Drawn again after a round without a majority: the verdict stands, the vote is new.
-      await this.journal.set(key, {
-        ...r,
-        ...seated,
-        state: "voting",
-        salt: undefined,
-      } satisfies RefereeRecord);
-    }
   }
 
   // ---------------------------------------------------------------- queue
@@ -585,10 +489,7 @@ export class VerifierDaemon {
       this.metrics.segmentsVerified.inc({ result: "error" });
       this.emit({ type: "segment-error", jobId: BigInt(task.jobId), segment: task.segment, error });
     } else {
-      const key = `referee:${task.disputeId}`;
-      const record = this.journal.get<RefereeRecord>(key);
-      if (record?.state === "adjudicating")
-        await this.journal.set(key, { ...record, state: "failed", error });
+      await this.referee.recordFailure(BigInt(task.disputeId), error);
     }
   }
 
@@ -639,15 +540,7 @@ export class VerifierDaemon {
         if (question.kind === "Availability") this.jobs.delete(question.jobId.toString());
         const v = await this.verifiable(question.jobId);
         const verdict = await adjudicate(v, this.store!, question);
-        const key = `referee:${task.disputeId}`;
-        const record = this.journal.get<RefereeRecord>(key);
-        if (record !== undefined && record.state === "adjudicating")
-          await this.journal.set(key, {
-            ...record,
-            state: "voting",
-            vote: verdict.vote,
-            distancePpm: verdict.distancePpm,
-          } satisfies RefereeRecord);
+        await this.referee.recordVerdict(disputeId, verdict);
         steps = verdict.steps;
         summary = { vote: verdict.vote };
       }
@@ -1036,259 +929,6 @@ export class VerifierDaemon {
     await this.reexecQueue.remove(taskId({ kind: "norms", jobId: jobId.toString() }));
     const { challenge: _withdrawn, ...rest } = record;
     await this.setAudit(jobId, record, { ...rest, state: "auditing" });
-  }
-
-  // ---------------------------------------------------------------- referee
-
-  private async advanceReferee(disputeId: bigint, head: Head): Promise<void> {
-    const key = `referee:${disputeId}`;
-    const r = this.journal.get<RefereeRecord>(key)!;
-    const game = this.chain.contracts.disputeGame;
-    switch (r.state) {
-      case "adjudicating":
-        await this.ensureTask({ kind: "referee", disputeId: disputeId.toString() });
-        return;
-      case "voting": {
-        // Past the deadline, or ended early (an availability challenge withdrawn): nothing to vote on.
-        const d = await game.read.getDispute([disputeId]);
-        if (head.timestamp >= r.commitDeadline || d.phase !== PHASE.Voting || d.round !== r.round) {
-          await this.journal.set(key, { ...r, state: "missed" });
-          return;
-        }
-        // The salt is journaled before the commit transactions: a restart reveals these votes.
-        const salt = r.salt ?? bytesToHex(randomBytes(32));
-        if (r.salt === undefined) await this.journal.set(key, { ...r, salt });
-        for (const seat of r.seats) {
-          if ((d.committedSeats & (1 << seat)) !== 0) continue;
-          const commitment = voteCommitment(
-            disputeId,
-            seat,
-            VOTE[r.vote!],
-            r.distancePpm ?? 0n,
-            salt,
-            this.address,
-          );
-          await this.send(
-            `vote-commit:${disputeId}:${r.round}:${seat}`,
-            `commit vote on dispute ${disputeId} (round ${r.round}, seat ${seat})`,
-            {
-              address: game.address,
-              abi: game.abi,
-              functionName: "commitVote",
-              args: [disputeId, BigInt(seat), r.members, commitment],
-            },
-          );
-        }
-        await this.journal.set(key, { ...r, salt, state: "committed" });
-        return;
-      }
-      case "committed": {
-        const d = await game.read.getDispute([disputeId]);
-        if (d.phase !== PHASE.Voting || d.round !== r.round) {
-          await this.journal.set(key, { ...r, state: "missed" });
-          return;
-        }
-        const all = (1 << d.drawn) - 1;
-        if (d.committedSeats !== all && head.timestamp <= r.commitDeadline) return;
-        if (head.timestamp > r.revealDeadline) {
-          await this.journal.set(key, { ...r, state: "missed" });
-          return;
-        }
-        for (const seat of r.seats) {
-          if ((d.revealedSeats & (1 << seat)) !== 0) continue;
-          await this.send(
-            `vote-reveal:${disputeId}:${r.round}:${seat}`,
-            `reveal vote on dispute ${disputeId} (round ${r.round}, seat ${seat})`,
-            {
-              address: game.address,
-              abi: game.abi,
-              functionName: "revealVote",
-              args: [disputeId, BigInt(seat), VOTE[r.vote!], r.distancePpm ?? 0n, r.salt!],
-            },
-          );
-        }
-        await this.journal.set(key, { ...r, state: "revealed" });
-        this.metrics.disputes.inc({ role: "referee", outcome: r.vote! });
-        this.emit({ type: "voted", disputeId, vote: r.vote! });
-        return;
-      }
-      default:
-        return;
-    }
-  }
-
-  // ---------------------------------------------------------------- keeper
-
-  private async keep(head: Head): Promise<void> {
-    const { market, disputeGame } = this.chain.contracts;
-    for (const key of this.journal.keys("keep-job:")) {
-      if (this.closing) return;
-      const jobId = BigInt(key.slice(9));
-      await this.guard(key, async () => {
-        const job = await market.read.getJob([jobId]);
-        if (TERMINAL_JOB.includes(job.status)) {
-          await this.journal.delete(key);
-          return;
-        }
-        if (job.status === JOB.Submitted) await this.recordSeed(jobId, job.randomnessRequest);
-        if (head.timestamp <= BigInt(job.deadline)) return;
-        if (job.status === JOB.Opened && job.openDisputes === 0)
-          await this.keeperSend(`finalize:${jobId}`, "finalize", jobId, {
-            address: market.address,
-            abi: market.abi,
-            functionName: "finalize",
-            args: [jobId],
-          });
-        else if (
-          job.status === JOB.Open ||
-          job.status === JOB.Accepted ||
-          job.status === JOB.Submitted
-        )
-          await this.keeperSend(`expire:${jobId}`, "expire", jobId, {
-            address: market.address,
-            abi: market.abi,
-            functionName: "expire",
-            args: [jobId],
-          });
-      });
-    }
-    for (const key of this.journal.keys("keep-dispute:")) {
-      if (this.closing) return;
-      const disputeId = BigInt(key.slice(13));
-      await this.guard(key, async () => {
-        const d = await disputeGame.read.getDispute([disputeId]);
-        const call = (functionName: string, args: readonly unknown[]): ContractCall => ({
-          address: disputeGame.address,
-          abi: disputeGame.abi,
-          functionName,
-          args,
-        });
-        if (d.phase === PHASE.Resolved) {
-          await this.journal.delete(key);
-          return;
-        }
-        if (d.phase === PHASE.Dissection || d.phase === PHASE.Answer) {
-          const clock = BigInt(d.providerTurn ? d.providerClock : d.challengerClock);
-          if (head.timestamp - BigInt(d.lastMoveAt) > clock)
-            await this.keeperSend(
-              `timeout:${disputeId}`,
-              "timeout",
-              disputeId,
-              call("timeout", [disputeId]),
-            );
-        } else if (d.phase === PHASE.AwaitingCommittee) {
-          // An answered availability challenge: nothing until its withdrawal window is over, then
-          // its first round is requested. Otherwise drawable once the randomness exists, or (to
-          // ask again) once the round went stale.
-          if (d.kind === DISPUTE_KIND.Availability && head.timestamp <= BigInt(d.commitDeadline))
-            return;
-          const ready =
-            d.round === 0 ||
-            head.timestamp > BigInt(d.lastMoveAt) + this.redrawDelay() ||
-            (await this.chain.contracts.randomness.read.randomness([
-              BigInt(d.randomnessRequest),
-            ])) !== ZERO_DIGEST;
-          if (ready)
-            await this.keeperSend(
-              `draw:${disputeId}:${d.round}`,
-              "drawCommittee",
-              disputeId,
-              call("drawCommittee", [disputeId]),
-            );
-        } else if (d.phase === PHASE.Voting) {
-          const all = (1 << d.drawn) - 1;
-          if (d.revealedSeats !== all && head.timestamp <= BigInt(d.revealDeadline)) return;
-          const kept = this.journal.get<KeptDispute>(key);
-          const members =
-            kept?.round === d.round && kept.members !== undefined
-              ? kept.members
-              : await this.committeeMembers(disputeId, d.round);
-          await this.keeperSend(
-            `resolve:${disputeId}:${d.round}`,
-            "resolve",
-            disputeId,
-            call("resolve", [disputeId, members]),
-          );
-        }
-      });
-    }
-  }
-
-  /**
-   * Keeps a submitted job's seed for good once its block hash exists: the EVM serves a hash for
-   * 256 blocks, while the provider's open window may be days (a provider restarted later must
-   * still be able to open).
-   */
-  private async recordSeed(jobId: bigint, request: bigint): Promise<void> {
-    const key = `record-seed:${jobId}`;
-    if (this.tx.sent(key)) return;
-    const randomness = this.chain.contracts.randomness;
-    const value = await randomness.read.randomness([request]);
-    if (value === ZERO_DIGEST) return; // not mined yet (or already gone: nothing to keep)
-    await this.keeperSend(key, "record seed", jobId, {
-      address: randomness.address,
-      abi: randomness.abi,
-      functionName: "record",
-      args: [request],
-    });
-  }
-
-  private redrawDelay(): bigint {
-    const p = this.chain.deployment.params.dispute as { redrawDelay?: string | number };
-    return BigInt(p.redrawDelay ?? 3600);
-  }
-
-  private async committeeMembers(disputeId: bigint, round: number): Promise<Address[]> {
-    const drawn = await this.chain.contracts.disputeGame.getEvents.CommitteeDrawn(
-      { disputeId },
-      { fromBlock: BigInt(this.chain.deployment.deployedAtBlock) },
-    );
-    return [...(drawn.find((e) => e.args.round === BigInt(round))?.args.members ?? [])];
-  }
-
-  /** A keeper action: anyone may send it, so losing the race to another keeper is normal. */
-  private async keeperSend(
-    key: string,
-    action: string,
-    id: bigint,
-    call: ContractCall,
-  ): Promise<void> {
-    if (this.tx.sent(key)) return;
-    try {
-      await this.send(key, `${action} ${id}`, call);
-      this.emit({ type: "kept", action, id });
-    } catch (error) {
-      if (error instanceof TransactionError) {
-        this.log.debug(
-          { action, id: id.toString(), revert: error.revert },
-          "keeper action not due",
-        );
-        return;
-      }
-      throw error;
-    }
-  }
-
-  // ---------------------------------------------------------------- credits
-
-  private async claim(head: Head): Promise<void> {
-    const { market, disputeGame } = this.chain.contracts;
-    for (const [name, contract] of [
-      ["market", market],
-      ["disputeGame", disputeGame],
-    ] as const) {
-      await this.guard(`claim ${name}`, async () => {
-        const credit = await contract.read.creditOf([this.address]);
-        if (credit === 0n) return;
-        await this.send(`claim:${name}:${head.number}`, `claim credit from ${name}`, {
-          address: contract.address,
-          abi: contract.abi,
-          functionName: "claimCredit",
-          args: [],
-        });
-        this.emit({ type: "claimed", contract: name, amount: credit });
-      });
-    }
   }
 
   private send(key: string, action: string, call: ContractCall): ReturnType<TxSender["send"]> {

@@ -5,9 +5,9 @@ import {IRandomnessSource} from "../interfaces/IRandomnessSource.sol";
 
 /// @title Randomness from the hash of a block that did not exist at request time
 /// @notice `request()` names block `number + delay`; its hash becomes readable once that block is
-/// mined and stays readable for 256 blocks — anyone can `record` it to keep it for good. The block
-/// proposer of that block can bias the value by withholding it (one bit per forgone block reward);
-/// swap in a VRF adapter where that matters.
+/// mined and stays readable for 256 blocks — anyone can `record` it to keep it for good. Whoever
+/// builds that block can bias the value: withhold the block, or choose among many hashes by its
+/// contents (extraData, transaction order). Swap in a VRF adapter where that matters.
 contract BlockhashRandomness is IRandomnessSource {
     error RandomnessInvalidDelay(uint256 delay);
     error RandomnessNotAvailable(uint256 requestId);

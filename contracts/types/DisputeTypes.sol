@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+/// @dev Bound on what a slashed provider can win back through addresses of its own: the
+/// challenger's plus the referees' shares (DisputeGame), the fraud prover's share (FraudProofs).
+/// The deterrent stays at least (1 − 10 %) · collateral (docs/disputes.md, "Self-challenge").
+uint256 constant MAX_RECOVERABLE_BPS = 1_000;
+
 /// @notice Phases of a dispute. `None` marks an id that was never used.
 enum DisputePhase {
     None,

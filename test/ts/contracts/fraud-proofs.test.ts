@@ -392,7 +392,7 @@ describe("FraudProofs", () => {
   });
 
   describe("governance", () => {
-    it("setProverShareBps: governor only, at most 100%, and it sets the split of the next slash", async () => {
+    it("setProverShareBps: governor only, at most MAX_RECOVERABLE_BPS (a puppet prover wins back at most 10%), and it sets the split of the next slash", async () => {
       const f = await networkHelpers.loadFixture(disputeFixture);
       await expectRevertFrom(
         f.fraudProofs.write.setProverShareBps([1_000n], { account: f.stranger.account }),
@@ -400,20 +400,21 @@ describe("FraudProofs", () => {
         [f.stranger.account.address, GOVERNOR_ROLE],
       );
       await expectRevertFrom(
-        f.fraudProofs.write.setProverShareBps([BPS + 1n]),
+        f.fraudProofs.write.setProverShareBps([1_001n]),
         "FraudParameterOutOfBounds",
-        [stringToHex("proverShareBps", { size: 32 }), BPS + 1n, 0n, BPS],
+        [stringToHex("proverShareBps", { size: 32 }), 1_001n, 0n, 1_000n],
       );
-      await f.fraudProofs.write.setProverShareBps([BPS]);
-      expect(await f.fraudProofs.read.proverShareBps()).to.equal(BPS);
+      await f.fraudProofs.write.setProverShareBps([1_000n]);
+      expect(await f.fraudProofs.read.proverShareBps()).to.equal(1_000n);
       const [event] = await f.fraudProofs.getEvents.ParameterSet();
-      expect(event!.args.value).to.equal(BPS);
+      expect(event!.args.value).to.equal(1_000n);
       const job = await jobClaiming(f, [2n, 4n]);
       await proveTopQ(f, job, [2, 6]);
-      expect(await f.fraudProofs.read.creditOf([f.stranger.account.address])).to.equal(
-        job.params.collateral,
+      const share = (job.params.collateral * 1_000n) / BPS;
+      expect(await f.fraudProofs.read.creditOf([f.stranger.account.address])).to.equal(share);
+      expect(await f.fraudProofs.read.creditOf([f.treasury.account.address])).to.equal(
+        job.params.collateral - share,
       );
-      expect(await f.fraudProofs.read.creditOf([f.treasury.account.address])).to.equal(0n);
       await claimEverythingAndExpectSolvent(f);
     });
   });

@@ -7,7 +7,8 @@ import { challengeSegment, readSubmission } from "../../../src/demo/verifier.ts"
 import { planCheat } from "../../../src/provider/cheats.ts";
 import { sampleSegments } from "../../../src/protocol/sampler.ts";
 import { JOB } from "../../../verifier/chain-reads.ts";
-import type { VerifierDaemon, VerifierEvent } from "../../../verifier/daemon.ts";
+import type { VerifierDaemon } from "../../../verifier/daemon.ts";
+import type { VerifierEvent } from "../../../verifier/events.ts";
 import { startVerifier, until, type Fixture } from "../verifier/fixture.ts";
 import type { RunningDaemon } from "../worker/helpers.ts";
 import {

@@ -3,7 +3,7 @@ import type { Address } from "viem";
 
 import { DISPUTE_KIND } from "../../../src/protocol/onchain-enums.ts";
 import { JOB, OUTCOMES } from "../../../verifier/chain-reads.ts";
-import type { VerifierEvent } from "../../../verifier/daemon.ts";
+import type { VerifierEvent } from "../../../verifier/events.ts";
 import { startVerifier, until, type Fixture } from "../verifier/fixture.ts";
 import type { RunningDaemon } from "../worker/helpers.ts";
 import {

@@ -28,7 +28,8 @@ import { startDevnet, type Devnet } from "../../../src/devnet/index.ts";
 import type { TrainingState } from "../../../src/engine/training-state.ts";
 import { HttpBlobStore } from "../../../src/store/http-client.ts";
 import { VerifierConfigSchema, type VerifierSection } from "../../../verifier/config.ts";
-import { VerifierDaemon, type VerifierEvent } from "../../../verifier/daemon.ts";
+import { VerifierDaemon } from "../../../verifier/daemon.ts";
+import type { VerifierEvent } from "../../../verifier/events.ts";
 
 export const UNIT = 10n ** 18n;
 export const TERMS = { amount: 100n * UNIT, collateral: 200n * UNIT, verificationBps: 1_000 };

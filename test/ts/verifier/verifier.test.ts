@@ -20,7 +20,8 @@ import { postJob } from "../../../src/demo/submitter.ts";
 import { canonicalJobSpecBytes, specHash } from "../../../src/protocol/job-spec.ts";
 import { digestFromCid } from "../../../src/store/cid.ts";
 import { JOB, OUTCOMES, PHASE } from "../../../verifier/chain-reads.ts";
-import type { VerifierDaemon, VerifierEvent } from "../../../verifier/daemon.ts";
+import type { VerifierDaemon } from "../../../verifier/daemon.ts";
+import type { VerifierEvent } from "../../../verifier/events.ts";
 import { taskId } from "../../../verifier/tasks.ts";
 import {
   BOND,
