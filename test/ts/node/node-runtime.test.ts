@@ -16,12 +16,14 @@ import {
   WrongChainError,
 } from "../../../src/errors.ts";
 import { connectChain, type ChainContext } from "../../../src/node/chain.ts";
-import { NodeConfigSchema, loadConfig, parseFlags } from "../../../src/node/config.ts";
+import { NodeConfigSchema, closestKey, loadConfig, parseFlags } from "../../../src/node/config.ts";
 import { deploymentFileOf, writeDeploymentFile } from "../../../src/node/deployment.ts";
 import { Journal } from "../../../src/node/journal.ts";
 import { createMetrics, startMetricsServer } from "../../../src/node/metrics.ts";
 import { connectRedis } from "../../../src/node/redis.ts";
 import { TxSender } from "../../../src/node/tx.ts";
+import { VerifierConfigSchema } from "../../../verifier/config.ts";
+import { WorkerConfigSchema } from "../../../worker/config.ts";
 
 describe("node runtime: config", function () {
   it("parses dashed, dotted and typed flags", function () {
@@ -77,6 +79,31 @@ describe("node runtime: config", function () {
         ConfigError,
         /cannot read the config file/,
       );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("node runtime: unknown config keys", function () {
+  it("a misspelt section or key is an error naming the key and the closest valid one, not a run on defaults", async function () {
+    const dir = await mkdtemp(path.join(tmpdir(), "assay-config-"));
+    try {
+      const file = path.join(dir, "worker.json");
+      await writeFile(file, JSON.stringify({ wroker: { servePort: 8800 }, rpcURL: "x" }));
+      expect(() => loadConfig(WorkerConfigSchema, { file })).to.throw(
+        ConfigError,
+        /\(root\): unknown key "wroker" \(did you mean "worker"\?\).*unknown key "rpcURL" \(did you mean "rpcUrl"\?\)/,
+      );
+      // Inside a section too, and a key far from any is named without a guess.
+      expect(() =>
+        loadConfig(VerifierConfigSchema, { flags: { verifier: { refere: false }, zzz: 1 } }),
+      ).to.throw(
+        ConfigError,
+        /verifier: unknown key "refere" \(did you mean "referee"\?\).*\(root\): unknown key "zzz"$/,
+      );
+      expect(closestKey("storUrl", ["storeUrl", "storeDir"])).to.equal("storeUrl");
+      expect(closestKey("banana", ["storeUrl", "rpcUrl"])).to.equal(undefined);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
