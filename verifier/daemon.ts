@@ -36,6 +36,7 @@ import { leafOf } from "../src/checkpoint/trace.ts";
 import { isRetryable, oneLine, TransactionError } from "../src/errors.ts";
 import { connectChain, type ChainContext } from "../src/node/chain.ts";
 import { Journal } from "../src/node/journal.ts";
+import { bindJournal, chainIdentity } from "../src/node/journal-identity.ts";
 import { createLogger, type Logger } from "../src/node/log.ts";
 import { createMetrics, startMetricsServer, type NodeMetrics } from "../src/node/metrics.ts";
 import { connectRedis } from "../src/node/redis.ts";
@@ -192,6 +193,7 @@ export class VerifierDaemon {
       this.journalFile = await Journal.open(
         path.join(this.config.dataDir, `verifier-${this.chain.address.toLowerCase()}.json`),
       );
+      await bindJournal(this.journal, await chainIdentity(this.chain));
       this.txSender = new TxSender(this.chain, this.journal, {
         log: this.log,
         metrics: this.metrics,

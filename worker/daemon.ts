@@ -21,6 +21,7 @@ import { TransactionError } from "../src/errors.ts";
 import type { ChainContext } from "../src/node/chain.ts";
 import { sleep } from "../src/node/chain.ts";
 import type { Journal } from "../src/node/journal.ts";
+import { bindJournal, chainIdentity } from "../src/node/journal-identity.ts";
 import type { Logger } from "../src/node/log.ts";
 import type { NodeMetrics } from "../src/node/metrics.ts";
 import { merkleRoot } from "../src/protocol/merkle.ts";
@@ -134,6 +135,7 @@ export class ProviderDaemon {
 
   async start(): Promise<void> {
     if (this.loop !== undefined) throw new Error("the provider daemon is already running");
+    await bindJournal(this.journal, await chainIdentity(this.chain));
     this.log.info(
       {
         address: this.chain.address,

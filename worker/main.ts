@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { connectChain } from "../src/node/chain.ts";
 import { runDaemon } from "../src/node/daemon-main.ts";
 import { Journal } from "../src/node/journal.ts";
+import { bindJournal, chainIdentity } from "../src/node/journal-identity.ts";
 import { createLogger } from "../src/node/log.ts";
 import { createMetrics, startMetricsServer } from "../src/node/metrics.ts";
 import { TxSender } from "../src/node/tx.ts";
@@ -26,6 +27,7 @@ runDaemon("worker", process.argv.slice(2), async ({ file, flags }) => {
   const metrics = createMetrics("worker");
   const paths = dataPaths(config.dataDir);
   const journal = await Journal.open(paths.journal);
+  await bindJournal(journal, await chainIdentity(chain));
   const tx = new TxSender(chain, journal, { log, metrics });
   await ensureStake(chain, tx, config.worker.stake, log);
   const local = new FsBlobStore({ root: paths.store });

@@ -19,6 +19,7 @@ import { connectChain, type ChainContext } from "../../../src/node/chain.ts";
 import { NodeConfigSchema, closestKey, loadConfig, parseFlags } from "../../../src/node/config.ts";
 import { deploymentFileOf, writeDeploymentFile } from "../../../src/node/deployment.ts";
 import { Journal } from "../../../src/node/journal.ts";
+import { bindJournal, chainIdentity } from "../../../src/node/journal-identity.ts";
 import { createMetrics, startMetricsServer } from "../../../src/node/metrics.ts";
 import { connectRedis } from "../../../src/node/redis.ts";
 import { TxSender } from "../../../src/node/tx.ts";
@@ -148,6 +149,13 @@ async function expectReject(
   return expect.fail("expected a rejection");
 }
 
+/** Moves the reset chain's clock on, so its blocks are not the first chain's. */
+async function advanceClock(
+  connection: Awaited<ReturnType<typeof network.connect>>,
+): Promise<void> {
+  await connection.networkHelpers.time.increase(3600);
+}
+
 describe("node runtime: chain, transactions, metrics, redis", function () {
   let server: JsonRpcServer;
   let url: string;
@@ -216,6 +224,50 @@ describe("node runtime: chain, transactions, metrics, redis", function () {
       ConfigError,
       /no contract at the market address/,
     );
+  });
+
+  it("a journal is tied to its chain and deployment: after a devnet reset (same chain id, same addresses) it is refused with what to do", async function () {
+    const file = path.join(dir, "bound-journal.json");
+    const journal = await Journal.open(file);
+    const identity = await chainIdentity(chain);
+    await bindJournal(journal, identity);
+    await journal.set("cursor", 42n);
+    // Reopened against the same chain: accepted, nothing lost.
+    const again = await Journal.open(file);
+    await bindJournal(again, await chainIdentity(chain));
+    expect(again.get("cursor")).to.equal(42n);
+
+    // A reset devnet: a fresh chain, the same deployer, so the same chain id, market address and
+    // deployment block number — but another block.
+    const reset = await network.createServer("default", "127.0.0.1", 0);
+    try {
+      const { port } = await reset.listen();
+      const resetUrl = `http://127.0.0.1:${port}`;
+      const connection = await network.connect({
+        network: "localhost",
+        override: { url: resetUrl },
+      });
+      await advanceClock(connection);
+      const d = await deployAssay(connection.viem);
+      const resetDeployment = path.join(dir, "reset-deployment.json");
+      await writeDeploymentFile(resetDeployment, deploymentFileOf(d, 31337, 1n));
+      const resetChain = await connectChain(
+        loadConfig(NodeConfigSchema, {
+          flags: { rpcUrl: resetUrl, deployment: resetDeployment, account: { devnet: 1 } },
+        }),
+      );
+      const resetIdentity = await chainIdentity(resetChain);
+      expect(resetIdentity.chainId).to.equal(identity.chainId);
+      expect(resetIdentity.market).to.equal(identity.market);
+      expect(resetIdentity.deploymentBlockHash).to.not.equal(identity.deploymentBlockHash);
+      await expectReject(
+        bindJournal(await Journal.open(file), resetIdentity),
+        ConfigError,
+        /was written for chain 31337, market 0x[0-9a-f]{40} deployed in block 1 .*the chain was reset or redeployed.*move the file aside/,
+      );
+    } finally {
+      await reset.close();
+    }
   });
 
   it("sends a keyed transaction once: the same key after a 'restart' waits for the same tx", async function () {
