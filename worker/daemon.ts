@@ -89,6 +89,8 @@ const ROLE = { role: "provider" } as const;
 const PROVIDER_ROLE = 1;
 /** Blocks scanned per getLogs call. */
 const SCAN_CHUNK = 2_000n;
+/** How often a daemon repeats what it is still waiting for. */
+const WAIT_NOTE_MS = 30_000;
 
 const jobKey = (id: bigint): string => `job:${id}`;
 const checkpointKey = (id: bigint, index: number): string =>
@@ -110,6 +112,7 @@ export class ProviderDaemon {
   private readonly log: Logger;
   private readonly metrics: NodeMetrics;
   private readonly abort = new AbortController();
+  private readonly waitNotes = new Map<string, number>();
   private loop: Promise<void> | undefined;
   private readonly running = new Map<bigint, Promise<void>>();
   private readonly specs = new Map<bigint, FetchedSpec>();
@@ -145,6 +148,15 @@ export class ProviderDaemon {
       "provider daemon started",
     );
     this.loop = this.run();
+  }
+
+  /** Logs what the daemon waits for: at once, then at most every WAIT_NOTE_MS per `key`. */
+  private waitingFor(key: string, fields: Record<string, string>, message: string): void {
+    const now = Date.now();
+    const last = this.waitNotes.get(key);
+    if (last !== undefined && now - last < WAIT_NOTE_MS) return;
+    this.waitNotes.set(key, now);
+    this.log.info(fields, message);
   }
 
   /** Stops polling, waits for running work to notice, then runs every cleanup step. */
@@ -390,8 +402,17 @@ export class ProviderDaemon {
       }
       case "awaiting-seed": {
         const seedBlock = entry.submitBlock! + BigInt(this.chain.params.randomnessDelayBlocks) + 1n;
-        if ((await this.chain.publicClient.getBlockNumber({ cacheTime: 0 })) < seedBlock)
+        const head = await this.chain.publicClient.getBlockNumber({ cacheTime: 0 });
+        if (head < seedBlock) {
+          // Say what it waits for: on a chain that mines only on transactions this never ends
+          // by itself.
+          this.waitingFor(
+            `seed:${jobId}`,
+            { jobId: jobId.toString(), seedBlock: seedBlock.toString(), head: head.toString() },
+            `job ${jobId}: waiting for block ${seedBlock}, whose hash seeds the samples (chain head ${head})`,
+          );
           return false;
+        }
         try {
           await this.chain.contracts.market.read.sampledSegments([jobId]);
         } catch {

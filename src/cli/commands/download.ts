@@ -43,6 +43,9 @@ function summary(state: TrainingState): string[] {
   );
 }
 
+/** Statuses in which a submitted result can still be disputed. */
+const PROVISIONAL: ReadonlySet<string> = new Set(["Submitted", "Opened", "Disputed"]);
+
 async function run(argv: readonly string[], io: CommandIo): Promise<void> {
   const { values, positionals } = parseCommandArgs(argv, OPTIONS);
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
@@ -95,6 +98,12 @@ async function run(argv: readonly string[], io: CommandIo): Promise<void> {
     );
   }
   await writeFile(out, bytes);
+  // Not final yet: the result may still be disputed, and a slash would refund the submitter.
+  const provisional = PROVISIONAL.has(status);
+  if (provisional)
+    io.note(
+      `warning: job ${jobId} is ${status}, still inside its challenge window: this result is the provider's claim and may yet be disputed and slashed (assay status ${jobId} shows when the window ends)`,
+    );
   if (values.json === true) {
     io.out(
       JSON.stringify({
@@ -103,6 +112,7 @@ async function run(argv: readonly string[], io: CommandIo): Promise<void> {
         cid,
         finalDigest,
         bytes: bytes.length,
+        final: !provisional,
         step: state.step,
         tensors: state.specs.map((s) => ({
           name: s.name,

@@ -186,6 +186,8 @@ describe("assay CLI against a devnet: stake, submit, status, download and the er
     const r = ok(await cli(["download", "1", "--out", out]));
     expect(r.stdout).to.contain(`verified against finalDigest ${result.digest}`);
     expect(r.stdout).to.contain("state after 16 steps");
+    // Submitted, not final: written, with a warning that it may still be disputed.
+    expect(r.stderr).to.match(/warning: job 1 is Submitted, still inside its challenge window/);
     expect(new Uint8Array(await readFile(out))).to.deep.equal(result.bytes);
     const status = JSON.parse(ok(await cli(["status", "1", "--json"])).stdout) as {
       status: string;
