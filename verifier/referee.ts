@@ -107,16 +107,12 @@ export class Referee {
             salt,
             this.ctx.address,
           );
-          await this.ctx.tx.send(
-            `vote-commit:${disputeId}:${r.round}:${seat}`,
-            `commit vote on dispute ${disputeId} (round ${r.round}, seat ${seat})`,
-            {
-              address: game.address,
-              abi: game.abi,
-              functionName: "commitVote",
-              args: [disputeId, BigInt(seat), r.members, commitment],
-            },
-          );
+          await this.sendVote("commit", disputeId, r.round, seat, [
+            disputeId,
+            BigInt(seat),
+            r.members,
+            commitment,
+          ]);
         }
         await this.ctx.journal.set(key, { ...r, salt, state: "committed" });
         return;
@@ -135,16 +131,13 @@ export class Referee {
         }
         for (const seat of r.seats) {
           if ((d.revealedSeats & (1 << seat)) !== 0) continue;
-          await this.ctx.tx.send(
-            `vote-reveal:${disputeId}:${r.round}:${seat}`,
-            `reveal vote on dispute ${disputeId} (round ${r.round}, seat ${seat})`,
-            {
-              address: game.address,
-              abi: game.abi,
-              functionName: "revealVote",
-              args: [disputeId, BigInt(seat), VOTE[r.vote!], r.distancePpm ?? 0n, r.salt!],
-            },
-          );
+          await this.sendVote("reveal", disputeId, r.round, seat, [
+            disputeId,
+            BigInt(seat),
+            VOTE[r.vote!],
+            r.distancePpm ?? 0n,
+            r.salt!,
+          ]);
         }
         await this.ctx.journal.set(key, { ...r, state: "revealed" });
         this.ctx.metrics.disputes.inc({ role: "referee", outcome: r.vote! });
@@ -154,5 +147,26 @@ export class Referee {
       default:
         return;
     }
+  }
+
+  /** One seat's commit or reveal, keyed by dispute, round and seat (a restart never resends). */
+  private async sendVote(
+    step: "commit" | "reveal",
+    disputeId: bigint,
+    round: number,
+    seat: number,
+    args: readonly unknown[],
+  ): Promise<void> {
+    const game = this.ctx.chain.contracts.disputeGame;
+    await this.ctx.tx.send(
+      `vote-${step}:${disputeId}:${round}:${seat}`,
+      `${step} vote on dispute ${disputeId} (round ${round}, seat ${seat})`,
+      {
+        address: game.address,
+        abi: game.abi,
+        functionName: step === "commit" ? "commitVote" : "revealVote",
+        args,
+      },
+    );
   }
 }

@@ -656,13 +656,7 @@ contract DisputeHandler is Test {
         if (d.unrequested) {
             // The withdrawal window is over: the first round's randomness is requested now.
             if (game.committeeOf(id).length != 0) _forbidden("a committee before its randomness");
-            try game.drawCommittee(id) {
-                _newRound(id, d);
-                _done("firstRound");
-            } catch (bytes memory err) {
-                _unexpected("drawCommittee (first round)", err);
-            }
-            return;
+            return _drawStartsRound(id, d, "firstRound");
         }
         // A round must draw within the redraw delay of its start; later, anyone asks again.
         uint256 start = d.lastMoveAt;
@@ -673,15 +667,7 @@ contract DisputeHandler is Test {
             } catch {}
             _setTime(start + _redrawDelay + 1);
         }
-        if (ghostTime > start + _redrawDelay) {
-            try game.drawCommittee(id) {
-                _newRound(id, d);
-                _done("redraw");
-            } catch (bytes memory err) {
-                _unexpected("drawCommittee (redraw)", err);
-            }
-            return;
-        }
+        if (ghostTime > start + _redrawDelay) return _drawStartsRound(id, d, "redraw");
         address[] memory members = game.committeeOf(id);
         _checkCommittee(d, members);
         try game.drawCommittee(id) {
@@ -698,6 +684,16 @@ contract DisputeHandler is Test {
             }
         } catch (bytes memory err) {
             _unexpected("drawCommittee", err);
+        }
+    }
+
+    /// @dev A drawCommittee that only requests a new round's randomness (no committee yet).
+    function _drawStartsRound(uint256 id, GhostDispute storage d, bytes32 action) private {
+        try game.drawCommittee(id) {
+            _newRound(id, d);
+            _done(action);
+        } catch (bytes memory err) {
+            _unexpected("drawCommittee (new round)", err);
         }
     }
 

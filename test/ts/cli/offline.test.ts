@@ -15,6 +15,13 @@ import { FsBlobStore } from "../../../src/store/fs-store.ts";
 import { errorLines, runCli, startCli } from "./run-cli.ts";
 
 // The offline commands (no chain, no store server): params and spec build.
+/** `assay params <args> --json`, which must succeed, parsed. */
+async function paramsJson<T>(args: readonly string[]): Promise<T> {
+  const r = await runCli(["params", ...args, "--json"]);
+  expect(r.code, r.stderr).to.equal(0);
+  return JSON.parse(r.stdout) as T;
+}
+
 describe("assay CLI offline: params and spec build", function () {
   let dir: string;
 
@@ -27,24 +34,11 @@ describe("assay CLI offline: params and spec build", function () {
 
   it("params prints the detection probability, samples for the target and minimum collateral of economics.ts", async function () {
     const fractions = [0.05, 0.25, 0.5];
-    const r = await runCli([
-      "params",
-      "--f",
-      fractions.join(","),
-      "--q",
-      "6",
-      "--gain",
-      "40",
-      "--target",
-      "0.95",
-      "--json",
-    ]);
-    expect(r.code, r.stderr).to.equal(0);
-    const out = JSON.parse(r.stdout) as {
+    const out = await paramsJson<{
       recoverableBps: number;
       deterrentRatio: number;
       rows: { f: number; detection: number; samplesForTarget: number; minimumCollateral: number }[];
-    };
+    }>(["--f", fractions.join(","), "--q", "6", "--gain", "40", "--target", "0.95"]);
     expect(out.rows.map((row) => row.f)).to.deep.equal(fractions);
     // By default a self-challenge wins back the contracts' bound, 10%: the deterrent is 0.9·C.
     expect(out.recoverableBps).to.equal(1_000);
@@ -60,23 +54,9 @@ describe("assay CLI offline: params and spec build", function () {
   });
 
   it("params --recoverable-bps sizes collateral for the deployment's shares, and refuses what is not a share", async function () {
-    const r = await runCli([
-      "params",
-      "--f",
-      "0.5",
-      "--q",
-      "6",
-      "--gain",
-      "40",
-      "--recoverable-bps",
-      "0",
-      "--json",
-    ]);
-    expect(r.code, r.stderr).to.equal(0);
-    const out = JSON.parse(r.stdout) as {
-      deterrentRatio: number;
-      rows: { minimumCollateral: number }[];
-    };
+    const out = await paramsJson<{ deterrentRatio: number; rows: { minimumCollateral: number }[] }>(
+      ["--f", "0.5", "--q", "6", "--gain", "40", "--recoverable-bps", "0"],
+    );
     expect(out.deterrentRatio).to.equal(1);
     expect(out.rows[0]!.minimumCollateral).to.be.closeTo(40.635, 0.001);
     const bad = await runCli(["params", "--recoverable-bps", "10001"]);
