@@ -5,7 +5,9 @@ import path from "node:path";
 import { expect } from "chai";
 import { network } from "hardhat";
 import type { JsonRpcServer } from "hardhat/types/network";
-import { parseEther } from "viem";
+import { BaseError, ContractFunctionExecutionError, parseEther, type Abi } from "viem";
+
+import marketArtifact from "../../../artifacts/contracts/JobMarket.sol/JobMarket.json" with { type: "json" };
 
 import { deployAssay } from "../../../deploy/deploy-assay.ts";
 import {
@@ -19,6 +21,7 @@ import { connectChain, type ChainContext } from "../../../src/node/chain.ts";
 import { NodeConfigSchema, closestKey, loadConfig, parseFlags } from "../../../src/node/config.ts";
 import { deploymentFileOf, writeDeploymentFile } from "../../../src/node/deployment.ts";
 import { Journal } from "../../../src/node/journal.ts";
+import { MAX_ERROR_CHARS, createLogger } from "../../../src/node/log.ts";
 import { bindJournal, chainIdentity } from "../../../src/node/journal-identity.ts";
 import { createMetrics, startMetricsServer } from "../../../src/node/metrics.ts";
 import { connectRedis } from "../../../src/node/redis.ts";
@@ -105,6 +108,32 @@ describe("node runtime: unknown config keys", function () {
       );
       expect(closestKey("storUrl", ["storeUrl", "storeDir"])).to.equal("storeUrl");
       expect(closestKey("banana", ["storeUrl", "rpcUrl"])).to.equal(undefined);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("node runtime: logs", function () {
+  it("an error is logged as one bounded line, without the ABI and calldata viem's errors carry", async function () {
+    const dir = await mkdtemp(path.join(tmpdir(), "assay-log-"));
+    try {
+      const file = path.join(dir, "daemon.log");
+      const log = createLogger({ name: "test", destination: file });
+      const error = new ContractFunctionExecutionError(new BaseError("execution reverted"), {
+        abi: marketArtifact.abi as Abi,
+        functionName: "getJob",
+        args: [1n],
+        contractAddress: "0x000000000000000000000000000000000000dEaD",
+      });
+      log.warn({ jobId: "1", err: error }, "step failed; will retry");
+      const [line] = (await readFile(file, "utf8")).trim().split("\n");
+      expect(JSON.stringify(marketArtifact.abi).length).to.be.greaterThan(10_000);
+      expect(line!.length).to.be.below(MAX_ERROR_CHARS + 400);
+      expect(line).to.not.contain('"abi"');
+      const parsed = JSON.parse(line!) as { err: { type: string; message: string } };
+      expect(parsed.err.type).to.equal("ContractFunctionExecutionError");
+      expect(parsed.err.message).to.contain("execution reverted");
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
