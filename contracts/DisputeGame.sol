@@ -58,6 +58,14 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     mapping(bytes32 commitment => uint256 blockNumber) private _challengeCommits;
     mapping(uint256 disputeId => mapping(uint256 round => mapping(uint256 seat => bytes32 commitment)))
         private _voteCommits;
+    /// @dev Rounds that reached no majority: their committee's hash and revealed votes, kept until
+    /// the dispute's verdict says who voted against it (penalizeSplitRound).
+    mapping(uint256 disputeId => mapping(uint256 round => SplitRound)) private _splitRounds;
+
+    struct SplitRound {
+        bytes32 committee;
+        uint64 votes;
+    }
 
     /// @notice Governance parameters.
     struct Parameters {
@@ -433,11 +441,40 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
             // INVARIANT: no majority never ends a dispute: absent referees pay, a new committee is
             // drawn, and the job stays held (its challenge window stands still) until one decides.
             emit NoMajority(disputeId, d.round);
+            _splitRounds[disputeId][d.round] = SplitRound(d.state, d.votes);
             _payCommittee(disputeId, d, _versions[d.version], outcome, members, 0, 0, _market.treasury());
             _redraw(disputeId, d);
             return;
         }
         _settle(disputeId, d, outcome, false, members, winners);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function penalizeSplitRound(
+        uint256 disputeId,
+        uint256 round,
+        address[] calldata members
+    ) external nonReentrant {
+        Dispute storage d = _dispute(disputeId);
+        // INVARIANT: a referee who voted against the verdict pays, whichever round it sat in, so a
+        // bribed vote cannot buy a free redraw by splitting a round with a silent seat.
+        if (d.outcome != Outcome.ProviderWon && d.outcome != Outcome.ChallengerWon)
+            revert DisputeWrongPhase(disputeId, uint8(d.phase));
+        SplitRound memory split = _splitRounds[disputeId][round];
+        if (split.committee == bytes32(0) || keccak256(abi.encode(members)) != split.committee)
+            revert DisputeNotReferee(disputeId, msg.sender, round);
+        delete _splitRounds[disputeId][round];
+        Parameters storage p = _versions[d.version];
+        if (p.refereePenalty == 0) return;
+        address treasury = _market.treasury();
+        // Bounded by the committee size (≤ 21 seats).
+        for (uint256 seat; seat < members.length; ++seat) {
+            Vote vote = Vote(uint8((split.votes >> (2 * seat)) & 3));
+            if (vote == Vote.None || _withMajority(d.outcome, vote)) continue;
+            uint256 taken = _registry.slash(members[seat], StakeRole.Verifier, 0, p.refereePenalty);
+            emit RefereePenalized(disputeId, members[seat], taken);
+            _credit(treasury, taken);
+        }
     }
 
     // ---------------------------------------------------------------- views
@@ -674,10 +711,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         if (refereePot > perReferee * winners) _credit(treasury, refereePot - perReferee * winners);
         for (uint256 seat; seat < members.length; ++seat) {
             Vote vote = Vote(uint8((d.votes >> (2 * seat)) & 3));
-            bool withMajority =
-                (outcome == Outcome.ProviderWon && vote == Vote.Provider) ||
-                    (outcome == Outcome.ChallengerWon && (vote == Vote.Challenger || vote == Vote.Neither));
-            if (withMajority) {
+            if (_withMajority(outcome, vote)) {
                 _credit(members[seat], perReferee);
             } else if (p.refereePenalty > 0 && (vote == Vote.None || outcome != Outcome.NoVerdict)) {
                 // Absent, or voted against a decided majority.
@@ -686,6 +720,12 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
                 _credit(treasury, taken);
             }
         }
+    }
+
+    function _withMajority(Outcome outcome, Vote vote) private pure returns (bool) {
+        return
+            (outcome == Outcome.ProviderWon && vote == Vote.Provider) ||
+            (outcome == Outcome.ChallengerWon && (vote == Vote.Challenger || vote == Vote.Neither));
     }
 
     function _dispute(uint256 disputeId) private view returns (Dispute storage d) {

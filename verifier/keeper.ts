@@ -6,7 +6,7 @@ import type { Address } from "viem";
 import { TransactionError } from "../src/errors.ts";
 import type { ContractCall } from "../src/node/tx.ts";
 import { DISPUTE_KIND } from "../src/protocol/onchain-enums.ts";
-import { JOB, PHASE } from "./chain-reads.ts";
+import { JOB, OUTCOMES, PHASE } from "./chain-reads.ts";
 import { ZERO_DIGEST, type DutyContext, type Head } from "./duty.ts";
 import type { KeptDispute } from "./state-machine.ts";
 
@@ -84,6 +84,7 @@ export class Keeper {
           args,
         });
         if (d.phase === PHASE.Resolved) {
+          await this.penalizeSplitRounds(disputeId, d.outcome);
           await this.ctx.journal.delete(key);
           return;
         }
@@ -156,6 +157,29 @@ export class Keeper {
   private redrawDelay(): bigint {
     const p = this.ctx.chain.deployment.params.dispute as { redrawDelay?: string | number };
     return BigInt(p.redrawDelay ?? 3600);
+  }
+
+  /**
+   * After a verdict, the referees of its rounds without a majority who voted against it pay (one
+   * call per such round, with that round's committee).
+   */
+  private async penalizeSplitRounds(disputeId: bigint, outcome: number): Promise<void> {
+    if (OUTCOMES[outcome] !== "ProviderWon" && OUTCOMES[outcome] !== "ChallengerWon") return;
+    const game = this.ctx.chain.contracts.disputeGame;
+    const split = await game.getEvents.NoMajority(
+      { disputeId },
+      { fromBlock: BigInt(this.ctx.chain.deployment.deployedAtBlock) },
+    );
+    for (const event of split) {
+      const round = Number(event.args.round!);
+      const members = await this.committeeMembers(disputeId, round);
+      await this.keeperSend(`penalize:${disputeId}:${round}`, "penalizeSplitRound", disputeId, {
+        address: game.address,
+        abi: game.abi,
+        functionName: "penalizeSplitRound",
+        args: [disputeId, BigInt(round), members],
+      });
+    }
   }
 
   private async committeeMembers(disputeId: bigint, round: number): Promise<Address[]> {

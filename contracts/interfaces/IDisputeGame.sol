@@ -215,6 +215,12 @@ interface IDisputeGame is ICreditLedger {
     /// may call. Without a majority, absent referees are penalized and a new committee is drawn.
     function resolve(uint256 disputeId, address[] calldata members) external;
 
+    /// @notice After the verdict: penalizes the referees of round `round` — one that reached no
+    /// majority — who revealed a vote against the verdict (a split round is not evidence of
+    /// dishonesty until a majority decides). Once per round; anyone may call, with the round's
+    /// committee as drawn (CommitteeDrawn).
+    function penalizeSplitRound(uint256 disputeId, uint256 round, address[] calldata members) external;
+
     /// @notice The stored dispute.
     function getDispute(uint256 disputeId) external view returns (Dispute memory);
 

@@ -106,6 +106,8 @@ contract DisputeHandler is Test {
         Vote truth;
         /// @dev An answered availability challenge: no randomness until its withdrawal window ends.
         bool unrequested;
+        /// @dev Committee rounds begun (the game's Dispute.round).
+        uint256 round;
         DissectionDigests current;
     }
 
@@ -131,6 +133,14 @@ contract DisputeHandler is Test {
     mapping(uint256 disputeId => mapping(uint256 seat => Vote)) private _committedVote;
     mapping(uint256 disputeId => mapping(uint256 seat => Vote)) private _revealedVote;
     PendingChallenge[] private _pending;
+
+    /// @dev Rounds without a majority, kept for penalizeSplitRound once the verdict is in.
+    struct SplitGhost {
+        uint256 round;
+        address[] members;
+        Vote[] votes;
+    }
+    mapping(uint256 disputeId => SplitGhost[]) private _splits;
 
     /// @dev The polluter: verifier entries that staked the minimum and left at once.
     SybilVerifiers private immutable _sybils;
@@ -601,6 +611,7 @@ contract DisputeHandler is Test {
             d.providerTurn = false;
             d.commitDeadline = ghostTime + _commitWindow; // the withdrawal window
             _awaitCommittee(d);
+            d.round = 0;
             d.unrequested = true;
             d.request = 0;
             _done("answerAvailability");
@@ -760,16 +771,25 @@ contract DisputeHandler is Test {
                 : outcome == Outcome.ProviderWon
                     ? provider
                     : 0;
+        Vote[] memory votes = new Vote[](members.length);
+        for (uint256 s; s < members.length; ++s) votes[s] = _revealedVote[id][s];
         // Penalties take free verifier stake, then unbonding: the model reads the stake beforehand.
-        uint256[] memory penalties = _expectedPenalties(id, outcome, members);
+        uint256[] memory penalties = _expectedPenalties(outcome, members, votes, false);
         try game.resolve(id, members) {
             for (uint256 s; s < members.length; ++s) ghostGameCredit[treasury] += penalties[s];
             if (outcome == Outcome.NoVerdict) {
-                // No majority decides nothing: a new committee is drawn.
+                // No majority decides nothing: a new committee is drawn. Its split is judged later.
+                SplitGhost storage split = _splits[id].push();
+                split.round = d.round;
+                for (uint256 s; s < members.length; ++s) {
+                    split.members.push(members[s]);
+                    split.votes.push(votes[s]);
+                }
                 _newRound(id, d);
                 return _done("votedNoMajority");
             }
             _settle(id, d, outcome, winners);
+            _penalizeSplits(id, outcome);
             if (outcome == Outcome.ChallengerWon) _done("votedChallengerWon");
             else _done("votedProviderWon");
         } catch (bytes memory err) {
@@ -832,10 +852,13 @@ contract DisputeHandler is Test {
             (outcome == Outcome.ChallengerWon && (vote == Vote.Challenger || vote == Vote.Neither));
     }
 
+    /// @dev What each seat pays: silent seats (unless `silentPaid`, a split round judged later) and
+    /// seats against a decided majority.
     function _expectedPenalties(
-        uint256 id,
         Outcome outcome,
-        address[] memory members
+        address[] memory members,
+        Vote[] memory votes,
+        bool silentPaid
     ) private view returns (uint256[] memory taken) {
         taken = new uint256[](members.length);
         // A referee may hold several seats: each seat's penalty comes out of what the previous left.
@@ -847,8 +870,9 @@ contract DisputeHandler is Test {
             for (uint256 t; t < s; ++t) {
                 if (members[t] == members[s]) (free[s], unbonding[s]) = (free[t], unbonding[t]);
             }
-            Vote vote = _revealedVote[id][s];
+            Vote vote = votes[s];
             if (_withMajority(outcome, vote) || (vote != Vote.None && outcome == Outcome.NoVerdict)) continue;
+            if (silentPaid && vote == Vote.None) continue;
             uint256 fromFree = _refereePenalty < free[s] ? _refereePenalty : free[s];
             uint256 rest = _refereePenalty - fromFree;
             uint256 fromUnbonding = rest < unbonding[s] ? rest : unbonding[s];
@@ -861,7 +885,28 @@ contract DisputeHandler is Test {
         }
     }
 
+    /// @dev After a verdict, every earlier round without a majority: its referees who voted against
+    /// the verdict pay (the keeper's job; anyone may).
+    function _penalizeSplits(uint256 id, Outcome outcome) private {
+        SplitGhost[] storage splits = _splits[id];
+        for (uint256 i; i < splits.length; ++i) {
+            SplitGhost storage split = splits[i];
+            uint256[] memory penalties = _expectedPenalties(outcome, split.members, split.votes, true);
+            try game.penalizeSplitRound(id, split.round, split.members) {
+                for (uint256 s; s < penalties.length; ++s) ghostGameCredit[treasury] += penalties[s];
+                _done("penalizeSplitRound");
+            } catch (bytes memory err) {
+                _unexpected("penalizeSplitRound", err);
+            }
+            try game.penalizeSplitRound(id, split.round, split.members) {
+                _forbidden("penalizeSplitRound twice");
+            } catch {}
+        }
+        delete _splits[id];
+    }
+
     function _awaitCommittee(GhostDispute storage d) private {
+        ++d.round;
         d.phase = DisputePhase.AwaitingCommittee;
         d.request = ghostBlock + _randomnessDelay;
         d.lastMoveAt = ghostTime;
@@ -888,6 +933,7 @@ contract DisputeHandler is Test {
             delete _revealedVote[id][s];
         }
         delete _members[id];
+        ++d.round;
         d.unrequested = false;
         d.phase = DisputePhase.AwaitingCommittee;
         d.request = ghostBlock + _randomnessDelay;

@@ -82,7 +82,7 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
             if (i % 10 == 9) invariant_solvency();
         }
         invariant_solvency();
-        bytes32[16] memory required = [
+        bytes32[17] memory required = [
             bytes32("openJob"),
             "revealChallenge",
             "revealClaims",
@@ -98,7 +98,8 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
             "finalize",
             "pollute",
             "votedNoMajority",
-            "redraw"
+            "redraw",
+            "penalizeSplitRound"
         ];
         for (uint256 r; r < required.length; ++r) assertGt(handler.done(required[r]), 0, _name(required[r]));
         assertGt(handler.done("votedChallengerWon"), 0, _name("votedChallengerWon"));
@@ -261,6 +262,7 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
             assertEq(uint256(d.outcome), uint256(ghost.outcome), "dispute outcome");
             assertEq(d.lo, ghost.lo, "dispute lo");
             assertEq(d.hi, ghost.hi, "dispute hi");
+            assertEq(d.round, ghost.round, "dispute round");
             if (d.phase == DisputePhase.Dissection) {
                 assertEq(d.providerClock, ghost.providerClock, "provider clock");
                 assertEq(d.challengerClock, ghost.challengerClock, "challenger clock");
@@ -291,7 +293,7 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
 
     /// @dev How often each action took effect in the walk, for the failure message.
     function _summary() private view returns (string memory out) {
-        bytes32[21] memory actions = [
+        bytes32[22] memory actions = [
             bytes32("openJob"),
             "revealChallenge",
             "revealRefused",
@@ -311,6 +313,7 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
             "votedChallengerWon",
             "votedProviderWon",
             "votedNoMajority",
+            "penalizeSplitRound",
             "timeoutProviderLost",
             "timeoutChallengerLost"
         ];

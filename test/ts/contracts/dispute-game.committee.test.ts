@@ -192,6 +192,55 @@ describe("DisputeGame: committee", () => {
       await claimEverythingAndExpectSolvent(f);
     });
 
+    // Found by an independent review: in a round without a majority only silent seats paid, so one
+    // bribed referee facing an honest and an absent seat forced a new round at no cost.
+    it("a referee who voted against the eventual verdict in a round without a majority pays once the verdict is in", async () => {
+      const f = await networkHelpers.loadFixture(disputeFixture);
+      const p = await f.disputeGame.read.parameters();
+      const { disputeId } = await toleranceDispute(f);
+      const first = await drawCommittee(f, disputeId);
+      // Seat 0 honest, seat 1 absent, seat 2 bribed: 1–1, no majority.
+      await vote(f, disputeId, first.members, (_m, seat) =>
+        seat === 0 ? VOTE.Challenger : seat === 2 ? VOTE.Provider : null,
+      );
+      expect((await f.disputeGame.read.getDispute([disputeId])).round).to.equal(2);
+      // Before a verdict nobody can say who was wrong.
+      await expectRevertFrom(
+        f.disputeGame.write.penalizeSplitRound([disputeId, 1n, first.members], {
+          account: f.stranger.account,
+        }),
+        "DisputeWrongPhase",
+      );
+      const second = await drawCommittee(f, disputeId);
+      await vote(f, disputeId, second.members, () => VOTE.Challenger);
+      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
+
+      const everyone = [...new Set([...first.members, ...second.members])];
+      const before = new Map<string, bigint>();
+      for (const m of everyone) before.set(m, await verifierStake(f, m));
+      // Only the split round's committee as drawn, and once.
+      await expectRevertFrom(
+        f.disputeGame.write.penalizeSplitRound([disputeId, 1n, second.members], {
+          account: f.stranger.account,
+        }),
+        "DisputeNotReferee",
+      );
+      await f.disputeGame.write.penalizeSplitRound([disputeId, 1n, first.members], {
+        account: f.stranger.account,
+      });
+      for (const m of everyone)
+        expect(await verifierStake(f, m), m).to.equal(
+          before.get(m)! - p.refereePenalty * seatsHeld(first.members, m, [2]),
+        );
+      await expectRevertFrom(
+        f.disputeGame.write.penalizeSplitRound([disputeId, 1n, first.members], {
+          account: f.stranger.account,
+        }),
+        "DisputeNotReferee",
+      );
+      await claimEverythingAndExpectSolvent(f);
+    });
+
     it("too few referees outside the parties: the draw is short, so it is redrawn (nobody judged, nothing settled) until stake is back, and the next full committee decides", async () => {
       const f = await networkHelpers.loadFixture(disputeFixture);
       // Every verifier but the challenger starts leaving: no weight outside the parties.

@@ -29,6 +29,16 @@ import { TxSender } from "../../../src/node/tx.ts";
 import { VerifierConfigSchema } from "../../../verifier/config.ts";
 import { WorkerConfigSchema } from "../../../worker/config.ts";
 
+/** Runs `body` with a fresh temporary directory, removed afterwards whatever happens. */
+async function withTempDir(prefix: string, body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  try {
+    await body(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe("node runtime: config", function () {
   it("parses dashed, dotted and typed flags", function () {
     const { flags, positionals } = parseFlags([
@@ -50,8 +60,7 @@ describe("node runtime: config", function () {
   });
 
   it("takes flags over env over file over defaults, and lists every bad field", async function () {
-    const dir = await mkdtemp(path.join(tmpdir(), "assay-config-"));
-    try {
+    await withTempDir("assay-config-", async (dir) => {
       const file = path.join(dir, "config.json");
       await writeFile(
         file,
@@ -83,16 +92,13 @@ describe("node runtime: config", function () {
         ConfigError,
         /cannot read the config file/,
       );
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe("node runtime: unknown config keys", function () {
   it("a misspelt section or key is an error naming the key and the closest valid one, not a run on defaults", async function () {
-    const dir = await mkdtemp(path.join(tmpdir(), "assay-config-"));
-    try {
+    await withTempDir("assay-config-", async (dir) => {
       const file = path.join(dir, "worker.json");
       await writeFile(file, JSON.stringify({ wroker: { servePort: 8800 }, rpcURL: "x" }));
       expect(() => loadConfig(WorkerConfigSchema, { file })).to.throw(
@@ -108,16 +114,13 @@ describe("node runtime: unknown config keys", function () {
       );
       expect(closestKey("storUrl", ["storeUrl", "storeDir"])).to.equal("storeUrl");
       expect(closestKey("banana", ["storeUrl", "rpcUrl"])).to.equal(undefined);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe("node runtime: logs", function () {
   it("an error is logged as one bounded line, without the ABI and calldata viem's errors carry", async function () {
-    const dir = await mkdtemp(path.join(tmpdir(), "assay-log-"));
-    try {
+    await withTempDir("assay-log-", async (dir) => {
       const file = path.join(dir, "daemon.log");
       const log = createLogger({ name: "test", destination: file });
       const error = new ContractFunctionExecutionError(new BaseError("execution reverted"), {
@@ -134,16 +137,13 @@ describe("node runtime: logs", function () {
       const parsed = JSON.parse(line!) as { err: { type: string; message: string } };
       expect(parsed.err.type).to.equal("ContractFunctionExecutionError");
       expect(parsed.err.message).to.contain("execution reverted");
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe("node runtime: journal", function () {
   it("survives a reopen with bigints intact and rejects a corrupt file", async function () {
-    const dir = await mkdtemp(path.join(tmpdir(), "assay-journal-"));
-    try {
+    await withTempDir("assay-journal-", async (dir) => {
       const file = path.join(dir, "sub", "journal.json");
       const journal = await Journal.open(file);
       await Promise.all([
@@ -157,9 +157,7 @@ describe("node runtime: journal", function () {
       expect(again.keys("b:")).to.deep.equal(["b:2"]);
       await writeFile(file, "{ half");
       await expectReject(Journal.open(file), ConfigError, /corrupt/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
