@@ -12,6 +12,7 @@ import {
   maxUint256,
   parseEventLogs,
   toHex,
+  zeroHash,
   type Abi,
   type Address,
   type Hex,
@@ -397,6 +398,23 @@ export async function drawCommittee(
     if (parseEventLogs({ abi, logs: receipt.logs, eventName: "CommitteeShort" }).length > 0)
       return { members: [], gas: receipt.gasUsed };
   }
+}
+
+/**
+ * An availability dispute (the challenger reveals the zero digest) that the provider has answered:
+ * its withdrawal window is open, its first committee round not yet requested.
+ */
+export async function answeredAvailabilityDispute(
+  f: DisputeFixture,
+  job: TracedJob,
+  segment: number,
+  challenger: Wallet = f.verifier,
+) {
+  const opened = await openDispute(f, job, segment, challenger, zeroHash);
+  await f.disputeGame.write.answerAvailability([opened.disputeId, opened.digests], {
+    account: f.provider.account,
+  });
+  return opened;
 }
 
 /**

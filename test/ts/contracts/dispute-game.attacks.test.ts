@@ -2,7 +2,7 @@
 // "Self-challenge"): each was played against the contracts before stake-weighted sortition and
 // the share bound, and won there.
 import { expect } from "chai";
-import { getAddress, keccak256, toHex, zeroAddress, zeroHash } from "viem";
+import { getAddress, keccak256, toHex, zeroAddress } from "viem";
 
 import {
   JOB_STATUS,
@@ -14,6 +14,7 @@ import {
 import {
   OUTCOME,
   VOTE,
+  answeredAvailabilityDispute,
   claimEverythingAndExpectSolvent,
   createSybils,
   disputeFixture,
@@ -151,10 +152,7 @@ describe("DisputeGame: attacks on committees and payouts", () => {
   it("availability: no randomness exists while the challenger may withdraw, so it cannot preview the committee to re-roll it", async () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
     const job = await tracedJob(f, { k: 16 });
-    const opened = await openDispute(f, job, 2, f.verifier, zeroHash);
-    await f.disputeGame.write.answerAvailability([opened.disputeId, opened.digests], {
-      account: f.provider.account,
-    });
+    const opened = await answeredAvailabilityDispute(f, job, 2);
     await networkHelpers.mine(20);
     const inside = await f.disputeGame.read.getDispute([opened.disputeId]);
     expect(BigInt(await networkHelpers.time.latest()) < BigInt(inside.commitDeadline)).to.equal(

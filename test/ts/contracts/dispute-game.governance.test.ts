@@ -27,6 +27,17 @@ function name(parameter: string): `0x${string}` {
   return stringToHex(parameter, { size: 32 });
 }
 
+const day = 24n * 3600n;
+
+/** An unbonding delay of `delayDays` and three-day vote windows (the longest the bounds allow). */
+async function longVoteWindows(f: DisputeFixture, delayDays: bigint): Promise<void> {
+  const p = await f.disputeGame.read.parameters();
+  await f.registry.write.setUnbondingDelay([delayDays * day]);
+  await f.disputeGame.write.setParameters([
+    { ...p, voteCommitWindow: 3n * day, voteRevealWindow: 3n * day },
+  ]);
+}
+
 describe("DisputeGame: governance", () => {
   it("only the governor sets parameters", async () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
@@ -146,11 +157,7 @@ describe("DisputeGame: governance", () => {
   it("a referee drawn onto a committee cannot withdraw its stake before the vote ends: governance cannot shorten the unbonding delay below what disputes need", async () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
     const p = await f.disputeGame.read.parameters();
-    const day = 24n * 3600n;
-    await f.registry.write.setUnbondingDelay([30n * day]);
-    await f.disputeGame.write.setParameters([
-      { ...p, voteCommitWindow: 3n * day, voteRevealWindow: 3n * day },
-    ]);
+    await longVoteWindows(f, 30n);
     const required = await f.disputeGame.read.requiredUnbondingDelay();
     await expectRevertFrom(f.registry.write.setUnbondingDelay([day]), "StakeParameterOutOfBounds", [
       stringToHex("unbondingDelay", { size: 32 }),
@@ -219,11 +226,7 @@ describe("DisputeGame: governance", () => {
   it("a referee drawn under an older, longer parameter version cannot unbond before its vote ends: the registry keeps the longest delay any version needs", async () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
     const p = await f.disputeGame.read.parameters();
-    const day = 24n * 3600n;
-    await f.registry.write.setUnbondingDelay([21n * day]);
-    await f.disputeGame.write.setParameters([
-      { ...p, voteCommitWindow: 3n * day, voteRevealWindow: 3n * day },
-    ]);
+    await longVoteWindows(f, 21n);
     const job = await tracedJob(f, { k: 8, numerics: NUMERICS.Tolerance });
     await openDispute(f, job, 1, f.verifier, keccak256(toHex("claim")));
     // Governance moves to short windows; the disputes opened before keep their long ones.

@@ -10,6 +10,7 @@ import {
   OUTCOME,
   PHASE,
   VOTE,
+  answeredAvailabilityDispute,
   claimEverythingAndExpectSolvent,
   commitChallenge,
   disputeFixture,
@@ -204,10 +205,7 @@ describe("DisputeGame: claims and availability disputes", () => {
       ] as const) {
         const f = await networkHelpers.loadFixture(disputeFixture);
         const job = await tracedJob(f, { k: 16 });
-        const { disputeId, digests } = await availabilityDispute(f, job, 2);
-        await f.disputeGame.write.answerAvailability([disputeId, digests], {
-          account: f.provider.account,
-        });
+        const { disputeId } = await answeredAvailabilityDispute(f, job, 2);
         await afterWithdrawalWindow(f);
         const { members } = await drawCommittee(f, disputeId);
         await vote(f, disputeId, members, () => verdict);
@@ -251,10 +249,7 @@ describe("DisputeGame: claims and availability disputes", () => {
   describe("availability: what a false challenger or a withholding provider would try", () => {
     it("a false challenger cannot withdraw once the committee is drawn (after seeing the votes): it loses its bond, no free re-rolls", async () => {
       const { f, job } = await honestJob();
-      const { disputeId, digests } = await availabilityDispute(f, job, 2);
-      await f.disputeGame.write.answerAvailability([disputeId, digests], {
-        account: f.provider.account,
-      });
+      const { disputeId } = await answeredAvailabilityDispute(f, job, 2);
       await afterWithdrawalWindow(f);
       const { members } = await drawCommittee(f, disputeId);
       await expectRevertFrom(
@@ -302,10 +297,7 @@ describe("DisputeGame: claims and availability disputes", () => {
   describe("availability: liveness of the draw", () => {
     it("an answered dispute gets its committee even when the withdrawal window outlasts the randomness (12 s blocks: 256 blocks < 1 hour)", async () => {
       const { f, job } = await honestJob();
-      const { disputeId, digests } = await availabilityDispute(f, job, 2);
-      await f.disputeGame.write.answerAvailability([disputeId, digests], {
-        account: f.provider.account,
-      });
+      const { disputeId } = await answeredAvailabilityDispute(f, job, 2);
       const blockTime = 12;
       const mineUntil = async (t: bigint) => {
         const now = BigInt(await networkHelpers.time.latest());
@@ -333,10 +325,7 @@ describe("DisputeGame: claims and availability disputes", () => {
 
     it("the challenger can withdraw only inside the window after the answer", async () => {
       const { f, job } = await honestJob();
-      const { disputeId, digests } = await availabilityDispute(f, job, 2);
-      await f.disputeGame.write.answerAvailability([disputeId, digests], {
-        account: f.provider.account,
-      });
+      const { disputeId } = await answeredAvailabilityDispute(f, job, 2);
       await afterWithdrawalWindow(f);
       await expectRevertFrom(
         f.disputeGame.write.withdrawChallenge([disputeId], { account: f.verifier.account }),
