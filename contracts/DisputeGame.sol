@@ -9,6 +9,7 @@ import {CreditLedger} from "./base/CreditLedger.sol";
 import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IRandomnessSource} from "./interfaces/IRandomnessSource.sol";
+import {IReceipts} from "./interfaces/IReceipts.sol";
 import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
 import {IUnbondingConsumer} from "./interfaces/IUnbondingConsumer.sol";
 import {DissectionLib} from "./libraries/DissectionLib.sol";
@@ -24,6 +25,7 @@ import {
     Vote
 } from "./types/DisputeTypes.sol";
 import {DisputeStart, Numerics, OpenedLeaf} from "./types/JobTypes.sol";
+import {Probes} from "./types/ReceiptTypes.sol";
 import {StakeRole} from "./types/StakeTypes.sol";
 
 /// @title DisputeGame
@@ -37,6 +39,8 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     uint256 public constant POINTS_PER_MOVE = DissectionLib.POINTS_PER_MOVE;
     /// @notice Bound on challengerShareBps + refereeShareBps (see DisputeTypes.sol).
     uint256 public constant MAX_RECOVERABLE_BPS = MAX_RECOVERABLE_BPS_;
+    /// @notice Domain of probe challenge commitments (see revealProbeChallenge).
+    bytes32 public constant PROBE_CHALLENGE = keccak256("assay.probe-challenge");
     uint256 public constant MIN_CLOCK = 5 minutes;
     uint256 public constant MAX_CLOCK = 7 days;
     uint256 public constant MIN_VOTE_WINDOW = 5 minutes;
@@ -123,22 +127,14 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     ) external nonReentrant returns (uint256 disputeId) {
         // INVARIANT: the commitment binds the challenger's address, so a copied reveal fails, and
         // it must be at least a block old, so nobody can commit after seeing a reveal in the mempool.
-        bytes32 commitment = keccak256(abi.encode(jobId, segment, claimDigest, salt, msg.sender));
-        uint256 committedAt = _challengeCommits[commitment];
-        if (committedAt == 0) revert DisputeCommitmentUnknown(commitment);
-        if (committedAt >= block.number) revert DisputeCommitmentTooRecent(commitment, committedAt);
-        delete _challengeCommits[commitment];
-        if (!_registry.isEligibleVerifier(msg.sender)) revert DisputeNotEligible(msg.sender);
-
-        DisputeStart memory ctx = _market.beginDispute(jobId);
-        // INVARIANT: nobody judges or challenges their own job (docs/protocol.md §1).
-        if (msg.sender == ctx.provider || msg.sender == ctx.submitter) {
-            revert DisputePartyCannotChallenge(jobId, msg.sender);
-        }
-        uint256 at = _segmentLeaf(jobId, segment, ctx, leaves, proof);
+        _consume(keccak256(abi.encode(jobId, segment, claimDigest, salt, msg.sender)));
+        (DisputeStart memory ctx, DissectionDigests memory digests, uint256 at) = _begin(
+            jobId,
+            segment,
+            leaves,
+            proof
+        );
         OpenedLeaf calldata leaf = leaves[at];
-        DissectionDigests memory digests;
-        digests.lo = segment == 1 ? ctx.initialStateDigest : leaves[at - 1].stateDigest;
         digests.hi = leaf.stateDigest;
         digests.challengerHi = claimDigest;
         // The revealed digest (bound by the commitment) says what is disputed.
@@ -149,10 +145,62 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
                     ? DisputeKind.Claims
                     : DisputeKind.State;
 
-        disputeId = _open(jobId, segment, ctx, digests, kind);
+        disputeId = _open(jobId, segment, ctx, digests, kind, ctx.checkpointInterval);
         // Claims and availability committees judge every claim of the leaf (state, loss, norm).
         if (kind != DisputeKind.State) emit ClaimsDisputed(disputeId, leaf.lossBits, leaf.updateNorm);
         _pull(msg.sender, _current().challengeBond);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function revealProbeChallenge(
+        uint256 jobId,
+        uint256 segment,
+        bytes32 claimDigest,
+        bytes32 salt,
+        OpenedLeaf[] calldata leaves,
+        bytes32[] calldata proof,
+        Probes calldata probes
+    ) external nonReentrant returns (uint256 disputeId) {
+        _consume(keccak256(abi.encode(PROBE_CHALLENGE, jobId, segment, claimDigest, salt, msg.sender)));
+        (DisputeStart memory ctx, DissectionDigests memory digests, ) = _begin(jobId, segment, leaves, proof);
+        // Tolerance probes are a digest with no state behind it: nothing a committee could measure.
+        if (ctx.numerics != Numerics.Exact) revert DisputeProbeNotExact(jobId);
+        (uint256 step, bytes32 probeDigest) = IReceipts(_market.receipts()).probeOf(jobId, segment, probes);
+        if (claimDigest == bytes32(0) || claimDigest == probeDigest) revert DisputeSameDigest(0);
+        // A state dispute over the segment's first `step` steps, about the provider's probe digest.
+        digests.hi = probeDigest;
+        digests.challengerHi = claimDigest;
+        disputeId = _open(jobId, segment, ctx, digests, DisputeKind.State, step);
+        emit ProbeChallenged(disputeId, step);
+        _pull(msg.sender, _current().challengeBond);
+    }
+
+    /// @dev Spends a challenge commitment: it must exist and be at least a block old.
+    function _consume(bytes32 commitment) private {
+        // INVARIANT: the commitment binds the challenger's address, so a copied reveal fails, and
+        // it must be at least a block old, so nobody can commit after seeing a reveal in the mempool.
+        uint256 committedAt = _challengeCommits[commitment];
+        if (committedAt == 0) revert DisputeCommitmentUnknown(commitment);
+        if (committedAt >= block.number) revert DisputeCommitmentTooRecent(commitment, committedAt);
+        delete _challengeCommits[commitment];
+        if (!_registry.isEligibleVerifier(msg.sender)) revert DisputeNotEligible(msg.sender);
+    }
+
+    /// @dev Counts a dispute on the job and checks the segment's opened leaves; `digests.lo` is the
+    /// agreed start state.
+    function _begin(
+        uint256 jobId,
+        uint256 segment,
+        OpenedLeaf[] calldata leaves,
+        bytes32[] calldata proof
+    ) private returns (DisputeStart memory ctx, DissectionDigests memory digests, uint256 at) {
+        ctx = _market.beginDispute(jobId);
+        // INVARIANT: nobody judges or challenges their own job (docs/protocol.md §1).
+        if (msg.sender == ctx.provider || msg.sender == ctx.submitter) {
+            revert DisputePartyCannotChallenge(jobId, msg.sender);
+        }
+        at = _segmentLeaf(jobId, segment, ctx, leaves, proof);
+        digests.lo = segment == 1 ? ctx.initialStateDigest : leaves[at - 1].stateDigest;
     }
 
     /// @dev Stores a new dispute. Exact state disputes longer than one step are dissected;
@@ -162,13 +210,14 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         uint256 segment,
         DisputeStart memory ctx,
         DissectionDigests memory digests,
-        DisputeKind kind
+        DisputeKind kind,
+        uint256 steps
     ) private returns (uint256 disputeId) {
         disputeId = ++_disputeCount;
         Dispute storage d = _disputes[disputeId];
         d.jobId = uint40(jobId);
         d.segment = uint24(segment);
-        d.hi = ctx.checkpointInterval;
+        d.hi = uint32(steps);
         d.lastMoveAt = uint32(block.timestamp);
         Parameters storage p = _current();
         d.version = uint16(_versions.length - 1);
@@ -194,7 +243,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
             d.phase = DisputePhase.Answer;
             d.providerTurn = true;
             d.state = _stateHash(digests, bytes32(0));
-        } else if (kind == DisputeKind.State && d.exact && ctx.checkpointInterval > 1) {
+        } else if (kind == DisputeKind.State && d.exact && steps > 1) {
             d.phase = DisputePhase.Dissection;
             d.providerTurn = true;
             d.state = _stateHash(digests, bytes32(0));

@@ -8,6 +8,7 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IRandomnessSource} from "./interfaces/IRandomnessSource.sol";
+import {IReceipts} from "./interfaces/IReceipts.sol";
 import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
 import {MerkleLib} from "./libraries/MerkleLib.sol";
 import {SamplerLib} from "./libraries/SamplerLib.sol";
@@ -51,6 +52,8 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
     IStakeRegistry private immutable _registry;
     IRandomnessSource private immutable _randomness;
 
+    /// @dev Paid verification (set once, see setReceipts); none: budgets return to submitters.
+    IReceipts private _receipts;
     address private _treasury;
     uint256 private _minCollateralBps;
     uint256 private _expirySubmitterBps;
@@ -224,6 +227,10 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
         job.deadline = uint40(challengeEnd);
         emit SamplesOpened(jobId, seed, topIndices, minTopNorm, challengeEnd);
         emit LeavesOpened(jobId, leaves, proof);
+        // Receipts need steps inside a segment to probe, and a budget to pay.
+        if (address(_receipts) != address(0) && job.checkpointInterval > 1 && _budget(job) > 0) {
+            _receipts.open(jobId, job.challengeWindow, job.checkpointInterval);
+        }
     }
 
     /// @inheritdoc IJobMarket
@@ -233,12 +240,16 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
         if (block.timestamp <= job.deadline) revert JobDeadlineNotReached(jobId, job.deadline);
         // INVARIANT: no payout while a dispute on the job is open.
         if (job.openDisputes != 0) revert JobDisputesOpen(jobId, job.openDisputes);
+        // A provider that owes probe digests and did not publish them missed a deadline: expire.
+        if (_probesMissed(jobId)) revert JobProbesMissing(jobId);
         job.status = JobStatus.Finalized;
-        uint256 budget = (uint256(job.amount) * job.verificationBps) / _BPS;
+        uint256 budget = _budget(job);
         uint256 payment = job.amount - budget;
-        emit JobFinalized(jobId, payment, budget);
+        bool toReceipts = budget > 0 && address(_receipts) != address(0) && _receipts.settle(jobId, budget);
+        emit JobFinalized(jobId, payment, toReceipts ? 0 : budget);
         _credit(job.provider, jobId, payment);
-        if (budget > 0) _credit(job.submitter, jobId, budget);
+        if (toReceipts) _token.safeTransfer(address(_receipts), budget);
+        else if (budget > 0) _credit(job.submitter, jobId, budget);
         _registry.unlock(job.provider, job.collateral);
     }
 
@@ -246,10 +257,14 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
     function expire(uint256 jobId) external nonReentrant {
         Job storage job = _job(jobId);
         JobStatus from = job.status;
-        if (from != JobStatus.Open && from != JobStatus.Accepted && from != JobStatus.Submitted) {
+        if (from == JobStatus.Opened) {
+            // Owed probe digests not published by their deadline (checked after any dispute ended).
+            if (!_probesMissed(jobId)) revert JobWrongStatus(jobId, from);
+        } else if (from != JobStatus.Open && from != JobStatus.Accepted && from != JobStatus.Submitted) {
             revert JobWrongStatus(jobId, from);
+        } else if (block.timestamp <= job.deadline) {
+            revert JobDeadlineNotReached(jobId, job.deadline);
         }
-        if (block.timestamp <= job.deadline) revert JobDeadlineNotReached(jobId, job.deadline);
         job.status = JobStatus.Expired;
         if (from == JobStatus.Open) {
             emit JobExpired(jobId, from, 0);
@@ -373,8 +388,13 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
         Job storage job = _jobs[jobId];
         JobStatus s = job.status;
         return
-            (s == JobStatus.Open || s == JobStatus.Accepted || s == JobStatus.Submitted) &&
-            block.timestamp > job.deadline;
+            ((s == JobStatus.Open || s == JobStatus.Accepted || s == JobStatus.Submitted) &&
+                block.timestamp > job.deadline) || (s == JobStatus.Opened && _probesMissed(jobId));
+    }
+
+    /// @inheritdoc IJobMarket
+    function receipts() external view returns (address) {
+        return address(_receipts);
     }
 
     /// @inheritdoc IJobMarket
@@ -432,6 +452,15 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
     /// @inheritdoc IJobMarket
     function setTreasury(address value) external onlyRole(GOVERNOR_ROLE) {
         _setTreasury(value);
+    }
+
+    /// @inheritdoc IJobMarket
+    function setReceipts(IReceipts value) external onlyRole(GOVERNOR_ROLE) {
+        // Once only: a job's receipt round lives in the contract it opened with.
+        if (address(_receipts) != address(0) || address(value) == address(0))
+            revert JobParameterOutOfBounds("receipts", uint256(uint160(address(value))), 1, 1);
+        _receipts = value;
+        emit ParameterSet("receipts", uint256(uint160(address(value))));
     }
 
     // ---------------------------------------------------------------- internals
@@ -568,6 +597,14 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
             else hi = mid;
         }
         return lo;
+    }
+
+    function _budget(Job storage job) private view returns (uint256) {
+        return (uint256(job.amount) * job.verificationBps) / _BPS;
+    }
+
+    function _probesMissed(uint256 jobId) private view returns (bool) {
+        return address(_receipts) != address(0) && _receipts.probesMissed(jobId);
     }
 
     function _seed(uint256 jobId, Job storage job) private view returns (bytes32) {

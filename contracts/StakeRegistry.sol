@@ -201,6 +201,11 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
     }
 
     /// @inheritdoc IStakeRegistry
+    function verifierWeightAt(address verifier, uint256 blockNumber) external view returns (uint256) {
+        return _sortition.weightAt(verifier, _snapshot(blockNumber));
+    }
+
+    /// @inheritdoc IStakeRegistry
     function totalVerifierWeight() external view returns (uint256) {
         return _sortition.totalAt(type(uint48).max);
     }

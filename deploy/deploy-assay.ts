@@ -146,6 +146,12 @@ export async function deployAssay(viem: HardhatViemHelpers, input: DeployParams 
     admin,
     BigInt(params.dispute.challengerShareBps),
   ]);
+  const receipts = await viem.deployContract("Receipts", [
+    market.address,
+    registry.address,
+    randomness.address,
+  ]);
+  await wait(await market.write.setReceipts([receipts.address]));
   await wait(await registry.write.grantRole([ROLES.LOCKER, market.address]));
   await wait(await registry.write.grantRole([ROLES.SLASHER, market.address]));
   await wait(await registry.write.grantRole([ROLES.SLASHER, disputeGame.address]));
@@ -176,6 +182,7 @@ export async function deployAssay(viem: HardhatViemHelpers, input: DeployParams 
     market,
     disputeGame,
     fraudProofs,
+    receipts,
     testToken,
     tokenAddress,
     governor,

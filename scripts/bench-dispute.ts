@@ -4,13 +4,19 @@
 // in-process EVM (Osaka rules). Then the committees: the draw's gas after 0, 1,000 and 10,000 past
 // verifiers (and with verifiers coming and going between the request and the draw), the
 // pollution attack (100 dead entries per live verifier), the resolve of a 21-seat committee that
-// never voted (21 penalties), and the deterrent left to a provider that challenges itself through
-// a sock puppet. Writes bench-results/dispute.json. Run: npm run bench:dispute
+// never voted (21 penalties), the deterrent left to a provider that challenges itself through a
+// sock puppet, and the gas of a receipt (commit, reveal, claim). Writes bench-results/dispute.json.
+// Run: npm run bench:dispute
 import { mkdir, writeFile } from "node:fs/promises";
 
 import { keccak256, toHex } from "viem";
 
 import { NUMERICS, networkHelpers } from "../test/ts/contracts/fixtures.ts";
+import {
+  commitReceipt,
+  publishProbes,
+  revealReceipt,
+} from "../test/ts/contracts/receipt-fixtures.ts";
 import {
   OUTCOME,
   VOTE,
@@ -18,6 +24,7 @@ import {
   disputeFixture,
   drainReferees,
   drawCommittee,
+  gasOf,
   openDispute,
   playDissection,
   tracedJob,
@@ -190,6 +197,34 @@ console.log(
   `self-challenge: collateral ${collateral}, won back ${puppetGain} + referee pot ${refereePot}: deterrent ratio ${deterrentRatio}`,
 );
 
+// Receipts (docs/receipts.md): one verifier's commit, reveal and claim, and the provider's request
+// and publication of the probes, on a job with q = 4 sampled segments at k = 16 and k = 1024 (the
+// reveal carries one Merkle proof of depth ⌈log₂(k − 1)⌉ per sampled segment).
+const receiptGas: Record<string, Record<string, number>> = {};
+for (const k of [16, 1024]) {
+  const rf = await disputeFixture();
+  const job = await tracedJob(rf, { k, checkpoints: 8, overrides: { samples: 4 } });
+  const receipt = await commitReceipt(rf, job, rf.verifier);
+  const { probes, gas } = await publishProbes(rf, job);
+  const reveal = await revealReceipt(rf, job, receipt, probes);
+  const onchain = await rf.market.read.getJob([job.jobId]);
+  await networkHelpers.time.increaseTo(BigInt(onchain.deadline) + 1n);
+  const finalize = await gasOf(rf, await rf.market.write.finalize([job.jobId]));
+  const claim = await gasOf(
+    rf,
+    await rf.receipts.write.claimReceipt([job.jobId], { account: rf.verifier.account }),
+  );
+  receiptGas[`k${k}`] = {
+    commit: Number(receipt.gas),
+    reveal: Number(reveal),
+    claim: Number(claim),
+    requestProbes: Number(gas.request),
+    publishProbes: Number(gas.publish),
+    finalizeToReceipts: Number(finalize),
+  };
+  console.log(`receipts k=${k} q=4:`, receiptGas[`k${k}`]);
+}
+
 await mkdir("bench-results", { recursive: true });
 await writeFile(
   "bench-results/dispute.json",
@@ -211,6 +246,12 @@ await writeFile(
       },
       resolveAllAbsentM21,
       deterrentRatio,
+      receiptGas: {
+        commit: receiptGas.k16!.commit,
+        reveal: receiptGas.k16!.reveal,
+        claim: receiptGas.k16!.claim,
+        byInterval: receiptGas,
+      },
     },
     null,
     2,

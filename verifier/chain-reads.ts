@@ -5,6 +5,7 @@ import type { Address, Hex } from "viem";
 
 import type { ChainContext } from "../src/node/chain.ts";
 import type { DissectionDigests } from "../src/protocol/dissection.ts";
+import type { Probes } from "../src/protocol/receipts.ts";
 import { AssayError } from "../src/errors.ts";
 import {
   DISPUTE_KIND_NAME,
@@ -129,4 +130,18 @@ export async function readStepQuestion(
     providerDigest: a.providerDigest!,
     challengerDigest: a.challengerDigest!,
   };
+}
+
+/** The provider's published probe digests on `jobId` (ProbesPublished), or undefined before. */
+export async function readProbes(chain: ChainContext, jobId: bigint): Promise<Probes | undefined> {
+  const { receipts } = chain.contracts;
+  const round = await receipts.read.roundOf([jobId]);
+  if (/^0x0+$/.test(round.probesHash)) return undefined;
+  const [event] = await receipts.getEvents.ProbesPublished(
+    { jobId },
+    { fromBlock: BigInt(round.snapshot) },
+  );
+  if (event === undefined)
+    throw new DisputeReadError(`job ${jobId}: probes are published but no event was found`);
+  return { segments: event.args.segments!, steps: event.args.steps!, digests: event.args.digests! };
 }

@@ -36,6 +36,11 @@ export const VerifierSectionSchema = z.strictObject({
    * different ones.
    */
   normCheckFraction: z.number().min(0).max(1).default(1),
+  /**
+   * Take part in receipt rounds (paid verification, docs/receipts.md): commit to the digests of
+   * every step inside the sampled segments of the jobs audited, reveal them, claim the pay.
+   */
+  receipts: z.boolean().default(true),
   /** Sit on dispute committees when drawn (re-execute the step, vote by commit–reveal). */
   referee: z.boolean().default(true),
   /** Act on deadlines anyone may act on: finalize, expire, timeout, drawCommittee, resolve. */

@@ -53,6 +53,7 @@ import {
   PHASE,
   readDisputeOrigin,
   readDissection,
+  readProbes,
   readStepQuestion,
   type DisputeOrigin,
 } from "./chain-reads.ts";
@@ -73,6 +74,7 @@ import {
   fraudCommitment,
   topQEvidence,
 } from "../src/protocol/dispute-commitments.ts";
+import { probeChallengeCommitment } from "../src/protocol/receipts.ts";
 import { fetchCommitted } from "../src/engine/reexecute.ts";
 import type { DisputeKindName } from "../src/protocol/onchain-enums.ts";
 import { checkNorms, chooseDispute, findFraud, normSegments, type Fraud } from "./trace-checks.ts";
@@ -82,6 +84,7 @@ import { claimCredits } from "./claims.ts";
 import { ZERO_DIGEST, type DutyContext, type Head } from "./duty.ts";
 import type { VerifierEvent } from "./events.ts";
 import { Keeper } from "./keeper.ts";
+import { ReceiptDuty, type ProbeMismatch } from "./receipts.ts";
 import { Referee } from "./referee.ts";
 import {
   AUDIT_TRANSITIONS,
@@ -131,6 +134,7 @@ export class VerifierDaemon {
   private dutyContext: DutyContext | undefined;
   private refereeDuty: Referee | undefined;
   private keeperDuty: Keeper | undefined;
+  private receiptDuty: ReceiptDuty | undefined;
 
   constructor(config: VerifierConfig, options: VerifierDaemonOptions = {}) {
     this.config = config;
@@ -158,6 +162,9 @@ export class VerifierDaemon {
   }
   private get keeper(): Keeper {
     return this.keeperDuty!;
+  }
+  private get receipts(): ReceiptDuty {
+    return this.receiptDuty!;
   }
   get address(): Address {
     return this.chain.address;
@@ -214,6 +221,7 @@ export class VerifierDaemon {
       };
       this.refereeDuty = new Referee(this.duty);
       this.keeperDuty = new Keeper(this.duty);
+      this.receiptDuty = new ReceiptDuty(this.duty, (jobId, m) => this.probeChallenge(jobId, m));
       await ensureVerifierStake(
         this.chain,
         this.tx,
@@ -325,10 +333,14 @@ export class VerifierDaemon {
     this.ticks += 1;
     const block = await this.chain.publicClient.getBlock({ blockTag: "latest" });
     const head: Head = { number: block.number, timestamp: block.timestamp };
-    await this.scan(head.number);
+    await this.scan(head);
     for (const key of this.journal.keys("audit:")) {
       if (this.closing) return;
       await this.guard(key, () => this.advanceAudit(BigInt(key.slice(6)), head));
+    }
+    for (const key of this.journal.keys("receipt:")) {
+      if (this.closing) return;
+      await this.guard(key, () => this.receipts.advance(BigInt(key.slice(8)), head));
     }
     if (this.config.verifier.referee)
       for (const key of this.journal.keys("referee:")) {
@@ -351,15 +363,16 @@ export class VerifierDaemon {
 
   // ---------------------------------------------------------------- watch
 
-  private async scan(head: bigint): Promise<void> {
-    const { market, disputeGame } = this.chain.contracts;
+  private async scan(at: Head): Promise<void> {
+    const head = at.number;
+    const { market, disputeGame, receipts } = this.chain.contracts;
     const chunk = BigInt(this.config.verifier.logChunkBlocks);
     let cursor =
       this.journal.get<bigint>("cursor") ?? BigInt(this.chain.deployment.deployedAtBlock) - 1n;
     while (cursor < head && !this.closing) {
       const from = cursor + 1n;
       const to = head < cursor + chunk ? head : cursor + chunk;
-      const [marketLogs, gameLogs] = await Promise.all([
+      const [marketLogs, gameLogs, receiptLogs] = await Promise.all([
         this.chain.publicClient.getContractEvents({
           address: market.address,
           abi: market.abi,
@@ -372,8 +385,15 @@ export class VerifierDaemon {
           fromBlock: from,
           toBlock: to,
         }),
+        this.chain.publicClient.getContractEvents({
+          address: receipts.address,
+          abi: receipts.abi,
+          eventName: "ReceiptsOpened",
+          fromBlock: from,
+          toBlock: to,
+        }),
       ]);
-      const logs = [...marketLogs, ...gameLogs].sort((a, b) =>
+      const logs = [...marketLogs, ...gameLogs, ...receiptLogs].sort((a, b) =>
         a.blockNumber === b.blockNumber
           ? a.logIndex - b.logIndex
           : a.blockNumber < b.blockNumber
@@ -382,7 +402,7 @@ export class VerifierDaemon {
       );
       for (const log of logs) {
         try {
-          await this.handle(log as unknown as ScannedLog);
+          await this.handle(log as unknown as ScannedLog, at);
         } catch (error) {
           // Retryable (RPC, Redis down): stop here, the cursor stays and the event is replayed.
           if (isRetryable(error)) throw error;
@@ -399,7 +419,7 @@ export class VerifierDaemon {
   }
 
   /** Reacts to one event; idempotent (a crash before the cursor moves replays it). */
-  private async handle(log: ScannedLog): Promise<void> {
+  private async handle(log: ScannedLog, head: Head): Promise<void> {
     const a = log.args;
     switch (log.eventName) {
       case "JobCreated":
@@ -414,6 +434,19 @@ export class VerifierDaemon {
         return;
       case "DisputeOpened":
         await this.keeper.onDisputeOpened(a.disputeId as bigint, a.jobId as bigint);
+        return;
+      case "ReceiptsOpened":
+        if (this.config.verifier.receipts)
+          await this.receipts.onOpened(
+            a.jobId as bigint,
+            a.snapshot as bigint,
+            {
+              commitEnd: a.commitEnd as bigint,
+              publishEnd: a.publishEnd as bigint,
+              revealEnd: a.revealEnd as bigint,
+            },
+            head,
+          );
         return;
       case "CommitteeDrawn": {
         const disputeId = a.disputeId as bigint;
@@ -518,7 +551,9 @@ export class VerifierDaemon {
       if (task.kind === "segment") {
         const jobId = BigInt(task.jobId);
         const v = await this.verifiable(jobId);
-        const result = await checkSegment(v, this.store!, task.segment);
+        const result = await checkSegment(v, this.store!, task.segment, undefined, {
+          interior: this.config.verifier.receipts,
+        });
         await this.journal.set(`result:${task.jobId}:${task.segment}`, result);
         this.metrics.segmentsVerified.inc({ result: result.ok ? "ok" : "mismatch" });
         this.emit({ type: "segment-checked", jobId, segment: task.segment, ok: result.ok });
@@ -781,7 +816,9 @@ export class VerifierDaemon {
           return;
         }
       }
-      const commitment = challengeCommitment(jobId, c.segment, c.claim, c.salt, this.address);
+      const commitment = (
+        c.probeStep === undefined ? challengeCommitment : probeChallengeCommitment
+      )(jobId, c.segment, c.claim, c.salt, this.address);
       const receipt = await this.send(commitKey, `commit challenge of job ${jobId}`, {
         address: game.address,
         abi: game.abi,
@@ -799,15 +836,35 @@ export class VerifierDaemon {
     if (head.number <= c.commitBlock) return;
     const v = await this.verifiable(jobId);
     const { leaves, proof } = challengeLeaves(v, c.segment);
+    const probes = c.probeStep === undefined ? undefined : await readProbes(this.chain, jobId);
     const receipt = await this.send(
       `challenge-reveal:${jobId}:${c.segment}`,
       `reveal challenge of job ${jobId}`,
-      {
-        address: game.address,
-        abi: game.abi,
-        functionName: "revealChallenge",
-        args: [jobId, BigInt(c.segment), c.claim, c.salt, leaves, proof],
-      },
+      probes === undefined
+        ? {
+            address: game.address,
+            abi: game.abi,
+            functionName: "revealChallenge",
+            args: [jobId, BigInt(c.segment), c.claim, c.salt, leaves, proof],
+          }
+        : {
+            address: game.address,
+            abi: game.abi,
+            functionName: "revealProbeChallenge",
+            args: [
+              jobId,
+              BigInt(c.segment),
+              c.claim,
+              c.salt,
+              leaves,
+              proof,
+              {
+                segments: [...probes.segments],
+                steps: [...probes.steps],
+                digests: [...probes.digests],
+              },
+            ],
+          },
     );
     const [opened] = parseEventLogs({
       abi: game.abi,
@@ -823,6 +880,26 @@ export class VerifierDaemon {
     });
     this.metrics.disputes.inc({ role: "challenger", outcome: "opened" });
     this.emit({ type: "dispute-opened", jobId, disputeId, segment: c.segment });
+  }
+
+  /**
+   * A provider probe digest (receipts) that differs from this verifier's own: on an exact job whose
+   * audit passed, challenge it (a state dispute over the segment's first `step` steps); a job
+   * already in a dispute of this verifier's, or a tolerance job, is left as it is.
+   */
+  private async probeChallenge(jobId: bigint, m: ProbeMismatch): Promise<void> {
+    const record = this.journal.get<AuditRecord>(`audit:${jobId}`);
+    if (record === undefined || record.state !== "passed") return;
+    const v = await this.verifiable(jobId);
+    if (v.numerics !== "exact" || this.config.verifier.dishonest) return;
+    const salt = bytesToHex(randomBytes(32));
+    this.log.warn({ jobId: jobId.toString(), ...m }, "challenging the provider's probe digest");
+    await this.setAudit(jobId, record, {
+      ...record,
+      state: "challenging",
+      challenge: { kind: "State", segment: m.segment, claim: m.own, salt, probeStep: m.step },
+    });
+    this.emit({ type: "decided", jobId, state: "challenging" });
   }
 
   /** The challenger's side: narrow with its own digests, publish the agreed pre-state, watch the end. */

@@ -1,6 +1,6 @@
 // What the verifier daemon reports as it works: each event is also logged, and tests and
 // operators may listen for them (VerifierDaemonOptions.onEvent).
-import type { AuditState } from "./state-machine.ts";
+import type { AuditState, ReceiptState } from "./state-machine.ts";
 import type { VoteName } from "./segment-check.ts";
 import type { Fraud } from "./trace-checks.ts";
 
@@ -17,4 +17,5 @@ export type VerifierEvent =
   | { type: "dispute-resolved"; disputeId: bigint; outcome: string }
   | { type: "voted"; disputeId: bigint; vote: VoteName }
   | { type: "kept"; action: string; id: bigint }
+  | { type: "receipt"; jobId: bigint; state: ReceiptState; amount?: bigint }
   | { type: "claimed"; contract: "market" | "disputeGame"; amount: bigint };

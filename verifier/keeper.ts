@@ -52,7 +52,9 @@ export class Keeper {
         }
         if (job.status === JOB.Submitted) await this.recordSeed(jobId, job.randomnessRequest);
         if (head.timestamp <= BigInt(job.deadline)) return;
-        if (job.status === JOB.Opened && job.openDisputes === 0)
+        // An opened job whose provider withheld the probe digests it owed expires instead.
+        const withheld = job.status === JOB.Opened && (await market.read.isExpirable([jobId]));
+        if (job.status === JOB.Opened && job.openDisputes === 0 && !withheld)
           await this.keeperSend(`finalize:${jobId}`, "finalize", jobId, {
             address: market.address,
             abi: market.abi,
@@ -60,6 +62,7 @@ export class Keeper {
             args: [jobId],
           });
         else if (
+          withheld ||
           job.status === JOB.Open ||
           job.status === JOB.Accepted ||
           job.status === JOB.Submitted

@@ -101,6 +101,16 @@ export interface SegmentResult {
   steps: number;
   /** Why the segment failed, in words. */
   reason?: string;
+  /**
+   * The digests after steps 1..k − 1 of the segment, re-executed from its true start (when asked
+   * for and the segment was re-executed): what a receipt commits to (verifier/receipts.ts).
+   */
+  interior?: Hex[];
+}
+
+export interface CheckOptions {
+  /** Also record the digest after every step inside the segment (receipts). */
+  interior?: boolean;
 }
 
 interface Start {
@@ -197,10 +207,18 @@ export async function checkSegment(
   store: BlobStore,
   segment: number,
   runtime?: RuntimeOptions,
+  options: CheckOptions = {},
 ): Promise<SegmentResult> {
   checkSegmentIndex(v, segment);
   const k = v.job.checkpointInterval;
   const info = v.job.program.info;
+  const interior: Hex[] = [];
+  const onInterior =
+    options.interior === true && k > 1
+      ? (state: TrainingState) => void interior.push(stateDigest(state))
+      : undefined;
+  const withInterior = (result: SegmentResult): SegmentResult =>
+    interior.length === k - 1 && k > 1 ? { ...result, interior } : result;
   const end = recordAt(v, segment);
   const first = recordAt(v, segment - 1);
   return withSession(v, runtime, async (session) => {
@@ -222,7 +240,7 @@ export async function checkSegment(
           reason: `segment ${segment}: checkpoint ${segment - 1} is not available intact`,
         };
       }
-      const { state, loss } = await runToEnd(session, v.job, start, k);
+      const { state, loss } = await runToEnd(session, v.job, start, k, onInterior);
       const verdict = await judgeSegment(
         info,
         v.tolerance,
@@ -232,7 +250,7 @@ export async function checkSegment(
         state,
         loss,
       );
-      return fromVerdict(segment, segment - 1, k, verdict);
+      return withInterior(fromVerdict(segment, segment - 1, k, verdict));
     }
     const start = await checkpointState(v, store, session, segment - 1);
     const base = {
@@ -250,7 +268,7 @@ export async function checkSegment(
         steps: start.steps,
         reason: `checkpoint ${segment - 1} is not available intact; re-deriving it from checkpoint ${start.startedFrom} shows segment ${start.failing.segment} does not reproduce`,
       };
-    const { state, loss } = await runToEnd(session, v.job, start.state, k);
+    const { state, loss } = await runToEnd(session, v.job, start.state, k, onInterior);
     const verdict = await judgeSegment(
       info,
       undefined,
@@ -260,7 +278,7 @@ export async function checkSegment(
       state,
       loss,
     );
-    const result = fromVerdict(segment, start.startedFrom, start.steps + k, verdict);
+    const result = withInterior(fromVerdict(segment, start.startedFrom, start.steps + k, verdict));
     if (result.ok && start.startedFrom !== segment - 1)
       // Every checkpoint reproduced, but the provider did not serve the one this segment starts
       // from: availability is its burden (the committee of a claims dispute fetches it too).

@@ -16,7 +16,8 @@ export const AUDIT_TRANSITIONS = {
   challenging: ["disputing", "late"],
   /** Back to auditing when an answered availability challenge is withdrawn (the blobs now load). */
   disputing: ["done", "auditing"],
-  passed: [],
+  /** A probe digest of the provider's that differs from this verifier's (receipts, exact jobs). */
+  passed: ["challenging"],
   unverifiable: [],
   /** The fraud proof was revealed (or refused: someone slashed the job first). */
   proven: [],
@@ -42,6 +43,8 @@ export interface AuditRecord {
     /** Availability: the blobs were fetched again after the provider answered, and failed. */
     rechecked?: boolean;
     outcome?: string;
+    /** A probe challenge (receipts): the dispute covers the segment's first `probeStep` steps. */
+    probeStep?: number;
   };
 }
 
@@ -52,6 +55,40 @@ export type SegmentRecord =
 /** The norms task's outcome as journaled: the failed checks, or why it could not run. */
 export type NormsRecord =
   { failed: NormCheck[]; checked: number; error?: undefined } | { error: string };
+
+// ---------------------------------------------------------------- receipts
+
+/** A receipt round this verifier takes part in (`receipt:<job>`; verifier/receipts.ts). */
+export const RECEIPT_TRANSITIONS = {
+  /** Waits for the audit's segment results, then commits (salt and roots journaled first). */
+  computing: ["committed", "skipped"],
+  /** Waits for the provider's probe digests; reveals when they all match its own. */
+  committed: ["revealed", "unmatched", "unpaid"],
+  /** Claims its share once the job finalizes. */
+  revealed: ["paid", "unpaid"],
+  /** The provider's probe digests differ from this verifier's (exact jobs: a probe challenge). */
+  unmatched: [],
+  skipped: [],
+  paid: [],
+  unpaid: [],
+} as const satisfies Record<string, readonly string[]>;
+export type ReceiptState = keyof typeof RECEIPT_TRANSITIONS;
+
+export interface ReceiptRecord {
+  state: ReceiptState;
+  /** The sampled segments, in the contract's order. */
+  segments: number[];
+  /** The open's block: receipts weigh committee weight as it stood then. */
+  snapshot: bigint;
+  commitEnd: bigint;
+  publishEnd: bigint;
+  revealEnd: bigint;
+  salt?: Hex;
+  roots?: Hex[];
+  mismatched?: number[];
+  amount?: bigint;
+  reason?: string;
+}
 
 // ---------------------------------------------------------------- referee and keeper
 

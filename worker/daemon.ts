@@ -15,6 +15,7 @@ import type { Hex, TransactionReceipt } from "viem";
 
 import { putState } from "../src/checkpoint/checkpoint-store.ts";
 import { getState } from "../src/checkpoint/checkpoint-store.ts";
+import { stateDigest } from "../src/checkpoint/state-codec.ts";
 import { leafOf, traceLeaves, type CheckpointRecord } from "../src/checkpoint/trace.ts";
 import type { OnchainJob } from "../src/node/onchain-job.ts";
 import { TransactionError } from "../src/errors.ts";
@@ -453,6 +454,7 @@ export class ProviderDaemon {
       case "challenge-window": {
         if (status === "Disputed") return (await this.move(jobId, "dispute-opened"), true);
         if (status === "Finalized") return (await this.move(jobId, "finalized"), false);
+        await this.publishProbes(jobId, onchain);
         const latest = await this.chain.publicClient.getBlock();
         if (latest.timestamp > BigInt(onchain.deadline))
           return (await this.move(jobId, "window-closed"), true);
@@ -460,6 +462,7 @@ export class ProviderDaemon {
       }
       case "disputed": {
         await this.answerDisputes(jobId, onchain);
+        await this.publishProbes(jobId, onchain);
         if (status === "Opened") return (await this.move(jobId, "disputes-settled"), true);
         if (status === "Finalized") return (await this.move(jobId, "finalized"), false);
         return false;
@@ -748,6 +751,56 @@ export class ProviderDaemon {
       );
       this.claimDue = true;
     }
+  }
+
+  /**
+   * Receipts (docs/receipts.md): once verifiers committed receipts and their commit phase is over,
+   * requests the probe randomness and publishes the digest after each probe step — recomputed from
+   * checkpoint segment − 1 — before the deadline. Owed probes not published expire the job.
+   */
+  private async publishProbes(jobId: bigint, onchain: OnchainJob): Promise<void> {
+    const receipts = this.chain.contracts.receipts;
+    const round = await receipts.read.roundOf([jobId]);
+    if (round.openedAt === 0 || round.committed === 0) return;
+    if (round.probesHash !== `0x${"00".repeat(32)}`) return;
+    const head = await this.chain.publicClient.getBlock();
+    const commitEnd = BigInt(round.openedAt) + BigInt(round.window) / 2n;
+    if (head.timestamp <= commitEnd) return;
+    if (round.probeRequest === 0) {
+      this.log.info({ jobId, receipts: round.committed }, "requesting the probe steps");
+      await this.tryAnyoneMay(`probes-request:${jobId}`, `request probes of job ${jobId}`, {
+        address: receipts.address,
+        abi: receipts.abi,
+        functionName: "requestProbes",
+        args: [jobId],
+      });
+      return;
+    }
+    if (head.number <= BigInt(round.probeRequest)) return; // the randomness block is not mined yet
+    const spec = await this.spec(jobId, onchain);
+    const plan = this.plan(spec);
+    const [segments, steps] = await receipts.read.probeSteps([jobId]);
+    const digests: Hex[] = [];
+    for (const [i, segment] of segments.entries()) {
+      const states = await providerSegmentStates(
+        spec.loaded.job,
+        this.local,
+        this.records(jobId),
+        plan,
+        Number(segment),
+      );
+      digests.push(stateDigest(states[Number(steps[i]!)]!));
+    }
+    await this.tx.send(`probes:${jobId}`, `publish probes of job ${jobId}`, {
+      address: receipts.address,
+      abi: receipts.abi,
+      functionName: "publishProbes",
+      args: [jobId, digests],
+    });
+    this.log.info(
+      { jobId, segments: segments.map(Number), steps: steps.map(Number) },
+      "probe digests published",
+    );
   }
 
   /** A call anyone may make (timeout, draw, resolve): a revert means someone else made it first. */

@@ -74,7 +74,7 @@ export const JOB_STATE_TABLE: Readonly<Record<JobState, StateSpec>> = {
     on: { opened: "challenge-window", "missed-deadline": "expired" },
   },
   "challenge-window": {
-    does: "watches for disputes until the challenge window ends",
+    does: "watches for disputes until the challenge window ends; publishes the probe digests receipts are owed (key probes:<jobId>)",
     on: {
       "dispute-opened": "disputed",
       "window-closed": "finalizing",

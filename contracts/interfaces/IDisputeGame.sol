@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {OpenedLeaf} from "../types/JobTypes.sol";
+import {Probes} from "../types/ReceiptTypes.sol";
 import {DissectionDigests, Dispute, DisputeKind, Vote} from "../types/DisputeTypes.sol";
 import {ICreditLedger} from "./ICreditLedger.sol";
 
@@ -63,6 +64,7 @@ interface IDisputeGame is ICreditLedger {
     error DisputeDeadlineNotReached(uint256 disputeId, uint256 deadline);
     error DisputeParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
     error DisputeWrongKind(uint256 disputeId, DisputeKind kind);
+    error DisputeProbeNotExact(uint256 jobId);
 
     /// @notice A challenge was committed (its content stays hidden until the reveal).
     event ChallengeCommitted(bytes32 indexed commitment, address indexed challenger);
@@ -81,6 +83,9 @@ interface IDisputeGame is ICreditLedger {
     /// @notice A claims or availability dispute names the leaf claims its committee judges besides
     /// the state: the segment's committed loss and update norm.
     event ClaimsDisputed(uint256 indexed disputeId, uint64 lossBits, uint64 updateNorm);
+    /// @notice The dispute is about the provider's probe digest after `step` steps of the segment
+    /// (IReceipts): a state dispute over the range [0, step].
+    event ProbeChallenged(uint256 indexed disputeId, uint256 step);
     /// @notice The provider answered an availability challenge: its blobs are available; the committee follows.
     event AvailabilityAnswered(uint256 indexed disputeId);
     /// @notice The challenger withdrew an answered availability challenge; its bond is returned.
@@ -156,6 +161,21 @@ interface IDisputeGame is ICreditLedger {
         bytes32 salt,
         OpenedLeaf[] calldata leaves,
         bytes32[] calldata proof
+    ) external returns (uint256 disputeId);
+
+    /// @notice Reveals a committed challenge of the provider's probe digest for `segment` (IReceipts),
+    /// committed as keccak256(abi.encode(PROBE_CHALLENGE, jobId, segment, claimDigest, salt,
+    /// challenger)): a state dispute over the segment's first `step` steps, whose provider side is
+    /// the published probe digest and whose challenger side is `claimDigest`. Exact numerics only.
+    /// `leaves` and `proof` as for revealChallenge; `probes` as published (ProbesPublished).
+    function revealProbeChallenge(
+        uint256 jobId,
+        uint256 segment,
+        bytes32 claimDigest,
+        bytes32 salt,
+        OpenedLeaf[] calldata leaves,
+        bytes32[] calldata proof,
+        Probes calldata probes
     ) external returns (uint256 disputeId);
 
     /// @notice Provider move: the state digests at `pointsOf(disputeId)`. `current` repeats the

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {IReceipts} from "./IReceipts.sol";
 import {DisputeContext, DisputeStart, Job, JobParams, JobStatus, OpenedLeaf} from "../types/JobTypes.sol";
 
 /// @title Escrowed training jobs with committed, sampled checkpoint traces (docs/protocol.md §4)
@@ -28,6 +29,8 @@ interface IJobMarket {
     error JobInvalidProof(uint256 jobId);
     error JobNoCredit(address account);
     error JobFeeOnTransferToken(uint256 expected, uint256 received);
+    /// @notice The provider owed probe digests (IReceipts) and missed their deadline: see `expire`.
+    error JobProbesMissing(uint256 jobId);
     error JobParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
 
     /// @notice A job was posted and `amount` escrowed.
@@ -123,10 +126,13 @@ interface IJobMarket {
     ) external;
 
     /// @notice Ends a job whose challenge window passed with no open dispute: the provider's payment
-    /// and the unspent verification budget are credited, the collateral released. Anyone may call.
+    /// is credited and the collateral released; the verification budget goes to the matching
+    /// receipts (IReceipts), or back to the submitter when none matched. Reverts while the provider
+    /// owes probe digests it did not publish in time (then the job expires). Anyone may call.
     function finalize(uint256 jobId) external;
 
-    /// @notice Expires a job whose current deadline passed (accept, submit or open). Anyone may call.
+    /// @notice Expires a job whose current deadline passed (accept, submit or open), or an opened job
+    /// whose provider missed the deadline of the probe digests it owed (IReceipts). Anyone may call.
     function expire(uint256 jobId) external;
 
     /// @notice Pays out the caller's credit.
@@ -158,6 +164,9 @@ interface IJobMarket {
 
     /// @notice Receives the protocol's share of slashes.
     function treasury() external view returns (address);
+
+    /// @notice The receipts contract (IReceipts) that pays verification; zero until set.
+    function receipts() external view returns (address);
 
     /// @notice Minimum collateral, in basis points of the job amount.
     function minCollateralBps() external view returns (uint256);
@@ -198,4 +207,7 @@ interface IJobMarket {
 
     /// @notice Sets the treasury that receives the protocol's share of slashes. GOVERNOR_ROLE only.
     function setTreasury(address value) external;
+
+    /// @notice Sets the receipts contract, once. GOVERNOR_ROLE only.
+    function setReceipts(IReceipts value) external;
 }

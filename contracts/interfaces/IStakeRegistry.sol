@@ -98,6 +98,9 @@ interface IStakeRegistry {
     /// lower it. A change of the minimum does not move anyone until refreshed.
     function verifierWeight(address verifier) external view returns (uint256);
 
+    /// @notice `verifier`'s committee weight at the end of block `blockNumber` (a past block).
+    function verifierWeightAt(address verifier, uint256 blockNumber) external view returns (uint256);
+
     /// @notice The sum of all committee weights now.
     function totalVerifierWeight() external view returns (uint256);
 

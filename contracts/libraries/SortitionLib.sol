@@ -69,6 +69,12 @@ library SortitionLib {
         return slot == 0 ? 0 : t.weights[slot];
     }
 
+    /// @notice `member`'s weight at the end of block `at`: 2 · (DEPTH + 1) node reads at most.
+    function weightAt(Tree storage t, address member, uint48 at) internal view returns (uint256) {
+        uint256 slot = slotAt(t, member, at);
+        return slot == 0 ? 0 : prefixAt(t, slot, at) - prefixAt(t, slot - 1, at);
+    }
+
     /// @notice The slot `member` held at the end of block `at` (0: none).
     function slotAt(Tree storage t, address member, uint48 at) internal view returns (uint256) {
         return _at(t.slotHistory[member], at);

@@ -5,14 +5,15 @@ import type { GasEntry } from "./chain.ts";
 import type { JobStatusName } from "./jobs.ts";
 
 /** Who a payout went to, relative to the job. */
-export type PayeeRole = "provider" | "submitter" | "challenger" | "referee" | "treasury";
+export type PayeeRole =
+  "provider" | "submitter" | "verifier" | "challenger" | "referee" | "treasury";
 
 export interface Payout {
   actor: string;
   role: PayeeRole;
   amount: bigint;
   /** Which contract credited it. */
-  from: "JobMarket" | "DisputeGame";
+  from: "JobMarket" | "DisputeGame" | "Receipts";
 }
 
 export const TOKEN_DECIMALS = 18;
@@ -127,6 +128,7 @@ export function formatDaemonJobsTable(jobs: readonly DaemonJobRow[]): string {
     "verdict",
     "provider paid",
     "submitter back",
+    "verifiers",
     "challenger",
     "referees",
     "treasury",
@@ -141,6 +143,7 @@ export function formatDaemonJobsTable(jobs: readonly DaemonJobRow[]): string {
     j.verdict,
     amountCell(sumPayouts(j.payouts, "provider")),
     amountCell(sumPayouts(j.payouts, "submitter")),
+    amountCell(sumPayouts(j.payouts, "verifier")),
     amountCell(sumPayouts(j.payouts, "challenger")),
     amountCell(sumPayouts(j.payouts, "referee")),
     amountCell(sumPayouts(j.payouts, "treasury")),

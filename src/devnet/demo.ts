@@ -293,7 +293,7 @@ export async function runDaemonsDemo(
       testClient: await viem.getTestClient(),
       gas: new Map(),
     };
-    const { market, disputeGame, registry, testToken } = devnet.deployment;
+    const { market, disputeGame, registry, receipts, testToken } = devnet.deployment;
     const { minProviderStake, minVerifierStake, dispute } = devnet.deployment.params;
     const addressOf = (account: number): Address => wallets[account]!.account.address;
 
@@ -573,6 +573,22 @@ export async function runDaemonsDemo(
         }
       }
     };
+    const describeReceipts = (logs: Log[]): void => {
+      for (const e of parseEventLogs({ abi: receipts.abi, logs })) {
+        if (e.eventName === "ReceiptCommitted")
+          say(`job #${e.args.jobId}: ${label(e.args.verifier)} committed a receipt`);
+        else if (e.eventName === "ProbesPublished")
+          say(
+            `job #${e.args.jobId}: the provider published its probe digests at steps ${e.args.steps.join(", ")} of segments ${e.args.segments.join(", ")}`,
+          );
+        else if (e.eventName === "ReceiptMatched")
+          say(`job #${e.args.jobId}: ${label(e.args.verifier)}'s receipt matches every probe`);
+        else if (e.eventName === "ReceiptPaid")
+          say(
+            `job #${e.args.jobId}: ${label(e.args.verifier)} paid ${formatTokens(e.args.amount)} for verifying`,
+          );
+      }
+    };
     const describeRegistry = (logs: Log[]): void => {
       for (const e of parseEventLogs({ abi: registry.abi, logs })) {
         const roleName = (r: number): string => (r === PROVIDER_ROLE ? "provider" : "verifier");
@@ -594,7 +610,7 @@ export async function runDaemonsDemo(
       const latest = await publicClient.getBlockNumber();
       if (latest < cursor) return;
       const logs = await publicClient.getLogs({
-        address: [market.address, disputeGame.address, registry.address],
+        address: [market.address, disputeGame.address, registry.address, receipts.address],
         fromBlock: cursor,
         toBlock: latest,
       });
@@ -605,6 +621,7 @@ export async function runDaemonsDemo(
         const a = l.address.toLowerCase();
         if (a === market.address.toLowerCase()) describeMarket([l]);
         else if (a === disputeGame.address.toLowerCase()) describeGame([l]);
+        else if (a === receipts.address.toLowerCase()) describeReceipts([l]);
         else describeRegistry([l]);
       }
     };
@@ -743,6 +760,7 @@ export async function runDaemonsDemo(
         parties.flatMap((p) => [
           market.read.creditOf([p.address]),
           disputeGame.read.creditOf([p.address]),
+          ...posted.map((job) => receipts.read.claimable([job.jobId, p.address])),
         ]),
       );
       if (owed.every((c) => c === 0n)) break;
@@ -763,6 +781,10 @@ export async function runDaemonsDemo(
     const gameLogs = parseEventLogs({
       abi: disputeGame.abi,
       logs: allLogs.filter((l) => l.address.toLowerCase() === disputeGame.address.toLowerCase()),
+    });
+    const receiptLogs = parseEventLogs({
+      abi: receipts.abi,
+      logs: allLogs.filter((l) => l.address.toLowerCase() === receipts.address.toLowerCase()),
     });
     const registryLogs = parseEventLogs({
       abi: registry.abi,
@@ -818,6 +840,15 @@ export async function runDaemonsDemo(
             role: roleOf(e.args.account),
             amount: e.args.amount,
             from: "DisputeGame",
+          });
+      // Paid verification: each matching receipt's share of the budget, as claimed.
+      for (const e of receiptLogs)
+        if (e.eventName === "ReceiptPaid" && e.args.jobId === job.jobId)
+          payouts.push({
+            actor: name(e.args.verifier),
+            role: "verifier",
+            amount: e.args.amount,
+            from: "Receipts",
           });
       const slashed = registryLogs
         .filter(
@@ -902,6 +933,7 @@ async function gasByActor(
     [d.disputeGame.address, d.disputeGame.abi],
     [d.registry.address, d.registry.abi],
     [d.fraudProofs.address, d.fraudProofs.abi],
+    [d.receipts.address, d.receipts.abi],
     ...(d.testToken ? ([[d.testToken.address, d.testToken.abi]] as [Address, Abi][]) : []),
   ];
   const abiOf = new Map(contracts.map(([a, abi]) => [a.toLowerCase(), abi]));

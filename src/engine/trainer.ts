@@ -137,12 +137,15 @@ export async function runSteps(
   job: TrainingJob,
   state: TrainingState,
   count: number,
+  /** Called with the state after each step but the last (1..count − 1 steps in). */
+  onInterior?: (state: TrainingState, stepsIn: number) => void,
 ): Promise<{ state: TrainingState; loss: number | bigint }> {
   let loss: number | bigint = job.program.info.numerics === "exact" ? 0n : 0;
   for (let s = 0; s < count; s++) {
     const result = await runStep(session, job, state);
     state = result.state;
     loss = result.loss;
+    if (onInterior !== undefined && s + 1 < count) onInterior(state, s + 1);
   }
   return { state, loss };
 }

@@ -41,6 +41,7 @@ type ContractName =
   | "DisputeGame"
   | "StakeRegistry"
   | "FraudProofs"
+  | "Receipts"
   | "BlockhashRandomness"
   | "TestToken";
 type AbiOf<N extends ContractName> = ArtifactMap[N]["abi"];
@@ -56,6 +57,7 @@ export function abiOf<N extends ContractName>(name: N): AbiOf<N> {
     DisputeGame: "DisputeGame.sol",
     StakeRegistry: "StakeRegistry.sol",
     FraudProofs: "FraudProofs.sol",
+    Receipts: "Receipts.sol",
     BlockhashRandomness: "randomness/BlockhashRandomness.sol",
     TestToken: "mocks/TestToken.sol",
   };
@@ -82,6 +84,7 @@ export interface AssayContracts {
   disputeGame: ContractOf<"DisputeGame">;
   registry: ContractOf<"StakeRegistry">;
   fraudProofs: ContractOf<"FraudProofs">;
+  receipts: ContractOf<"Receipts">;
   randomness: ContractOf<"BlockhashRandomness">;
   /** The staking and payment token; the TestToken ABI covers ERC-20 (and `mint` on devnets). */
   token: ContractOf<"TestToken">;
@@ -218,6 +221,7 @@ export async function connectChain(
       abi: abiOf("FraudProofs"),
       client,
     }),
+    receipts: getContract({ address: deployment.receipts, abi: abiOf("Receipts"), client }),
     randomness: getContract({
       address: deployment.randomness,
       abi: abiOf("BlockhashRandomness"),

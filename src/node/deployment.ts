@@ -30,6 +30,7 @@ export const DeploymentFileSchema = z
     market: address,
     disputeGame: address,
     fraudProofs: address,
+    receipts: address,
     governor: address.optional(),
     treasury: address.optional(),
     /** The deployment parameters (deploy/deploy-assay.ts DeployParams), amounts as strings. */
@@ -111,6 +112,7 @@ export function deploymentFileOf(
     market: d.market.address,
     disputeGame: d.disputeGame.address,
     fraudProofs: d.fraudProofs.address,
+    receipts: d.receipts.address,
     governor: d.governor,
     treasury: d.treasury,
     params: json,

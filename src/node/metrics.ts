@@ -13,6 +13,7 @@ export interface NodeMetrics {
   steps: Counter<"role">;
   segmentsVerified: Counter<"result">;
   disputes: Counter<"role" | "outcome">;
+  receipts: Counter<"outcome">;
   gasSpent: Counter<"action">;
   transactions: Counter<"action" | "status">;
   tasks: Counter<"queue" | "status">;
@@ -53,6 +54,12 @@ export function createMetrics(role: "worker" | "verifier" | "cli"): NodeMetrics 
       name: "assay_disputes_total",
       help: "Disputes taken part in, by role and outcome",
       labelNames: ["role", "outcome"],
+      registers,
+    }),
+    receipts: new Counter({
+      name: "assay_receipts_total",
+      help: "Verification receipts revealed as matching, and paid",
+      labelNames: ["outcome"],
       registers,
     }),
     gasSpent: new Counter({

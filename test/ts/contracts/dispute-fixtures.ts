@@ -32,6 +32,7 @@ import { buildOpening, topSegmentsByNorm, type Opening } from "../../../src/prot
 import jobMarketArtifact from "../../../artifacts/contracts/JobMarket.sol/JobMarket.json" with { type: "json" };
 import fraudProofsArtifact from "../../../artifacts/contracts/FraudProofs.sol/FraudProofs.json" with { type: "json" };
 import registryArtifact from "../../../artifacts/contracts/StakeRegistry.sol/StakeRegistry.json" with { type: "json" };
+import receiptsArtifact from "../../../artifacts/contracts/Receipts.sol/Receipts.json" with { type: "json" };
 import {
   JOB_STATUS,
   MIN_VERIFIER_STAKE,
@@ -542,6 +543,7 @@ const BUBBLED_ERRORS: Abi = [
   ...(jobMarketArtifact.abi as Abi),
   ...(registryArtifact.abi as Abi),
   ...(fraudProofsArtifact.abi as Abi),
+  ...(receiptsArtifact.abi as Abi),
 ].filter((item) => item.type === "error");
 
 function decodeRevert(abi: Abi, data: Hex): { name: string; args: readonly unknown[] } {
@@ -644,6 +646,7 @@ export interface Owed {
   market: bigint;
   disputeGame: bigint;
   fraudProofs: bigint;
+  receipts: bigint;
   registry: bigint;
 }
 
@@ -666,6 +669,12 @@ export async function owed(f: DisputeFixture): Promise<Owed> {
   }
   let fraudProofs = 0n;
   let registry = 0n;
+  // Receipts: every settled budget less what was paid out of it.
+  let receipts = 0n;
+  for (let id = 1n; id <= (await f.market.read.jobCount()); id++) {
+    const round = await f.receipts.read.roundOf([id]);
+    receipts += round.budget - round.paid;
+  }
   for (const account of accounts) {
     market += await f.market.read.creditOf([account]);
     disputeGame += await f.disputeGame.read.creditOf([account]);
@@ -675,7 +684,7 @@ export async function owed(f: DisputeFixture): Promise<Owed> {
       registry += free + locked + unbonding;
     }
   }
-  return { market, disputeGame, fraudProofs, registry };
+  return { market, disputeGame, fraudProofs, receipts, registry };
 }
 
 /** Asserts that each contract's token balance equals exactly what it owes. */
@@ -685,6 +694,7 @@ export async function expectSolvent(f: DisputeFixture): Promise<Owed> {
     market: await f.token.read.balanceOf([f.market.address]),
     disputeGame: await f.token.read.balanceOf([f.disputeGame.address]),
     fraudProofs: await f.token.read.balanceOf([f.fraudProofs.address]),
+    receipts: await f.token.read.balanceOf([f.receipts.address]),
     registry: await f.token.read.balanceOf([f.registry.address]),
   };
   expect(held).to.deep.equal(due);

@@ -250,7 +250,7 @@ describe("end to end: every cheat on the real daemons", function () {
     expect(result.segment).to.equal(Math.min(...audited));
   });
 
-  it("honest: the job is finalized, the provider paid and unlocked, the unspent budget returned", async function () {
+  it("honest: the job is finalized, the provider paid and unlocked, the auditor paid the verification budget for its receipt", async function () {
     const jobId = jobOf("honest");
     const provider = providers.get("honest")!;
     const terms = termsOf(CASES.honest.slot);
@@ -259,9 +259,19 @@ describe("end to end: every cheat on the real daemons", function () {
     const budget = (terms.amount * BigInt(terms.verificationBps)) / 10_000n;
     const [finalized] = await market.getEvents.JobFinalized({ jobId }, { fromBlock: 0n });
     expect(finalized!.args.providerPayment).to.equal(terms.amount - budget);
-    expect(finalized!.args.budgetRefund).to.equal(budget);
+    // The auditor's receipt matched the provider's probe digests: the budget paid it, and nothing
+    // went back to the submitter (docs/receipts.md).
+    expect(finalized!.args.budgetRefund).to.equal(0n);
     expect(await marketCredits(f, jobId, provider)).to.deep.equal([terms.amount - budget]);
-    expect(await marketCredits(f, jobId, f.submitter.address)).to.deep.equal([budget]);
+    expect(await marketCredits(f, jobId, f.submitter.address)).to.deep.equal([]);
+    const { receipts } = f.devnet.deployment;
+    const [settled] = await receipts.getEvents.ReceiptsSettled({ jobId }, { fromBlock: 0n });
+    expect(settled!.args.budget).to.equal(budget);
+    const paid = await until("the auditor claimed its receipt pay", async () => {
+      const events = await receipts.getEvents.ReceiptPaid({ jobId }, { fromBlock: 0n });
+      return events.length > 0 ? events : undefined;
+    });
+    expect(paid.map((e) => e.args.amount)).to.deep.equal([budget]);
     expect(await providerStake(f, provider)).to.deep.equal({
       free: PROVIDER_STAKE,
       locked: 0n,

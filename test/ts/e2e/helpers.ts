@@ -85,6 +85,7 @@ export async function startE2e(options: { redisUrl?: string } = {}): Promise<Fix
       }),
     );
     const daemons: Fixture["daemons"] = [];
+    const loops: Fixture["loops"] = [];
     return {
       devnet,
       chain,
@@ -93,7 +94,9 @@ export async function startE2e(options: { redisUrl?: string } = {}): Promise<Fix
       submitter,
       actor,
       daemons,
+      loops,
       async close(): Promise<void> {
+        for (const stop of loops.splice(0)) stop();
         for (const d of daemons.splice(0)) await d.close().catch(() => undefined);
         await deleteKeys(devnet.redisUrl, `${devnet.redisPrefix}-v*`).catch(() => undefined);
         await devnet.close();

@@ -5,9 +5,10 @@
 import path from "node:path";
 
 import { Redis } from "ioredis";
-import { keccak256, maxUint256, toHex, type Address, type Hex } from "viem";
+import { keccak256, maxUint256, toHex, zeroHash, type Address, type Hex } from "viem";
 
 import { DEVNET_PARAMS } from "../../../deploy/deploy-assay.ts";
+import { stateDigest } from "../../../src/checkpoint/state-codec.ts";
 import { syntheticSamples } from "../../../src/data/synthetic.ts";
 import { actorOf, send, type Actor, type DemoChain } from "../../../src/demo/chain.ts";
 import { divergentBatches } from "../../../src/demo/cheating-provider.ts";
@@ -47,6 +48,8 @@ export interface Fixture {
   submitter: Actor;
   actor(index: number, name: string): Actor;
   daemons: VerifierDaemon[];
+  /** Background loops (the provider's probes) stopped by close(). */
+  loops: (() => void)[];
   close(): Promise<void>;
 }
 
@@ -89,6 +92,7 @@ export async function startFixture(): Promise<Fixture> {
     }),
   );
   const daemons: VerifierDaemon[] = [];
+  const loops: (() => void)[] = [];
   return {
     devnet,
     chain,
@@ -97,7 +101,9 @@ export async function startFixture(): Promise<Fixture> {
     submitter,
     actor,
     daemons,
+    loops,
     async close(): Promise<void> {
+      for (const stop of loops.splice(0)) stop();
       for (const d of daemons.splice(0)) await d.close().catch(() => undefined);
       await deleteKeys(devnet.redisUrl, `${devnet.redisPrefix}-v*`);
       await devnet.close();
@@ -201,6 +207,7 @@ export async function postAndProvide(
   spec: PublishedSpec,
   provider: Actor,
   cheatFromStep?: number,
+  options: { falseProbes?: boolean } = {},
 ): Promise<Played> {
   const jobId = await postJob(f.chain, f.submitter, spec.spec, TERMS);
   const job = await fetchJob(f.chain, f.store, jobId);
@@ -216,7 +223,68 @@ export async function postAndProvide(
         );
   await submitTrace(f.chain, provider, run);
   await openSamples(f.chain, provider, run, spec.spec.verification.topQ);
-  return { jobId, job, run };
+  const played = { jobId, job, run };
+  f.loops.push(serveProbes(f, provider, played, options.falseProbes === true));
+  return played;
+}
+
+/**
+ * The provider's receipts duty (docs/receipts.md), as the worker daemon does it: once verifiers
+ * committed receipts and their phase is over, request the probe steps and publish its own digests
+ * after them (a cheater publishes what its own training gives).
+ */
+function serveProbes(
+  f: Fixture,
+  provider: Actor,
+  played: Played,
+  falseProbes: boolean,
+): () => void {
+  let stopped = false;
+  const { receipts } = f.devnet.deployment;
+  void (async () => {
+    while (!stopped) {
+      try {
+        const round = await receipts.read.roundOf([played.jobId]);
+        const head = await f.chain.publicClient.getBlock();
+        const commitEnd = BigInt(round.openedAt) + BigInt(round.window) / 2n;
+        if (round.committed > 0 && round.probesHash === zeroHash && head.timestamp > commitEnd) {
+          if (round.probeRequest === 0)
+            await send(f.chain, provider, "requestProbes", () =>
+              receipts.write.requestProbes([played.jobId], { account: provider.wallet.account }),
+            );
+          else if (head.number > BigInt(round.probeRequest)) {
+            const [segments, steps] = await receipts.read.probeSteps([played.jobId]);
+            const digests: Hex[] = [];
+            for (const [i, segment] of segments.entries()) {
+              const states = await providerSegmentStates(
+                played.job.loaded.job,
+                f.store,
+                played.run,
+                Number(segment),
+              );
+              digests.push(
+                falseProbes
+                  ? keccak256(toHex(`made-up probe ${played.jobId}:${segment}`))
+                  : stateDigest(states[Number(steps[i]!)]!),
+              );
+            }
+            await send(f.chain, provider, "publishProbes", () =>
+              receipts.write.publishProbes([played.jobId, digests], {
+                account: provider.wallet.account,
+              }),
+            );
+          }
+        }
+        if (round.probesHash !== zeroHash || round.openedAt === 0) return;
+      } catch {
+        // Raced another caller or a block: try again on the next poll.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+  })();
+  return () => {
+    stopped = true;
+  };
 }
 
 /** The provider's side of every dispute on `played`: posts its digests whenever it is its turn. */

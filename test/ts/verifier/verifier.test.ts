@@ -93,6 +93,17 @@ describe("verifier daemon", function () {
     expect(checked.map((e) => e.segment).sort()).to.deep.equal([1, 2, 3, 4, 5, 6]);
     expect(checked.every((e) => e.ok)).to.equal(true);
     expect(await disputesOf(f, played.jobId)).to.deep.equal([]);
+    // Paid verification: its receipt (digests of every step of the sampled segments) matched the
+    // provider's probes, and it claimed the job's whole verification budget (docs/receipts.md).
+    const budget = (TERMS.amount * BigInt(TERMS.verificationBps)) / 10_000n;
+    const paid = await until("the receipt paid", async () =>
+      events.find((e) => e.type === "receipt" && e.jobId === played.jobId && e.state === "paid"),
+    );
+    expect(paid).to.deep.include({ amount: budget });
+    const states = events
+      .filter((e) => e.type === "receipt" && e.jobId === played.jobId)
+      .map((e) => (e as Extract<VerifierEvent, { type: "receipt" }>).state);
+    expect(states).to.deep.equal(["committed", "revealed", "paid"]);
   });
 
   it("challenges a cheating provider once, narrows to the first bad step, and the committee slashes it", async function () {
@@ -132,6 +143,33 @@ describe("verifier daemon", function () {
       );
       return claimed.length > 0 && (await game.read.creditOf([checker.address])) === 0n;
     });
+  });
+
+  it("challenges a provider that trained honestly but made up its probe digests, and the committee slashes it", async function () {
+    const provider = f.actor(4, "provider-probes");
+    const played = await postAndProvide(f, await publishTinySpec(f), provider, undefined, {
+      falseProbes: true,
+    });
+    const stop = answerDisputes(f, provider, played);
+    try {
+      await until("job slashed", async () => (await jobStatus(f, played.jobId)) === JOB.Slashed);
+    } finally {
+      stop();
+    }
+    const game = f.devnet.deployment.disputeGame;
+    const disputes = await disputesOf(f, played.jobId);
+    expect(disputes).to.have.length(1);
+    const [probe] = await game.getEvents.ProbeChallenged(
+      { disputeId: disputes[0]! },
+      { fromBlock: 0n },
+    );
+    expect(probe, "a probe challenge").to.not.equal(undefined);
+    const d = await game.read.getDispute([disputes[0]!]);
+    expect(OUTCOMES[d.outcome]).to.equal("ChallengerWon");
+    const receipt = events.filter((e) => e.type === "receipt" && e.jobId === played.jobId);
+    expect(
+      receipt.map((e) => (e as Extract<VerifierEvent, { type: "receipt" }>).state),
+    ).to.deep.equal(["committed", "unmatched"]);
   });
 
   it("fails a poison task (a spec naming a malformed ONNX program) without retrying, and keeps serving other jobs", async function () {
@@ -222,6 +260,12 @@ describe("verifier daemon", function () {
 
   it("restarts between challenge commit and reveal, reveals the same commitment and opens exactly one dispute", async function () {
     const cheater = f.actor(4, "provider-cheat-2");
+    const committedBefore = (
+      await f.devnet.deployment.disputeGame.getEvents.ChallengeCommitted(
+        { challenger: checker.address },
+        { fromBlock: 0n },
+      )
+    ).length;
     closeChecker = true;
     const played = await postAndProvide(f, await publishTinySpec(f), cheater, 29);
     const stop = answerDisputes(f, cheater, played);
@@ -244,8 +288,8 @@ describe("verifier daemon", function () {
       { challenger: checker.address },
       { fromBlock: 0n },
     );
-    // One commitment per cheating job it challenged (this one and the earlier one): never two.
-    expect(commits).to.have.length(2);
+    // One commitment for this job across the restart: never two.
+    expect(commits).to.have.length(committedBefore + 1);
   });
 
   it("a dishonest challenger (devnet test mode) loses its bond to the provider and the referees", async function () {

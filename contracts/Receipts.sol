@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+
+import {IJobMarket} from "./interfaces/IJobMarket.sol";
+import {IRandomnessSource} from "./interfaces/IRandomnessSource.sol";
+import {IReceipts} from "./interfaces/IReceipts.sol";
+import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
+import {MerkleLib} from "./libraries/MerkleLib.sol";
+import {Probes, Receipt, ReceiptRound} from "./types/ReceiptTypes.sol";
+
+/// @title Receipts
+/// @notice Paid verification: see IReceipts.
+/// @dev Solvency: the token balance of this contract equals, over every settled round, its budget
+/// less what was paid. Loops are bounded by the job's samples (at most 32) and the Merkle depth.
+contract Receipts is IReceipts, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    IJobMarket private immutable _market;
+    IStakeRegistry private immutable _registry;
+    IRandomnessSource private immutable _randomness;
+    IERC20 private immutable _token;
+
+    mapping(uint256 jobId => ReceiptRound) private _rounds;
+    mapping(uint256 jobId => mapping(address verifier => Receipt)) private _receipts;
+
+    constructor(IJobMarket market_, IStakeRegistry registry_, IRandomnessSource randomness_) {
+        _market = market_;
+        _registry = registry_;
+        _randomness = randomness_;
+        _token = IERC20(registry_.token());
+    }
+
+    modifier onlyMarket() {
+        if (msg.sender != address(_market)) revert ReceiptsOnlyMarket(msg.sender);
+        _;
+    }
+
+    /// @inheritdoc IReceipts
+    function open(uint256 jobId, uint256 challengeWindow, uint256 checkpointInterval) external onlyMarket {
+        ReceiptRound storage r = _rounds[jobId];
+        r.openedAt = uint40(block.timestamp);
+        r.window = uint32(challengeWindow);
+        r.snapshot = uint32(block.number);
+        r.checkpointInterval = uint32(checkpointInterval);
+        (uint256 commitEnd, uint256 publishEnd, uint256 revealEnd) = _phases(r);
+        emit ReceiptsOpened(jobId, block.number, commitEnd, publishEnd, revealEnd);
+    }
+
+    /// @inheritdoc IReceipts
+    function commitReceipt(uint256 jobId, bytes32 commitment) external {
+        ReceiptRound storage r = _round(jobId);
+        (uint256 commitEnd, , ) = _phases(r);
+        if (block.timestamp > commitEnd) revert ReceiptsTooLate(jobId, commitEnd);
+        // The snapshot must be a past block for the registry to read it.
+        if (block.number <= r.snapshot) revert ReceiptsTooEarly(jobId, r.snapshot + 1);
+        (address submitter, address provider, ) = _market.disputeParties(jobId);
+        // INVARIANT: nobody is paid to verify their own job (docs/protocol.md §1).
+        if (msg.sender == provider || msg.sender == submitter)
+            revert ReceiptPartyCannotCommit(jobId, msg.sender);
+        Receipt storage receipt = _receipts[jobId][msg.sender];
+        if (receipt.commitment != bytes32(0)) revert ReceiptExists(jobId, msg.sender);
+        // INVARIANT: pay follows committee weight at the open, so stake split over addresses, or
+        // staked after the job was seen, earns nothing more.
+        uint256 weight = _registry.verifierWeightAt(msg.sender, r.snapshot);
+        if (weight == 0 || commitment == bytes32(0)) revert ReceiptNotEligible(jobId, msg.sender);
+        receipt.commitment = commitment;
+        receipt.weight = uint128(weight);
+        ++r.committed;
+        emit ReceiptCommitted(jobId, msg.sender, weight);
+    }
+
+    /// @inheritdoc IReceipts
+    function requestProbes(uint256 jobId) external {
+        ReceiptRound storage r = _round(jobId);
+        (uint256 commitEnd, , ) = _phases(r);
+        // INVARIANT: the probe steps are drawn after every commitment, so a receipt cannot have been
+        // computed for the probed steps alone.
+        if (block.timestamp <= commitEnd) revert ReceiptsTooEarly(jobId, commitEnd + 1);
+        if (r.committed == 0) revert ProbesNotDue(jobId);
+        if (r.probeRequest != 0) revert ProbesAlreadyRequested(jobId);
+        uint256 request = _randomness.request();
+        r.probeRequest = uint32(request);
+        if (r.probeRequest != request) revert ProbesRandomnessPending(jobId, request);
+        emit ProbesRequested(jobId, request);
+    }
+
+    /// @inheritdoc IReceipts
+    function publishProbes(uint256 jobId, bytes32[] calldata digests) external {
+        ReceiptRound storage r = _round(jobId);
+        (, uint256 publishEnd, ) = _phases(r);
+        if (block.timestamp > publishEnd) revert ReceiptsTooLate(jobId, publishEnd);
+        (, address provider, ) = _market.disputeParties(jobId);
+        if (msg.sender != provider) revert ProbesNotProvider(jobId, msg.sender);
+        if (r.probesHash != bytes32(0)) revert ProbesAlreadyPublished(jobId);
+        (uint256[] memory segments, uint256[] memory steps) = _probeSteps(jobId, r);
+        if (digests.length != segments.length) revert ProbesMismatch(jobId);
+        for (uint256 s; s < digests.length; ++s) if (digests[s] == bytes32(0)) revert ProbesMismatch(jobId);
+        r.probesHash = keccak256(abi.encode(Probes({segments: segments, steps: steps, digests: digests})));
+        emit ProbesPublished(jobId, segments, steps, digests);
+    }
+
+    /// @inheritdoc IReceipts
+    function revealReceipt(
+        uint256 jobId,
+        bytes32[] calldata roots,
+        bytes32 salt,
+        Probes calldata probes,
+        bytes32[][] calldata proofs
+    ) external {
+        ReceiptRound storage r = _round(jobId);
+        (, , uint256 revealEnd) = _phases(r);
+        if (block.timestamp > revealEnd) revert ReceiptsTooLate(jobId, revealEnd);
+        _checkProbes(jobId, r, probes);
+        Receipt storage receipt = _receipts[jobId][msg.sender];
+        if (receipt.commitment == bytes32(0) || receipt.matched) revert ReceiptUnknown(jobId, msg.sender);
+        // INVARIANT: the commitment binds the verifier's address: a copied commitment cannot be revealed.
+        if (keccak256(abi.encode(jobId, roots, salt, msg.sender)) != receipt.commitment) {
+            revert ReceiptCommitmentMismatch(jobId, msg.sender);
+        }
+        uint256 count = probes.segments.length;
+        if (roots.length != count || proofs.length != count)
+            revert ReceiptCommitmentMismatch(jobId, msg.sender);
+        uint256 depth = MerkleLib.depthOf(r.checkpointInterval - 1);
+        for (uint256 s; s < count; ++s) {
+            uint256 segment = probes.segments[s];
+            uint256 step = probes.steps[s];
+            bytes32 leaf = keccak256(abi.encode(segment, step, probes.digests[s]));
+            if (MerkleLib.rootFromProof(depth, step - 1, leaf, proofs[s]) != roots[s]) {
+                revert ReceiptDigestMismatch(jobId, segment);
+            }
+        }
+        receipt.matched = true;
+        ++r.matched;
+        r.matchedWeight += receipt.weight;
+        emit ReceiptMatched(jobId, msg.sender, receipt.weight);
+    }
+
+    /// @inheritdoc IReceipts
+    function settle(uint256 jobId, uint256 budget) external onlyMarket returns (bool toReceipts) {
+        ReceiptRound storage r = _rounds[jobId];
+        toReceipts = r.matchedWeight > 0 && budget > 0;
+        if (toReceipts) r.budget = uint128(budget);
+        emit ReceiptsSettled(jobId, toReceipts ? budget : 0, r.matchedWeight);
+    }
+
+    /// @inheritdoc IReceipts
+    function claimReceipt(uint256 jobId) external nonReentrant returns (uint256 amount) {
+        ReceiptRound storage r = _rounds[jobId];
+        Receipt storage receipt = _receipts[jobId][msg.sender];
+        amount = _claimable(r, receipt);
+        if (amount == 0) revert ReceiptNothingToClaim(jobId, msg.sender);
+        receipt.claimed = true;
+        r.paid += uint128(amount);
+        ++r.claimed;
+        emit ReceiptPaid(jobId, msg.sender, amount);
+        _token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc IReceipts
+    function probesMissed(uint256 jobId) external view returns (bool) {
+        ReceiptRound storage r = _rounds[jobId];
+        if (r.committed == 0 || r.probesHash != bytes32(0)) return false;
+        (, uint256 publishEnd, ) = _phases(r);
+        return block.timestamp > publishEnd;
+    }
+
+    /// @inheritdoc IReceipts
+    function probeOf(
+        uint256 jobId,
+        uint256 segment,
+        Probes calldata probes
+    ) external view returns (uint256 step, bytes32 digest) {
+        _checkProbes(jobId, _round(jobId), probes);
+        for (uint256 s; s < probes.segments.length; ++s) {
+            if (probes.segments[s] == segment) return (probes.steps[s], probes.digests[s]);
+        }
+        revert ProbesNotSampled(jobId, segment);
+    }
+
+    /// @inheritdoc IReceipts
+    function probeSteps(
+        uint256 jobId
+    ) external view returns (uint256[] memory segments, uint256[] memory steps) {
+        return _probeSteps(jobId, _round(jobId));
+    }
+
+    /// @inheritdoc IReceipts
+    function roundOf(uint256 jobId) external view returns (ReceiptRound memory) {
+        return _rounds[jobId];
+    }
+
+    /// @inheritdoc IReceipts
+    function receiptOf(uint256 jobId, address verifier) external view returns (Receipt memory) {
+        return _receipts[jobId][verifier];
+    }
+
+    /// @inheritdoc IReceipts
+    function claimable(uint256 jobId, address verifier) external view returns (uint256) {
+        return _claimable(_rounds[jobId], _receipts[jobId][verifier]);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    function _round(uint256 jobId) private view returns (ReceiptRound storage r) {
+        r = _rounds[jobId];
+        if (r.openedAt == 0) revert ReceiptsNotOffered(jobId);
+    }
+
+    /// @dev Commit until t + C/2, publish by t + 3C/4, reveal until t + C: all inside the challenge
+    /// window, so everything is settled before the job can finalize.
+    function _phases(
+        ReceiptRound storage r
+    ) private view returns (uint256 commitEnd, uint256 publishEnd, uint256 revealEnd) {
+        uint256 t = r.openedAt;
+        uint256 c = r.window;
+        return (t + c / 2, t + (3 * c) / 4, t + c);
+    }
+
+    /// @dev Probe step of sampled segment s: 1 + keccak256(value, jobId, segment) mod (k − 1).
+    function _probeSteps(
+        uint256 jobId,
+        ReceiptRound storage r
+    ) private view returns (uint256[] memory segments, uint256[] memory steps) {
+        if (r.probeRequest == 0) revert ProbesNotRequested(jobId);
+        bytes32 value = _randomness.randomness(r.probeRequest);
+        if (value == bytes32(0)) revert ProbesRandomnessPending(jobId, r.probeRequest);
+        segments = _market.sampledSegments(jobId);
+        steps = new uint256[](segments.length);
+        uint256 inner = r.checkpointInterval - 1;
+        for (uint256 s; s < segments.length; ++s) {
+            steps[s] = 1 + (uint256(keccak256(abi.encode(value, jobId, segments[s]))) % inner);
+        }
+    }
+
+    function _checkProbes(uint256 jobId, ReceiptRound storage r, Probes calldata probes) private view {
+        if (r.probesHash == bytes32(0)) revert ProbesNotPublished(jobId);
+        if (keccak256(abi.encode(probes)) != r.probesHash) revert ProbesMismatch(jobId);
+    }
+
+    function _claimable(ReceiptRound storage r, Receipt storage receipt) private view returns (uint256) {
+        if (r.budget == 0 || !receipt.matched || receipt.claimed) return 0;
+        // The last matching receipt takes what rounding left, so the budget is paid out exactly.
+        if (r.claimed + 1 == r.matched) return r.budget - r.paid;
+        return (uint256(r.budget) * receipt.weight) / r.matchedWeight;
+    }
+}
