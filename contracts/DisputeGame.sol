@@ -247,6 +247,11 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
             d.phase = DisputePhase.Dissection;
             d.providerTurn = true;
             d.state = _stateHash(digests, bytes32(0));
+            // INVARIANT: no digest inside a segment reaches the chain while the job's receipts are
+            // committed (a lazy verifier would copy them): the provider's clock starts after that.
+            address receipts = _market.receipts();
+            uint256 commitEnd = receipts == address(0) ? 0 : IReceipts(receipts).commitEnd(jobId);
+            if (commitEnd >= block.timestamp) d.lastMoveAt = uint32(commitEnd + 1);
         } else {
             _awaitCommittee(disputeId, d, digests);
         }
@@ -263,6 +268,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         Dispute storage d = _dispute(disputeId);
         _requirePhase(disputeId, d, DisputePhase.Dissection);
         if (!d.providerTurn || msg.sender != d.provider) revert DisputeNotYourTurn(disputeId, msg.sender);
+        if (block.timestamp < d.lastMoveAt) revert DisputeTooEarly(disputeId, d.lastMoveAt);
         _requireState(disputeId, d, current, bytes32(0));
         uint256 count = DissectionLib.pointCount(d.lo, d.hi);
         if (digests.length != count) revert DisputeInvalidPoints(disputeId, count, digests.length);
@@ -354,7 +360,8 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         if (d.phase != DisputePhase.Dissection && d.phase != DisputePhase.Answer)
             revert DisputeWrongPhase(disputeId, uint8(d.phase));
         uint256 clock = d.providerTurn ? d.providerClock : d.challengerClock;
-        uint256 elapsed = block.timestamp - d.lastMoveAt;
+        // A clock held back (see _open) has not started.
+        uint256 elapsed = block.timestamp > d.lastMoveAt ? block.timestamp - d.lastMoveAt : 0;
         if (elapsed <= clock) revert DisputeClockRunning(disputeId, clock - elapsed);
         // Whoever runs out of time loses.
         _settle(

@@ -23,12 +23,21 @@ contract Receipts is IReceipts, ReentrancyGuard {
     IStakeRegistry private immutable _registry;
     IRandomnessSource private immutable _randomness;
     IERC20 private immutable _token;
+    /// @notice The shortest publish phase (C/4) a round opens with: the probe randomness must come
+    /// into existence well inside it (a deployment sets it from its block time and randomness delay).
+    uint256 public immutable minPublishWindow;
 
     mapping(uint256 jobId => ReceiptRound) private _rounds;
     mapping(uint256 jobId => mapping(address verifier => Receipt)) private _receipts;
 
-    constructor(IJobMarket market_, IStakeRegistry registry_, IRandomnessSource randomness_) {
+    constructor(
+        IJobMarket market_,
+        IStakeRegistry registry_,
+        IRandomnessSource randomness_,
+        uint256 minPublishWindow_
+    ) {
         _market = market_;
+        minPublishWindow = minPublishWindow_;
         _registry = registry_;
         _randomness = randomness_;
         _token = IERC20(registry_.token());
@@ -41,20 +50,25 @@ contract Receipts is IReceipts, ReentrancyGuard {
 
     /// @inheritdoc IReceipts
     function open(uint256 jobId, uint256 challengeWindow, uint256 checkpointInterval) external onlyMarket {
+        // A window whose publish phase the probe randomness may not fit in offers no receipts: an
+        // honest provider could not publish in time.
+        if (challengeWindow / 4 < minPublishWindow) return;
         ReceiptRound storage r = _rounds[jobId];
         r.openedAt = uint40(block.timestamp);
         r.window = uint32(challengeWindow);
-        r.snapshot = uint32(block.number);
+        // INVARIANT: weights as they stood before the open's block, so stake that lands in the same
+        // block, after the open, does not count.
+        r.snapshot = uint32(block.number - 1);
         r.checkpointInterval = uint32(checkpointInterval);
-        (uint256 commitEnd, uint256 publishEnd, uint256 revealEnd) = _phases(r);
-        emit ReceiptsOpened(jobId, block.number, commitEnd, publishEnd, revealEnd);
+        (uint256 commitUntil, uint256 publishUntil, uint256 revealUntil) = _phases(r);
+        emit ReceiptsOpened(jobId, r.snapshot, commitUntil, publishUntil, revealUntil);
     }
 
     /// @inheritdoc IReceipts
     function commitReceipt(uint256 jobId, bytes32 commitment) external {
         ReceiptRound storage r = _round(jobId);
-        (uint256 commitEnd, , ) = _phases(r);
-        if (block.timestamp > commitEnd) revert ReceiptsTooLate(jobId, commitEnd);
+        (uint256 commitUntil, , ) = _phases(r);
+        if (block.timestamp > commitUntil) revert ReceiptsTooLate(jobId, commitUntil);
         // The snapshot must be a past block for the registry to read it.
         if (block.number <= r.snapshot) revert ReceiptsTooEarly(jobId, r.snapshot + 1);
         (address submitter, address provider, ) = _market.disputeParties(jobId);
@@ -76,12 +90,19 @@ contract Receipts is IReceipts, ReentrancyGuard {
     /// @inheritdoc IReceipts
     function requestProbes(uint256 jobId) external {
         ReceiptRound storage r = _round(jobId);
-        (uint256 commitEnd, , ) = _phases(r);
+        (uint256 commitUntil, , ) = _phases(r);
         // INVARIANT: the probe steps are drawn after every commitment, so a receipt cannot have been
         // computed for the probed steps alone.
-        if (block.timestamp <= commitEnd) revert ReceiptsTooEarly(jobId, commitEnd + 1);
+        if (block.timestamp <= commitUntil) revert ReceiptsTooEarly(jobId, commitUntil + 1);
         if (r.committed == 0) revert ProbesNotDue(jobId);
-        if (r.probeRequest != 0) revert ProbesAlreadyRequested(jobId);
+        if (r.probesHash != bytes32(0)) revert ProbesAlreadyPublished(jobId);
+        // A request may be renewed only once its value is gone (a block hash is served for 256
+        // blocks and nobody recorded it): a griefer who requests early cannot run the provider out of
+        // randomness, and nobody re-rolls probe steps that anyone kept.
+        if (
+            r.probeRequest != 0 &&
+            (block.number <= r.probeRequest || _randomness.randomness(r.probeRequest) != bytes32(0))
+        ) revert ProbesAlreadyRequested(jobId);
         uint256 request = _randomness.request();
         r.probeRequest = uint32(request);
         if (r.probeRequest != request) revert ProbesRandomnessPending(jobId, request);
@@ -189,6 +210,14 @@ contract Receipts is IReceipts, ReentrancyGuard {
     }
 
     /// @inheritdoc IReceipts
+    function commitEnd(uint256 jobId) external view returns (uint256) {
+        ReceiptRound storage r = _rounds[jobId];
+        if (r.openedAt == 0) return 0;
+        (uint256 commitUntil, , ) = _phases(r);
+        return commitUntil;
+    }
+
+    /// @inheritdoc IReceipts
     function roundOf(uint256 jobId) external view returns (ReceiptRound memory) {
         return _rounds[jobId];
     }
@@ -214,7 +243,7 @@ contract Receipts is IReceipts, ReentrancyGuard {
     /// window, so everything is settled before the job can finalize.
     function _phases(
         ReceiptRound storage r
-    ) private view returns (uint256 commitEnd, uint256 publishEnd, uint256 revealEnd) {
+    ) private view returns (uint256 commitUntil, uint256 publishUntil, uint256 revealUntil) {
         uint256 t = r.openedAt;
         uint256 c = r.window;
         return (t + c / 2, t + (3 * c) / 4, t + c);

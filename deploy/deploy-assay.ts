@@ -46,6 +46,12 @@ export const DeployParamsSchema = z
     /** Blocks between submission and the block whose hash seeds the sample. */
     randomnessDelayBlocks: z.number().int().min(1).max(128),
     minCollateralBps: z.number().int().min(0).max(100_000),
+    /**
+     * Seconds: the shortest receipt publish phase (a quarter of a job's challenge window) for which
+     * jobs offer receipts; it must hold the probe randomness's delay with room to spare
+     * (randomnessDelayBlocks + 1 blocks at the chain's block time, several times over).
+     */
+    receiptsMinPublishWindow: z.number().int().positive(),
     expirySubmitterBps: z.number().int().min(0).max(10_000),
     dispute: z
       .object({
@@ -79,6 +85,7 @@ export const DEVNET_PARAMS: DeployParams = {
   randomnessDelayBlocks: 2,
   minCollateralBps: 5_000,
   expirySubmitterBps: 5_000,
+  receiptsMinPublishWindow: 60,
   dispute: {
     challengeBond: (50n * 10n ** 18n).toString(),
     clockBudget: 6 * 3600,
@@ -150,6 +157,7 @@ export async function deployAssay(viem: HardhatViemHelpers, input: DeployParams 
     market.address,
     registry.address,
     randomness.address,
+    BigInt(params.receiptsMinPublishWindow),
   ]);
   await wait(await market.write.setReceipts([receipts.address]));
   await wait(await registry.write.grantRole([ROLES.LOCKER, market.address]));

@@ -675,7 +675,8 @@ export class ProviderDaemon {
       );
       return;
     }
-    if (phase === PHASE.Dissection && dispute.providerTurn) {
+    // A dissection opened while the job's receipts commit starts after that (DisputeTooEarly).
+    if (phase === PHASE.Dissection && dispute.providerTurn && now >= BigInt(dispute.lastMoveAt)) {
       const spec = await this.spec(d.jobId, onchain);
       if (!this.plan(spec).answersDisputes) return; // the refuse-dispute cheat
       const { current, round } = await dissectionPosition(this.chain, disputeId);
@@ -766,17 +767,40 @@ export class ProviderDaemon {
     const head = await this.chain.publicClient.getBlock();
     const commitEnd = BigInt(round.openedAt) + BigInt(round.window) / 2n;
     if (head.timestamp <= commitEnd) return;
-    if (round.probeRequest === 0) {
+    const randomness = this.chain.contracts.randomness;
+    const value =
+      round.probeRequest === 0
+        ? undefined
+        : await randomness.read.randomness([BigInt(round.probeRequest)]);
+    // Not requested yet, or requested by someone and left unread past the block-hash horizon.
+    const expired =
+      value !== undefined && /^0x0+$/.test(value) && head.number > BigInt(round.probeRequest);
+    if (round.probeRequest === 0 || expired) {
       this.log.info({ jobId, receipts: round.committed }, "requesting the probe steps");
-      await this.tryAnyoneMay(`probes-request:${jobId}`, `request probes of job ${jobId}`, {
-        address: receipts.address,
-        abi: receipts.abi,
-        functionName: "requestProbes",
-        args: [jobId],
-      });
+      await this.tryAnyoneMay(
+        `probes-request:${jobId}:${round.probeRequest}`,
+        `request probes of job ${jobId}`,
+        {
+          address: receipts.address,
+          abi: receipts.abi,
+          functionName: "requestProbes",
+          args: [jobId],
+        },
+      );
       return;
     }
     if (head.number <= BigInt(round.probeRequest)) return; // the randomness block is not mined yet
+    // Kept for good at once: a value read in time can never be re-rolled.
+    await this.tryAnyoneMay(
+      `probes-record:${jobId}:${round.probeRequest}`,
+      `record the probes of job ${jobId}`,
+      {
+        address: randomness.address,
+        abi: randomness.abi,
+        functionName: "record",
+        args: [BigInt(round.probeRequest)],
+      },
+    );
     const spec = await this.spec(jobId, onchain);
     const plan = this.plan(spec);
     const [segments, steps] = await receipts.read.probeSteps([jobId]);

@@ -65,6 +65,8 @@ interface IDisputeGame is ICreditLedger {
     error DisputeParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
     error DisputeWrongKind(uint256 disputeId, DisputeKind kind);
     error DisputeProbeNotExact(uint256 jobId);
+    /// @notice The provider's clock starts at `from` (after the job's receipt commit phase).
+    error DisputeTooEarly(uint256 disputeId, uint256 from);
 
     /// @notice A challenge was committed (its content stays hidden until the reveal).
     event ChallengeCommitted(bytes32 indexed commitment, address indexed challenger);

@@ -13,6 +13,9 @@ import {Probes, Receipt, ReceiptRound} from "../types/ReceiptTypes.sol";
 ///   sampled segment, the probe step drawn inside it and the digest after that step (a claim a
 ///   state dispute can contest, IDisputeGame.revealProbeChallenge);
 /// - until t + C, a verifier reveals its roots and proves each published digest at its probe step.
+/// Rounds open only when C/4 is at least `minPublishWindow`; weights are read at the block before the
+/// open. While commits run, no dissection of the job's disputes may start (DisputeGame), so nobody
+/// can make the provider post interior digests a lazy verifier would copy.
 /// At finalize the budget is shared by snapshot weight among the matching receipts (none: it
 /// returns to the submitter). Probe steps are drawn after the commitments, so a receipt is paid
 /// only with the probability that the verifier computed the probed steps: skipping a fraction of
@@ -67,7 +70,8 @@ interface IReceipts {
     function commitReceipt(uint256 jobId, bytes32 commitment) external;
 
     /// @notice Requests the randomness that draws the probe steps, once the commit phase is over and
-    /// some receipt was committed. Anyone may call.
+    /// some receipt was committed. Anyone may call; again only when the value of the previous request
+    /// can no longer be read (BlockhashRandomness: 256 blocks, unless someone recorded it).
     function requestProbes(uint256 jobId) external;
 
     /// @notice The provider publishes the digest after each probe step (`probeSteps` gives them),
@@ -105,6 +109,10 @@ interface IReceipts {
     function probeSteps(
         uint256 jobId
     ) external view returns (uint256[] memory segments, uint256[] memory steps);
+
+    /// @notice The end of the job's commit phase (0: the job has no receipt round). DisputeGame holds
+    /// back dissections until then, so no digest inside a segment is on chain while receipts commit.
+    function commitEnd(uint256 jobId) external view returns (uint256);
 
     function roundOf(uint256 jobId) external view returns (ReceiptRound memory);
 

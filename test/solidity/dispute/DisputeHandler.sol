@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {DisputeGame} from "../../../contracts/DisputeGame.sol";
 import {FraudProofs} from "../../../contracts/FraudProofs.sol";
 import {JobMarket} from "../../../contracts/JobMarket.sol";
+import {Receipts} from "../../../contracts/Receipts.sol";
 import {StakeRegistry} from "../../../contracts/StakeRegistry.sol";
 import {DissectionLib} from "../../../contracts/libraries/DissectionLib.sol";
 import {TraceLib} from "../../../contracts/libraries/TraceLib.sol";
@@ -409,6 +410,9 @@ contract DisputeHandler is Test {
             } else if (d.kind == DisputeKind.State && d.exact && j.interval > 1) {
                 d.phase = DisputePhase.Dissection;
                 d.providerTurn = true;
+                // Opened while the job's receipts commit: the provider's clock starts after that.
+                uint256 commitEnd = Receipts(market.receipts()).commitEnd(c.jobId);
+                if (commitEnd >= ghostTime) d.lastMoveAt = commitEnd + 1;
             } else {
                 _awaitCommittee(d);
             }
@@ -448,7 +452,7 @@ contract DisputeHandler is Test {
             _answer(id, d);
         } else if (d.phase == DisputePhase.Dissection) {
             uint256 clock = d.providerTurn ? d.providerClock : d.challengerClock;
-            if (ghostTime - d.lastMoveAt > clock) return _timeout(id, d);
+            if (ghostTime > d.lastMoveAt && ghostTime - d.lastMoveAt > clock) return _timeout(id, d);
             if (d.providerTurn) _postPoints(id, d, moveSeed);
             else _narrow(id, d, moveSeed);
         } else if (d.phase == DisputePhase.AwaitingCommittee) {
@@ -567,6 +571,14 @@ contract DisputeHandler is Test {
         uint256 count = DissectionLib.pointCount(d.lo, d.hi);
         bytes32[] memory digests = new bytes32[](count);
         for (uint256 i; i < count; ++i) digests[i] = keccak256(abi.encode("point", id, d.lo, i, moveSeed));
+        if (ghostTime < d.lastMoveAt) {
+            // Held back until the job's receipt commit phase is over: no interior digest before.
+            vm.prank(d.provider);
+            try game.postPoints(id, d.current, digests) {
+                return _forbidden("postPoints while receipts commit");
+            } catch {}
+            return _done("postPointsHeldBack");
+        }
         vm.prank(d.provider);
         try game.postPoints(id, d.current, digests) {
             d.providerClock -= ghostTime - d.lastMoveAt;
@@ -992,7 +1004,9 @@ contract DisputeHandler is Test {
             samples: 1,
             topQ: 0,
             committeeSize: (seed >> 48) % 3 == 0 ? 5 : 3,
-            verificationBps: uint16(bound(seed >> 56, 0, 5_000)),
+            // One job in four has a verification budget, so a receipt round (whose commit phase holds
+            // dissections back: docs/receipts.md); receipts themselves walk in ReceiptHandler.
+            verificationBps: (seed >> 56) % 4 == 0 ? uint16(bound(seed >> 58, 1, 5_000)) : 0,
             acceptWindow: 1 hours,
             trainWindow: 1 hours,
             openWindow: 1 hours,

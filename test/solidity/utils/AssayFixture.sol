@@ -6,13 +6,14 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {DisputeGame} from "../../../contracts/DisputeGame.sol";
 import {FraudProofs} from "../../../contracts/FraudProofs.sol";
 import {JobMarket} from "../../../contracts/JobMarket.sol";
+import {Receipts} from "../../../contracts/Receipts.sol";
 import {StakeRegistry} from "../../../contracts/StakeRegistry.sol";
 import {BlockhashRandomness} from "../../../contracts/randomness/BlockhashRandomness.sol";
 import {JobParams, Numerics} from "../../../contracts/types/JobTypes.sol";
 import {Test} from "./Test.sol";
 
 /// @notice Deploys the contracts the way deploy/deploy-assay.ts does — registry, randomness, market,
-/// dispute game and fraud proofs, with their roles — and its devnet parameters (DEVNET_PARAMS), so
+/// dispute game, fraud proofs and receipts, with their roles — and its devnet parameters (DEVNET_PARAMS), so
 /// the Solidity tests exercise the same wiring as the devnet.
 abstract contract AssayFixture is Test {
     uint256 internal constant MIN_PROVIDER_STAKE = 1_000e18;
@@ -23,6 +24,8 @@ abstract contract AssayFixture is Test {
     uint256 internal constant EXPIRY_SUBMITTER_BPS = 5_000;
     /// @dev DEVNET_PARAMS.dispute.challengerShareBps, also the fraud prover's share.
     uint256 internal constant CHALLENGER_SHARE_BPS = 800;
+    /// @dev DEVNET_PARAMS.receiptsMinPublishWindow.
+    uint256 internal constant RECEIPTS_MIN_PUBLISH_WINDOW = 60;
 
     struct Deployment {
         IERC20 token;
@@ -31,6 +34,7 @@ abstract contract AssayFixture is Test {
         JobMarket market;
         DisputeGame disputeGame;
         FraudProofs fraudProofs;
+        Receipts receipts;
         address treasury;
     }
 
@@ -56,6 +60,8 @@ abstract contract AssayFixture is Test {
         );
         d.disputeGame = new DisputeGame(d.market, d.registry, d.randomness, address(this), _disputeParams());
         d.fraudProofs = new FraudProofs(d.market, d.registry, address(this), CHALLENGER_SHARE_BPS);
+        d.receipts = new Receipts(d.market, d.registry, d.randomness, RECEIPTS_MIN_PUBLISH_WINDOW);
+        d.market.setReceipts(d.receipts);
         d.registry.grantRole(d.registry.LOCKER_ROLE(), address(d.market));
         d.registry.grantRole(d.registry.SLASHER_ROLE(), address(d.market));
         d.registry.grantRole(d.registry.SLASHER_ROLE(), address(d.disputeGame));
