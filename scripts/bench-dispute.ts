@@ -203,7 +203,7 @@ console.log(
 const receiptGas: Record<string, Record<string, number>> = {};
 for (const k of [16, 1024]) {
   const rf = await disputeFixture();
-  const job = await tracedJob(rf, { k, checkpoints: 8, overrides: { samples: 4 } });
+  const job = await tracedJob(rf, { k, checkpoints: 8, receipts: true, overrides: { samples: 4 } });
   const receipt = await commitReceipt(rf, job, rf.verifier);
   const { probes, gas } = await publishProbes(rf, job);
   const reveal = await revealReceipt(rf, job, receipt, probes);

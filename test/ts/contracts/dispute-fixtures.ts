@@ -120,6 +120,11 @@ export interface TracedJobOptions {
   norms?: readonly bigint[];
   /** The submitted final digest (default: the last leaf's digest). */
   finalDigest?: Hex;
+  /**
+   * Give the job a verification budget, so it opens a receipt round (docs/receipts.md) whose commit
+   * phase holds dissections back. Off by default: the dispute tests play the game on its own.
+   */
+  receipts?: boolean;
 }
 
 /**
@@ -152,6 +157,7 @@ export async function submitTracedJob(
     samples: 2,
     topQ: 1,
     initialStateDigest: honest(0),
+    ...(options.receipts === true ? {} : { verificationBps: 0 }),
     ...options.overrides,
   });
   await f.market.write.accept([jobId], { account: provider.account });

@@ -31,6 +31,7 @@ describe("Receipts: attacks found by review", () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
     // A 12 h window: commit until t + 6 h, publish until t + 9 h.
     const job = await tracedJob(f, {
+      receipts: true,
       k: 16,
       checkpoints: 6,
       overrides: { challengeWindow: 12 * 3600 },
@@ -63,7 +64,12 @@ describe("Receipts: attacks found by review", () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
     const min = await f.receipts.read.minPublishWindow();
     const short = Number(min) * 4 - 4; // C/4 just below the minimum
-    const job = await tracedJob(f, { k: 8, checkpoints: 4, overrides: { challengeWindow: short } });
+    const job = await tracedJob(f, {
+      receipts: true,
+      k: 8,
+      checkpoints: 4,
+      overrides: { challengeWindow: short },
+    });
     expect((await f.receipts.read.roundOf([job.jobId])).openedAt).to.equal(0);
     await expectRevertFrom(
       commitReceipt(f, job, f.referees[0]!, (s) => keccak256(toHex(`junk:${s}`))),
@@ -76,6 +82,7 @@ describe("Receipts: attacks found by review", () => {
     );
     // At the minimum, the round opens.
     const fit = await tracedJob(f, {
+      receipts: true,
       k: 8,
       checkpoints: 4,
       overrides: { challengeWindow: Number(min) * 4 },
@@ -85,7 +92,7 @@ describe("Receipts: attacks found by review", () => {
 
   it("stake that lands in the open's own block, after the open, has no weight in its round", async () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
-    const job = await submitTracedJob(f, { k: 8, checkpoints: 4 });
+    const job = await submitTracedJob(f, { receipts: true, k: 8, checkpoints: 4 });
     const sampled = await f.market.read.sampledSegments([job.jobId]);
     const opening = buildOpening(
       job.jobId,
@@ -122,7 +129,7 @@ describe("Receipts: attacks found by review", () => {
   it("a dissection opened during the commit phase posts nothing before it ends: a lazy verifier cannot copy the provider's interior digests", async () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
     const k = 16;
-    const job = await tracedJob(f, { k, checkpoints: 6 });
+    const job = await tracedJob(f, { receipts: true, k, checkpoints: 6 });
     const lazy = f.verifier2;
     const segment = Number((await f.market.read.sampledSegments([job.jobId]))[0]!);
     const { disputeId, digests } = await openDispute(
@@ -168,6 +175,7 @@ describe("Receipts: attacks found by review", () => {
   it("probe steps that anyone recorded are never re-rolled, however long ago they were drawn", async () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
     const job = await tracedJob(f, {
+      receipts: true,
       k: 8,
       checkpoints: 4,
       overrides: { challengeWindow: 12 * 3600 },

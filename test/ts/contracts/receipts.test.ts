@@ -61,7 +61,7 @@ describe("Receipts: paid verification", () => {
     await f.registry.write.stake([STAKE_ROLE.Verifier, 200n * UNIT], {
       account: f.verifier2.account,
     });
-    const job = await tracedJob(f, { k: 8, checkpoints: 6 });
+    const job = await tracedJob(f, { receipts: true, k: 8, checkpoints: 6 });
     const budget = budgetOf(job);
     expect(budget > 0n, "the job has a verification budget").to.equal(true);
     const submitterCredit = await f.market.read.creditOf([f.submitter.account.address]);
@@ -126,7 +126,7 @@ describe("Receipts: paid verification", () => {
     let unpaid = 0;
     // Several jobs, so both cases come up whatever the block hashes are.
     for (let round = 0; round < 4 && (paid === 0 || unpaid === 0); round++) {
-      const job = await tracedJob(f, { k, checkpoints: 6 });
+      const job = await tracedJob(f, { receipts: true, k, checkpoints: 6 });
       const half = k / 2;
       const halfWork = (step: number): Hex =>
         step % k !== 0 && step % k <= half ? job.honestDigest(step) : guess("half")(step);
@@ -154,7 +154,7 @@ describe("Receipts: paid verification", () => {
 
   it("refuses receipts from the job's parties, from stake staked after the open, after the commit phase, and twice", async () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
-    const job = await tracedJob(f, { k: 4, checkpoints: 4 });
+    const job = await tracedJob(f, { receipts: true, k: 4, checkpoints: 4 });
     // The provider and the submitter stake as verifiers too: still parties.
     for (const party of [f.provider, f.submitter]) {
       await f.registry.write.stake([STAKE_ROLE.Verifier, 100n * UNIT], { account: party.account });
@@ -178,8 +178,8 @@ describe("Receipts: paid verification", () => {
 
   it("probe steps are drawn only after the commit phase, only when some receipt is owed, and only the provider publishes them", async () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
-    const quiet = await tracedJob(f, { k: 4, checkpoints: 4 });
-    const job = await tracedJob(f, { k: 4, checkpoints: 4 });
+    const quiet = await tracedJob(f, { receipts: true, k: 4, checkpoints: 4 });
+    const job = await tracedJob(f, { receipts: true, k: 4, checkpoints: 4 });
     await commitReceipt(f, job, f.verifier);
     await expectRevertFrom(f.receipts.write.requestProbes([job.jobId]), "ReceiptsTooEarly");
     const { commitEnd } = await receiptPhases(f, job.jobId);
@@ -205,7 +205,7 @@ describe("Receipts: paid verification", () => {
 
   it("a provider that owes probes and does not publish them cannot finalize: the job expires and its collateral is slashed", async () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
-    const job = await tracedJob(f, { k: 4, checkpoints: 4 });
+    const job = await tracedJob(f, { receipts: true, k: 4, checkpoints: 4 });
     await commitReceipt(f, job, f.verifier);
     const { publishEnd } = await receiptPhases(f, job.jobId);
     await networkHelpers.time.increaseTo(publishEnd + 1n);
@@ -224,7 +224,7 @@ describe("Receipts: paid verification", () => {
 
   it("an honest provider with no owed probes is never expired by the receipts rule", async () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
-    const job = await tracedJob(f, { k: 4, checkpoints: 4 });
+    const job = await tracedJob(f, { receipts: true, k: 4, checkpoints: 4 });
     const { publishEnd } = await receiptPhases(f, job.jobId);
     await networkHelpers.time.increaseTo(publishEnd + 1n);
     expect(await f.market.read.isExpirable([job.jobId])).to.equal(false);
@@ -236,7 +236,7 @@ describe("Receipts: paid verification", () => {
   it("a false probe digest is a state dispute over the probed steps: the honest verifier narrows it and the provider is slashed", async () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
     const k = 16;
-    const job = await tracedJob(f, { k, checkpoints: 6 });
+    const job = await tracedJob(f, { receipts: true, k, checkpoints: 6 });
     const receipt = await commitReceipt(f, job, f.verifier);
     // The provider trained honestly but publishes made-up probe digests (saving the probe work).
     const lie = guess("probe-lie");
@@ -302,7 +302,7 @@ describe("Receipts: paid verification", () => {
   it("probe challenges are refused on tolerance jobs, and name a digest other than the provider's", async () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
     for (const numerics of [NUMERICS.Tolerance, NUMERICS.Exact]) {
-      const job = await tracedJob(f, { k: 4, checkpoints: 4, numerics });
+      const job = await tracedJob(f, { receipts: true, k: 4, checkpoints: 4, numerics });
       await commitReceipt(f, job, f.verifier);
       const { probes } = await publishProbes(f, job);
       const segment = Number(probes.segments[0]!);
@@ -327,7 +327,7 @@ describe("Receipts: paid verification", () => {
 
   it("a reveal with probes other than the published ones is refused", async () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
-    const job = await tracedJob(f, { k: 8, checkpoints: 4 });
+    const job = await tracedJob(f, { receipts: true, k: 8, checkpoints: 4 });
     const receipt = await commitReceipt(f, job, f.verifier);
     const { probes } = await publishProbes(f, job);
     // The verifier's own digests in place of the provider's, at other steps.
@@ -350,8 +350,13 @@ describe("Receipts: paid verification", () => {
 
   it("no receipts on jobs of one step per segment or without a budget", async () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
-    const single = await tracedJob(f, { k: 1, checkpoints: 4 });
-    const free = await tracedJob(f, { k: 4, checkpoints: 4, overrides: { verificationBps: 0 } });
+    const single = await tracedJob(f, { receipts: true, k: 1, checkpoints: 4 });
+    const free = await tracedJob(f, {
+      receipts: true,
+      k: 4,
+      checkpoints: 4,
+      overrides: { verificationBps: 0 },
+    });
     for (const job of [single, free]) {
       expect((await f.receipts.read.roundOf([job.jobId])).openedAt).to.equal(0);
       await expectRevertFrom(

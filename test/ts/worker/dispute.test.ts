@@ -67,7 +67,8 @@ describe("provider daemon in a dispute (in-process, devnet)", function () {
       hash: await registry.write.stake([2, minVerifierStake], { account: verifier.wallet.account }),
     });
 
-    const spec = await tinySpec(devnet, { challenge: 3600 });
+    // The job offers receipts: its dissection is held back until their commit phase (C/2) ends.
+    const spec = await tinySpec(devnet, { challenge: 600 });
     const jobId = await postTinyJob(devnet, spec);
     await waitFor(
       "the samples to be opened",
