@@ -150,7 +150,7 @@ export class ReceiptDuty {
     if (probes === undefined) {
       if (head.timestamp > record.publishEnd)
         return this.end(jobId, record, "unpaid", "the provider did not publish its probe digests");
-      return;
+      return this.keepProbeValue(jobId, head);
     }
     if (head.timestamp > record.revealEnd)
       return this.end(jobId, record, "unpaid", "the reveal phase ended");
@@ -194,6 +194,30 @@ export class ReceiptDuty {
     });
     this.ctx.metrics.receipts.inc({ outcome: "matched" });
     await this.set(jobId, record, { ...record, state: "revealed" });
+  }
+
+  /**
+   * Records the probe randomness once it exists (anyone may): a value kept can never be re-rolled,
+   * whoever later lets the block hash expire (docs/receipts.md).
+   */
+  private async keepProbeValue(jobId: bigint, head: Head): Promise<void> {
+    const { probeRequest } = await this.receipts.read.roundOf([jobId]);
+    if (probeRequest === 0 || head.number <= BigInt(probeRequest)) return;
+    const key = `probes-record:${jobId}:${probeRequest}`;
+    if (this.ctx.tx.sent(key)) return;
+    const randomness = this.ctx.chain.contracts.randomness;
+    if (/^0x0+$/.test(await randomness.read.randomness([BigInt(probeRequest)]))) return;
+    try {
+      await this.ctx.tx.send(key, `record the probes of job ${jobId}`, {
+        address: randomness.address,
+        abi: randomness.abi,
+        functionName: "record",
+        args: [BigInt(probeRequest)],
+      });
+    } catch (error) {
+      // Expired in between, or someone else's record landed first: nothing to keep.
+      this.ctx.log.debug({ jobId: jobId.toString(), err: String(error) }, "probe record skipped");
+    }
   }
 
   private async claim(jobId: bigint, record: ReceiptRecord): Promise<void> {
