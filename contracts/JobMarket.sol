@@ -229,7 +229,7 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
         emit LeavesOpened(jobId, leaves, proof);
         // Receipts need steps inside a segment to probe, and a budget to pay.
         if (address(_receipts) != address(0) && job.checkpointInterval > 1 && _budget(job) > 0) {
-            _receipts.open(jobId, job.challengeWindow, job.checkpointInterval);
+            _receipts.open(jobId, job.challengeWindow, job.checkpointInterval, n, job.samples, seed);
         }
     }
 

@@ -10,6 +10,7 @@ import {IRandomnessSource} from "./interfaces/IRandomnessSource.sol";
 import {IReceipts} from "./interfaces/IReceipts.sol";
 import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
 import {MerkleLib} from "./libraries/MerkleLib.sol";
+import {SamplerLib} from "./libraries/SamplerLib.sol";
 import {Probes, Receipt, ReceiptRound} from "./types/ReceiptTypes.sol";
 
 /// @title Receipts
@@ -49,7 +50,14 @@ contract Receipts is IReceipts, ReentrancyGuard {
     }
 
     /// @inheritdoc IReceipts
-    function open(uint256 jobId, uint256 challengeWindow, uint256 checkpointInterval) external onlyMarket {
+    function open(
+        uint256 jobId,
+        uint256 challengeWindow,
+        uint256 checkpointInterval,
+        uint256 checkpoints,
+        uint256 samples,
+        bytes32 seed
+    ) external onlyMarket {
         // A window whose publish phase the probe randomness may not fit in offers no receipts: an
         // honest provider could not publish in time.
         if (challengeWindow / 4 < minPublishWindow) return;
@@ -60,6 +68,10 @@ contract Receipts is IReceipts, ReentrancyGuard {
         // block, after the open, does not count.
         r.snapshot = uint32(block.number - 1);
         r.checkpointInterval = uint32(checkpointInterval);
+        r.checkpoints = uint32(checkpoints);
+        r.samples = uint8(samples);
+        // INVARIANT: publishing never depends on a block hash that may have expired by then.
+        r.seed = seed;
         (uint256 commitUntil, uint256 publishUntil, uint256 revealUntil) = _phases(r);
         emit ReceiptsOpened(jobId, r.snapshot, commitUntil, publishUntil, revealUntil);
     }
@@ -210,6 +222,12 @@ contract Receipts is IReceipts, ReentrancyGuard {
     }
 
     /// @inheritdoc IReceipts
+    function segmentsOf(uint256 jobId) external view returns (uint256[] memory) {
+        ReceiptRound storage r = _round(jobId);
+        return SamplerLib.sample(r.seed, r.checkpoints, r.samples);
+    }
+
+    /// @inheritdoc IReceipts
     function commitEnd(uint256 jobId) external view returns (uint256) {
         ReceiptRound storage r = _rounds[jobId];
         if (r.openedAt == 0) return 0;
@@ -257,7 +275,7 @@ contract Receipts is IReceipts, ReentrancyGuard {
         if (r.probeRequest == 0) revert ProbesNotRequested(jobId);
         bytes32 value = _randomness.randomness(r.probeRequest);
         if (value == bytes32(0)) revert ProbesRandomnessPending(jobId, r.probeRequest);
-        segments = _market.sampledSegments(jobId);
+        segments = SamplerLib.sample(r.seed, r.checkpoints, r.samples);
         steps = new uint256[](segments.length);
         uint256 inner = r.checkpointInterval - 1;
         for (uint256 s; s < segments.length; ++s) {

@@ -56,9 +56,8 @@ export class ReceiptDuty {
     // Only jobs the audit took up (not a party's, not settled while catching up).
     if (this.ctx.journal.get(`audit:${jobId}`) === undefined) return;
     if (head.timestamp > ends.commitEnd) return;
-    const segments = (await this.ctx.chain.contracts.market.read.sampledSegments([jobId])).map(
-      Number,
-    );
+    // From the seed the round kept: a restart long after the open still reads them.
+    const segments = (await this.receipts.read.segmentsOf([jobId])).map(Number);
     await this.ctx.journal.set(key, {
       state: "computing",
       segments,

@@ -61,8 +61,19 @@ interface IReceipts {
     event ReceiptsSettled(uint256 indexed jobId, uint256 budget, uint256 matchedWeight);
     event ReceiptPaid(uint256 indexed jobId, address indexed verifier, uint256 amount);
 
-    /// @notice JobMarket, when job `jobId` opens with k > 1 and a non-zero budget.
-    function open(uint256 jobId, uint256 challengeWindow, uint256 checkpointInterval) external;
+    /// @notice JobMarket, when job `jobId` opens with k > 1 and a non-zero budget: its window, k, n,
+    /// q and sample seed (kept, so the probes never depend on a block hash that expired).
+    function open(
+        uint256 jobId,
+        uint256 challengeWindow,
+        uint256 checkpointInterval,
+        uint256 checkpoints,
+        uint256 samples,
+        bytes32 seed
+    ) external;
+
+    /// @notice The job's sampled segments (the market's `sampledSegments`, from the kept seed).
+    function segmentsOf(uint256 jobId) external view returns (uint256[] memory);
 
     /// @notice Commits a receipt: `commitment` = keccak256(abi.encode(jobId, roots, salt, msg.sender)),
     /// `roots[s]` the Merkle root (MerkleLib) over leaves keccak256(abi.encode(segment, step,

@@ -30,6 +30,12 @@ struct ReceiptRound {
     /// @dev Paid out so far, and to how many receipts: the last claim takes the rounding remainder.
     uint128 paid;
     uint32 claimed;
+    /// @dev n and q: with `seed`, the sampled segments (SamplerLib), whatever block hashes expired.
+    uint32 checkpoints;
+    uint8 samples;
+    // slot 4
+    /// @dev The job's sample seed, kept at the open.
+    bytes32 seed;
 }
 
 /// @notice One verifier's receipt on one job.

@@ -437,7 +437,7 @@ contract ReceiptHandler is Test {
         GhostJob storage j,
         VerifierKind kind
     ) private view returns (bytes32[] memory roots, bytes32[][][] memory levels) {
-        uint256[] memory segments = market.sampledSegments(jobId);
+        uint256[] memory segments = receipts.segmentsOf(jobId);
         roots = new bytes32[](segments.length);
         levels = new bytes32[][][](segments.length);
         for (uint256 s; s < segments.length; ++s) {

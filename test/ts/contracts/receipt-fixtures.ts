@@ -50,7 +50,7 @@ export async function commitReceipt(
   verifier: Wallet,
   digestAt: (step: number) => Hex = job.honestDigest,
 ): Promise<CommittedReceipt> {
-  const segments = (await f.market.read.sampledSegments([job.jobId])).map(Number);
+  const segments = (await f.receipts.read.segmentsOf([job.jobId])).map(Number);
   const interiors = segments.map((s) => interiorDigests(job, s, digestAt));
   const roots = segments.map((s, i) => receiptRoot(s, interiors[i]!));
   const salt = keccak256(

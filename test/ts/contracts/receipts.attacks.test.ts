@@ -4,7 +4,7 @@
 // too short for the randomness, stake added in the open's own block, and a lazy verifier that made
 // the provider post every interior digest through a dissection before the commit phase ended.
 import { expect } from "chai";
-import { keccak256, toHex, type Hex } from "viem";
+import { keccak256, toHex, zeroHash, type Hex } from "viem";
 
 import { buildOpening, topSegmentsByNorm } from "../../../src/protocol/opening.ts";
 import { receiptCommitment, receiptRoot } from "../../../src/protocol/receipts.ts";
@@ -194,5 +194,25 @@ describe("Receipts: attacks found by review", () => {
     await networkHelpers.mine(300);
     await expectRevertFrom(f.receipts.write.requestProbes([job.jobId]), "ProbesAlreadyRequested");
     await publishProbes(f, job);
+  });
+
+  it("an honest provider publishes its probes however many blocks after the open: the round keeps the sample seed", async () => {
+    const f = await networkHelpers.loadFixture(disputeFixture);
+    // The provider opens at once and, like any client that follows the contract, does not record
+    // the sample seed; a sybil of the submitter commits junk, so probes are owed.
+    const job = await tracedJob(f, { receipts: true, k: 8, checkpoints: 4 });
+    await commitReceipt(f, job, f.referees[0]!, (s) => keccak256(toHex(`junk:${s}`)));
+    const honest = await commitReceipt(f, job, f.verifier);
+    // 300 blocks of 12 s: the seed's block hash is gone.
+    await networkHelpers.mine(300, { interval: 12 });
+    const { randomnessRequest } = await f.market.read.getJob([job.jobId]);
+    expect(await f.randomness.read.randomness([randomnessRequest])).to.equal(zeroHash);
+    const { probes } = await publishProbes(f, job);
+    expect(probes.segments.map(Number)).to.deep.equal(
+      (await f.receipts.read.segmentsOf([job.jobId])).map(Number),
+    );
+    await revealReceipt(f, job, honest, probes);
+    await finalizeAfterWindow(f, job);
+    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Finalized);
   });
 });

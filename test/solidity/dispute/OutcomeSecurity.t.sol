@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {TestToken} from "../../../contracts/mocks/TestToken.sol";
+import {MAX_RECOVERABLE_BPS, Dispute, DisputePhase} from "../../../contracts/types/DisputeTypes.sol";
+import {Job, JobStatus} from "../../../contracts/types/JobTypes.sol";
+import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
+import {Invariant} from "../utils/Invariant.sol";
+import {AssayFixture} from "../utils/AssayFixture.sol";
+import {OutcomeHandler} from "./OutcomeHandler.sol";
+
+/// @notice Security outcomes of disputes, beyond solvency (docs/protocol.md §8): after any sequence of
+/// jobs (honest, or fabricating one checkpoint), honest and lying challenges, a provider's sock
+/// puppet challenging its own job to win or to lose, committees voting the truth (with silent seats
+/// and redraws), finalizations and claims — an honest provider is never slashed; a cheating job that
+/// was honestly challenged never finalizes; a puppet never wins back more than MAX_RECOVERABLE_BPS of
+/// the collateral (plus its bond); every contract holds exactly what it owes.
+contract OutcomeSecurityTest is AssayFixture, Invariant {
+    address private constant TREASURY = address(0x7EA5);
+
+    TestToken private token;
+    Deployment private sys;
+    OutcomeHandler private handler;
+    uint256 private initialSupply;
+
+    function setUp() public {
+        token = new TestToken();
+        sys = _deployAssay(token, TREASURY);
+        handler = new OutcomeHandler(token, sys.registry, sys.randomness, sys.market, sys.disputeGame);
+        initialSupply = token.totalSupply();
+        bytes4[] memory selectors = new bytes4[](8);
+        selectors[0] = OutcomeHandler.openJob.selector;
+        selectors[1] = OutcomeHandler.challenge.selector;
+        selectors[2] = OutcomeHandler.challenge.selector;
+        selectors[3] = OutcomeHandler.advance.selector;
+        selectors[4] = OutcomeHandler.advance.selector;
+        selectors[5] = OutcomeHandler.finalize.selector;
+        selectors[6] = OutcomeHandler.claim.selector;
+        selectors[7] = OutcomeHandler.warp.selector;
+        targetContract(address(handler));
+        targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
+    }
+
+    function invariant_outcomes() public view {
+        if (handler.unexpectedReverts() != 0 || handler.forbiddenSuccesses() != 0) {
+            bytes memory data = handler.firstFailureData();
+            // The contract's own error, when a call the rules allow reverted.
+            if (data.length > 0) {
+                assembly ("memory-safe") {
+                    revert(add(data, 32), mload(data))
+                }
+            }
+            revert AssertionFailed(string.concat("the rules were broken at: ", handler.firstFailureAction()));
+        }
+        uint256[] memory ids = handler.jobIds();
+        for (uint256 i; i < ids.length; ++i) {
+            OutcomeHandler.GhostJob memory g = handler.ghostJob(ids[i]);
+            JobStatus status = sys.market.getJob(ids[i]).status;
+            if (g.bad == 0) assertTrue(status != JobStatus.Slashed, "an honest provider was slashed");
+            if (g.honestlyChallenged) {
+                assertTrue(status != JobStatus.Finalized, "an honestly challenged cheat was paid");
+            }
+            // What the puppet was credited, less the bonds it posted, is at most the bound.
+            assertLe(
+                g.puppetGain,
+                (g.collateral * MAX_RECOVERABLE_BPS) / 10_000 + g.puppetBonds,
+                "a sock puppet won back more than the bound"
+            );
+        }
+        _assertSolvent();
+    }
+
+    /// @dev A fixed walk; every path must be taken, the invariants hold at every tenth step.
+    function test_walk_cheatersLoseHonestProvidersDoNot() public {
+        for (uint256 i; i < 300; ++i) {
+            uint256 seed = uint256(keccak256(abi.encode("outcome walk", i)));
+            uint256 kind = seed % 16;
+            uint256 a = uint256(keccak256(abi.encode(seed, 1)));
+            uint256 b = uint256(keccak256(abi.encode(seed, 2)));
+            if (kind < 2) handler.openJob(a);
+            else if (kind < 6) handler.challenge(a, b, b >> 64);
+            else if (kind < 12) handler.advance(a, b);
+            else if (kind == 12) handler.finalize(a);
+            else if (kind == 13) handler.claim(a);
+            else handler.warp(a);
+            if (i % 10 == 9) invariant_outcomes();
+        }
+        invariant_outcomes();
+        bytes32[8] memory required = [
+            bytes32("openJob"),
+            "honestChallenge",
+            "lyingChallenge",
+            "puppetWins",
+            "puppetLoses",
+            "challengerWon",
+            "providerWon",
+            "noMajorityRedrawn"
+        ];
+        for (uint256 r; r < required.length; ++r) assertGt(handler.done(required[r]), 0, _label(required[r]));
+        assertGt(handler.done("finalize"), 0, "never finalized");
+    }
+
+    function _assertSolvent() private view {
+        address[] memory accounts = handler.accounts();
+        uint256 gameOwed;
+        uint256 count = sys.disputeGame.disputeCount();
+        for (uint256 id = 1; id <= count; ++id) {
+            Dispute memory d = sys.disputeGame.getDispute(id);
+            if (d.phase != DisputePhase.Resolved) gameOwed += d.bond;
+        }
+        uint256 marketOwed;
+        uint256 jobs = sys.market.jobCount();
+        for (uint256 id = 1; id <= jobs; ++id) {
+            Job memory job = sys.market.getJob(id);
+            if (job.status >= JobStatus.Open && job.status <= JobStatus.Disputed) marketOwed += job.amount;
+        }
+        uint256 registryOwed;
+        for (uint256 i; i < accounts.length; ++i) {
+            gameOwed += sys.disputeGame.creditOf(accounts[i]);
+            marketOwed += sys.market.creditOf(accounts[i]);
+            for (uint8 role = 1; role <= 2; ++role) {
+                (uint128 free, uint128 locked, uint128 unbonding, , ) = sys.registry.accountOf(
+                    accounts[i],
+                    StakeRole(role)
+                );
+                registryOwed += uint256(free) + locked + unbonding;
+            }
+        }
+        gameOwed += sys.disputeGame.creditOf(TREASURY);
+        marketOwed += sys.market.creditOf(TREASURY);
+        assertEq(token.balanceOf(address(sys.disputeGame)), gameOwed, "game balance != bonds + credits");
+        assertEq(token.balanceOf(address(sys.market)), marketOwed, "market balance != escrow + credits");
+        assertEq(token.balanceOf(address(sys.registry)), registryOwed, "registry balance != stakes");
+        assertEq(token.totalSupply(), initialSupply, "supply changed");
+    }
+
+    function _label(bytes32 action) private pure returns (string memory) {
+        uint256 len;
+        while (len < 32 && action[len] != 0) ++len;
+        bytes memory out = new bytes(len);
+        for (uint256 i; i < len; ++i) out[i] = action[i];
+        return string.concat("never happened: ", string(out));
+    }
+}
