@@ -22,6 +22,7 @@ import {JobParams, JobStatus, Numerics, OpenedLeaf} from "../../../contracts/typ
 import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
 import {FraudCommit} from "../utils/FraudCommit.sol";
 import {MerkleBuilder} from "../utils/MerkleBuilder.sol";
+import {Openings} from "../utils/Openings.sol";
 import {Test} from "../utils/Test.sol";
 
 /// @notice Random walk over disputes (docs/protocol.md §6) for the solvency invariants: jobs are taken to
@@ -278,7 +279,7 @@ contract DisputeHandler is Test {
 
         uint256 segment = market.sampledSegments(jobId)[0];
         if (j.cheat && segment == j.checkpoints) return _done("openJobStuck");
-        (OpenedLeaf[] memory opened, bytes32[] memory proof) = _segmentOpening(leaves, hashes, segment);
+        (OpenedLeaf[] memory opened, bytes32[] memory proof) = Openings.segment(leaves, hashes, segment);
         vm.prank(provider);
         try market.openSamples(jobId, opened, new uint256[](0), proof) {
             j.status = JobStatus.Opened;
@@ -369,7 +370,7 @@ contract DisputeHandler is Test {
         if (ghostBlock <= c.committedAt) _roll(c.committedAt + 1);
         GhostJob storage j = _jobs[c.jobId];
         (OpenedLeaf[] memory leaves, bytes32[] memory hashes) = _trace(c.jobId, j);
-        (OpenedLeaf[] memory opened, bytes32[] memory proof) = _segmentOpening(leaves, hashes, c.segment);
+        (OpenedLeaf[] memory opened, bytes32[] memory proof) = Openings.segment(leaves, hashes, c.segment);
         bytes32 providerDigest = leaves[c.segment - 1].stateDigest;
         bool valid =
             (j.status == JobStatus.Opened || j.status == JobStatus.Disputed) &&
@@ -1035,21 +1036,6 @@ contract DisputeHandler is Test {
     }
 
     /// @dev Leaves segment − 1 (when segment ≥ 2) and segment, with their multi-proof.
-    function _segmentOpening(
-        OpenedLeaf[] memory leaves,
-        bytes32[] memory hashes,
-        uint256 segment
-    ) private pure returns (OpenedLeaf[] memory opened, bytes32[] memory proof) {
-        uint256 count = segment == 1 ? 1 : 2;
-        opened = new OpenedLeaf[](count);
-        uint256[] memory positions = new uint256[](count);
-        for (uint256 i; i < count; ++i) {
-            positions[i] = segment - count + i;
-            opened[i] = leaves[positions[i]];
-        }
-        proof = MerkleBuilder.multiProof(MerkleBuilder.build(hashes), positions);
-    }
-
     /// @dev A provider other than the submitter, not ejected, topped up to the collateral and the minimum.
     function _pickProvider(
         uint256 seed,

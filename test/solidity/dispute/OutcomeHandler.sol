@@ -11,7 +11,8 @@ import {Dispute, DisputePhase, Outcome, Vote} from "../../../contracts/types/Dis
 import {JobParams, JobStatus, Numerics, OpenedLeaf} from "../../../contracts/types/JobTypes.sol";
 import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
 import {MerkleBuilder} from "../utils/MerkleBuilder.sol";
-import {Test} from "../utils/Test.sol";
+import {Openings} from "../utils/Openings.sol";
+import {Walk} from "../utils/Walk.sol";
 
 /// @notice Random walk over the security outcomes of disputes (docs/protocol.md §6, §8): honest and
 /// cheating providers (one fabricated checkpoint), honest challengers on the fabricated segment,
@@ -22,7 +23,7 @@ import {Test} from "../utils/Test.sol";
 /// The truth of a state dispute on segment s of a job that fabricated checkpoint b: the provider is
 /// wrong when s is b (its post-state is false) or b + 1 (its pre-state is false). k = 1: every
 /// dispute goes straight to its committee.
-contract OutcomeHandler is Test {
+contract OutcomeHandler is Walk {
     uint256 private constant BPS = 10_000;
     uint256 private constant VERIFIERS = 6;
     uint256 private constant CHECKPOINTS = 4;
@@ -52,19 +53,11 @@ contract OutcomeHandler is Test {
     address[] private _verifiers;
     address[2] private _providers;
     address[2] private _puppets;
-    uint256 public ghostTime;
-    uint256 public ghostBlock;
     uint256[] private _jobIds;
     mapping(uint256 jobId => GhostJob) private _jobs;
     uint256[] private _disputeIds;
     /// @dev Each dispute's current committee (committeeOf shows it only before the draw).
     mapping(uint256 disputeId => address[]) private _members;
-
-    uint256 public unexpectedReverts;
-    uint256 public forbiddenSuccesses;
-    string public firstFailureAction;
-    bytes public firstFailureData;
-    mapping(bytes32 action => uint256 count) public done;
 
     constructor(
         TestToken token_,
@@ -78,8 +71,6 @@ contract OutcomeHandler is Test {
         randomness = randomness_;
         market = market_;
         game = game_;
-        ghostTime = block.timestamp;
-        ghostBlock = block.number;
         for (uint256 i; i < VERIFIERS + 4; ++i) {
             address actor = address(uint160(0x5EC0 + i));
             token_.mint(actor, 1_000_000e18);
@@ -165,9 +156,9 @@ contract OutcomeHandler is Test {
             keccak256("r"),
             keccak256("l")
         );
-        _ensureBlockHash(ghostBlock + randomness.delay());
+        _ensureBlockHash(randomness, ghostBlock + randomness.delay());
         uint256 sampled = market.sampledSegments(jobId)[0];
-        (OpenedLeaf[] memory opened, bytes32[] memory proof) = _segmentOpening(leaves, hashes, sampled);
+        (OpenedLeaf[] memory opened, bytes32[] memory proof) = Openings.segment(leaves, hashes, sampled);
         vm.prank(_providers[providerIndex]);
         try market.openSamples(jobId, opened, new uint256[](0), proof) {
             _done("openJob");
@@ -196,12 +187,22 @@ contract OutcomeHandler is Test {
         game.commitChallenge(keccak256(abi.encode(jobId, segment, claim, salt, challenger)));
         _roll(ghostBlock + 1);
         (OpenedLeaf[] memory leaves, bytes32[] memory hashes) = _trace(jobId, j);
-        (OpenedLeaf[] memory opened, bytes32[] memory proof) = _segmentOpening(leaves, hashes, segment);
+        (OpenedLeaf[] memory opened, bytes32[] memory proof) = Openings.segment(leaves, hashes, segment);
         JobStatus status = market.getJob(jobId).status;
         bool open =
             (status == JobStatus.Opened || status == JobStatus.Disputed) &&
                 ghostTime <= market.getJob(jobId).deadline &&
                 registry.isEligibleVerifier(challenger);
+        // A front-runner replays the reveal from its own address: the commitment names the challenger.
+        address copier = _verifiers[(actorSeed + 2) % VERIFIERS];
+        if (copier != challenger) {
+            vm.prank(copier);
+            try game.revealChallenge(jobId, segment, claim, salt, opened, proof) {
+                return _forbidden("a copied challenge reveal");
+            } catch {
+                _done("copyRefused");
+            }
+        }
         vm.prank(challenger);
         try game.revealChallenge(jobId, segment, claim, salt, opened, proof) returns (uint256 id) {
             if (!open) return _forbidden("a challenge outside the window");
@@ -269,7 +270,7 @@ contract OutcomeHandler is Test {
     // ------------------------------------------------------------- internals: committees
 
     function _draw(uint256 id, Dispute memory d) private {
-        _ensureBlockHash(d.randomnessRequest);
+        _ensureBlockHash(randomness, d.randomnessRequest);
         address[] memory members = game.committeeOf(id);
         try game.drawCommittee(id) {
             if (game.getDispute(id).phase == DisputePhase.Voting) _members[id] = members;
@@ -385,21 +386,6 @@ contract OutcomeHandler is Test {
         }
     }
 
-    function _segmentOpening(
-        OpenedLeaf[] memory leaves,
-        bytes32[] memory hashes,
-        uint256 segment
-    ) private pure returns (OpenedLeaf[] memory opened, bytes32[] memory proof) {
-        uint256 count = segment == 1 ? 1 : 2;
-        opened = new OpenedLeaf[](count);
-        uint256[] memory positions = new uint256[](count);
-        for (uint256 i; i < count; ++i) {
-            positions[i] = segment - count + i;
-            opened[i] = leaves[positions[i]];
-        }
-        proof = MerkleBuilder.multiProof(MerkleBuilder.build(hashes), positions);
-    }
-
     /// @dev A job that is Opened or Disputed.
     function _findJob(uint256 seed) private view returns (bool, uint256) {
         uint256 count = _jobIds.length;
@@ -412,44 +398,4 @@ contract OutcomeHandler is Test {
     }
 
     // ------------------------------------------------------------- internals: clocks
-
-    function _ensureBlockHash(uint256 number) private {
-        if (ghostBlock <= number) _roll(number + 1);
-        if (randomness.randomness(number) == bytes32(0) && ghostBlock - number <= 256) {
-            vm.setBlockhash(number, keccak256(abi.encode("block", number)));
-        }
-    }
-
-    modifier syncClock() {
-        vm.warp(ghostTime);
-        vm.roll(ghostBlock);
-        _;
-    }
-
-    function _setTime(uint256 t) private {
-        if (t > ghostTime) ghostTime = t;
-        vm.warp(ghostTime);
-    }
-
-    function _roll(uint256 number) private {
-        ghostBlock = number;
-        vm.roll(number);
-    }
-
-    function _done(bytes32 action) private {
-        ++done[action];
-    }
-
-    function _unexpected(string memory action, bytes memory err) private {
-        if (unexpectedReverts == 0 && forbiddenSuccesses == 0) {
-            firstFailureAction = action;
-            firstFailureData = err;
-        }
-        ++unexpectedReverts;
-    }
-
-    function _forbidden(string memory action) private {
-        if (unexpectedReverts == 0 && forbiddenSuccesses == 0) firstFailureAction = action;
-        ++forbiddenSuccesses;
-    }
 }

@@ -6,6 +6,7 @@ import {MAX_RECOVERABLE_BPS, Dispute, DisputePhase} from "../../../contracts/typ
 import {Job, JobStatus} from "../../../contracts/types/JobTypes.sol";
 import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
 import {Invariant} from "../utils/Invariant.sol";
+import {Labels} from "../utils/Labels.sol";
 import {AssayFixture} from "../utils/AssayFixture.sol";
 import {OutcomeHandler} from "./OutcomeHandler.sol";
 
@@ -86,7 +87,7 @@ contract OutcomeSecurityTest is AssayFixture, Invariant {
             if (i % 10 == 9) invariant_outcomes();
         }
         invariant_outcomes();
-        bytes32[8] memory required = [
+        bytes32[9] memory required = [
             bytes32("openJob"),
             "honestChallenge",
             "lyingChallenge",
@@ -94,9 +95,15 @@ contract OutcomeSecurityTest is AssayFixture, Invariant {
             "puppetLoses",
             "challengerWon",
             "providerWon",
-            "noMajorityRedrawn"
+            "noMajorityRedrawn",
+            "copyRefused"
         ];
-        for (uint256 r; r < required.length; ++r) assertGt(handler.done(required[r]), 0, _label(required[r]));
+        for (uint256 r; r < required.length; ++r)
+            assertGt(
+                handler.done(required[r]),
+                0,
+                string.concat("never happened: ", Labels.name(required[r]))
+            );
         assertGt(handler.done("finalize"), 0, "never finalized");
     }
 
@@ -132,13 +139,5 @@ contract OutcomeSecurityTest is AssayFixture, Invariant {
         assertEq(token.balanceOf(address(sys.market)), marketOwed, "market balance != escrow + credits");
         assertEq(token.balanceOf(address(sys.registry)), registryOwed, "registry balance != stakes");
         assertEq(token.totalSupply(), initialSupply, "supply changed");
-    }
-
-    function _label(bytes32 action) private pure returns (string memory) {
-        uint256 len;
-        while (len < 32 && action[len] != 0) ++len;
-        bytes memory out = new bytes(len);
-        for (uint256 i; i < len; ++i) out[i] = action[i];
-        return string.concat("never happened: ", string(out));
     }
 }

@@ -11,7 +11,7 @@ import {JobParams, JobStatus, Numerics, OpenedLeaf} from "../../../contracts/typ
 import {Probes} from "../../../contracts/types/ReceiptTypes.sol";
 import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
 import {MerkleBuilder} from "../utils/MerkleBuilder.sol";
-import {Test} from "../utils/Test.sol";
+import {Walk} from "../utils/Walk.sol";
 
 /// @notice Random walk over paid verification (docs/receipts.md): jobs open with receipt rounds;
 /// honest verifiers (digests of every step), lazy ones (guesses) and half-workers (the first half of
@@ -22,7 +22,7 @@ import {Test} from "../utils/Test.sol";
 /// The handler predicts every outcome: a call the model says must succeed and reverts is an
 /// `unexpectedReverts`, one that must fail and succeeds (or pays another amount than the rules) a
 /// `forbiddenSuccesses`. The invariant test checks the model against the chain.
-contract ReceiptHandler is Test {
+contract ReceiptHandler is Walk {
     uint256 public constant ACTOR_COUNT = 6;
     uint256 private constant BPS = 10_000;
     uint256 private constant WINDOW = 2 hours;
@@ -79,19 +79,11 @@ contract ReceiptHandler is Test {
     Receipts public immutable receipts;
 
     address[] private _actors;
-    uint256 public ghostTime;
-    uint256 public ghostBlock;
     uint256[] private _jobIds;
     mapping(uint256 jobId => GhostJob) private _jobs;
     mapping(uint256 jobId => mapping(address verifier => GhostReceipt)) private _receipts;
     mapping(uint256 jobId => address[]) private _committers;
     mapping(uint256 jobId => Probes) private _probes;
-
-    uint256 public unexpectedReverts;
-    uint256 public forbiddenSuccesses;
-    string public firstFailureAction;
-    bytes public firstFailureData;
-    mapping(bytes32 action => uint256 count) public done;
 
     constructor(
         TestToken token_,
@@ -105,8 +97,6 @@ contract ReceiptHandler is Test {
         randomness = randomness_;
         market = market_;
         receipts = receipts_;
-        ghostTime = block.timestamp;
-        ghostBlock = block.number;
         for (uint256 i; i < ACTOR_COUNT; ++i) {
             address actor = address(uint160(0x7EC0 + i));
             _actors.push(actor);
@@ -209,7 +199,7 @@ contract ReceiptHandler is Test {
             keccak256("r"),
             keccak256("l")
         );
-        _ensureBlockHash(ghostBlock + randomness.delay());
+        _ensureBlockHash(randomness, ghostBlock + randomness.delay());
         (OpenedLeaf[] memory opened, bytes32[] memory proof) = _opening(jobId, leaves, hashes);
         vm.prank(provider);
         try market.openSamples(jobId, opened, new uint256[](0), proof) {
@@ -273,7 +263,7 @@ contract ReceiptHandler is Test {
                 return _unexpected("requestProbes", err);
             }
         }
-        _ensureBlockHash(receipts.roundOf(jobId).probeRequest);
+        _ensureBlockHash(randomness, receipts.roundOf(jobId).probeRequest);
         (uint256[] memory segments, uint256[] memory steps) = receipts.probeSteps(jobId);
         bytes32[] memory digests = new bytes32[](segments.length);
         for (uint256 s; s < segments.length; ++s) {
@@ -505,47 +495,7 @@ contract ReceiptHandler is Test {
         return (false, 0);
     }
 
-    function _ensureBlockHash(uint256 number) private {
-        if (ghostBlock <= number) _roll(number + 1);
-        if (randomness.randomness(number) == bytes32(0)) {
-            vm.setBlockhash(number, keccak256(abi.encode("block", number)));
-        }
-    }
-
-    modifier syncClock() {
-        vm.warp(ghostTime);
-        vm.roll(ghostBlock);
-        _;
-    }
-
-    function _setTime(uint256 t) private {
-        ghostTime = t;
-        vm.warp(t);
-    }
-
-    function _roll(uint256 number) private {
-        ghostBlock = number;
-        vm.roll(number);
-    }
-
     function _actor(uint256 seed) private view returns (address) {
         return _actors[seed % ACTOR_COUNT];
-    }
-
-    function _done(bytes32 action) private {
-        ++done[action];
-    }
-
-    function _unexpected(string memory action, bytes memory err) private {
-        if (unexpectedReverts == 0 && forbiddenSuccesses == 0) {
-            firstFailureAction = action;
-            firstFailureData = err;
-        }
-        ++unexpectedReverts;
-    }
-
-    function _forbidden(string memory action) private {
-        if (unexpectedReverts == 0 && forbiddenSuccesses == 0) firstFailureAction = action;
-        ++forbiddenSuccesses;
     }
 }

@@ -5,6 +5,7 @@ import {TestToken} from "../../../contracts/mocks/TestToken.sol";
 import {Job, JobStatus} from "../../../contracts/types/JobTypes.sol";
 import {Receipt, ReceiptRound} from "../../../contracts/types/ReceiptTypes.sol";
 import {Invariant} from "../utils/Invariant.sol";
+import {Labels} from "../utils/Labels.sol";
 import {AssayFixture} from "../utils/AssayFixture.sol";
 import {ReceiptHandler} from "./ReceiptHandler.sol";
 
@@ -72,7 +73,13 @@ contract ReceiptSolvencyTest is AssayFixture, Invariant {
         ];
         string memory counts;
         for (uint256 r; r < required.length; ++r) {
-            counts = string.concat(counts, _label(required[r]), "=", _itoa(handler.done(required[r])), " ");
+            counts = string.concat(
+                counts,
+                Labels.name(required[r]),
+                "=",
+                Labels.decimal(handler.done(required[r])),
+                " "
+            );
         }
         for (uint256 r; r < required.length; ++r) {
             assertGt(
@@ -180,28 +187,7 @@ contract ReceiptSolvencyTest is AssayFixture, Invariant {
         }
     }
 
-    function _label(bytes32 action) private pure returns (string memory) {
-        uint256 len;
-        while (len < 32 && action[len] != 0) ++len;
-        bytes memory out = new bytes(len);
-        for (uint256 i; i < len; ++i) out[i] = action[i];
-        return string(out);
-    }
-
-    function _itoa(uint256 value) private pure returns (string memory) {
-        if (value == 0) return "0";
-        bytes memory out = new bytes(78);
-        uint256 i = 78;
-        while (value > 0) {
-            out[--i] = bytes1(uint8(48 + (value % 10)));
-            value /= 10;
-        }
-        bytes memory trimmed = new bytes(78 - i);
-        for (uint256 j; j < trimmed.length; ++j) trimmed[j] = out[i + j];
-        return string(trimmed);
-    }
-
     function _name(bytes32 action) private pure returns (string memory) {
-        return string.concat("never happened: ", _label(action));
+        return string.concat("never happened: ", Labels.name(action));
     }
 }
