@@ -1,7 +1,7 @@
 // What the verifier reads about disputes. DisputeGame keeps only a hash of the dissection's
 // digests in storage; the digests themselves are in its events (DisputeOpened, RangeNarrowed,
 // PointsPosted, ReadyForCommittee), and every mover resupplies them.
-import type { Address, Hex } from "viem";
+import { zeroHash, type Address, type Hex } from "viem";
 
 import type { ChainContext } from "../src/node/chain.ts";
 import type { DissectionDigests } from "../src/protocol/dissection.ts";
@@ -136,7 +136,7 @@ export async function readStepQuestion(
 export async function readProbes(chain: ChainContext, jobId: bigint): Promise<Probes | undefined> {
   const { receipts } = chain.contracts;
   const round = await receipts.read.roundOf([jobId]);
-  if (/^0x0+$/.test(round.probesHash)) return undefined;
+  if (round.probesHash === zeroHash) return undefined;
   const [event] = await receipts.getEvents.ProbesPublished(
     { jobId },
     { fromBlock: BigInt(round.snapshot) },

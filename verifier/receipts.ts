@@ -3,7 +3,7 @@
 // segment (the audit's segment tasks record them), reveals once the provider has published its
 // probe digests and they match, and claims its share of the budget when the job finalizes. A
 // provider digest that does not match is recorded (exact jobs: a probe challenge can contest it).
-import { bytesToHex, type Hex } from "viem";
+import { bytesToHex, zeroHash, type Hex } from "viem";
 import { randomBytes } from "node:crypto";
 
 import { receiptCommitment, receiptProof, receiptRoot } from "../src/protocol/receipts.ts";
@@ -205,7 +205,7 @@ export class ReceiptDuty {
     const key = `probes-record:${jobId}:${probeRequest}`;
     if (this.ctx.tx.sent(key)) return;
     const randomness = this.ctx.chain.contracts.randomness;
-    if (/^0x0+$/.test(await randomness.read.randomness([BigInt(probeRequest)]))) return;
+    if ((await randomness.read.randomness([BigInt(probeRequest)])) === zeroHash) return;
     try {
       await this.ctx.tx.send(key, `record the probes of job ${jobId}`, {
         address: randomness.address,

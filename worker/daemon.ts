@@ -11,7 +11,7 @@
 // last journaled checkpoint and none is lost. Each job's life follows worker/state-machine.ts.
 import path from "node:path";
 
-import type { Hex, TransactionReceipt } from "viem";
+import { zeroHash, type Hex, type TransactionReceipt } from "viem";
 
 import { putState } from "../src/checkpoint/checkpoint-store.ts";
 import { getState } from "../src/checkpoint/checkpoint-store.ts";
@@ -454,15 +454,15 @@ export class ProviderDaemon {
       case "challenge-window": {
         if (status === "Disputed") return (await this.move(jobId, "dispute-opened"), true);
         if (status === "Finalized") return (await this.move(jobId, "finalized"), false);
-        await this.publishProbes(jobId, onchain);
         const latest = await this.chain.publicClient.getBlock();
+        await this.publishProbes(jobId, onchain, latest);
         if (latest.timestamp > BigInt(onchain.deadline))
           return (await this.move(jobId, "window-closed"), true);
         return false;
       }
       case "disputed": {
         await this.answerDisputes(jobId, onchain);
-        await this.publishProbes(jobId, onchain);
+        await this.publishProbes(jobId, onchain, await this.chain.publicClient.getBlock());
         if (status === "Opened") return (await this.move(jobId, "disputes-settled"), true);
         if (status === "Finalized") return (await this.move(jobId, "finalized"), false);
         return false;
@@ -759,12 +759,15 @@ export class ProviderDaemon {
    * requests the probe randomness and publishes the digest after each probe step — recomputed from
    * checkpoint segment − 1 — before the deadline. Owed probes not published expire the job.
    */
-  private async publishProbes(jobId: bigint, onchain: OnchainJob): Promise<void> {
+  private async publishProbes(
+    jobId: bigint,
+    onchain: OnchainJob,
+    head: { number: bigint; timestamp: bigint },
+  ): Promise<void> {
     const receipts = this.chain.contracts.receipts;
     const round = await receipts.read.roundOf([jobId]);
     if (round.openedAt === 0 || round.committed === 0) return;
-    if (round.probesHash !== `0x${"00".repeat(32)}`) return;
-    const head = await this.chain.publicClient.getBlock();
+    if (round.probesHash !== zeroHash) return;
     const commitEnd = BigInt(round.openedAt) + BigInt(round.window) / 2n;
     if (head.timestamp <= commitEnd) return;
     const randomness = this.chain.contracts.randomness;
@@ -773,8 +776,7 @@ export class ProviderDaemon {
         ? undefined
         : await randomness.read.randomness([BigInt(round.probeRequest)]);
     // Not requested yet, or requested by someone and left unread past the block-hash horizon.
-    const expired =
-      value !== undefined && /^0x0+$/.test(value) && head.number > BigInt(round.probeRequest);
+    const expired = value === zeroHash && head.number > BigInt(round.probeRequest);
     if (round.probeRequest === 0 || expired) {
       this.log.info({ jobId, receipts: round.committed }, "requesting the probe steps");
       await this.tryAnyoneMay(

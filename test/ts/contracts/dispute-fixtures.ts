@@ -664,9 +664,13 @@ export interface Owed {
 export async function owed(f: DisputeFixture): Promise<Owed> {
   const accounts = await everyAccount();
   let market = 0n;
+  // Receipts: every settled budget less what was paid out of it.
+  let receipts = 0n;
   for (let id = 1n; id <= (await f.market.read.jobCount()); id++) {
     const job = await f.market.read.getJob([id]);
     if (LIVE_STATUSES.includes(job.status)) market += job.amount;
+    const round = await f.receipts.read.roundOf([id]);
+    receipts += round.budget - round.paid;
   }
   let disputeGame = 0n;
   for (let id = 1n; id <= (await f.disputeGame.read.disputeCount()); id++) {
@@ -675,12 +679,6 @@ export async function owed(f: DisputeFixture): Promise<Owed> {
   }
   let fraudProofs = 0n;
   let registry = 0n;
-  // Receipts: every settled budget less what was paid out of it.
-  let receipts = 0n;
-  for (let id = 1n; id <= (await f.market.read.jobCount()); id++) {
-    const round = await f.receipts.read.roundOf([id]);
-    receipts += round.budget - round.paid;
-  }
   for (const account of accounts) {
     market += await f.market.read.creditOf([account]);
     disputeGame += await f.disputeGame.read.creditOf([account]);
