@@ -16,8 +16,22 @@ export const VerifierSectionSchema = z.strictObject({
    * difference when the account's free verifier stake is below it. null: the deployment's minimum.
    */
   stake: tokenAmount.nullable().default(null),
-  /** Re-execution tasks run at once (BullMQ worker concurrency). */
+  /**
+   * What this process is (docs/verifier.md, "Scale-out"): `all` = the coordinator with a
+   * re-execution worker inside; `coordinator` = watch, journal and transactions only, its tasks run
+   * by worker processes; `worker` = a stateless re-execution worker of a coordinator's queue (same
+   * rpcUrl, deployment, redisUrl, redisPrefix and storeUrl; no key, no journal).
+   */
+  role: z.enum(["all", "coordinator", "worker"]).default("all"),
+  /** Re-execution tasks run at once by this process's worker (BullMQ worker concurrency). */
   concurrency: z.number().int().min(1).max(64).default(1),
+  /**
+   * BullMQ lock duration: a task whose worker dies (or stops renewing its lock) this long runs
+   * again on another worker.
+   */
+  lockMs: z.number().int().min(1_000).max(600_000).default(30_000),
+  /** Memory for blobs cached by content address (programs, datasets, checkpoints), in MiB. */
+  cacheMiB: z.number().int().min(1).max(65_536).default(256),
   /** Attempts per re-execution task before it counts as failed (retryable errors only). */
   attempts: z.number().int().min(1).max(20).default(3),
   /** First retry delay; doubles per attempt (BullMQ exponential backoff). */

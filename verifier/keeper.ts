@@ -1,13 +1,13 @@
 // The keeper duty: anyone may finalize a job, expire it, time out a dispute's mover, draw a
 // committee, resolve a vote or record a seed when it is due; this account does it for every job and
 // dispute it has seen. Losing the race to another keeper is normal.
-import type { Address } from "viem";
+import { zeroHash, type Address } from "viem";
 
 import { TransactionError } from "../src/errors.ts";
 import type { ContractCall } from "../src/node/tx.ts";
 import { DISPUTE_KIND } from "../src/protocol/onchain-enums.ts";
 import { JOB, OUTCOMES, PHASE } from "./chain-reads.ts";
-import { ZERO_DIGEST, type DutyContext, type Head } from "./duty.ts";
+import type { DutyContext, Head } from "./duty.ts";
 import type { KeptDispute } from "./state-machine.ts";
 
 const TERMINAL_JOB: readonly number[] = [JOB.Finalized, JOB.Cancelled, JOB.Expired, JOB.Slashed];
@@ -111,7 +111,7 @@ export class Keeper {
             head.timestamp > BigInt(d.lastMoveAt) + this.redrawDelay() ||
             (await this.ctx.chain.contracts.randomness.read.randomness([
               BigInt(d.randomnessRequest),
-            ])) !== ZERO_DIGEST;
+            ])) !== zeroHash;
           if (ready)
             await this.keeperSend(
               `draw:${disputeId}:${d.round}`,
@@ -148,7 +148,7 @@ export class Keeper {
     if (this.ctx.tx.sent(key)) return;
     const randomness = this.ctx.chain.contracts.randomness;
     const value = await randomness.read.randomness([request]);
-    if (value === ZERO_DIGEST) return; // not mined yet (or already gone: nothing to keep)
+    if (value === zeroHash) return; // not mined yet (or already gone: nothing to keep)
     await this.keeperSend(key, "record seed", jobId, {
       address: randomness.address,
       abi: randomness.abi,

@@ -29,7 +29,8 @@ export type AuditState = keyof typeof AUDIT_TRANSITIONS;
 export interface AuditRecord {
   state: AuditState;
   segments: number[];
-  /** Challenging and later. */
+  /** Times the job was audited again (after a withdrawn availability challenge); absent: 0. */
+  round?: number;
   /** Proving and later. */
   proof?: { salt: Hex; commitBlock?: bigint };
   challenge?: {

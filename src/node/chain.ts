@@ -23,7 +23,7 @@ import {
   type Transport,
   type WalletClient,
 } from "viem";
-import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
+import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 
 import { ConfigError, RpcUnreachableError, WrongChainError } from "../errors.ts";
 import type { AccountSource, NodeConfig } from "./config.ts";
@@ -151,6 +151,11 @@ export interface ConnectOptions {
   env?: Record<string, string | undefined>;
   /** Give up reaching the RPC after this long (default 5 s). */
   timeoutMs?: number;
+  /**
+   * Reads only (a verifier's re-execution worker): the config's account is ignored and the
+   * context is bound to a throwaway key made up here, which holds nothing and signs nothing.
+   */
+  readOnly?: boolean;
 }
 
 /**
@@ -162,7 +167,9 @@ export async function connectChain(
   options: ConnectOptions = {},
 ): Promise<ChainContext> {
   const deployment = await readDeploymentFile(config.deployment);
-  const account = accountOf(config.account, options.env);
+  const account = options.readOnly
+    ? privateKeyToAccount(generatePrivateKey())
+    : accountOf(config.account, options.env);
   const transport = http(config.rpcUrl, {
     timeout: options.timeoutMs ?? 5_000,
     retryCount: 2,
@@ -191,7 +198,7 @@ export async function connectChain(
       chainId,
       `the deployment ${config.deployment} is for chain ${deployment.chainId}, but the RPC serves chain ${chainId}`,
     );
-  if ("devnet" in config.account && !DEVNET_CHAIN_IDS.includes(chainId))
+  if (!options.readOnly && "devnet" in config.account && !DEVNET_CHAIN_IDS.includes(chainId))
     throw new ConfigError(
       `devnet account ${config.account.devnet} uses Hardhat's public test mnemonic; refusing it on chain ${chainId} (set ASSAY_PRIVATE_KEY)`,
     );

@@ -1,0 +1,44 @@
+// The jobs a verifier process has loaded (spec, program, dataset, trace records), each read once
+// from the chain and the store and kept while it is being verified; bounded, the oldest dropped.
+// Both the coordinator (decisions, challenges) and each re-execution worker keep one.
+import type { ChainContext } from "../src/node/chain.ts";
+import type { BlobStore } from "../src/store/blob-store.ts";
+import { readVerifiableJob } from "./job-reader.ts";
+import type { VerifiableJob } from "./segment-check.ts";
+
+export class JobCache {
+  readonly #chain: ChainContext;
+  readonly #store: BlobStore;
+  readonly #max: number;
+  readonly #jobs = new Map<string, { round: number; job: Promise<VerifiableJob> }>();
+
+  constructor(chain: ChainContext, store: BlobStore, max = 32) {
+    this.#chain = chain;
+    this.#store = store;
+    this.#max = max;
+  }
+
+  /**
+   * Job `jobId`, loaded on first use (a load that fails is not kept). Read again, for what may have
+   * changed since (blobs an availability challenge made the provider publish), when `fresh`, or
+   * when the copy kept was loaded for an earlier audit `round` than the one asked for.
+   */
+  get(jobId: bigint, options: { fresh?: boolean; round?: number } = {}): Promise<VerifiableJob> {
+    const key = jobId.toString();
+    const round = options.round ?? 0;
+    const cached = this.#jobs.get(key);
+    if (cached !== undefined && !options.fresh && cached.round >= round) return cached.job;
+    const job = readVerifiableJob(this.#chain, this.#store, jobId);
+    const entry = { round: Math.max(round, cached?.round ?? 0), job };
+    job.catch(() => {
+      if (this.#jobs.get(key) === entry) this.#jobs.delete(key);
+    });
+    this.#jobs.delete(key);
+    this.#jobs.set(key, entry);
+    for (const old of this.#jobs.keys()) {
+      if (this.#jobs.size <= this.#max) break;
+      this.#jobs.delete(old);
+    }
+    return job;
+  }
+}

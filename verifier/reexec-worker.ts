@@ -1,0 +1,196 @@
+// A re-execution worker: consumes one verifier's BullMQ queue (verifier/tasks.ts), re-executes what
+// each task names and returns the outcome through BullMQ. It is stateless: it reads the chain, the
+// store and Redis, holds no key, sends no transaction and writes no journal. The coordinator (the
+// verifier daemon) alone journals outcomes, so any number of workers, in the daemon's own process
+// or in other processes on other machines, can serve one account; a worker killed mid-task loses
+// its lock and the task runs again elsewhere (BullMQ stalled-job recovery).
+//
+// Programs, datasets and checkpoints are cached by content address (CachingBlobStore), and a job's
+// spec, program and dataset are loaded once per worker (the job cache): a worker serving many
+// segments of one job, or many jobs on one dataset, fetches and hashes each blob once.
+import { hostname } from "node:os";
+
+import { Worker, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+
+import { oneLine } from "../src/errors.ts";
+import { connectChain, type ChainContext } from "../src/node/chain.ts";
+import type { Logger } from "../src/node/log.ts";
+import { createMetrics, startMetricsServer, type NodeMetrics } from "../src/node/metrics.ts";
+import { connectRedis } from "../src/node/redis.ts";
+import type { BlobStore } from "../src/store/blob-store.ts";
+import { CachingBlobStore } from "../src/store/caching-store.ts";
+import { HttpBlobStore } from "../src/store/http-client.ts";
+import { readStepQuestion } from "./chain-reads.ts";
+import type { VerifierConfig } from "./config.ts";
+import { JobCache } from "./job-cache.ts";
+import { adjudicate, checkSegment } from "./segment-check.ts";
+import {
+  QUEUES,
+  ReexecTaskSchema,
+  queueError,
+  type NormsOutcome,
+  type ReexecTask,
+  type SegmentOutcome,
+} from "./tasks.ts";
+import { checkNorms, normSegments } from "./trace-checks.ts";
+
+export interface ReexecWorkerOptions {
+  /** Chain reads only: the worker never signs. */
+  chain: ChainContext;
+  store: BlobStore;
+  /** A connection for the BullMQ worker (maxRetriesPerRequest null); the worker owns it then. */
+  connection: Redis;
+  /** The coordinator's Redis prefix: the queue this worker serves. */
+  prefix: string;
+  concurrency: number;
+  /** BullMQ lock duration: a task whose worker stops renewing its lock this long runs again. */
+  lockMs: number;
+  /** Record the digest after every step inside a segment (receipts). */
+  interior: boolean;
+  /** Names this worker in each task it takes (BullMQ processedBy); default `<host>:<pid>`. */
+  name?: string;
+  log: Logger;
+  metrics: NodeMetrics;
+}
+
+export class ReexecWorker {
+  readonly #options: ReexecWorkerOptions;
+  readonly #jobs: JobCache;
+  #worker: Worker | undefined;
+  #processed = 0;
+
+  constructor(options: ReexecWorkerOptions) {
+    this.#options = options;
+    this.#jobs = new JobCache(options.chain, options.store);
+  }
+
+  /** Tasks this worker ran to an outcome (completed, not failed) since it started. */
+  get processed(): number {
+    return this.#processed;
+  }
+
+  start(): void {
+    const o = this.#options;
+    this.#worker = new Worker(QUEUES.reexec, (job: Job) => this.#process(job), {
+      connection: o.connection,
+      prefix: o.prefix,
+      concurrency: o.concurrency,
+      name: o.name ?? `${hostname()}:${process.pid}`,
+      lockDuration: o.lockMs,
+      stalledInterval: Math.max(1_000, Math.floor(o.lockMs / 2)),
+    });
+    this.#worker.on("failed", (job, error) => {
+      o.metrics.tasks.inc({ queue: QUEUES.reexec, status: "failed" });
+      o.log.warn({ task: job?.id, attempts: job?.attemptsMade, err: error.message }, "task failed");
+    });
+    this.#worker.on("completed", () =>
+      o.metrics.tasks.inc({ queue: QUEUES.reexec, status: "completed" }),
+    );
+    this.#worker.on("error", (error) => o.log.warn({ err: oneLine(error) }, "worker error"));
+  }
+
+  async close(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    try {
+      await worker?.close();
+    } finally {
+      if (this.#options.connection.status !== "end")
+        await this.#options.connection.quit().catch(() => undefined);
+    }
+  }
+
+  /** The BullMQ processor: parse, run, return the outcome; poison becomes UnrecoverableError. */
+  async #process(job: Job): Promise<unknown> {
+    const parsed = ReexecTaskSchema.safeParse(job.data);
+    if (!parsed.success) throw queueError(new Error(`malformed task ${job.id}: ${parsed.error}`));
+    try {
+      const started = performance.now();
+      const { outcome, steps } = await this.run(parsed.data);
+      const seconds = (performance.now() - started) / 1000;
+      const m = this.#options.metrics;
+      m.steps.inc({ role: "verifier" }, steps);
+      if (seconds > 0 && steps > 0) m.stepsPerSecond.set({ role: "verifier" }, steps / seconds);
+      this.#processed += 1;
+      return outcome;
+    } catch (error) {
+      throw queueError(error);
+    }
+  }
+
+  /** Runs one task: its outcome as JSON (what the coordinator parses back) and the steps trained. */
+  async run(task: ReexecTask): Promise<{ outcome: unknown; steps: number }> {
+    const { store } = this.#options;
+    if (task.kind === "segment") {
+      const v = await this.#jobs.get(BigInt(task.jobId), { round: task.round });
+      const result = await checkSegment(v, store, task.segment, undefined, {
+        interior: this.#options.interior,
+      });
+      return { outcome: result satisfies SegmentOutcome, steps: result.steps };
+    }
+    if (task.kind === "norms") {
+      const v = await this.#jobs.get(BigInt(task.jobId), { round: task.round });
+      const segments = normSegments(v, task.fraction, task.verifier);
+      const checks = await checkNorms(v, store, segments);
+      const outcome: NormsOutcome = { failed: checks.filter((c) => !c.ok), checked: checks.length };
+      return { outcome, steps: 0 };
+    }
+    const question = await readStepQuestion(this.#options.chain, BigInt(task.disputeId));
+    // Availability is judged on what can be fetched now, after the provider's answer.
+    const v = await this.#jobs.get(question.jobId, { fresh: question.kind === "Availability" });
+    const verdict = await adjudicate(v, store, question);
+    return {
+      outcome: { ...verdict, distancePpm: verdict.distancePpm.toString() },
+      steps: verdict.steps,
+    };
+  }
+}
+
+/**
+ * A worker process (`--role worker`): connects to the chain (reads only), the store (through the
+ * content-addressed cache) and the coordinator's queue, and serves it until closed.
+ */
+export async function startWorkerNode(
+  config: VerifierConfig,
+  log: Logger,
+): Promise<{ worker: ReexecWorker; metricsUrl?: string; close(): Promise<void> }> {
+  const chain = await connectChain(config, { readOnly: true });
+  const v = config.verifier;
+  const store = new CachingBlobStore(new HttpBlobStore({ url: config.storeUrl }), {
+    maxBytes: v.cacheMiB * 1024 * 1024,
+  });
+  const metrics = createMetrics("verifier");
+  const worker = new ReexecWorker({
+    chain,
+    store,
+    connection: await connectRedis(config.redisUrl, { worker: true }),
+    prefix: config.redisPrefix,
+    concurrency: v.concurrency,
+    lockMs: v.lockMs,
+    interior: v.receipts,
+    log,
+    metrics,
+  });
+  worker.start();
+  const server =
+    config.metricsPort === null
+      ? undefined
+      : await startMetricsServer(metrics.registry, config.metricsPort);
+  log.info(
+    {
+      chainId: chain.chainId,
+      queue: `${config.redisPrefix}:${QUEUES.reexec}`,
+      concurrency: v.concurrency,
+    },
+    "re-execution worker started",
+  );
+  return {
+    worker,
+    ...(server === undefined ? {} : { metricsUrl: server.url }),
+    async close(): Promise<void> {
+      await worker.close();
+      await server?.close();
+    },
+  };
+}

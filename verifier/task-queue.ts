@@ -1,0 +1,100 @@
+// The coordinator's side of the re-execution queue. The journal says which outcomes a duty still
+// needs; `ensure` makes sure the task that computes one is in Redis (added under its deterministic
+// id unless it is there: a restart, a Redis restart or a FLUSH loses nothing) and, once a worker
+// has finished it, hands its outcome (parsed: Redis is a boundary) or its failure to the duty that
+// asked, which journals it. Outcomes are read from BullMQ's completed tasks on every poll, so an
+// outcome that arrives while the coordinator is down is read when it is back.
+import type { Queue } from "bullmq";
+
+import type { Logger } from "../src/node/log.ts";
+import type { NodeMetrics } from "../src/node/metrics.ts";
+import {
+  OUTCOME_SCHEMAS,
+  QUEUES,
+  ReexecTaskSchema,
+  taskId,
+  type NormsOutcome,
+  type ReexecTask,
+  type ReexecTaskInput,
+  type RefereeOutcome,
+  type SegmentOutcome,
+} from "./tasks.ts";
+
+/** The outcome type of each task kind. */
+export interface Outcomes {
+  segment: SegmentOutcome;
+  norms: NormsOutcome;
+  referee: RefereeOutcome;
+}
+
+type TaskOf<K extends ReexecTask["kind"]> = Extract<ReexecTask, { kind: K }>;
+
+/** What the duties do with an outcome or a failure: journal it (idempotently). */
+export type OutcomeSinks = {
+  [K in ReexecTask["kind"]]: {
+    outcome(task: TaskOf<K>, outcome: Outcomes[K]): Promise<void>;
+    failure(task: TaskOf<K>, error: string): Promise<void>;
+  };
+};
+
+export class TaskQueue {
+  readonly queue: Queue;
+  readonly #sinks: OutcomeSinks;
+  readonly #metrics: NodeMetrics;
+  readonly #log: Logger;
+
+  constructor(queue: Queue, sinks: OutcomeSinks, metrics: NodeMetrics, log: Logger) {
+    this.queue = queue;
+    this.#sinks = sinks;
+    this.#metrics = metrics;
+    this.#log = log;
+  }
+
+  /**
+   * Makes sure `task` is in Redis, and passes on its outcome once a worker finished it: the
+   * returned value when it completed, the reason when it failed for good.
+   */
+  async ensure(input: ReexecTaskInput): Promise<void> {
+    const task = ReexecTaskSchema.parse(input);
+    const id = taskId(task);
+    const existing = await this.queue.getJob(id);
+    if (existing === undefined || existing === null) {
+      await this.queue.add(task.kind, task, { jobId: id });
+      this.#metrics.tasks.inc({ queue: QUEUES.reexec, status: "enqueued" });
+      return;
+    }
+    const state = await existing.getState();
+    if (state === "completed") {
+      const parsed = OUTCOME_SCHEMAS[task.kind].safeParse(existing.returnvalue);
+      if (parsed.success) return this.#outcome(task, parsed.data);
+      this.#log.error(
+        { task: id, err: parsed.error.message },
+        "a worker returned a malformed outcome",
+      );
+      return this.#failure(task, `malformed outcome: ${parsed.error.message}`);
+    }
+    if (state === "failed") return this.#failure(task, existing.failedReason || "failed");
+  }
+
+  #outcome(task: ReexecTask, outcome: unknown): Promise<void> {
+    switch (task.kind) {
+      case "segment":
+        return this.#sinks.segment.outcome(task, outcome as SegmentOutcome);
+      case "norms":
+        return this.#sinks.norms.outcome(task, outcome as NormsOutcome);
+      case "referee":
+        return this.#sinks.referee.outcome(task, outcome as RefereeOutcome);
+    }
+  }
+
+  #failure(task: ReexecTask, error: string): Promise<void> {
+    switch (task.kind) {
+      case "segment":
+        return this.#sinks.segment.failure(task, error);
+      case "norms":
+        return this.#sinks.norms.failure(task, error);
+      case "referee":
+        return this.#sinks.referee.failure(task, error);
+    }
+  }
+}
