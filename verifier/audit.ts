@@ -15,6 +15,7 @@ import { bytesToHex, keccak256, parseEventLogs, toHex, zeroHash, type Hex } from
 import { leafOf } from "../src/checkpoint/trace.ts";
 import { TransactionError } from "../src/errors.ts";
 import { fetchCommitted } from "../src/engine/reexecute.ts";
+import { uncached } from "../src/store/caching-store.ts";
 import type { ContractCall, TxSender } from "../src/node/tx.ts";
 import {
   challengeCommitment,
@@ -526,10 +527,12 @@ export class Audit {
   private async availableNow(jobId: bigint, segment: number): Promise<boolean> {
     const v = await this.ctx.jobs.get(jobId, { fresh: true });
     if (v.manifestProblem !== undefined) return false;
-    // checkSegment fails a start it cannot fetch (an availability fault in both numerics) and, in
-    // tolerance numerics, an end; exact numerics compare the end by digest, so fetch it here.
-    const end = await fetchCommitted(this.ctx.store, recordAt(v, segment), v.job.program.info);
-    return end !== undefined && (await checkSegment(v, this.ctx.store, segment)).ok;
+    // What the store serves now, past the cache. checkSegment fails a start it cannot fetch (an
+    // availability fault in both numerics) and, in tolerance numerics, an end; exact numerics
+    // compare the end by digest, so fetch it here.
+    const store = uncached(this.ctx.store);
+    const end = await fetchCommitted(store, recordAt(v, segment), v.job.program.info);
+    return end !== undefined && (await checkSegment(v, store, segment)).ok;
   }
 
   /**

@@ -3,6 +3,7 @@
 // Both the coordinator (decisions, challenges) and each re-execution worker keep one.
 import type { ChainContext } from "../src/node/chain.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
+import { uncached } from "../src/store/caching-store.ts";
 import { readVerifiableJob } from "./job-reader.ts";
 import type { VerifiableJob } from "./segment-check.ts";
 
@@ -28,7 +29,12 @@ export class JobCache {
     const round = options.round ?? 0;
     const cached = this.#jobs.get(key);
     if (cached !== undefined && !options.fresh && cached.round >= round) return cached.job;
-    const job = readVerifiableJob(this.#chain, this.#store, jobId);
+    // A fresh read is about what the store serves now: past the cache.
+    const job = readVerifiableJob(
+      this.#chain,
+      options.fresh ? uncached(this.#store) : this.#store,
+      jobId,
+    );
     const entry = { round: Math.max(round, cached?.round ?? 0), job };
     job.catch(() => {
       if (this.#jobs.get(key) === entry) this.#jobs.delete(key);

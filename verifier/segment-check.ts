@@ -33,6 +33,7 @@ import type { TraceLeaf } from "../src/protocol/leaf.ts";
 import { runStep, runSteps as runToEnd, type TrainingJob } from "../src/engine/trainer.ts";
 import type { TrainingState } from "../src/engine/training-state.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
+import { uncached } from "../src/store/caching-store.ts";
 import { cidFromDigest } from "../src/store/cid.ts";
 
 /** A job as the verifier re-executes it: the loaded program and the committed checkpoints. */
@@ -478,7 +479,8 @@ export async function adjudicate(
 ): Promise<Verdict> {
   checkSegmentIndex(v, q.segment);
   const k = v.job.checkpointInterval;
-  if (q.kind === "Availability") return adjudicateAvailability(v, store, q, runtime);
+  // Availability is judged on what the store serves now, never on a copy cached earlier.
+  if (q.kind === "Availability") return adjudicateAvailability(v, uncached(store), q, runtime);
   if (q.kind === "Claims") return adjudicateClaims(v, store, q, runtime);
   if (v.numerics === "tolerance") {
     const result = await checkSegment(v, store, q.segment, runtime);

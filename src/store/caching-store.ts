@@ -76,3 +76,12 @@ export class CachingBlobStore implements BlobStore {
     return this.#cache.get(cid)?.byteLength ?? (await this.inner.size(cid));
   }
 }
+
+/**
+ * The store behind any cache: for what must be judged on what the store serves now (is a blob
+ * available?), never on a copy fetched earlier, since a provider that later withholds it is what
+ * an availability dispute is about.
+ */
+export function uncached(store: BlobStore): BlobStore {
+  return store instanceof CachingBlobStore ? uncached(store.inner) : store;
+}

@@ -8,6 +8,7 @@ import type { CheckpointRecord } from "../../../src/checkpoint/trace.ts";
 import { train } from "../../../src/engine/trainer.ts";
 import { float32LossBits, lossFromFloat32Bits } from "../../../src/protocol/leaf.ts";
 import { attacksFor } from "../../../src/provider/attacks.ts";
+import { CachingBlobStore } from "../../../src/store/caching-store.ts";
 import { MemoryBlobStore } from "../../../src/store/memory-store.ts";
 import {
   adjudicate,
@@ -94,6 +95,19 @@ for (const numerics of ["exact", "tolerance"] as const) {
           `checkpoint ${index} withheld`,
         ).to.equal("Challenger");
       }
+    });
+
+    it("availability: a referee that fetched the blobs before the provider withheld them still finds them unavailable (its cache is not the store)", async function () {
+      const q = question("Availability", honest, 3, k);
+      const withheld = new Map(blobs);
+      const cache = new CachingBlobStore(new MemoryBlobStore({ blobs: withheld }));
+      // The referee's worker read both checkpoints while auditing the job…
+      for (const index of [2, 3]) await cache.get(honest[index]!.cid);
+      // …and the provider withholds the segment's end once challenged.
+      withheld.delete(honest[3]!.cid);
+      expect((await adjudicate(verifiableJob(small, honest), cache, q)).vote).to.equal(
+        "Challenger",
+      );
     });
 
     it("availability: blobs served once challenged but showing a fabricated segment → Challenger (the committee judges the segment, not only the fetch)", async function () {
