@@ -172,6 +172,7 @@ export class Audit {
           jobId: jobId.toString(),
           segment,
           round: record.round ?? 0,
+          interior: this.ctx.config.verifier.receipts,
         });
         continue;
       }

@@ -228,7 +228,6 @@ export class VerifierDaemon {
           prefix: this.config.redisPrefix,
           concurrency: v.concurrency,
           lockMs: v.lockMs,
-          interior: v.receipts,
           log: this.log,
           metrics: this.metrics,
         });

@@ -46,8 +46,6 @@ export interface ReexecWorkerOptions {
   concurrency: number;
   /** BullMQ lock duration: a task whose worker stops renewing its lock this long runs again. */
   lockMs: number;
-  /** Record the digest after every step inside a segment (receipts). */
-  interior: boolean;
   /** Names this worker in each task it takes (BullMQ processedBy); default `<host>:<pid>`. */
   name?: string;
   log: Logger;
@@ -84,9 +82,10 @@ export class ReexecWorker {
       o.metrics.tasks.inc({ queue: QUEUES.reexec, status: "failed" });
       o.log.warn({ task: job?.id, attempts: job?.attemptsMade, err: error.message }, "task failed");
     });
-    this.#worker.on("completed", () =>
-      o.metrics.tasks.inc({ queue: QUEUES.reexec, status: "completed" }),
-    );
+    this.#worker.on("completed", (job) => {
+      o.metrics.tasks.inc({ queue: QUEUES.reexec, status: "completed" });
+      o.log.info({ task: job.id, attempts: job.attemptsMade }, "task completed");
+    });
     this.#worker.on("error", (error) => o.log.warn({ err: oneLine(error) }, "worker error"));
   }
 
@@ -125,7 +124,7 @@ export class ReexecWorker {
     if (task.kind === "segment") {
       const v = await this.#jobs.get(BigInt(task.jobId), { round: task.round });
       const result = await checkSegment(v, store, task.segment, undefined, {
-        interior: this.#options.interior,
+        interior: task.interior,
       });
       return { outcome: result satisfies SegmentOutcome, steps: result.steps };
     }
@@ -168,7 +167,6 @@ export async function startWorkerNode(
     prefix: config.redisPrefix,
     concurrency: v.concurrency,
     lockMs: v.lockMs,
-    interior: v.receipts,
     log,
     metrics,
   });

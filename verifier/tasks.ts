@@ -26,6 +26,8 @@ export const SegmentTaskSchema = z.strictObject({
   jobId: uint,
   segment: z.number().int().min(1),
   round,
+  /** Also return the digest after every step inside the segment (receipts). */
+  interior: z.boolean().default(false),
 });
 /**
  * Check the committed update norms of a job's segments from their two checkpoint blobs (no
