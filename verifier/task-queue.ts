@@ -57,13 +57,15 @@ export class TaskQueue {
   async ensure(input: ReexecTaskInput): Promise<void> {
     const task = ReexecTaskSchema.parse(input);
     const id = taskId(task);
-    const existing = await this.queue.getJob(id);
+    // One Redis call for a task still queued or running (what most polls find).
+    const state = await this.queue.getJobState(id);
+    if (state !== "completed" && state !== "failed" && state !== "unknown") return;
+    const existing = state === "unknown" ? undefined : await this.queue.getJob(id);
     if (existing === undefined || existing === null) {
       await this.queue.add(task.kind, task, { jobId: id });
       this.#metrics.tasks.inc({ queue: QUEUES.reexec, status: "enqueued" });
       return;
     }
-    const state = await existing.getState();
     if (state === "completed") {
       const parsed = OUTCOME_SCHEMAS[task.kind].safeParse(existing.returnvalue);
       if (parsed.success) return this.#outcome(task, parsed.data);
