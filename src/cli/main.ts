@@ -55,6 +55,18 @@ const COMMANDS: Record<string, Entry> = {
     summary: "pull credit owed by the job market, dispute game and fraud proofs",
     load: async () => (await import("./commands/balance.ts")).claimCommand,
   },
+  devnet: {
+    summary: "run a local network by hand: chain, contracts, store and Redis",
+    load: async () => (await import("./commands/devnet.ts")).devnetCommand,
+  },
+  faucet: {
+    summary: "mint test tokens on a devnet",
+    load: async () => (await import("./commands/faucet.ts")).faucetCommand,
+  },
+  store: {
+    summary: "serve a content-addressed blob store (assay store serve)",
+    load: async () => (await import("./commands/store.ts")).storeCommand,
+  },
   worker: {
     summary: "start the provider daemon (node worker/main.ts, arguments forwarded)",
     load: async () => (await import("./commands/daemon.ts")).workerCommand,

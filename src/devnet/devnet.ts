@@ -81,6 +81,10 @@ export interface StartDevnetOptions {
   deployParams?: DeployParams;
   /** Keep the temp dir (logs, configs, store) after close(). */
   keep?: boolean;
+  /** Port of the JSON-RPC server on 127.0.0.1; default 0 (any free port). */
+  rpcPort?: number;
+  /** Port of the store server on 127.0.0.1; default 0 (any free port). */
+  storePort?: number;
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -153,7 +157,11 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
 
     // Hardhat's default network is the in-process simulated chain (chain id 31337, 20 funded
     // accounts from the standard mnemonic); the server makes it reachable from other processes.
-    const server: JsonRpcServer = await network.createServer("default", "127.0.0.1", 0);
+    const server: JsonRpcServer = await network.createServer(
+      "default",
+      "127.0.0.1",
+      options.rpcPort ?? 0,
+    );
     const { port } = await server.listen();
     const rpcUrl = `http://127.0.0.1:${port}`;
     cleanup.unshift(["JSON-RPC server", () => withTimeout(server.close(), 3_000)]);
@@ -180,7 +188,7 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
     const storeServer: StoreServer = await startStoreServer({
       store,
       host: "127.0.0.1",
-      port: 0,
+      port: options.storePort ?? 0,
       closeTimeoutMs: 1_000,
       // A corrupt blob on disk (the tamper-blob cheat) is refused to the client, which is the point;
       // one line in the devnet's log, not a stack on the console.

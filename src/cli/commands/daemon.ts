@@ -20,8 +20,8 @@ function daemon(kind: "worker" | "verifier", what: string): Command {
 
 Runs the ${what} daemon, node ${kind}/main.ts, with every argument forwarded, e.g.
   assay ${kind} --config ${kind}.json
-Its settings (config file, ASSAY_* environment, flags) are described in docs/worker.md. Stops it
-on Ctrl-C / SIGTERM.`,
+Its settings (config file, ASSAY_* environment, flags) are described in docs/${kind}.md. Stops it
+on Ctrl-C / SIGTERM.${kind === "verifier" ? "\n--role coordinator|worker spreads re-execution over worker processes (docs/verifier.md)." : ""}`,
     async run(argv: readonly string[], io: CommandIo): Promise<void> {
       if (!existsSync(entry))
         throw new CliError(`the ${what} daemon is not installed (${entry} is missing)`);
