@@ -1,5 +1,5 @@
 import { access, readFile, writeFile } from "node:fs/promises";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import path from "node:path";
 
 import { expect } from "chai";
@@ -20,6 +20,7 @@ import {
 } from "../../../src/devnet/index.ts";
 import { NodeConfigSchema } from "../../../src/node/config.ts";
 import { readDeploymentFile } from "../../../src/node/deployment.ts";
+import { freePort } from "../helpers/ports.ts";
 
 const SPEED = 20;
 
@@ -34,15 +35,6 @@ function listening(url: string): Promise<boolean> {
     });
     socket.once("error", () => resolve(false));
   });
-}
-
-/** A loopback port nothing listens on (taken from the OS, then released). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function waitFor(

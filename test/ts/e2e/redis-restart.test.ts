@@ -1,5 +1,4 @@
 import { access, constants } from "node:fs/promises";
-import { createServer } from "node:net";
 import path from "node:path";
 
 import { expect } from "chai";
@@ -18,6 +17,7 @@ import {
   startE2e,
   startSlotWorker,
 } from "./helpers.ts";
+import { freePort } from "../helpers/ports.ts";
 
 // Redis is the verifiers' work queue, not their memory: a redis-server of the test's own (on a
 // free port, keeping nothing on disk) is killed after the auditor's tasks are enqueued and started
@@ -31,21 +31,6 @@ const CHEATER: { account: number; slot: number; cheat: CheatInput } = {
   slot: 0,
   cheat: { kind: "replay", segments: [2] },
 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address !== null
-          ? resolve(address.port)
-          : reject(new Error("no port")),
-      );
-    });
-  });
-}
 
 async function onPath(binary: string): Promise<boolean> {
   for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {

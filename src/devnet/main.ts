@@ -1,0 +1,61 @@
+// The `assay devnet` network, run under Hardhat (`hardhat run --no-compile src/devnet/main.ts`; the
+// CLI command builds the contracts first and starts this): Hardhat's chain served on 127.0.0.1 and
+// mining on a clock, the contracts deployed, a store server and Redis — at the ports and paths
+// every command and daemon defaults to, so a newcomer's commands need no flags. Settings come from
+// ASSAY_DEVNET_* variables set by the CLI; it runs until SIGINT or SIGTERM.
+import { mkdir, copyFile } from "node:fs/promises";
+import path from "node:path";
+
+import { DEVNET_ACCOUNTS } from "./devnet.ts";
+import { startDevnet } from "./index.ts";
+
+const env = process.env;
+const int = (name: string, fallback: number): number => {
+  const text = env[name];
+  return text === undefined || text === "" ? fallback : Number(text);
+};
+const started = performance.now();
+const say = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+const devnet = await startDevnet({
+  rpcPort: int("ASSAY_DEVNET_RPC_PORT", 8545),
+  storePort: int("ASSAY_DEVNET_STORE_PORT", 8700),
+  speed: int("ASSAY_DEVNET_SPEED", 20),
+  tickMs: int("ASSAY_DEVNET_TICK_MS", 250),
+  redisPrefix: env.ASSAY_DEVNET_REDIS_PREFIX || "assay",
+  keep: env.ASSAY_DEVNET_KEEP === "1",
+  log: (line) => say(`  ${line}`),
+});
+const deploymentFile = path.resolve(env.ASSAY_DEVNET_DEPLOYMENT || "deployments/localhost.json");
+await mkdir(path.dirname(deploymentFile), { recursive: true });
+await copyFile(devnet.deploymentFile, deploymentFile);
+
+const seconds = ((performance.now() - started) / 1000).toFixed(1);
+say(`devnet ready in ${seconds} s`);
+say(`  rpc         ${devnet.rpcUrl} (chain ${devnet.chainId})`);
+say(`  deployment  ${deploymentFile}`);
+say(`  store       ${devnet.storeUrl}`);
+say(`  redis       ${devnet.redisUrl} (prefix ${devnet.redisPrefix})`);
+say(
+  `  accounts    Hardhat's test mnemonic: submitter ${DEVNET_ACCOUNTS.submitter}, providers ${DEVNET_ACCOUNTS.providers.join(" ")}, verifiers ${DEVNET_ACCOUNTS.verifiers.slice(0, 4).join(" ")}…`,
+);
+say(`  clock       a block every ${devnet.clock.tickMs} ms, chain time ×${devnet.clock.speed}`);
+say("next: assay faucet --account 1 --amount 1000   (README: Run a network by hand)");
+
+let stopping = false;
+const stop = (signal: string): void => {
+  if (stopping) return;
+  stopping = true;
+  say(`devnet stopping (${signal})`);
+  devnet.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`devnet close failed: ${String(error)}\n`);
+      process.exit(1);
+    },
+  );
+};
+process.on("SIGINT", () => stop("SIGINT"));
+process.on("SIGTERM", () => stop("SIGTERM"));
