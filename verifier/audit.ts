@@ -57,7 +57,7 @@ import {
   type NormsRecord,
   type SegmentRecord,
 } from "./state-machine.ts";
-import type { NormsOutcome, SegmentOutcome } from "./tasks.ts";
+import type { NormsOutcome, ReexecTaskInput, SegmentOutcome } from "./tasks.ts";
 import { chooseDispute, findFraud, type Fraud } from "./trace-checks.ts";
 
 export class Audit {
@@ -86,10 +86,11 @@ export class Audit {
       const sampled = sampleSegments(seed, BigInt(job.checkpoints), job.samples).map(Number);
       segments = [...new Set([...sampled, ...top])].sort((x, y) => x - y);
     }
-    await this.ctx.journal.set(key, { state: "auditing", segments } satisfies AuditRecord);
+    const record: AuditRecord = { state: "auditing", segments };
+    await this.ctx.journal.set(key, record);
     this.ctx.log.info({ jobId: jobId.toString(), segments }, "auditing job");
     for (const segment of segments)
-      await this.ctx.ensureTask({ kind: "segment", jobId: jobId.toString(), segment });
+      await this.ctx.ensureTask(this.segmentTask(jobId, segment, record));
   }
 
   // ---------------------------------------------------------------- outcomes
@@ -156,6 +157,17 @@ export class Audit {
     }
   }
 
+  /** The task that re-executes `segment` for this audit (and, for receipts, records its steps). */
+  private segmentTask(jobId: bigint, segment: number, record: AuditRecord): ReexecTaskInput {
+    return {
+      kind: "segment",
+      jobId: jobId.toString(),
+      segment,
+      round: record.round ?? 0,
+      interior: this.ctx.config.verifier.receipts,
+    };
+  }
+
   /**
    * Once every segment (and the norm check) has a result: prove a fraud the trace shows, or
    * challenge — a state that does not reproduce first (the strongest evidence), then a false loss
@@ -167,13 +179,7 @@ export class Audit {
       const result = this.ctx.journal.get<SegmentRecord>(`result:${jobId}:${segment}`);
       if (result === undefined) {
         // Re-added if Redis lost it (restart, flush); a no-op while it is queued or running.
-        await this.ctx.ensureTask({
-          kind: "segment",
-          jobId: jobId.toString(),
-          segment,
-          round: record.round ?? 0,
-          interior: this.ctx.config.verifier.receipts,
-        });
+        await this.ctx.ensureTask(this.segmentTask(jobId, segment, record));
         continue;
       }
       results.push(result);
