@@ -29,7 +29,7 @@ import { getAddress, keccak256, maxUint256, toHex, type Address, type Hex } from
 
 import { loadMnist } from "../src/data/mnist.ts";
 import { syntheticSamples } from "../src/data/synthetic.ts";
-import { actorOf, send, type DemoChain } from "../src/demo/chain.ts";
+import { actorOf, send, type DemoChain, demoChainOf } from "../src/demo/chain.ts";
 import { formatTable, sampleDetectionProbability } from "../src/demo/report.ts";
 import {
   postJob,
@@ -48,6 +48,7 @@ import { detectionProbability } from "../src/protocol/economics.ts";
 import { sampleSegments } from "../src/protocol/sampler.ts";
 import { chooseSegments } from "../src/provider/cheats.ts";
 import { HttpBlobStore } from "../src/store/http-client.ts";
+import { readLog, round, sleep, until } from "./bench-util.ts";
 import { measureVerifierScaling } from "./bench-verifier-scaling.ts";
 
 const UNIT = 10n ** 18n;
@@ -87,48 +88,11 @@ const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(
 const log = (line: string): void => {
   process.stdout.write(`[${elapsed()}] ${line}\n`);
 };
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
-
-interface LogLine {
-  time: number;
-  msg: string;
-  [field: string]: unknown;
-}
-
-/** The daemon's pino log, one JSON object per line (other lines skipped). */
-async function readLog(daemon: DaemonProcess): Promise<LogLine[]> {
-  const text = await readFile(daemon.logFile, "utf8");
-  const lines: LogLine[] = [];
-  for (const line of text.split("\n")) {
-    if (!line.startsWith("{")) continue;
-    try {
-      lines.push(JSON.parse(line) as LogLine);
-    } catch {
-      // a line cut by a crash
-    }
-  }
-  return lines;
-}
-
 async function metricsUrlOf(daemon: DaemonProcess): Promise<string> {
   return until(
     `${daemon.name} to serve metrics`,
     async () => {
-      const line = (await readLog(daemon)).find((l) => l.msg === "metrics served");
+      const line = (await readLog(daemon.logFile)).find((l) => l.msg === "metrics served");
       return typeof line?.url === "string" ? line.url : undefined;
     },
     60_000,
@@ -163,8 +127,6 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
-
 /** Stops a daemon: SIGTERM, then SIGKILL if it has not exited within 5 s. */
 async function stop(daemon: DaemonProcess): Promise<void> {
   const timer = setTimeout(() => void daemon.kill("SIGKILL"), 5_000);
@@ -191,12 +153,7 @@ if (PARTS.has("protocol"))
     const dn = devnet;
     const { viem } = dn.connection;
     const publicClient = await viem.getPublicClient();
-    const chain: DemoChain = {
-      deployment: dn.deployment,
-      publicClient,
-      testClient: await viem.getTestClient(),
-      gas: new Map(),
-    };
+    const chain: DemoChain = await demoChainOf(dn);
     const wallets = await viem.getWalletClients();
     const addressOf = (account: number): Address => getAddress(wallets[account]!.account.address);
     const store = new HttpBlobStore({ url: dn.storeUrl });
@@ -343,7 +300,7 @@ if (PARTS.has("protocol"))
     );
     const trainedSteps = await counter(honestMetrics, "assay_steps_total", 'role="provider"');
     const reexecutedSteps = await counter(auditorMetrics, "assay_steps_total", 'role="verifier"');
-    const auditorLog = await readLog(auditor);
+    const auditorLog = await readLog(auditor.logFile);
     const auditStart = auditorLog.find(
       (l) => l.msg === "auditing job" && l.jobId === honestJob.toString(),
     );
@@ -469,7 +426,7 @@ if (PARTS.has("protocol"))
       submitToSlashChainSeconds?: number;
     }
     const decisions = new Map<string, string>();
-    for (const l of await readLog(auditor))
+    for (const l of await readLog(auditor.logFile))
       if (l.msg === "decided" && typeof l.jobId === "string" && typeof l.state === "string")
         decisions.set(l.jobId, l.state);
     const results: CheatJobResult[] = [];
@@ -532,7 +489,7 @@ if (PARTS.has("protocol"))
     for (const r of results) byAudit[r.audit] = (byAudit[r.audit] ?? 0) + 1;
 
     // The auditor over the whole run (honest job + cheat jobs).
-    const finalAuditorLog = await readLog(auditor);
+    const finalAuditorLog = await readLog(auditor.logFile);
     const cheatChecks = finalAuditorLog.filter(
       (l) => l.msg === "segment-checked" && l.jobId !== honestJob.toString(),
     ).length;

@@ -14,12 +14,11 @@
 //     transaction each, waiting for its block). The keeper runs on a loop of its own: the second
 //     latency should be about the first.
 import { hostname } from "node:os";
-import { readFile } from "node:fs/promises";
 
 import { keccak256, maxUint256, toHex, type Address } from "viem";
 
 import { syntheticSamples } from "../src/data/synthetic.ts";
-import { actorOf, send, type Actor, type DemoChain } from "../src/demo/chain.ts";
+import { actorOf, send, type Actor, type DemoChain, demoChainOf } from "../src/demo/chain.ts";
 import { fetchJob } from "../src/demo/jobs.ts";
 import {
   acceptJob,
@@ -42,6 +41,7 @@ import { VerifierConfigSchema, type VerifierSection } from "../verifier/config.t
 import { VerifierDaemon } from "../verifier/daemon.ts";
 import type { VerifierEvent } from "../verifier/events.ts";
 import { taskId } from "../verifier/tasks.ts";
+import { readLog, round, until } from "./bench-util.ts";
 
 const UNIT = 10n ** 18n;
 const TERMS = { amount: 100n * UNIT, collateral: 200n * UNIT, verificationBps: 0 };
@@ -65,23 +65,6 @@ export interface VerifierScalingReport {
 }
 
 type Log = (line: string) => void;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 300_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 interface Setup {
   devnet: Devnet;
   chain: DemoChain;
@@ -153,13 +136,6 @@ async function startCoordinator(
   return daemon;
 }
 
-async function readLines(file: string): Promise<{ msg?: string }[]> {
-  return (await readFile(file, "utf8").catch(() => ""))
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as { msg?: string });
-}
-
 /** Wall time from `open` (the provider's openSamples) to the coordinator's decision on the job. */
 async function auditLatency(
   s: Setup,
@@ -201,12 +177,7 @@ async function onDevnet<T>(
   const cleanups: (() => Promise<unknown>)[] = [];
   try {
     const { viem } = devnet.connection;
-    const chain: DemoChain = {
-      deployment: devnet.deployment,
-      publicClient: await viem.getPublicClient(),
-      testClient: await viem.getTestClient(),
-      gas: new Map(),
-    };
+    const chain: DemoChain = await demoChainOf(devnet);
     const wallets = await viem.getWalletClients();
     const actor = (account: number, name: string): Actor => actorOf(name, wallets[account]!);
     const s: Setup = {
@@ -290,7 +261,7 @@ export async function measureThroughput(
       const worker = await spawnDaemon("verifier", name, config, devnet);
       workers.push(worker);
       await until(`${name} to start`, async () =>
-        (await readLines(worker.logFile)).some((l) => l.msg === "re-execution worker started"),
+        (await readLog(worker.logFile)).some((l) => l.msg === "re-execution worker started"),
       );
       return worker;
     };

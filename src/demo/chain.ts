@@ -32,6 +32,25 @@ export interface DemoChain {
   gas: Map<string, GasEntry>;
 }
 
+/** What a devnet offers to build a DemoChain from: its deployment and its Hardhat connection. */
+export interface DemoChainSource {
+  deployment: Deployment;
+  connection: {
+    viem: { getPublicClient(): Promise<PublicClient>; getTestClient(): Promise<TestClient> };
+  };
+}
+
+/** The demo's view of a devnet (src/devnet/devnet.ts), with an empty gas ledger. */
+export async function demoChainOf(devnet: DemoChainSource): Promise<DemoChain> {
+  const { viem } = devnet.connection;
+  return {
+    deployment: devnet.deployment,
+    publicClient: await viem.getPublicClient(),
+    testClient: await viem.getTestClient(),
+    gas: new Map(),
+  };
+}
+
 export function actorOf(name: string, wallet: WalletClient): Actor {
   return { name, wallet, address: wallet.account.address };
 }

@@ -32,7 +32,7 @@ import { getState } from "../checkpoint/checkpoint-store.ts";
 import type { SampleSet } from "../data/dataset.ts";
 import { loadMnist } from "../data/mnist.ts";
 import { syntheticSamples } from "../data/synthetic.ts";
-import { actorOf, type DemoChain, type GasEntry } from "../demo/chain.ts";
+import { actorOf, type DemoChain, type GasEntry, demoChainOf } from "../demo/chain.ts";
 import { outcomeName, VOTE } from "../demo/dispute-view.ts";
 import { DemoError } from "../demo/errors.ts";
 import { oneLine } from "../errors.ts";
@@ -287,12 +287,7 @@ export async function runDaemonsDemo(
     const { viem } = devnet.connection;
     const wallets = await viem.getWalletClients();
     const publicClient = await viem.getPublicClient();
-    const chain: DemoChain = {
-      deployment: devnet.deployment,
-      publicClient,
-      testClient: await viem.getTestClient(),
-      gas: new Map(),
-    };
+    const chain: DemoChain = await demoChainOf(devnet);
     const { market, disputeGame, registry, receipts, testToken } = devnet.deployment;
     const { minProviderStake, minVerifierStake, dispute } = devnet.deployment.params;
     const addressOf = (account: number): Address => wallets[account]!.account.address;

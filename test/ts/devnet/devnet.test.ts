@@ -21,6 +21,7 @@ import {
 import { NodeConfigSchema } from "../../../src/node/config.ts";
 import { readDeploymentFile } from "../../../src/node/deployment.ts";
 import { freePort } from "../helpers/ports.ts";
+import { until } from "../../../src/devnet/poll.ts";
 
 const SPEED = 20;
 
@@ -35,18 +36,6 @@ function listening(url: string): Promise<boolean> {
     });
     socket.once("error", () => resolve(false));
   });
-}
-
-async function waitFor(
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -303,3 +292,7 @@ describe("ensureRedis", function () {
     expect((error as Error).message).to.include("apt-get install redis-server");
   });
 });
+
+function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<true> {
+  return until(what, async () => (await check()) || undefined, timeoutMs, 50);
+}

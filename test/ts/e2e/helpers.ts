@@ -13,7 +13,7 @@ import { keccak256, maxUint256, toHex, type Address, type Hex } from "viem";
 
 import { DEVNET_PARAMS, type DeployParams } from "../../../deploy/deploy-assay.ts";
 import { syntheticSamples } from "../../../src/data/synthetic.ts";
-import { actorOf, send, type DemoChain } from "../../../src/demo/chain.ts";
+import { actorOf, send, type DemoChain, demoChainOf } from "../../../src/demo/chain.ts";
 import { postJob, publishSpec, type JobTerms } from "../../../src/demo/submitter.ts";
 import { startDevnet } from "../../../src/devnet/index.ts";
 import type { JobSpec } from "../../../src/protocol/job-spec.ts";
@@ -68,12 +68,7 @@ export async function startE2e(options: { redisUrl?: string } = {}): Promise<Fix
   });
   try {
     const { viem } = devnet.connection;
-    const chain: DemoChain = {
-      deployment: devnet.deployment,
-      publicClient: await viem.getPublicClient(),
-      testClient: await viem.getTestClient(),
-      gas: new Map(),
-    };
+    const chain: DemoChain = await demoChainOf(devnet);
     const wallets = await viem.getWalletClients();
     const actor = (index: number, name: string): ReturnType<typeof actorOf> =>
       actorOf(name, wallets[index]!);

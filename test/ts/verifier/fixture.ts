@@ -10,7 +10,7 @@ import { keccak256, maxUint256, toHex, zeroHash, type Address, type Hex } from "
 import { DEVNET_PARAMS } from "../../../deploy/deploy-assay.ts";
 import { stateDigest } from "../../../src/checkpoint/state-codec.ts";
 import { syntheticSamples } from "../../../src/data/synthetic.ts";
-import { actorOf, send, type Actor, type DemoChain } from "../../../src/demo/chain.ts";
+import { actorOf, send, type Actor, type DemoChain, demoChainOf } from "../../../src/demo/chain.ts";
 import { divergentBatches } from "../../../src/demo/cheating-provider.ts";
 import { PHASE, readDissection } from "../../../src/demo/dispute-view.ts";
 import { fetchJob, readJob, type FetchedJob } from "../../../src/demo/jobs.ts";
@@ -26,6 +26,7 @@ import {
 } from "../../../src/demo/provider.ts";
 import { postJob, publishSpec, type PublishedSpec } from "../../../src/demo/submitter.ts";
 import { startDevnet, type Devnet } from "../../../src/devnet/index.ts";
+import { until } from "../../../src/devnet/poll.ts";
 import type { TrainingState } from "../../../src/engine/training-state.ts";
 import { HttpBlobStore } from "../../../src/store/http-client.ts";
 import { VerifierConfigSchema, type VerifierSection } from "../../../verifier/config.ts";
@@ -75,12 +76,7 @@ export async function deleteKeys(redisUrl: string, pattern: string): Promise<num
 export async function startFixture(): Promise<Fixture> {
   const devnet = await startDevnet({ speed: 20, tickMs: 250 });
   const { viem } = devnet.connection;
-  const chain: DemoChain = {
-    deployment: devnet.deployment,
-    publicClient: await viem.getPublicClient(),
-    testClient: await viem.getTestClient(),
-    gas: new Map(),
-  };
+  const chain: DemoChain = await demoChainOf(devnet);
   const wallets = await viem.getWalletClients();
   const actor = (index: number, name: string): Actor => actorOf(name, wallets[index]!);
   const submitter = actor(1, "submitter");
@@ -321,20 +317,6 @@ export function answerDisputes(f: Fixture, provider: Actor, played: Played): () 
   };
 }
 
-export async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 90_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 export async function jobStatus(f: Fixture, jobId: bigint): Promise<number> {
   return (await readJob(f.chain, jobId)).status;
 }
@@ -348,3 +330,4 @@ export async function disputesOf(f: Fixture, jobId: bigint): Promise<bigint[]> {
 }
 
 export type { Address };
+export { until };

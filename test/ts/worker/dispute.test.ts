@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { maxUint256 } from "viem";
 
-import { actorOf, type DemoChain } from "../../../src/demo/chain.ts";
+import { actorOf, type DemoChain, demoChainOf } from "../../../src/demo/chain.ts";
 import { PHASE, readDissection, readStepQuestion } from "../../../src/demo/dispute-view.ts";
 import { fetchJob } from "../../../src/demo/jobs.ts";
 import {
@@ -48,12 +48,7 @@ describe("provider daemon in a dispute (in-process, devnet)", function () {
     const viem = devnet.connection.viem;
     const wallets = await viem.getWalletClients();
     const verifier = actorOf("verifier", wallets[VERIFIER]!);
-    const chain: DemoChain = {
-      deployment: devnet.deployment,
-      publicClient: await viem.getPublicClient(),
-      testClient: await viem.getTestClient(),
-      gas: new Map(),
-    };
+    const chain: DemoChain = await demoChainOf(devnet);
     const { registry, disputeGame, testToken } = devnet.deployment;
     const { minVerifierStake, dispute } = devnet.deployment.params;
     await devnet.fund(verifier.address, minVerifierStake + dispute.challengeBond);

@@ -5,7 +5,7 @@ import path from "node:path";
 
 import { keccak256, maxUint256, toHex, type Hex } from "viem";
 
-import { actorOf, type DemoChain } from "../../../src/demo/chain.ts";
+import { actorOf, type DemoChain, demoChainOf } from "../../../src/demo/chain.ts";
 import { postJob, publishSpec, type JobTerms } from "../../../src/demo/submitter.ts";
 import { syntheticSamples } from "../../../src/data/synthetic.ts";
 import { daemonConfig, type Devnet } from "../../../src/devnet/index.ts";
@@ -20,6 +20,7 @@ import { HttpBlobStore } from "../../../src/store/http-client.ts";
 import { WorkerConfigSchema, type WorkerConfig } from "../../../worker/config.ts";
 import { dataPaths, ProviderDaemon } from "../../../worker/daemon.ts";
 import { ensureStake } from "../../../worker/stake.ts";
+import { until } from "../../../src/devnet/poll.ts";
 
 export const UNIT = 10n ** 18n;
 export const TERMS: JobTerms = {
@@ -74,12 +75,7 @@ export async function postTinyJob(
   const viem = devnet.connection.viem;
   const wallets = await viem.getWalletClients();
   const submitter = actorOf("submitter", wallets[SUBMITTER_ACCOUNT]!);
-  const chain: DemoChain = {
-    deployment: devnet.deployment,
-    publicClient: await viem.getPublicClient(),
-    testClient: await viem.getTestClient(),
-    gas: new Map(),
-  };
+  const chain: DemoChain = await demoChainOf(devnet);
   await devnet.fund(submitter.address, terms.amount);
   const hash = await devnet.deployment.testToken!.write.approve(
     [devnet.deployment.market.address, maxUint256],
@@ -143,16 +139,11 @@ export async function startWorker(
   return { daemon, config, metrics, close: () => daemon.close() };
 }
 
-export async function waitFor<T>(
+/** Polls `check` every 100 ms until it returns a value (default deadline 60 s). */
+export function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined | false>,
   timeoutMs = 60_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return until(what, check, timeoutMs, 100);
 }
