@@ -459,25 +459,45 @@ export class Audit {
     const c = record.challenge!;
     const disputeId = c.disputeId!;
     const game = this.ctx.chain.contracts.disputeGame;
+    if (c.kind === "Availability" && c.withdrawing) {
+      // Decided (and journaled) before the transaction: a restart finishes the withdrawal and the
+      // new audit round instead of reading the withdrawn dispute as resolved and stopping.
+      try {
+        await this.send(`withdraw:${disputeId}`, `withdraw challenge ${disputeId}`, {
+          address: game.address,
+          abi: game.abi,
+          functionName: "withdrawChallenge",
+          args: [disputeId],
+        });
+      } catch (error) {
+        if (!(error instanceof TransactionError)) throw error;
+        // Too late (the committee was drawn): the committee judges the segment instead.
+        this.ctx.log.info(
+          { disputeId: disputeId.toString(), revert: error.revert },
+          "withdrawal refused",
+        );
+        await this.setAudit(jobId, record, {
+          ...record,
+          challenge: { ...c, withdrawing: false, rechecked: true },
+        });
+        return;
+      }
+      this.ctx.emit({ type: "challenge-withdrawn", jobId, disputeId });
+      await this.reaudit(jobId, record);
+      return;
+    }
     if (c.kind === "Availability" && !c.rechecked) {
       const d = await game.read.getDispute([disputeId]);
       if (d.phase === PHASE.Answer) return; // the provider's clock runs; the keeper times it out
       if (d.phase === PHASE.AwaitingCommittee) {
         // The provider answered: fetch again and check the segment. Available and sound → withdraw
-        // (bond back) before the committee is drawn and audit the job afresh; otherwise the
-        // committee, which judges the whole segment, will find the same.
-        if (await this.availableNow(jobId, c.segment)) {
-          await this.send(`withdraw:${disputeId}`, `withdraw challenge ${disputeId}`, {
-            address: game.address,
-            abi: game.abi,
-            functionName: "withdrawChallenge",
-            args: [disputeId],
-          });
-          this.ctx.emit({ type: "challenge-withdrawn", jobId, disputeId });
-          await this.reaudit(jobId, record);
-          return;
-        }
-        await this.setAudit(jobId, record, { ...record, challenge: { ...c, rechecked: true } });
+        // (bond back) before the committee is drawn and audit the job afresh (next poll); otherwise
+        // the committee, which judges the whole segment, will find the same.
+        const available = await this.availableNow(jobId, c.segment);
+        await this.setAudit(jobId, record, {
+          ...record,
+          challenge: available ? { ...c, withdrawing: true } : { ...c, rechecked: true },
+        });
         return;
       }
     }
@@ -547,6 +567,8 @@ export class Audit {
    * could not be fetched (availability faults, errors, the norm check) are dropped and re-run.
    */
   private async reaudit(jobId: bigint, record: AuditRecord): Promise<void> {
+    // Results first, the state last: a crash in between finds the withdrawal journaled and does
+    // this again (the deletes are idempotent).
     for (const segment of record.segments) {
       const key = `result:${jobId}:${segment}`;
       const result = this.ctx.journal.get<SegmentRecord>(key);

@@ -20,6 +20,7 @@
 // sure each pending task exists in Redis (a restart, a Redis restart or a FLUSH loses nothing:
 // missing tasks are added again under the same id), and every transaction goes through TxSender
 // under a key that names what it is, so a restart never sends a second challenge, narrow or vote.
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 
 import { Queue } from "bullmq";
@@ -142,6 +143,13 @@ export class VerifierDaemon {
         path.join(this.config.dataDir, `verifier-${this.chain.address.toLowerCase()}.json`),
       );
       await bindJournal(this.journal, await chainIdentity(this.chain));
+      // The queue's tasks carry this journal's epoch: outcomes left in Redis for another journal
+      // (a chain reset, a redeploy) are never read as this one's.
+      let epoch = this.journal.get<string>("taskEpoch");
+      if (epoch === undefined) {
+        epoch = randomBytes(8).toString("hex");
+        await this.journal.set("taskEpoch", epoch);
+      }
       const tx = new TxSender(this.chain, this.journal, { log: this.log, metrics: this.metrics });
       await tx.recover();
       const v = this.config.verifier;
@@ -219,6 +227,7 @@ export class VerifierDaemon {
         },
         this.metrics,
         this.log,
+        epoch,
       );
       if (v.role === "all") {
         this.worker = new ReexecWorker({

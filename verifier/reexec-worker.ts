@@ -5,9 +5,10 @@
 // or in other processes on other machines, can serve one account; a worker killed mid-task loses
 // its lock and the task runs again elsewhere (BullMQ stalled-job recovery).
 //
-// Programs, datasets and checkpoints are cached by content address (CachingBlobStore), and a job's
-// spec, program and dataset are loaded once per worker (the job cache): a worker serving many
-// segments of one job, or many jobs on one dataset, fetches and hashes each blob once.
+// A job's spec, program, dataset and manifest are loaded once per worker (the job cache) through a
+// cache by content address (CachingBlobStore): a worker serving many segments of one job, or many
+// jobs on one dataset, fetches and hashes each once. Checkpoints are read from the store every time:
+// whether the store still serves them is part of what is judged.
 import { hostname } from "node:os";
 
 import { Worker, type Job } from "bullmq";
@@ -32,6 +33,7 @@ import {
   type NormsOutcome,
   type ReexecTask,
   type SegmentOutcome,
+  segmentOutcomeJson,
 } from "./tasks.ts";
 import { checkNorms, normSegments } from "./trace-checks.ts";
 
@@ -126,7 +128,7 @@ export class ReexecWorker {
       const result = await checkSegment(v, store, task.segment, undefined, {
         interior: task.interior,
       });
-      return { outcome: result satisfies SegmentOutcome, steps: result.steps };
+      return { outcome: segmentOutcomeJson(result satisfies SegmentOutcome), steps: result.steps };
     }
     if (task.kind === "norms") {
       const v = await this.#jobs.get(BigInt(task.jobId), { round: task.round });

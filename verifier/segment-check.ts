@@ -211,6 +211,9 @@ export async function checkSegment(
   options: CheckOptions = {},
 ): Promise<SegmentResult> {
   checkSegmentIndex(v, segment);
+  // Checkpoints are judged on what the store serves now (a missing one is a fault), never on a
+  // copy cached before the provider withheld it.
+  store = uncached(store);
   const k = v.job.checkpointInterval;
   const info = v.job.program.info;
   const interior: Hex[] = [];
@@ -479,8 +482,10 @@ export async function adjudicate(
 ): Promise<Verdict> {
   checkSegmentIndex(v, q.segment);
   const k = v.job.checkpointInterval;
-  // Availability is judged on what the store serves now, never on a copy cached earlier.
-  if (q.kind === "Availability") return adjudicateAvailability(v, uncached(store), q, runtime);
+  // Every verdict is on what the store serves now (an unavailable checkpoint is the provider's
+  // fault), never on a copy cached before the provider withheld it.
+  store = uncached(store);
+  if (q.kind === "Availability") return adjudicateAvailability(v, store, q, runtime);
   if (q.kind === "Claims") return adjudicateClaims(v, store, q, runtime);
   if (v.numerics === "tolerance") {
     const result = await checkSegment(v, store, q.segment, runtime);

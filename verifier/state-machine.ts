@@ -43,6 +43,8 @@ export interface AuditRecord {
     published?: boolean;
     /** Availability: the blobs were fetched again after the provider answered, and failed. */
     rechecked?: boolean;
+    /** Availability: they loaded and the segment passed; the challenge is being withdrawn. */
+    withdrawing?: boolean;
     outcome?: string;
     /** A probe challenge (receipts): the dispute covers the segment's first `probeStep` steps. */
     probeStep?: number;

@@ -42,29 +42,42 @@ export class TaskQueue {
   readonly #sinks: OutcomeSinks;
   readonly #metrics: NodeMetrics;
   readonly #log: Logger;
+  readonly #epoch: string;
 
-  constructor(queue: Queue, sinks: OutcomeSinks, metrics: NodeMetrics, log: Logger) {
+  /**
+   * `epoch` names the journal the outcomes are for (made when the journal is first bound): a task
+   * left in Redis by another journal — a chain reset, a redeploy, a journal moved aside — has
+   * another epoch, and its outcome is never taken for this one's.
+   */
+  constructor(queue: Queue, sinks: OutcomeSinks, metrics: NodeMetrics, log: Logger, epoch: string) {
     this.queue = queue;
     this.#sinks = sinks;
     this.#metrics = metrics;
     this.#log = log;
+    this.#epoch = epoch;
   }
 
   /**
    * Makes sure `task` is in Redis, and passes on its outcome once a worker finished it: the
-   * returned value when it completed, the reason when it failed for good.
+   * returned value when it completed, the reason when it failed for good. A finished task under
+   * the same id that is not this task (another epoch, other parameters) is replaced, not read.
    */
   async ensure(input: ReexecTaskInput): Promise<void> {
-    const task = ReexecTaskSchema.parse(input);
+    const task = ReexecTaskSchema.parse({ ...input, epoch: this.#epoch });
     const id = taskId(task);
-    // One Redis call for a task still queued or running (what most polls find).
+    // One Redis call for a task still queued or running (what most polls find). One queued for
+    // something else is found out when it has finished, below.
     const state = await this.queue.getJobState(id);
     if (state !== "completed" && state !== "failed" && state !== "unknown") return;
     const existing = state === "unknown" ? undefined : await this.queue.getJob(id);
-    if (existing === undefined || existing === null) {
-      await this.queue.add(task.kind, task, { jobId: id });
-      this.#metrics.tasks.inc({ queue: QUEUES.reexec, status: "enqueued" });
-      return;
+    if (existing === undefined || existing === null) return this.#add(task, id);
+    if (!sameTask(existing.data, task)) {
+      this.#log.warn(
+        { task: id },
+        "the finished task under this id was for another journal or other parameters: run again",
+      );
+      await this.queue.remove(id);
+      return this.#add(task, id);
     }
     if (state === "completed") {
       const parsed = OUTCOME_SCHEMAS[task.kind].safeParse(existing.returnvalue);
@@ -75,7 +88,12 @@ export class TaskQueue {
       );
       return this.#failure(task, `malformed outcome: ${parsed.error.message}`);
     }
-    if (state === "failed") return this.#failure(task, existing.failedReason || "failed");
+    return this.#failure(task, existing.failedReason || "failed");
+  }
+
+  async #add(task: ReexecTask, id: string): Promise<void> {
+    await this.queue.add(task.kind, task, { jobId: id });
+    this.#metrics.tasks.inc({ queue: QUEUES.reexec, status: "enqueued" });
   }
 
   #outcome(task: ReexecTask, outcome: unknown): Promise<void> {
@@ -99,4 +117,10 @@ export class TaskQueue {
         return this.#sinks.referee.failure(task, error);
     }
   }
+}
+
+/** Whether the data stored under a task's id is that task (same kind, parameters and epoch). */
+function sameTask(stored: unknown, task: ReexecTask): boolean {
+  const parsed = ReexecTaskSchema.safeParse(stored);
+  return parsed.success && JSON.stringify(parsed.data) === JSON.stringify(task);
 }

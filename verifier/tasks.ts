@@ -20,12 +20,18 @@ const uint = z.string().regex(/^(0|[1-9][0-9]*)$/, "a decimal integer string");
  * withdrawn availability challenge), so that a worker loads the job afresh instead of its copy.
  */
 const round = z.number().int().min(0).default(0);
+/** The coordinator's journal the task is for (verifier/task-queue.ts); "" when not given. */
+const epoch = z
+  .string()
+  .regex(/^[0-9a-f]{0,32}$/, "lowercase hex")
+  .default("");
 
 export const SegmentTaskSchema = z.strictObject({
   kind: z.literal("segment"),
   jobId: uint,
   segment: z.number().int().min(1),
   round,
+  epoch,
   /** Also return the digest after every step inside the segment (receipts). */
   interior: z.boolean().default(false),
 });
@@ -37,6 +43,7 @@ export const NormsTaskSchema = z.strictObject({
   kind: z.literal("norms"),
   jobId: uint,
   round,
+  epoch,
   /** Fraction of the segments checked (verifier.normCheckFraction). */
   fraction: z.number().min(0).max(1),
   /** The verifier the segments are drawn for (verifiers cover different ones). */
@@ -49,6 +56,7 @@ export const NormsTaskSchema = z.strictObject({
 export const RefereeTaskSchema = z.strictObject({
   kind: z.literal("referee"),
   disputeId: uint,
+  epoch,
 });
 export const ReexecTaskSchema = z.discriminatedUnion("kind", [
   SegmentTaskSchema,
@@ -73,7 +81,11 @@ export const SegmentOutcomeSchema = z.strictObject({
   claimedDigest: hex32,
   recomputedDigest: hex32,
   fault: fault.optional(),
-  ratio: z.number().optional(),
+  /** A number, or its name when JSON has none for it (a lazy provider's state gives Infinity). */
+  ratio: z
+    .union([z.number(), z.enum(["Infinity", "-Infinity", "NaN"])])
+    .transform((v) => (typeof v === "string" ? Number(v) : v))
+    .optional(),
   startedFrom: z.number().int().min(0),
   steps: z.number().int().min(0),
   reason: z.string().optional(),
@@ -99,6 +111,16 @@ export const RefereeOutcomeSchema = z.strictObject({
   steps: z.number().int().min(0),
 });
 export type SegmentOutcome = z.output<typeof SegmentOutcomeSchema>;
+
+/**
+ * A segment result as a worker returns it: BullMQ stores the value as JSON, which has no Infinity
+ * or NaN (they would arrive as null, and the outcome be refused as malformed), so a non-finite
+ * ratio travels by name. SegmentOutcomeSchema turns it back into the number.
+ */
+export function segmentOutcomeJson(result: SegmentOutcome): unknown {
+  if (result.ratio === undefined || Number.isFinite(result.ratio)) return result;
+  return { ...result, ratio: String(result.ratio) };
+}
 export type NormsOutcome = z.output<typeof NormsOutcomeSchema>;
 export type RefereeOutcome = z.output<typeof RefereeOutcomeSchema>;
 

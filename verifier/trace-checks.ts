@@ -14,6 +14,7 @@ import { hashLeaf, type TraceLeaf } from "../src/protocol/leaf.ts";
 import { buildLevels, merkleProof, multiProof } from "../src/protocol/merkle.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
 import { recordAt, type SegmentResult, type VerifiableJob } from "./segment-check.ts";
+import { uncached } from "../src/store/caching-store.ts";
 
 /**
  * The segments whose norms `checker` checks: all of them at fraction 1, else round(f·n) drawn
@@ -33,9 +34,11 @@ export async function checkNorms(
 ): Promise<NormCheck[]> {
   const info = v.job.program.info;
   const checks: NormCheck[] = [];
+  // What the store serves now: a checkpoint it no longer serves is an availability fault.
+  const served = uncached(store);
   for (const index of segments)
     checks.push(
-      await checkUpdateNorm(info, store, {
+      await checkUpdateNorm(info, served, {
         index,
         start: recordAt(v, index - 1),
         end: recordAt(v, index),

@@ -13,6 +13,7 @@ const OPTIONS = {
   host: { type: "string" },
   "write-token-env": { type: "string" },
   "max-mib": { type: "string" },
+  "open-writes": { type: "boolean" },
 } as const satisfies OptionSpec;
 
 function portOf(text: string): number {
@@ -37,6 +38,13 @@ async function serve(argv: readonly string[], io: CommandIo): Promise<void> {
   const writeToken = tokenEnv === undefined ? undefined : io.env[tokenEnv];
   if (tokenEnv !== undefined && (writeToken === undefined || writeToken === ""))
     throw new UsageError(`--write-token-env ${tokenEnv}: that environment variable is not set`);
+  // Open writes on a reachable interface let anyone fill the disk, and with it every provider's
+  // checkpoint uploads: only on loopback, or when the operator says so.
+  const loopback = host === "127.0.0.1" || host === "::1" || host === "localhost";
+  if (!loopback && writeToken === undefined && values["open-writes"] !== true)
+    throw new UsageError(
+      `--host ${host} exposes the store: give writes a token (--write-token-env NAME), or pass --open-writes to accept writes from anyone`,
+    );
   const maxMib = stringFlag(values, "max-mib");
   if (maxMib !== undefined && !/^[1-9]\d{0,5}$/.test(maxMib))
     throw new UsageError(`--max-mib "${maxMib}" is not a whole number of MiB (1–999999)`);
@@ -71,7 +79,8 @@ async function serve(argv: readonly string[], io: CommandIo): Promise<void> {
 export const storeCommand: Command = {
   name: "store",
   summary: "serve a content-addressed store (assay store serve)",
-  help: `usage: assay store serve [--dir DIR] [--port N] [--host H] [--write-token-env NAME] [--max-mib N]
+  help: `usage: assay store serve [--dir DIR] [--port N] [--host H] [--write-token-env NAME]
+                         [--open-writes] [--max-mib N]
 
 Serves a filesystem blob store over HTTP (GET/HEAD /ipfs/<cid>, PUT/POST to add; docs/store.md)
 until Ctrl-C. Every command and daemon reads and writes the store at http://127.0.0.1:8700 unless
@@ -80,6 +89,7 @@ told otherwise (--store-url, ASSAY_STORE_URL).
   --port N                port; 0 picks a free one  (default 8700)
   --host H                interface to bind         (default 127.0.0.1; anything else exposes it)
   --write-token-env NAME  writes need "Authorization: Bearer <the value of env var NAME>"
+  --open-writes           accept writes from anyone on a non-loopback --host (refused otherwise)
   --max-mib N             largest blob accepted, MiB (default 256)`,
   run: serve,
 };

@@ -51,6 +51,13 @@ describe("assay devnet, faucet and store serve", function () {
 
     const bad = await runCli(["store", "serve", "--port", "99999"]);
     expect(errorLines(bad).join("\n")).to.match(/--port "99999" is not a port number/);
+    // Open writes on a reachable interface would let anyone fill the disk (attack review): refused
+    // before anything binds.
+    const exposed = await runCli(["store", "serve", "--dir", blobs, "--host", "0.0.0.0"]);
+    expect(exposed.code).to.equal(1);
+    expect(errorLines(exposed).join("\n")).to.match(
+      /--host 0\.0\.0\.0 exposes the store: give writes a token .* or pass --open-writes/,
+    );
   });
 
   it("devnet: ready with chain, deployment and store; the faucet mints on it; SIGTERM stops it", async function () {
