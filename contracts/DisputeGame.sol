@@ -529,7 +529,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
             if (vote == Vote.None || _withMajority(d.outcome, vote)) continue;
             uint256 taken = _registry.slash(members[seat], StakeRole.Verifier, 0, p.refereePenalty);
             emit RefereePenalized(disputeId, members[seat], taken);
-            _credit(treasury, taken);
+            _credit(treasury, disputeId, taken);
         }
     }
 
@@ -738,14 +738,14 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
                 uint256 share = (collateral * p.challengerShareBps) / _BPS;
                 refereePot = winners == 0 ? 0 : (collateral * p.refereeShareBps) / _BPS;
                 toChallenger += share;
-                _credit(treasury, collateral - share - refereePot);
+                _credit(treasury, disputeId, collateral - share - refereePot);
             }
-            _credit(d.challenger, toChallenger);
+            _credit(d.challenger, disputeId, toChallenger);
         } else if (outcome == Outcome.ProviderWon) {
             refereePot = winners == 0 ? 0 : (bond * p.refereeShareBps) / _BPS;
-            _credit(d.provider, bond - refereePot);
+            _credit(d.provider, disputeId, bond - refereePot);
         } else {
-            _credit(d.challenger, bond);
+            _credit(d.challenger, disputeId, bond);
         }
 
         _payCommittee(disputeId, d, p, outcome, members, winners, refereePot, treasury);
@@ -764,16 +764,17 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         address treasury
     ) private {
         uint256 perReferee = winners == 0 ? 0 : refereePot / winners;
-        if (refereePot > perReferee * winners) _credit(treasury, refereePot - perReferee * winners);
+        if (refereePot > perReferee * winners)
+            _credit(treasury, disputeId, refereePot - perReferee * winners);
         for (uint256 seat; seat < members.length; ++seat) {
             Vote vote = Vote(uint8((d.votes >> (2 * seat)) & 3));
             if (_withMajority(outcome, vote)) {
-                _credit(members[seat], perReferee);
+                _credit(members[seat], disputeId, perReferee);
             } else if (p.refereePenalty > 0 && (vote == Vote.None || outcome != Outcome.NoVerdict)) {
                 // Absent, or voted against a decided majority.
                 uint256 taken = _registry.slash(members[seat], StakeRole.Verifier, 0, p.refereePenalty);
                 emit RefereePenalized(disputeId, members[seat], taken);
-                _credit(treasury, taken);
+                _credit(treasury, disputeId, taken);
             }
         }
     }

@@ -167,8 +167,8 @@ contract FraudProofs is IFraudProofs, CreditLedger, AccessControl {
         uint256 taken = _registry.slash(provider, StakeRole.Provider, collateral, 0);
         emit FraudProven(jobId, msg.sender, index, kind, taken);
         uint256 toProver = (taken * _proverShareBps) / _BPS;
-        _credit(msg.sender, toProver);
-        _credit(_market.treasury(), taken - toProver);
+        _credit(msg.sender, jobId, toProver);
+        _credit(_market.treasury(), jobId, taken - toProver);
     }
 
     function _setProverShareBps(uint256 value) private {

@@ -4,8 +4,8 @@ pragma solidity 0.8.30;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
+import {CreditLedger} from "./base/CreditLedger.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IRandomnessSource} from "./interfaces/IRandomnessSource.sol";
 import {IReceipts} from "./interfaces/IReceipts.sol";
@@ -28,7 +28,7 @@ import {StakeRole} from "./types/StakeTypes.sol";
 /// @notice Escrow and lifecycle of training jobs. See IJobMarket.
 /// @dev Solvency: the token balance of this contract always equals the escrow of every live job
 /// (Open, Accepted, Submitted, Opened, Disputed) plus every unclaimed credit.
-contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
+contract JobMarket is IJobMarket, CreditLedger, AccessControl {
     using SafeERC20 for IERC20;
 
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
@@ -48,7 +48,6 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
     uint256 public constant MAX_MIN_COLLATERAL_BPS = 100_000;
     uint256 private constant _BPS = 10_000;
 
-    IERC20 private immutable _token;
     IStakeRegistry private immutable _registry;
     IRandomnessSource private immutable _randomness;
 
@@ -60,7 +59,6 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
 
     uint256 private _jobCount;
     mapping(uint256 jobId => Job) private _jobs;
-    mapping(address account => uint256 amount) private _credits;
 
     constructor(
         IStakeRegistry registry_,
@@ -69,9 +67,8 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
         address treasury_,
         uint256 minCollateralBps_,
         uint256 expirySubmitterBps_
-    ) {
+    ) CreditLedger(IERC20(registry_.token())) {
         _registry = registry_;
-        _token = IERC20(registry_.token());
         _randomness = randomness_;
         _grantRole(DEFAULT_ADMIN_ROLE, governor);
         _grantRole(GOVERNOR_ROLE, governor);
@@ -281,15 +278,6 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
         _registry.slash(job.provider, StakeRole.Provider, collateral, 0);
     }
 
-    /// @inheritdoc IJobMarket
-    function claimCredit() external nonReentrant returns (uint256 amount) {
-        amount = _credits[msg.sender];
-        if (amount == 0) revert JobNoCredit(msg.sender);
-        _credits[msg.sender] = 0;
-        emit CreditClaimed(msg.sender, amount);
-        _token.safeTransfer(msg.sender, amount);
-    }
-
     // ---------------------------------------------------------------- disputes
 
     /// @inheritdoc IJobMarket
@@ -395,11 +383,6 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
     /// @inheritdoc IJobMarket
     function receipts() external view returns (address) {
         return address(_receipts);
-    }
-
-    /// @inheritdoc IJobMarket
-    function creditOf(address account) external view returns (uint256) {
-        return _credits[account];
     }
 
     /// @inheritdoc IJobMarket
@@ -658,19 +641,6 @@ contract JobMarket is IJobMarket, AccessControl, ReentrancyGuard {
                 topAbove: job.topAbove,
                 minTopNorm: job.minTopNorm
             });
-    }
-
-    function _credit(address account, uint256 jobId, uint256 amount) private {
-        _credits[account] += amount;
-        emit Credited(account, jobId, amount);
-    }
-
-    /// @dev Pulls exactly `amount`; a token that delivers less (fee on transfer) is refused.
-    function _pull(address from, uint256 amount) private {
-        uint256 before = _token.balanceOf(address(this));
-        _token.safeTransferFrom(from, address(this), amount);
-        uint256 received = _token.balanceOf(address(this)) - before;
-        if (received != amount) revert JobFeeOnTransferToken(amount, received);
     }
 
     function _setTreasury(address value) private {

@@ -33,10 +33,11 @@ abstract contract CreditLedger is ICreditLedger, ReentrancyGuard {
         return _credits[account];
     }
 
-    function _credit(address account, uint256 amount) internal {
+    /// @dev Owes `account` `amount` more, from job or dispute `ref`; nothing moves until it pulls.
+    function _credit(address account, uint256 ref, uint256 amount) internal {
         if (amount == 0) return;
         _credits[account] += amount;
-        emit Credited(account, amount);
+        emit Credited(account, ref, amount);
     }
 
     /// @dev Pulls exactly `amount`; a token that delivers less (fee on transfer) is refused.

@@ -7,8 +7,9 @@ interface ICreditLedger {
     error CreditNone(address account);
     error CreditFeeOnTransferToken(uint256 expected, uint256 received);
 
-    /// @notice `account` is owed `amount` more.
-    event Credited(address indexed account, uint256 amount);
+    /// @notice `account` is owed `amount` more, from job or dispute `ref` (the contract's own ids:
+    /// job ids in JobMarket and FraudProofs, dispute ids in DisputeGame); it pulls it with `claimCredit`.
+    event Credited(address indexed account, uint256 indexed ref, uint256 amount);
     /// @notice `account` pulled its credit.
     event CreditClaimed(address indexed account, uint256 amount);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {ICreditLedger} from "./ICreditLedger.sol";
 import {IReceipts} from "./IReceipts.sol";
 import {DisputeContext, DisputeStart, Job, JobParams, JobStatus, OpenedLeaf} from "../types/JobTypes.sol";
 
@@ -11,7 +12,7 @@ import {DisputeContext, DisputeStart, Job, JobParams, JobStatus, OpenedLeaf} fro
 /// largest-update segments; after the challenge window the job finalizes and everyone pulls their
 /// credit. A missed deadline expires the job: the payment returns to the submitter and, once the job
 /// was accepted, the collateral is slashed between the submitter and the treasury.
-interface IJobMarket {
+interface IJobMarket is ICreditLedger {
     error JobNotFound(uint256 jobId);
     error JobWrongStatus(uint256 jobId, JobStatus status);
     error JobInvalidParameter(bytes32 parameter, uint256 value);
@@ -27,8 +28,6 @@ interface IJobMarket {
     error JobOpeningIncomplete(uint256 jobId, uint256 expected, uint256 provided);
     error JobTopIndicesInvalid(uint256 jobId, uint256 position, uint256 index);
     error JobInvalidProof(uint256 jobId);
-    error JobNoCredit(address account);
-    error JobFeeOnTransferToken(uint256 expected, uint256 received);
     /// @notice The provider owed probe digests (IReceipts) and missed their deadline: see `expire`.
     error JobProbesMissing(uint256 jobId);
     error JobParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
@@ -78,10 +77,6 @@ interface IJobMarket {
     event JobFinalized(uint256 indexed jobId, uint256 providerPayment, uint256 budgetRefund);
     /// @notice A deadline was missed; `slashed` is the collateral taken from the provider (zero before accept).
     event JobExpired(uint256 indexed jobId, JobStatus from, uint256 slashed);
-    /// @notice `account` is owed `amount` more; it pulls it with `claimCredit`.
-    event Credited(address indexed account, uint256 indexed jobId, uint256 amount);
-    /// @notice `account` pulled its credit.
-    event CreditClaimed(address indexed account, uint256 amount);
     /// @notice A governance parameter changed.
     event ParameterSet(bytes32 indexed parameter, uint256 value);
     /// @notice A dispute on the job started (`openDisputes` counts those not yet resolved).
@@ -135,9 +130,6 @@ interface IJobMarket {
     /// whose provider missed the deadline of the probe digests it owed (IReceipts). Anyone may call.
     function expire(uint256 jobId) external;
 
-    /// @notice Pays out the caller's credit.
-    function claimCredit() external returns (uint256 amount);
-
     /// @notice The stored job.
     function getJob(uint256 jobId) external view returns (Job memory);
 
@@ -146,9 +138,6 @@ interface IJobMarket {
 
     /// @notice Whether `expire` would succeed now.
     function isExpirable(uint256 jobId) external view returns (bool);
-
-    /// @notice Credit waiting for `account`.
-    function creditOf(address account) external view returns (uint256);
 
     /// @notice Number of jobs created; ids run from 1.
     function jobCount() external view returns (uint256);

@@ -801,7 +801,7 @@ export async function runDaemonsDemo(
         return "referee";
       };
       const payouts: Payout[] = marketLogs
-        .filter((e) => e.eventName === "Credited" && e.args.jobId === job.jobId)
+        .filter((e) => e.eventName === "Credited" && e.args.ref === job.jobId)
         .map((e) => {
           const account = (e.args as { account: Address }).account;
           return {

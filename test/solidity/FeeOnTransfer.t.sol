@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {IJobMarket} from "../../contracts/interfaces/IJobMarket.sol";
+import {ICreditLedger} from "../../contracts/interfaces/ICreditLedger.sol";
 import {IStakeRegistry} from "../../contracts/interfaces/IStakeRegistry.sol";
 import {FeeOnTransferToken} from "../../contracts/mocks/FeeOnTransferToken.sol";
 import {JobParams} from "../../contracts/types/JobTypes.sol";
@@ -58,7 +58,7 @@ contract FeeOnTransferTest is AssayFixture {
         p.collateral = p.amount;
         vm.expectRevert(
             abi.encodeWithSelector(
-                IJobMarket.JobFeeOnTransferToken.selector,
+                ICreditLedger.CreditFeeOnTransferToken.selector,
                 p.amount,
                 p.amount - p.amount / 100
             )

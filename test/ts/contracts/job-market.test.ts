@@ -131,7 +131,7 @@ describe("JobMarket", () => {
       await fee.write.approve([market.address, maxUint256], { account: f.submitter.account });
       await expectRevert(
         market.write.createJob([jobParams()], { account: f.submitter.account }),
-        "JobFeeOnTransferToken",
+        "CreditFeeOnTransferToken",
         [100n * UNIT, 99n * UNIT],
       );
     });
@@ -528,7 +528,7 @@ describe("JobMarket", () => {
       expect(await balanceOf(f, f.submitter.account.address)).to.equal(before + params.amount);
       await expectRevert(
         f.market.write.claimCredit({ account: f.submitter.account }),
-        "JobNoCredit",
+        "CreditNone",
       );
     });
 

@@ -186,7 +186,7 @@ export async function marketCredits(
   account: Address,
 ): Promise<bigint[]> {
   const events = await f.devnet.deployment.market.getEvents.Credited(
-    { jobId, account },
+    { ref: jobId, account },
     { fromBlock: 0n },
   );
   return events.map((e) => e.args.amount!);
@@ -238,8 +238,9 @@ export async function expectSlashedByDispute(
   expect(dispute.challenger.toLowerCase()).to.equal(challenger.toLowerCase());
   expect(OUTCOMES[dispute.outcome]).to.equal("ChallengerWon");
   const [resolved] = await disputeGame.getEvents.DisputeResolved({ disputeId }, { fromBlock: 0n });
+  // Every credit names the dispute it comes from.
   const credited = await disputeGame.getEvents.Credited(
-    { account: challenger },
+    { account: challenger, ref: disputeId },
     { fromBlock: resolved!.blockNumber, toBlock: resolved!.blockNumber },
   );
   const share = (terms.collateral * CHALLENGER_SHARE_BPS) / 10_000n;
