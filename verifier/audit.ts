@@ -357,7 +357,12 @@ export class Audit {
   private async challenge(jobId: bigint, record: AuditRecord, head: Head): Promise<void> {
     const c = record.challenge!;
     const game = this.ctx.chain.contracts.disputeGame;
-    const commitKey = `challenge-commit:${jobId}:${c.segment}`;
+    // One challenge per audit round at most: the round names the transactions, so a segment
+    // challenged again after a withdrawn challenge (a new round) sends new ones instead of finding
+    // the first round's journaled commit and reveal (round 0 keeps the keys it always had).
+    const round = record.round ?? 0;
+    const tag = round === 0 ? "" : `:r${round}`;
+    const commitKey = `challenge-commit:${jobId}:${c.segment}${tag}`;
     if (c.commitBlock === undefined) {
       if (!this.ctx.tx.sent(commitKey)) {
         const job = await readOnchainJob(this.ctx.chain, jobId);
@@ -390,7 +395,7 @@ export class Audit {
     const { leaves, proof } = challengeLeaves(v, c.segment);
     const probes = c.probeStep === undefined ? undefined : await readProbes(this.ctx.chain, jobId);
     const receipt = await this.send(
-      `challenge-reveal:${jobId}:${c.segment}`,
+      `challenge-reveal:${jobId}:${c.segment}${tag}`,
       `reveal challenge of job ${jobId}`,
       probes === undefined
         ? {

@@ -1,13 +1,14 @@
-// The claims duty: pull this account's credits (bonds back, shares, referee pay) from the job
-// market and the dispute game.
+// The claims duty: pull this account's credits (bonds back, shares, referee pay, the prover's share
+// of a fraud proof) from the job market, the dispute game and the fraud proofs.
 import type { DutyContext, Head } from "./duty.ts";
 
-/** Claims whatever the market and the dispute game credit this account. */
+/** Claims whatever the market, the dispute game and the fraud proofs credit this account. */
 export async function claimCredits(ctx: DutyContext, head: Head): Promise<void> {
-  const { market, disputeGame } = ctx.chain.contracts;
+  const { market, disputeGame, fraudProofs } = ctx.chain.contracts;
   for (const [name, contract] of [
     ["market", market],
     ["disputeGame", disputeGame],
+    ["fraudProofs", fraudProofs],
   ] as const) {
     await ctx.guard(`claim ${name}`, async () => {
       const credit = await contract.read.creditOf([ctx.address]);

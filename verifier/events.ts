@@ -18,4 +18,4 @@ export type VerifierEvent =
   | { type: "voted"; disputeId: bigint; vote: VoteName }
   | { type: "kept"; action: string; id: bigint }
   | { type: "receipt"; jobId: bigint; state: ReceiptState; amount?: bigint }
-  | { type: "claimed"; contract: "market" | "disputeGame"; amount: bigint };
+  | { type: "claimed"; contract: "market" | "disputeGame" | "fraudProofs"; amount: bigint };

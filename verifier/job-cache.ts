@@ -22,10 +22,16 @@ export class JobCache {
   /**
    * Job `jobId`, loaded on first use (a load that fails is not kept). Read again, for what may have
    * changed since (blobs an availability challenge made the provider publish), when `fresh`, or
-   * when the copy kept was loaded for an earlier audit `round` than the one asked for.
+   * when the copy kept was loaded for an earlier audit `round` than the one asked for; jobs of
+   * another `epoch` are other jobs.
    */
-  get(jobId: bigint, options: { fresh?: boolean; round?: number } = {}): Promise<VerifiableJob> {
-    const key = jobId.toString();
+  get(
+    jobId: bigint,
+    options: { fresh?: boolean; round?: number; epoch?: string } = {},
+  ): Promise<VerifiableJob> {
+    // The epoch names the coordinator journal a task is for: after a chain reset (job ids start
+    // again at 1, at the same addresses on a devnet) a worker must not answer from the old job.
+    const key = `${options.epoch ?? ""}:${jobId}`;
     const round = options.round ?? 0;
     const cached = this.#jobs.get(key);
     if (cached !== undefined && !options.fresh && cached.round >= round) return cached.job;

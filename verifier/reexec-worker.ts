@@ -124,14 +124,14 @@ export class ReexecWorker {
   async run(task: ReexecTask): Promise<{ outcome: unknown; steps: number }> {
     const { store } = this.#options;
     if (task.kind === "segment") {
-      const v = await this.#jobs.get(BigInt(task.jobId), { round: task.round });
+      const v = await this.#jobs.get(BigInt(task.jobId), { round: task.round, epoch: task.epoch });
       const result = await checkSegment(v, store, task.segment, undefined, {
         interior: task.interior,
       });
       return { outcome: segmentOutcomeJson(result satisfies SegmentOutcome), steps: result.steps };
     }
     if (task.kind === "norms") {
-      const v = await this.#jobs.get(BigInt(task.jobId), { round: task.round });
+      const v = await this.#jobs.get(BigInt(task.jobId), { round: task.round, epoch: task.epoch });
       const segments = normSegments(v, task.fraction, task.verifier);
       const checks = await checkNorms(v, store, segments);
       const outcome: NormsOutcome = { failed: checks.filter((c) => !c.ok), checked: checks.length };
@@ -139,7 +139,10 @@ export class ReexecWorker {
     }
     const question = await readStepQuestion(this.#options.chain, BigInt(task.disputeId));
     // Availability is judged on what can be fetched now, after the provider's answer.
-    const v = await this.#jobs.get(question.jobId, { fresh: question.kind === "Availability" });
+    const v = await this.#jobs.get(question.jobId, {
+      fresh: question.kind === "Availability",
+      epoch: task.epoch,
+    });
     const verdict = await adjudicate(v, store, question);
     return {
       outcome: { ...verdict, distancePpm: verdict.distancePpm.toString() },

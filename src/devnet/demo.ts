@@ -811,8 +811,8 @@ export async function runDaemonsDemo(
             from: "JobMarket" as const,
           };
         });
-      // DisputeGame credits carry no job id: they belong to the transaction that resolved one of
-      // this job's disputes.
+      // DisputeGame credits name their dispute (ref), not the job: the settlement is the credits of
+      // the transactions that resolved this job's disputes.
       const resolvedTxs = new Set(
         gameLogs
           .filter((e) => e.eventName === "DisputeResolved" && e.args.jobId === job.jobId)

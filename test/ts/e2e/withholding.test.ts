@@ -176,6 +176,11 @@ describe("end to end: withheld blobs and false leaf claims", function () {
       providers.get("falseTopQ")!,
       termsOf(CASES.falseTopQ.slot).collateral,
     );
+    // The prover's share is credited by FraudProofs; the auditor's claims duty pulls it.
+    await until("the prover's share claimed", async () =>
+      events.some((e) => e.type === "claimed" && e.contract === "fraudProofs"),
+    );
+    expect(await f.devnet.deployment.fraudProofs.read.creditOf([auditor])).to.equal(0n);
   });
   it("every job's seed was recorded for good while its block hash was readable (a provider restarted days later can still open)", async function () {
     const { market, randomness } = f.devnet.deployment;
