@@ -5,37 +5,14 @@
 // burden), a tolerance State dispute likewise, and an audited segment → an availability fault.
 // (Found by an attack review: only Availability disputes looked past the cache.)
 import { expect } from "chai";
-import type { Hex } from "viem";
 
 import type { CheckpointRecord } from "../../../src/checkpoint/trace.ts";
 import { train } from "../../../src/engine/trainer.ts";
 import { CachingBlobStore } from "../../../src/store/caching-store.ts";
 import { MemoryBlobStore } from "../../../src/store/memory-store.ts";
-import {
-  adjudicate,
-  checkSegment,
-  verifiableJob,
-  type RefereeQuestion,
-} from "../../../verifier/segment-check.ts";
+import { adjudicate, checkSegment, verifiableJob } from "../../../verifier/segment-check.ts";
 import { smallJob, type SmallJob } from "../engine/helpers/fixtures.ts";
-
-function question(
-  kind: "Claims" | "State",
-  records: readonly CheckpointRecord[],
-  i: number,
-  k: number,
-): RefereeQuestion {
-  const end = records[i]!;
-  return {
-    kind,
-    segment: i,
-    step: k,
-    preDigest: records[i - 1]!.stateDigest,
-    providerDigest: end.stateDigest,
-    challengerDigest: kind === "Claims" ? end.stateDigest : (`0x${"11".repeat(32)}` as Hex),
-    claims: { lossBits: end.lossBits, updateNorm: end.updateNorm },
-  };
-}
+import { question } from "./questions.ts";
 
 for (const numerics of ["exact", "tolerance"] as const) {
   describe(`checkpoints judged past the worker cache, ${numerics} numerics`, function () {

@@ -2,7 +2,6 @@
 // `adjudicate`), off chain: what a provider that lies about a leaf's claims, withholds a blob, or
 // serves its blobs only once challenged would need the committee to get wrong.
 import { expect } from "chai";
-import type { Hex } from "viem";
 
 import type { CheckpointRecord } from "../../../src/checkpoint/trace.ts";
 import { train } from "../../../src/engine/trainer.ts";
@@ -10,38 +9,15 @@ import { float32LossBits, lossFromFloat32Bits } from "../../../src/protocol/leaf
 import { attacksFor } from "../../../src/provider/attacks.ts";
 import { CachingBlobStore } from "../../../src/store/caching-store.ts";
 import { MemoryBlobStore } from "../../../src/store/memory-store.ts";
-import {
-  adjudicate,
-  verifiableJob,
-  type RefereeQuestion,
-} from "../../../verifier/segment-check.ts";
+import { adjudicate, verifiableJob } from "../../../verifier/segment-check.ts";
 import { smallJob, type SmallJob } from "../engine/helpers/fixtures.ts";
+import { question } from "./questions.ts";
 
 /** A loss claim far from the true one, in the numerics' encoding. */
 function madeUpLoss(numerics: "exact" | "tolerance", bits: bigint): bigint {
   return numerics === "exact"
     ? bits + 1_000_000n
     : float32LossBits(lossFromFloat32Bits(bits) * 2 + 1);
-}
-
-/** The question a committee gets about segment `i`, with the leaf's claims as committed. */
-function question(
-  kind: "Claims" | "Availability",
-  records: readonly CheckpointRecord[],
-  i: number,
-  k: number,
-  claims?: { lossBits: bigint; updateNorm: bigint },
-): RefereeQuestion {
-  const end = records[i]!;
-  return {
-    kind,
-    segment: i,
-    step: k,
-    preDigest: records[i - 1]!.stateDigest,
-    providerDigest: end.stateDigest,
-    challengerDigest: kind === "Claims" ? end.stateDigest : (`0x${"00".repeat(32)}` as Hex),
-    claims: claims ?? { lossBits: end.lossBits, updateNorm: end.updateNorm },
-  };
 }
 
 for (const numerics of ["exact", "tolerance"] as const) {
