@@ -142,7 +142,7 @@ async function auditLatency(
   job: Prepared,
   events: (VerifierEvent & { at: number })[],
 ): Promise<Latency> {
-  await openSamplesTimed(s, job);
+  await submitAndOpen(s, job);
   const opened = performance.now();
   const decided = await until("the audit's decision", async () =>
     events.find((e) => e.type === "decided" && e.jobId === job.jobId),
@@ -164,7 +164,7 @@ async function auditLatency(
  * Submits the trained job and opens its samples: the submission comes only now because its seed
  * must be read within 256 blocks of it, and preparing several jobs takes longer than that.
  */
-async function openSamplesTimed(s: Setup, job: Prepared): Promise<void> {
+async function submitAndOpen(s: Setup, job: Prepared): Promise<void> {
   await submitTrace(s.chain, s.provider, job.run);
   await openSamples(s.chain, s.provider, job.run, job.topQ);
 }
@@ -266,7 +266,7 @@ export async function measureThroughput(
       return worker;
     };
     const audited = async (job: Prepared): Promise<void> => {
-      await openSamplesTimed(s, job);
+      await submitAndOpen(s, job);
       await until("the audit's decision", async () =>
         events.some((e) => e.type === "decided" && e.jobId === job.jobId),
       );

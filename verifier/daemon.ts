@@ -35,14 +35,12 @@ import { createLogger, type Logger } from "../src/node/log.ts";
 import { createMetrics, startMetricsServer, type NodeMetrics } from "../src/node/metrics.ts";
 import { connectRedis } from "../src/node/redis.ts";
 import { TxSender } from "../src/node/tx.ts";
-import { CachingBlobStore } from "../src/store/caching-store.ts";
-import { HttpBlobStore } from "../src/store/http-client.ts";
 import { Audit } from "./audit.ts";
 import { claimCredits } from "./claims.ts";
 import { assertConfigFitsChain, type VerifierConfig } from "./config.ts";
 import type { DutyContext, Head } from "./duty.ts";
 import type { VerifierEvent } from "./events.ts";
-import { JobCache } from "./job-cache.ts";
+import { cachedStore, JobCache } from "./job-cache.ts";
 import { Keeper } from "./keeper.ts";
 import { ReceiptDuty } from "./receipts.ts";
 import { ReexecWorker } from "./reexec-worker.ts";
@@ -112,10 +110,6 @@ export class VerifierDaemon {
     if (this.queue === undefined) throw new Error("the verifier daemon is not started");
     return this.queue;
   }
-  /** The in-process re-execution worker (role `all`), if any. */
-  get localWorker(): ReexecWorker | undefined {
-    return this.worker;
-  }
   get metricsUrl(): string | undefined {
     return this.metricsServer?.url;
   }
@@ -159,9 +153,7 @@ export class VerifierDaemon {
         v.stake ?? this.chain.params.minVerifierStake,
         this.log,
       );
-      const store = new CachingBlobStore(new HttpBlobStore({ url: this.config.storeUrl }), {
-        maxBytes: v.cacheMiB * 1024 * 1024,
-      });
+      const store = cachedStore(this.config);
       const queueConnection = await connectRedis(this.config.redisUrl, { worker: true });
       this.redis.push(queueConnection);
       this.queue = new Queue(QUEUES.reexec, {
@@ -186,7 +178,7 @@ export class VerifierDaemon {
         metrics: this.metrics,
         address: this.chain.address,
         store,
-        jobs: new JobCache(this.chain, store),
+        jobs: new JobCache(this.chain, store, { epoch }),
         emit: (event) => this.emit(event),
         ensureTask: (task) => this.tasks!.ensure(task),
         guard: (what, run) => this.guard(what, run),
@@ -233,6 +225,7 @@ export class VerifierDaemon {
         this.worker = new ReexecWorker({
           chain: this.chain,
           store,
+          jobs: ctx.jobs,
           connection: await connectRedis(this.config.redisUrl, { worker: true }),
           prefix: this.config.redisPrefix,
           concurrency: v.concurrency,

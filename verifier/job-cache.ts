@@ -3,7 +3,9 @@
 // Both the coordinator (decisions, challenges) and each re-execution worker keep one.
 import type { ChainContext } from "../src/node/chain.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
-import { uncached } from "../src/store/caching-store.ts";
+import { CachingBlobStore, uncached } from "../src/store/caching-store.ts";
+import { HttpBlobStore } from "../src/store/http-client.ts";
+import type { VerifierConfig } from "./config.ts";
 import { readVerifiableJob } from "./job-reader.ts";
 import type { VerifiableJob } from "./segment-check.ts";
 
@@ -13,10 +15,21 @@ export class JobCache {
   readonly #max: number;
   readonly #jobs = new Map<string, { round: number; job: Promise<VerifiableJob> }>();
 
-  constructor(chain: ChainContext, store: BlobStore, max = 32) {
+  readonly #epoch: string;
+
+  /**
+   * `epoch`: the coordinator journal's (verifier/task-queue.ts), for reads that name none; a
+   * coordinator and the worker inside its process then share one cache, each job loaded once.
+   */
+  constructor(
+    chain: ChainContext,
+    store: BlobStore,
+    options: { epoch?: string; max?: number } = {},
+  ) {
     this.#chain = chain;
     this.#store = store;
-    this.#max = max;
+    this.#epoch = options.epoch ?? "";
+    this.#max = options.max ?? 32;
   }
 
   /**
@@ -31,7 +44,7 @@ export class JobCache {
   ): Promise<VerifiableJob> {
     // The epoch names the coordinator journal a task is for: after a chain reset (job ids start
     // again at 1, at the same addresses on a devnet) a worker must not answer from the old job.
-    const key = `${options.epoch ?? ""}:${jobId}`;
+    const key = `${options.epoch ?? this.#epoch}:${jobId}`;
     const round = options.round ?? 0;
     const cached = this.#jobs.get(key);
     if (cached !== undefined && !options.fresh && cached.round >= round) return cached.job;
@@ -53,4 +66,13 @@ export class JobCache {
     }
     return job;
   }
+}
+
+/** The store a verifier process loads jobs through: the configured one, behind the blob cache. */
+export function cachedStore(
+  config: Pick<VerifierConfig, "storeUrl" | "verifier">,
+): CachingBlobStore {
+  return new CachingBlobStore(new HttpBlobStore({ url: config.storeUrl }), {
+    maxBytes: config.verifier.cacheMiB * 1024 * 1024,
+  });
 }

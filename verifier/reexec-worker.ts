@@ -20,11 +20,9 @@ import type { Logger } from "../src/node/log.ts";
 import { createMetrics, startMetricsServer, type NodeMetrics } from "../src/node/metrics.ts";
 import { connectRedis } from "../src/node/redis.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
-import { CachingBlobStore } from "../src/store/caching-store.ts";
-import { HttpBlobStore } from "../src/store/http-client.ts";
 import { readStepQuestion } from "./chain-reads.ts";
 import type { VerifierConfig } from "./config.ts";
-import { JobCache } from "./job-cache.ts";
+import { cachedStore, JobCache } from "./job-cache.ts";
 import { adjudicate, checkSegment } from "./segment-check.ts";
 import {
   QUEUES,
@@ -41,6 +39,8 @@ export interface ReexecWorkerOptions {
   /** Chain reads only: the worker never signs. */
   chain: ChainContext;
   store: BlobStore;
+  /** The jobs loaded in this process (default: a cache of the worker's own). */
+  jobs?: JobCache;
   /** A connection for the BullMQ worker (maxRetriesPerRequest null); the worker owns it then. */
   connection: Redis;
   /** The coordinator's Redis prefix: the queue this worker serves. */
@@ -58,16 +58,10 @@ export class ReexecWorker {
   readonly #options: ReexecWorkerOptions;
   readonly #jobs: JobCache;
   #worker: Worker | undefined;
-  #processed = 0;
 
   constructor(options: ReexecWorkerOptions) {
     this.#options = options;
-    this.#jobs = new JobCache(options.chain, options.store);
-  }
-
-  /** Tasks this worker ran to an outcome (completed, not failed) since it started. */
-  get processed(): number {
-    return this.#processed;
+    this.#jobs = options.jobs ?? new JobCache(options.chain, options.store);
   }
 
   start(): void {
@@ -108,12 +102,11 @@ export class ReexecWorker {
     if (!parsed.success) throw queueError(new Error(`malformed task ${job.id}: ${parsed.error}`));
     try {
       const started = performance.now();
-      const { outcome, steps } = await this.run(parsed.data);
+      const { outcome, steps } = await this.#run(parsed.data);
       const seconds = (performance.now() - started) / 1000;
       const m = this.#options.metrics;
       m.steps.inc({ role: "verifier" }, steps);
       if (seconds > 0 && steps > 0) m.stepsPerSecond.set({ role: "verifier" }, steps / seconds);
-      this.#processed += 1;
       return outcome;
     } catch (error) {
       throw queueError(error);
@@ -121,7 +114,7 @@ export class ReexecWorker {
   }
 
   /** Runs one task: its outcome as JSON (what the coordinator parses back) and the steps trained. */
-  async run(task: ReexecTask): Promise<{ outcome: unknown; steps: number }> {
+  async #run(task: ReexecTask): Promise<{ outcome: unknown; steps: number }> {
     const { store } = this.#options;
     if (task.kind === "segment") {
       const v = await this.#jobs.get(BigInt(task.jobId), { round: task.round, epoch: task.epoch });
@@ -161,9 +154,7 @@ export async function startWorkerNode(
 ): Promise<{ worker: ReexecWorker; metricsUrl?: string; close(): Promise<void> }> {
   const chain = await connectChain(config, { readOnly: true });
   const v = config.verifier;
-  const store = new CachingBlobStore(new HttpBlobStore({ url: config.storeUrl }), {
-    maxBytes: v.cacheMiB * 1024 * 1024,
-  });
+  const store = cachedStore(config);
   const metrics = createMetrics("verifier");
   const worker = new ReexecWorker({
     chain,

@@ -1,18 +1,15 @@
 // `assay worker …` / `assay verifier …`: start the provider or verifier daemon in a child process
 // (`node worker/main.ts …` with this Node), forwarding every argument, the environment and
 // SIGINT/SIGTERM, so the daemon's own flags and --help apply unchanged.
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
+import { REPO_ROOT, runNode } from "../child.ts";
 import type { Command, CommandIo } from "../command.ts";
 import { CliError } from "../errors.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-
 function daemon(kind: "worker" | "verifier", what: string): Command {
-  const entry = path.join(ROOT, kind, "main.ts");
+  const entry = path.join(REPO_ROOT, kind, "main.ts");
   return {
     name: kind,
     summary: `start the ${what} daemon`,
@@ -25,18 +22,7 @@ on Ctrl-C / SIGTERM.${kind === "verifier" ? "\n--role coordinator|worker spreads
     async run(argv: readonly string[], io: CommandIo): Promise<void> {
       if (!existsSync(entry))
         throw new CliError(`the ${what} daemon is not installed (${entry} is missing)`);
-      const child = spawn(process.execPath, [entry, ...argv], {
-        stdio: "inherit",
-        env: { ...process.env, ...io.env },
-      });
-      const forward = (): void => {
-        child.kill("SIGTERM");
-      };
-      io.signal.addEventListener("abort", forward, { once: true });
-      const code = await new Promise<number | null>((resolve, reject) => {
-        child.once("error", reject);
-        child.once("exit", (c, signal) => resolve(signal === null ? c : null));
-      }).finally(() => io.signal.removeEventListener("abort", forward));
+      const code = await runNode([entry, ...argv], io);
       if (code !== 0 && !io.signal.aborted)
         throw new CliError(
           `the ${what} daemon exited with ${code === null ? "a signal" : `code ${code}`}`,

@@ -3,17 +3,15 @@
 // src/devnet/main.ts under Hardhat: the chain on 127.0.0.1:8545 mining a block every 250 ms with
 // chain time ×20, the contracts deployed and written to deployments/localhost.json, a store server
 // on 127.0.0.1:8700 and Redis — the defaults of every other command and daemon. Ctrl-C stops it.
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
 import { integerFlag, parseCommandArgs, stringFlag, type OptionSpec } from "../args.ts";
+import { REPO_ROOT, runNode } from "../child.ts";
 import type { Command, CommandIo } from "../command.ts";
 import { CliError, UsageError } from "../errors.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const HARDHAT = path.join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
+const HARDHAT = path.join(REPO_ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
 const ENTRY = path.join("src", "devnet", "main.ts");
 
 const OPTIONS = {
@@ -24,19 +22,6 @@ const OPTIONS = {
   deployment: { type: "string" },
   keep: { type: "boolean" },
 } as const satisfies OptionSpec;
-
-/** Runs `node <args>` in the repository, output passed through; resolves with its exit code. */
-function run(args: string[], env: NodeJS.ProcessEnv, io: CommandIo): Promise<number | null> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: "inherit" });
-  const forward = (): void => {
-    child.kill("SIGTERM");
-  };
-  io.signal.addEventListener("abort", forward, { once: true });
-  return new Promise<number | null>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", (code, signal) => resolve(signal === null ? code : null));
-  }).finally(() => io.signal.removeEventListener("abort", forward));
-}
 
 async function devnet(argv: readonly string[], io: CommandIo): Promise<void> {
   const { values, positionals } = parseCommandArgs(argv, OPTIONS);
@@ -61,11 +46,11 @@ async function devnet(argv: readonly string[], io: CommandIo): Promise<void> {
   if (!existsSync(HARDHAT))
     throw new CliError(`Hardhat is not installed (${HARDHAT} is missing): run npm ci`);
   io.note("assay devnet: building the contracts (only what changed)");
-  const built = await run([HARDHAT, "build", "--no-tests"], env, io);
+  const built = await runNode([HARDHAT, "build", "--no-tests"], io, { cwd: REPO_ROOT, env });
   if (io.signal.aborted) return;
   if (built !== 0) throw new CliError(`building the contracts failed (exit ${built})`);
   io.note("assay devnet: starting the chain, the deployment, the store and Redis");
-  const code = await run([HARDHAT, "run", "--no-compile", ENTRY], env, io);
+  const code = await runNode([HARDHAT, "run", "--no-compile", ENTRY], io, { cwd: REPO_ROOT, env });
   if (code !== 0 && !io.signal.aborted)
     throw new CliError(`the devnet exited with ${code === null ? "a signal" : `code ${code}`}`);
 }

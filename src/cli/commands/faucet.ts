@@ -16,20 +16,6 @@ const OPTIONS = {
   amount: { type: "string" },
 } as const satisfies OptionSpec;
 
-/** The mint function of the devnet's TestToken (the deployment's token ABI is plain ERC-20). */
-const MINT_ABI = [
-  {
-    type: "function",
-    name: "mint",
-    stateMutability: "nonpayable",
-    inputs: [
-      { name: "to", type: "address" },
-      { name: "amount", type: "uint256" },
-    ],
-    outputs: [],
-  },
-] as const;
-
 async function faucet(argv: readonly string[], io: CommandIo): Promise<void> {
   const { values, positionals } = parseCommandArgs(argv, OPTIONS);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -47,7 +33,7 @@ async function faucet(argv: readonly string[], io: CommandIo): Promise<void> {
   await sendTx(
     chain,
     `mint ${formatToken(amount)} test tokens to ${who}`,
-    { address: token.address, abi: MINT_ABI, functionName: "mint", args: [who, amount] },
+    { address: token.address, abi: token.abi, functionName: "mint", args: [who, amount] },
     io,
   );
   const balance = await token.read.balanceOf([who]);
