@@ -253,11 +253,13 @@ describe("store server (HTTP API)", () => {
       });
       socket.on("error", reject);
     });
-    // The server notices the hang-up asynchronously: wait until its upload is cleaned up.
+    // The server notices the upload and the hang-up asynchronously: a loaded machine may not have
+    // created the upload's temporary file yet. Wait (up to 1 s) for it to appear, then (up to 5 s)
+    // for it to be cleaned up; a file made and removed between two polls skips both waits.
     const tmp = path.join(f.root, "tmp");
-    for (let i = 0; i < 200 && (await filesUnder(tmp)).length > 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    const pause = (): Promise<unknown> => new Promise((resolve) => setTimeout(resolve, 10));
+    for (let i = 0; i < 100 && (await filesUnder(tmp)).length === 0; i++) await pause();
+    for (let i = 0; i < 500 && (await filesUnder(tmp)).length > 0; i++) await pause();
     expect(await filesUnder(f.root)).to.deep.equal([]);
     expect(await f.fs.has(cid)).to.equal(false);
     expect((await fetch(`${f.server.url}/health`)).status).to.equal(200);
