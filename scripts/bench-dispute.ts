@@ -11,14 +11,13 @@ import { mkdir, writeFile } from "node:fs/promises";
 
 import { keccak256, toHex } from "viem";
 
-import { NUMERICS, networkHelpers } from "../test/ts/contracts/fixtures.ts";
+import { networkHelpers } from "../test/ts/contracts/fixtures.ts";
 import {
   commitReceipt,
   publishProbes,
   revealReceipt,
 } from "../test/ts/contracts/receipt-fixtures.ts";
 import {
-  OUTCOME,
   VOTE,
   createSybils,
   disputeFixture,
@@ -31,6 +30,7 @@ import {
   vote,
   type DisputeFixture,
 } from "../test/ts/contracts/dispute-fixtures.ts";
+import { NUMERICS, OUTCOME, OUTCOME_CODE } from "../src/protocol/onchain-enums.ts";
 
 const f = await disputeFixture();
 const fullDisputeGas: Record<string, number> = {};
@@ -63,7 +63,8 @@ for (const k of [16, 256, 1024]) {
       throw new Error(`drew ${committee.members.length} referees, expected ${m}`);
     const votes = await vote(f, opened.disputeId, committee.members, () => VOTE.Challenger);
     const d = await f.disputeGame.read.getDispute([opened.disputeId]);
-    if (d.outcome !== OUTCOME.ChallengerWon) throw new Error(`unexpected outcome ${d.outcome}`);
+    if (d.outcome !== OUTCOME_CODE.ChallengerWon)
+      throw new Error(`unexpected outcome ${d.outcome}`);
 
     const sum = (xs: bigint[]): number => xs.reduce((a, b) => a + Number(b), 0);
     const moveGas = [...moves.post, ...moves.narrow].map(Number);
@@ -110,7 +111,6 @@ console.log(
 // ---------------------------------------------------------------- committees
 
 const CLAIM = keccak256(toHex("challenger's digest"));
-const OUTCOMES = ["None", "ProviderWon", "ChallengerWon", "NoVerdict"] as const;
 
 /** A tolerance dispute of committee size m, opened by the honest verifier; ready to draw. */
 async function toleranceDispute(g: DisputeFixture, m: number) {
@@ -160,7 +160,7 @@ const polluted = await toleranceDispute(pollution, 3);
 const pollutedCommittee = await drawCommittee(pollution, polluted.disputeId);
 await vote(pollution, polluted.disputeId, pollutedCommittee.members, () => VOTE.Challenger);
 const pollutionOutcome =
-  OUTCOMES[(await pollution.disputeGame.read.getDispute([polluted.disputeId])).outcome];
+  OUTCOME[(await pollution.disputeGame.read.getDispute([polluted.disputeId])).outcome];
 console.log(
   `pollution (100 dead per live): ${pollutedCommittee.members.length} of 3 seats, ${pollutionOutcome}`,
 );

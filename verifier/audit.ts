@@ -16,7 +16,7 @@ import { leafOf } from "../src/checkpoint/trace.ts";
 import { TransactionError } from "../src/errors.ts";
 import { fetchCommitted } from "../src/engine/reexecute.ts";
 import { uncached } from "../src/store/caching-store.ts";
-import type { ContractCall, TxSender } from "../src/node/tx.ts";
+import { type ContractCall, contractCall, type TxSender } from "../src/node/tx.ts";
 import {
   challengeCommitment,
   finalDigestEvidence,
@@ -26,19 +26,17 @@ import {
 import { chooseNarrowing } from "../src/protocol/dissection.ts";
 import { hashLeaf, type TraceLeaf } from "../src/protocol/leaf.ts";
 import { buildLevels, multiProof } from "../src/protocol/merkle.ts";
-import type { DisputeKindName } from "../src/protocol/onchain-enums.ts";
-import { probeChallengeCommitment } from "../src/protocol/receipts.ts";
-import { sampleSegments } from "../src/protocol/sampler.ts";
 import {
-  JOB,
-  OUTCOMES,
-  PHASE,
+  disputesOn,
   readDisputeOrigin,
   readDissection,
-  readProbes,
   readStepQuestion,
   type DisputeOrigin,
-} from "./chain-reads.ts";
+} from "../src/node/dispute-reads.ts";
+import { JOB, OUTCOME, PHASE, type DisputeKindName } from "../src/protocol/onchain-enums.ts";
+import { probeChallengeCommitment } from "../src/protocol/receipts.ts";
+import { sampleSegments } from "../src/protocol/sampler.ts";
+import { readProbes } from "./chain-reads.ts";
 import { type DutyContext, type Head } from "./duty.ts";
 import { readOnchainJob, UnverifiableJobError } from "./job-reader.ts";
 import type { ProbeMismatch } from "./receipts.ts";
@@ -301,12 +299,7 @@ export class Audit {
       const receipt = await this.send(
         `fraud-commit:${jobId}`,
         `commit fraud proof of job ${jobId}`,
-        {
-          address: fp.address,
-          abi: fp.abi,
-          functionName: "commitProof",
-          args: [commitment],
-        },
+        contractCall(fp, "commitProof", [commitment]),
       );
       await this.setAudit(jobId, record, {
         ...record,
@@ -317,18 +310,8 @@ export class Audit {
     if (head.number <= p.commitBlock) return;
     const call: ContractCall =
       fraud.kind === "topQ"
-        ? {
-            address: fp.address,
-            abi: fp.abi,
-            functionName: "proveTopQFraud",
-            args: [jobId, fraud.leaves, fraud.proof, p.salt],
-          }
-        : {
-            address: fp.address,
-            abi: fp.abi,
-            functionName: "proveFinalDigestFraud",
-            args: [jobId, fraud.leaf, fraud.proof, p.salt],
-          };
+        ? contractCall(fp, "proveTopQFraud", [jobId, fraud.leaves, fraud.proof, p.salt])
+        : contractCall(fp, "proveFinalDigestFraud", [jobId, fraud.leaf, fraud.proof, p.salt]);
     try {
       await this.send(`fraud:${jobId}`, `prove ${fraud.kind} fraud of job ${jobId}`, call);
       this.ctx.metrics.disputes.inc({ role: "challenger", outcome: `fraud-${fraud.kind}` });
@@ -376,12 +359,11 @@ export class Audit {
       const commitment = (
         c.probeStep === undefined ? challengeCommitment : probeChallengeCommitment
       )(jobId, c.segment, c.claim, c.salt, this.ctx.address);
-      const receipt = await this.send(commitKey, `commit challenge of job ${jobId}`, {
-        address: game.address,
-        abi: game.abi,
-        functionName: "commitChallenge",
-        args: [commitment],
-      });
+      const receipt = await this.send(
+        commitKey,
+        `commit challenge of job ${jobId}`,
+        contractCall(game, "commitChallenge", [commitment]),
+      );
       await this.setAudit(jobId, record, {
         ...record,
         challenge: { ...c, commitBlock: receipt.blockNumber },
@@ -398,30 +380,27 @@ export class Audit {
       `challenge-reveal:${jobId}:${c.segment}${tag}`,
       `reveal challenge of job ${jobId}`,
       probes === undefined
-        ? {
-            address: game.address,
-            abi: game.abi,
-            functionName: "revealChallenge",
-            args: [jobId, BigInt(c.segment), c.claim, c.salt, leaves, proof],
-          }
-        : {
-            address: game.address,
-            abi: game.abi,
-            functionName: "revealProbeChallenge",
-            args: [
-              jobId,
-              BigInt(c.segment),
-              c.claim,
-              c.salt,
-              leaves,
-              proof,
-              {
-                segments: [...probes.segments],
-                steps: [...probes.steps],
-                digests: [...probes.digests],
-              },
-            ],
-          },
+        ? contractCall(game, "revealChallenge", [
+            jobId,
+            BigInt(c.segment),
+            c.claim,
+            c.salt,
+            leaves,
+            proof,
+          ])
+        : contractCall(game, "revealProbeChallenge", [
+            jobId,
+            BigInt(c.segment),
+            c.claim,
+            c.salt,
+            leaves,
+            proof,
+            {
+              segments: [...probes.segments],
+              steps: [...probes.steps],
+              digests: [...probes.digests],
+            },
+          ]),
     );
     const [opened] = parseEventLogs({
       abi: game.abi,
@@ -468,12 +447,11 @@ export class Audit {
       // Decided (and journaled) before the transaction: a restart finishes the withdrawal and the
       // new audit round instead of reading the withdrawn dispute as resolved and stopping.
       try {
-        await this.send(`withdraw:${disputeId}`, `withdraw challenge ${disputeId}`, {
-          address: game.address,
-          abi: game.abi,
-          functionName: "withdrawChallenge",
-          args: [disputeId],
-        });
+        await this.send(
+          `withdraw:${disputeId}`,
+          `withdraw challenge ${disputeId}`,
+          contractCall(game, "withdrawChallenge", [disputeId]),
+        );
       } catch (error) {
         if (!(error instanceof TransactionError)) throw error;
         // Too late (the committee was drawn): the committee judges the segment instead.
@@ -506,8 +484,8 @@ export class Audit {
         return;
       }
     }
-    const origin: DisputeOrigin = await readDisputeOrigin(this.ctx.chain, disputeId);
-    const view = await readDissection(this.ctx.chain, origin);
+    const origin: DisputeOrigin = await readDisputeOrigin(disputesOn(this.ctx.chain), disputeId);
+    const view = await readDissection(disputesOn(this.ctx.chain), disputeId, origin);
     if (view.phase === PHASE.Dissection) {
       if (view.providerTurn || view.posted === undefined) return;
       const own = await this.own(jobId, c.segment);
@@ -516,12 +494,17 @@ export class Audit {
         if (digest === undefined) throw new Error(`no own digest at offset ${offset}`);
         return digest;
       });
-      await this.send(`narrow:${disputeId}:${view.lo}:${view.hi}`, `narrow dispute ${disputeId}`, {
-        address: game.address,
-        abi: game.abi,
-        functionName: "narrow",
-        args: [disputeId, view.current, view.posted, BigInt(move.choice), move.ownDigest],
-      });
+      await this.send(
+        `narrow:${disputeId}:${view.lo}:${view.hi}`,
+        `narrow dispute ${disputeId}`,
+        contractCall(game, "narrow", [
+          disputeId,
+          view.current,
+          view.posted,
+          BigInt(move.choice),
+          move.ownDigest,
+        ]),
+      );
       this.ctx.emit({ type: "narrowed", disputeId, lo: move.lo, hi: move.hi });
       return;
     }
@@ -534,14 +517,14 @@ export class Audit {
     ) {
       // Both sides agreed on the pre-state's digest: publish it, recomputed, so the committee does
       // not depend on a cheating provider making it available.
-      const question = await readStepQuestion(this.ctx.chain, disputeId);
+      const question = await readStepQuestion(disputesOn(this.ctx.chain), disputeId);
       await publishStateAt(v, this.ctx.store, c.segment, question.step - 1);
       await this.setAudit(jobId, record, { ...record, challenge: { ...c, published: true } });
       return;
     }
     if (view.phase === PHASE.Resolved) {
       const d = await game.read.getDispute([disputeId]);
-      const outcome = OUTCOMES[d.outcome] ?? `outcome ${d.outcome}`;
+      const outcome = OUTCOME[d.outcome] ?? `outcome ${d.outcome}`;
       await this.setAudit(jobId, record, {
         ...record,
         state: "done",

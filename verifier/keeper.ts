@@ -4,13 +4,12 @@
 import { zeroHash, type Address } from "viem";
 
 import { TransactionError } from "../src/errors.ts";
-import type { ContractCall } from "../src/node/tx.ts";
+import { type ContractCall, contractCall } from "../src/node/tx.ts";
 import { DISPUTE_KIND } from "../src/protocol/onchain-enums.ts";
-import { JOB, OUTCOMES, PHASE } from "./chain-reads.ts";
+import { committeeMembers, disputesOn } from "../src/node/dispute-reads.ts";
+import { isFinalJobStatus, JOB, OUTCOME, PHASE } from "../src/protocol/onchain-enums.ts";
 import type { DutyContext, Head } from "./duty.ts";
 import type { KeptDispute } from "./state-machine.ts";
-
-const TERMINAL_JOB: readonly number[] = [JOB.Finalized, JOB.Cancelled, JOB.Expired, JOB.Slashed];
 
 export class Keeper {
   private readonly ctx: DutyContext;
@@ -46,7 +45,7 @@ export class Keeper {
       const jobId = BigInt(key.slice(9));
       await this.ctx.guard(key, async () => {
         const job = await market.read.getJob([jobId]);
-        if (TERMINAL_JOB.includes(job.status)) {
+        if (isFinalJobStatus(job.status)) {
           await this.ctx.journal.delete(key);
           return;
         }
@@ -55,24 +54,24 @@ export class Keeper {
         // An opened job whose provider withheld the probe digests it owed expires instead.
         const withheld = job.status === JOB.Opened && (await market.read.isExpirable([jobId]));
         if (job.status === JOB.Opened && job.openDisputes === 0 && !withheld)
-          await this.keeperSend(`finalize:${jobId}`, "finalize", jobId, {
-            address: market.address,
-            abi: market.abi,
-            functionName: "finalize",
-            args: [jobId],
-          });
+          await this.keeperSend(
+            `finalize:${jobId}`,
+            "finalize",
+            jobId,
+            contractCall(market, "finalize", [jobId]),
+          );
         else if (
           withheld ||
           job.status === JOB.Open ||
           job.status === JOB.Accepted ||
           job.status === JOB.Submitted
         )
-          await this.keeperSend(`expire:${jobId}`, "expire", jobId, {
-            address: market.address,
-            abi: market.abi,
-            functionName: "expire",
-            args: [jobId],
-          });
+          await this.keeperSend(
+            `expire:${jobId}`,
+            "expire",
+            jobId,
+            contractCall(market, "expire", [jobId]),
+          );
       });
     }
     for (const key of this.ctx.journal.keys("keep-dispute:")) {
@@ -80,12 +79,6 @@ export class Keeper {
       const disputeId = BigInt(key.slice(13));
       await this.ctx.guard(key, async () => {
         const d = await disputeGame.read.getDispute([disputeId]);
-        const call = (functionName: string, args: readonly unknown[]): ContractCall => ({
-          address: disputeGame.address,
-          abi: disputeGame.abi,
-          functionName,
-          args,
-        });
         if (d.phase === PHASE.Resolved) {
           await this.penalizeSplitRounds(disputeId, d.outcome);
           await this.ctx.journal.delete(key);
@@ -98,7 +91,7 @@ export class Keeper {
               `timeout:${disputeId}`,
               "timeout",
               disputeId,
-              call("timeout", [disputeId]),
+              contractCall(disputeGame, "timeout", [disputeId]),
             );
         } else if (d.phase === PHASE.AwaitingCommittee) {
           // An answered availability challenge: nothing until its withdrawal window is over, then
@@ -117,7 +110,7 @@ export class Keeper {
               `draw:${disputeId}:${d.round}`,
               "drawCommittee",
               disputeId,
-              call("drawCommittee", [disputeId]),
+              contractCall(disputeGame, "drawCommittee", [disputeId]),
             );
         } else if (d.phase === PHASE.Voting) {
           const all = (1 << d.drawn) - 1;
@@ -131,7 +124,7 @@ export class Keeper {
             `resolve:${disputeId}:${d.round}`,
             "resolve",
             disputeId,
-            call("resolve", [disputeId, members]),
+            contractCall(disputeGame, "resolve", [disputeId, members]),
           );
         }
       });
@@ -149,12 +142,7 @@ export class Keeper {
     const randomness = this.ctx.chain.contracts.randomness;
     const value = await randomness.read.randomness([request]);
     if (value === zeroHash) return; // not mined yet (or already gone: nothing to keep)
-    await this.keeperSend(key, "record seed", jobId, {
-      address: randomness.address,
-      abi: randomness.abi,
-      functionName: "record",
-      args: [request],
-    });
+    await this.keeperSend(key, "record seed", jobId, contractCall(randomness, "record", [request]));
   }
 
   private redrawDelay(): bigint {
@@ -167,7 +155,7 @@ export class Keeper {
    * call per such round, with that round's committee).
    */
   private async penalizeSplitRounds(disputeId: bigint, outcome: number): Promise<void> {
-    if (OUTCOMES[outcome] !== "ProviderWon" && OUTCOMES[outcome] !== "ChallengerWon") return;
+    if (OUTCOME[outcome] !== "ProviderWon" && OUTCOME[outcome] !== "ChallengerWon") return;
     const game = this.ctx.chain.contracts.disputeGame;
     const split = await game.getEvents.NoMajority(
       { disputeId },
@@ -176,21 +164,18 @@ export class Keeper {
     for (const event of split) {
       const round = Number(event.args.round!);
       const members = await this.committeeMembers(disputeId, round);
-      await this.keeperSend(`penalize:${disputeId}:${round}`, "penalizeSplitRound", disputeId, {
-        address: game.address,
-        abi: game.abi,
-        functionName: "penalizeSplitRound",
-        args: [disputeId, BigInt(round), members],
-      });
+      await this.keeperSend(
+        `penalize:${disputeId}:${round}`,
+        "penalizeSplitRound",
+        disputeId,
+        contractCall(game, "penalizeSplitRound", [disputeId, BigInt(round), members]),
+      );
     }
   }
 
+  /** The committee of `round`; a round with no draw has no members (the contract then refuses). */
   private async committeeMembers(disputeId: bigint, round: number): Promise<Address[]> {
-    const drawn = await this.ctx.chain.contracts.disputeGame.getEvents.CommitteeDrawn(
-      { disputeId },
-      { fromBlock: BigInt(this.ctx.chain.deployment.deployedAtBlock) },
-    );
-    return [...(drawn.find((e) => e.args.round === BigInt(round))?.args.members ?? [])];
+    return [...((await committeeMembers(disputesOn(this.ctx.chain), disputeId, round)) ?? [])];
   }
 
   /** A keeper action: anyone may send it, so losing the race to another keeper is normal. */

@@ -7,7 +7,8 @@ import { bytesToHex, zeroHash, type Hex } from "viem";
 import { randomBytes } from "node:crypto";
 
 import { receiptCommitment, receiptProof, receiptRoot } from "../src/protocol/receipts.ts";
-import { JOB, readProbes } from "./chain-reads.ts";
+import { JOB } from "../src/protocol/onchain-enums.ts";
+import { readProbes } from "./chain-reads.ts";
 import type { DutyContext, Head } from "./duty.ts";
 import {
   RECEIPT_TRANSITIONS,
@@ -15,6 +16,7 @@ import {
   type ReceiptState,
   type SegmentRecord,
 } from "./state-machine.ts";
+import { contractCall } from "../src/node/tx.ts";
 
 /** A sampled segment where the provider's probe digest is not this verifier's. */
 export interface ProbeMismatch {
@@ -135,12 +137,11 @@ export class ReceiptDuty {
       await this.set(jobId, record, record);
     }
     const commitment = receiptCommitment(jobId, record.roots!, record.salt!, this.ctx.address);
-    await this.ctx.tx.send(`receipt-commit:${jobId}`, `commit receipt for job ${jobId}`, {
-      address: this.receipts.address,
-      abi: this.receipts.abi,
-      functionName: "commitReceipt",
-      args: [jobId, commitment],
-    });
+    await this.ctx.tx.send(
+      `receipt-commit:${jobId}`,
+      `commit receipt for job ${jobId}`,
+      contractCall(this.receipts, "commitReceipt", [jobId, commitment]),
+    );
     await this.set(jobId, record, { ...record, state: "committed" });
   }
 
@@ -179,18 +180,17 @@ export class ReceiptDuty {
       await this.onMismatch(jobId, mismatches[0]!);
       return;
     }
-    await this.ctx.tx.send(`receipt-reveal:${jobId}`, `reveal receipt for job ${jobId}`, {
-      address: this.receipts.address,
-      abi: this.receipts.abi,
-      functionName: "revealReceipt",
-      args: [
+    await this.ctx.tx.send(
+      `receipt-reveal:${jobId}`,
+      `reveal receipt for job ${jobId}`,
+      contractCall(this.receipts, "revealReceipt", [
         jobId,
         record.roots!,
         record.salt!,
         { segments: [...probes.segments], steps: [...probes.steps], digests: [...probes.digests] },
         proofs,
-      ],
-    });
+      ]),
+    );
     this.ctx.metrics.receipts.inc({ outcome: "matched" });
     await this.set(jobId, record, { ...record, state: "revealed" });
   }
@@ -207,12 +207,11 @@ export class ReceiptDuty {
     const randomness = this.ctx.chain.contracts.randomness;
     if ((await randomness.read.randomness([BigInt(probeRequest)])) === zeroHash) return;
     try {
-      await this.ctx.tx.send(key, `record the probes of job ${jobId}`, {
-        address: randomness.address,
-        abi: randomness.abi,
-        functionName: "record",
-        args: [BigInt(probeRequest)],
-      });
+      await this.ctx.tx.send(
+        key,
+        `record the probes of job ${jobId}`,
+        contractCall(randomness, "record", [BigInt(probeRequest)]),
+      );
     } catch (error) {
       // Expired in between, or someone else's record landed first: nothing to keep.
       this.ctx.log.debug({ jobId: jobId.toString(), err: String(error) }, "probe record skipped");
@@ -230,12 +229,11 @@ export class ReceiptDuty {
       if (mine.claimed) return this.set(jobId, record, { ...record, state: "paid", amount: 0n });
       return this.end(jobId, record, "unpaid", "nothing to claim");
     }
-    await this.ctx.tx.send(`receipt-claim:${jobId}`, `claim receipt pay for job ${jobId}`, {
-      address: this.receipts.address,
-      abi: this.receipts.abi,
-      functionName: "claimReceipt",
-      args: [jobId],
-    });
+    await this.ctx.tx.send(
+      `receipt-claim:${jobId}`,
+      `claim receipt pay for job ${jobId}`,
+      contractCall(this.receipts, "claimReceipt", [jobId]),
+    );
     this.ctx.metrics.receipts.inc({ outcome: "paid" });
     await this.set(jobId, record, { ...record, state: "paid", amount });
   }

@@ -20,7 +20,7 @@ import type { Logger } from "../src/node/log.ts";
 import { createMetrics, startMetricsServer, type NodeMetrics } from "../src/node/metrics.ts";
 import { connectRedis } from "../src/node/redis.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
-import { readStepQuestion } from "./chain-reads.ts";
+import { disputesOn, readStepQuestion } from "../src/node/dispute-reads.ts";
 import type { VerifierConfig } from "./config.ts";
 import { cachedStore, JobCache } from "./job-cache.ts";
 import { adjudicate, checkSegment } from "./segment-check.ts";
@@ -130,7 +130,10 @@ export class ReexecWorker {
       const outcome: NormsOutcome = { failed: checks.filter((c) => !c.ok), checked: checks.length };
       return { outcome, steps: 0 };
     }
-    const question = await readStepQuestion(this.#options.chain, BigInt(task.disputeId));
+    const question = await readStepQuestion(
+      disputesOn(this.#options.chain),
+      BigInt(task.disputeId),
+    );
     // Availability is judged on what can be fetched now, after the provider's answer.
     const v = await this.#jobs.get(question.jobId, {
       fresh: question.kind === "Availability",

@@ -6,7 +6,8 @@ import { randomBytes } from "node:crypto";
 import { bytesToHex, type Address } from "viem";
 
 import { voteCommitment } from "../src/protocol/dispute-commitments.ts";
-import { PHASE, VOTE } from "./chain-reads.ts";
+import { contractCall, type ContractCall } from "../src/node/tx.ts";
+import { PHASE, VOTE } from "../src/protocol/onchain-enums.ts";
 import type { DutyContext, Head } from "./duty.ts";
 import type { VoteName } from "./segment-check.ts";
 import type { RefereeRecord } from "./state-machine.ts";
@@ -107,12 +108,13 @@ export class Referee {
             salt,
             this.ctx.address,
           );
-          await this.sendVote("commit", disputeId, r.round, seat, [
+          await this.sendVote(
+            "commit",
             disputeId,
-            BigInt(seat),
-            r.members,
-            commitment,
-          ]);
+            r.round,
+            seat,
+            contractCall(game, "commitVote", [disputeId, BigInt(seat), r.members, commitment]),
+          );
         }
         await this.ctx.journal.set(key, { ...r, salt, state: "committed" });
         return;
@@ -131,13 +133,19 @@ export class Referee {
         }
         for (const seat of r.seats) {
           if ((d.revealedSeats & (1 << seat)) !== 0) continue;
-          await this.sendVote("reveal", disputeId, r.round, seat, [
+          await this.sendVote(
+            "reveal",
             disputeId,
-            BigInt(seat),
-            VOTE[r.vote!],
-            r.distancePpm ?? 0n,
-            r.salt!,
-          ]);
+            r.round,
+            seat,
+            contractCall(game, "revealVote", [
+              disputeId,
+              BigInt(seat),
+              VOTE[r.vote!],
+              r.distancePpm ?? 0n,
+              r.salt!,
+            ]),
+          );
         }
         await this.ctx.journal.set(key, { ...r, state: "revealed" });
         this.ctx.metrics.disputes.inc({ role: "referee", outcome: r.vote! });
@@ -155,18 +163,12 @@ export class Referee {
     disputeId: bigint,
     round: number,
     seat: number,
-    args: readonly unknown[],
+    call: ContractCall,
   ): Promise<void> {
-    const game = this.ctx.chain.contracts.disputeGame;
     await this.ctx.tx.send(
       `vote-${step}:${disputeId}:${round}:${seat}`,
       `${step} vote on dispute ${disputeId} (round ${round}, seat ${seat})`,
-      {
-        address: game.address,
-        abi: game.abi,
-        functionName: step === "commit" ? "commitVote" : "revealVote",
-        args,
-      },
+      call,
     );
   }
 }

@@ -5,7 +5,7 @@ import { maxUint256 } from "viem";
 import type { ChainContext } from "../src/node/chain.ts";
 import type { Logger } from "../src/node/log.ts";
 import { topUpStake } from "../src/node/stake.ts";
-import type { TxSender } from "../src/node/tx.ts";
+import { contractCall, type TxSender } from "../src/node/tx.ts";
 
 /** Approves bonds, then stakes what is missing for the bonded verifier stake to reach `target`; returns the amount staked. */
 export async function ensureVerifierStake(
@@ -18,11 +18,10 @@ export async function ensureVerifierStake(
   // Bonds are pulled by DisputeGame when a challenge is revealed.
   const bondAllowance = await token.read.allowance([chain.address, disputeGame.address]);
   if (bondAllowance < chain.params.challengeBond)
-    await tx.send(`approve-bonds:${bondAllowance}`, "approve challenge bonds", {
-      address: token.address,
-      abi: token.abi,
-      functionName: "approve",
-      args: [disputeGame.address, maxUint256],
-    });
+    await tx.send(
+      `approve-bonds:${bondAllowance}`,
+      "approve challenge bonds",
+      contractCall(token, "approve", [disputeGame.address, maxUint256]),
+    );
   return topUpStake(chain, tx, "verifier", target, log);
 }

@@ -1,13 +1,12 @@
-// What the provider daemon reads from the chain: jobs (with their spec, fetched and checked),
-// new JobCreated / DisputeOpened events in a block range, and a dispute's current dissection
-// position rebuilt from its events (DisputeGame stores only a hash of the digests).
-import type { Abi, Address, Hex } from "viem";
+// What the provider daemon reads from the chain: jobs (with their spec, fetched and checked) and
+// new JobCreated / DisputeOpened events in a block range. Disputes are read through
+// src/node/dispute-reads.ts, shared with every other party.
+import type { Hex } from "viem";
 
 import type { ChainContext } from "../src/node/chain.ts";
 import { assertJobMatchesSpec, statusName, type OnchainJob } from "../src/node/onchain-job.ts";
 import type { JobStatusName } from "../src/protocol/onchain-enums.ts";
 import { loadJob, type LoadedJob } from "../src/engine/job.ts";
-import type { DissectionDigests } from "../src/protocol/dissection.ts";
 import { parseJobSpecBytes, specHash, type JobSpec } from "../src/protocol/job-spec.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
 import { cidFromDigest } from "../src/store/cid.ts";
@@ -17,13 +16,6 @@ import { AssayError } from "../src/errors.ts";
 export class JobRejectedError extends AssayError {
   override name = "JobRejectedError";
   override readonly code = "job_rejected";
-}
-
-export interface ContractCall {
-  address: Address;
-  abi: Abi;
-  functionName: string;
-  args?: readonly unknown[];
 }
 
 export async function readJob(chain: ChainContext, jobId: bigint): Promise<OnchainJob> {
@@ -95,38 +87,4 @@ export async function readNewEvents(
       segment: Number(e.args.segment!),
     })),
   };
-}
-
-/** The digests the next provider move must repeat, and how many narrowing moves came before. */
-export async function dissectionPosition(
-  chain: ChainContext,
-  disputeId: bigint,
-): Promise<{ current: DissectionDigests; round: number }> {
-  const fromBlock = BigInt(chain.deployment.deployedAtBlock);
-  const game = chain.contracts.disputeGame;
-  const [opened] = await game.getEvents.DisputeOpened({ disputeId }, { fromBlock });
-  if (opened === undefined) throw new AssayError(`dispute ${disputeId} has no DisputeOpened event`);
-  const narrowed = await game.getEvents.RangeNarrowed({ disputeId }, { fromBlock });
-  const last = narrowed.at(-1)?.args;
-  const current: DissectionDigests = last
-    ? { lo: last.loDigest!, hi: last.providerDigest!, challengerHi: last.challengerDigest! }
-    : {
-        lo: opened.args.preDigest!,
-        hi: opened.args.providerDigest!,
-        challengerHi: opened.args.challengerDigest!,
-      };
-  return { current, round: narrowed.length };
-}
-
-/** The committee drawn for a dispute (for `resolve`), or undefined before the draw. */
-export async function committeeMembers(
-  chain: ChainContext,
-  disputeId: bigint,
-): Promise<readonly Address[] | undefined> {
-  const fromBlock = BigInt(chain.deployment.deployedAtBlock);
-  const drawn = await chain.contracts.disputeGame.getEvents.CommitteeDrawn(
-    { disputeId },
-    { fromBlock },
-  );
-  return drawn.at(-1)?.args.members;
 }

@@ -18,7 +18,6 @@ import { getState } from "../src/checkpoint/checkpoint-store.ts";
 import { stateDigest } from "../src/checkpoint/state-codec.ts";
 import { leafOf, traceLeaves, type CheckpointRecord } from "../src/checkpoint/trace.ts";
 import type { OnchainJob } from "../src/node/onchain-job.ts";
-import { TransactionError } from "../src/errors.ts";
 import type { ChainContext } from "../src/node/chain.ts";
 import { sleep } from "../src/node/chain.ts";
 import type { Journal } from "../src/node/journal.ts";
@@ -30,20 +29,26 @@ import { buildOpening, topSegmentsByNorm } from "../src/protocol/opening.ts";
 import { planCheat, type CheatPlan } from "../src/provider/cheats.ts";
 import { providerSegmentStates, trainSegments } from "../src/provider/segment-training.ts";
 import { removeStoredBlobs, tamperStoredBlobs } from "../src/provider/tamper.ts";
-import { PHASE } from "../src/protocol/onchain-enums.ts";
+import { outcomeLabel, PHASE } from "../src/protocol/onchain-enums.ts";
 import { UINT64_MAX } from "../src/protocol/leaf.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
 import { digestFromCid } from "../src/store/cid.ts";
 import type { TrainingState } from "../src/engine/training-state.ts";
+import { committeeMembers, disputesOn, readDissection } from "../src/node/dispute-reads.ts";
 import {
-  committeeMembers,
-  dissectionPosition,
+  claimCreditCall,
+  CREDIT_LEDGERS,
+  creditsOf,
+  type CreditLedger,
+} from "../src/node/credit.ts";
+import { revertNameOf } from "../src/node/revert.ts";
+import { type ContractCall, contractCall } from "../src/node/tx.ts";
+import {
   fetchSpec,
   JobRejectedError,
   jobStatus,
   readJob,
   readNewEvents,
-  type ContractCall,
   type FetchedSpec,
 } from "./chain-reads.ts";
 import type { WorkerConfig } from "./config.ts";
@@ -94,14 +99,14 @@ const SCAN_CHUNK = 2_000n;
 const WAIT_NOTE_MS = 30_000;
 
 const jobKey = (id: bigint): string => `job:${id}`;
+/** The journal's name of each credit ledger (`claims:<name>` counts the claims made). */
+const LEDGER_KEY: Readonly<Record<CreditLedger, string>> = {
+  market: "market",
+  disputeGame: "dispute",
+  fraudProofs: "fraudProofs",
+};
 const checkpointKey = (id: bigint, index: number): string =>
   `ckpt:${id}:${String(index).padStart(6, "0")}`;
-
-function revertOf(error: unknown): string | undefined {
-  for (let e: unknown = error; e instanceof Error; e = e.cause)
-    if (e instanceof TransactionError && e.revert !== undefined) return e.revert;
-  return undefined;
-}
 
 export class ProviderDaemon {
   readonly config: WorkerConfig;
@@ -319,16 +324,6 @@ export class ProviderDaemon {
     return onchain.provider.toLowerCase() === this.chain.address.toLowerCase();
   }
 
-  private market<F extends string>(functionName: F, args: readonly unknown[]): ContractCall {
-    const m = this.chain.contracts.market;
-    return { address: m.address, abi: m.abi, functionName, args };
-  }
-
-  private game<F extends string>(functionName: F, args: readonly unknown[]): ContractCall {
-    const g = this.chain.contracts.disputeGame;
-    return { address: g.address, abi: g.abi, functionName, args };
-  }
-
   /** One step of job `jobId`'s life; true when it moved and should be advanced again at once. */
   private async advance(jobId: bigint): Promise<boolean> {
     const entry = this.jobEntry(jobId)!;
@@ -361,10 +356,10 @@ export class ProviderDaemon {
             await this.tx.send(
               `accept:${jobId}`,
               `accept job ${jobId}`,
-              this.market("accept", [jobId]),
+              contractCall(this.chain.contracts.market, "accept", [jobId]),
             );
           } catch (error) {
-            const revert = revertOf(error);
+            const revert = revertNameOf(error);
             if (revert === undefined) throw error;
             const now = await readJob(this.chain, jobId);
             if (this.mine(now)) return (await this.move(jobId, "accepted"), true);
@@ -391,7 +386,7 @@ export class ProviderDaemon {
         const receipt = await this.tx.send(
           key,
           `submit job ${jobId}`,
-          this.market("submit", [
+          contractCall(this.chain.contracts.market, "submit", [
             jobId,
             entry.root!,
             entry.finalDigest!,
@@ -443,7 +438,12 @@ export class ProviderDaemon {
         await this.tx.send(
           `open:${jobId}`,
           `open samples of job ${jobId}`,
-          this.market("openSamples", [jobId, opening.leaves, opening.topIndices, opening.proof]),
+          contractCall(this.chain.contracts.market, "openSamples", [
+            jobId,
+            opening.leaves,
+            opening.topIndices,
+            opening.proof,
+          ]),
         );
         this.log.info(
           { jobId, sampled: sampled.map(Number), top: top.map(Number) },
@@ -474,13 +474,13 @@ export class ProviderDaemon {
           await this.tx.send(
             `finalize:${jobId}`,
             `finalize job ${jobId}`,
-            this.market("finalize", [jobId]),
+            contractCall(this.chain.contracts.market, "finalize", [jobId]),
           );
         } catch (error) {
           // Anyone may finalize: another caller may have won the race. Re-read the job.
-          if (revertOf(error) === undefined) throw error;
+          if (revertNameOf(error) === undefined) throw error;
           this.log.info(
-            { jobId, revert: revertOf(error) },
+            { jobId, revert: revertNameOf(error) },
             "finalize reverted; re-reading the job",
           );
           return false;
@@ -588,7 +588,11 @@ export class ProviderDaemon {
             .send(
               `progress:${jobId}:${record.index}`,
               `commit progress of job ${jobId}`,
-              this.market("commitProgress", [jobId, BigInt(record.index), root]),
+              contractCall(this.chain.contracts.market, "commitProgress", [
+                jobId,
+                BigInt(record.index),
+                root,
+              ]),
             )
             .catch((error: unknown) =>
               this.log.warn({ jobId, err: error }, "commitProgress failed"),
@@ -622,12 +626,11 @@ export class ProviderDaemon {
 
   private async recordSeed(jobId: bigint, onchain: OnchainJob): Promise<void> {
     const randomness = this.chain.contracts.randomness;
-    await this.tryAnyoneMay(`record-seed:${jobId}`, `record the seed of job ${jobId}`, {
-      address: randomness.address,
-      abi: randomness.abi,
-      functionName: "record",
-      args: [onchain.randomnessRequest],
-    });
+    await this.tryAnyoneMay(
+      `record-seed:${jobId}`,
+      `record the seed of job ${jobId}`,
+      contractCall(randomness, "record", [onchain.randomnessRequest]),
+    );
   }
 
   /**
@@ -666,12 +669,12 @@ export class ProviderDaemon {
       const spec = await this.spec(d.jobId, onchain);
       if (!this.plan(spec).answersAvailability) return; // the withhold cheats
       await this.republish(d.jobId, d.segment);
-      const { current } = await dissectionPosition(this.chain, disputeId);
+      const { current } = await readDissection(disputesOn(this.chain), disputeId);
       this.log.info({ jobId: d.jobId, disputeId }, "answering an availability challenge");
       await this.tx.send(
         `answer:${disputeId}`,
         `answer availability challenge ${disputeId}`,
-        this.game("answerAvailability", [disputeId, current]),
+        contractCall(this.chain.contracts.disputeGame, "answerAvailability", [disputeId, current]),
       );
       return;
     }
@@ -679,7 +682,7 @@ export class ProviderDaemon {
     if (phase === PHASE.Dissection && dispute.providerTurn && now >= BigInt(dispute.lastMoveAt)) {
       const spec = await this.spec(d.jobId, onchain);
       if (!this.plan(spec).answersDisputes) return; // the refuse-dispute cheat
-      const { current, round } = await dissectionPosition(this.chain, disputeId);
+      const { current, round } = await readDissection(disputesOn(this.chain), disputeId);
       // Recomputed after a restart too: the same states give the same call, and TxSender sends the
       // key's journaled transaction if there is one.
       const key = `points:${disputeId}:${round}`;
@@ -705,7 +708,7 @@ export class ProviderDaemon {
       await this.tx.send(
         key,
         `post points in dispute ${disputeId}`,
-        this.game("postPoints", [disputeId, current, digests]),
+        contractCall(this.chain.contracts.disputeGame, "postPoints", [disputeId, current, digests]),
       );
       return;
     }
@@ -717,7 +720,7 @@ export class ProviderDaemon {
       await this.tryAnyoneMay(
         `timeout:${disputeId}`,
         `timeout dispute ${disputeId}`,
-        this.game("timeout", [disputeId]),
+        contractCall(this.chain.contracts.disputeGame, "timeout", [disputeId]),
       );
       return;
     }
@@ -725,25 +728,23 @@ export class ProviderDaemon {
       await this.tryAnyoneMay(
         `draw:${disputeId}:${now}`,
         `draw committee of dispute ${disputeId}`,
-        this.game("drawCommittee", [disputeId]),
+        contractCall(this.chain.contracts.disputeGame, "drawCommittee", [disputeId]),
         true,
       );
       return;
     }
     if (phase === PHASE.Voting && now > BigInt(dispute.revealDeadline)) {
-      const members = await committeeMembers(this.chain, disputeId);
+      const members = await committeeMembers(disputesOn(this.chain), disputeId);
       if (members !== undefined)
         await this.tryAnyoneMay(
           `resolve:${disputeId}`,
           `resolve dispute ${disputeId}`,
-          this.game("resolve", [disputeId, members]),
+          contractCall(this.chain.contracts.disputeGame, "resolve", [disputeId, members]),
         );
     }
     if (phase === PHASE.Resolved && !this.journal.get(`resolved:${disputeId}`)) {
       await this.journal.set(`resolved:${disputeId}`, Number(dispute.outcome));
-      const outcome =
-        ["none", "provider-won", "challenger-won", "no-verdict"][Number(dispute.outcome)] ??
-        "unknown";
+      const outcome = outcomeLabel(Number(dispute.outcome));
       this.metrics.disputes.inc({ role: "provider", outcome });
       this.segmentStates.delete(disputeId);
       this.log.info(
@@ -782,12 +783,7 @@ export class ProviderDaemon {
       await this.tryAnyoneMay(
         `probes-request:${jobId}:${round.probeRequest}`,
         `request probes of job ${jobId}`,
-        {
-          address: receipts.address,
-          abi: receipts.abi,
-          functionName: "requestProbes",
-          args: [jobId],
-        },
+        contractCall(receipts, "requestProbes", [jobId]),
       );
       return;
     }
@@ -796,12 +792,7 @@ export class ProviderDaemon {
     await this.tryAnyoneMay(
       `probes-record:${jobId}:${round.probeRequest}`,
       `record the probes of job ${jobId}`,
-      {
-        address: randomness.address,
-        abi: randomness.abi,
-        functionName: "record",
-        args: [BigInt(round.probeRequest)],
-      },
+      contractCall(randomness, "record", [BigInt(round.probeRequest)]),
     );
     const spec = await this.spec(jobId, onchain);
     const plan = this.plan(spec);
@@ -817,12 +808,11 @@ export class ProviderDaemon {
       );
       digests.push(stateDigest(states[Number(steps[i]!)]!));
     }
-    await this.tx.send(`probes:${jobId}`, `publish probes of job ${jobId}`, {
-      address: receipts.address,
-      abi: receipts.abi,
-      functionName: "publishProbes",
-      args: [jobId, digests],
-    });
+    await this.tx.send(
+      `probes:${jobId}`,
+      `publish probes of job ${jobId}`,
+      contractCall(receipts, "publishProbes", [jobId, digests]),
+    );
     this.log.info(
       { jobId, segments: segments.map(Number), steps: steps.map(Number) },
       "probe digests published",
@@ -850,33 +840,27 @@ export class ProviderDaemon {
     try {
       await this.tx.send(key, action, call);
     } catch (error) {
-      if (revertOf(error) === undefined) throw error;
+      if (revertNameOf(error) === undefined) throw error;
       this.log.debug(
-        { key, revert: revertOf(error) },
+        { key, revert: revertNameOf(error) },
         `${action}: reverted (someone else moved first)`,
       );
     }
   }
 
-  /** Pulls the credit JobMarket and DisputeGame owe this account. */
+  /** Pulls the credit JobMarket, DisputeGame and FraudProofs owe this account. */
   private async claimCredits(): Promise<void> {
     this.claimDue = false;
-    for (const [name, contract] of [
-      ["market", this.chain.contracts.market],
-      ["dispute", this.chain.contracts.disputeGame],
-    ] as const) {
-      const credit = await contract.read.creditOf([this.chain.address]);
+    const owed = await creditsOf(this.chain, this.chain.address);
+    for (const ledger of CREDIT_LEDGERS) {
+      const credit = owed[ledger];
       if (credit === 0n) continue;
+      const name = LEDGER_KEY[ledger];
       // The counter moves only after the claim is mined, so an interrupted claim's key is reused
       // (TxSender then waits for the same transaction).
       const n = (this.journal.get<number>(`claims:${name}`) ?? 0) + 1;
       const key = `claim:${name}:${n}`;
-      await this.tx.send(key, `claim ${name} credit`, {
-        address: contract.address,
-        abi: contract.abi,
-        functionName: "claimCredit",
-        args: [],
-      });
+      await this.tx.send(key, `claim ${name} credit`, claimCreditCall(this.chain, ledger));
       await this.journal.set(`claims:${name}`, n);
       this.log.info({ contract: name, amount: credit.toString() }, "claimed credit");
     }

@@ -1,4 +1,4 @@
-// Job facts the CLI shows: which statuses are final and what the deadline means in each (status
+// Job facts the CLI shows: what the deadline means in each status (status
 // names are src/node/onchain-job.ts's `statusName`).
 
 import { getAddress } from "viem";
@@ -10,13 +10,6 @@ import { CliError } from "./errors.ts";
 
 export { JOB_STATUS, type JobStatusName };
 
-export const FINAL_STATUSES: ReadonlySet<JobStatusName> = new Set([
-  "Finalized",
-  "Cancelled",
-  "Expired",
-  "Slashed",
-]);
-
 /** What the job's `deadline` field means in each status. */
 export const DEADLINE_MEANING: Partial<Record<JobStatusName, string>> = {
   Open: "accept by",
@@ -25,10 +18,6 @@ export const DEADLINE_MEANING: Partial<Record<JobStatusName, string>> = {
   Opened: "challenges until",
   Disputed: "challenges until",
 };
-
-/** StakeRole in contracts/types/StakeTypes.sol. */
-export const STAKE_ROLE = { provider: 1, verifier: 2 } as const;
-export type StakeRoleName = keyof typeof STAKE_ROLE;
 
 /**
  * The market's record of job `jobId`. An id the market never issued is a clear error naming the

@@ -6,6 +6,7 @@ import type { PublicClient, TestClient, WalletClient } from "@nomicfoundation/ha
 import type { Address, Hex, TransactionReceipt } from "viem";
 
 import type { AssayDeployment } from "../../deploy/deploy-assay.ts";
+import type { DisputeSource } from "../node/dispute-reads.ts";
 import { DemoError } from "./errors.ts";
 
 export type Deployment = AssayDeployment;
@@ -49,6 +50,11 @@ export async function demoChainOf(devnet: DemoChainSource): Promise<DemoChain> {
     testClient: await viem.getTestClient(),
     gas: new Map(),
   };
+}
+
+/** Where the demo's parties read disputes (src/node/dispute-reads.ts): the whole devnet chain. */
+export function disputeSourceOf(chain: DemoChain): DisputeSource {
+  return { game: chain.deployment.disputeGame, fromBlock: 0n };
 }
 
 export function actorOf(name: string, wallet: WalletClient): Actor {

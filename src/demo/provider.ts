@@ -28,8 +28,8 @@ import { buildOpening, topSegmentsByNorm } from "../protocol/opening.ts";
 import { protocolBatches, type BatchRule } from "../provider/batch-rule.ts";
 import type { BlobStore } from "../store/blob-store.ts";
 import { digestFromCid } from "../store/cid.ts";
-import { mineBlocks, send, type Actor, type DemoChain } from "./chain.ts";
-import { readDissection } from "./dispute-view.ts";
+import { readDissection } from "../node/dispute-reads.ts";
+import { type Actor, type DemoChain, disputeSourceOf, mineBlocks, send } from "./chain.ts";
 import { DemoError } from "./errors.ts";
 import type { FetchedJob } from "./jobs.ts";
 
@@ -255,7 +255,7 @@ export async function postDissectionPoints(
   states: readonly TrainingState[],
 ): Promise<number[]> {
   const game = chain.deployment.disputeGame;
-  const view = await readDissection(chain, disputeId);
+  const view = await readDissection(disputeSourceOf(chain), disputeId);
   if (!view.providerTurn) throw new DemoError(`dispute ${disputeId}: not the provider's turn`);
   const points = (await game.read.pointsOf([disputeId])).map(Number);
   const digests: Hex[] = [];

@@ -20,8 +20,8 @@ import { hashLeaf } from "../protocol/leaf.ts";
 import { buildLevels, multiProof } from "../protocol/merkle.ts";
 import type { BlobStore } from "../store/blob-store.ts";
 import { cidFromDigest } from "../store/cid.ts";
-import { mineBlocks, send, type Actor, type DemoChain } from "./chain.ts";
-import { readDissection } from "./dispute-view.ts";
+import { readDissection } from "../node/dispute-reads.ts";
+import { type Actor, type DemoChain, disputeSourceOf, mineBlocks, send } from "./chain.ts";
 import { DemoError } from "./errors.ts";
 import { readJob, type FetchedJob } from "./jobs.ts";
 
@@ -143,7 +143,7 @@ export async function narrowDissection(
   disputeId: bigint,
   own: readonly Hex[],
 ): Promise<NarrowMove> {
-  const view = await readDissection(chain, disputeId);
+  const view = await readDissection(disputeSourceOf(chain), disputeId);
   if (view.posted === undefined)
     throw new DemoError(`dispute ${disputeId}: not the challenger's turn`);
   const move = chooseNarrowing(view.lo, view.hi, view.current, view.posted, (offset) => {

@@ -33,7 +33,7 @@ import type { SampleSet } from "../data/dataset.ts";
 import { loadMnist } from "../data/mnist.ts";
 import { syntheticSamples } from "../data/synthetic.ts";
 import { actorOf, type DemoChain, type GasEntry, demoChainOf } from "../demo/chain.ts";
-import { outcomeName, VOTE } from "../demo/dispute-view.ts";
+import { isFinalJobStatus, outcomeName, VOTE } from "../protocol/onchain-enums.ts";
 import { DemoError } from "../demo/errors.ts";
 import { oneLine } from "../errors.ts";
 import { fetchJob, readJob, type JobStatusName } from "../demo/jobs.ts";
@@ -164,7 +164,6 @@ const CHEAT_TERMS: JobTerms = {
 const SPEC_SEED: Hex = keccak256(toHex("assay demo: the protocol's data order"));
 const CHEAT_SEED: Hex = keccak256(toHex("assay demo: the cheater's own data order"));
 const OPTIMIZER = { kind: "sgd", learningRate: 0.1, momentum: 0.9 } as const;
-const TERMINAL: readonly JobStatusName[] = ["Finalized", "Cancelled", "Expired", "Slashed"];
 
 interface DemoData {
   train: SampleSet;
@@ -736,7 +735,7 @@ export async function runDaemonsDemo(
       await poll();
       for (const job of posted)
         statuses.set(job.jobId, statusName((await readJob(chain, job.jobId)).status));
-      if (posted.every((j) => TERMINAL.includes(statuses.get(j.jobId)!))) break;
+      if (posted.every((j) => isFinalJobStatus(statuses.get(j.jobId)!))) break;
       if (Date.now() > deadline)
         throw new DemoError(
           `the jobs did not settle within ${config.timeoutMs / 1000} s (${posted.map((j) => `${j.label} ${statuses.get(j.jobId)}`).join(", ")}); daemon logs in ${logDir}`,

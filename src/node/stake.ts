@@ -4,13 +4,10 @@
 // from), so a daemon restarted in the middle waits for the same transactions instead of staking
 // twice.
 import { InsufficientFundsError } from "../errors.ts";
+import { stakeRole, type StakeRoleName } from "../protocol/onchain-enums.ts";
 import type { ChainContext } from "./chain.ts";
 import type { Logger } from "./log.ts";
-import type { TxSender } from "./tx.ts";
-
-/** StakeRole in contracts/types/StakeTypes.sol. */
-export const STAKE_ROLE = { provider: 1, verifier: 2 } as const;
-export type StakeRoleName = keyof typeof STAKE_ROLE;
+import { contractCall, type TxSender } from "./tx.ts";
 
 /** Stakes what is missing for the bonded stake in `role` to reach `target`; returns the amount staked. */
 export async function topUpStake(
@@ -22,7 +19,7 @@ export async function topUpStake(
 ): Promise<bigint> {
   if (target === 0n) return 0n;
   const { registry, token } = chain.contracts;
-  const [free, locked] = await registry.read.accountOf([chain.address, STAKE_ROLE[role]]);
+  const [free, locked] = await registry.read.accountOf([chain.address, stakeRole(role)]);
   const bonded = free + locked;
   if (bonded >= target) return 0n;
   const missing = target - bonded;
@@ -35,19 +32,17 @@ export async function topUpStake(
       );
     const allowance = await token.read.allowance([chain.address, registry.address]);
     if (allowance < missing)
-      await tx.send(`approve-stake:${key}`, "approve the stake registry", {
-        address: token.address,
-        abi: token.abi,
-        functionName: "approve",
-        args: [registry.address, missing],
-      });
+      await tx.send(
+        `approve-stake:${key}`,
+        "approve the stake registry",
+        contractCall(token, "approve", [registry.address, missing]),
+      );
   }
-  await tx.send(`stake:${key}`, `stake ${missing} as ${role}`, {
-    address: registry.address,
-    abi: registry.abi,
-    functionName: "stake",
-    args: [STAKE_ROLE[role], missing],
-  });
+  await tx.send(
+    `stake:${key}`,
+    `stake ${missing} as ${role}`,
+    contractCall(registry, "stake", [stakeRole(role), missing]),
+  );
   log?.info({ staked: missing.toString(), target: target.toString() }, `${role} stake topped up`);
   return missing;
 }

@@ -5,29 +5,53 @@
 // a restart never produces a second accept, submit or challenge. A call the contract would reject
 // is caught in simulation and reported with its decoded custom error, without spending gas.
 import {
-  BaseError,
-  ContractFunctionRevertedError,
-  decodeErrorResult,
-  InsufficientFundsError as ViemInsufficientFundsError,
   encodeFunctionData,
   keccak256,
   type Abi,
   type Address,
+  type ContractFunctionArgs,
+  type ContractFunctionName,
   type Hex,
   type TransactionReceipt,
 } from "viem";
 
-import { InsufficientFundsError, TransactionError } from "../errors.ts";
+import { TransactionError } from "../errors.ts";
 import type { ChainContext } from "./chain.ts";
 import type { Journal } from "./journal.ts";
 import type { Logger } from "./log.ts";
 import type { NodeMetrics } from "./metrics.ts";
+import { explainCallFailure } from "./revert.ts";
 
+/**
+ * A contract call, as TxSender and the CLI send it. Build one with `contractCall`, which checks the
+ * function name and the arguments against the contract's ABI at compile time.
+ */
 export interface ContractCall {
   address: Address;
   abi: Abi;
   functionName: string;
   args?: readonly unknown[];
+}
+
+type Writable = "nonpayable" | "payable";
+
+/** A call of `functionName` on `contract`, type-checked against its ABI. */
+export function contractCall<
+  const abi extends Abi,
+  name extends ContractFunctionName<abi, Writable>,
+>(
+  contract: { address: Address; abi: abi },
+  functionName: name,
+  ...args: ContractFunctionArgs<abi, Writable, name> extends readonly []
+    ? []
+    : [args: ContractFunctionArgs<abi, Writable, name>]
+): ContractCall {
+  return {
+    address: contract.address,
+    abi: contract.abi,
+    functionName,
+    args: (args[0] ?? []) as readonly unknown[],
+  };
 }
 
 interface JournaledTx {
@@ -44,38 +68,6 @@ export interface TxSenderOptions {
   gasMarginPercent?: number;
   /** How long to wait for a receipt before checking whether the transaction was dropped. */
   receiptTimeoutMs?: number;
-}
-
-const TOKEN_SHORTFALLS = new Set(["ERC20InsufficientBalance", "ERC20InsufficientAllowance"]);
-
-/**
- * The custom error a failed call reverted with, and its arguments. Errors raised by a contract the
- * call went through (the token inside `stake`, say) are not in the called contract's ABI: they are
- * decoded with `extraAbis`.
- */
-export function decodedRevert(
-  error: unknown,
-  extraAbis: readonly Abi[] = [],
-): { name: string; args: readonly unknown[] } | undefined {
-  if (!(error instanceof BaseError)) return undefined;
-  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
-  if (!(reverted instanceof ContractFunctionRevertedError)) return undefined;
-  const name = reverted.data?.errorName ?? reverted.reason;
-  if (name !== undefined) return { name, args: reverted.data?.args ?? [] };
-  if (reverted.raw === undefined) return undefined;
-  for (const abi of extraAbis) {
-    try {
-      const decoded = decodeErrorResult({ abi, data: reverted.raw });
-      return { name: decoded.errorName, args: decoded.args ?? [] };
-    } catch {
-      // not this ABI's error
-    }
-  }
-  return undefined;
-}
-
-function describeArgs(args: readonly unknown[]): string {
-  return args.map((a) => (typeof a === "bigint" ? a.toString() : String(a))).join(", ");
 }
 
 export class TxSender {
@@ -278,27 +270,12 @@ export class TxSender {
 
   #explain(action: string, cause: unknown): Error {
     const c = this.#chain.contracts;
-    const revert = decodedRevert(cause, [
+    return explainCallFailure(action, cause, this.#chain.address, [
       c.token.abi,
       c.market.abi,
       c.registry.abi,
       c.disputeGame.abi,
       c.fraudProofs.abi,
     ]);
-    if (revert !== undefined) {
-      const message = `${action} was rejected by the contract: ${revert.name}(${describeArgs(revert.args)})`;
-      if (TOKEN_SHORTFALLS.has(revert.name))
-        return new InsufficientFundsError(`${message}: not enough tokens approved or held`, {
-          cause,
-        });
-      return new TransactionError(action, revert.name, message, { cause });
-    }
-    if (cause instanceof BaseError && cause.walk((e) => e instanceof ViemInsufficientFundsError))
-      return new InsufficientFundsError(
-        `${action}: ${this.#chain.address} has not enough ether to pay for gas`,
-        { cause },
-      );
-    const short = cause instanceof BaseError ? cause.shortMessage : String(cause);
-    return new TransactionError(action, undefined, `${action} failed: ${short}`, { cause });
   }
 }

@@ -5,36 +5,24 @@
 import { isAddress, type Address } from "viem";
 
 import { parseCommandArgs, stringFlag, type OptionSpec } from "../args.ts";
-import { connect, sendTx, type ChainContext } from "../chain.ts";
+import { connect, sendTx } from "../chain.ts";
 import type { Command, CommandIo } from "../command.ts";
 import { CHAIN_HELP, CHAIN_OPTIONS, cliConfig } from "../config.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { formatDeadline, formatToken } from "../format.ts";
-import { STAKE_ROLE } from "../jobs.ts";
+import { STAKE_ROLE } from "../../protocol/onchain-enums.ts";
+import {
+  claimCreditCall,
+  CREDIT_LEDGER_NAME,
+  CREDIT_LEDGERS,
+  creditsOf,
+} from "../../node/credit.ts";
 
 const OPTIONS = {
   ...CHAIN_OPTIONS,
   address: { type: "string" },
   json: { type: "boolean" },
 } as const satisfies OptionSpec;
-
-type Ledger = "market" | "disputeGame" | "fraudProofs";
-const LEDGERS: readonly Ledger[] = ["market", "disputeGame", "fraudProofs"];
-const LEDGER_NAME: Record<Ledger, string> = {
-  market: "job market",
-  disputeGame: "dispute game",
-  fraudProofs: "fraud proofs",
-};
-
-async function credits(chain: ChainContext, who: Address): Promise<Record<Ledger, bigint>> {
-  const c = chain.contracts;
-  const [market, disputeGame, fraudProofs] = await Promise.all([
-    c.market.read.creditOf([who]),
-    c.disputeGame.read.creditOf([who]),
-    c.fraudProofs.read.creditOf([who]),
-  ]);
-  return { market, disputeGame, fraudProofs };
-}
 
 async function balance(argv: readonly string[], io: CommandIo): Promise<void> {
   const { values, positionals } = parseCommandArgs(argv, OPTIONS);
@@ -50,9 +38,9 @@ async function balance(argv: readonly string[], io: CommandIo): Promise<void> {
     token.read.balanceOf([who]),
     token.read.allowance([who, market.address]),
     token.read.allowance([who, registry.address]),
-    registry.read.accountOf([who, STAKE_ROLE.provider]),
-    registry.read.accountOf([who, STAKE_ROLE.verifier]),
-    credits(chain, who),
+    registry.read.accountOf([who, STAKE_ROLE.Provider]),
+    registry.read.accountOf([who, STAKE_ROLE.Verifier]),
+    creditsOf(chain, who),
     chain.publicClient.getBlock(),
   ]);
   const stake = (a: typeof provider) => ({
@@ -71,7 +59,7 @@ async function balance(argv: readonly string[], io: CommandIo): Promise<void> {
         allowance: { market: toMarket.toString(), registry: toRegistry.toString() },
         provider: stake(provider),
         verifier: stake(verifier),
-        credit: Object.fromEntries(LEDGERS.map((l) => [l, owed[l].toString()])),
+        credit: Object.fromEntries(CREDIT_LEDGERS.map((l) => [l, owed[l].toString()])),
       }),
     );
     return;
@@ -87,7 +75,7 @@ async function balance(argv: readonly string[], io: CommandIo): Promise<void> {
   io.out(stakeLine("provider", provider));
   io.out(stakeLine("verifier", verifier));
   io.out(
-    `  credit    ${LEDGERS.map((l) => `${LEDGER_NAME[l]} ${formatToken(owed[l])}`).join(", ")}`,
+    `  credit    ${CREDIT_LEDGERS.map((l) => `${CREDIT_LEDGER_NAME[l]} ${formatToken(owed[l])}`).join(", ")}`,
   );
 }
 
@@ -95,16 +83,15 @@ async function claim(argv: readonly string[], io: CommandIo): Promise<void> {
   const { values, positionals } = parseCommandArgs(argv, CHAIN_OPTIONS);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const chain = await connect(cliConfig(values, io.env), io);
-  const owed = await credits(chain, chain.address);
-  const due = LEDGERS.filter((l) => owed[l] > 0n);
+  const owed = await creditsOf(chain, chain.address);
+  const due = CREDIT_LEDGERS.filter((l) => owed[l] > 0n);
   if (due.length === 0) throw new CliError(`${chain.address} has no credit to claim`);
   let total = 0n;
   for (const ledger of due) {
-    const contract = chain.contracts[ledger];
     await sendTx(
       chain,
-      `claim ${formatToken(owed[ledger])} from the ${LEDGER_NAME[ledger]}`,
-      { address: contract.address, abi: contract.abi, functionName: "claimCredit" },
+      `claim ${formatToken(owed[ledger])} from the ${CREDIT_LEDGER_NAME[ledger]}`,
+      claimCreditCall(chain, ledger),
       io,
     );
     total += owed[ledger];

@@ -9,6 +9,7 @@ import { CHAIN_HELP, CHAIN_OPTIONS, cliConfig } from "../config.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { formatToken } from "../format.ts";
 import { DEVNET_CHAIN_IDS } from "../../node/chain.ts";
+import { contractCall } from "../../node/tx.ts";
 
 const OPTIONS = {
   ...CHAIN_OPTIONS,
@@ -33,7 +34,7 @@ async function faucet(argv: readonly string[], io: CommandIo): Promise<void> {
   await sendTx(
     chain,
     `mint ${formatToken(amount)} test tokens to ${who}`,
-    { address: token.address, abi: token.abi, functionName: "mint", args: [who, amount] },
+    contractCall(token, "mint", [who, amount]),
     io,
   );
   const balance = await token.read.balanceOf([who]);

@@ -15,7 +15,8 @@ import type { Command, CommandIo } from "../command.ts";
 import { CHAIN_HELP, CHAIN_OPTIONS, cliConfig } from "../config.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { formatDeadline, formatDuration, formatToken } from "../format.ts";
-import { STAKE_ROLE, type StakeRoleName } from "../jobs.ts";
+import { stakeRole, type StakeRoleName } from "../../protocol/onchain-enums.ts";
+import { contractCall } from "../../node/tx.ts";
 
 const OPTIONS = {
   ...CHAIN_OPTIONS,
@@ -50,7 +51,7 @@ async function setup(
 
 async function stakeAccount(chain: ChainContext, role: StakeRoleName) {
   const [free, locked, unbonding, unlockAt, ejected] =
-    await chain.contracts.registry.read.accountOf([chain.address, STAKE_ROLE[role]]);
+    await chain.contracts.registry.read.accountOf([chain.address, stakeRole(role)]);
   return { free, locked, unbonding, unlockAt, ejected };
 }
 
@@ -66,12 +67,7 @@ async function stake(argv: readonly string[], io: CommandIo): Promise<void> {
   await sendTx(
     chain,
     `stake ${formatToken(amount)} as ${role}`,
-    {
-      address: registry.address,
-      abi: registry.abi,
-      functionName: "stake",
-      args: [STAKE_ROLE[role], amount],
-    },
+    contractCall(registry, "stake", [stakeRole(role), amount]),
     io,
   );
   const after = await stakeAccount(chain, role);
@@ -93,12 +89,7 @@ async function unstake(argv: readonly string[], io: CommandIo): Promise<void> {
   await sendTx(
     chain,
     `request unstake of ${formatToken(amount)} ${role} stake`,
-    {
-      address: registry.address,
-      abi: registry.abi,
-      functionName: "requestUnstake",
-      args: [STAKE_ROLE[role], amount],
-    },
+    contractCall(registry, "requestUnstake", [stakeRole(role), amount]),
     io,
   );
   const after = await stakeAccount(chain, role);
@@ -122,12 +113,7 @@ async function withdraw(argv: readonly string[], io: CommandIo): Promise<void> {
   await sendTx(
     chain,
     `withdraw ${role} stake`,
-    {
-      address: registry.address,
-      abi: registry.abi,
-      functionName: "withdraw",
-      args: [STAKE_ROLE[role]],
-    },
+    contractCall(registry, "withdraw", [stakeRole(role)]),
     io,
   );
   io.out(`withdrew ${formatToken(before.unbonding)} ${role} stake to ${chain.address}`);

@@ -12,7 +12,8 @@ import { UsageError } from "../errors.ts";
 import { formatDeadline, formatToken } from "../format.ts";
 import { statusName } from "../../node/onchain-job.ts";
 import { NUMERICS_NAME } from "../../protocol/onchain-enums.ts";
-import { DEADLINE_MEANING, FINAL_STATUSES, readJob, type JobStatusName } from "../jobs.ts";
+import { isFinalJobStatus } from "../../protocol/onchain-enums.ts";
+import { DEADLINE_MEANING, readJob, type JobStatusName } from "../jobs.ts";
 
 const OPTIONS = {
   ...CHAIN_OPTIONS,
@@ -130,7 +131,7 @@ async function run(argv: readonly string[], io: CommandIo): Promise<void> {
   print(current);
   if (values.watch !== true) return;
   let shown = JSON.stringify({ ...current, chainTime: 0, deadline: current.deadline?.timestamp });
-  while (!FINAL_STATUSES.has(current.status)) {
+  while (!isFinalJobStatus(current.status)) {
     try {
       await sleep(chain.publicClient.pollingInterval, io.signal);
     } catch {

@@ -27,6 +27,7 @@ import { CliError, UsageError } from "../errors.ts";
 import { formatToken } from "../format.ts";
 import { NUMERICS_CODE } from "../../protocol/onchain-enums.ts";
 import { openStore } from "../store.ts";
+import { contractCall } from "../../node/tx.ts";
 
 const OPTIONS = {
   ...CHAIN_OPTIONS,
@@ -111,31 +112,26 @@ async function run(argv: readonly string[], io: CommandIo): Promise<void> {
   const receipt = await sendTx(
     chain,
     "createJob",
-    {
-      address: market.address,
-      abi: market.abi,
-      functionName: "createJob",
-      args: [
-        {
-          specHash: p.specHash,
-          initialStateDigest: p.initialStateDigest,
-          amount,
-          collateral,
-          totalSteps: p.totalSteps,
-          checkpointInterval: p.checkpointInterval,
-          numerics: NUMERICS_CODE[p.numerics],
-          deltaPpm: p.deltaPpm,
-          samples: p.samples,
-          topQ: p.topQ,
-          committeeSize: p.committeeSize,
-          verificationBps,
-          acceptWindow: p.acceptWindow,
-          trainWindow: p.trainWindow,
-          openWindow: p.openWindow,
-          challengeWindow: p.challengeWindow,
-        },
-      ],
-    },
+    contractCall(market, "createJob", [
+      {
+        specHash: p.specHash,
+        initialStateDigest: p.initialStateDigest,
+        amount,
+        collateral,
+        totalSteps: p.totalSteps,
+        checkpointInterval: p.checkpointInterval,
+        numerics: NUMERICS_CODE[p.numerics],
+        deltaPpm: p.deltaPpm,
+        samples: p.samples,
+        topQ: p.topQ,
+        committeeSize: p.committeeSize,
+        verificationBps,
+        acceptWindow: p.acceptWindow,
+        trainWindow: p.trainWindow,
+        openWindow: p.openWindow,
+        challengeWindow: p.challengeWindow,
+      },
+    ]),
     io,
   );
   const [event] = parseEventLogs({ abi: market.abi, logs: receipt.logs, eventName: "JobCreated" });

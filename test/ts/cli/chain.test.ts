@@ -325,7 +325,7 @@ describe("assay CLI against a devnet: stake, submit, status, download and the er
     ]);
     expect(refused.code).to.equal(1);
     expect(errorLines(refused)).to.deep.equal([
-      "assay: createJob was refused by the contract: JobInvalidParameter(verificationBps, 6000)",
+      "assay: createJob was rejected by the contract: JobInvalidParameter(verificationBps, 6000)",
     ]);
     expect(await market.read.jobCount()).to.equal(jobsBefore);
   });

@@ -34,10 +34,7 @@ import fraudProofsArtifact from "../../../artifacts/contracts/FraudProofs.sol/Fr
 import registryArtifact from "../../../artifacts/contracts/StakeRegistry.sol/StakeRegistry.json" with { type: "json" };
 import receiptsArtifact from "../../../artifacts/contracts/Receipts.sol/Receipts.json" with { type: "json" };
 import {
-  JOB_STATUS,
   MIN_VERIFIER_STAKE,
-  NUMERICS,
-  STAKE_ROLE,
   UNIT,
   connection,
   createJob,
@@ -51,9 +48,9 @@ import {
 } from "./fixtures.ts";
 
 import { DISPUTE_KIND, PHASE, VOTE } from "../../../src/protocol/onchain-enums.ts";
+import { JOB, NUMERICS, STAKE_ROLE } from "../../../src/protocol/onchain-enums.ts";
 
 export { DISPUTE_KIND, PHASE, VOTE };
-export const OUTCOME = { None: 0, ProviderWon: 1, ChallengerWon: 2, NoVerdict: 3 } as const;
 
 export type Wallet = Fixture["provider"];
 
@@ -636,11 +633,11 @@ export async function expectMinedRevert(
 // ---------------------------------------------------------------- solvency
 
 const LIVE_STATUSES: readonly number[] = [
-  JOB_STATUS.Open,
-  JOB_STATUS.Accepted,
-  JOB_STATUS.Submitted,
-  JOB_STATUS.Opened,
-  JOB_STATUS.Disputed,
+  JOB.Open,
+  JOB.Accepted,
+  JOB.Submitted,
+  JOB.Opened,
+  JOB.Disputed,
 ];
 
 /** Every account that can hold stake or credit in these tests: all of Hardhat's wallets. */

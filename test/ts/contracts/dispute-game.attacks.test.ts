@@ -4,15 +4,8 @@
 import { expect } from "chai";
 import { getAddress, keccak256, toHex, zeroAddress } from "viem";
 
+import { MIN_VERIFIER_STAKE, networkHelpers } from "./fixtures.ts";
 import {
-  JOB_STATUS,
-  MIN_VERIFIER_STAKE,
-  NUMERICS,
-  STAKE_ROLE,
-  networkHelpers,
-} from "./fixtures.ts";
-import {
-  OUTCOME,
   VOTE,
   answeredAvailabilityDispute,
   claimEverythingAndExpectSolvent,
@@ -26,6 +19,7 @@ import {
   tracedJob,
   vote,
 } from "./dispute-fixtures.ts";
+import { JOB, NUMERICS, OUTCOME_CODE, STAKE_ROLE } from "../../../src/protocol/onchain-enums.ts";
 
 const BPS = 10_000n;
 const CLAIM = keccak256(toHex("challenger's digest"));
@@ -49,8 +43,8 @@ describe("DisputeGame: attacks on committees and payouts", () => {
     );
     for (const m of members) expect(live.has(getAddress(m)), `${m} is live`).to.equal(true);
     await vote(f, disputeId, members, () => VOTE.Challenger);
-    expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
-    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Slashed);
+    expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME_CODE.ChallengerWon);
+    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Slashed);
   });
 
   it("splitting stake over addresses does not multiply weight: one verifier with 10 × the minimum holds about as many seats as 10 sybils with the minimum each", async () => {
@@ -127,7 +121,7 @@ describe("DisputeGame: attacks on committees and payouts", () => {
     const { disputeId } = await openDispute(f, job, 2, puppet, CLAIM);
     const { members } = await drawCommittee(f, disputeId);
     await vote(f, disputeId, members, () => VOTE.Challenger);
-    expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
+    expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME_CODE.ChallengerWon);
     expect(await f.registry.read.lockedStake([f.provider.account.address])).to.equal(
       lockedBefore - collateral,
     );

@@ -3,14 +3,7 @@
 import { expect } from "chai";
 import { keccak256, toHex, type Hex } from "viem";
 
-import {
-  JOB_STATUS,
-  MIN_VERIFIER_STAKE,
-  NUMERICS,
-  STAKE_ROLE,
-  connection,
-  networkHelpers,
-} from "./fixtures.ts";
+import { MIN_VERIFIER_STAKE, connection, networkHelpers } from "./fixtures.ts";
 import {
   PHASE,
   VOTE,
@@ -27,6 +20,7 @@ import {
   vote,
   type DisputeFixture,
 } from "./dispute-fixtures.ts";
+import { JOB, NUMERICS, STAKE_ROLE } from "../../../src/protocol/onchain-enums.ts";
 
 const CLAIM = keccak256(toHex("challenger's digest"));
 
@@ -66,7 +60,7 @@ describe("DisputeGame: challenges", () => {
     expect(opened!.args.providerDigest).to.equal(job.trace[2]!.stateDigest);
     expect(opened!.args.challengerDigest).to.equal(CLAIM);
     const market = await f.market.read.getJob([job.jobId]);
-    expect(market.status).to.equal(JOB_STATUS.Disputed);
+    expect(market.status).to.equal(JOB.Disputed);
     expect(market.openDisputes).to.equal(1);
   });
 
@@ -246,7 +240,7 @@ describe("DisputeGame: challenges", () => {
           account: f.verifier.account,
         }),
         "JobWrongStatus",
-        [job.jobId, JOB_STATUS.Submitted],
+        [job.jobId, JOB.Submitted],
       );
     });
 
@@ -261,13 +255,13 @@ describe("DisputeGame: challenges", () => {
       });
       const { members } = await drawCommittee(f, 1n);
       await vote(f, 1n, members, () => VOTE.Challenger);
-      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Slashed);
+      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Slashed);
       await expectRevertFrom(
         f.disputeGame.write.revealChallenge(revealArgs(job, 3, CLAIM, second.salt), {
           account: f.verifier2.account,
         }),
         "JobWrongStatus",
-        [job.jobId, JOB_STATUS.Slashed],
+        [job.jobId, JOB.Slashed],
       );
     });
   });

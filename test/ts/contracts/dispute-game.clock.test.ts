@@ -4,9 +4,8 @@
 import { expect } from "chai";
 import { keccak256, toHex, type Hex } from "viem";
 
-import { JOB_STATUS, networkHelpers } from "./fixtures.ts";
+import { networkHelpers } from "./fixtures.ts";
 import {
-  OUTCOME,
   PHASE,
   claimEverythingAndExpectSolvent,
   disputeFixture,
@@ -17,6 +16,7 @@ import {
   type DisputeFixture,
 } from "./dispute-fixtures.ts";
 import { chooseNarrowing, type DissectionDigests } from "../../../src/protocol/dissection.ts";
+import { JOB, OUTCOME_CODE } from "../../../src/protocol/onchain-enums.ts";
 
 const BPS = 10_000n;
 const { time } = networkHelpers;
@@ -76,10 +76,10 @@ describe("DisputeGame: clocks and dissection moves", () => {
       await f.disputeGame.write.timeout([disputeId], { account: f.stranger.account });
 
       expect(await resolution(f, disputeId)).to.deep.equal({
-        outcome: OUTCOME.ChallengerWon,
+        outcome: OUTCOME_CODE.ChallengerWon,
         byTimeout: true,
       });
-      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Slashed);
+      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Slashed);
       const share = (job.params.collateral * p.challengerShareBps) / BPS;
       expect(await f.disputeGame.read.creditOf([f.verifier.account.address])).to.equal(
         p.challengeBond + share,
@@ -103,7 +103,7 @@ describe("DisputeGame: clocks and dissection moves", () => {
       await f.disputeGame.write.timeout([disputeId], { account: f.provider.account });
 
       expect(await resolution(f, disputeId)).to.deep.equal({
-        outcome: OUTCOME.ProviderWon,
+        outcome: OUTCOME_CODE.ProviderWon,
         byTimeout: true,
       });
       expect(await f.disputeGame.read.creditOf([f.provider.account.address])).to.equal(
@@ -111,7 +111,7 @@ describe("DisputeGame: clocks and dissection moves", () => {
       );
       expect(await f.disputeGame.read.creditOf([f.verifier.account.address])).to.equal(0n);
       const after = await f.market.read.getJob([job.jobId]);
-      expect(after.status).to.equal(JOB_STATUS.Opened);
+      expect(after.status).to.equal(JOB.Opened);
       expect(after.openDisputes).to.equal(0);
       await claimEverythingAndExpectSolvent(f);
     });
@@ -194,7 +194,7 @@ describe("DisputeGame: clocks and dissection moves", () => {
       ]);
       await f.disputeGame.write.timeout([disputeId], { account: f.verifier.account });
       expect(await resolution(f, disputeId)).to.deep.equal({
-        outcome: OUTCOME.ChallengerWon,
+        outcome: OUTCOME_CODE.ChallengerWon,
         byTimeout: true,
       });
     });

@@ -5,16 +5,8 @@
 import { expect } from "chai";
 import { keccak256, toHex, type Address, type Hex } from "viem";
 
+import { MIN_VERIFIER_STAKE, UNIT, networkHelpers } from "./fixtures.ts";
 import {
-  JOB_STATUS,
-  MIN_VERIFIER_STAKE,
-  NUMERICS,
-  STAKE_ROLE,
-  UNIT,
-  networkHelpers,
-} from "./fixtures.ts";
-import {
-  OUTCOME,
   PHASE,
   VOTE,
   claimEverythingAndExpectSolvent,
@@ -30,6 +22,7 @@ import {
   voteCommitment,
   type DisputeFixture,
 } from "./dispute-fixtures.ts";
+import { JOB, NUMERICS, OUTCOME_CODE, STAKE_ROLE } from "../../../src/protocol/onchain-enums.ts";
 
 const BPS = 10_000n;
 const CLAIM = keccak256(toHex("challenger's digest"));
@@ -90,7 +83,7 @@ describe("DisputeGame: committee", () => {
       const { members } = await drawCommittee(f, disputeId);
       await vote(f, disputeId, members, (_m, seat) => (seat === 2 ? null : VOTE.Challenger));
 
-      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
+      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME_CODE.ChallengerWon);
       const absent = members[2]!;
       expect(await verifierStake(f, absent)).to.equal(MIN_VERIFIER_STAKE - p.refereePenalty);
       expect(await f.registry.read.isEligibleVerifier([absent])).to.equal(false);
@@ -121,7 +114,7 @@ describe("DisputeGame: committee", () => {
         seat === 0 ? VOTE.Challenger : VOTE.Provider,
       );
 
-      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ProviderWon);
+      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME_CODE.ProviderWon);
       const pot = (p.challengeBond * p.refereeShareBps) / BPS;
       for (const member of new Set(members)) {
         expect(await verifierStake(f, member)).to.equal(
@@ -172,7 +165,7 @@ describe("DisputeGame: committee", () => {
         p.refereePenalty,
       );
       const held = await f.market.read.getJob([job.jobId]);
-      expect(held.status).to.equal(JOB_STATUS.Disputed);
+      expect(held.status).to.equal(JOB.Disputed);
       // Past the job's original deadline, it still cannot finalize.
       const now = BigInt(await networkHelpers.time.latest());
       if (now <= BigInt(held.deadline))
@@ -180,15 +173,15 @@ describe("DisputeGame: committee", () => {
       await expectRevertFrom(
         f.market.write.finalize([job.jobId], { account: f.provider.account }),
         "JobWrongStatus",
-        [job.jobId, JOB_STATUS.Disputed],
+        [job.jobId, JOB.Disputed],
       );
 
       // Round 2: a fresh committee, whose votes (not round 1's) decide.
       const second = await drawCommittee(f, disputeId);
       expect(second.members).to.have.length(3);
       await vote(f, disputeId, second.members, () => VOTE.Challenger);
-      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
-      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Slashed);
+      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME_CODE.ChallengerWon);
+      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Slashed);
       await claimEverythingAndExpectSolvent(f);
     });
 
@@ -213,7 +206,7 @@ describe("DisputeGame: committee", () => {
       );
       const second = await drawCommittee(f, disputeId);
       await vote(f, disputeId, second.members, () => VOTE.Challenger);
-      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
+      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME_CODE.ChallengerWon);
 
       const everyone = [...new Set([...first.members, ...second.members])];
       const before = new Map<string, bigint>();
@@ -259,7 +252,7 @@ describe("DisputeGame: committee", () => {
       expect(d.round).to.equal(2);
       expect(await f.disputeGame.getEvents.DisputeResolved({ disputeId })).to.have.length(0);
       expect(await f.disputeGame.getEvents.RefereePenalized({ disputeId })).to.have.length(0);
-      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Disputed);
+      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Disputed);
 
       // Stake returns after round 2's snapshot: round 2 is short too, round 3 sees it and decides.
       for (const referee of f.referees.slice(0, 3)) {
@@ -272,7 +265,7 @@ describe("DisputeGame: committee", () => {
       expect(full.members).to.have.length(3);
       expect((await f.disputeGame.read.getDispute([disputeId])).round).to.equal(3);
       await vote(f, disputeId, full.members, () => VOTE.Challenger);
-      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
+      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME_CODE.ChallengerWon);
       await claimEverythingAndExpectSolvent(f);
     });
   });

@@ -4,9 +4,8 @@
 import { expect } from "chai";
 import { keccak256, toHex, type Hex } from "viem";
 
-import { JOB_STATUS, STAKE_ROLE, networkHelpers } from "./fixtures.ts";
+import { networkHelpers } from "./fixtures.ts";
 import {
-  OUTCOME,
   PHASE,
   VOTE,
   claimEverythingAndExpectSolvent,
@@ -22,6 +21,7 @@ import {
   type DisputeFixture,
   type TracedJob,
 } from "./dispute-fixtures.ts";
+import { JOB, OUTCOME_CODE, STAKE_ROLE } from "../../../src/protocol/onchain-enums.ts";
 
 const BPS = 10_000n;
 
@@ -87,12 +87,12 @@ describe("DisputeGame: several disputes on one job", () => {
     await networkHelpers.time.increase(p.clockBudget + 1n);
     await f.disputeGame.write.timeout([staged.disputeId], { account: f.provider.account });
     expect(await resolution(f, staged.disputeId)).to.deep.equal({
-      outcome: OUTCOME.ProviderWon,
+      outcome: OUTCOME_CODE.ProviderWon,
       byTimeout: true,
     });
     // The staged loss cleared nothing: the job reopened, but its window is still running.
     const reopened = await f.market.read.getJob([job.jobId]);
-    expect(reopened.status).to.equal(JOB_STATUS.Opened);
+    expect(reopened.status).to.equal(JOB.Opened);
     const { timestamp } = await f.publicClient.getBlock();
     expect(timestamp < BigInt(reopened.deadline)).to.equal(true);
     await expectRevertFrom(
@@ -102,8 +102,8 @@ describe("DisputeGame: several disputes on one job", () => {
 
     const honest = await honestDispute(f, job, 2, f.verifier, VOTE.Challenger);
     await honest.finish();
-    expect((await resolution(f, honest.disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
-    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Slashed);
+    expect((await resolution(f, honest.disputeId)).outcome).to.equal(OUTCOME_CODE.ChallengerWon);
+    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Slashed);
     expect(await f.registry.read.lockedStake([f.provider.account.address])).to.equal(
       lockedBefore - job.params.collateral,
     );
@@ -127,18 +127,18 @@ describe("DisputeGame: several disputes on one job", () => {
     const first = await honestDispute(f, job, 2, f.verifier, VOTE.Challenger);
     const second = await honestDispute(f, job, 3, f.verifier2, VOTE.Challenger);
     let state = await f.market.read.getJob([job.jobId]);
-    expect(state.status).to.equal(JOB_STATUS.Disputed);
+    expect(state.status).to.equal(JOB.Disputed);
     expect(state.openDisputes).to.equal(2);
     await networkHelpers.time.increaseTo(BigInt(state.deadline) + 1n);
     await expectRevertFrom(
       f.market.write.finalize([job.jobId], { account: f.provider.account }),
       "JobWrongStatus",
-      [job.jobId, JOB_STATUS.Disputed],
+      [job.jobId, JOB.Disputed],
     );
 
     await first.finish();
     state = await f.market.read.getJob([job.jobId]);
-    expect(state.status).to.equal(JOB_STATUS.Slashed);
+    expect(state.status).to.equal(JOB.Slashed);
     expect(state.openDisputes).to.equal(1);
     expect(await f.market.read.creditOf([f.submitter.account.address])).to.equal(job.params.amount);
     const treasuryAfterFirst = await f.disputeGame.read.creditOf([f.treasury.account.address]);
@@ -147,9 +147,9 @@ describe("DisputeGame: several disputes on one job", () => {
     await expectSolvent(f);
 
     await second.finish();
-    expect((await resolution(f, second.disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
+    expect((await resolution(f, second.disputeId)).outcome).to.equal(OUTCOME_CODE.ChallengerWon);
     state = await f.market.read.getJob([job.jobId]);
-    expect(state.status).to.equal(JOB_STATUS.Slashed);
+    expect(state.status).to.equal(JOB.Slashed);
     expect(state.openDisputes).to.equal(0);
     // One slash, one refund of the escrow.
     expect(await f.registry.read.lockedStake([f.provider.account.address])).to.equal(
@@ -196,18 +196,18 @@ describe("DisputeGame: several disputes on one job", () => {
     const committeeA = await drawCommittee(f, a.disputeId);
     await vote(f, a.disputeId, committeeA.members, () => VOTE.Provider);
     let state = await f.market.read.getJob([job.jobId]);
-    expect(state.status).to.equal(JOB_STATUS.Disputed);
+    expect(state.status).to.equal(JOB.Disputed);
     expect(state.openDisputes).to.equal(1);
     await expectRevertFrom(
       f.market.write.finalize([job.jobId], { account: f.provider.account }),
       "JobWrongStatus",
-      [job.jobId, JOB_STATUS.Disputed],
+      [job.jobId, JOB.Disputed],
     );
 
     const committeeB = await drawCommittee(f, b.disputeId);
     await vote(f, b.disputeId, committeeB.members, () => VOTE.Provider);
     state = await f.market.read.getJob([job.jobId]);
-    expect(state.status).to.equal(JOB_STATUS.Opened);
+    expect(state.status).to.equal(JOB.Opened);
     expect(state.openDisputes).to.equal(0);
     // The window stood still while the disputes were open: it runs again for what was left of it.
     await expectRevertFrom(
@@ -216,7 +216,7 @@ describe("DisputeGame: several disputes on one job", () => {
     );
     await networkHelpers.time.increaseTo(BigInt(state.deadline) + 1n);
     await f.market.write.finalize([job.jobId], { account: f.provider.account });
-    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Finalized);
+    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Finalized);
     const pot = (p.challengeBond * p.refereeShareBps) / BPS;
     expect(await f.disputeGame.read.creditOf([f.provider.account.address])).to.equal(
       2n * (p.challengeBond - pot),
@@ -251,15 +251,15 @@ describe("DisputeGame: several disputes on one job", () => {
     await vote(f, b.disputeId, committeeB.members, (_m, seat) =>
       seat === 0 ? VOTE.Provider : seat === 1 ? VOTE.Challenger : null,
     );
-    expect((await resolution(f, a.disputeId)).outcome).to.equal(OUTCOME.ProviderWon);
+    expect((await resolution(f, a.disputeId)).outcome).to.equal(OUTCOME_CODE.ProviderWon);
     expect((await f.disputeGame.read.getDispute([b.disputeId])).phase).to.equal(
       PHASE.AwaitingCommittee,
     );
-    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Disputed);
+    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Disputed);
     const again = await drawCommittee(f, b.disputeId);
     await vote(f, b.disputeId, again.members, () => VOTE.Provider);
-    expect((await resolution(f, b.disputeId)).outcome).to.equal(OUTCOME.ProviderWon);
-    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Opened);
+    expect((await resolution(f, b.disputeId)).outcome).to.equal(OUTCOME_CODE.ProviderWon);
+    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Opened);
     await claimEverythingAndExpectSolvent(f);
   });
 });

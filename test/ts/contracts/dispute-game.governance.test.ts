@@ -5,7 +5,7 @@ import { expect } from "chai";
 import { keccak256, stringToHex, toHex } from "viem";
 
 import { MAX_RECOVERABLE_BPS } from "../../../src/protocol/economics.ts";
-import { NUMERICS, STAKE_ROLE, networkHelpers } from "./fixtures.ts";
+import { networkHelpers } from "./fixtures.ts";
 import {
   VOTE,
   disputeFixture,
@@ -17,6 +17,7 @@ import {
   voteCommitment,
   type DisputeFixture,
 } from "./dispute-fixtures.ts";
+import { NUMERICS, STAKE_ROLE } from "../../../src/protocol/onchain-enums.ts";
 
 const GOVERNOR_ROLE = keccak256(toHex("GOVERNOR_ROLE"));
 const UINT96_MAX = (1n << 96n) - 1n;

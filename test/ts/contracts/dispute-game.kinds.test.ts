@@ -4,10 +4,9 @@
 import { expect } from "chai";
 import { parseEventLogs, zeroHash, type Hex } from "viem";
 
-import { JOB_STATUS, NUMERICS, networkHelpers } from "./fixtures.ts";
+import { networkHelpers } from "./fixtures.ts";
 import {
   DISPUTE_KIND,
-  OUTCOME,
   PHASE,
   VOTE,
   answeredAvailabilityDispute,
@@ -28,6 +27,7 @@ import {
   type TracedJob,
 } from "./dispute-fixtures.ts";
 import { openTracedJob } from "./dispute-fixtures.ts";
+import { JOB, NUMERICS, OUTCOME_CODE } from "../../../src/protocol/onchain-enums.ts";
 
 /** A fresh deployment with an honest, opened exact job (k = 16). */
 async function honestJob(): Promise<{ f: DisputeFixture; job: TracedJob }> {
@@ -101,8 +101,8 @@ describe("DisputeGame: claims and availability disputes", () => {
       const opened = await claimsDispute(g, job2, 2);
       const drawn = await drawCommittee(g, opened.disputeId);
       await vote(g, opened.disputeId, drawn.members, () => VOTE.Challenger);
-      expect((await resolution(g, opened.disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
-      expect((await g.market.read.getJob([job2.jobId])).status).to.equal(JOB_STATUS.Slashed);
+      expect((await resolution(g, opened.disputeId)).outcome).to.equal(OUTCOME_CODE.ChallengerWon);
+      expect((await g.market.read.getJob([job2.jobId])).status).to.equal(JOB.Slashed);
       await claimEverythingAndExpectSolvent(g);
     });
 
@@ -112,8 +112,8 @@ describe("DisputeGame: claims and availability disputes", () => {
       const { disputeId } = await claimsDispute(f, job, 2);
       const { members } = await drawCommittee(f, disputeId);
       await vote(f, disputeId, members, () => VOTE.Provider);
-      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ProviderWon);
-      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Opened);
+      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME_CODE.ProviderWon);
+      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Opened);
       await claimEverythingAndExpectSolvent(f);
     });
   });
@@ -143,8 +143,8 @@ describe("DisputeGame: claims and availability disputes", () => {
       await networkHelpers.time.increase(Number(d.providerClock) + 1);
       await f.disputeGame.write.timeout([disputeId], { account: f.stranger.account });
       const r = await resolution(f, disputeId);
-      expect(r).to.deep.equal({ outcome: OUTCOME.ChallengerWon, byTimeout: true });
-      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Slashed);
+      expect(r).to.deep.equal({ outcome: OUTCOME_CODE.ChallengerWon, byTimeout: true });
+      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Slashed);
       await claimEverythingAndExpectSolvent(f);
     });
 
@@ -200,8 +200,8 @@ describe("DisputeGame: claims and availability disputes", () => {
 
     it("answered: the committee decides; a challenge the referees find false costs the bond, one they confirm slashes", async () => {
       for (const [verdict, outcome] of [
-        [VOTE.Provider, OUTCOME.ProviderWon],
-        [VOTE.Challenger, OUTCOME.ChallengerWon],
+        [VOTE.Provider, OUTCOME_CODE.ProviderWon],
+        [VOTE.Challenger, OUTCOME_CODE.ChallengerWon],
       ] as const) {
         const f = await networkHelpers.loadFixture(disputeFixture);
         const job = await tracedJob(f, { k: 16 });
@@ -211,7 +211,7 @@ describe("DisputeGame: claims and availability disputes", () => {
         await vote(f, disputeId, members, () => verdict);
         expect((await resolution(f, disputeId)).outcome).to.equal(outcome);
         expect((await f.market.read.getJob([job.jobId])).status).to.equal(
-          outcome === OUTCOME.ChallengerWon ? JOB_STATUS.Slashed : JOB_STATUS.Opened,
+          outcome === OUTCOME_CODE.ChallengerWon ? JOB.Slashed : JOB.Opened,
         );
         await claimEverythingAndExpectSolvent(f);
       }
@@ -233,9 +233,9 @@ describe("DisputeGame: claims and availability disputes", () => {
         "DisputeNotYourTurn",
       );
       await f.disputeGame.write.withdrawChallenge([disputeId], { account: f.verifier.account });
-      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.NoVerdict);
+      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME_CODE.NoVerdict);
       expect(await f.disputeGame.read.creditOf([f.verifier.account.address])).to.equal(bond);
-      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Opened);
+      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Opened);
 
       const claims = await claimsDispute(f, job, 3);
       await expectRevertFrom(
@@ -257,7 +257,7 @@ describe("DisputeGame: claims and availability disputes", () => {
         "DisputeWrongPhase",
       );
       await vote(f, disputeId, members, () => VOTE.Provider);
-      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ProviderWon);
+      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME_CODE.ProviderWon);
       expect(await f.disputeGame.read.creditOf([f.verifier.account.address])).to.equal(0n);
       await claimEverythingAndExpectSolvent(f);
     });

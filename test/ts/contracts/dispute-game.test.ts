@@ -4,15 +4,8 @@
 import { expect } from "chai";
 import { keccak256, toHex, type Hex } from "viem";
 
+import { MIN_PROVIDER_STAKE, networkHelpers } from "./fixtures.ts";
 import {
-  JOB_STATUS,
-  MIN_PROVIDER_STAKE,
-  NUMERICS,
-  STAKE_ROLE,
-  networkHelpers,
-} from "./fixtures.ts";
-import {
-  OUTCOME,
   PHASE,
   VOTE,
   claimEverythingAndExpectSolvent,
@@ -30,6 +23,7 @@ import {
   type DisputeFixture,
   type TracedJob,
 } from "./dispute-fixtures.ts";
+import { JOB, NUMERICS, OUTCOME_CODE, STAKE_ROLE } from "../../../src/protocol/onchain-enums.ts";
 
 const BPS = 10_000n;
 
@@ -75,7 +69,7 @@ describe("DisputeGame: full games", () => {
         f.verifier,
         job.honestDigest(segment * k),
       );
-      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Disputed);
+      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Disputed);
       const moves = await playDissection(
         f,
         disputeId,
@@ -103,11 +97,11 @@ describe("DisputeGame: full games", () => {
       );
 
       expect(await resolution(f, disputeId)).to.deep.equal({
-        outcome: OUTCOME.ChallengerWon,
+        outcome: OUTCOME_CODE.ChallengerWon,
         byTimeout: false,
       });
       const job2 = await f.market.read.getJob([job.jobId]);
-      expect(job2.status).to.equal(JOB_STATUS.Slashed);
+      expect(job2.status).to.equal(JOB.Slashed);
       expect(job2.openDisputes).to.equal(0);
       // The submitter gets the whole escrow back.
       expect(await f.market.read.creditOf([f.submitter.account.address])).to.equal(
@@ -141,7 +135,7 @@ describe("DisputeGame: full games", () => {
       await expectRevertFrom(
         f.market.write.finalize([job.jobId], { account: f.stranger.account }),
         "JobWrongStatus",
-        [job.jobId, JOB_STATUS.Slashed],
+        [job.jobId, JOB.Slashed],
       );
 
       await expectSolvent(f);
@@ -178,7 +172,7 @@ describe("DisputeGame: full games", () => {
       const { members } = await drawCommittee(f, disputeId);
       await vote(f, disputeId, members, () => VOTE.Challenger);
 
-      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
+      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME_CODE.ChallengerWon);
       const [free, locked, , , ejected] = await f.registry.read.accountOf([
         f.provider2.account.address,
         STAKE_ROLE.Provider,
@@ -222,7 +216,7 @@ describe("DisputeGame: full games", () => {
       await vote(f, disputeId, members, () => honestVote(job, k + 1, ready.providerDigest));
 
       expect(await resolution(f, disputeId)).to.deep.equal({
-        outcome: OUTCOME.ProviderWon,
+        outcome: OUTCOME_CODE.ProviderWon,
         byTimeout: false,
       });
       const pot = (p.challengeBond * p.refereeShareBps) / BPS;
@@ -239,7 +233,7 @@ describe("DisputeGame: full games", () => {
       expect(await f.disputeGame.read.creditOf([f.verifier2.account.address])).to.equal(0n);
 
       const after = await f.market.read.getJob([job.jobId]);
-      expect(after.status).to.equal(JOB_STATUS.Opened);
+      expect(after.status).to.equal(JOB.Opened);
       expect(after.openDisputes).to.equal(0);
       await expectRevertFrom(
         f.market.write.finalize([job.jobId], { account: f.stranger.account }),
@@ -299,8 +293,8 @@ describe("DisputeGame: full games", () => {
         await vote(f, disputeId, members, () =>
           honestVote(job, start + d.hi, ready.providerDigest),
         );
-        expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
-        expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Slashed);
+        expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME_CODE.ChallengerWon);
+        expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Slashed);
       }
       // One slash for the job, whatever the number of disputes won against it.
       expect(await f.registry.read.lockedStake([f.provider.account.address])).to.equal(0n);
@@ -323,8 +317,8 @@ describe("DisputeGame: full games", () => {
       expect(ready.providerDigest).to.equal(job.honestDigest(101));
       const { members } = await drawCommittee(f, disputeId);
       await vote(f, disputeId, members, () => honestVote(job, 101, ready.providerDigest));
-      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ProviderWon);
-      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Opened);
+      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME_CODE.ProviderWon);
+      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Opened);
       await claimEverythingAndExpectSolvent(f);
     });
 
@@ -377,7 +371,7 @@ describe("DisputeGame: full games", () => {
       );
       const { members } = await drawCommittee(f, disputeId);
       await vote(f, disputeId, members, (_m, seat) => (seat === 2 ? VOTE.Provider : VOTE.Neither));
-      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
+      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME_CODE.ChallengerWon);
       // Neither voters were the majority: paid. The Provider voter was the minority: penalized.
       const p = await parameters(f);
       const pot = (job.params.collateral * p.refereeShareBps) / BPS;
@@ -439,10 +433,10 @@ describe("DisputeGame: full games", () => {
       const revealed = await f.disputeGame.getEvents.VoteRevealed({ disputeId }, { fromBlock: 0n });
       expect(revealed.map((e) => e.args.distancePpm)).to.deep.equal([25_000n, 25_000n, 25_000n]);
       expect(await resolution(f, disputeId)).to.deep.equal({
-        outcome: OUTCOME.ChallengerWon,
+        outcome: OUTCOME_CODE.ChallengerWon,
         byTimeout: false,
       });
-      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Slashed);
+      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Slashed);
       expect(await f.disputeGame.read.creditOf([f.verifier.account.address])).to.equal(
         p.challengeBond + (job.params.collateral * p.challengerShareBps) / BPS,
       );
@@ -455,8 +449,8 @@ describe("DisputeGame: full games", () => {
       const { job, disputeId } = await toleranceDispute(f);
       const { members } = await drawCommittee(f, disputeId);
       await vote(f, disputeId, members, () => VOTE.Provider, 4_000n);
-      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ProviderWon);
-      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Opened);
+      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME_CODE.ProviderWon);
+      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Opened);
       const pot = (p.challengeBond * p.refereeShareBps) / BPS;
       expect(await f.disputeGame.read.creditOf([f.provider.account.address])).to.equal(
         p.challengeBond - pot,

@@ -4,6 +4,7 @@ import { network } from "hardhat";
 import { keccak256, maxUint256, toHex, type Address, type Hex } from "viem";
 
 import { DEVNET_PARAMS, deployAssay } from "../../../deploy/deploy-assay.ts";
+import { NUMERICS, STAKE_ROLE } from "../../../src/protocol/onchain-enums.ts";
 import { float32LossBits, hashLeaf, type TraceLeaf } from "../../../src/protocol/leaf.ts";
 import { merkleRoot } from "../../../src/protocol/merkle.ts";
 import { buildOpening, topSegmentsByNorm, type Opening } from "../../../src/protocol/opening.ts";
@@ -14,20 +15,6 @@ export const { viem, networkHelpers } = connection;
 export const UNIT = 10n ** 18n;
 export const MIN_PROVIDER_STAKE = 1_000n * UNIT;
 export const MIN_VERIFIER_STAKE = 100n * UNIT;
-export const STAKE_ROLE = { None: 0, Provider: 1, Verifier: 2 } as const;
-export const JOB_STATUS = {
-  None: 0,
-  Open: 1,
-  Accepted: 2,
-  Submitted: 3,
-  Opened: 4,
-  Disputed: 5,
-  Finalized: 6,
-  Cancelled: 7,
-  Expired: 8,
-  Slashed: 9,
-} as const;
-export const NUMERICS = { None: 0, Exact: 1, Tolerance: 2 } as const;
 
 export async function deployFixture() {
   const wallets = await viem.getWalletClients();

@@ -6,9 +6,8 @@ import { keccak256, stringToHex, toHex, type Hex } from "viem";
 
 import { fraudCommitment, topQEvidence } from "../../../src/protocol/dispute-commitments.ts";
 
-import { JOB_STATUS, STAKE_ROLE, connection, networkHelpers } from "./fixtures.ts";
+import { connection, networkHelpers } from "./fixtures.ts";
 import {
-  OUTCOME,
   VOTE,
   claimEverythingAndExpectSolvent,
   commitFraudProof,
@@ -28,6 +27,7 @@ import {
   type DisputeFixture,
   type TracedJob,
 } from "./dispute-fixtures.ts";
+import { JOB, OUTCOME_CODE, STAKE_ROLE } from "../../../src/protocol/onchain-enums.ts";
 
 const BPS = 10_000n;
 const GOVERNOR_ROLE = keccak256(toHex("GOVERNOR_ROLE"));
@@ -84,7 +84,7 @@ async function expectSlashedByProof(
 ): Promise<void> {
   const share = await f.fraudProofs.read.proverShareBps();
   const collateral = job.params.collateral;
-  expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Slashed);
+  expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Slashed);
   const [event] = await f.fraudProofs.getEvents.FraudProven({ jobId: job.jobId });
   expect(event!.args.prover!.toLowerCase()).to.equal(f.stranger.account.address);
   expect(event!.args.kind).to.equal(stringToHex(kind, { size: 32 }));
@@ -115,15 +115,12 @@ describe("FraudProofs", () => {
         lockedBefore - job.params.collateral,
       );
       // Slashed is final: neither a second proof nor a finalize.
-      await expectRevertFrom(proveTopQ(f, job, [2, 6]), "JobWrongStatus", [
-        job.jobId,
-        JOB_STATUS.Slashed,
-      ]);
+      await expectRevertFrom(proveTopQ(f, job, [2, 6]), "JobWrongStatus", [job.jobId, JOB.Slashed]);
       await networkHelpers.time.increase(job.params.challengeWindow + 1);
       await expectRevertFrom(
         f.market.write.finalize([job.jobId], { account: f.provider.account }),
         "JobWrongStatus",
-        [job.jobId, JOB_STATUS.Slashed],
+        [job.jobId, JOB.Slashed],
       );
       await expectSolvent(f);
       await claimEverythingAndExpectSolvent(f);
@@ -136,7 +133,7 @@ describe("FraudProofs", () => {
       await expectRevertFrom(proveTopQ(f, job, [2, 6]), "FraudNotShown", [job.jobId, 6n]);
       await expectRevertFrom(proveTopQ(f, job, [2, 4]), "FraudNotShown", [job.jobId, 4n]);
       await expectRevertFrom(proveTopQ(f, job, [2]), "FraudNotShown", [job.jobId, 1n]);
-      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Opened);
+      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Opened);
     });
 
     it("ties at the minimum: naming either tied segment is honest, and the unnamed tied leaf proves nothing", async () => {
@@ -247,17 +244,14 @@ describe("FraudProofs", () => {
         norms: NORMS,
         overrides: { topQ: 2 },
       });
-      await expectRevertFrom(proveTopQ(f, job, [2]), "JobWrongStatus", [
-        job.jobId,
-        JOB_STATUS.Submitted,
-      ]);
+      await expectRevertFrom(proveTopQ(f, job, [2]), "JobWrongStatus", [job.jobId, JOB.Submitted]);
       // Opened with a dishonest claim, but nobody proved it within the window: the job is final.
       await openTracedJob(f, job, [2n, 4n]);
       await networkHelpers.time.increase(job.params.challengeWindow + 1);
       await f.market.write.finalize([job.jobId], { account: f.provider.account });
       await expectRevertFrom(proveTopQ(f, job, [2, 6]), "JobWrongStatus", [
         job.jobId,
-        JOB_STATUS.Finalized,
+        JOB.Finalized,
       ]);
     });
 
@@ -273,7 +267,7 @@ describe("FraudProofs", () => {
       });
       await openTracedJob(f, job, [2n, 4n]);
       const { disputeId } = await openDispute(f, job, 3, f.verifier, job.honestDigest(3));
-      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Disputed);
+      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Disputed);
 
       await proveTopQ(f, job, [2, 6]);
       await expectSlashedByProof(f, job, "topQ", 2n);
@@ -281,7 +275,7 @@ describe("FraudProofs", () => {
 
       const { members } = await drawCommittee(f, disputeId);
       await vote(f, disputeId, members, () => VOTE.Challenger);
-      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
+      expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME_CODE.ChallengerWon);
       expect(await f.disputeGame.read.creditOf([f.verifier.account.address])).to.equal(
         p.challengeBond,
       );
@@ -387,7 +381,7 @@ describe("FraudProofs", () => {
           "FraudPartyCannotProve",
           [job.jobId, party.account.address],
         );
-      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Opened);
+      expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Opened);
     });
   });
 

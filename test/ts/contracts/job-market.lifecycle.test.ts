@@ -1,25 +1,19 @@
 import { expect } from "chai";
 
-import {
-  JOB_STATUS,
-  balanceOf,
-  createJob,
-  networkHelpers,
-  openedJob,
-  stakedFixture,
-} from "./fixtures.ts";
+import { balanceOf, createJob, networkHelpers, openedJob, stakedFixture } from "./fixtures.ts";
+import { JOB } from "../../../src/protocol/onchain-enums.ts";
 
 describe("JobMarket lifecycle", () => {
   it("an honest job goes Open → Accepted → Submitted → Opened → Finalized and pays everyone by pull", async () => {
     const f = await networkHelpers.loadFixture(stakedFixture);
     const submitterBefore = await balanceOf(f, f.submitter.account.address);
     const { jobId, params } = await openedJob(f);
-    expect((await f.market.read.getJob([jobId])).status).to.equal(JOB_STATUS.Opened);
+    expect((await f.market.read.getJob([jobId])).status).to.equal(JOB.Opened);
 
     await networkHelpers.time.increase(params.challengeWindow + 1);
     await f.market.write.finalize([jobId], { account: f.stranger.account });
     const job = await f.market.read.getJob([jobId]);
-    expect(job.status).to.equal(JOB_STATUS.Finalized);
+    expect(job.status).to.equal(JOB.Finalized);
 
     const budget = (params.amount * BigInt(params.verificationBps)) / 10_000n;
     expect(await f.market.read.creditOf([f.provider.account.address])).to.equal(

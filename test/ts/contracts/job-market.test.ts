@@ -5,12 +5,9 @@ import { ROLES } from "../../../deploy/deploy-assay.ts";
 import { buildOpening } from "../../../src/protocol/opening.ts";
 import { expectRevert } from "../helpers/expect-revert.ts";
 import {
-  JOB_STATUS,
   LEAVES_DIGEST,
   MIN_PROVIDER_STAKE,
-  NUMERICS,
   RESULT_DIGEST,
-  STAKE_ROLE,
   UNIT,
   balanceOf,
   createJob,
@@ -27,6 +24,7 @@ import {
   viem,
   type Fixture,
 } from "./fixtures.ts";
+import { JOB, NUMERICS, STAKE_ROLE } from "../../../src/protocol/onchain-enums.ts";
 
 const { time } = networkHelpers;
 
@@ -45,7 +43,7 @@ describe("JobMarket", () => {
       expect(await balanceOf(f, f.submitter.account.address)).to.equal(before - params.amount);
       expect(await balanceOf(f, f.market.address)).to.equal(params.amount);
       const job = await f.market.read.getJob([jobId]);
-      expect(job.status).to.equal(JOB_STATUS.Open);
+      expect(job.status).to.equal(JOB.Open);
       expect(job.submitter).to.equal(getAddress(f.submitter.account.address));
       expect(job.checkpoints).to.equal(params.totalSteps / params.checkpointInterval);
       expect(job.specHash).to.equal(params.specHash);
@@ -142,12 +140,12 @@ describe("JobMarket", () => {
       const f = await networkHelpers.loadFixture(stakedFixture);
       const { jobId, params } = await createJob(f);
       await f.market.write.cancel([jobId], { account: f.submitter.account });
-      expect((await f.market.read.getJob([jobId])).status).to.equal(JOB_STATUS.Cancelled);
+      expect((await f.market.read.getJob([jobId])).status).to.equal(JOB.Cancelled);
       expect(await f.market.read.creditOf([f.submitter.account.address])).to.equal(params.amount);
       await expectRevert(
         f.market.write.cancel([jobId], { account: f.submitter.account }),
         "JobWrongStatus",
-        [jobId, JOB_STATUS.Cancelled],
+        [jobId, JOB.Cancelled],
       );
     });
 
@@ -162,7 +160,7 @@ describe("JobMarket", () => {
       await expectRevert(
         f.market.write.cancel([jobId], { account: f.submitter.account }),
         "JobWrongStatus",
-        [jobId, JOB_STATUS.Accepted],
+        [jobId, JOB.Accepted],
       );
       await expectRevert(
         f.market.write.cancel([99n], { account: f.submitter.account }),
@@ -177,7 +175,7 @@ describe("JobMarket", () => {
       const f = await networkHelpers.loadFixture(stakedFixture);
       const { jobId, params } = await acceptedJob(f);
       const job = await f.market.read.getJob([jobId]);
-      expect(job.status).to.equal(JOB_STATUS.Accepted);
+      expect(job.status).to.equal(JOB.Accepted);
       expect(job.provider).to.equal(getAddress(f.provider.account.address));
       expect(await f.registry.read.lockedStake([f.provider.account.address])).to.equal(
         params.collateral,
@@ -256,7 +254,7 @@ describe("JobMarket", () => {
       const f = await networkHelpers.loadFixture(stakedFixture);
       const { jobId, root, trace } = await submittedJob(f);
       const job = await f.market.read.getJob([jobId]);
-      expect(job.status).to.equal(JOB_STATUS.Submitted);
+      expect(job.status).to.equal(JOB.Submitted);
       expect(job.traceRoot).to.equal(root);
       expect(job.finalDigest).to.equal(trace.at(-1)!.stateDigest);
       const [event] = await f.market.getEvents.TraceSubmitted({ jobId });
@@ -340,7 +338,7 @@ describe("JobMarket", () => {
         "JobNotProvider",
       );
       await open(good);
-      await expectRevert(open(good), "JobWrongStatus", [jobId, JOB_STATUS.Opened]);
+      await expectRevert(open(good), "JobWrongStatus", [jobId, JOB.Opened]);
     });
 
     it("rejects a proof replayed from another job with the same trace (leaves bind the job id)", async () => {
@@ -409,7 +407,7 @@ describe("JobMarket", () => {
       await expectRevert(f.market.read.sampledSegments([jobId]), "JobSeedUnavailable");
       await time.increase(params.openWindow + 1);
       await f.market.write.expire([jobId]);
-      expect((await f.market.read.getJob([jobId])).status).to.equal(JOB_STATUS.Expired);
+      expect((await f.market.read.getJob([jobId])).status).to.equal(JOB.Expired);
     });
 
     it("a recorded seed survives the 256-block horizon", async () => {
@@ -421,7 +419,7 @@ describe("JobMarket", () => {
       await networkHelpers.mine(300);
       const opening = await honestOpening(f, jobId, trace, params.topQ);
       await f.market.write.openSamples(openArgs(jobId, opening), { account: f.provider.account });
-      expect((await f.market.read.getJob([jobId])).status).to.equal(JOB_STATUS.Opened);
+      expect((await f.market.read.getJob([jobId])).status).to.equal(JOB.Opened);
     });
   });
 
@@ -434,7 +432,7 @@ describe("JobMarket", () => {
       await f.market.write.finalize([jobId]);
       await expectRevert(f.market.write.finalize([jobId]), "JobWrongStatus", [
         jobId,
-        JOB_STATUS.Finalized,
+        JOB.Finalized,
       ]);
     });
 
@@ -444,7 +442,7 @@ describe("JobMarket", () => {
       await time.increase(30 * 24 * 3600);
       await expectRevert(f.market.write.finalize([jobId]), "JobWrongStatus", [
         jobId,
-        JOB_STATUS.Submitted,
+        JOB.Submitted,
       ]);
     });
   });
@@ -472,7 +470,7 @@ describe("JobMarket", () => {
         await time.increase((phase === "submit" ? params.trainWindow : params.openWindow) + 1);
         await f.market.write.expire([jobId], { account: f.stranger.account });
         const job = await f.market.read.getJob([jobId]);
-        expect(job.status).to.equal(JOB_STATUS.Expired);
+        expect(job.status).to.equal(JOB.Expired);
         const toSubmitter = params.collateral / 2n; // expirySubmitterBps = 5000
         expect(await f.market.read.creditOf([f.submitter.account.address])).to.equal(
           params.amount + toSubmitter,
@@ -511,10 +509,7 @@ describe("JobMarket", () => {
       const f = await networkHelpers.loadFixture(stakedFixture);
       const { jobId } = await openedJob(f);
       await time.increase(30 * 24 * 3600);
-      await expectRevert(f.market.write.expire([jobId]), "JobWrongStatus", [
-        jobId,
-        JOB_STATUS.Opened,
-      ]);
+      await expectRevert(f.market.write.expire([jobId]), "JobWrongStatus", [jobId, JOB.Opened]);
     });
   });
 

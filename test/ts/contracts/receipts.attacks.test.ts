@@ -8,7 +8,7 @@ import { keccak256, toHex, zeroHash, type Hex } from "viem";
 
 import { buildOpening, topSegmentsByNorm } from "../../../src/protocol/opening.ts";
 import { receiptCommitment, receiptRoot } from "../../../src/protocol/receipts.ts";
-import { JOB_STATUS, STAKE_ROLE, UNIT, connection, networkHelpers, openArgs } from "./fixtures.ts";
+import { UNIT, connection, networkHelpers, openArgs } from "./fixtures.ts";
 import {
   disputeFixture,
   expectRevertFrom,
@@ -19,6 +19,7 @@ import {
   type TracedJob,
 } from "./dispute-fixtures.ts";
 import { commitReceipt, publishProbes, receiptPhases, revealReceipt } from "./receipt-fixtures.ts";
+import { JOB, STAKE_ROLE } from "../../../src/protocol/onchain-enums.ts";
 
 async function finalizeAfterWindow(f: DisputeFixture, job: TracedJob): Promise<void> {
   const onchain = await f.market.read.getJob([job.jobId]);
@@ -54,7 +55,7 @@ describe("Receipts: attacks found by review", () => {
     const { probes } = await publishProbes(f, job);
     await revealReceipt(f, job, honest, probes);
     await finalizeAfterWindow(f, job);
-    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Finalized);
+    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Finalized);
     expect(await f.receipts.read.claimable([job.jobId, f.verifier.account.address])).to.equal(
       (job.params.amount * BigInt(job.params.verificationBps)) / 10_000n,
     );
@@ -213,6 +214,6 @@ describe("Receipts: attacks found by review", () => {
     );
     await revealReceipt(f, job, honest, probes);
     await finalizeAfterWindow(f, job);
-    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Finalized);
+    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Finalized);
   });
 });

@@ -5,9 +5,8 @@
 import { expect } from "chai";
 import { keccak256, toHex, type Hex } from "viem";
 
-import { JOB_STATUS, NUMERICS, STAKE_ROLE, UNIT, networkHelpers } from "./fixtures.ts";
+import { UNIT, networkHelpers } from "./fixtures.ts";
 import {
-  OUTCOME,
   VOTE,
   claimEverythingAndExpectSolvent,
   disputeFixture,
@@ -30,6 +29,7 @@ import {
   revealReceipt,
 } from "./receipt-fixtures.ts";
 import { probeChallengeCommitment, type Probes } from "../../../src/protocol/receipts.ts";
+import { JOB, NUMERICS, OUTCOME_CODE, STAKE_ROLE } from "../../../src/protocol/onchain-enums.ts";
 
 const BPS = 10_000n;
 
@@ -215,7 +215,7 @@ describe("Receipts: paid verification", () => {
     await expectRevertFrom(f.market.write.finalize([job.jobId]), "JobProbesMissing");
     const locked = await f.registry.read.lockedStake([f.provider.account.address]);
     await f.market.write.expire([job.jobId], { account: f.stranger.account });
-    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Expired);
+    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Expired);
     expect(await f.registry.read.lockedStake([f.provider.account.address])).to.equal(
       locked - job.params.collateral,
     );
@@ -230,7 +230,7 @@ describe("Receipts: paid verification", () => {
     expect(await f.market.read.isExpirable([job.jobId])).to.equal(false);
     await expectRevertFrom(f.market.write.expire([job.jobId]), "JobWrongStatus");
     await finalizeAfterWindow(f, job);
-    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Finalized);
+    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Finalized);
   });
 
   it("a false probe digest is a state dispute over the probed steps: the honest verifier narrows it and the provider is slashed", async () => {
@@ -294,8 +294,8 @@ describe("Receipts: paid verification", () => {
     );
     const { members } = await drawCommittee(f, disputeId);
     await vote(f, disputeId, members, () => VOTE.Challenger);
-    expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME.ChallengerWon);
-    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB_STATUS.Slashed);
+    expect((await resolution(f, disputeId)).outcome).to.equal(OUTCOME_CODE.ChallengerWon);
+    expect((await f.market.read.getJob([job.jobId])).status).to.equal(JOB.Slashed);
     await claimEverythingAndExpectSolvent(f);
   });
 

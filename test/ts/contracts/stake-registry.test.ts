@@ -6,13 +6,13 @@ import { expectRevert } from "../helpers/expect-revert.ts";
 import {
   MIN_PROVIDER_STAKE,
   MIN_VERIFIER_STAKE,
-  STAKE_ROLE,
   UNIT,
   balanceOf,
   deployFixture,
   networkHelpers,
   viem,
 } from "./fixtures.ts";
+import { STAKE_ROLE } from "../../../src/protocol/onchain-enums.ts";
 
 const DAY = 24 * 3600;
 

@@ -6,7 +6,7 @@ import { fetchJob } from "../../../src/demo/jobs.ts";
 import { challengeSegment, readSubmission } from "../../../src/demo/verifier.ts";
 import { planCheat } from "../../../src/provider/cheats.ts";
 import { sampleSegments } from "../../../src/protocol/sampler.ts";
-import { JOB } from "../../../verifier/chain-reads.ts";
+import { JOB } from "../../../src/protocol/onchain-enums.ts";
 import type { VerifierDaemon } from "../../../verifier/daemon.ts";
 import type { VerifierEvent } from "../../../verifier/events.ts";
 import { startVerifier, until, type Fixture } from "../verifier/fixture.ts";

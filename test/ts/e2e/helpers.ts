@@ -19,7 +19,7 @@ import { startDevnet } from "../../../src/devnet/index.ts";
 import type { JobSpec } from "../../../src/protocol/job-spec.ts";
 import type { CheatInput } from "../../../src/provider/cheats.ts";
 import { HttpBlobStore } from "../../../src/store/http-client.ts";
-import { JOB, OUTCOMES } from "../../../verifier/chain-reads.ts";
+import { JOB, OUTCOME } from "../../../src/protocol/onchain-enums.ts";
 import { deleteKeys, type Fixture } from "../verifier/fixture.ts";
 import { startWorker, workerConfigInput, type RunningDaemon } from "../worker/helpers.ts";
 
@@ -236,7 +236,7 @@ export async function expectSlashedByDispute(
   const disputeId = opened[0]!.args.disputeId!;
   const dispute = await disputeGame.read.getDispute([disputeId]);
   expect(dispute.challenger.toLowerCase()).to.equal(challenger.toLowerCase());
-  expect(OUTCOMES[dispute.outcome]).to.equal("ChallengerWon");
+  expect(OUTCOME[dispute.outcome]).to.equal("ChallengerWon");
   const [resolved] = await disputeGame.getEvents.DisputeResolved({ disputeId }, { fromBlock: 0n });
   // Every credit names the dispute it comes from.
   const credited = await disputeGame.getEvents.Credited(

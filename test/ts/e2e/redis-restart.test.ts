@@ -5,7 +5,7 @@ import { expect } from "chai";
 
 import { ensureRedis, pingRedis, type EnsuredRedis } from "../../../src/devnet/index.ts";
 import type { CheatInput } from "../../../src/provider/cheats.ts";
-import { JOB } from "../../../verifier/chain-reads.ts";
+import { JOB } from "../../../src/protocol/onchain-enums.ts";
 import type { VerifierDaemon } from "../../../verifier/daemon.ts";
 import type { VerifierEvent } from "../../../verifier/events.ts";
 import { startVerifier, until, type Fixture } from "../verifier/fixture.ts";

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import type { Address } from "viem";
 
 import { DISPUTE_KIND } from "../../../src/protocol/onchain-enums.ts";
-import { JOB, OUTCOMES } from "../../../verifier/chain-reads.ts";
+import { JOB, OUTCOME } from "../../../src/protocol/onchain-enums.ts";
 import type { VerifierEvent } from "../../../verifier/events.ts";
 import { startVerifier, until, type Fixture } from "../verifier/fixture.ts";
 import type { RunningDaemon } from "../worker/helpers.ts";
@@ -124,7 +124,7 @@ describe("end to end: withheld blobs and false leaf claims", function () {
     expect(
       await game.getEvents.ChallengeWithdrawn({ disputeId }, { fromBlock: 0n }),
     ).to.have.length(1);
-    expect(OUTCOMES[(await game.read.getDispute([disputeId])).outcome]).to.equal("NoVerdict");
+    expect(OUTCOME[(await game.read.getDispute([disputeId])).outcome]).to.equal("NoVerdict");
     expect(events.some((e) => e.type === "challenge-withdrawn" && e.jobId === jobId)).to.equal(
       true,
     );

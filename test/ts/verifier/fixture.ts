@@ -10,9 +10,15 @@ import { keccak256, maxUint256, toHex, zeroHash, type Address, type Hex } from "
 import { DEVNET_PARAMS } from "../../../deploy/deploy-assay.ts";
 import { stateDigest } from "../../../src/checkpoint/state-codec.ts";
 import { syntheticSamples } from "../../../src/data/synthetic.ts";
-import { actorOf, send, type Actor, type DemoChain, demoChainOf } from "../../../src/demo/chain.ts";
+import {
+  actorOf,
+  send,
+  type Actor,
+  type DemoChain,
+  demoChainOf,
+  disputeSourceOf,
+} from "../../../src/demo/chain.ts";
 import { divergentBatches } from "../../../src/demo/cheating-provider.ts";
-import { PHASE, readDissection } from "../../../src/demo/dispute-view.ts";
 import { fetchJob, readJob, type FetchedJob } from "../../../src/demo/jobs.ts";
 import {
   acceptJob,
@@ -28,6 +34,8 @@ import { postJob, publishSpec, type PublishedSpec } from "../../../src/demo/subm
 import { startDevnet, type Devnet } from "../../../src/devnet/index.ts";
 import { until } from "../../../src/devnet/poll.ts";
 import type { TrainingState } from "../../../src/engine/training-state.ts";
+import { readDissection } from "../../../src/node/dispute-reads.ts";
+import { PHASE } from "../../../src/protocol/onchain-enums.ts";
 import { HttpBlobStore } from "../../../src/store/http-client.ts";
 import { VerifierConfigSchema, type VerifierSection } from "../../../verifier/config.ts";
 import { VerifierDaemon } from "../../../verifier/daemon.ts";
@@ -296,7 +304,7 @@ export function answerDisputes(f: Fixture, provider: Actor, played: Played): () 
         );
         for (const event of opened) {
           const disputeId = event.args.disputeId!;
-          const view = await readDissection(f.chain, disputeId);
+          const view = await readDissection(disputeSourceOf(f.chain), disputeId);
           if (view.phase !== PHASE.Dissection || !view.providerTurn) continue;
           const segment = Number(event.args.segment!);
           let s = states.get(segment);

@@ -33,7 +33,7 @@ import type { NodeMetrics } from "../../../src/node/metrics.ts";
 import { TxSender } from "../../../src/node/tx.ts";
 import { MemoryBlobStore } from "../../../src/store/memory-store.ts";
 import { Audit } from "../../../verifier/audit.ts";
-import { JOB, PHASE } from "../../../verifier/chain-reads.ts";
+import { JOB, PHASE } from "../../../src/protocol/onchain-enums.ts";
 import type { DutyContext } from "../../../verifier/duty.ts";
 import { checkSegment, verifiableJob } from "../../../verifier/segment-check.ts";
 import type { AuditRecord } from "../../../verifier/state-machine.ts";

@@ -19,7 +19,7 @@ import type { FetchedJob } from "../../../src/demo/jobs.ts";
 import { postJob } from "../../../src/demo/submitter.ts";
 import { canonicalJobSpecBytes, specHash } from "../../../src/protocol/job-spec.ts";
 import { digestFromCid } from "../../../src/store/cid.ts";
-import { JOB, OUTCOMES, PHASE } from "../../../verifier/chain-reads.ts";
+import { JOB, OUTCOME, PHASE } from "../../../src/protocol/onchain-enums.ts";
 import type { VerifierDaemon } from "../../../verifier/daemon.ts";
 import type { VerifierEvent } from "../../../verifier/events.ts";
 import { taskId } from "../../../verifier/tasks.ts";
@@ -131,7 +131,7 @@ describe("verifier daemon", function () {
     expect(Number(opened!.args.segment)).to.equal(4);
     expect(Number(ready!.args.step)).to.equal(6);
     const d = await game.read.getDispute([disputes[0]!]);
-    expect(OUTCOMES[d.outcome]).to.equal("ChallengerWon");
+    expect(OUTCOME[d.outcome]).to.equal("ChallengerWon");
     const votes = await game.getEvents.VoteRevealed({ disputeId: disputes[0]! }, { fromBlock: 0n });
     expect(votes.length).to.be.at.least(2);
     for (const v of votes) expect(Number(v.args.vote)).to.equal(2); // Challenger
@@ -165,7 +165,7 @@ describe("verifier daemon", function () {
     );
     expect(probe, "a probe challenge").to.not.equal(undefined);
     const d = await game.read.getDispute([disputes[0]!]);
-    expect(OUTCOMES[d.outcome]).to.equal("ChallengerWon");
+    expect(OUTCOME[d.outcome]).to.equal("ChallengerWon");
     const receipt = events.filter((e) => e.type === "receipt" && e.jobId === played.jobId);
     expect(
       receipt.map((e) => (e as Extract<VerifierEvent, { type: "receipt" }>).state),
@@ -283,7 +283,7 @@ describe("verifier daemon", function () {
     const disputes = await disputesOf(f, played.jobId);
     expect(disputes).to.have.length(1);
     const d = await f.devnet.deployment.disputeGame.read.getDispute([disputes[0]!]);
-    expect(OUTCOMES[d.outcome]).to.equal("ChallengerWon");
+    expect(OUTCOME[d.outcome]).to.equal("ChallengerWon");
     const commits = await f.devnet.deployment.disputeGame.getEvents.ChallengeCommitted(
       { challenger: checker.address },
       { fromBlock: 0n },
@@ -310,7 +310,7 @@ describe("verifier daemon", function () {
     }
     const d = await game.read.getDispute([disputeId]);
     expect(d.challenger.toLowerCase()).to.equal(liar.address.toLowerCase());
-    expect(OUTCOMES[d.outcome]).to.equal("ProviderWon");
+    expect(OUTCOME[d.outcome]).to.equal("ProviderWon");
     const credited = await game.getEvents.Credited({}, { fromBlock: 0n });
     const resolvedBlock = (
       await game.getEvents.DisputeResolved({ disputeId }, { fromBlock: 0n })

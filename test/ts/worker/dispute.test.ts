@@ -1,8 +1,7 @@
 import { expect } from "chai";
 import { maxUint256 } from "viem";
 
-import { actorOf, type DemoChain, demoChainOf } from "../../../src/demo/chain.ts";
-import { PHASE, readDissection, readStepQuestion } from "../../../src/demo/dispute-view.ts";
+import { actorOf, type DemoChain, demoChainOf, disputeSourceOf } from "../../../src/demo/chain.ts";
 import { fetchJob } from "../../../src/demo/jobs.ts";
 import {
   challengeSegment,
@@ -11,6 +10,8 @@ import {
   verifierSegmentDigests,
 } from "../../../src/demo/verifier.ts";
 import { startDevnet, type Devnet } from "../../../src/devnet/index.ts";
+import { readDissection, readStepQuestion } from "../../../src/node/dispute-reads.ts";
+import { PHASE } from "../../../src/protocol/onchain-enums.ts";
 import { HttpBlobStore } from "../../../src/store/http-client.ts";
 import {
   postTinyJob,
@@ -77,7 +78,7 @@ describe("provider daemon in a dispute (in-process, devnet)", function () {
     for (let round = 0; ; round++) {
       expect(round, "dissection rounds").to.be.below(4);
       const view = await waitFor("the provider's move", async () => {
-        const v = await readDissection(chain, disputeId);
+        const v = await readDissection(disputeSourceOf(chain), disputeId);
         return v.phase !== PHASE.Dissection || !v.providerTurn ? v : undefined;
       });
       if (view.phase !== PHASE.Dissection) break;
@@ -86,7 +87,7 @@ describe("provider daemon in a dispute (in-process, devnet)", function () {
     expect(worker.daemon.journal.has(`tx:points:${disputeId}:0`)).to.equal(true);
     expect(worker.daemon.jobEntry(jobId)?.state).to.equal("disputed");
     // The replayed segment's states are honest up to offset 7; offset 8 is the copied start state.
-    const question = await readStepQuestion(chain, disputeId);
+    const question = await readStepQuestion(disputeSourceOf(chain), disputeId);
     expect(question.step).to.equal(8);
     expect(question.preDigest).to.equal(own[7]);
     expect(question.challengerDigest).to.equal(own[8]);
