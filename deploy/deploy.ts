@@ -9,7 +9,8 @@ import { readFile } from "node:fs/promises";
 
 import { network } from "hardhat";
 
-import { deploymentFileOf, writeDeploymentFile } from "../src/node/deployment.ts";
+import { deploymentFileOf } from "./deployment-file.ts";
+import { writeDeploymentFile } from "../src/node/deployment.ts";
 import {
   DEVNET_PARAMS,
   DeployParamsSchema,

@@ -11,15 +11,15 @@ import { putState } from "../src/checkpoint/checkpoint-store.ts";
 import { encodeLossBits, encodeUpdateNorm } from "../src/checkpoint/update-norm.ts";
 import { assembleBatch, batchIndices } from "../src/data/batch-schedule.ts";
 import { loadMnist } from "../src/data/mnist.ts";
-import { evaluateAccuracy } from "../src/engine/evaluate.ts";
+import { evaluateAccuracy } from "../src/training/evaluate.ts";
 import { buildExactMlpProgram } from "../src/engine/exact-mlp-program.ts";
 import { buildFloatMlpProgram } from "../src/engine/float-mlp-program.ts";
 import { loadProgram } from "../src/engine/program-loader.ts";
 import { openStepSession, type Batch, type StepSession } from "../src/engine/runtime.ts";
-import { calibrateTolerance } from "../src/engine/calibration.ts";
-import { train as trainJob, type TrainTimings, type TrainingJob } from "../src/engine/trainer.ts";
+import { calibrateTolerance } from "../src/training/calibration.ts";
+import { train as trainJob, type TrainTimings, type TrainingJob } from "../src/training/trainer.ts";
 import { initialState, type TrainingState } from "../src/engine/training-state.ts";
-import { sha256Bytes } from "../src/store/cid.ts";
+import { sha256Bytes } from "../src/protocol/cid.ts";
 import { FsBlobStore } from "../src/store/fs-store.ts";
 
 const loadAtStart = loadavg()[0]!;
@@ -170,7 +170,7 @@ const e2eOverhead = (mode: "float" | "int", k: number): number => {
   return (t.checkpointMs + t.storeWaitMs) / t.stepMs;
 };
 
-// Calibration of a tolerance job's thresholds (src/engine/calibration.ts) over every legitimate
+// Calibration of a tolerance job's thresholds (src/training/calibration.ts) over every legitimate
 // runtime setting, from the trained float state above: one 100-step segment.
 const calibration: Record<string, unknown> = {};
 {

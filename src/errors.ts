@@ -16,6 +16,16 @@ export class AssayError extends Error {
   readonly retryable: boolean = false;
 }
 
+/**
+ * Whether `error` is about the input at hand and will recur on every try: a non-retryable
+ * AssayError, malformed JSON or a schema violation. A retryable failure, or anything else (a bug),
+ * is not.
+ */
+export function isPoisonInput(error: unknown): boolean {
+  if (error instanceof AssayError) return !error.retryable;
+  return error instanceof SyntaxError || (error instanceof Error && error.name === "ZodError");
+}
+
 /** Configuration that is missing, malformed or contradicts itself. */
 export class ConfigError extends AssayError {
   override name = "ConfigError";

@@ -14,7 +14,7 @@ import { bytesToHex, keccak256, parseEventLogs, toHex, zeroHash, type Hex } from
 
 import { leafOf } from "../src/checkpoint/trace.ts";
 import { TransactionError } from "../src/errors.ts";
-import { fetchCommitted } from "../src/engine/reexecute.ts";
+import { fetchCommitted } from "../src/training/reexecute.ts";
 import { uncached } from "../src/store/caching-store.ts";
 import { type ContractCall, contractCall, type TxSender } from "../src/node/tx.ts";
 import {
@@ -38,7 +38,8 @@ import { probeChallengeCommitment } from "../src/protocol/receipts.ts";
 import { sampleSegments } from "../src/protocol/sampler.ts";
 import { readProbes } from "./chain-reads.ts";
 import { type DutyContext, type Head } from "./duty.ts";
-import { readOnchainJob, UnverifiableJobError } from "./job-reader.ts";
+import { readOnchainJob } from "../src/node/job-reader.ts";
+import { UnverifiableJobError } from "./job-reader.ts";
 import type { ProbeMismatch } from "./receipts.ts";
 import {
   checkSegment,
@@ -70,7 +71,7 @@ export class Audit {
     const key = `audit:${jobId}`;
     const audit = this.ctx.config.verifier.audit;
     if (audit === "none" || this.ctx.journal.get(key) !== undefined) return;
-    const job = await readOnchainJob(this.ctx.chain, jobId);
+    const job = await readOnchainJob(this.ctx.chain.contracts.market, jobId);
     const me = this.ctx.chain.address.toLowerCase();
     // docs/protocol.md §1: never verify, challenge or judge one's own job.
     if (job.provider.toLowerCase() === me || job.submitter.toLowerCase() === me) return;
@@ -272,7 +273,7 @@ export class Audit {
 
   /** A fraud the committed trace proves against the job's on-chain claims, or undefined. */
   private async fraudOf(jobId: bigint, v: VerifiableJob): Promise<Fraud | undefined> {
-    const onchain = await readOnchainJob(this.ctx.chain, jobId);
+    const onchain = await readOnchainJob(this.ctx.chain.contracts.market, jobId);
     return findFraud(v, {
       topQ: onchain.topQ,
       topAbove: onchain.topAbove,
@@ -348,7 +349,7 @@ export class Audit {
     const commitKey = `challenge-commit:${jobId}:${c.segment}${tag}`;
     if (c.commitBlock === undefined) {
       if (!this.ctx.tx.sent(commitKey)) {
-        const job = await readOnchainJob(this.ctx.chain, jobId);
+        const job = await readOnchainJob(this.ctx.chain.contracts.market, jobId);
         const open = job.status === JOB.Opened || job.status === JOB.Disputed;
         if (!open || head.timestamp >= BigInt(job.deadline)) {
           await this.setAudit(jobId, record, { ...record, state: "late" });

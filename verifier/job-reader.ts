@@ -17,12 +17,12 @@ import {
 } from "../src/checkpoint/trace.ts";
 import { hashLeaf, type TraceLeaf } from "../src/protocol/leaf.ts";
 import { multiProofRoot, treeDepth } from "../src/protocol/merkle.ts";
-import { assertJobMatchesSpec, type OnchainJob } from "../src/node/onchain-job.ts";
-import { AssayError } from "../src/errors.ts";
-import { loadJob } from "../src/engine/job.ts";
-import { parseJobSpecBytes, specHash } from "../src/protocol/job-spec.ts";
+import { fetchJobSpec, JobSpecUnusableError, readOnchainJob } from "../src/node/job-reader.ts";
+import type { OnchainJob } from "../src/node/onchain-job.ts";
+import { AssayError, isPoisonInput } from "../src/errors.ts";
+import type { LoadedJob } from "../src/training/job.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
-import { cidFromDigest } from "../src/store/cid.ts";
+import { cidFromDigest } from "../src/protocol/cid.ts";
 import type { ChainContext } from "../src/node/chain.ts";
 import { verifiableJob, type VerifiableJob } from "./segment-check.ts";
 
@@ -32,24 +32,14 @@ export class UnverifiableJobError extends AssayError {
   override readonly code = "unverifiable_job";
 }
 
-export async function readOnchainJob(chain: ChainContext, jobId: bigint): Promise<OnchainJob> {
-  return (await chain.contracts.market.read.getJob([jobId])) as OnchainJob;
-}
-
-/** Runs `body`; a failure that a retry cannot fix becomes UnverifiableJobError with `what`. */
+/** Runs `body`; a failure about the input (isPoisonInput) becomes UnverifiableJobError with `what`. */
 async function poisonUnlessRetryable<T>(what: string, body: () => Promise<T>): Promise<T> {
   try {
     return await body();
   } catch (cause) {
-    if (cause instanceof AssayError && cause.retryable) throw cause;
-    if (cause instanceof AssayError || cause instanceof SyntaxError || isZodError(cause))
-      throw new UnverifiableJobError(what, { cause });
+    if (isPoisonInput(cause)) throw new UnverifiableJobError(what, { cause });
     throw cause;
   }
-}
-
-function isZodError(error: unknown): boolean {
-  return error instanceof Error && error.name === "ZodError";
 }
 
 export async function readManifest(
@@ -154,23 +144,14 @@ export async function readVerifiableJob(
   store: BlobStore,
   jobId: bigint,
 ): Promise<VerifiableJob> {
-  const onchain = await readOnchainJob(chain, jobId);
-  if (onchain.status === 0) throw new UnverifiableJobError(`job ${jobId} does not exist`);
-  const specCid = cidFromDigest(onchain.specHash as Hex);
-  const loaded = await poisonUnlessRetryable(
-    `job ${jobId}: its spec ${specCid} or the artefacts it names do not load`,
-    async () => {
-      const spec = parseJobSpecBytes(await store.get(specCid), { requireCanonical: true });
-      if (specHash(spec) !== onchain.specHash.toLowerCase())
-        throw new UnverifiableJobError(`spec ${specCid} does not hash to the on-chain specHash`);
-      try {
-        assertJobMatchesSpec(jobId, onchain, spec);
-      } catch (cause) {
-        throw new UnverifiableJobError(`job ${jobId} does not match its spec`, { cause });
-      }
-      return loadJob(store, spec, jobId);
-    },
-  );
+  const onchain = await readOnchainJob(chain.contracts.market, jobId);
+  let loaded: LoadedJob;
+  try {
+    ({ loaded } = await fetchJobSpec(store, jobId, onchain));
+  } catch (error) {
+    if (!(error instanceof JobSpecUnusableError)) throw error;
+    throw new UnverifiableJobError(error.message, { cause: error });
+  }
   const opening = await readOpening(chain, jobId, onchain);
   let records: readonly (CheckpointRecord | undefined)[];
   let manifestProblem: string | undefined;

@@ -23,18 +23,18 @@ import {
   judgeSegment,
   type FaultKind,
   type SegmentVerdict,
-} from "../src/engine/reexecute.ts";
+} from "../src/training/reexecute.ts";
 import { openStepSession, type RuntimeOptions, type StepSession } from "../src/engine/runtime.ts";
 import { ratioPpm } from "../src/engine/state-tolerance.ts";
-import type { LoadedJob } from "../src/engine/job.ts";
+import type { LoadedJob } from "../src/training/job.ts";
 import type { ToleranceSpec } from "../src/protocol/job-spec.ts";
 import type { DisputeKindName } from "../src/protocol/onchain-enums.ts";
 import type { TraceLeaf } from "../src/protocol/leaf.ts";
-import { runStep, runSteps as runToEnd, type TrainingJob } from "../src/engine/trainer.ts";
+import { runStep, runSteps as runToEnd, type TrainingJob } from "../src/training/trainer.ts";
 import type { TrainingState } from "../src/engine/training-state.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
 import { uncached } from "../src/store/caching-store.ts";
-import { cidFromDigest } from "../src/store/cid.ts";
+import { cidFromDigest } from "../src/protocol/cid.ts";
 
 /** A job as the verifier re-executes it: the loaded program and the committed checkpoints. */
 export interface VerifiableJob {

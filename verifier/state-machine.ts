@@ -2,7 +2,7 @@
 // a record may be in and the transitions allowed between them (as the worker's state-machine.ts).
 import type { Address, Hex } from "viem";
 
-import type { NormCheck } from "../src/engine/reexecute.ts";
+import type { NormCheck } from "../src/training/reexecute.ts";
 import type { DisputeKindName } from "../src/protocol/onchain-enums.ts";
 import type { SegmentResult, VoteName } from "./segment-check.ts";
 

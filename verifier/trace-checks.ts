@@ -7,7 +7,7 @@
 import type { Hex } from "viem";
 
 import { leafOf } from "../src/checkpoint/trace.ts";
-import { checkUpdateNorm, type NormCheck } from "../src/engine/reexecute.ts";
+import { checkUpdateNorm, type NormCheck } from "../src/training/reexecute.ts";
 import type { DisputeKindName } from "../src/protocol/onchain-enums.ts";
 import { chooseFraction } from "../src/engine/seeded-random.ts";
 import { hashLeaf, type TraceLeaf } from "../src/protocol/leaf.ts";

@@ -17,7 +17,7 @@ import { putState } from "../src/checkpoint/checkpoint-store.ts";
 import { getState } from "../src/checkpoint/checkpoint-store.ts";
 import { stateDigest } from "../src/checkpoint/state-codec.ts";
 import { leafOf, traceLeaves, type CheckpointRecord } from "../src/checkpoint/trace.ts";
-import type { OnchainJob } from "../src/node/onchain-job.ts";
+import { statusName, type OnchainJob } from "../src/node/onchain-job.ts";
 import type { ChainContext } from "../src/node/chain.ts";
 import { sleep } from "../src/node/chain.ts";
 import type { Journal } from "../src/node/journal.ts";
@@ -32,9 +32,15 @@ import { removeStoredBlobs, tamperStoredBlobs } from "../src/provider/tamper.ts"
 import { outcomeLabel, PHASE } from "../src/protocol/onchain-enums.ts";
 import { UINT64_MAX } from "../src/protocol/leaf.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
-import { digestFromCid } from "../src/store/cid.ts";
+import { digestFromCid } from "../src/protocol/cid.ts";
 import type { TrainingState } from "../src/engine/training-state.ts";
 import { committeeMembers, disputesOn, readDissection } from "../src/node/dispute-reads.ts";
+import {
+  fetchJobSpec,
+  JobSpecUnusableError,
+  readOnchainJob,
+  type FetchedSpec,
+} from "../src/node/job-reader.ts";
 import {
   claimCreditCall,
   CREDIT_LEDGERS,
@@ -43,14 +49,7 @@ import {
 } from "../src/node/credit.ts";
 import { revertNameOf } from "../src/node/revert.ts";
 import { type ContractCall, contractCall } from "../src/node/tx.ts";
-import {
-  fetchSpec,
-  JobRejectedError,
-  jobStatus,
-  readJob,
-  readNewEvents,
-  type FetchedSpec,
-} from "./chain-reads.ts";
+import { readNewEvents } from "./chain-reads.ts";
 import type { WorkerConfig } from "./config.ts";
 import { isTerminal, transition, type JobEvent, type JobState } from "./state-machine.ts";
 
@@ -289,7 +288,7 @@ export class ProviderDaemon {
       while (!this.closing && (await this.advance(jobId)));
     } catch (error) {
       if (this.closing) return;
-      if (error instanceof JobRejectedError) {
+      if (error instanceof JobSpecUnusableError) {
         const entry = this.jobEntry(jobId)!;
         if (entry.state === "discovered") {
           await this.move(jobId, "filtered-out", { reason: error.message });
@@ -307,7 +306,7 @@ export class ProviderDaemon {
   private async spec(jobId: bigint, onchain: OnchainJob): Promise<FetchedSpec> {
     let fetched = this.specs.get(jobId);
     if (fetched === undefined) {
-      fetched = await fetchSpec(this.shared, jobId, onchain);
+      fetched = await fetchJobSpec(this.shared, jobId, onchain);
       this.specs.set(jobId, fetched);
     }
     return fetched;
@@ -328,8 +327,8 @@ export class ProviderDaemon {
   private async advance(jobId: bigint): Promise<boolean> {
     const entry = this.jobEntry(jobId)!;
     if (isTerminal(entry.state)) return false;
-    const onchain = await readJob(this.chain, jobId);
-    const status = jobStatus(onchain);
+    const onchain = await readOnchainJob(this.chain.contracts.market, jobId);
+    const status = statusName(onchain.status);
     const mine = this.mine(onchain);
     // Whatever the daemon believed, a job that ended on chain has ended.
     if (entry.state !== "discovered" && entry.state !== "accepting" && mine) {
@@ -361,7 +360,7 @@ export class ProviderDaemon {
           } catch (error) {
             const revert = revertNameOf(error);
             if (revert === undefined) throw error;
-            const now = await readJob(this.chain, jobId);
+            const now = await readOnchainJob(this.chain.contracts.market, jobId);
             if (this.mine(now)) return (await this.move(jobId, "accepted"), true);
             return (
               await this.move(jobId, "lost-race", { reason: `accept reverted: ${revert}` }),
@@ -495,7 +494,7 @@ export class ProviderDaemon {
   /** undefined: take it; "busy": not now; anything else: why the job is skipped. */
   private async filter(jobId: bigint, onchain: OnchainJob): Promise<string | undefined> {
     const f = this.config.worker.filters;
-    if (jobStatus(onchain) !== "Open") return `job is ${jobStatus(onchain)}`;
+    if (statusName(onchain.status) !== "Open") return `job is ${statusName(onchain.status)}`;
     if (onchain.submitter.toLowerCase() === this.chain.address.toLowerCase())
       return "we submitted it (a submitter cannot accept its own job)";
     const numerics = onchain.numerics === 1 ? "exact" : "tolerance";

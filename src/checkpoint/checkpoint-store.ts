@@ -3,7 +3,7 @@
 // list and value ranges have been checked. A store is untrusted: even if its own
 // integrity check were missing, bytes that do not hash to the requested address are refused.
 import type { BlobStore } from "../store/blob-store.ts";
-import { digestFromCid, sha256Hex } from "../store/cid.ts";
+import { digestFromCid, sha256Hex } from "../protocol/cid.ts";
 import { StateError } from "../engine/errors.ts";
 import type { ProgramInfo } from "../engine/program-info.ts";
 import {

@@ -18,7 +18,7 @@ import { endianness } from "node:os";
 
 import type { Hex } from "viem";
 
-import { cidFromDigest, sha256Hex } from "../store/cid.ts";
+import { cidFromDigest, sha256Hex } from "../protocol/cid.ts";
 import { StateError } from "../engine/errors.ts";
 import { elementCount, type StateTensorSpec } from "../engine/program-info.ts";
 import type { StateArray, TrainingState } from "../engine/training-state.ts";

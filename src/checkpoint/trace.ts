@@ -9,7 +9,7 @@ import { hashLeaf, UINT64_MAX, type TraceLeaf } from "../protocol/leaf.ts";
 import { merkleRoot } from "../protocol/merkle.ts";
 import { canonicalJson } from "../protocol/job-spec.ts";
 import type { BlobStore } from "../store/blob-store.ts";
-import { digestFromCid } from "../store/cid.ts";
+import { digestFromCid } from "../protocol/cid.ts";
 import { StateError } from "../engine/errors.ts";
 
 /** Checkpoint i: the state after i·k steps (index 0 is the initial state, which has no leaf). */

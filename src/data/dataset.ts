@@ -16,7 +16,7 @@ import type { Hex } from "viem";
 
 import { merkleRoot } from "../protocol/merkle.ts";
 import type { BlobStore } from "../store/blob-store.ts";
-import { cidOf, digestFromCid, sha256Hex } from "../store/cid.ts";
+import { cidOf, digestFromCid, sha256Hex } from "../protocol/cid.ts";
 import { DataError } from "../engine/errors.ts";
 
 export const SHARD_MAGIC = 0x53445341; // "ASDS" read as a little-endian u32

@@ -20,14 +20,14 @@ import {
 } from "../checkpoint/trace.ts";
 import { encodeLossBits, encodeUpdateNorm } from "../checkpoint/update-norm.ts";
 import { openStepSession } from "../engine/runtime.ts";
-import { train, type TrainingJob, type TrainProgress } from "../engine/trainer.ts";
+import { train, type TrainingJob, type TrainProgress } from "../training/trainer.ts";
 import type { TrainingState } from "../engine/training-state.ts";
 import type { TraceLeaf } from "../protocol/leaf.ts";
 import { merkleRoot } from "../protocol/merkle.ts";
 import { buildOpening, topSegmentsByNorm } from "../protocol/opening.ts";
 import { protocolBatches, type BatchRule } from "../provider/batch-rule.ts";
 import type { BlobStore } from "../store/blob-store.ts";
-import { digestFromCid } from "../store/cid.ts";
+import { digestFromCid } from "../protocol/cid.ts";
 import { readDissection } from "../node/dispute-reads.ts";
 import { type Actor, type DemoChain, disputeSourceOf, mineBlocks, send } from "./chain.ts";
 import { DemoError } from "./errors.ts";

@@ -2,7 +2,7 @@
 // actor the gas of every action. Pure: no I/O.
 import { detectionProbability } from "../protocol/sampler.ts";
 import type { GasEntry } from "./chain.ts";
-import type { JobStatusName } from "./jobs.ts";
+import type { JobStatusName } from "../protocol/onchain-enums.ts";
 
 /** Who a payout went to, relative to the job. */
 export type PayeeRole =

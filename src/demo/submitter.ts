@@ -5,7 +5,7 @@ import { parseEventLogs } from "viem";
 
 import { buildExactMlpProgram } from "../engine/exact-mlp-program.ts";
 import { buildFloatMlpProgram } from "../engine/float-mlp-program.ts";
-import { publishJob, type PublishJobInput } from "../engine/job.ts";
+import { publishJob, type PublishJobInput } from "../training/job.ts";
 import type { OptimizerSpec } from "../engine/program-info.ts";
 import { initialState } from "../engine/training-state.ts";
 import type { SampleSet } from "../data/dataset.ts";
@@ -16,10 +16,10 @@ import {
   type JobSpec,
 } from "../protocol/job-spec.ts";
 import type { BlobStore } from "../store/blob-store.ts";
-import { digestFromCid } from "../store/cid.ts";
+import { digestFromCid } from "../protocol/cid.ts";
 import { send, type Actor, type DemoChain } from "./chain.ts";
 import { DemoError } from "./errors.ts";
-import { NUMERICS_CODE } from "./jobs.ts";
+import { NUMERICS_CODE } from "../protocol/onchain-enums.ts";
 
 export interface PublishSpecInput {
   numerics: "exact" | "tolerance";
@@ -32,7 +32,7 @@ export interface PublishSpecInput {
   initSeed: string;
   /** Every spec field that is neither a content address nor the model/optimizer shape. */
   rest: Omit<JobSpec, "program" | "dataset" | "hyperParameters" | "numerics">;
-  /** Tolerance jobs: calibration settings (src/engine/calibration.ts). */
+  /** Tolerance jobs: calibration settings (src/training/calibration.ts). */
   calibration?: PublishJobInput["calibration"];
 }
 

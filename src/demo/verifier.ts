@@ -13,13 +13,13 @@ import {
   type CheckpointRecord,
   type TraceManifest,
 } from "../checkpoint/trace.ts";
-import { digestsBetween } from "../engine/trainer.ts";
+import { digestsBetween } from "../training/trainer.ts";
 import { chooseNarrowing, type NarrowMove } from "../protocol/dissection.ts";
 import { challengeCommitment } from "../protocol/dispute-commitments.ts";
 import { hashLeaf } from "../protocol/leaf.ts";
 import { buildLevels, multiProof } from "../protocol/merkle.ts";
 import type { BlobStore } from "../store/blob-store.ts";
-import { cidFromDigest } from "../store/cid.ts";
+import { cidFromDigest } from "../protocol/cid.ts";
 import { readDissection } from "../node/dispute-reads.ts";
 import { type Actor, type DemoChain, disputeSourceOf, mineBlocks, send } from "./chain.ts";
 import { DemoError } from "./errors.ts";

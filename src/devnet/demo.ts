@@ -33,10 +33,15 @@ import type { SampleSet } from "../data/dataset.ts";
 import { loadMnist } from "../data/mnist.ts";
 import { syntheticSamples } from "../data/synthetic.ts";
 import { actorOf, type DemoChain, type GasEntry, demoChainOf } from "../demo/chain.ts";
-import { isFinalJobStatus, outcomeName, VOTE } from "../protocol/onchain-enums.ts";
+import {
+  isFinalJobStatus,
+  outcomeName,
+  VOTE,
+  type JobStatusName,
+} from "../protocol/onchain-enums.ts";
 import { DemoError } from "../demo/errors.ts";
 import { oneLine } from "../errors.ts";
-import { fetchJob, readJob, type JobStatusName } from "../demo/jobs.ts";
+import { fetchJob, readJob } from "../demo/jobs.ts";
 import { statusName } from "../node/onchain-job.ts";
 import {
   detectionProbability,
@@ -47,11 +52,11 @@ import {
   type Payout,
 } from "../demo/report.ts";
 import { postJob, publishSpec, type JobTerms, type PublishedSpec } from "../demo/submitter.ts";
-import { evaluateAccuracy } from "../engine/evaluate.ts";
+import { evaluateAccuracy } from "../training/evaluate.ts";
 import { JOB_SPEC_VERSION } from "../protocol/job-spec.ts";
 import { fabricatedSegments } from "../provider/batch-rule.ts";
 import { HttpBlobStore } from "../store/http-client.ts";
-import { cidFromDigest } from "../store/cid.ts";
+import { cidFromDigest } from "../protocol/cid.ts";
 import { daemonConfig, spawnDaemon, type DaemonKind, type DaemonProcess } from "./daemon.ts";
 import { DEVNET_ACCOUNTS, startDevnet, type Devnet } from "./devnet.ts";
 

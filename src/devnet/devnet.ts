@@ -19,7 +19,8 @@ import {
   type AssayDeployment,
   type DeployParams,
 } from "../../deploy/deploy-assay.ts";
-import { deploymentFileOf, writeDeploymentFile } from "../node/deployment.ts";
+import { deploymentFileOf } from "../../deploy/deployment-file.ts";
+import { writeDeploymentFile } from "../node/deployment.ts";
 import { FsBlobStore } from "../store/fs-store.ts";
 import { startStoreServer, type StoreServer } from "../store/http-server.ts";
 import { oneLine } from "../errors.ts";

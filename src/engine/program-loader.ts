@@ -5,7 +5,7 @@
 // is an integer (so the step is bit-for-bit reproducible on any hardware).
 import { z } from "zod";
 
-import { cidOf } from "../store/cid.ts";
+import { cidOf } from "../protocol/cid.ts";
 import { ProgramError } from "./errors.ts";
 import { buildExactMlpProgram, exactOptionsFromInfo } from "./exact-mlp-program.ts";
 import {

@@ -7,7 +7,6 @@ import path from "node:path";
 import { getAddress } from "viem";
 import { z } from "zod";
 
-import type { AssayDeployment } from "../../deploy/deploy-assay.ts";
 import { ConfigError } from "../errors.ts";
 
 const address = z
@@ -91,30 +90,4 @@ export async function writeDeploymentFile(file: string, deployment: DeploymentFi
     `${JSON.stringify(checked, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`,
   );
   await rename(tmp, file);
-}
-
-/** The deployment file of a fresh deployAssay() result. */
-export function deploymentFileOf(
-  d: AssayDeployment,
-  chainId: number,
-  deployedAtBlock: bigint,
-): DeploymentFile {
-  const p = d.params;
-  const json = JSON.parse(
-    JSON.stringify(p, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v)),
-  ) as unknown;
-  return DeploymentFileSchema.parse({
-    chainId,
-    deployedAtBlock: Number(deployedAtBlock),
-    token: d.tokenAddress,
-    registry: d.registry.address,
-    randomness: d.randomness.address,
-    market: d.market.address,
-    disputeGame: d.disputeGame.address,
-    fraudProofs: d.fraudProofs.address,
-    receipts: d.receipts.address,
-    governor: d.governor,
-    treasury: d.treasury,
-    params: json,
-  });
 }

@@ -11,7 +11,7 @@
 import type { Hex } from "viem";
 import { z } from "zod";
 
-import { digestFromCid, sha256Hex } from "../store/cid.ts";
+import { digestFromCid, sha256Hex } from "./cid.ts";
 
 export class JobSpecError extends Error {
   override name = "JobSpecError";

@@ -16,7 +16,7 @@ import { buildFloatMlpProgram } from "../engine/float-mlp-program.ts";
 import { loadProgram, type LoadedProgram } from "../engine/program-loader.ts";
 import type { Batch } from "../engine/runtime.ts";
 import { openStepSession, type RuntimeOptions, type StepSession } from "../engine/runtime.ts";
-import type { TrainingJob } from "../engine/trainer.ts";
+import type { TrainingJob } from "../training/trainer.ts";
 import type { StateArray, TrainingState } from "../engine/training-state.ts";
 import type { BlobStore } from "../store/blob-store.ts";
 

@@ -6,7 +6,7 @@ import type { Hex } from "viem";
 
 import { batchForStep } from "../data/batch-schedule.ts";
 import type { Batch } from "../engine/runtime.ts";
-import type { TrainingJob } from "../engine/trainer.ts";
+import type { TrainingJob } from "../training/trainer.ts";
 
 /** The batch a provider feeds to step `step`. */
 export type BatchRule = (job: TrainingJob, step: number) => Batch;

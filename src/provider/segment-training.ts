@@ -13,7 +13,7 @@ import { encodeLossBits, encodeUpdateNorm } from "../checkpoint/update-norm.ts";
 import { TrainingError } from "../engine/errors.ts";
 import type { ProgramInfo } from "../engine/program-info.ts";
 import { openStepSession, type RuntimeOptions, type StepSession } from "../engine/runtime.ts";
-import { checkJob, type TrainingJob } from "../engine/trainer.ts";
+import { checkJob, type TrainingJob } from "../training/trainer.ts";
 import type { StateArray, TrainingState } from "../engine/training-state.ts";
 import { merkleRoot } from "../protocol/merkle.ts";
 import type { BlobStore } from "../store/blob-store.ts";

@@ -5,7 +5,7 @@
 import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 
-import { canonicalCid } from "../store/cid.ts";
+import { canonicalCid } from "../protocol/cid.ts";
 
 /** Where FsBlobStore keeps `cid` under `root`. */
 export function fsBlobPath(root: string, cid: string): string {

@@ -2,7 +2,7 @@
 // store failure at once, and a `retryable` flag, so queues and daemons retry only what a
 // later attempt can fix (an unreachable server) and never a poison request (a blob whose
 // bytes do not match its address will not match on the next try either).
-// Pure: no I/O, so src/store/cid.ts and protocol code may import it.
+// Pure: no I/O, so src/protocol/cid.ts and protocol code may import it.
 
 import { AssayError, type AssayErrorOptions } from "../errors.ts";
 
@@ -16,11 +16,8 @@ export class StoreError extends AssayError {
   override readonly retryable: boolean = false;
 }
 
-/** A string that is not a CIDv1 with the raw codec and sha2-256. */
-export class InvalidCidError extends StoreError {
-  override name = "InvalidCidError";
-  override readonly code = "invalid_cid";
-}
+/** Malformed addresses are the protocol's concern (src/protocol/cid.ts); stores throw the same. */
+export { InvalidCidError } from "../protocol/cid.ts";
 
 export class BlobNotFoundError extends StoreError {
   override name = "BlobNotFoundError";

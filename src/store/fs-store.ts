@@ -15,7 +15,7 @@ import path from "node:path";
 import { z } from "zod";
 
 import { DEFAULT_MAX_BLOB_BYTES, type PutOptions, type StreamingBlobStore } from "./blob-store.ts";
-import { canonicalCid, cidOf, createCidHasher } from "./cid.ts";
+import { canonicalCid, cidOf, createCidHasher } from "../protocol/cid.ts";
 import { BlobNotFoundError, BlobTooLargeError, IntegrityError, StoreError } from "./errors.ts";
 import { verifyChunks } from "./streams.ts";
 

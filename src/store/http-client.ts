@@ -12,7 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 
 import { DEFAULT_MAX_BLOB_BYTES, type PutOptions, type StreamingBlobStore } from "./blob-store.ts";
-import { canonicalCid, cidOf, createCidHasher } from "./cid.ts";
+import { canonicalCid, cidOf, createCidHasher } from "../protocol/cid.ts";
 import {
   BlobNotFoundError,
   BlobTooLargeError,

@@ -21,7 +21,7 @@ import { pipeline } from "node:stream/promises";
 import { z } from "zod";
 
 import { DEFAULT_MAX_BLOB_BYTES, type StreamingBlobStore } from "./blob-store.ts";
-import { canonicalCid } from "./cid.ts";
+import { canonicalCid } from "../protocol/cid.ts";
 import {
   BlobNotFoundError,
   BlobTooLargeError,

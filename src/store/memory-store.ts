@@ -2,7 +2,7 @@
 // the others (bytes are re-hashed on every read), so code tested against it meets the
 // same errors it will meet against the filesystem or HTTP stores.
 import { DEFAULT_MAX_BLOB_BYTES, type PutOptions, type StreamingBlobStore } from "./blob-store.ts";
-import { canonicalCid, cidOf } from "./cid.ts";
+import { canonicalCid, cidOf } from "../protocol/cid.ts";
 import { BlobNotFoundError, BlobTooLargeError, IntegrityError } from "./errors.ts";
 import { collectBytes, sliceBytes, verifyChunks } from "./streams.ts";
 

@@ -1,6 +1,6 @@
 // Stream helpers shared by the stores and the HTTP server: size limits enforced while
 // bytes flow (never after buffering them all) and verification against an address.
-import { createCidHasher } from "./cid.ts";
+import { createCidHasher } from "../protocol/cid.ts";
 import { BlobTooLargeError, IntegrityError } from "./errors.ts";
 
 function asChunk(chunk: unknown): Uint8Array {

@@ -16,7 +16,7 @@ import { z } from "zod";
 import { getState } from "../../src/checkpoint/checkpoint-store.ts";
 import { deserializeState, serializeState, stateDigest } from "../../src/checkpoint/state-codec.ts";
 import { openStepSession } from "../../src/engine/runtime.ts";
-import { runSteps, train } from "../../src/engine/trainer.ts";
+import { runSteps, train } from "../../src/training/trainer.ts";
 import type { TrainingState } from "../../src/engine/training-state.ts";
 import { toleranceSchema, type ToleranceSpec } from "../../src/protocol/job-spec.ts";
 import { MemoryBlobStore } from "../../src/store/memory-store.ts";

@@ -9,7 +9,7 @@ import { writeFile } from "node:fs/promises";
 import { deserializeState } from "../../checkpoint/state-codec.ts";
 import { elementCount } from "../../engine/program-info.ts";
 import type { TrainingState } from "../../engine/training-state.ts";
-import { cidFromDigest, sha256Hex } from "../../store/cid.ts";
+import { cidFromDigest, sha256Hex } from "../../protocol/cid.ts";
 import { parseCommandArgs, parseJobId, requireString, type OptionSpec } from "../args.ts";
 import { connect } from "../chain.ts";
 import type { Command, CommandIo } from "../command.ts";

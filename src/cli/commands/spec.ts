@@ -12,8 +12,8 @@ import { loadMnist } from "../../data/mnist.ts";
 import { syntheticSamples } from "../../data/synthetic.ts";
 import { buildExactMlpProgram } from "../../engine/exact-mlp-program.ts";
 import { buildFloatMlpProgram } from "../../engine/float-mlp-program.ts";
-import { DEFAULT_SAFETY_FACTOR, type CalibrationReport } from "../../engine/calibration.ts";
-import { publishJob } from "../../engine/job.ts";
+import { DEFAULT_SAFETY_FACTOR, type CalibrationReport } from "../../training/calibration.ts";
+import { publishJob } from "../../training/job.ts";
 import type { OptimizerSpec, ProgramInfo } from "../../engine/program-info.ts";
 import { loadProgram } from "../../engine/program-loader.ts";
 import { initialState } from "../../engine/training-state.ts";
@@ -24,7 +24,7 @@ import {
   type JobSpec,
 } from "../../protocol/job-spec.ts";
 import type { BlobStore } from "../../store/blob-store.ts";
-import { cidOf, sha256Hex } from "../../store/cid.ts";
+import { cidOf, sha256Hex } from "../../protocol/cid.ts";
 import { MemoryBlobStore } from "../../store/memory-store.ts";
 import {
   durationFlag,

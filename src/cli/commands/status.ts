@@ -2,7 +2,7 @@
 // current deadline in human time (against chain time, which a devnet may run fast), progress
 // (checkpoints committed of n, from ProgressCommitted), the submission and disputes. With --watch
 // it prints a new report whenever anything changes, until the job reaches a final status.
-import { cidFromDigest } from "../../store/cid.ts";
+import { cidFromDigest } from "../../protocol/cid.ts";
 import { sleep } from "../../node/chain.ts";
 import { parseCommandArgs, parseJobId, type OptionSpec } from "../args.ts";
 import { connect, type ChainContext } from "../chain.ts";

@@ -12,7 +12,7 @@ import {
   parseJobSpecBytes,
   type JobSpec,
 } from "../../protocol/job-spec.ts";
-import { cidOf } from "../../store/cid.ts";
+import { cidOf } from "../../protocol/cid.ts";
 import {
   integerFlag,
   parseCommandArgs,

@@ -4,9 +4,9 @@
 // setting it may legitimately use.
 import { expect } from "chai";
 
-import { train } from "../../../src/engine/trainer.ts";
-import { legitimateRuntimeSettings } from "../../../src/engine/calibration.ts";
-import type { FaultKind } from "../../../src/engine/reexecute.ts";
+import { train } from "../../../src/training/trainer.ts";
+import { legitimateRuntimeSettings } from "../../../src/training/calibration.ts";
+import type { FaultKind } from "../../../src/training/reexecute.ts";
 import { attacksFor } from "../../../src/provider/attacks.ts";
 import { MemoryBlobStore } from "../../../src/store/memory-store.ts";
 import { auditSegments, verifiableJob } from "../../../verifier/segment-check.ts";

@@ -12,7 +12,7 @@ import {
   formatTokens,
   sampleDetectionProbability,
 } from "../../../src/demo/report.ts";
-import { reexecute } from "../../../src/engine/reexecute.ts";
+import { reexecute } from "../../../src/training/reexecute.ts";
 import { jobParamsFromSpec, type JobSpec } from "../../../src/protocol/job-spec.ts";
 import { smallJob } from "../engine/helpers/fixtures.ts";
 

@@ -17,7 +17,7 @@ import {
 } from "../../../src/checkpoint/update-norm.ts";
 import { StateError } from "../../../src/engine/errors.ts";
 import { openStepSession } from "../../../src/engine/runtime.ts";
-import { runStep, train, type TrainResult } from "../../../src/engine/trainer.ts";
+import { runStep, train, type TrainResult } from "../../../src/training/trainer.ts";
 import { initialState, type TrainingState } from "../../../src/engine/training-state.ts";
 import {
   encodeNormFromSquaredRaw,
@@ -26,7 +26,7 @@ import {
 } from "../../../src/protocol/leaf.ts";
 import { IntegrityError } from "../../../src/store/errors.ts";
 import { MemoryBlobStore } from "../../../src/store/memory-store.ts";
-import { cidOf } from "../../../src/store/cid.ts";
+import { cidOf } from "../../../src/protocol/cid.ts";
 import { lyingStore, smallJob, smallProgram } from "./helpers/fixtures.ts";
 
 function perturbed(

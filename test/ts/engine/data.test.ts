@@ -13,7 +13,7 @@ import {
 import { loadMnist } from "../../../src/data/mnist.ts";
 import { DataError } from "../../../src/engine/errors.ts";
 import { merkleRoot } from "../../../src/protocol/merkle.ts";
-import { digestFromCid, sha256Hex } from "../../../src/store/cid.ts";
+import { digestFromCid, sha256Hex } from "../../../src/protocol/cid.ts";
 import { MemoryBlobStore } from "../../../src/store/memory-store.ts";
 import { lyingStore, smallSamples } from "./helpers/fixtures.ts";
 

@@ -5,7 +5,7 @@ import { bytesToHex } from "viem";
 
 import { putState } from "../../../src/checkpoint/checkpoint-store.ts";
 import { DataError, ProgramError } from "../../../src/engine/errors.ts";
-import { loadJob } from "../../../src/engine/job.ts";
+import { loadJob } from "../../../src/training/job.ts";
 import { initialState } from "../../../src/engine/training-state.ts";
 import {
   canonicalJobSpecBytes,

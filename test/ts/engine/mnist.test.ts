@@ -1,11 +1,11 @@
 import { expect } from "chai";
 
 import { loadMnist } from "../../../src/data/mnist.ts";
-import { evaluateAccuracy } from "../../../src/engine/evaluate.ts";
+import { evaluateAccuracy } from "../../../src/training/evaluate.ts";
 import { buildExactMlpProgram } from "../../../src/engine/exact-mlp-program.ts";
 import { buildFloatMlpProgram } from "../../../src/engine/float-mlp-program.ts";
-import { loadJob, publishJob } from "../../../src/engine/job.ts";
-import { train } from "../../../src/engine/trainer.ts";
+import { loadJob, publishJob } from "../../../src/training/job.ts";
+import { train } from "../../../src/training/trainer.ts";
 import { initialState } from "../../../src/engine/training-state.ts";
 import { MemoryBlobStore } from "../../../src/store/memory-store.ts";
 

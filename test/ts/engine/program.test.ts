@@ -4,7 +4,7 @@ import { ProgramError } from "../../../src/engine/errors.ts";
 import { onnx, type Onnx } from "../../../src/engine/onnx-graph.ts";
 import { PROGRAM_METADATA_KEY } from "../../../src/engine/program-info.ts";
 import { DEFAULT_PROGRAM_LIMITS, loadProgram } from "../../../src/engine/program-loader.ts";
-import { cidOf } from "../../../src/store/cid.ts";
+import { cidOf } from "../../../src/protocol/cid.ts";
 import { ADAM, smallProgram } from "./helpers/fixtures.ts";
 
 /** Decodes a program, lets `edit` change it, and encodes it again. */

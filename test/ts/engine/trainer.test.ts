@@ -3,10 +3,18 @@ import { expect } from "chai";
 import { putState } from "../../../src/checkpoint/checkpoint-store.ts";
 import type { CheckpointRecord } from "../../../src/checkpoint/trace.ts";
 import { RuntimeError, StateError, TrainingError } from "../../../src/engine/errors.ts";
-import { reexecute, type Segment } from "../../../src/engine/reexecute.ts";
-import { calibrateTolerance, legitimateRuntimeSettings } from "../../../src/engine/calibration.ts";
+import { reexecute, type Segment } from "../../../src/training/reexecute.ts";
+import {
+  calibrateTolerance,
+  legitimateRuntimeSettings,
+} from "../../../src/training/calibration.ts";
 import { openStepSession, type EngineLogger } from "../../../src/engine/runtime.ts";
-import { digestsBetween, stateAt, train, type TrainProgress } from "../../../src/engine/trainer.ts";
+import {
+  digestsBetween,
+  stateAt,
+  train,
+  type TrainProgress,
+} from "../../../src/training/trainer.ts";
 import { stateDigest } from "../../../src/checkpoint/state-codec.ts";
 import { batchForStep } from "../../../src/data/batch-schedule.ts";
 import type { TrainingState } from "../../../src/engine/training-state.ts";

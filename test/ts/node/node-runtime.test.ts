@@ -19,7 +19,8 @@ import {
 } from "../../../src/errors.ts";
 import { connectChain, type ChainContext } from "../../../src/node/chain.ts";
 import { NodeConfigSchema, closestKey, loadConfig, parseFlags } from "../../../src/node/config.ts";
-import { deploymentFileOf, writeDeploymentFile } from "../../../src/node/deployment.ts";
+import { deploymentFileOf } from "../../../deploy/deployment-file.ts";
+import { writeDeploymentFile } from "../../../src/node/deployment.ts";
 import { Journal } from "../../../src/node/journal.ts";
 import { MAX_ERROR_CHARS, createLogger } from "../../../src/node/log.ts";
 import { bindJournal, chainIdentity } from "../../../src/node/journal-identity.ts";

@@ -12,7 +12,7 @@ import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { create as createDigest } from "multiformats/hashes/digest";
 
-import { cidFromDigest, cidOf } from "../../../src/store/cid.ts";
+import { cidFromDigest, cidOf } from "../../../src/protocol/cid.ts";
 
 /** Deterministic pseudo-random bytes (sha-256 in counter mode): cheap, and different per seed. */
 export function blob(length: number, seed = "blob"): Uint8Array {

@@ -7,7 +7,7 @@
 import { expect } from "chai";
 
 import type { CheckpointRecord } from "../../../src/checkpoint/trace.ts";
-import { train } from "../../../src/engine/trainer.ts";
+import { train } from "../../../src/training/trainer.ts";
 import { CachingBlobStore } from "../../../src/store/caching-store.ts";
 import { MemoryBlobStore } from "../../../src/store/memory-store.ts";
 import { adjudicate, checkSegment, verifiableJob } from "../../../verifier/segment-check.ts";

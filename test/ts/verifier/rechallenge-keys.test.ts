@@ -25,7 +25,7 @@ import {
 } from "viem";
 
 import type { CheckpointRecord } from "../../../src/checkpoint/trace.ts";
-import { train } from "../../../src/engine/trainer.ts";
+import { train } from "../../../src/training/trainer.ts";
 import { abiOf, type ChainContext } from "../../../src/node/chain.ts";
 import { Journal } from "../../../src/node/journal.ts";
 import type { Logger } from "../../../src/node/log.ts";

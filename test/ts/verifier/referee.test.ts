@@ -4,7 +4,7 @@
 import { expect } from "chai";
 
 import type { CheckpointRecord } from "../../../src/checkpoint/trace.ts";
-import { train } from "../../../src/engine/trainer.ts";
+import { train } from "../../../src/training/trainer.ts";
 import { float32LossBits, lossFromFloat32Bits } from "../../../src/protocol/leaf.ts";
 import { attacksFor } from "../../../src/provider/attacks.ts";
 import { CachingBlobStore } from "../../../src/store/caching-store.ts";

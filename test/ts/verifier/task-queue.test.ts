@@ -9,7 +9,7 @@ import { expect } from "chai";
 import type { Queue } from "bullmq";
 
 import type { CheckpointRecord } from "../../../src/checkpoint/trace.ts";
-import { train } from "../../../src/engine/trainer.ts";
+import { train } from "../../../src/training/trainer.ts";
 import type { Logger } from "../../../src/node/log.ts";
 import type { NodeMetrics } from "../../../src/node/metrics.ts";
 import { MemoryBlobStore } from "../../../src/store/memory-store.ts";

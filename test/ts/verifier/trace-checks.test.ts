@@ -4,8 +4,8 @@ import { expect } from "chai";
 import type { Hex } from "viem";
 
 import { leafOf, type CheckpointRecord } from "../../../src/checkpoint/trace.ts";
-import type { NormCheck } from "../../../src/engine/reexecute.ts";
-import { train } from "../../../src/engine/trainer.ts";
+import type { NormCheck } from "../../../src/training/reexecute.ts";
+import { train } from "../../../src/training/trainer.ts";
 import { MemoryBlobStore } from "../../../src/store/memory-store.ts";
 import {
   verifiableJob,

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 
-import { train } from "../../../src/engine/trainer.ts";
-import { reexecute } from "../../../src/engine/reexecute.ts";
+import { train } from "../../../src/training/trainer.ts";
+import { reexecute } from "../../../src/training/reexecute.ts";
 import { getState } from "../../../src/checkpoint/checkpoint-store.ts";
 import { decodeTraceManifest, type CheckpointRecord } from "../../../src/checkpoint/trace.ts";
 import { chooseSegments, planCheat, type CheatInput } from "../../../src/provider/cheats.ts";

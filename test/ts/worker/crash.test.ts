@@ -13,7 +13,7 @@ import {
   type Devnet,
 } from "../../../src/devnet/index.ts";
 import { Journal } from "../../../src/node/journal.ts";
-import { cidOf } from "../../../src/store/cid.ts";
+import { cidOf } from "../../../src/protocol/cid.ts";
 import { dataPaths } from "../../../worker/daemon.ts";
 import { postTinyJob, tinySpec, waitFor, workerConfigInput } from "./helpers.ts";
 

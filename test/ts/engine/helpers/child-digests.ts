@@ -3,7 +3,7 @@
 // Importing this file does nothing; it runs only as the entry point.
 import { pathToFileURL } from "node:url";
 
-import { train } from "../../../../src/engine/trainer.ts";
+import { train } from "../../../../src/training/trainer.ts";
 import { smallJob } from "./fixtures.ts";
 
 export async function fixtureDigests(): Promise<Record<string, string[]>> {

@@ -3,13 +3,13 @@
 // unchecked) to prove the engine checks integrity itself.
 import { MemoryBlobStore } from "../../../../src/store/memory-store.ts";
 import type { BlobStore } from "../../../../src/store/blob-store.ts";
-import { cidOf } from "../../../../src/store/cid.ts";
+import { cidOf } from "../../../../src/protocol/cid.ts";
 import { BlobNotFoundError } from "../../../../src/store/errors.ts";
 import { syntheticSamples } from "../../../../src/data/synthetic.ts";
 import type { SampleSet } from "../../../../src/data/dataset.ts";
 import { buildExactMlpProgram } from "../../../../src/engine/exact-mlp-program.ts";
 import { buildFloatMlpProgram } from "../../../../src/engine/float-mlp-program.ts";
-import { loadJob, publishJob, type LoadedJob } from "../../../../src/engine/job.ts";
+import { loadJob, publishJob, type LoadedJob } from "../../../../src/training/job.ts";
 import type { OptimizerSpec, ProgramInfo } from "../../../../src/engine/program-info.ts";
 import { initialState } from "../../../../src/engine/training-state.ts";
 import type { JobSpec } from "../../../../src/protocol/job-spec.ts";

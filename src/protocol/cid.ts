@@ -8,9 +8,13 @@ import { create as createDigest } from "multiformats/hashes/digest";
 import { sha256 } from "multiformats/hashes/sha2";
 import { bytesToHex, hexToBytes, type Hex } from "viem";
 
-import { InvalidCidError } from "./errors.ts";
+import { AssayError } from "../errors.ts";
 
-export { InvalidCidError };
+/** A string that is not a CIDv1 with the raw codec and sha2-256: never retried. */
+export class InvalidCidError extends AssayError {
+  override name = "InvalidCidError";
+  override readonly code = "invalid_cid";
+}
 
 export const SHA256_CODE = sha256.code;
 

@@ -14,16 +14,20 @@ import {
 } from "../data/dataset.ts";
 import { parseJobSpec, specHash, type JobSpec, type ToleranceSpec } from "../protocol/job-spec.ts";
 import type { BlobStore } from "../store/blob-store.ts";
-import { ProgramError, TrainingError } from "./errors.ts";
+import { ProgramError, TrainingError } from "../engine/errors.ts";
 import {
   calibrateTolerance,
   type CalibrationOptions,
   type CalibrationReport,
 } from "./calibration.ts";
-import { assertToleranceFits } from "./state-tolerance.ts";
-import { DEFAULT_PROGRAM_LIMITS, loadProgram, type ProgramLimits } from "./program-loader.ts";
+import { assertToleranceFits } from "../engine/state-tolerance.ts";
+import {
+  DEFAULT_PROGRAM_LIMITS,
+  loadProgram,
+  type ProgramLimits,
+} from "../engine/program-loader.ts";
 import type { TrainingJob } from "./trainer.ts";
-import type { TrainingState } from "./training-state.ts";
+import type { TrainingState } from "../engine/training-state.ts";
 
 export interface LoadedJob {
   spec: JobSpec;
@@ -93,7 +97,7 @@ export interface PublishJobInput {
 
 /**
  * Stores program, initial state and dataset shards; returns the (validated) spec. A tolerance job
- * whose `rest` carries no thresholds is calibrated here (src/engine/calibration.ts): honest
+ * whose `rest` carries no thresholds is calibrated here (src/training/calibration.ts): honest
  * re-executions under every legitimate runtime setting, on this job's own program and data
  * (under job id 0: the noise does not depend on which batches are drawn).
  */

@@ -13,7 +13,7 @@
 // loss is fitted the same way. Noise grows with training (ReLU flips amplify it), so segments are
 // taken from the start, the middle and the end of a reference run of up to `maxSteps` steps.
 import type { ToleranceSpec } from "../protocol/job-spec.ts";
-import { TrainingError } from "./errors.ts";
+import { TrainingError } from "../engine/errors.ts";
 import {
   REPRODUCIBLE_RUNTIME,
   openStepSession,
@@ -21,9 +21,9 @@ import {
   type OptimizationLevel,
   type RuntimeOptions,
   type StepSession,
-} from "./runtime.ts";
+} from "../engine/runtime.ts";
 import { checkJob, runStep, type TrainingJob } from "./trainer.ts";
-import type { TrainingState } from "./training-state.ts";
+import type { TrainingState } from "../engine/training-state.ts";
 
 export const DEFAULT_SAFETY_FACTOR = 100;
 /** float32 half-ulp: the floor of every relative threshold before the safety factor. */

@@ -20,13 +20,13 @@ import { isRetryable } from "../errors.ts";
 import type { ToleranceSpec } from "../protocol/job-spec.ts";
 import { lossFromFloat32Bits } from "../protocol/leaf.ts";
 import type { BlobStore } from "../store/blob-store.ts";
-import { digestFromCid } from "../store/cid.ts";
-import { TrainingError } from "./errors.ts";
-import type { ProgramInfo } from "./program-info.ts";
-import { openStepSession, type RuntimeOptions } from "./runtime.ts";
-import { compareLoss, compareStates, plausibilityProblem } from "./state-tolerance.ts";
+import { digestFromCid } from "../protocol/cid.ts";
+import { TrainingError } from "../engine/errors.ts";
+import type { ProgramInfo } from "../engine/program-info.ts";
+import { openStepSession, type RuntimeOptions } from "../engine/runtime.ts";
+import { compareLoss, compareStates, plausibilityProblem } from "../engine/state-tolerance.ts";
 import { checkJob, runSteps, type TrainingJob } from "./trainer.ts";
-import type { TrainingState } from "./training-state.ts";
+import type { TrainingState } from "../engine/training-state.ts";
 
 export interface Segment {
   /** Segment i runs steps (i−1)·k .. i·k − 1, from checkpoint i−1 to checkpoint i. */

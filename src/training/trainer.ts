@@ -13,10 +13,10 @@ import { publishTraceManifest, traceLeaves, type CheckpointRecord } from "../che
 import { encodeLossBits, encodeUpdateNorm } from "../checkpoint/update-norm.ts";
 import { merkleRoot } from "../protocol/merkle.ts";
 import type { BlobStore } from "../store/blob-store.ts";
-import { TrainingError } from "./errors.ts";
-import type { LoadedProgram } from "./program-loader.ts";
-import { openStepSession, type RuntimeOptions, type StepSession } from "./runtime.ts";
-import { assertStateMatches, type TrainingState } from "./training-state.ts";
+import { TrainingError } from "../engine/errors.ts";
+import type { LoadedProgram } from "../engine/program-loader.ts";
+import { openStepSession, type RuntimeOptions, type StepSession } from "../engine/runtime.ts";
+import { assertStateMatches, type TrainingState } from "../engine/training-state.ts";
 
 /** Everything that determines a run, resolved and checked (see loadJob). */
 export interface TrainingJob {

@@ -4,12 +4,12 @@
 import ort from "onnxruntime-node";
 
 import type { SampleSet } from "../data/dataset.ts";
-import { RuntimeError } from "./errors.ts";
-import { exactForward } from "./exact-mlp-program.ts";
-import { floatFeatures, floatForward } from "./float-mlp-program.ts";
-import { createGraphBuilder } from "./onnx-graph.ts";
-import { FEATURES_INPUT, paramSpecs, type ProgramInfo } from "./program-info.ts";
-import type { TrainingState } from "./training-state.ts";
+import { RuntimeError } from "../engine/errors.ts";
+import { exactForward } from "../engine/exact-mlp-program.ts";
+import { floatFeatures, floatForward } from "../engine/float-mlp-program.ts";
+import { createGraphBuilder } from "../engine/onnx-graph.ts";
+import { FEATURES_INPUT, paramSpecs, type ProgramInfo } from "../engine/program-info.ts";
+import type { TrainingState } from "../engine/training-state.ts";
 
 const EVAL_CHUNK = 500;
 
