@@ -67,6 +67,7 @@ export class VerifierDaemon {
   private tasks: TaskQueue | undefined;
   private worker: ReexecWorker | undefined;
   private metricsServer: { url: string; close(): Promise<void> } | undefined;
+  private sharedStore: { close(): Promise<void> } | undefined;
   private readonly stop = new AbortController();
   private loops: Promise<void>[] = [];
   private ticks = 0;
@@ -153,7 +154,8 @@ export class VerifierDaemon {
         v.stake ?? this.chain.params.minVerifierStake,
         this.log,
       );
-      const store = cachedStore(this.config);
+      const { store, close: closeStore } = await cachedStore(this.config, this.log);
+      this.sharedStore = { close: closeStore };
       const queueConnection = await connectRedis(this.config.redisUrl, { worker: true });
       this.redis.push(queueConnection);
       this.queue = new Queue(QUEUES.reexec, {
@@ -282,6 +284,9 @@ export class VerifierDaemon {
       });
     this.redis = [];
     await step("metrics server", () => this.metricsServer?.close());
+    // Last: the loops and the worker read through it.
+    await step("store", () => this.sharedStore?.close());
+    this.sharedStore = undefined;
     this.worker = undefined;
     this.queue = undefined;
     this.metricsServer = undefined;

@@ -3,8 +3,8 @@
 // Both the coordinator (decisions, challenges) and each re-execution worker keep one.
 import type { ChainContext } from "../src/node/chain.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
+import { openSharedStore, type SharedStoreLog } from "../src/node/shared-store.ts";
 import { CachingBlobStore, uncached } from "../src/store/caching-store.ts";
-import { HttpBlobStore } from "../src/store/http-client.ts";
 import type { VerifierConfig } from "./config.ts";
 import { readVerifiableJob } from "./job-reader.ts";
 import type { VerifiableJob } from "./segment-check.ts";
@@ -68,11 +68,19 @@ export class JobCache {
   }
 }
 
-/** The store a verifier process loads jobs through: the configured one, behind the blob cache. */
-export function cachedStore(
-  config: Pick<VerifierConfig, "storeUrl" | "verifier">,
-): CachingBlobStore {
-  return new CachingBlobStore(new HttpBlobStore({ url: config.storeUrl }), {
-    maxBytes: config.verifier.cacheMiB * 1024 * 1024,
-  });
+/**
+ * The store a verifier process loads jobs through: the configured one, behind the blob cache.
+ * Close it after everything that reads through it (an IPFS store stops its node).
+ */
+export async function cachedStore(
+  config: Pick<VerifierConfig, "storeUrl" | "ipfs" | "verifier">,
+  log?: SharedStoreLog,
+): Promise<{ store: CachingBlobStore; close(): Promise<void> }> {
+  const shared = await openSharedStore(config, log === undefined ? {} : { log });
+  return {
+    store: new CachingBlobStore(shared.store, {
+      maxBytes: config.verifier.cacheMiB * 1024 * 1024,
+    }),
+    close: () => shared.close(),
+  };
 }

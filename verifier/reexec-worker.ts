@@ -157,7 +157,7 @@ export async function startWorkerNode(
 ): Promise<{ worker: ReexecWorker; metricsUrl?: string; close(): Promise<void> }> {
   const chain = await connectChain(config, { readOnly: true });
   const v = config.verifier;
-  const store = cachedStore(config);
+  const { store, close: closeStore } = await cachedStore(config, log);
   const metrics = createMetrics("verifier");
   const worker = new ReexecWorker({
     chain,
@@ -186,8 +186,12 @@ export async function startWorkerNode(
     worker,
     ...(server === undefined ? {} : { metricsUrl: server.url }),
     async close(): Promise<void> {
-      await worker.close();
-      await server?.close();
+      try {
+        await worker.close();
+        await server?.close();
+      } finally {
+        await closeStore();
+      }
     },
   };
 }

@@ -83,6 +83,7 @@ export function cliConfig(
     env,
     flags,
   });
-  // --store-url on the command line beats a storeDir from the environment or the file.
-  return storeUrl === undefined ? config : { ...config, storeDir: undefined };
+  // --store-url on the command line beats a storeDir or an ipfs section from the environment or
+  // the file.
+  return storeUrl === undefined ? config : { ...config, storeDir: undefined, ipfs: undefined };
 }

@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 
 import { ConfigError } from "../errors.ts";
+import { IpfsOptionsSchema } from "../store/ipfs-options.ts";
 
 /** Where a daemon's signing key comes from. */
 export const AccountSourceSchema = z.union([
@@ -37,6 +38,11 @@ export const NodeConfigSchema = z.strictObject({
     .default("assay"),
   /** The content-addressed store (src/store/http-server.ts or any IPFS gateway for reads). */
   storeUrl: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:8700"),
+  /**
+   * When set, the shared store is an embedded IPFS node instead (src/store/ipfs-store.ts) and
+   * storeUrl is not used; docs/store.md, "IPFS backend".
+   */
+  ipfs: IpfsOptionsSchema.optional(),
   /** Local state: the journal and local checkpoints. */
   dataDir: z.string().min(1).default(".assay"),
   /** Prometheus endpoint on 127.0.0.1; null: off; 0: any free port. */

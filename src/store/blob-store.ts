@@ -1,6 +1,7 @@
-// The content-addressed store interface (docs/protocol.md §2). Implementations: the
-// filesystem store and the HTTP client (src/store/). Every implementation checks
-// integrity: a blob whose bytes do not hash to its address is never stored or returned.
+// The content-addressed store interface (docs/protocol.md §2). Implementations (src/store/):
+// the filesystem store, the in-memory store, the HTTP client of the store server, and the IPFS
+// store (raw blocks of an embedded Helia node). Every implementation checks integrity: a blob
+// whose bytes do not hash to its address is never stored or returned.
 
 export interface BlobStore {
   /** Stores bytes and returns their CIDv1 (raw, sha2-256). Idempotent. */
@@ -26,7 +27,7 @@ export interface PutOptions {
 /**
  * A BlobStore that also moves blobs as streams, so that large blobs (checkpoints,
  * dataset shards) never have to sit in memory whole. Implemented by FsBlobStore,
- * MemoryBlobStore and HttpBlobStore.
+ * MemoryBlobStore, HttpBlobStore and IpfsBlobStore (whose blobs are one block, a few MiB).
  */
 export interface StreamingBlobStore extends BlobStore {
   put(bytes: Uint8Array, options?: PutOptions): Promise<string>;

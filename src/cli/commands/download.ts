@@ -72,7 +72,7 @@ async function run(argv: readonly string[], io: CommandIo): Promise<void> {
       `refused: job ${jobId}'s result ${cid} is not the committed final state (its digest ${resultDigest} ≠ finalDigest ${finalDigest}); nothing written`,
     );
 
-  const { store, where } = openStore(config);
+  const { store, where, close } = await openStore(config);
   let bytes: Uint8Array;
   try {
     bytes = await store.get(cid);
@@ -81,6 +81,8 @@ async function run(argv: readonly string[], io: CommandIo): Promise<void> {
       `refused: cannot fetch an intact copy of job ${jobId}'s result ${cid} from ${where}: ${cause instanceof Error ? cause.message : String(cause)}; nothing written`,
       { cause },
     );
+  } finally {
+    await close();
   }
   // The store checked the bytes against the CID; check them against the chain's digest too.
   const digest = sha256Hex(bytes);

@@ -240,7 +240,12 @@ export interface BuiltSpec {
   bytes: Uint8Array;
 }
 
-async function build(values: FlagValues, io: CommandIo): Promise<void> {
+/** `closers`: what build opened that the caller closes when it ends (the store). */
+async function build(
+  values: FlagValues,
+  io: CommandIo,
+  closers: (() => Promise<void>)[],
+): Promise<void> {
   const out = requireString(values, "out");
   const program = await programOf(values);
   const { info } = program;
@@ -279,8 +284,11 @@ async function build(values: FlagValues, io: CommandIo): Promise<void> {
   // Without --upload the blobs go to memory: only their addresses are needed for the spec.
   let store: BlobStore = new MemoryBlobStore();
   let where = "memory (not uploaded)";
-  if (values.upload === true) ({ store, where } = openStore(cliConfig(values, io.env)));
-  else if (values["store-url"] !== undefined || values["store-dir"] !== undefined)
+  if (values.upload === true) {
+    const opened = await openStore(cliConfig(values, io.env));
+    closers.push(opened.close);
+    ({ store, where } = opened);
+  } else if (values["store-url"] !== undefined || values["store-dir"] !== undefined)
     throw new UsageError("--store-url / --store-dir need --upload");
 
   let spec: JobSpec;
@@ -372,7 +380,12 @@ async function run(argv: readonly string[], io: CommandIo): Promise<void> {
       sub === undefined ? "missing subcommand: spec build" : `unknown subcommand "spec ${sub}"`,
     );
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-  await build(values, io);
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    await build(values, io, closers);
+  } finally {
+    for (const close of closers) await close();
+  }
 }
 
 export const specCommand: Command = {

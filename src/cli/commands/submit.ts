@@ -84,19 +84,23 @@ async function run(argv: readonly string[], io: CommandIo): Promise<void> {
   const spec = await readSpec(specFile);
 
   // Every blob a provider will fetch must be there before money moves.
-  const { store, where } = openStore(config);
+  const { store, where, close } = await openStore(config);
   const named = [spec.program.cid, spec.program.initialStateCid, ...spec.dataset.shards];
-  const missing: string[] = [];
-  for (const cid of named) if (!(await store.has(cid))) missing.push(cid);
-  if (missing.length > 0)
-    throw new CliError(
-      `the store at ${where} lacks ${missing.length} of the ${named.length} blobs ${specFile} names (first: ${missing[0]}); run assay spec build --upload with the same store`,
-    );
   const specBytes = canonicalJobSpecBytes(spec);
   const specCid = cidOf(specBytes);
-  if (!(await store.has(specCid))) {
-    io.note(`the spec is not in the store yet: uploading ${specCid}`);
-    await store.put(specBytes);
+  try {
+    const missing: string[] = [];
+    for (const cid of named) if (!(await store.has(cid))) missing.push(cid);
+    if (missing.length > 0)
+      throw new CliError(
+        `the store at ${where} lacks ${missing.length} of the ${named.length} blobs ${specFile} names (first: ${missing[0]}); run assay spec build --upload with the same store`,
+      );
+    if (!(await store.has(specCid))) {
+      io.note(`the spec is not in the store yet: uploading ${specCid}`);
+      await store.put(specBytes);
+    }
+  } finally {
+    await close();
   }
 
   const chain = await connect(config, io);

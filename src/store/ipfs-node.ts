@@ -1,0 +1,183 @@
+// An embedded IPFS node (Helia) that reaches only what its settings name (src/store/ipfs-options.ts):
+// it listens on the configured addresses (default 127.0.0.1, an ephemeral TCP port) and dials only
+// the configured peers. There is no public bootstrap list, mDNS, UPnP, AutoNAT, relay, DHT or
+// delegated HTTP routing, and no HTTP gateway fallback: blocks move by bitswap between this node
+// and the peers it is connected to, over TCP with Noise and Yamux. A connection gater refuses
+// every other outgoing dial; peers may still dial in on the listen addresses.
+import path from "node:path";
+
+import { withBitswap } from "@helia/bitswap";
+import { withLibp2pLight, type HeliaWithLibp2p } from "@helia/libp2p";
+import { identify, type Identify } from "@libp2p/identify";
+import { KEEP_ALIVE, type PeerId } from "@libp2p/interface";
+import { noise } from "@libp2p/noise";
+import { peerIdFromString } from "@libp2p/peer-id";
+import { tcp } from "@libp2p/tcp";
+import { yamux } from "@libp2p/yamux";
+import { multiaddr, type Multiaddr } from "@multiformats/multiaddr";
+import { MemoryBlockstore } from "blockstore-core";
+import { FsBlockstore } from "blockstore-fs";
+import { MemoryDatastore } from "datastore-core";
+import { FsDatastore } from "datastore-fs";
+import { createHeliaLight } from "helia";
+
+import {
+  BITSWAP_MAX_MESSAGE_BYTES,
+  IpfsOptionsSchema,
+  transportAddress,
+  type IpfsOptions,
+  type IpfsOptionsInput,
+} from "./ipfs-options.ts";
+
+export type IpfsHelia = HeliaWithLibp2p<{ identify: Identify }>;
+
+/** A configured peer the node could not reach. */
+export interface UnreachablePeer {
+  peer: string;
+  error: unknown;
+}
+
+export interface IpfsNode {
+  readonly helia: IpfsHelia;
+  readonly options: IpfsOptions;
+  /** This node's peer id (what peers put after /p2p/). */
+  readonly peerId: string;
+  /** The addresses peers can dial, each ending in /p2p/<peer id>. */
+  multiaddrs(): string[];
+  /** How many peers are connected now. */
+  connectedPeers(): number;
+  /**
+   * Dials every configured peer that is not connected now, each bounded by dialTimeoutMs (and
+   * `signal`). Never throws: the peers it could not reach are returned.
+   */
+  connectPeers(signal?: AbortSignal): Promise<UnreachablePeer[]>;
+  /** Closes every connection and listener, then the repo. */
+  stop(): Promise<void>;
+}
+
+interface ConfiguredPeer {
+  id: PeerId;
+  addr: Multiaddr;
+}
+
+function configuredPeers(addrs: readonly string[]): ConfiguredPeer[] {
+  return addrs.map((text) => {
+    const addr = multiaddr(text);
+    const id = addr.getComponents().find((c) => c.name === "p2p")?.value;
+    if (id === undefined) throw new RangeError(`${text} names no peer id`);
+    return { id: peerIdFromString(id), addr };
+  });
+}
+
+/**
+ * Starts a node. With `repoDir`, blocks live under <repoDir>/blocks (blockstore-fs, one file per
+ * block) and pins and the node's key under <repoDir>/datastore (datastore-fs); without it, all
+ * in memory. Dials the configured peers before returning; the ones it could not
+ * reach are in `unreachable` (they are dialed again when a blob is missing).
+ */
+export async function startIpfsNode(
+  input: IpfsOptionsInput = {},
+): Promise<{ node: IpfsNode; unreachable: UnreachablePeer[] }> {
+  const options = IpfsOptionsSchema.parse(input);
+  const peers = configuredPeers(options.peers);
+  const allowedPeers = new Set(peers.map((p) => p.id.toString()));
+  const allowedAddrs = new Set(peers.map((p) => transportAddress(p.addr)));
+
+  const repo =
+    options.repoDir === undefined
+      ? { blockstore: new MemoryBlockstore(), datastore: new MemoryDatastore() }
+      : {
+          blockstore: new FsBlockstore(path.join(options.repoDir, "blocks")),
+          datastore: new FsDatastore(path.join(options.repoDir, "datastore")),
+        };
+  if (repo.blockstore instanceof FsBlockstore) await repo.blockstore.open();
+  if (repo.datastore instanceof FsDatastore) await repo.datastore.open();
+
+  // createHeliaLight: no routers and no block brokers but the ones added here (createHelia
+  // would add delegated HTTP routing, trustless gateways and libp2p's public defaults).
+  const helia = withBitswap(
+    withLibp2pLight(createHeliaLight({ blockstore: repo.blockstore, datastore: repo.datastore }), {
+      addresses: { listen: options.listen },
+      // The peer store lives in memory, not in the repo: peers are what the config names at each
+      // start, and libp2p writes its own addresses there up to a second after it has stopped
+      // (a debounced update), which must not land in a repo that is already closed.
+      datastore: new MemoryDatastore(),
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      peerDiscovery: [],
+      connectionGater: {
+        // INVARIANT: the node dials only configured peers, at configured addresses.
+        denyDialPeer: (peerId) => !allowedPeers.has(peerId.toString()),
+        denyDialMultiaddr: (addr) => !allowedAddrs.has(transportAddress(addr)),
+      },
+      // identify tells each side which protocols the other speaks; bitswap waits for it.
+      services: { identify: identify() },
+    }),
+    {
+      maxIncomingMessageSize: BITSWAP_MAX_MESSAGE_BYTES,
+      maxOutgoingMessageSize: BITSWAP_MAX_MESSAGE_BYTES,
+    },
+  );
+
+  try {
+    await helia.start();
+  } catch (error) {
+    await helia.stop().catch(() => undefined);
+    await closeRepo(repo);
+    throw error;
+  }
+  const libp2p = helia.libp2p;
+  for (const peer of peers) {
+    // The keep-alive tag makes libp2p redial a configured peer that drops (a few tries).
+    await libp2p.peerStore.merge(peer.id, {
+      multiaddrs: [peer.addr],
+      tags: { [KEEP_ALIVE]: { value: 1 } },
+    });
+  }
+
+  let stopped: Promise<void> | undefined;
+  const node: IpfsNode = {
+    helia,
+    options,
+    peerId: libp2p.peerId.toString(),
+    multiaddrs: () => libp2p.getMultiaddrs().map((addr) => addr.toString()),
+    connectedPeers: () => libp2p.getPeers().length,
+    async connectPeers(signal?: AbortSignal): Promise<UnreachablePeer[]> {
+      const results = await Promise.all(
+        peers.map(async ({ id, addr }): Promise<UnreachablePeer | undefined> => {
+          if (libp2p.getConnections(id).length > 0) return undefined;
+          const timeout = AbortSignal.timeout(options.dialTimeoutMs);
+          try {
+            await libp2p.dial(addr, {
+              signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+            });
+            return undefined;
+          } catch (error) {
+            return { peer: addr.toString(), error };
+          }
+        }),
+      );
+      return results.filter((r): r is UnreachablePeer => r !== undefined);
+    },
+    stop(): Promise<void> {
+      stopped ??= (async () => {
+        try {
+          await helia.stop();
+        } finally {
+          await closeRepo(repo);
+        }
+      })();
+      return stopped;
+    },
+  };
+  return { node, unreachable: await node.connectPeers() };
+}
+
+async function closeRepo(repo: {
+  blockstore: MemoryBlockstore | FsBlockstore;
+  datastore: MemoryDatastore | FsDatastore;
+}): Promise<void> {
+  if (repo.blockstore instanceof FsBlockstore) await repo.blockstore.close();
+  if (repo.datastore instanceof FsDatastore) await repo.datastore.close();
+}

@@ -1,0 +1,278 @@
+// A StreamingBlobStore over an embedded Helia node (src/store/ipfs-node.ts). Each blob is one raw
+// IPFS block under its CIDv1 (raw, sha2-256): exactly the address `cidOf` computes, so any IPFS
+// node that holds the same bytes serves the same address, and ours serve theirs.
+//
+// Integrity: the store hashes what it is given before storing it, and hashes again what it
+// returns, whether read from the local repo or received from a peer. A peer cannot pass off other
+// bytes either way: bitswap derives a received block's address from its bytes (a block is only
+// ever taken for the address it hashes to), Helia re-hashes what it fetched, and so do we.
+//
+// Sizes: a blob is one block, and bitswap moves blocks whole, in messages of at most 4 MiB, so
+// blobs are small by design (maxBytes, default 2 MiB; see src/store/ipfs-options.ts).
+//
+// What is put is pinned, so a garbage collection (helia.gc()) keeps it. A blob fetched from a
+// peer by `get` is kept in the repo as a cache and is not pinned. `has` and `size` look at the
+// local repo only; `get` and `getStream` of a blob absent locally ask the connected peers and
+// wait at most fetchTimeoutMs before reporting BlobNotFoundError.
+import { CID } from "multiformats/cid";
+
+import type { PutOptions, StreamingBlobStore } from "./blob-store.ts";
+import { canonicalCid, cidOf } from "./cid.ts";
+import { BlobNotFoundError, BlobTooLargeError, IntegrityError, StoreError } from "./errors.ts";
+import { IPFS_DEFAULT_MAX_BLOB_BYTES, IPFS_MAX_BLOCK_BYTES } from "./ipfs-options.ts";
+import type { IpfsHelia } from "./ipfs-node.ts";
+import { collectBytes, sliceBytes, verifyChunks } from "./streams.ts";
+
+export interface IpfsBlobStoreOptions {
+  /** A started node; the store does not stop it (whoever started it does). */
+  helia: IpfsHelia;
+  /** Largest blob accepted, fetched or returned, in bytes (at most IPFS_MAX_BLOCK_BYTES). */
+  maxBytes?: number;
+  /** How long `get` waits for peers to send a blob absent locally; 0: never ask peers. */
+  fetchTimeoutMs?: number;
+  /**
+   * Called when peers are asked for a missing blob, with the fetch's signal: the node redials
+   * configured peers that dropped (IpfsNode.connectPeers). Not awaited; its failures are ignored.
+   */
+  connect?: (signal: AbortSignal) => Promise<unknown>;
+}
+
+const STREAM_CHUNK_BYTES = 1024 * 1024;
+const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
+
+export class IpfsBlobStore implements StreamingBlobStore {
+  readonly maxBytes: number;
+  readonly fetchTimeoutMs: number;
+  /** The node the blobs live in (for its pins and garbage collection, `helia.gc()`). */
+  readonly helia: IpfsHelia;
+  private readonly connect: ((signal: AbortSignal) => Promise<unknown>) | undefined;
+  /** Puts in progress by CID: Helia's pins are read-then-write, so one CID is pinned at a time. */
+  private readonly putting = new Map<string, Promise<void>>();
+
+  constructor(options: IpfsBlobStoreOptions) {
+    const maxBytes = options.maxBytes ?? IPFS_DEFAULT_MAX_BLOB_BYTES;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0 || maxBytes > IPFS_MAX_BLOCK_BYTES) {
+      throw new RangeError(
+        `maxBytes must be a positive integer of at most ${IPFS_MAX_BLOCK_BYTES} (one bitswap block), got ${maxBytes}`,
+      );
+    }
+    const fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+    if (!Number.isSafeInteger(fetchTimeoutMs) || fetchTimeoutMs < 0) {
+      throw new RangeError(`fetchTimeoutMs must be a non-negative integer, got ${fetchTimeoutMs}`);
+    }
+    this.helia = options.helia;
+    this.maxBytes = maxBytes;
+    this.fetchTimeoutMs = fetchTimeoutMs;
+    this.connect = options.connect;
+  }
+
+  async put(bytes: Uint8Array, options?: PutOptions): Promise<string> {
+    if (bytes.byteLength > this.maxBytes) {
+      throw new BlobTooLargeError(
+        this.maxBytes,
+        `blob of ${bytes.byteLength} bytes exceeds the limit of ${this.maxBytes} bytes (one raw IPFS block)`,
+      );
+    }
+    const expected =
+      options?.expectedCid === undefined ? undefined : canonicalCid(options.expectedCid);
+    // Copy first, hash the copy: an in-memory repo keeps the array it is given, and the caller
+    // may reuse its buffer after put returns.
+    const copy = bytes.slice();
+    const cid = cidOf(copy);
+    if (expected !== undefined && cid !== expected) {
+      throw new IntegrityError(
+        expected,
+        cid,
+        `refused to store ${bytes.byteLength} bytes under ${expected}: they hash to ${cid}`,
+      );
+    }
+    options?.signal?.throwIfAborted();
+    await this.serialized(cid, () => this.store(cid, copy, options?.signal));
+    return cid;
+  }
+
+  async putStream(source: AsyncIterable<Uint8Array>, options?: PutOptions): Promise<string> {
+    // A malformed expected address is refused before the stream is read.
+    if (options?.expectedCid !== undefined) canonicalCid(options.expectedCid);
+    const signal = options?.signal;
+    async function* watched(): AsyncGenerator<Uint8Array, void, undefined> {
+      for await (const chunk of source) {
+        signal?.throwIfAborted();
+        yield chunk;
+      }
+    }
+    // A blob is at most one block (a few MiB): collecting it is cheap, and the limit is applied
+    // as the chunks arrive.
+    const bytes = await collectBytes(watched(), this.maxBytes, "blob stream");
+    return this.put(bytes, options);
+  }
+
+  async get(cid: string, options?: { signal?: AbortSignal }): Promise<Uint8Array> {
+    const canonical = canonicalCid(cid);
+    const key = CID.parse(canonical);
+    const local = await this.helia.blockstore.has(key);
+    const bytes = local
+      ? await this.readLocal(canonical, key, options?.signal)
+      : await this.fetch(canonical, key, options?.signal);
+    const actual = cidOf(bytes);
+    if (actual !== canonical) {
+      await this.serialized(canonical, () => this.dropCorrupt(key));
+      const seen = local ? "corrupted block in the IPFS repo" : "block fetched from a peer";
+      throw new IntegrityError(
+        canonical,
+        actual,
+        `${seen}: the bytes for ${canonical} hash to ${actual}; dropped, so the blob can be fetched or put again`,
+      );
+    }
+    return bytes;
+  }
+
+  /** Fetches the whole blob first (so absence is reported before the stream starts), then streams it. */
+  async getStream(
+    cid: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<AsyncIterable<Uint8Array>> {
+    const canonical = canonicalCid(cid);
+    const bytes = await this.get(canonical, options);
+    return verifyChunks(sliceBytes(bytes, STREAM_CHUNK_BYTES), canonical, this.maxBytes);
+  }
+
+  async has(cid: string): Promise<boolean> {
+    return this.helia.blockstore.has(CID.parse(canonicalCid(cid)));
+  }
+
+  async size(cid: string): Promise<number | undefined> {
+    const canonical = canonicalCid(cid);
+    const key = CID.parse(canonical);
+    if (!(await this.helia.blockstore.has(key))) return undefined;
+    try {
+      return (await this.readLocal(canonical, key)).byteLength;
+    } catch (error) {
+      if (error instanceof BlobNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Writes and pins one verified block. The signal is heeded up to the write, not after it: an
+   * aborted put stores nothing, and a put that wrote its block also pins it.
+   */
+  private async store(cid: string, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
+    const key = CID.parse(cid);
+    try {
+      await this.helia.blockstore.put(key, bytes, signal === undefined ? {} : { signal });
+      if (!(await this.helia.pins.isPinned(key))) {
+        for await (const _ of this.helia.pins.add(key)) {
+          // pins.add yields each block it pinned; a raw block has no links, so just this one.
+        }
+      }
+    } catch (error) {
+      if (signal?.aborted === true) throw signal.reason;
+      throw new StoreError(`cannot store ${cid} in the IPFS repo`, { cause: error });
+    }
+  }
+
+  /**
+   * A block that does not hash to its address (bit rot in the repo): drop it and its pin, as
+   * FsBlobStore moves such a file aside, so the address reads as absent and a later put (which
+   * pins again) or fetch restores it. Best effort: the IntegrityError is what matters.
+   */
+  private async dropCorrupt(key: CID): Promise<void> {
+    try {
+      if (await this.helia.pins.isPinned(key)) {
+        for await (const _ of this.helia.pins.rm(key)) {
+          // pins.rm yields each block it unpinned: just this one.
+        }
+      }
+      await this.deleteBlock(key);
+    } catch {
+      // Left in place: it is never returned, and the next read reports it again.
+    }
+  }
+
+  /**
+   * Deletes a block (unpinned) from the repo. Helia's own `blockstore.delete` first asks content
+   * routing to stop reproviding it, which fails on a node with no content router (ours: no DHT,
+   * no delegated routing), so this goes to the storage under it, as Helia's own gc does.
+   */
+  private async deleteBlock(key: CID): Promise<void> {
+    const blocks = this.helia.blockstore as { unwrap?: () => { delete(key: CID): unknown } };
+    await (blocks.unwrap?.() ?? this.helia.blockstore).delete(key);
+  }
+
+  private async serialized(cid: string, run: () => Promise<void>): Promise<void> {
+    const before = this.putting.get(cid) ?? Promise.resolve();
+    const mine = before.catch(() => undefined).then(run);
+    const tail = mine.catch(() => undefined);
+    this.putting.set(cid, tail);
+    try {
+      await mine;
+    } finally {
+      if (this.putting.get(cid) === tail) this.putting.delete(cid);
+    }
+  }
+
+  private async readLocal(cid: string, key: CID, signal?: AbortSignal): Promise<Uint8Array> {
+    try {
+      // offline: a block removed since `has` is reported absent, never fetched behind our back.
+      const chunks = this.helia.blockstore.get(key, {
+        offline: true,
+        ...(signal === undefined ? {} : { signal }),
+      });
+      return await collectBytes(chunks, this.maxBytes, `blob ${cid}`);
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      if (signal?.aborted === true) throw signal.reason;
+      if (isNamed(error, "NotFoundError", "BlockNotFoundWhileOfflineError")) {
+        throw new BlobNotFoundError(cid);
+      }
+      throw new StoreError(`cannot read ${cid} from the IPFS repo`, { cause: error });
+    }
+  }
+
+  /** Asks the connected peers for a blob absent locally, for at most fetchTimeoutMs. */
+  private async fetch(cid: string, key: CID, signal?: AbortSignal): Promise<Uint8Array> {
+    signal?.throwIfAborted();
+    if (this.fetchTimeoutMs === 0) {
+      throw new BlobNotFoundError(cid, `blob ${cid} not found in the local IPFS repo`);
+    }
+    const timeout = AbortSignal.timeout(this.fetchTimeoutMs);
+    const both = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+    let bytes: Uint8Array;
+    try {
+      // Redial dropped peers alongside the want, not before it: bitswap sends the want to each
+      // peer as it connects, and one unreachable peer must not hold up the others.
+      this.connect?.(both).catch(() => undefined);
+      // Helia asks bitswap, checks the block against its address and keeps it in the repo.
+      bytes = await collectBytes(
+        this.helia.blockstore.get(key, { signal: both }),
+        this.maxBytes,
+        `blob ${cid}`,
+      );
+    } catch (error) {
+      if (signal?.aborted === true) throw signal.reason;
+      if (error instanceof BlobTooLargeError) {
+        // A peer had it, but it is larger than this store accepts: do not keep it either.
+        try {
+          await this.deleteBlock(key);
+        } catch {
+          // Best effort: an unpinned block is what a garbage collection removes anyway.
+        }
+        throw error;
+      }
+      if (timeout.aborted) {
+        const peers = this.helia.libp2p.getPeers().length;
+        throw new BlobNotFoundError(
+          cid,
+          `blob ${cid} not found: not in the local IPFS repo, and none of the ${peers} connected peer(s) sent it within ${this.fetchTimeoutMs} ms`,
+        );
+      }
+      throw new StoreError(`cannot fetch ${cid} from IPFS peers`, { cause: error });
+    }
+    return bytes;
+  }
+}
+
+function isNamed(error: unknown, ...names: string[]): boolean {
+  return error instanceof Error && names.includes(error.name);
+}
