@@ -17,7 +17,7 @@
 import { CID } from "multiformats/cid";
 
 import type { PutOptions, StreamingBlobStore } from "./blob-store.ts";
-import { canonicalCid, cidOf } from "./cid.ts";
+import { canonicalCid, cidOf } from "../protocol/cid.ts";
 import { BlobNotFoundError, BlobTooLargeError, IntegrityError, StoreError } from "./errors.ts";
 import { IPFS_DEFAULT_MAX_BLOB_BYTES, IPFS_MAX_BLOCK_BYTES } from "./ipfs-options.ts";
 import type { IpfsHelia } from "./ipfs-node.ts";
