@@ -38,7 +38,7 @@ import {
 import { canonicalJobSpecBytes } from "../src/protocol/job-spec.ts";
 import { HttpBlobStore } from "../src/store/http-client.ts";
 import { VerifierConfigSchema, type VerifierSection } from "../verifier/config.ts";
-import { VerifierDaemon } from "../verifier/daemon.ts";
+import { openVerifierDaemon, type VerifierDaemon } from "../verifier/daemon.ts";
 import type { VerifierEvent } from "../verifier/events.ts";
 import { taskId } from "../verifier/tasks.ts";
 import { readLog, round, until } from "./bench-util.ts";
@@ -131,7 +131,7 @@ async function startCoordinator(
     logLevel: "warn",
     verifier: { receipts: false, referee: false, claimCredits: false, ...section },
   });
-  const daemon = new VerifierDaemon(config, { onEvent });
+  const daemon = await openVerifierDaemon(config, { onEvent });
   await daemon.start();
   return daemon;
 }

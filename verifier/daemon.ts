@@ -1,6 +1,7 @@
 // The verifier daemon: one coordinator per verifier account, and the re-execution workers that
-// serve it. The coordinator owns the account's chain client, journal, transactions and queue and
-// runs two loops on them:
+// serve it. The coordinator is handed the account's chain client, journal, transactions, store and
+// Redis connections (connect.ts; openVerifierDaemon opens them), owns its queue, and runs two
+// loops on them:
 //
 //   duties   watch.ts   scan events from the journal's cursor and hand them to the duties
 //            audit.ts   re-execute the opened segments and check the committed norms (tasks in
@@ -21,26 +22,22 @@
 // missing tasks are added again under the same id), and every transaction goes through TxSender
 // under a key that names what it is, so a restart never sends a second challenge, narrow or vote.
 import { randomBytes } from "node:crypto";
-import path from "node:path";
 
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Address } from "viem";
 
 import { oneLine } from "../src/errors.ts";
-import { connectChain, sleep, type ChainContext } from "../src/node/chain.ts";
-import { Journal } from "../src/node/journal.ts";
-import { bindJournal, chainIdentity } from "../src/node/journal-identity.ts";
+import { sleep, type ChainContext } from "../src/node/chain.ts";
+import type { Journal } from "../src/node/journal.ts";
 import { createLogger, type Logger } from "../src/node/log.ts";
 import { createMetrics, startMetricsServer, type NodeMetrics } from "../src/node/metrics.ts";
-import { connectRedis } from "../src/node/redis.ts";
-import { TxSender } from "../src/node/tx.ts";
 import { Audit } from "./audit.ts";
 import { claimCredits } from "./claims.ts";
-import { assertConfigFitsChain, type VerifierConfig } from "./config.ts";
+import type { VerifierConfig } from "./config.ts";
+import { connectVerifier, type VerifierConnections } from "./connect.ts";
 import type { DutyContext, Head } from "./duty.ts";
 import type { VerifierEvent } from "./events.ts";
-import { cachedStore, JobCache } from "./job-cache.ts";
+import { JobCache } from "./job-cache.ts";
 import { Keeper } from "./keeper.ts";
 import { ReceiptDuty } from "./receipts.ts";
 import { ReexecWorker } from "./reexec-worker.ts";
@@ -52,22 +49,50 @@ import { Watcher } from "./watch.ts";
 
 export interface VerifierDaemonOptions {
   log?: Logger;
+  metrics?: NodeMetrics;
   onEvent?: (event: VerifierEvent) => void;
+}
+
+/**
+ * Opens the connections a coordinator runs on (connect.ts), tops the verifier stake up to the
+ * configured amount and returns the daemon, not yet started. The daemon owns the connections from
+ * here: its close() releases them.
+ */
+export async function openVerifierDaemon(
+  config: VerifierConfig,
+  options: VerifierDaemonOptions = {},
+): Promise<VerifierDaemon> {
+  if (config.verifier.role === "worker")
+    throw new Error("role worker is a ReexecWorker process (startWorkerNode), not a daemon");
+  const log = options.log ?? createLogger({ name: "verifier", level: config.logLevel }).child({});
+  const metrics = options.metrics ?? createMetrics("verifier");
+  const connections = await connectVerifier(config, log, metrics);
+  try {
+    await ensureVerifierStake(
+      connections.chain,
+      connections.tx,
+      config.verifier.stake ?? connections.chain.params.minVerifierStake,
+      log,
+    );
+  } catch (error) {
+    await connections.close().catch(() => undefined);
+    throw error;
+  }
+  return new VerifierDaemon(config, connections, { ...options, log, metrics });
 }
 
 export class VerifierDaemon {
   readonly config: VerifierConfig;
   readonly log: Logger;
   readonly metrics: NodeMetrics;
+  readonly chain: ChainContext;
+  private readonly journal: Journal;
+  private readonly connections: VerifierConnections;
   private readonly onEvent: (event: VerifierEvent) => void;
-  private chainContext: ChainContext | undefined;
-  private journalFile: Journal | undefined;
-  private redis: Redis[] = [];
   private queue: Queue | undefined;
   private tasks: TaskQueue | undefined;
   private worker: ReexecWorker | undefined;
   private metricsServer: { url: string; close(): Promise<void> } | undefined;
-  private sharedStore: { close(): Promise<void> } | undefined;
   private readonly stop = new AbortController();
   private loops: Promise<void>[] = [];
   private ticks = 0;
@@ -82,22 +107,21 @@ export class VerifierDaemon {
       }
     | undefined;
 
-  constructor(config: VerifierConfig, options: VerifierDaemonOptions = {}) {
+  /** A coordinator over `connections` (see openVerifierDaemon), which it closes when closed. */
+  constructor(
+    config: VerifierConfig,
+    connections: VerifierConnections,
+    options: VerifierDaemonOptions = {},
+  ) {
     if (config.verifier.role === "worker")
       throw new Error("role worker is a ReexecWorker process (startWorkerNode), not a daemon");
     this.config = config;
+    this.connections = connections;
+    this.chain = connections.chain;
+    this.journal = connections.journal;
     this.log = options.log ?? createLogger({ name: "verifier", level: config.logLevel }).child({});
-    this.metrics = createMetrics("verifier");
+    this.metrics = options.metrics ?? createMetrics("verifier");
     this.onEvent = options.onEvent ?? ((): void => {});
-  }
-
-  get chain(): ChainContext {
-    if (this.chainContext === undefined) throw new Error("the verifier daemon is not started");
-    return this.chainContext;
-  }
-  private get journal(): Journal {
-    if (this.journalFile === undefined) throw new Error("the verifier daemon is not started");
-    return this.journalFile;
   }
   private get d(): NonNullable<VerifierDaemon["duties"]> {
     if (this.duties === undefined) throw new Error("the verifier daemon is not started");
@@ -129,15 +153,9 @@ export class VerifierDaemon {
     }
   }
 
-  /** Connects everything and starts the loops (and the worker). Throws on any start-up failure. */
+  /** Builds the queue and the duties and starts the loops (and the worker); on failure, closes. */
   async start(): Promise<void> {
     try {
-      this.chainContext = await connectChain(this.config);
-      assertConfigFitsChain(this.config, this.chain.chainId);
-      this.journalFile = await Journal.open(
-        path.join(this.config.dataDir, `verifier-${this.chain.address.toLowerCase()}.json`),
-      );
-      await bindJournal(this.journal, await chainIdentity(this.chain));
       // The queue's tasks carry this journal's epoch: outcomes left in Redis for another journal
       // (a chain reset, a redeploy) are never read as this one's.
       let epoch = this.journal.get<string>("taskEpoch");
@@ -145,21 +163,10 @@ export class VerifierDaemon {
         epoch = randomBytes(8).toString("hex");
         await this.journal.set("taskEpoch", epoch);
       }
-      const tx = new TxSender(this.chain, this.journal, { log: this.log, metrics: this.metrics });
-      await tx.recover();
+      const { tx, store, queueRedis, workerRedis } = this.connections;
       const v = this.config.verifier;
-      await ensureVerifierStake(
-        this.chain,
-        tx,
-        v.stake ?? this.chain.params.minVerifierStake,
-        this.log,
-      );
-      const { store, close: closeStore } = await cachedStore(this.config, this.log);
-      this.sharedStore = { close: closeStore };
-      const queueConnection = await connectRedis(this.config.redisUrl, { worker: true });
-      this.redis.push(queueConnection);
       this.queue = new Queue(QUEUES.reexec, {
-        connection: queueConnection,
+        connection: queueRedis,
         prefix: this.config.redisPrefix,
         defaultJobOptions: {
           attempts: v.attempts,
@@ -223,12 +230,12 @@ export class VerifierDaemon {
         this.log,
         epoch,
       );
-      if (v.role === "all") {
+      if (workerRedis !== undefined) {
         this.worker = new ReexecWorker({
           chain: this.chain,
           store,
           jobs: ctx.jobs,
-          connection: await connectRedis(this.config.redisUrl, { worker: true }),
+          connection: workerRedis,
           prefix: this.config.redisPrefix,
           concurrency: v.concurrency,
           lockMs: v.lockMs,
@@ -278,15 +285,9 @@ export class VerifierDaemon {
     await step("loops", () => Promise.all(this.loops));
     await step("worker", () => this.worker?.close());
     await step("queue", () => this.queue?.close());
-    for (const connection of this.redis)
-      await step("redis", async () => {
-        if (connection.status !== "end") await connection.quit();
-      });
-    this.redis = [];
     await step("metrics server", () => this.metricsServer?.close());
-    // Last: the loops and the worker read through it.
-    await step("store", () => this.sharedStore?.close());
-    this.sharedStore = undefined;
+    // Last: the loops and the worker read through them (the store is closed last of all).
+    await step("connections", () => this.connections.close());
     this.worker = undefined;
     this.queue = undefined;
     this.metricsServer = undefined;

@@ -9,7 +9,7 @@ import { loadConfig } from "../src/node/config.ts";
 import { runDaemon } from "../src/node/daemon-main.ts";
 import { createLogger } from "../src/node/log.ts";
 import { VerifierConfigSchema } from "./config.ts";
-import { VerifierDaemon } from "./daemon.ts";
+import { openVerifierDaemon } from "./daemon.ts";
 import { startWorkerNode } from "./reexec-worker.ts";
 
 runDaemon("verifier", process.argv.slice(2), async ({ file, flags }) => {
@@ -26,7 +26,7 @@ runDaemon("verifier", process.argv.slice(2), async ({ file, flags }) => {
     if (node.metricsUrl !== undefined) log.info({ url: node.metricsUrl }, "metrics served");
     return { log, close: () => node.close() };
   }
-  const daemon = new VerifierDaemon(config, { log });
+  const daemon = await openVerifierDaemon(config, { log });
   await daemon.start();
   if (daemon.metricsUrl !== undefined) log.info({ url: daemon.metricsUrl }, "metrics served");
   return { log, close: () => daemon.close() };

@@ -38,7 +38,7 @@ import { readDissection } from "../../../src/node/dispute-reads.ts";
 import { PHASE } from "../../../src/protocol/onchain-enums.ts";
 import { HttpBlobStore } from "../../../src/store/http-client.ts";
 import { VerifierConfigSchema, type VerifierSection } from "../../../verifier/config.ts";
-import { VerifierDaemon } from "../../../verifier/daemon.ts";
+import { openVerifierDaemon, type VerifierDaemon } from "../../../verifier/daemon.ts";
 import type { VerifierEvent } from "../../../verifier/events.ts";
 
 export const UNIT = 10n ** 18n;
@@ -156,7 +156,7 @@ export async function startVerifier(
     logLevel: (process.env.ASSAY_TEST_LOG as "error" | undefined) ?? "error",
     verifier: { backoffMs: 100, ...section },
   });
-  const daemon = new VerifierDaemon(config, onEvent ? { onEvent } : {});
+  const daemon = await openVerifierDaemon(config, onEvent ? { onEvent } : {});
   await daemon.start();
   f.daemons.push(daemon);
   return daemon;
