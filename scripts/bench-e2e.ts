@@ -31,12 +31,8 @@ import { loadMnist } from "../src/data/mnist.ts";
 import { syntheticSamples } from "../src/data/synthetic.ts";
 import { actorOf, send, type DemoChain, demoChainOf } from "../src/demo/chain.ts";
 import { formatTable, sampleDetectionProbability } from "../src/demo/report.ts";
-import {
-  postJob,
-  publishSpec,
-  type JobTerms,
-  type PublishSpecInput,
-} from "../src/demo/submitter.ts";
+import { postJob, publishSpec, type PublishSpecInput } from "../src/demo/submitter.ts";
+import type { JobTerms } from "../src/protocol/create-job.ts";
 import {
   daemonConfig,
   startDevnet,

@@ -691,7 +691,7 @@ export class ProviderDaemon {
           spec.loaded.job,
           this.local,
           this.records(d.jobId),
-          this.plan(spec),
+          this.plan(spec).batches,
           d.segment,
         );
         this.segmentStates.set(disputeId, states);
@@ -802,7 +802,7 @@ export class ProviderDaemon {
         spec.loaded.job,
         this.local,
         this.records(jobId),
-        plan,
+        plan.batches,
         Number(segment),
       );
       digests.push(stateDigest(states[Number(steps[i]!)]!));

@@ -10,20 +10,11 @@
 // is the same code for both, so the only difference a verifier can find is the one in the steps.
 import { parseEventLogs, type Hex } from "viem";
 
-import { putState, getState } from "../checkpoint/checkpoint-store.ts";
-import { stateDigest } from "../checkpoint/state-codec.ts";
-import {
-  leafOf,
-  publishTraceManifest,
-  traceLeaves,
-  type CheckpointRecord,
-} from "../checkpoint/trace.ts";
-import { encodeLossBits, encodeUpdateNorm } from "../checkpoint/update-norm.ts";
-import { openStepSession } from "../engine/runtime.ts";
+import { putState } from "../checkpoint/checkpoint-store.ts";
+import { leafOf, type CheckpointRecord } from "../checkpoint/trace.ts";
 import { train, type TrainingJob, type TrainProgress } from "../training/trainer.ts";
 import type { TrainingState } from "../engine/training-state.ts";
 import type { TraceLeaf } from "../protocol/leaf.ts";
-import { merkleRoot } from "../protocol/merkle.ts";
 import { buildOpening, topSegmentsByNorm } from "../protocol/opening.ts";
 import { protocolBatches, type BatchRule } from "../provider/batch-rule.ts";
 import type { BlobStore } from "../store/blob-store.ts";
@@ -55,14 +46,30 @@ export async function acceptJob(chain: DemoChain, provider: Actor, job: FetchedJ
   );
 }
 
-/** Trains with the engine's `train` (the honest path): checkpoints every k steps, trace at T. */
+/** Trains with the protocol's batches (the honest path): checkpoints every k steps, trace at T. */
 export async function trainHonestly(
   job: TrainingJob,
   start: TrainingState,
   store: BlobStore,
   onProgress?: (progress: TrainProgress) => void,
 ): Promise<ProviderRun> {
-  const result = await train(job, { store, start, ...(onProgress ? { onProgress } : {}) });
+  return trainByRule(job, start, store, protocolBatches, onProgress);
+}
+
+/**
+ * Trains from step 0 to T with the engine's one training loop (`train`), feeding each step the
+ * batch `batches` picks. With `protocolBatches` it is the honest provider; with another rule it is
+ * a provider that deviates from the job while committing a self-consistent trace.
+ */
+export async function trainByRule(
+  job: TrainingJob,
+  start: TrainingState,
+  store: BlobStore,
+  batches: BatchRule,
+  onProgress?: (progress: TrainProgress) => void,
+): Promise<ProviderRun> {
+  if (start.step !== 0) throw new DemoError("a provider run starts from the initial state");
+  const result = await train(job, { store, start, batches, ...(onProgress ? { onProgress } : {}) });
   if (result.trace === undefined)
     throw new DemoError(`job ${job.jobId}: training stopped before T`);
   return {
@@ -72,78 +79,6 @@ export async function trainHonestly(
     finalDigest: result.trace.finalDigest,
     manifestCid: result.trace.manifestCid,
     finalState: result.state,
-    batches: protocolBatches,
-  };
-}
-
-/**
- * Trains from step 0 to T feeding each step the batch `batches` picks, and commits the run
- * exactly as `train` does (same checkpoint records, leaves, root and manifest). With
- * `protocolBatches` it reproduces `train` bit for bit (tested); with another rule it is a
- * provider that deviates from the job while committing a self-consistent trace.
- */
-export async function trainByRule(
-  job: TrainingJob,
-  start: TrainingState,
-  store: BlobStore,
-  batches: BatchRule,
-  onProgress?: (progress: TrainProgress) => void,
-): Promise<ProviderRun> {
-  const { info } = job.program;
-  const k = job.checkpointInterval;
-  if (start.step !== 0) throw new DemoError("trainByRule starts from the initial state");
-  const initial = await putState(store, start);
-  const records: CheckpointRecord[] = [
-    {
-      index: 0,
-      step: 0,
-      cid: initial.cid,
-      stateDigest: initial.digest,
-      lossBits: 0n,
-      updateNorm: 0n,
-    },
-  ];
-  const session = await openStepSession(job.program);
-  let state = start;
-  try {
-    let previous = state;
-    while (state.step < job.totalSteps) {
-      const result = await session.step(state, batches(job, state.step));
-      state = result.state;
-      let checkpoint: CheckpointRecord | undefined;
-      if (state.step % k === 0) {
-        const encoded = await putState(store, state);
-        checkpoint = {
-          index: state.step / k,
-          step: state.step,
-          cid: encoded.cid,
-          stateDigest: encoded.digest,
-          lossBits: encodeLossBits(info, result.loss),
-          updateNorm: encodeUpdateNorm(info, previous, state),
-        };
-        records.push(checkpoint);
-        previous = state;
-      }
-      onProgress?.({ step: state.step, loss: result.loss, ...(checkpoint ? { checkpoint } : {}) });
-    }
-  } finally {
-    await session.close();
-  }
-  const root = merkleRoot(traceLeaves(job.jobId, records));
-  const manifestCid = await publishTraceManifest(store, {
-    jobId: job.jobId,
-    specHash: job.specHash,
-    checkpointInterval: k,
-    records,
-    root,
-  });
-  return {
-    jobId: job.jobId,
-    records,
-    root,
-    finalDigest: records.at(-1)!.stateDigest,
-    manifestCid,
-    finalState: state,
     batches,
   };
 }
@@ -212,34 +147,6 @@ export async function openSamples(
     seed: event.args.seed,
     challengeEnd: event.args.challengeEnd,
   };
-}
-
-/**
- * The provider's own states through segment `segment` (offsets 0..k): its checkpoint i−1,
- * fetched back from the store, replayed with the provider's batch rule.
- */
-export async function providerSegmentStates(
-  job: TrainingJob,
-  store: BlobStore,
-  run: ProviderRun,
-  segment: number,
-): Promise<TrainingState[]> {
-  const start = run.records[segment - 1];
-  if (start === undefined) throw new DemoError(`the provider has no checkpoint ${segment - 1}`);
-  let state = await getState(store, start.cid, job.program.info);
-  const states = [state];
-  const session = await openStepSession(job.program);
-  try {
-    for (let s = 0; s < job.checkpointInterval; s++) {
-      state = (await session.step(state, run.batches(job, state.step))).state;
-      states.push(state);
-    }
-  } finally {
-    await session.close();
-  }
-  if (stateDigest(state) !== run.records[segment]!.stateDigest)
-    throw new DemoError(`replaying segment ${segment} does not give the provider's own checkpoint`);
-  return states;
 }
 
 /**

@@ -9,17 +9,12 @@ import { publishJob, type PublishJobInput } from "../training/job.ts";
 import type { OptimizerSpec } from "../engine/program-info.ts";
 import { initialState } from "../engine/training-state.ts";
 import type { SampleSet } from "../data/dataset.ts";
-import {
-  canonicalJobSpecBytes,
-  jobParamsFromSpec,
-  specHash,
-  type JobSpec,
-} from "../protocol/job-spec.ts";
+import { canonicalJobSpecBytes, specHash, type JobSpec } from "../protocol/job-spec.ts";
 import type { BlobStore } from "../store/blob-store.ts";
 import { digestFromCid } from "../protocol/cid.ts";
 import { send, type Actor, type DemoChain } from "./chain.ts";
 import { DemoError } from "./errors.ts";
-import { NUMERICS_CODE } from "../protocol/onchain-enums.ts";
+import { createJobParams, type JobTerms } from "../protocol/create-job.ts";
 
 export interface PublishSpecInput {
   numerics: "exact" | "tolerance";
@@ -78,15 +73,6 @@ export async function publishSpec(
   return { spec, specCid, programBytes: program.bytes.length };
 }
 
-export interface JobTerms {
-  /** Escrow: the provider's payment plus the verification budget. */
-  amount: bigint;
-  /** Provider stake locked while the job runs. */
-  collateral: bigint;
-  /** Share of `amount` set aside for verification, in basis points. */
-  verificationBps: number;
-}
-
 /** Posts the job and escrows `terms.amount` (the submitter approved the market beforehand). */
 export async function postJob(
   chain: DemoChain,
@@ -94,32 +80,9 @@ export async function postJob(
   spec: JobSpec,
   terms: JobTerms,
 ): Promise<bigint> {
-  const p = jobParamsFromSpec(spec);
   const { market } = chain.deployment;
   const receipt = await send(chain, submitter, "createJob", () =>
-    market.write.createJob(
-      [
-        {
-          specHash: p.specHash,
-          initialStateDigest: p.initialStateDigest,
-          amount: terms.amount,
-          collateral: terms.collateral,
-          totalSteps: p.totalSteps,
-          checkpointInterval: p.checkpointInterval,
-          numerics: NUMERICS_CODE[p.numerics],
-          deltaPpm: p.deltaPpm,
-          samples: p.samples,
-          topQ: p.topQ,
-          committeeSize: p.committeeSize,
-          verificationBps: terms.verificationBps,
-          acceptWindow: p.acceptWindow,
-          trainWindow: p.trainWindow,
-          openWindow: p.openWindow,
-          challengeWindow: p.challengeWindow,
-        },
-      ],
-      { account: submitter.wallet.account },
-    ),
+    market.write.createJob([createJobParams(spec, terms)], { account: submitter.wallet.account }),
   );
   const [event] = parseEventLogs({ abi: market.abi, logs: receipt.logs, eventName: "JobCreated" });
   if (event === undefined)

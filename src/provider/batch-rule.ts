@@ -5,15 +5,9 @@
 import type { Hex } from "viem";
 
 import { batchForStep } from "../data/batch-schedule.ts";
-import type { Batch } from "../engine/runtime.ts";
-import type { TrainingJob } from "../training/trainer.ts";
+import { protocolBatches, type BatchRule } from "../training/trainer.ts";
 
-/** The batch a provider feeds to step `step`. */
-export type BatchRule = (job: TrainingJob, step: number) => Batch;
-
-/** The protocol's batch schedule: what an honest provider, every verifier and every referee use. */
-export const protocolBatches: BatchRule = (job, step) =>
-  batchForStep(job.dataset, job.seed, job.jobId, step, job.program.info.batchSize);
+export { protocolBatches, type BatchRule };
 
 /**
  * Steps `t ≥ fromStep` use the dataset under `seed` instead of the job's seed: real training on

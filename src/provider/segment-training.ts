@@ -9,11 +9,17 @@ import type { Hex } from "viem";
 import { getState } from "../checkpoint/checkpoint-store.ts";
 import { encodeState } from "../checkpoint/state-codec.ts";
 import { publishTraceManifest, traceLeaves, type CheckpointRecord } from "../checkpoint/trace.ts";
-import { encodeLossBits, encodeUpdateNorm } from "../checkpoint/update-norm.ts";
+import { encodeLossBits } from "../checkpoint/update-norm.ts";
 import { TrainingError } from "../engine/errors.ts";
 import type { ProgramInfo } from "../engine/program-info.ts";
 import { openStepSession, type RuntimeOptions, type StepSession } from "../engine/runtime.ts";
-import { checkJob, type TrainingJob } from "../training/trainer.ts";
+import {
+  checkJob,
+  checkpointRecord,
+  runStep,
+  type BatchRule,
+  type TrainingJob,
+} from "../training/trainer.ts";
 import type { StateArray, TrainingState } from "../engine/training-state.ts";
 import { merkleRoot } from "../protocol/merkle.ts";
 import type { BlobStore } from "../store/blob-store.ts";
@@ -102,16 +108,8 @@ export async function trainSegments(
   let state = options.start;
   if (records.length === 0) {
     if (state.step !== 0) throw new TrainingError("training without records starts at step 0");
-    const encoded = encodeState(state);
-    await putBoth(local, shared, encoded.bytes, encoded.cid);
-    const record: CheckpointRecord = {
-      index: 0,
-      step: 0,
-      cid: encoded.cid,
-      stateDigest: encoded.digest,
-      lossBits: 0n,
-      updateNorm: 0n,
-    };
+    const { record, bytes } = checkpointRecord(info, state, k, "initial");
+    await putBoth(local, shared, bytes, record.cid);
     records.push(record);
     await options.onCheckpoint?.(record);
   }
@@ -148,19 +146,14 @@ export async function trainSegments(
       } else {
         next = { ...state, step: i * k };
       }
-      const encoded = encodeState(next);
-      await putBoth(local, shared, encoded.bytes, encoded.cid);
-      const record: CheckpointRecord = {
-        index: i,
-        step: i * k,
-        cid: encoded.cid,
-        stateDigest: encoded.digest,
+      const { record: computed, bytes } = checkpointRecord(info, next, k, {
+        previous: segmentStart,
         lossBits,
-        updateNorm:
-          plan.falseNorm?.segment === i
-            ? plan.falseNorm.norm
-            : encodeUpdateNorm(info, segmentStart, next),
-      };
+      });
+      await putBoth(local, shared, bytes, computed.cid);
+      // The false-norm cheat claims a norm of its own.
+      const record: CheckpointRecord =
+        plan.falseNorm?.segment === i ? { ...computed, updateNorm: plan.falseNorm.norm } : computed;
       records.push(record);
       await options.onCheckpoint?.(record);
       before = segmentStart;
@@ -195,7 +188,7 @@ export async function providerSegmentStates(
   job: TrainingJob,
   local: BlobStore,
   records: readonly CheckpointRecord[],
-  plan: CheatPlan,
+  batches: BatchRule,
   segment: number,
 ): Promise<TrainingState[]> {
   const startRecord = records[segment - 1];
@@ -208,7 +201,7 @@ export async function providerSegmentStates(
   const session = await openStepSession(job.program);
   try {
     for (let s = 1; s < job.checkpointInterval; s++) {
-      state = (await session.step(state, plan.batches(job, state.step))).state;
+      state = (await runStep(session, job, state, batches)).state;
       states.push(state);
     }
   } finally {

@@ -17,6 +17,7 @@ import { z } from "zod";
 import { DEFAULT_MAX_BLOB_BYTES, type PutOptions, type StreamingBlobStore } from "./blob-store.ts";
 import { canonicalCid, cidOf, createCidHasher } from "../protocol/cid.ts";
 import { BlobNotFoundError, BlobTooLargeError, IntegrityError, StoreError } from "./errors.ts";
+import { checkedCid } from "./integrity.ts";
 import { verifyChunks } from "./streams.ts";
 
 export const FsBlobStoreOptionsSchema = z.object({
@@ -82,16 +83,7 @@ export class FsBlobStore implements StreamingBlobStore {
         `blob of ${bytes.byteLength} bytes exceeds the limit of ${this.maxBytes} bytes`,
       );
     }
-    const expected =
-      options?.expectedCid === undefined ? undefined : canonicalCid(options.expectedCid);
-    const cid = cidOf(bytes);
-    if (expected !== undefined && cid !== expected) {
-      throw new IntegrityError(
-        expected,
-        cid,
-        `refused to store ${bytes.byteLength} bytes under ${expected}: they hash to ${cid}`,
-      );
-    }
+    const cid = checkedCid(bytes, options?.expectedCid);
     options?.signal?.throwIfAborted();
     if (await this.has(cid)) return cid;
     await this.writeAtomically(async (handle) => {

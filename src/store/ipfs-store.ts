@@ -19,6 +19,7 @@ import { CID } from "multiformats/cid";
 import type { PutOptions, StreamingBlobStore } from "./blob-store.ts";
 import { canonicalCid, cidOf } from "../protocol/cid.ts";
 import { BlobNotFoundError, BlobTooLargeError, IntegrityError, StoreError } from "./errors.ts";
+import { checkedCid } from "./integrity.ts";
 import { IPFS_DEFAULT_MAX_BLOB_BYTES, IPFS_MAX_BLOCK_BYTES } from "./ipfs-options.ts";
 import type { IpfsHelia } from "./ipfs-node.ts";
 import { collectBytes, sliceBytes, verifyChunks } from "./streams.ts";
@@ -73,19 +74,10 @@ export class IpfsBlobStore implements StreamingBlobStore {
         `blob of ${bytes.byteLength} bytes exceeds the limit of ${this.maxBytes} bytes (one raw IPFS block)`,
       );
     }
-    const expected =
-      options?.expectedCid === undefined ? undefined : canonicalCid(options.expectedCid);
     // Copy first, hash the copy: an in-memory repo keeps the array it is given, and the caller
     // may reuse its buffer after put returns.
     const copy = bytes.slice();
-    const cid = cidOf(copy);
-    if (expected !== undefined && cid !== expected) {
-      throw new IntegrityError(
-        expected,
-        cid,
-        `refused to store ${bytes.byteLength} bytes under ${expected}: they hash to ${cid}`,
-      );
-    }
+    const cid = checkedCid(copy, options?.expectedCid);
     options?.signal?.throwIfAborted();
     await this.serialized(cid, () => this.store(cid, copy, options?.signal));
     return cid;

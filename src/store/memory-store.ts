@@ -4,6 +4,7 @@
 import { DEFAULT_MAX_BLOB_BYTES, type PutOptions, type StreamingBlobStore } from "./blob-store.ts";
 import { canonicalCid, cidOf } from "../protocol/cid.ts";
 import { BlobNotFoundError, BlobTooLargeError, IntegrityError } from "./errors.ts";
+import { checkedCid } from "./integrity.ts";
 import { collectBytes, sliceBytes, verifyChunks } from "./streams.ts";
 
 export interface MemoryBlobStoreOptions {
@@ -39,18 +40,9 @@ export class MemoryBlobStore implements StreamingBlobStore {
       );
     }
     options?.signal?.throwIfAborted();
-    const expected =
-      options?.expectedCid === undefined ? undefined : canonicalCid(options.expectedCid);
     // Copy first, hash the copy: the caller may reuse its buffer after put returns.
     const copy = bytes.slice();
-    const cid = cidOf(copy);
-    if (expected !== undefined && cid !== expected) {
-      throw new IntegrityError(
-        expected,
-        cid,
-        `refused to store ${bytes.byteLength} bytes under ${expected}: they hash to ${cid}`,
-      );
-    }
+    const cid = checkedCid(copy, options?.expectedCid);
     if (!this.blobs.has(cid)) this.blobs.set(cid, copy);
     return cid;
   }

@@ -7,7 +7,7 @@ import type { Hex } from "viem";
 
 import { batchForStep } from "../data/batch-schedule.ts";
 import type { Dataset } from "../data/dataset.ts";
-import { getState, putState } from "../checkpoint/checkpoint-store.ts";
+import { getState } from "../checkpoint/checkpoint-store.ts";
 import { encodeState, stateDigest } from "../checkpoint/state-codec.ts";
 import { publishTraceManifest, traceLeaves, type CheckpointRecord } from "../checkpoint/trace.ts";
 import { encodeLossBits, encodeUpdateNorm } from "../checkpoint/update-norm.ts";
@@ -15,7 +15,13 @@ import { merkleRoot } from "../protocol/merkle.ts";
 import type { BlobStore } from "../store/blob-store.ts";
 import { TrainingError } from "../engine/errors.ts";
 import type { LoadedProgram } from "../engine/program-loader.ts";
-import { openStepSession, type RuntimeOptions, type StepSession } from "../engine/runtime.ts";
+import type { ProgramInfo } from "../engine/program-info.ts";
+import {
+  openStepSession,
+  type Batch,
+  type RuntimeOptions,
+  type StepSession,
+} from "../engine/runtime.ts";
 import { assertStateMatches, type TrainingState } from "../engine/training-state.ts";
 
 /** Everything that determines a run, resolved and checked (see loadJob). */
@@ -49,6 +55,8 @@ export interface TrainOptions {
   runtime?: RuntimeOptions;
   /** Reuse an open session (it is not closed). */
   session?: StepSession;
+  /** The batch of each step (default the protocol's; another rule is a deviating provider). */
+  batches?: BatchRule;
   onProgress?: (progress: TrainProgress) => void;
   /** Called once checkpoint `record` is stored (after its step's progress event). */
   onCheckpoint?: (record: CheckpointRecord) => void;
@@ -113,22 +121,50 @@ async function withSession<T>(
   }
 }
 
-/** Runs one step of the job: the batch is the pure function of (root, seed, job id, step). */
+/** The batch a trainer feeds to step `step`. */
+export type BatchRule = (job: TrainingJob, step: number) => Batch;
+
+/** The protocol's batch schedule: what an honest provider, every verifier and every referee use. */
+export const protocolBatches: BatchRule = (job, step) =>
+  batchForStep(job.dataset, job.seed, job.jobId, step, job.program.info.batchSize);
+
+/**
+ * Runs one step of the job. The protocol's batch is the pure function of (root, seed, job id,
+ * step); another rule is a provider that deviates from the job (src/provider/batch-rule.ts).
+ */
 export async function runStep(
   session: StepSession,
   job: TrainingJob,
   state: TrainingState,
+  batches: BatchRule = protocolBatches,
 ): Promise<{ state: TrainingState; loss: number | bigint }> {
   if (state.step >= job.totalSteps)
     throw new TrainingError(`step ${state.step} is past the job's ${job.totalSteps} steps`);
-  const batch = batchForStep(
-    job.dataset,
-    job.seed,
-    job.jobId,
-    state.step,
-    job.program.info.batchSize,
-  );
-  return session.step(state, batch);
+  return session.step(state, batches(job, state.step));
+}
+
+/**
+ * Checkpoint `state`'s record and bytes, with the loss claimed (`lossBits`) and its update norm
+ * since the previous checkpoint; the initial checkpoint claims neither.
+ */
+export function checkpointRecord(
+  info: ProgramInfo,
+  state: TrainingState,
+  k: number,
+  claims: { previous: TrainingState; lossBits: bigint } | "initial",
+): { record: CheckpointRecord; bytes: Uint8Array } {
+  const encoded = encodeState(state);
+  return {
+    bytes: encoded.bytes,
+    record: {
+      index: state.step / k,
+      step: state.step,
+      cid: encoded.cid,
+      stateDigest: encoded.digest,
+      lossBits: claims === "initial" ? 0n : claims.lossBits,
+      updateNorm: claims === "initial" ? 0n : encodeUpdateNorm(info, claims.previous, state),
+    },
+  };
 }
 
 /** Runs `count` steps from `state`; the last state and the last step's loss (0 if none ran). */
@@ -171,15 +207,11 @@ export async function train(job: TrainingJob, options: TrainOptions): Promise<Tr
   const records = [...(options.records ?? [])];
   const startIndex = state.step / k;
   if (state.step === 0 && records.length === 0) {
-    const encoded = await putState(store, state);
-    records.push({
-      index: 0,
-      step: 0,
-      cid: encoded.cid,
-      stateDigest: encoded.digest,
-      lossBits: 0n,
-      updateNorm: 0n,
-    });
+    const initial = checkpointRecord(info, state, k, "initial");
+    const cid = await store.put(initial.bytes);
+    if (cid !== initial.record.cid)
+      throw new TrainingError(`store returned ${cid} for checkpoint ${initial.record.cid}`);
+    records.push(initial.record);
   }
   if (records.length !== startIndex + 1)
     throw new TrainingError(
@@ -219,33 +251,28 @@ export async function train(job: TrainingJob, options: TrainOptions): Promise<Tr
         if (options.signal?.aborted)
           throw new TrainingError("training aborted", { cause: options.signal.reason });
         const stepStart = performance.now();
-        const result = await runStep(session, job, state);
+        const result = await runStep(session, job, state, options.batches);
         timings.stepMs += performance.now() - stepStart;
         timings.steps += 1;
         state = result.state;
         let checkpoint: CheckpointRecord | undefined;
         if (state.step % k === 0) {
           const checkpointStart = performance.now();
-          const encoded = encodeState(state);
-          const record: CheckpointRecord = {
-            index: state.step / k,
-            step: state.step,
-            cid: encoded.cid,
-            stateDigest: encoded.digest,
+          const { record, bytes } = checkpointRecord(info, state, k, {
+            previous: previousCheckpoint,
             lossBits: encodeLossBits(info, result.loss),
-            updateNorm: encodeUpdateNorm(info, previousCheckpoint, state),
-          };
+          });
           checkpoint = record;
           records.push(record);
           previousCheckpoint = state;
           const encodedAt = performance.now();
           await settle();
           const putStart = performance.now();
-          pending = store.put(encoded.bytes).then(
+          pending = store.put(bytes).then(
             (cid) => {
-              if (cid !== encoded.cid)
+              if (cid !== record.cid)
                 writeError = new TrainingError(
-                  `store returned ${cid} for checkpoint ${encoded.cid}`,
+                  `store returned ${cid} for checkpoint ${record.cid}`,
                 );
               else options.onCheckpoint?.(record);
             },

@@ -6,12 +6,8 @@ import { readFile } from "node:fs/promises";
 
 import { parseEventLogs } from "viem";
 
-import {
-  canonicalJobSpecBytes,
-  jobParamsFromSpec,
-  parseJobSpecBytes,
-  type JobSpec,
-} from "../../protocol/job-spec.ts";
+import { createJobParams } from "../../protocol/create-job.ts";
+import { canonicalJobSpecBytes, parseJobSpecBytes, type JobSpec } from "../../protocol/job-spec.ts";
 import { cidOf } from "../../protocol/cid.ts";
 import {
   integerFlag,
@@ -25,7 +21,6 @@ import type { Command, CommandIo } from "../command.ts";
 import { CHAIN_HELP, CHAIN_OPTIONS, STORE_HELP, STORE_OPTIONS, cliConfig } from "../config.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { formatToken } from "../format.ts";
-import { NUMERICS_CODE } from "../../protocol/onchain-enums.ts";
 import { openStore } from "../store.ts";
 import { contractCall } from "../../node/tx.ts";
 
@@ -112,32 +107,8 @@ async function run(argv: readonly string[], io: CommandIo): Promise<void> {
       `--collateral ${formatToken(collateral)} is below the market's minimum of ${formatToken(minCollateral)} (${minBps} bps of the amount)`,
     );
   await ensureAllowance(chain, market.address, "job market", amount, io);
-  const p = jobParamsFromSpec(spec);
-  const receipt = await sendTx(
-    chain,
-    "createJob",
-    contractCall(market, "createJob", [
-      {
-        specHash: p.specHash,
-        initialStateDigest: p.initialStateDigest,
-        amount,
-        collateral,
-        totalSteps: p.totalSteps,
-        checkpointInterval: p.checkpointInterval,
-        numerics: NUMERICS_CODE[p.numerics],
-        deltaPpm: p.deltaPpm,
-        samples: p.samples,
-        topQ: p.topQ,
-        committeeSize: p.committeeSize,
-        verificationBps,
-        acceptWindow: p.acceptWindow,
-        trainWindow: p.trainWindow,
-        openWindow: p.openWindow,
-        challengeWindow: p.challengeWindow,
-      },
-    ]),
-    io,
-  );
+  const params = createJobParams(spec, { amount, collateral, verificationBps });
+  const receipt = await sendTx(chain, "createJob", contractCall(market, "createJob", [params]), io);
   const [event] = parseEventLogs({ abi: market.abi, logs: receipt.logs, eventName: "JobCreated" });
   if (event === undefined)
     throw new CliError("createJob succeeded but emitted no JobCreated event");
@@ -146,7 +117,7 @@ async function run(argv: readonly string[], io: CommandIo): Promise<void> {
     io.out(
       JSON.stringify({
         jobId: jobId.toString(),
-        specHash: p.specHash,
+        specHash: params.specHash,
         specCid,
         amount: amount.toString(),
         collateral: collateral.toString(),

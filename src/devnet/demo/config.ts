@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { SampleSet } from "../../data/dataset.ts";
 import { loadMnist } from "../../data/mnist.ts";
 import { syntheticSamples } from "../../data/synthetic.ts";
-import type { JobTerms } from "../../demo/submitter.ts";
+import type { JobTerms } from "../../protocol/create-job.ts";
 import { DEVNET_ACCOUNTS } from "../devnet.ts";
 
 const positive = z.number().int().positive();

@@ -9,7 +9,8 @@ import {
   formatTokens,
   sampleDetectionProbability,
 } from "../../demo/report.ts";
-import { postJob, publishSpec, type JobTerms, type PublishedSpec } from "../../demo/submitter.ts";
+import { postJob, publishSpec, type PublishedSpec } from "../../demo/submitter.ts";
+import type { JobTerms } from "../../protocol/create-job.ts";
 import { JOB_SPEC_VERSION } from "../../protocol/job-spec.ts";
 import { fabricatedSegments } from "../../provider/batch-rule.ts";
 import type { BlobStore } from "../../store/blob-store.ts";

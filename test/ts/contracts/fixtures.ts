@@ -4,6 +4,7 @@ import { network } from "hardhat";
 import { keccak256, maxUint256, toHex, type Address, type Hex } from "viem";
 
 import { DEVNET_PARAMS, deployAssay } from "../../../deploy/deploy-assay.ts";
+import type { CreateJobParams } from "../../../src/protocol/create-job.ts";
 import { NUMERICS, STAKE_ROLE } from "../../../src/protocol/onchain-enums.ts";
 import { float32LossBits, hashLeaf, type TraceLeaf } from "../../../src/protocol/leaf.ts";
 import { merkleRoot } from "../../../src/protocol/merkle.ts";
@@ -59,24 +60,8 @@ export async function stakedFixture() {
   return f;
 }
 
-export interface JobParamsInput {
-  specHash: Hex;
-  initialStateDigest: Hex;
-  amount: bigint;
-  collateral: bigint;
-  totalSteps: number;
-  checkpointInterval: number;
-  numerics: number;
-  deltaPpm: number;
-  samples: number;
-  topQ: number;
-  committeeSize: number;
-  verificationBps: number;
-  acceptWindow: number;
-  trainWindow: number;
-  openWindow: number;
-  challengeWindow: number;
-}
+/** createJob's struct (src/protocol/create-job.ts builds it from a spec; tests build it by hand). */
+export type JobParamsInput = CreateJobParams;
 
 export function jobParams(overrides: Partial<JobParamsInput> = {}): JobParamsInput {
   return {

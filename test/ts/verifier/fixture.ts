@@ -24,7 +24,6 @@ import {
   acceptJob,
   openSamples,
   postDissectionPoints,
-  providerSegmentStates,
   submitTrace,
   trainByRule,
   trainHonestly,
@@ -35,6 +34,7 @@ import { startDevnet, type Devnet } from "../../../src/devnet/index.ts";
 import { until } from "../../../src/devnet/poll.ts";
 import type { TrainingState } from "../../../src/engine/training-state.ts";
 import { readDissection } from "../../../src/node/dispute-reads.ts";
+import { providerSegmentStates } from "../../../src/provider/segment-training.ts";
 import { PHASE } from "../../../src/protocol/onchain-enums.ts";
 import { HttpBlobStore } from "../../../src/store/http-client.ts";
 import { VerifierConfigSchema, type VerifierSection } from "../../../verifier/config.ts";
@@ -263,7 +263,8 @@ function serveProbes(
               const states = await providerSegmentStates(
                 played.job.loaded.job,
                 f.store,
-                played.run,
+                played.run.records,
+                played.run.batches,
                 Number(segment),
               );
               digests.push(
@@ -309,7 +310,13 @@ export function answerDisputes(f: Fixture, provider: Actor, played: Played): () 
           const segment = Number(event.args.segment!);
           let s = states.get(segment);
           if (s === undefined) {
-            s = await providerSegmentStates(played.job.loaded.job, f.store, played.run, segment);
+            s = await providerSegmentStates(
+              played.job.loaded.job,
+              f.store,
+              played.run.records,
+              played.run.batches,
+              segment,
+            );
             states.set(segment, s);
           }
           await postDissectionPoints(f.chain, provider, f.store, disputeId, s);

@@ -103,7 +103,7 @@ describe("provider cheats and segment training", function () {
       expect(decodeTraceManifest(await store.get(run.manifestCid)).root).to.equal(run.root);
       // The provider's dissection states end in its own committed checkpoints.
       for (const i of [1, 6]) {
-        const states = await providerSegmentStates(small.job, store, run.records, plan, i);
+        const states = await providerSegmentStates(small.job, store, run.records, plan.batches, i);
         expect(states).to.have.length(5);
         expect(stateDigest(states[0]!)).to.equal(run.records[i - 1]!.stateDigest);
         expect(stateDigest(states[4]!)).to.equal(run.records[i]!.stateDigest);

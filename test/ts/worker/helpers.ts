@@ -6,7 +6,8 @@ import path from "node:path";
 import { keccak256, maxUint256, toHex, type Hex } from "viem";
 
 import { actorOf, type DemoChain, demoChainOf } from "../../../src/demo/chain.ts";
-import { postJob, publishSpec, type JobTerms } from "../../../src/demo/submitter.ts";
+import { postJob, publishSpec } from "../../../src/demo/submitter.ts";
+import type { JobTerms } from "../../../src/protocol/create-job.ts";
 import { syntheticSamples } from "../../../src/data/synthetic.ts";
 import { daemonConfig, type Devnet } from "../../../src/devnet/index.ts";
 import { connectChain } from "../../../src/node/chain.ts";
