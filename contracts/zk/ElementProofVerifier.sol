@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {IElementGroth16Verifier} from "./IElementGroth16Verifier.sol";
-import {IElementProofVerifier} from "./IElementProofVerifier.sol";
+import {IElementGroth16Verifier} from "../interfaces/IElementGroth16Verifier.sol";
+import {IElementProofVerifier} from "../interfaces/IElementProofVerifier.sol";
 
 /// @title Element proof verifier
 /// @notice Adapter over the generated Groth16 verifier of the element circuit; see IElementProofVerifier.
