@@ -111,6 +111,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
 
     /// @inheritdoc IDisputeGame
     function commitChallenge(bytes32 commitment) external {
+        // INVARIANT: a commitment's block never changes once set: a re-commit cannot reset its age.
         if (_challengeCommits[commitment] != 0) revert DisputeCommitmentExists(commitment);
         _challengeCommits[commitment] = block.number;
         emit ChallengeCommitted(commitment, msg.sender);
@@ -163,9 +164,11 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     ) external nonReentrant returns (uint256 disputeId) {
         _consume(keccak256(abi.encode(PROBE_CHALLENGE, jobId, segment, claimDigest, salt, msg.sender)));
         (DisputeStart memory ctx, DissectionDigests memory digests, ) = _begin(jobId, segment, leaves, proof);
-        // Tolerance probes are a digest with no state behind it: nothing a committee could measure.
+        // INVARIANT: probe disputes are exact: a tolerance probe is a digest with no state behind it,
+        // nothing a committee could measure.
         if (ctx.numerics != Numerics.Exact) revert DisputeProbeNotExact(jobId);
         (uint256 step, bytes32 probeDigest) = IReceipts(_market.receipts()).probeOf(jobId, segment, probes);
+        // INVARIANT: a probe dispute names a digest, and one other than the provider's: the sides disagree.
         if (claimDigest == bytes32(0) || claimDigest == probeDigest) revert DisputeSameDigest(0);
         // A state dispute over the segment's first `step` steps, about the provider's probe digest.
         digests.hi = probeDigest;
@@ -183,6 +186,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         if (committedAt == 0) revert DisputeCommitmentUnknown(commitment);
         if (committedAt >= block.number) revert DisputeCommitmentTooRecent(commitment, committedAt);
         delete _challengeCommits[commitment];
+        // INVARIANT: every challenger is an eligible verifier (at least the verifier minimum staked).
         if (!_registry.isEligibleVerifier(msg.sender)) revert DisputeNotEligible(msg.sender);
     }
 
@@ -267,10 +271,13 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     ) external {
         Dispute storage d = _dispute(disputeId);
         _requirePhase(disputeId, d, DisputePhase.Dissection);
+        // INVARIANT: the sides alternate: only the provider posts points, and only on its turn.
         if (!d.providerTurn || msg.sender != d.provider) revert DisputeNotYourTurn(disputeId, msg.sender);
+        // INVARIANT: no digest inside a segment reaches the chain before the job's receipt commit phase ends.
         if (block.timestamp < d.lastMoveAt) revert DisputeTooEarly(disputeId, d.lastMoveAt);
         _requireState(disputeId, d, current, bytes32(0));
         uint256 count = DissectionLib.pointCount(d.lo, d.hi);
+        // INVARIANT: each move posts exactly the points DissectionLib fixes for [lo, hi].
         if (digests.length != count) revert DisputeInvalidPoints(disputeId, count, digests.length);
         d.providerClock = _tick(disputeId, d, d.providerClock);
         d.providerTurn = false;
@@ -288,11 +295,13 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     ) external {
         Dispute storage d = _dispute(disputeId);
         _requirePhase(disputeId, d, DisputePhase.Dissection);
+        // INVARIANT: the sides alternate: only the challenger narrows, and only after the provider's points.
         if (d.providerTurn || msg.sender != d.challenger) revert DisputeNotYourTurn(disputeId, msg.sender);
         _requireState(disputeId, d, current, keccak256(abi.encodePacked(digests)));
         uint256 lo = d.lo;
         uint256 hi = d.hi;
         uint256 count = DissectionLib.pointCount(lo, hi);
+        // INVARIANT: the challenger picks one of the count + 1 sub-ranges between exactly the posted points.
         if (digests.length != count) revert DisputeInvalidPoints(disputeId, count, digests.length);
         if (choice > count) revert DisputeInvalidChoice(disputeId, choice);
         d.challengerClock = _tick(disputeId, d, d.challengerClock);
@@ -324,6 +333,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     function answerAvailability(uint256 disputeId, DissectionDigests calldata current) external {
         Dispute storage d = _dispute(disputeId);
         _requirePhase(disputeId, d, DisputePhase.Answer);
+        // INVARIANT: only the provider answers an availability challenge.
         if (msg.sender != d.provider) revert DisputeNotYourTurn(disputeId, msg.sender);
         _requireState(disputeId, d, current, bytes32(0));
         d.providerClock = _tick(disputeId, d, d.providerClock);
@@ -343,12 +353,14 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     /// @inheritdoc IDisputeGame
     function withdrawChallenge(uint256 disputeId) external nonReentrant {
         Dispute storage d = _dispute(disputeId);
+        // INVARIANT: only an availability challenge is withdrawn; every other dispute is judged or timed out.
         if (d.kind != DisputeKind.Availability) revert DisputeWrongKind(disputeId, d.kind);
         // INVARIANT: only before the committee exists: once it is drawn the dispute is judged, so a
         // false challenger cannot withdraw after seeing the votes, nor re-roll committees for free.
         _requirePhase(disputeId, d, DisputePhase.AwaitingCommittee);
-        // ... and only inside the withdrawal window after the answer.
+        // INVARIANT: ... and only inside the withdrawal window after the answer.
         if (block.timestamp > d.commitDeadline) revert DisputeDeadlinePassed(disputeId, d.commitDeadline);
+        // INVARIANT: only the challenger withdraws its challenge.
         if (msg.sender != d.challenger) revert DisputeNotYourTurn(disputeId, msg.sender);
         emit ChallengeWithdrawn(disputeId);
         _settle(disputeId, d, Outcome.NoVerdict, false, new address[](0), 0);
@@ -357,11 +369,13 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     /// @inheritdoc IDisputeGame
     function timeout(uint256 disputeId) external nonReentrant {
         Dispute storage d = _dispute(disputeId);
+        // INVARIANT: only a move-by-move phase times out; a committee ends by its vote.
         if (d.phase != DisputePhase.Dissection && d.phase != DisputePhase.Answer)
             revert DisputeWrongPhase(disputeId, uint8(d.phase));
         uint256 clock = d.providerTurn ? d.providerClock : d.challengerClock;
         // A clock held back (see _open) has not started.
         uint256 elapsed = block.timestamp > d.lastMoveAt ? block.timestamp - d.lastMoveAt : 0;
+        // INVARIANT: a side loses on time only once its whole clock is spent.
         if (elapsed <= clock) revert DisputeClockRunning(disputeId, clock - elapsed);
         // Whoever runs out of time loses.
         _settle(
@@ -380,8 +394,8 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     function drawCommittee(uint256 disputeId) external nonReentrant {
         Dispute storage d = _dispute(disputeId);
         _requirePhase(disputeId, d, DisputePhase.AwaitingCommittee);
-        // An answered availability challenge: the challenger has `voteCommitWindow` to fetch the
-        // blobs again and withdraw before a committee is drawn.
+        // INVARIANT: an answered availability challenge gets no committee before the challenger's
+        // `voteCommitWindow` to fetch the blobs again and withdraw is over.
         Parameters storage p = _versions[d.version];
         if (d.kind == DisputeKind.Availability && block.timestamp <= d.commitDeadline)
             revert DisputeDeadlineNotReached(disputeId, d.commitDeadline);
@@ -394,6 +408,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
             _redraw(disputeId, d);
             return;
         }
+        // INVARIANT: a committee is drawn only from randomness that exists, never from a zero value.
         if (value == bytes32(0)) revert DisputeRandomnessUnavailable(disputeId);
         (address[] memory members, uint256 size) = _draw(disputeId, d, value);
         // INVARIANT: a dispute never ends for want of referees: a short committee is redrawn (at a
@@ -422,12 +437,15 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     ) external {
         Dispute storage d = _dispute(disputeId);
         _requirePhase(disputeId, d, DisputePhase.Voting);
+        // INVARIANT: no vote is committed after the commit window.
         if (block.timestamp > d.commitDeadline) revert DisputeDeadlinePassed(disputeId, d.commitDeadline);
+        // INVARIANT: only the referee drawn to a seat commits for it.
         if (
             keccak256(abi.encode(members)) != d.state || seat >= members.length || members[seat] != msg.sender
         ) {
             revert DisputeNotReferee(disputeId, msg.sender, seat);
         }
+        // INVARIANT: a seat commits once per round, to a non-zero commitment.
         if (commitment == bytes32(0) || _voteCommits[disputeId][d.round][seat] != bytes32(0)) {
             revert DisputeVoteCommitted(disputeId, seat);
         }
@@ -447,20 +465,24 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         Dispute storage d = _dispute(disputeId);
         _requirePhase(disputeId, d, DisputePhase.Voting);
         uint256 all = (uint256(1) << d.drawn) - 1;
-        // Reveals open once every seat has committed or the commit window closed: no vote is
-        // visible while others can still choose theirs.
+        // INVARIANT: reveals open once every seat has committed or the commit window closed: no vote
+        // is visible while others can still choose theirs.
         if (block.timestamp <= d.commitDeadline && d.committedSeats != all) {
             revert DisputeDeadlineNotReached(disputeId, d.commitDeadline);
         }
+        // INVARIANT: no vote is revealed after the reveal window.
         if (block.timestamp > d.revealDeadline) revert DisputeDeadlinePassed(disputeId, d.revealDeadline);
+        // INVARIANT: a seat's vote is counted at most once.
         if (d.revealedSeats & (1 << seat) != 0) revert DisputeVoteCommitted(disputeId, seat);
         bytes32 commitment = _voteCommits[disputeId][d.round][seat];
+        // INVARIANT: only a committed vote is revealed (commits close before reveals open).
         if (commitment == bytes32(0)) revert DisputeVoteNotCommitted(disputeId, seat);
-        // The commitment binds the referee's address, so only the seat's referee can reveal it.
+        // INVARIANT: the commitment binds the referee's address, so only the seat's referee reveals it.
         if (keccak256(abi.encode(disputeId, seat, vote, distancePpm, salt, msg.sender)) != commitment) {
             revert DisputeVoteMismatch(disputeId, seat);
         }
-        // "Neither" names a third post-step digest: only exact state disputes have one.
+        // INVARIANT: a revealed vote is a real one; "Neither" names a third post-step digest, which only
+        // exact state disputes have.
         if (vote == Vote.None || (vote == Vote.Neither && !(d.exact && d.kind == DisputeKind.State)))
             revert DisputeInvalidVote(disputeId, vote);
         d.revealedSeats |= uint32(1 << seat);
@@ -475,9 +497,11 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     function resolve(uint256 disputeId, address[] calldata members) external nonReentrant {
         Dispute storage d = _dispute(disputeId);
         _requirePhase(disputeId, d, DisputePhase.Voting);
+        // INVARIANT: the tally pays and penalizes exactly the committee that was drawn.
         if (keccak256(abi.encode(members)) != d.state)
             revert DisputeNotReferee(disputeId, msg.sender, members.length);
         uint256 all = (uint256(1) << d.drawn) - 1;
+        // INVARIANT: no tally while a seat may still reveal.
         if (block.timestamp <= d.revealDeadline && d.revealedSeats != all) {
             revert DisputeDeadlineNotReached(disputeId, d.revealDeadline);
         }
@@ -517,6 +541,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         if (d.outcome != Outcome.ProviderWon && d.outcome != Outcome.ChallengerWon)
             revert DisputeWrongPhase(disputeId, uint8(d.phase));
         SplitRound memory split = _splitRounds[disputeId][round];
+        // INVARIANT: a split round is penalized once, and only among the committee that sat in it.
         if (split.committee == bytes32(0) || keccak256(abi.encode(members)) != split.committee)
             revert DisputeNotReferee(disputeId, msg.sender, round);
         delete _splitRounds[disputeId][round];
@@ -572,6 +597,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     }
 
     /// @notice Sets every governance parameter at once, within bounds. GOVERNOR_ROLE only.
+    // INVARIANT: only governance (GOVERNOR_ROLE) sets parameters, and only for disputes opened later.
     function setParameters(Parameters calldata params) external onlyRole(GOVERNOR_ROLE) {
         _setParameters(params);
     }
@@ -587,11 +613,14 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         OpenedLeaf[] calldata leaves,
         bytes32[] calldata proof
     ) private pure returns (uint256 at) {
+        // INVARIANT: a dispute is about a segment of the trace (1 … n).
         if (segment == 0 || segment > ctx.checkpoints) revert DisputeInvalidSegment(jobId, segment);
         at = _indexOf(jobId, segment, leaves);
+        // INVARIANT: the quoted leaves include leaf `segment` and, unless it is 1, the agreed leaf before it.
         if (at == type(uint256).max || (segment > 1 && (at == 0 || leaves[at - 1].index != segment - 1))) {
             revert DisputeInvalidLeaves(jobId, segment);
         }
+        // INVARIANT: every quoted leaf is the one committed in the job's trace root.
         if (!_proves(jobId, ctx, leaves, proof)) revert DisputeInvalidProof(jobId);
     }
 
@@ -607,6 +636,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         uint256 previous;
         for (uint256 i; i < leaves.length; ++i) {
             uint256 current = leaves[i].index;
+            // INVARIANT: quoted leaves are distinct and in tree order (indices strictly increase from 1).
             if (current <= previous) revert DisputeInvalidLeaves(jobId, segment);
             previous = current;
             if (current == segment) at = i;
@@ -636,6 +666,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     /// @dev Charges the mover's clock for the time since the last move; reverts once it ran out.
     function _tick(uint256 disputeId, Dispute storage d, uint32 clock) private returns (uint32) {
         uint256 elapsed = block.timestamp - d.lastMoveAt;
+        // INVARIANT: a side's moves never take longer in total than its clock.
         if (elapsed > clock) revert DisputeClockExpired(disputeId, elapsed - clock);
         d.lastMoveAt = uint32(block.timestamp);
         return uint32(clock - elapsed);
@@ -643,6 +674,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
 
     function _request(uint256 disputeId) private returns (uint32) {
         uint256 request = _randomness.request();
+        // INVARIANT: the dispute stores the very request id the source returned (it fits 32 bits).
         if (request > type(uint32).max) revert DisputeRandomnessUnavailable(disputeId);
         return uint32(request);
     }
@@ -657,6 +689,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         DissectionDigests calldata current,
         bytes32 posted
     ) private view {
+        // INVARIANT: every move builds on the recorded digests: nobody swaps what is under dispute.
         if (_stateHash(current, posted) != d.state) revert DisputeStateMismatch(disputeId);
     }
 
@@ -787,10 +820,12 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
 
     function _dispute(uint256 disputeId) private view returns (Dispute storage d) {
         d = _disputes[disputeId];
+        // INVARIANT: only a dispute that was opened is read or moved.
         if (d.phase == DisputePhase.None) revert DisputeNotFound(disputeId);
     }
 
     function _requirePhase(uint256 disputeId, Dispute storage d, DisputePhase phase) private view {
+        // INVARIANT: each move happens only in the phase it is defined for.
         if (d.phase != phase) revert DisputeWrongPhase(disputeId, uint8(d.phase));
     }
 
@@ -811,7 +846,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         uint256 longest = 2 * p.clockBudget + 2 * p.redrawDelay + 2 * p.voteCommitWindow + p.voteRevealWindow;
         _bound("disputeDuration", longest, 0, _registry.unbondingDelay() / 2);
         if (longest > _longestDispute) _longestDispute = longest;
-        // Bounded: a dispute names its version in 16 bits.
+        // INVARIANT: every version a dispute may name fits its 16-bit field.
         if (_versions.length > type(uint16).max)
             revert DisputeParameterOutOfBounds("versions", _versions.length, 0, type(uint16).max);
         _versions.push(p);
@@ -831,6 +866,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     }
 
     function _bound(bytes32 name, uint256 value, uint256 min, uint256 max) private pure {
+        // INVARIANT: every governance parameter stays within the bounds setParameters names for it.
         if (value < min || value > max) revert DisputeParameterOutOfBounds(name, value, min, max);
     }
 }

@@ -42,6 +42,7 @@ contract FraudProofs is IFraudProofs, CreditLedger, AccessControl {
 
     /// @inheritdoc IFraudProofs
     function commitProof(bytes32 commitment) external {
+        // INVARIANT: a commitment's block never changes once set: a re-commit cannot reset its age.
         if (_commits[commitment] != 0) revert FraudCommitmentExists(commitment);
         _commits[commitment] = block.number;
         emit FraudCommitted(commitment, msg.sender);
@@ -56,22 +57,24 @@ contract FraudProofs is IFraudProofs, CreditLedger, AccessControl {
     ) external nonReentrant {
         DisputeContext memory ctx = _market.disputeContext(jobId);
         _reveal("topQ", jobId, ctx, topQEvidence(leaves, proof), salt);
-        // An honest top-Q claim leaves exactly `topAbove` leaves above its smallest norm (those of its
-        // own segments that exceed it); one more proves a larger update outside the claim. Q = 0
-        // claims nothing.
+        // INVARIANT: a top-Q proof is one leaf more than an honest claim leaves above its smallest norm
+        // (`topAbove`, those of its own segments that exceed it): one more proves a larger update
+        // outside the claim. Q = 0 claims nothing.
         uint256 needed = uint256(ctx.topAbove) + 1;
         if (ctx.topQ == 0 || leaves.length != needed) revert FraudNotShown(jobId, leaves.length);
         uint256[] memory positions = new uint256[](needed);
         bytes32[] memory nodes = new bytes32[](needed);
         for (uint256 i; i < needed; ++i) {
             OpenedLeaf calldata leaf = leaves[i];
+            // INVARIANT: every leaf of the proof is a trace leaf whose norm exceeds the claim's smallest.
             if (leaf.index == 0 || leaf.index > ctx.checkpoints || leaf.updateNorm <= ctx.minTopNorm) {
                 revert FraudNotShown(jobId, leaf.index);
             }
             positions[i] = leaf.index - 1;
             nodes[i] = TraceLib.leafHash(jobId, leaf.index, leaf.stateDigest, leaf.lossBits, leaf.updateNorm);
         }
-        // Distinct leaves: the multi-proof requires strictly increasing positions.
+        // INVARIANT: the leaves are the trace's own, and distinct (the multi-proof requires strictly
+        // increasing positions).
         if (
             MerkleLib.rootFromMultiProof(MerkleLib.depthOf(ctx.checkpoints), positions, nodes, proof) !=
             ctx.traceRoot
@@ -90,6 +93,7 @@ contract FraudProofs is IFraudProofs, CreditLedger, AccessControl {
     ) external nonReentrant {
         DisputeContext memory ctx = _market.disputeContext(jobId);
         _reveal("finalDigest", jobId, ctx, finalDigestEvidence(leaf, proof), salt);
+        // INVARIANT: a final-digest proof shows leaf n differing from the submitted final digest.
         if (leaf.index != ctx.checkpoints || leaf.stateDigest == ctx.finalDigest) {
             revert FraudNotShown(jobId, leaf.index);
         }
@@ -119,6 +123,7 @@ contract FraudProofs is IFraudProofs, CreditLedger, AccessControl {
     }
 
     /// @inheritdoc IFraudProofs
+    // INVARIANT: only governance (GOVERNOR_ROLE) moves the prover's share.
     function setProverShareBps(uint256 value) external onlyRole(GOVERNOR_ROLE) {
         _setProverShareBps(value);
     }
@@ -129,8 +134,10 @@ contract FraudProofs is IFraudProofs, CreditLedger, AccessControl {
         OpenedLeaf calldata leaf,
         bytes32[] calldata proof
     ) private pure {
+        // INVARIANT: the proven leaf is a leaf of the trace (1 … n) ...
         if (leaf.index == 0 || leaf.index > ctx.checkpoints) revert FraudNotShown(jobId, leaf.index);
         bytes32 node = TraceLib.leafHash(jobId, leaf.index, leaf.stateDigest, leaf.lossBits, leaf.updateNorm);
+        // INVARIANT: ... and the one committed in the job's trace root.
         if (
             MerkleLib.rootFromProof(MerkleLib.depthOf(ctx.checkpoints), leaf.index - 1, node, proof) !=
             ctx.traceRoot
@@ -148,10 +155,10 @@ contract FraudProofs is IFraudProofs, CreditLedger, AccessControl {
         bytes32 evidence,
         bytes32 salt
     ) private {
-        // INVARIANT: the commitment binds the evidence and the prover's address, and is at least a
-        // block old: a reveal copied from the mempool by another sender has no commitment.
         bytes32 commitment = keccak256(abi.encode(kind, jobId, evidence, salt, msg.sender));
         uint256 committedAt = _commits[commitment];
+        // INVARIANT: the commitment binds the evidence and the prover's address, and is at least a
+        // block old: a reveal copied from the mempool by another sender has no commitment.
         if (committedAt == 0) revert FraudCommitmentUnknown(commitment);
         if (committedAt >= block.number) revert FraudCommitmentTooRecent(commitment, committedAt);
         delete _commits[commitment];

@@ -110,6 +110,7 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
     function cancel(uint256 jobId) external nonReentrant {
         Job storage job = _job(jobId);
         _requireStatus(jobId, job, JobStatus.Open);
+        // INVARIANT: only the submitter takes its escrow back, and only while no provider has accepted.
         if (msg.sender != job.submitter) revert JobNotSubmitter(jobId, msg.sender);
         job.status = JobStatus.Cancelled;
         emit JobCancelled(jobId);
@@ -138,9 +139,11 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
         _requireStatus(jobId, job, JobStatus.Accepted);
         _requireProvider(jobId, job);
         _requireBeforeDeadline(jobId, job);
+        // INVARIANT: committed progress only grows, and never past the job's n checkpoints.
         if (checkpoints <= job.progress || checkpoints > job.checkpoints) {
             revert JobProgressNotIncreasing(jobId, checkpoints, job.progress);
         }
+        // INVARIANT: every progress commitment names a root (zero commits to nothing).
         if (partialRoot == bytes32(0)) revert JobInvalidParameter("partialRoot", 0);
         job.progress = uint24(checkpoints);
         emit ProgressCommitted(jobId, checkpoints, partialRoot);
@@ -158,11 +161,13 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
         _requireStatus(jobId, job, JobStatus.Accepted);
         _requireProvider(jobId, job);
         _requireBeforeDeadline(jobId, job);
+        // INVARIANT: a submitted job commits to a trace, a model and its leaves (zero commits to nothing).
         if (traceRoot == bytes32(0)) revert JobInvalidParameter("traceRoot", 0);
         if (finalDigest == bytes32(0)) revert JobInvalidParameter("finalDigest", 0);
         if (leavesDigest == bytes32(0)) revert JobInvalidParameter("leavesDigest", 0);
         // INVARIANT: the seed comes from a value that does not exist yet (docs/protocol.md §4 Sample).
         uint256 requestId = _randomness.request();
+        // INVARIANT: the job stores the very request id the source returned (it fits 64 bits).
         if (requestId > type(uint64).max) revert JobInvalidParameter("randomnessRequest", requestId);
         job.status = JobStatus.Submitted;
         job.traceRoot = traceRoot;
@@ -196,15 +201,18 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
         uint256 n = job.checkpoints;
         bytes32 seed = _seed(jobId, job);
         uint256[] memory sampled = SamplerLib.sample(seed, n, job.samples);
+        // INVARIANT: an opening names exactly the job's Q top segments.
         if (topIndices.length != job.topQ) revert JobTopIndicesInvalid(jobId, topIndices.length, 0);
 
         // Exactly the leaves i−1 (i ≥ 2) and i of each sampled and top-Q segment i, sorted, once each.
         uint256[] memory positions = _requiredPositions(jobId, n, sampled, topIndices);
+        // INVARIANT: an opening reveals every leaf the sampled and top segments need, and nothing else.
         if (leaves.length != positions.length)
             revert JobOpeningIncomplete(jobId, positions.length, leaves.length);
         bytes32[] memory nodes = new bytes32[](leaves.length);
         for (uint256 i; i < leaves.length; ++i) {
             OpenedLeaf calldata leaf = leaves[i];
+            // INVARIANT: opened leaf i is the i-th required leaf (sorted, each once).
             if (leaf.index != positions[i] + 1) revert JobOpeningMismatch(jobId, i, positions[i] + 1);
             // INVARIANT: the last checkpoint is the model the submitter receives (finalDigest).
             if (leaf.index == n && leaf.stateDigest != job.finalDigest)
@@ -213,6 +221,7 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
         }
         (uint64 minTopNorm, uint8 topAbove) = _topNorms(leaves, positions, topIndices);
         // rootFromMultiProof overwrites positions and nodes: nothing reads them afterwards.
+        // INVARIANT: every opened leaf is the one committed in traceRoot at submission.
         if (MerkleLib.rootFromMultiProof(MerkleLib.depthOf(n), positions, nodes, proof) != job.traceRoot) {
             revert JobInvalidProof(jobId);
         }
@@ -234,10 +243,12 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
     function finalize(uint256 jobId) external nonReentrant {
         Job storage job = _job(jobId);
         _requireStatus(jobId, job, JobStatus.Opened);
+        // INVARIANT: no payout before the challenge window (extended by any disputes) is over.
         if (block.timestamp <= job.deadline) revert JobDeadlineNotReached(jobId, job.deadline);
         // INVARIANT: no payout while a dispute on the job is open.
         if (job.openDisputes != 0) revert JobDisputesOpen(jobId, job.openDisputes);
-        // A provider that owes probe digests and did not publish them missed a deadline: expire.
+        // INVARIANT: a provider that owes probe digests and did not publish them is never paid: it
+        // missed a deadline (expire).
         if (_probesMissed(jobId)) revert JobProbesMissing(jobId);
         job.status = JobStatus.Finalized;
         uint256 budget = _budget(job);
@@ -255,11 +266,14 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
         Job storage job = _job(jobId);
         JobStatus from = job.status;
         if (from == JobStatus.Opened) {
-            // Owed probe digests not published by their deadline (checked after any dispute ended).
+            // INVARIANT: an opened job expires only for owed probe digests not published by their deadline
+            // (checked with no dispute open).
             if (!_probesMissed(jobId)) revert JobWrongStatus(jobId, from);
         } else if (from != JobStatus.Open && from != JobStatus.Accepted && from != JobStatus.Submitted) {
+            // INVARIANT: only a live, undisputed job expires; an ended job stays ended.
             revert JobWrongStatus(jobId, from);
         } else if (block.timestamp <= job.deadline) {
+            // INVARIANT: nobody loses for a deadline that has not passed.
             revert JobDeadlineNotReached(jobId, job.deadline);
         }
         job.status = JobStatus.Expired;
@@ -281,13 +295,16 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
     // ---------------------------------------------------------------- disputes
 
     /// @inheritdoc IJobMarket
+    // INVARIANT: only a DISPUTE_ROLE contract (the dispute game) holds a job's payout back with a dispute.
     function beginDispute(uint256 jobId) external onlyRole(DISPUTE_ROLE) returns (DisputeStart memory) {
         Job storage job = _job(jobId);
+        // INVARIANT: only an opened job not yet paid (Opened or Disputed) is disputed.
         if (job.status != JobStatus.Opened && job.status != JobStatus.Disputed)
             revert JobWrongStatus(jobId, job.status);
         // INVARIANT: disputes start inside the challenge window, so finalize can never race one.
         _requireBeforeDeadline(jobId, job);
         uint256 open = job.openDisputes + 1;
+        // INVARIANT: the open-dispute count never wraps (a wrapped count would let finalize pay mid-dispute).
         if (open > type(uint32).max) revert JobInvalidParameter("openDisputes", open);
         job.openDisputes = uint32(open);
         if (open == 1) job.disputedSince = uint32(block.timestamp);
@@ -306,6 +323,7 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
     }
 
     /// @inheritdoc IJobMarket
+    // INVARIANT: only a DISPUTE_ROLE contract (the dispute game, on a verdict) ends a dispute.
     function endDispute(
         uint256 jobId,
         bool providerLost
@@ -313,6 +331,7 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
         Job storage job = _job(jobId);
         collateral = job.collateral;
         uint256 open = job.openDisputes;
+        // INVARIANT: only a dispute that began ends, once: openDisputes never underflows.
         if (open == 0) revert JobWrongStatus(jobId, job.status);
         job.openDisputes = uint32(--open);
         emit DisputeEnded(jobId, providerLost, open);
@@ -334,10 +353,12 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
     }
 
     /// @inheritdoc IJobMarket
+    // INVARIANT: only a DISPUTE_ROLE contract (fraud proofs) slashes a job outright.
     function slashByFraudProof(
         uint256 jobId
     ) external onlyRole(DISPUTE_ROLE) returns (address provider, uint256 collateral) {
         Job storage job = _job(jobId);
+        // INVARIANT: only an opened or disputed job is slashed; a finalized or expired one is settled.
         if (job.status != JobStatus.Opened && job.status != JobStatus.Disputed)
             revert JobWrongStatus(jobId, job.status);
         _slash(jobId, job);
@@ -367,6 +388,7 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
     /// @inheritdoc IJobMarket
     function sampledSegments(uint256 jobId) external view returns (uint256[] memory) {
         Job storage job = _job(jobId);
+        // INVARIANT: segments exist only for a submitted trace, whose randomness was requested at submit.
         if (job.traceRoot == bytes32(0)) revert JobWrongStatus(jobId, job.status);
         return SamplerLib.sample(_seed(jobId, job), job.checkpoints, job.samples);
     }
@@ -423,23 +445,27 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
     // ---------------------------------------------------------------- governance
 
     /// @inheritdoc IJobMarket
+    // INVARIANT: only governance (GOVERNOR_ROLE) moves the minimum collateral.
     function setMinCollateralBps(uint256 value) external onlyRole(GOVERNOR_ROLE) {
         _setMinCollateralBps(value);
     }
 
     /// @inheritdoc IJobMarket
+    // INVARIANT: only governance (GOVERNOR_ROLE) moves the split of forfeited collateral.
     function setExpirySubmitterBps(uint256 value) external onlyRole(GOVERNOR_ROLE) {
         _setExpirySubmitterBps(value);
     }
 
     /// @inheritdoc IJobMarket
+    // INVARIANT: only governance (GOVERNOR_ROLE) names the treasury.
     function setTreasury(address value) external onlyRole(GOVERNOR_ROLE) {
         _setTreasury(value);
     }
 
     /// @inheritdoc IJobMarket
+    // INVARIANT: only governance (GOVERNOR_ROLE) connects the receipts contract.
     function setReceipts(IReceipts value) external onlyRole(GOVERNOR_ROLE) {
-        // Once only: a job's receipt round lives in the contract it opened with.
+        // INVARIANT: set once, never to zero: a job's receipt round lives in the contract it opened with.
         if (address(_receipts) != address(0) || address(value) == address(0))
             revert JobParameterOutOfBounds("receipts", uint256(uint160(address(value))), 1, 1);
         _receipts = value;
@@ -450,51 +476,60 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
 
     /// @dev Checks every parameter; returns n = T / k.
     function _validate(JobParams calldata p) private view returns (uint256 checkpoints) {
+        // INVARIANT: a job commits to a spec and an initial state (zero commits to nothing).
         if (p.specHash == bytes32(0)) revert JobInvalidParameter("specHash", 0);
         if (p.initialStateDigest == bytes32(0)) revert JobInvalidParameter("initialStateDigest", 0);
+        // INVARIANT: the escrow is positive and fits the 96 bits it is stored in.
         if (p.amount == 0 || p.amount > type(uint96).max) revert JobInvalidParameter("amount", p.amount);
         uint256 minCollateral = (uint256(p.amount) * _minCollateralBps) / _BPS;
-        // Stored in 96 bits like the amount: a larger collateral would be locked truncated while
-        // the event advertised the whole.
+        // INVARIANT: collateral is positive, at least the minimum, and fits 96 bits: never locked truncated.
         if (p.collateral == 0 || p.collateral < minCollateral || p.collateral > type(uint96).max)
             revert JobInvalidParameter("collateral", p.collateral);
+        // INVARIANT: the T steps split into n = T / k ≥ 1 whole segments of k ≥ 1 steps.
         if (p.totalSteps == 0) revert JobInvalidParameter("totalSteps", 0);
         if (p.checkpointInterval == 0 || p.totalSteps % p.checkpointInterval != 0) {
             revert JobInvalidParameter("checkpointInterval", p.checkpointInterval);
         }
         checkpoints = p.totalSteps / p.checkpointInterval;
+        // INVARIANT: n ≤ MAX_CHECKPOINTS = 2^20, so it fits the 24-bit progress counter.
         if (checkpoints > MAX_CHECKPOINTS) revert JobInvalidParameter("checkpoints", checkpoints);
+        // INVARIANT: an exact job has no tolerance (δ = 0) ...
         if (p.numerics == Numerics.Exact) {
             if (p.deltaPpm != 0) revert JobInvalidParameter("deltaPpm", p.deltaPpm);
         } else if (p.numerics == Numerics.Tolerance) {
+            // INVARIANT: ... and a tolerance job has one in (0, MAX_DELTA_PPM].
             if (p.deltaPpm == 0 || p.deltaPpm > MAX_DELTA_PPM)
                 revert JobInvalidParameter("deltaPpm", p.deltaPpm);
         } else {
+            // INVARIANT: every job is exact or tolerance; Numerics.None never runs.
             revert JobInvalidParameter("numerics", uint8(p.numerics));
         }
+        // INVARIANT: 1 ≤ q ≤ min(MAX_SAMPLES, n): q distinct segments exist, and an opening stays bounded.
         if (p.samples == 0 || p.samples > MAX_SAMPLES || p.samples > checkpoints) {
             revert JobInvalidParameter("samples", p.samples);
         }
+        // INVARIANT: Q ≤ min(MAX_TOP_Q, n): Q distinct segments exist, and an opening stays bounded.
         if (p.topQ > MAX_TOP_Q || p.topQ > checkpoints) revert JobInvalidParameter("topQ", p.topQ);
-        // An odd committee always has a strict majority.
+        // INVARIANT: the committee is odd (a strict majority always exists), of at most MAX_COMMITTEE.
         if (p.committeeSize == 0 || p.committeeSize > MAX_COMMITTEE || p.committeeSize % 2 == 0) {
             revert JobInvalidParameter("committeeSize", p.committeeSize);
         }
+        // INVARIANT: the provider is paid all but at most MAX_VERIFICATION_BPS of the escrow.
         if (p.verificationBps > MAX_VERIFICATION_BPS)
             revert JobInvalidParameter("verificationBps", p.verificationBps);
         _validateWindow("acceptWindow", p.acceptWindow);
         _validateWindow("trainWindow", p.trainWindow);
         _validateWindow("openWindow", p.openWindow);
         _validateWindow("challengeWindow", p.challengeWindow);
-        // INVARIANT: stake that may be slashed over this job cannot finish unbonding before its
-        // challenge window and the disputes it starts are over (docs/protocol.md §7); half the delay is
-        // left for disputes.
+        // INVARIANT: stake that may be slashed over this job cannot finish unbonding before its challenge
+        // window and the disputes it starts are over (docs/protocol.md §7); half the delay is for disputes.
         if (uint256(p.challengeWindow) * 2 > _registry.unbondingDelay()) {
             revert JobInvalidParameter("challengeWindow", p.challengeWindow);
         }
     }
 
     function _validateWindow(bytes32 name, uint256 value) private pure {
+        // INVARIANT: every phase lasts between MIN_WINDOW and MAX_WINDOW: long enough to act in, and it ends.
         if (value < MIN_WINDOW || value > MAX_WINDOW) revert JobInvalidParameter(name, value);
     }
 
@@ -512,6 +547,7 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
         for (uint256 s; s < q; ++s) segments[s] = sampled[s];
         for (uint256 t; t < topIndices.length; ++t) {
             uint256 index = topIndices[t];
+            // INVARIANT: the top-Q segments are distinct segments of the trace (1 … n).
             if (index == 0 || index > n) revert JobTopIndicesInvalid(jobId, t, index);
             for (uint256 u; u < t; ++u) {
                 if (topIndices[u] == index) revert JobTopIndicesInvalid(jobId, t, index);
@@ -592,24 +628,29 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
 
     function _seed(uint256 jobId, Job storage job) private view returns (bytes32) {
         bytes32 value = _randomness.randomness(job.randomnessRequest);
+        // INVARIANT: no sample before its randomness exists; a zero value is never a seed.
         if (value == bytes32(0)) revert JobSeedUnavailable(jobId, job.randomnessRequest);
         return SamplerLib.jobSeed(value, jobId);
     }
 
     function _job(uint256 jobId) private view returns (Job storage job) {
         job = _jobs[jobId];
+        // INVARIANT: only a job that was created is read or moved.
         if (job.status == JobStatus.None) revert JobNotFound(jobId);
     }
 
     function _requireStatus(uint256 jobId, Job storage job, JobStatus expected) private view {
+        // INVARIANT: each transition starts from the one state it is defined for.
         if (job.status != expected) revert JobWrongStatus(jobId, job.status);
     }
 
     function _requireProvider(uint256 jobId, Job storage job) private view {
+        // INVARIANT: only the provider that accepted the job (and locked its collateral) moves it on.
         if (msg.sender != job.provider) revert JobNotProvider(jobId, msg.sender);
     }
 
     function _requireBeforeDeadline(uint256 jobId, Job storage job) private view {
+        // INVARIANT: nothing a deadline closes happens after it (a provider's missed step is for expire).
         if (block.timestamp > job.deadline) revert JobDeadlinePassed(jobId, job.deadline);
     }
 
@@ -644,12 +685,14 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
     }
 
     function _setTreasury(address value) private {
+        // INVARIANT: the treasury is never the zero address, so its credits can be claimed.
         if (value == address(0)) revert JobParameterOutOfBounds("treasury", 0, 1, type(uint160).max);
         _treasury = value;
         emit ParameterSet("treasury", uint256(uint160(value)));
     }
 
     function _setMinCollateralBps(uint256 value) private {
+        // INVARIANT: a job's minimum collateral never exceeds 10× its amount (MAX_MIN_COLLATERAL_BPS).
         if (value > MAX_MIN_COLLATERAL_BPS) {
             revert JobParameterOutOfBounds("minCollateralBps", value, 0, MAX_MIN_COLLATERAL_BPS);
         }
@@ -658,6 +701,7 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
     }
 
     function _setExpirySubmitterBps(uint256 value) private {
+        // INVARIANT: the submitter gets at most all forfeited collateral; the treasury the rest.
         if (value > _BPS) revert JobParameterOutOfBounds("expirySubmitterBps", value, 0, _BPS);
         _expirySubmitterBps = value;
         emit ParameterSet("expirySubmitterBps", value);

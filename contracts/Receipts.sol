@@ -45,11 +45,13 @@ contract Receipts is IReceipts, ReentrancyGuard {
     }
 
     modifier onlyMarket() {
+        // INVARIANT: only the job market opens and settles rounds.
         if (msg.sender != address(_market)) revert ReceiptsOnlyMarket(msg.sender);
         _;
     }
 
     /// @inheritdoc IReceipts
+    // INVARIANT: only the market opens a round (at openSamples), so every round belongs to an opened job.
     function open(
         uint256 jobId,
         uint256 challengeWindow,
@@ -80,14 +82,16 @@ contract Receipts is IReceipts, ReentrancyGuard {
     function commitReceipt(uint256 jobId, bytes32 commitment) external {
         ReceiptRound storage r = _round(jobId);
         (uint256 commitUntil, , ) = _phases(r);
+        // INVARIANT: every commitment predates the probe steps, which are drawn after the commit phase.
         if (block.timestamp > commitUntil) revert ReceiptsTooLate(jobId, commitUntil);
-        // The snapshot must be a past block for the registry to read it.
+        // INVARIANT: weights are read at a finished block (the registry reads only past snapshots).
         if (block.number <= r.snapshot) revert ReceiptsTooEarly(jobId, r.snapshot + 1);
         (address submitter, address provider, ) = _market.disputeParties(jobId);
         // INVARIANT: nobody is paid to verify their own job (docs/protocol.md §1).
         if (msg.sender == provider || msg.sender == submitter)
             revert ReceiptPartyCannotCommit(jobId, msg.sender);
         Receipt storage receipt = _receipts[jobId][msg.sender];
+        // INVARIANT: one receipt per verifier and job, so its weight counts once.
         if (receipt.commitment != bytes32(0)) revert ReceiptExists(jobId, msg.sender);
         // INVARIANT: pay follows committee weight at the open, so stake split over addresses, or
         // staked after the job was seen, earns nothing more.
@@ -106,9 +110,11 @@ contract Receipts is IReceipts, ReentrancyGuard {
         // INVARIANT: the probe steps are drawn after every commitment, so a receipt cannot have been
         // computed for the probed steps alone.
         if (block.timestamp <= commitUntil) revert ReceiptsTooEarly(jobId, commitUntil + 1);
+        // INVARIANT: a provider owes probes only to a round with a commitment.
         if (r.committed == 0) revert ProbesNotDue(jobId);
+        // INVARIANT: once published, the probe steps and digests never change.
         if (r.probesHash != bytes32(0)) revert ProbesAlreadyPublished(jobId);
-        // A request may be renewed only once its value is gone (a block hash is served for 256
+        // INVARIANT: a request is renewed only once its value is gone (a block hash is served for 256
         // blocks and nobody recorded it): a griefer who requests early cannot run the provider out of
         // randomness, and nobody re-rolls probe steps that anyone kept.
         if (
@@ -117,6 +123,7 @@ contract Receipts is IReceipts, ReentrancyGuard {
         ) revert ProbesAlreadyRequested(jobId);
         uint256 request = _randomness.request();
         r.probeRequest = uint32(request);
+        // INVARIANT: the round stores the very request id the source returned (it fits 32 bits).
         if (r.probeRequest != request) revert ProbesRandomnessPending(jobId, request);
         emit ProbesRequested(jobId, request);
     }
@@ -125,11 +132,15 @@ contract Receipts is IReceipts, ReentrancyGuard {
     function publishProbes(uint256 jobId, bytes32[] calldata digests) external {
         ReceiptRound storage r = _round(jobId);
         (, uint256 publishEnd, ) = _phases(r);
+        // INVARIANT: probes come within the publish phase, leaving verifiers the reveal phase to match them.
         if (block.timestamp > publishEnd) revert ReceiptsTooLate(jobId, publishEnd);
         (, address provider, ) = _market.disputeParties(jobId);
+        // INVARIANT: only the job's provider speaks for its trace.
         if (msg.sender != provider) revert ProbesNotProvider(jobId, msg.sender);
+        // INVARIANT: probe digests are published once, never replaced.
         if (r.probesHash != bytes32(0)) revert ProbesAlreadyPublished(jobId);
         (uint256[] memory segments, uint256[] memory steps) = _probeSteps(jobId, r);
+        // INVARIANT: one non-zero digest per sampled segment's probe step.
         if (digests.length != segments.length) revert ProbesMismatch(jobId);
         for (uint256 s; s < digests.length; ++s) if (digests[s] == bytes32(0)) revert ProbesMismatch(jobId);
         r.probesHash = keccak256(abi.encode(Probes({segments: segments, steps: steps, digests: digests})));
@@ -146,15 +157,18 @@ contract Receipts is IReceipts, ReentrancyGuard {
     ) external {
         ReceiptRound storage r = _round(jobId);
         (, , uint256 revealEnd) = _phases(r);
+        // INVARIANT: every match is in by the window's end, before the job can finalize.
         if (block.timestamp > revealEnd) revert ReceiptsTooLate(jobId, revealEnd);
         _checkProbes(jobId, r, probes);
         Receipt storage receipt = _receipts[jobId][msg.sender];
+        // INVARIANT: only a committed receipt matches, and at most once.
         if (receipt.commitment == bytes32(0) || receipt.matched) revert ReceiptUnknown(jobId, msg.sender);
         // INVARIANT: the commitment binds the verifier's address: a copied commitment cannot be revealed.
         if (keccak256(abi.encode(jobId, roots, salt, msg.sender)) != receipt.commitment) {
             revert ReceiptCommitmentMismatch(jobId, msg.sender);
         }
         uint256 count = probes.segments.length;
+        // INVARIANT: a receipt answers every probed segment, with one root and one proof each.
         if (roots.length != count || proofs.length != count)
             revert ReceiptCommitmentMismatch(jobId, msg.sender);
         uint256 depth = MerkleLib.depthOf(r.checkpointInterval - 1);
@@ -162,6 +176,7 @@ contract Receipts is IReceipts, ReentrancyGuard {
             uint256 segment = probes.segments[s];
             uint256 step = probes.steps[s];
             bytes32 leaf = keccak256(abi.encode(segment, step, probes.digests[s]));
+            // INVARIANT: a receipt matches only if its digest at every probe step is the provider's.
             if (MerkleLib.rootFromProof(depth, step - 1, leaf, proofs[s]) != roots[s]) {
                 revert ReceiptDigestMismatch(jobId, segment);
             }
@@ -173,6 +188,7 @@ contract Receipts is IReceipts, ReentrancyGuard {
     }
 
     /// @inheritdoc IReceipts
+    // INVARIANT: only the market settles a round (at finalize), with the budget it then transfers.
     function settle(uint256 jobId, uint256 budget) external onlyMarket returns (bool toReceipts) {
         ReceiptRound storage r = _rounds[jobId];
         toReceipts = r.matchedWeight > 0 && budget > 0;
@@ -185,6 +201,7 @@ contract Receipts is IReceipts, ReentrancyGuard {
         ReceiptRound storage r = _rounds[jobId];
         Receipt storage receipt = _receipts[jobId][msg.sender];
         amount = _claimable(r, receipt);
+        // INVARIANT: a receipt is paid once, and only its share of a settled budget.
         if (amount == 0) revert ReceiptNothingToClaim(jobId, msg.sender);
         receipt.claimed = true;
         r.paid += uint128(amount);
@@ -211,6 +228,7 @@ contract Receipts is IReceipts, ReentrancyGuard {
         for (uint256 s; s < probes.segments.length; ++s) {
             if (probes.segments[s] == segment) return (probes.steps[s], probes.digests[s]);
         }
+        // INVARIANT: a probe dispute is about a segment that was probed.
         revert ProbesNotSampled(jobId, segment);
     }
 
@@ -254,6 +272,7 @@ contract Receipts is IReceipts, ReentrancyGuard {
 
     function _round(uint256 jobId) private view returns (ReceiptRound storage r) {
         r = _rounds[jobId];
+        // INVARIANT: only a round that was opened is read or moved.
         if (r.openedAt == 0) revert ReceiptsNotOffered(jobId);
     }
 
@@ -272,6 +291,7 @@ contract Receipts is IReceipts, ReentrancyGuard {
         uint256 jobId,
         ReceiptRound storage r
     ) private view returns (uint256[] memory segments, uint256[] memory steps) {
+        // INVARIANT: probe steps come only from requested randomness that exists (drawn after every commit).
         if (r.probeRequest == 0) revert ProbesNotRequested(jobId);
         bytes32 value = _randomness.randomness(r.probeRequest);
         if (value == bytes32(0)) revert ProbesRandomnessPending(jobId, r.probeRequest);
@@ -284,6 +304,7 @@ contract Receipts is IReceipts, ReentrancyGuard {
     }
 
     function _checkProbes(uint256 jobId, ReceiptRound storage r, Probes calldata probes) private view {
+        // INVARIANT: the probes quoted are exactly those the provider published.
         if (r.probesHash == bytes32(0)) revert ProbesNotPublished(jobId);
         if (keccak256(abi.encode(probes)) != r.probesHash) revert ProbesMismatch(jobId);
     }

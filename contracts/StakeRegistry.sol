@@ -67,6 +67,7 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
     /// @inheritdoc IStakeRegistry
     function stake(StakeRole role, uint256 amount) external nonReentrant {
         _requireStakeRole(role);
+        // INVARIANT: every stake deposit is of a positive amount.
         if (amount == 0) revert StakeZeroAmount();
         StakeAccount storage acct = _accounts[msg.sender][role];
         // INVARIANT: an ejected account stays out; new stake cannot buy it back in.
@@ -81,8 +82,11 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
     /// @inheritdoc IStakeRegistry
     function requestUnstake(StakeRole role, uint256 amount) external {
         _requireStakeRole(role);
+        // INVARIANT: an unstake request moves a positive amount (an empty one would only restart the
+        // account's unbonding clock).
         if (amount == 0) revert StakeZeroAmount();
         StakeAccount storage acct = _accounts[msg.sender][role];
+        // INVARIANT: only free stake starts unbonding; locked collateral stays until its job ends.
         if (acct.free < amount) revert StakeInsufficientFree(msg.sender, role, acct.free, amount);
         acct.free -= uint128(amount);
         acct.unbonding += uint128(amount);
@@ -99,6 +103,7 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
         _requireStakeRole(role);
         StakeAccount storage acct = _accounts[msg.sender][role];
         amount = acct.unbonding;
+        // INVARIANT: stake leaves only after unbonding for the full delay, so it stays slashable until then.
         if (amount == 0) revert StakeNothingUnbonding(msg.sender, role);
         if (block.timestamp < acct.unlockAt) revert StakeStillUnbonding(msg.sender, role, acct.unlockAt);
         acct.unbonding = 0;
@@ -109,13 +114,17 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
     // ---------------------------------------------------------------- collateral and slashing
 
     /// @inheritdoc IStakeRegistry
+    // INVARIANT: only the job market (LOCKER_ROLE) moves provider stake from free to locked.
     function lock(address provider, uint256 amount) external onlyRole(LOCKER_ROLE) {
         StakeAccount storage acct = _accounts[provider][StakeRole.Provider];
+        // INVARIANT: an ejected provider takes no new job.
         if (acct.ejected) revert StakeAccountEjected(provider, StakeRole.Provider);
         uint256 bonded = uint256(acct.free) + acct.locked;
+        // INVARIANT: only a provider bonded at least the minimum stake takes a job.
         if (bonded < _minProviderStake) {
             revert StakeBelowMinimum(provider, StakeRole.Provider, bonded, _minProviderStake);
         }
+        // INVARIANT: collateral is locked only out of the provider's own free stake, never created.
         if (acct.free < amount) revert StakeInsufficientFree(provider, StakeRole.Provider, acct.free, amount);
         acct.free -= uint128(amount);
         acct.locked += uint128(amount);
@@ -123,8 +132,10 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
     }
 
     /// @inheritdoc IStakeRegistry
+    // INVARIANT: only the job market (LOCKER_ROLE) releases locked collateral.
     function unlock(address provider, uint256 amount) external onlyRole(LOCKER_ROLE) {
         StakeAccount storage acct = _accounts[provider][StakeRole.Provider];
+        // INVARIANT: only collateral that is locked is released: locked never underflows.
         if (acct.locked < amount) revert StakeInsufficientLocked(provider, acct.locked, amount);
         acct.locked -= uint128(amount);
         acct.free += uint128(amount);
@@ -132,6 +143,8 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
     }
 
     /// @inheritdoc IStakeRegistry
+    // INVARIANT: only SLASHER_ROLE (the dispute game, fraud proofs, the market on a missed deadline)
+    // takes stake.
     function slash(
         address account,
         StakeRole role,
@@ -140,6 +153,7 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
     ) external onlyRole(SLASHER_ROLE) nonReentrant returns (uint256 taken) {
         _requireStakeRole(role);
         StakeAccount storage acct = _accounts[account][role];
+        // INVARIANT: a slash takes no more collateral than is locked.
         if (acct.locked < lockedAmount) revert StakeInsufficientLocked(account, acct.locked, lockedAmount);
         acct.locked -= uint128(lockedAmount);
         taken = lockedAmount;
@@ -275,22 +289,27 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
     // ---------------------------------------------------------------- governance
 
     /// @inheritdoc IStakeRegistry
+    // INVARIANT: only governance (GOVERNOR_ROLE) moves the provider minimum.
     function setMinProviderStake(uint256 value) external onlyRole(GOVERNOR_ROLE) {
         _setMinProviderStake(value);
     }
 
     /// @inheritdoc IStakeRegistry
+    // INVARIANT: only governance (GOVERNOR_ROLE) moves the verifier minimum.
     function setMinVerifierStake(uint256 value) external onlyRole(GOVERNOR_ROLE) {
         _setMinVerifierStake(value);
     }
 
     /// @inheritdoc IStakeRegistry
+    // INVARIANT: only governance (GOVERNOR_ROLE) moves the unbonding delay.
     function setUnbondingDelay(uint256 value) external onlyRole(GOVERNOR_ROLE) {
         _setUnbondingDelay(value);
     }
 
     /// @inheritdoc IStakeRegistry
+    // INVARIANT: only governance (GOVERNOR_ROLE) adds a contract the unbonding delay must cover.
     function addUnbondingConsumer(IUnbondingConsumer consumer) external onlyRole(GOVERNOR_ROLE) {
+        // INVARIANT: setting the delay makes at most MAX_UNBONDING_CONSUMERS calls: it cannot run out of gas.
         if (_consumers.length >= MAX_UNBONDING_CONSUMERS) {
             revert StakeParameterOutOfBounds("consumers", _consumers.length + 1, 0, MAX_UNBONDING_CONSUMERS);
         }
@@ -303,6 +322,7 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
     // ---------------------------------------------------------------- internals
 
     function _setMinProviderStake(uint256 value) private {
+        // INVARIANT: the provider minimum is positive (a slashed-out provider is ejected) and fits 128 bits.
         if (value == 0 || value > MAX_MIN_STAKE) {
             revert StakeParameterOutOfBounds("minProviderStake", value, 1, MAX_MIN_STAKE);
         }
@@ -311,6 +331,7 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
     }
 
     function _setMinVerifierStake(uint256 value) private {
+        // INVARIANT: the verifier minimum is positive and fits the 128-bit stake fields.
         if (value == 0 || value > MAX_MIN_STAKE) {
             revert StakeParameterOutOfBounds("minVerifierStake", value, 1, MAX_MIN_STAKE);
         }
@@ -319,6 +340,7 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
     }
 
     function _setUnbondingDelay(uint256 value) private {
+        // INVARIANT: unbonding takes at least MIN_UNBONDING_DELAY and at most MAX_UNBONDING_DELAY.
         if (value < MIN_UNBONDING_DELAY || value > MAX_UNBONDING_DELAY) {
             revert StakeParameterOutOfBounds(
                 "unbondingDelay",
@@ -378,6 +400,7 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
     }
 
     function _snapshot(uint256 blockNumber) private view returns (uint48) {
+        // INVARIANT: weights are read only at finished blocks, which nothing can change any more.
         if (blockNumber >= block.number) revert StakeSnapshotNotPast(blockNumber, block.number);
         return uint48(blockNumber);
     }
@@ -387,6 +410,7 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
     function _checkConsumers(uint256 delay) private view {
         for (uint256 i; i < _consumers.length; ++i) {
             uint256 required = _consumers[i].requiredUnbondingDelay();
+            // INVARIANT (D2): the unbonding delay is at least what every consumer requires.
             if (delay < required) {
                 revert StakeParameterOutOfBounds("unbondingDelay", delay, required, MAX_UNBONDING_DELAY);
             }
@@ -398,15 +422,17 @@ contract StakeRegistry is IStakeRegistry, AccessControl, ReentrancyGuard {
         uint256 before = _token.balanceOf(address(this));
         _token.safeTransferFrom(from, address(this), amount);
         uint256 received = _token.balanceOf(address(this)) - before;
+        // INVARIANT: the balance grows by exactly the stake booked, so it equals the sum of all accounts.
         if (received != amount) revert StakeFeeOnTransferToken(amount, received);
     }
 
     function _requireStakeRole(StakeRole role) private pure {
+        // INVARIANT: stake is held only under the two roles; StakeRole.None never holds tokens.
         if (role != StakeRole.Provider && role != StakeRole.Verifier) revert StakeInvalidRole(role);
     }
 
     function _u128(uint256 value) private pure returns (uint128) {
-        // Checked narrowing: a stake beyond 2^128 would be a token bug, never silently wrapped.
+        // INVARIANT: a stake field never wraps: a stake beyond 2^128 would be a token bug.
         if (value > type(uint128).max) revert StakeParameterOutOfBounds("stake", value, 0, type(uint128).max);
         return uint128(value);
     }

@@ -22,6 +22,7 @@ abstract contract CreditLedger is ICreditLedger, ReentrancyGuard {
     /// @inheritdoc ICreditLedger
     function claimCredit() external nonReentrant returns (uint256 amount) {
         amount = _credits[msg.sender];
+        // INVARIANT: a claim pays only credit owed to its caller, and zeroes it before the transfer.
         if (amount == 0) revert CreditNone(msg.sender);
         _credits[msg.sender] = 0;
         emit CreditClaimed(msg.sender, amount);
@@ -45,6 +46,7 @@ abstract contract CreditLedger is ICreditLedger, ReentrancyGuard {
         uint256 before = _token.balanceOf(address(this));
         _token.safeTransferFrom(from, address(this), amount);
         uint256 received = _token.balanceOf(address(this)) - before;
+        // INVARIANT: the balance grows by exactly the amount booked, so solvency stays a plain sum.
         if (received != amount) revert CreditFeeOnTransferToken(amount, received);
     }
 }

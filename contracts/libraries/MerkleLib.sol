@@ -35,8 +35,11 @@ library MerkleLib {
         bytes32 leaf,
         bytes32[] calldata proof
     ) internal pure returns (bytes32 node) {
+        // INVARIANT: trees are at most MAX_DEPTH deep, so positions and loops stay bounded.
         if (depth > MAX_DEPTH) revert MerkleDepthTooLarge(depth);
+        // INVARIANT: a proof has exactly `depth` siblings, so an inner node never passes as a leaf.
         if (proof.length != depth) revert MerkleProofLength(depth, proof.length);
+        // INVARIANT: the position is inside the tree, so a proof verifies for one position only.
         if (position >> depth != 0) revert MerklePositionOutOfRange(position, uint256(1) << depth);
         node = leaf;
         for (uint256 d; d < depth; ++d) {
@@ -53,10 +56,13 @@ library MerkleLib {
         bytes32[] memory nodes,
         bytes32[] calldata proof
     ) internal pure returns (bytes32) {
+        // INVARIANT: trees are at most MAX_DEPTH deep, so positions and loops stay bounded.
         if (depth > MAX_DEPTH) revert MerkleDepthTooLarge(depth);
         uint256 len = positions.length;
+        // INVARIANT: at least one leaf, and one node per position.
         if (len == 0 || len != nodes.length) revert MerkleLengthMismatch(len, nodes.length);
         uint256 width = uint256(1) << depth;
+        // INVARIANT: positions lie inside the tree and strictly increase: distinct leaves, in tree order.
         for (uint256 i; i < len; ++i) {
             if (positions[i] >= width) revert MerklePositionOutOfRange(positions[i], width);
             if (i > 0 && positions[i] <= positions[i - 1]) revert MerklePositionsNotIncreasing(i);

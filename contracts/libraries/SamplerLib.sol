@@ -15,6 +15,7 @@ library SamplerLib {
     /// @notice for j < q: m = n − q + 1 + j; t = 1 + keccak256(abi.encode(seed, j)) mod m;
     /// take t unless already taken, else m. Modulo bias is below 2^−224 for n < 2^32.
     function sample(bytes32 seed, uint256 n, uint256 q) internal pure returns (uint256[] memory picked) {
+        // INVARIANT: q distinct segments out of n ≥ 1 exist (Floyd's algorithm needs q ≤ n).
         if (n == 0 || q > n) revert SamplerInvalidCount(n, q);
         picked = new uint256[](q);
         for (uint256 j; j < q; ++j) {

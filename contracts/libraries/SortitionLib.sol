@@ -126,6 +126,7 @@ library SortitionLib {
             slot = t.released[count - 1];
             t.released.pop();
         } else {
+            // INVARIANT: slots stay within 1 … CAPACITY, the Fenwick tree's size.
             if (t.assigned == CAPACITY) revert SortitionFull(CAPACITY);
             slot = ++t.assigned;
         }

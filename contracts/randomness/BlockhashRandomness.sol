@@ -20,7 +20,8 @@ contract BlockhashRandomness is IRandomnessSource {
     mapping(uint256 requestId => bytes32 value) private _recorded;
 
     constructor(uint256 delay_) {
-        // A zero delay would use a hash the requester could already see; 256 is the EVM's horizon.
+        // INVARIANT: the answering block does not exist at request time (a zero delay would use a hash
+        // the requester could already see) and its hash stays readable a while (256 is the EVM's horizon).
         if (delay_ == 0 || delay_ > 128) revert RandomnessInvalidDelay(delay_);
         delay = delay_;
     }
@@ -39,6 +40,7 @@ contract BlockhashRandomness is IRandomnessSource {
     /// @notice Stores the hash of block `requestId` while the EVM still serves it. Anyone may call.
     function record(uint256 requestId) external returns (bytes32 value) {
         value = randomness(requestId);
+        // INVARIANT: only a real block hash is recorded; zero means "not available" everywhere.
         if (value == bytes32(0)) revert RandomnessNotAvailable(requestId);
         if (_recorded[requestId] == bytes32(0)) {
             _recorded[requestId] = value;

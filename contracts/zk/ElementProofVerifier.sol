@@ -70,6 +70,7 @@ contract ElementProofVerifier is IElementProofVerifier {
         if (commitA >= _SNARK_SCALAR_FIELD) revert ElementCommitmentNotInField(commitA);
         if (commitB >= _SNARK_SCALAR_FIELD) revert ElementCommitmentNotInField(commitB);
         if (commitOut >= _SNARK_SCALAR_FIELD) revert ElementCommitmentNotInField(commitOut);
+        // INVARIANT: requireValidElement returns only for a proof the Groth16 verifier accepts.
         if (!verifyElement(commitA, commitB, commitOut, proof)) {
             revert ElementProofInvalid(commitA, commitB, commitOut);
         }
