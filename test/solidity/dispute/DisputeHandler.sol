@@ -3,14 +3,12 @@ pragma solidity 0.8.30;
 
 import {DisputeGame} from "../../../contracts/DisputeGame.sol";
 import {FraudProofs} from "../../../contracts/FraudProofs.sol";
-import {JobMarket} from "../../../contracts/JobMarket.sol";
 import {Receipts} from "../../../contracts/Receipts.sol";
-import {StakeRegistry} from "../../../contracts/StakeRegistry.sol";
+import {ICreditLedger} from "../../../contracts/interfaces/ICreditLedger.sol";
 import {DissectionLib} from "../../../contracts/libraries/DissectionLib.sol";
 import {TraceLib} from "../../../contracts/libraries/TraceLib.sol";
 import {SybilVerifiers} from "../../../contracts/mocks/SybilVerifiers.sol";
 import {TestToken} from "../../../contracts/mocks/TestToken.sol";
-import {BlockhashRandomness} from "../../../contracts/randomness/BlockhashRandomness.sol";
 import {
     DissectionDigests,
     DisputeKind,
@@ -20,10 +18,11 @@ import {
 } from "../../../contracts/types/DisputeTypes.sol";
 import {JobParams, JobStatus, Numerics, OpenedLeaf} from "../../../contracts/types/JobTypes.sol";
 import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
+import {AssayFixture} from "../utils/AssayFixture.sol";
 import {FraudCommit} from "../utils/FraudCommit.sol";
 import {MerkleBuilder} from "../utils/MerkleBuilder.sol";
 import {Openings} from "../utils/Openings.sol";
-import {Test} from "../utils/Test.sol";
+import {Walk} from "../utils/Walk.sol";
 
 /// @notice Random walk over disputes (docs/protocol.md §6) for the solvency invariants: jobs are taken to
 /// Opened in one action (the market lifecycle has its own walk in invariant/MarketHandler.sol), then
@@ -34,18 +33,13 @@ import {Test} from "../utils/Test.sol";
 ///
 /// The handler models what each contract owes by the rules (ghost credits per account and contract,
 /// ghost job and dispute state); the invariant test compares the model with the chain and the token
-/// balances. A call the model says must succeed and reverts is an `unexpectedReverts`; one that must
-/// fail and succeeds a `forbiddenSuccesses`. Clocks are ghost state re-applied before every action.
-contract DisputeHandler is Test {
+/// balances (call accounting and clocks: see Walk).
+contract DisputeHandler is Walk {
     uint256 public constant ACTOR_COUNT = 8;
     uint256 public constant ACTOR_FUNDS = 1_000_000e18;
     uint256 private constant VERIFIER_STAKE = 200e18;
     uint256 private constant BPS = 10_000;
 
-    TestToken public immutable token;
-    StakeRegistry public immutable registry;
-    BlockhashRandomness public immutable randomness;
-    JobMarket public immutable market;
     DisputeGame public immutable game;
     FraudProofs public immutable fraudProofs;
     address public immutable treasury;
@@ -60,8 +54,6 @@ contract DisputeHandler is Test {
     uint256 private immutable _refereePenalty;
     uint256 private immutable _proverShareBps;
     uint256 private immutable _randomnessDelay;
-
-    address[] private _actors;
 
     // ------------------------------------------------------------- ghost state
 
@@ -122,11 +114,8 @@ contract DisputeHandler is Test {
         uint256 committedAt;
     }
 
-    uint256 public ghostTime;
-    uint256 public ghostBlock;
     bytes32 private _blockSalt;
 
-    uint256[] private _jobIds;
     mapping(uint256 jobId => GhostJob) private _jobs;
     uint256[] private _disputeIds;
     mapping(uint256 disputeId => GhostDispute) private _disputes;
@@ -155,32 +144,15 @@ contract DisputeHandler is Test {
     mapping(address account => uint256 amount) public ghostGameCredit;
     mapping(address account => uint256 amount) public ghostFraudCredit;
 
-    // ------------------------------------------------------------- call accounting
-
-    uint256 public unexpectedReverts;
-    uint256 public forbiddenSuccesses;
-    string public firstFailureAction;
-    bytes public firstFailureData;
-    mapping(bytes32 action => uint256 count) public done;
-    mapping(bytes32 action => uint256 count) public skipped;
-
     constructor(
         TestToken token_,
-        StakeRegistry registry_,
-        BlockhashRandomness randomness_,
-        JobMarket market_,
-        DisputeGame game_,
-        FraudProofs fraudProofs_,
+        AssayFixture.Deployment memory sys,
         SybilVerifiers sybils_
-    ) {
-        token = token_;
-        registry = registry_;
-        randomness = randomness_;
-        market = market_;
-        game = game_;
-        fraudProofs = fraudProofs_;
-        treasury = market_.treasury();
-        DisputeGame.Parameters memory p = game_.parameters();
+    ) Walk(token_, sys) {
+        game = sys.disputeGame;
+        fraudProofs = sys.fraudProofs;
+        treasury = sys.market.treasury();
+        DisputeGame.Parameters memory p = sys.disputeGame.parameters();
         _bond = p.challengeBond;
         _clockBudget = p.clockBudget;
         _commitWindow = p.voteCommitWindow;
@@ -189,37 +161,21 @@ contract DisputeHandler is Test {
         _challengerShareBps = p.challengerShareBps;
         _refereeShareBps = p.refereeShareBps;
         _refereePenalty = p.refereePenalty;
-        _proverShareBps = fraudProofs_.proverShareBps();
-        _randomnessDelay = randomness_.delay();
-        ghostTime = block.timestamp;
-        ghostBlock = block.number;
+        _proverShareBps = sys.fraudProofs.proverShareBps();
+        _randomnessDelay = sys.randomness.delay();
         _sybils = sybils_;
+        _addActors(token_, sys, 0xD15C0, ACTOR_COUNT, ACTOR_FUNDS);
         for (uint256 i; i < ACTOR_COUNT; ++i) {
-            address actor = address(uint160(0xD15C0 + i));
-            _actors.push(actor);
-            token_.mint(actor, ACTOR_FUNDS);
-            vm.startPrank(actor);
-            token_.approve(address(registry_), type(uint256).max);
-            token_.approve(address(market_), type(uint256).max);
-            token_.approve(address(game_), type(uint256).max);
             // Every actor is a referee candidate; parties are excluded per dispute by the game.
-            registry_.stake(StakeRole.Verifier, VERIFIER_STAKE);
-            vm.stopPrank();
+            vm.prank(_actors[i]);
+            sys.registry.stake(StakeRole.Verifier, VERIFIER_STAKE);
         }
     }
 
     // ------------------------------------------------------------- views for the invariants
 
-    function actors() external view returns (address[] memory) {
-        return _actors;
-    }
-
     function pendingChallenges() external view returns (uint256) {
         return _pending.length;
-    }
-
-    function jobIds() external view returns (uint256[] memory) {
-        return _jobIds;
     }
 
     function disputeIds() external view returns (uint256[] memory) {
@@ -487,8 +443,7 @@ contract DisputeHandler is Test {
 
     /// @notice Claims an account's credit from the market, the dispute game or fraud proofs.
     function claimCredit(uint256 accountSeed, uint256 which) external syncClock {
-        uint256 pick = accountSeed % (ACTOR_COUNT + 1);
-        address account = pick == ACTOR_COUNT ? treasury : _actor(pick);
+        address account = _account(accountSeed);
         uint256 kind = which % 3;
         mapping(address => uint256) storage ghost =
             kind == 0
@@ -496,28 +451,14 @@ contract DisputeHandler is Test {
                 : kind == 1
                     ? ghostGameCredit
                     : ghostFraudCredit;
-        address ledger =
-            kind == 0
-                ? address(market)
-                : kind == 1
-                    ? address(game)
-                    : address(fraudProofs);
-        uint256 amount = ghost[account];
-        uint256 before = token.balanceOf(account);
-        vm.prank(account);
         // One code path for the three ledgers; they share ICreditLedger.claimCredit.
-        // solhint-disable-next-line avoid-low-level-calls
-        (bool ok, bytes memory ret) = ledger.call(abi.encodeWithSignature("claimCredit()"));
-        if (amount == 0) {
-            if (ok) _forbidden("claimCredit without credit");
-            return _skip("claimCredit");
-        }
-        if (!ok) return _unexpected("claimCredit", ret);
-        ghost[account] = 0;
-        if (abi.decode(ret, (uint256)) != amount || token.balanceOf(account) != before + amount) {
-            _unexpected("claimCredit amount", ret);
-        }
-        _done("claimCredit");
+        ICreditLedger ledger =
+            kind == 0
+                ? ICreditLedger(market)
+                : kind == 1
+                    ? ICreditLedger(game)
+                    : ICreditLedger(fraudProofs);
+        if (_claim(ledger, account, ghost[account], "claimCredit")) ghost[account] = 0;
     }
 
     /// @notice An attacker pollutes the verifier set: 1 to 8 fresh addresses stake the minimum and
@@ -1035,7 +976,6 @@ contract DisputeHandler is Test {
         }
     }
 
-    /// @dev Leaves segment − 1 (when segment ≥ 2) and segment, with their multi-proof.
     /// @dev A provider other than the submitter, not ejected, topped up to the collateral and the minimum.
     function _pickProvider(
         uint256 seed,
@@ -1062,49 +1002,15 @@ contract DisputeHandler is Test {
         return (false, address(0));
     }
 
-    /// @dev Makes the hash of block `number` readable: rolls past it and sets it, unless it is older
-    /// than the EVM's 256-block window.
-    function _ensureBlockHash(uint256 number) private returns (bool) {
-        if (ghostBlock <= number) _roll(number + 1);
-        if (randomness.randomness(number) != bytes32(0)) return true;
-        if (ghostBlock - number > 256) return false;
-        vm.setBlockhash(number, keccak256(abi.encode(_blockSalt, number)));
-        return randomness.randomness(number) != bytes32(0);
+    /// @dev Block hashes follow the last `rollBlocks` salt.
+    function _blockHash(uint256 number) internal view override returns (bytes32) {
+        return keccak256(abi.encode(_blockSalt, number));
     }
 
-    // ------------------------------------------------------------- internals: picking and clocks
+    // ------------------------------------------------------------- internals: picking
 
-    modifier syncClock() {
-        vm.warp(ghostTime);
-        vm.roll(ghostBlock);
-        _;
-    }
-
-    function _setTime(uint256 t) private {
-        ghostTime = t;
-        vm.warp(t);
-    }
-
-    function _roll(uint256 number) private {
-        ghostBlock = number;
-        vm.roll(number);
-    }
-
-    function _actor(uint256 seed) private view returns (address) {
-        return _actors[seed % ACTOR_COUNT];
-    }
-
-    function _mask(JobStatus status) private pure returns (uint256) {
-        return uint256(1) << uint8(status);
-    }
-
-    function _findJob(uint256 seed, uint256 statuses) private view returns (bool, uint256) {
-        uint256 count = _jobIds.length;
-        for (uint256 k; k < count; ++k) {
-            uint256 jobId = _jobIds[(seed + k) % count];
-            if ((statuses >> uint8(_jobs[jobId].status)) & 1 == 1) return (true, jobId);
-        }
-        return (false, 0);
+    function _jobStatus(uint256 jobId) internal view override returns (JobStatus) {
+        return _jobs[jobId].status;
     }
 
     function _findDispute(uint256 seed, uint256 phases) private view returns (bool, uint256) {
@@ -1114,26 +1020,5 @@ contract DisputeHandler is Test {
             if ((phases >> uint8(_disputes[id].phase)) & 1 == 1) return (true, id);
         }
         return (false, 0);
-    }
-
-    function _done(bytes32 action) private {
-        ++done[action];
-    }
-
-    function _skip(bytes32 action) private {
-        ++skipped[action];
-    }
-
-    function _unexpected(string memory action, bytes memory err) private {
-        if (unexpectedReverts == 0 && forbiddenSuccesses == 0) {
-            firstFailureAction = action;
-            firstFailureData = err;
-        }
-        ++unexpectedReverts;
-    }
-
-    function _forbidden(string memory action) private {
-        if (unexpectedReverts == 0 && forbiddenSuccesses == 0) firstFailureAction = action;
-        ++forbiddenSuccesses;
     }
 }

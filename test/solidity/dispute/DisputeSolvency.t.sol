@@ -2,12 +2,10 @@
 pragma solidity 0.8.30;
 
 import {SybilVerifiers} from "../../../contracts/mocks/SybilVerifiers.sol";
-import {TestToken} from "../../../contracts/mocks/TestToken.sol";
 import {Dispute, DisputePhase} from "../../../contracts/types/DisputeTypes.sol";
-import {Job, JobStatus} from "../../../contracts/types/JobTypes.sol";
-import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
-import {Invariant} from "../utils/Invariant.sol";
-import {AssayFixture} from "../utils/AssayFixture.sol";
+import {Job} from "../../../contracts/types/JobTypes.sol";
+import {Labels} from "../utils/Labels.sol";
+import {SolvencyChecks} from "../utils/SolvencyChecks.sol";
 import {DisputeHandler} from "./DisputeHandler.sol";
 
 /// @notice Dispute solvency (docs/protocol.md §6, §7): after any sequence of challenges, dissection moves,
@@ -15,28 +13,12 @@ import {DisputeHandler} from "./DisputeHandler.sol";
 /// contract holds exactly what it owes — the game its unresolved bonds plus its credits, the market
 /// its live escrow plus its credits, the registry the stakes, fraud proofs its credits — every credit
 /// is what the rules give, and no token is created or lost.
-contract DisputeSolvencyTest is AssayFixture, Invariant {
-    address private constant TREASURY = address(0x7EA5);
-
-    TestToken private token;
-    Deployment private sys;
+contract DisputeSolvencyTest is SolvencyChecks {
     DisputeHandler private handler;
-    uint256 private initialSupply;
 
     function setUp() public {
-        token = new TestToken();
-        sys = _deployAssay(token, TREASURY);
-        handler = new DisputeHandler(
-            token,
-            sys.registry,
-            sys.randomness,
-            sys.market,
-            sys.disputeGame,
-            sys.fraudProofs,
-            new SybilVerifiers()
-        );
-        initialSupply = token.totalSupply();
-
+        _deploy();
+        handler = new DisputeHandler(token, sys, new SybilVerifiers());
         bytes4[] memory selectors = new bytes4[](17);
         selectors[0] = DisputeHandler.openJob.selector;
         selectors[1] = DisputeHandler.commitChallenge.selector;
@@ -56,20 +38,24 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
         selectors[14] = DisputeHandler.rollBlocks.selector;
         selectors[15] = DisputeHandler.commitChallenge.selector;
         selectors[16] = DisputeHandler.pollute.selector;
-        targetContract(address(handler));
-        targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
+        _target(handler, selectors);
     }
 
     // ------------------------------------------------------------- invariants
 
     function invariant_solvency() public view {
-        _assertGameSolvent();
-        _assertMarketSolvent();
-        _assertRegistrySolvent();
-        _assertFraudProofsSolvent();
-        _assertTokensConserved();
+        address[] memory accounts = handler.accounts();
+        _assertGameSolvent(accounts);
+        _assertCreditsModelled(sys.disputeGame, accounts, handler.ghostGameCredit, "game credit");
+        _assertMarketSolvent(_jobs(), accounts);
+        _assertCreditsModelled(sys.market, accounts, handler.ghostMarketCredit, "market credit");
+        // The polluter's entries hold stake too (unbonding).
+        _assertRegistrySolvent(_concat(accounts, handler.deadVerifiers()));
+        _assertFraudProofsSolvent(accounts);
+        _assertCreditsModelled(sys.fraudProofs, accounts, handler.ghostFraudCredit, "fraud credit");
+        _assertTokensConserved(accounts, handler.pollutionMinted());
         _assertGhostMatchesChain();
-        _assertNoSurprise();
+        _assertNoSurprise(handler);
     }
 
     // ------------------------------------------------------------- a fixed walk
@@ -150,99 +136,6 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
 
     // ------------------------------------------------------------- the checks
 
-    function _accounts() private view returns (address[] memory accounts) {
-        address[] memory actors = handler.actors();
-        accounts = new address[](actors.length + 1);
-        for (uint256 i; i < actors.length; ++i) accounts[i] = actors[i];
-        accounts[actors.length] = TREASURY;
-    }
-
-    /// @dev balanceOf(game) == Σ bonds of unresolved disputes + Σ credits; each credit is the rules'.
-    function _assertGameSolvent() private view {
-        uint256 owed;
-        uint256 count = sys.disputeGame.disputeCount();
-        for (uint256 id = 1; id <= count; ++id) {
-            Dispute memory d = sys.disputeGame.getDispute(id);
-            if (d.phase != DisputePhase.Resolved) owed += d.bond;
-        }
-        address[] memory accounts = _accounts();
-        for (uint256 i; i < accounts.length; ++i) {
-            uint256 credit = sys.disputeGame.creditOf(accounts[i]);
-            assertEq(credit, handler.ghostGameCredit(accounts[i]), "game credit differs from the rules");
-            owed += credit;
-        }
-        assertEq(
-            token.balanceOf(address(sys.disputeGame)),
-            owed,
-            "game balance != unresolved bonds + credits"
-        );
-    }
-
-    /// @dev balanceOf(market) == Σ escrow of live jobs + Σ credits; each credit is the rules'.
-    function _assertMarketSolvent() private view {
-        uint256 owed;
-        uint256 count = sys.market.jobCount();
-        for (uint256 id = 1; id <= count; ++id) {
-            Job memory job = sys.market.getJob(id);
-            if (job.status >= JobStatus.Open && job.status <= JobStatus.Disputed) owed += job.amount;
-        }
-        address[] memory accounts = _accounts();
-        for (uint256 i; i < accounts.length; ++i) {
-            uint256 credit = sys.market.creditOf(accounts[i]);
-            assertEq(credit, handler.ghostMarketCredit(accounts[i]), "market credit differs from the rules");
-            owed += credit;
-        }
-        assertEq(token.balanceOf(address(sys.market)), owed, "market balance != live escrow + credits");
-    }
-
-    function _assertRegistrySolvent() private view {
-        address[] memory actors = handler.actors();
-        uint256 owed;
-        for (uint256 i; i < actors.length; ++i) {
-            for (uint8 role = 1; role <= 2; ++role) {
-                (uint128 free, uint128 locked, uint128 unbonding, , ) = sys.registry.accountOf(
-                    actors[i],
-                    StakeRole(role)
-                );
-                owed += uint256(free) + locked + unbonding;
-            }
-        }
-        // The polluter's entries hold stake too (unbonding).
-        address[] memory dead = handler.deadVerifiers();
-        for (uint256 i; i < dead.length; ++i) {
-            (uint128 free, uint128 locked, uint128 unbonding, , ) = sys.registry.accountOf(
-                dead[i],
-                StakeRole.Verifier
-            );
-            owed += uint256(free) + locked + unbonding;
-        }
-        assertEq(token.balanceOf(address(sys.registry)), owed, "registry balance != stakes");
-    }
-
-    function _assertFraudProofsSolvent() private view {
-        address[] memory accounts = _accounts();
-        uint256 owed;
-        for (uint256 i; i < accounts.length; ++i) {
-            uint256 credit = sys.fraudProofs.creditOf(accounts[i]);
-            assertEq(credit, handler.ghostFraudCredit(accounts[i]), "fraud credit differs from the rules");
-            owed += credit;
-        }
-        assertEq(token.balanceOf(address(sys.fraudProofs)), owed, "fraud proofs balance != credits");
-    }
-
-    function _assertTokensConserved() private view {
-        address[] memory accounts = _accounts();
-        uint256 sum =
-            token.balanceOf(address(sys.market)) +
-                token.balanceOf(address(sys.registry)) +
-                token.balanceOf(address(sys.disputeGame)) +
-                token.balanceOf(address(sys.fraudProofs));
-        for (uint256 i; i < accounts.length; ++i) sum += token.balanceOf(accounts[i]);
-        uint256 supply = initialSupply + handler.pollutionMinted();
-        assertEq(token.totalSupply(), supply, "supply changed");
-        assertEq(sum, supply, "balances do not add up to the supply");
-    }
-
     /// @dev The handler's model of every job and dispute is the chain's.
     function _assertGhostMatchesChain() private view {
         uint256[] memory jobIds = handler.jobIds();
@@ -270,25 +163,8 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
         }
     }
 
-    function _assertNoSurprise() private view {
-        if (handler.unexpectedReverts() != 0 || handler.forbiddenSuccesses() != 0) {
-            revert AssertionFailed(
-                string.concat(
-                    "unexpected outcome in ",
-                    handler.firstFailureAction(),
-                    ": ",
-                    _hex(handler.firstFailureData())
-                )
-            );
-        }
-    }
-
     function _name(bytes32 action) private view returns (string memory) {
-        uint256 len;
-        while (len < 32 && action[len] != 0) ++len;
-        bytes memory out = new bytes(len);
-        for (uint256 i; i < len; ++i) out[i] = action[i];
-        return string.concat("never reached: ", string(out), " (walk: ", _summary(), ")");
+        return string.concat("never reached: ", Labels.name(action), " (walk: ", _summary(), ")");
     }
 
     /// @dev How often each action took effect in the walk, for the failure message.
@@ -318,33 +194,13 @@ contract DisputeSolvencyTest is AssayFixture, Invariant {
             "timeoutChallengerLost"
         ];
         for (uint256 i; i < actions.length; ++i) {
-            uint256 len;
-            while (len < 32 && actions[i][len] != 0) ++len;
-            bytes memory label = new bytes(len);
-            for (uint256 k; k < len; ++k) label[k] = actions[i][k];
-            out = string.concat(out, string(label), "=", _decimal(handler.done(actions[i])), " ");
+            out = string.concat(
+                out,
+                Labels.name(actions[i]),
+                "=",
+                Labels.decimal(handler.done(actions[i])),
+                " "
+            );
         }
-    }
-
-    function _decimal(uint256 value) private pure returns (string memory) {
-        if (value == 0) return "0";
-        bytes memory digits = new bytes(78);
-        uint256 len;
-        for (; value != 0; value /= 10) digits[len++] = bytes1(uint8(48 + (value % 10)));
-        bytes memory out = new bytes(len);
-        for (uint256 i; i < len; ++i) out[i] = digits[len - 1 - i];
-        return string(out);
-    }
-
-    function _hex(bytes memory data) private pure returns (string memory) {
-        bytes memory digits = "0123456789abcdef";
-        bytes memory out = new bytes(2 + data.length * 2);
-        out[0] = "0";
-        out[1] = "x";
-        for (uint256 i; i < data.length; ++i) {
-            out[2 + 2 * i] = digits[uint8(data[i]) >> 4];
-            out[3 + 2 * i] = digits[uint8(data[i]) & 15];
-        }
-        return string(out);
     }
 }

@@ -2,14 +2,12 @@
 pragma solidity 0.8.30;
 
 import {DisputeGame} from "../../../contracts/DisputeGame.sol";
-import {JobMarket} from "../../../contracts/JobMarket.sol";
-import {StakeRegistry} from "../../../contracts/StakeRegistry.sol";
 import {TraceLib} from "../../../contracts/libraries/TraceLib.sol";
 import {TestToken} from "../../../contracts/mocks/TestToken.sol";
-import {BlockhashRandomness} from "../../../contracts/randomness/BlockhashRandomness.sol";
 import {Dispute, DisputePhase, Outcome, Vote} from "../../../contracts/types/DisputeTypes.sol";
 import {JobParams, JobStatus, Numerics, OpenedLeaf} from "../../../contracts/types/JobTypes.sol";
 import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
+import {AssayFixture} from "../utils/AssayFixture.sol";
 import {MerkleBuilder} from "../utils/MerkleBuilder.sol";
 import {Openings} from "../utils/Openings.sol";
 import {Walk} from "../utils/Walk.sol";
@@ -44,49 +42,32 @@ contract OutcomeHandler is Walk {
         uint256 puppetBonds;
     }
 
-    TestToken public immutable token;
-    StakeRegistry public immutable registry;
-    BlockhashRandomness public immutable randomness;
-    JobMarket public immutable market;
     DisputeGame public immutable game;
 
     address[] private _verifiers;
     address[2] private _providers;
     address[2] private _puppets;
-    uint256[] private _jobIds;
     mapping(uint256 jobId => GhostJob) private _jobs;
     uint256[] private _disputeIds;
     /// @dev Each dispute's current committee (committeeOf shows it only before the draw).
     mapping(uint256 disputeId => address[]) private _members;
 
-    constructor(
-        TestToken token_,
-        StakeRegistry registry_,
-        BlockhashRandomness randomness_,
-        JobMarket market_,
-        DisputeGame game_
-    ) {
-        token = token_;
-        registry = registry_;
-        randomness = randomness_;
-        market = market_;
-        game = game_;
+    /// @dev The actors, in order: VERIFIERS verifiers, two providers, each provider's sock puppet.
+    constructor(TestToken token_, AssayFixture.Deployment memory sys) Walk(token_, sys) {
+        game = sys.disputeGame;
+        _addActors(token_, sys, 0x5EC0, VERIFIERS + 4, 1_000_000e18);
         for (uint256 i; i < VERIFIERS + 4; ++i) {
-            address actor = address(uint160(0x5EC0 + i));
-            token_.mint(actor, 1_000_000e18);
+            address actor = _actors[i];
             vm.startPrank(actor);
-            token_.approve(address(registry_), type(uint256).max);
-            token_.approve(address(market_), type(uint256).max);
-            token_.approve(address(game_), type(uint256).max);
             if (i < VERIFIERS) {
-                registry_.stake(StakeRole.Verifier, 1_000e18);
+                sys.registry.stake(StakeRole.Verifier, 1_000e18);
                 _verifiers.push(actor);
             } else if (i < VERIFIERS + 2) {
-                registry_.stake(StakeRole.Provider, 10_000e18);
+                sys.registry.stake(StakeRole.Provider, 10_000e18);
                 _providers[i - VERIFIERS] = actor;
             } else {
                 // Each provider's sock puppet: a verifier of its own.
-                registry_.stake(StakeRole.Verifier, 1_000e18);
+                sys.registry.stake(StakeRole.Verifier, 1_000e18);
                 _puppets[i - VERIFIERS - 2] = actor;
             }
             vm.stopPrank();
@@ -94,19 +75,6 @@ contract OutcomeHandler is Walk {
     }
 
     // ------------------------------------------------------------- views for the invariants
-
-    function accounts() external view returns (address[] memory all) {
-        all = new address[](VERIFIERS + 4);
-        for (uint256 i; i < VERIFIERS; ++i) all[i] = _verifiers[i];
-        for (uint256 i; i < 2; ++i) {
-            all[VERIFIERS + i] = _providers[i];
-            all[VERIFIERS + 2 + i] = _puppets[i];
-        }
-    }
-
-    function jobIds() external view returns (uint256[] memory) {
-        return _jobIds;
-    }
 
     function ghostJob(uint256 jobId) external view returns (GhostJob memory) {
         return _jobs[jobId];
@@ -156,7 +124,7 @@ contract OutcomeHandler is Walk {
             keccak256("r"),
             keccak256("l")
         );
-        _ensureBlockHash(randomness, ghostBlock + randomness.delay());
+        _ensureBlockHash(ghostBlock + randomness.delay());
         uint256 sampled = market.sampledSegments(jobId)[0];
         (OpenedLeaf[] memory opened, bytes32[] memory proof) = Openings.segment(leaves, hashes, sampled);
         vm.prank(_providers[providerIndex]);
@@ -171,7 +139,7 @@ contract OutcomeHandler is Walk {
     /// segment, a made-up digest), 2 the provider's puppet honestly (to take the challenger share),
     /// 3 the puppet lying (to lose on purpose and shield the job).
     function challenge(uint256 jobSeed, uint256 actorSeed, uint256 mode) external syncClock {
-        (bool found, uint256 jobId) = _findJob(jobSeed);
+        (bool found, uint256 jobId) = _findJob(jobSeed, _challengeable());
         if (!found) return;
         GhostJob storage j = _jobs[jobId];
         mode %= 4;
@@ -241,7 +209,7 @@ contract OutcomeHandler is Walk {
     }
 
     function finalize(uint256 jobSeed) external syncClock {
-        (bool found, uint256 jobId) = _findJob(jobSeed);
+        (bool found, uint256 jobId) = _findJob(jobSeed, _challengeable());
         if (!found) return;
         uint256 deadline = market.getJob(jobId).deadline;
         if (ghostTime <= deadline) _setTime(deadline + 1);
@@ -256,10 +224,7 @@ contract OutcomeHandler is Walk {
     function claim(uint256 accountSeed) external syncClock {
         address account =
             accountSeed % 2 == 0 ? _puppets[(accountSeed >> 1) % 2] : _verifiers[accountSeed % VERIFIERS];
-        if (game.creditOf(account) == 0) return;
-        vm.prank(account);
-        game.claimCredit();
-        _done("claim");
+        _claim(game, account, game.creditOf(account), "claim");
     }
 
     function warp(uint256 secondsSeed) external syncClock {
@@ -270,7 +235,7 @@ contract OutcomeHandler is Walk {
     // ------------------------------------------------------------- internals: committees
 
     function _draw(uint256 id, Dispute memory d) private {
-        _ensureBlockHash(randomness, d.randomnessRequest);
+        _ensureBlockHash(d.randomnessRequest);
         address[] memory members = game.committeeOf(id);
         try game.drawCommittee(id) {
             if (game.getDispute(id).phase == DisputePhase.Voting) _members[id] = members;
@@ -386,16 +351,8 @@ contract OutcomeHandler is Walk {
         }
     }
 
-    /// @dev A job that is Opened or Disputed.
-    function _findJob(uint256 seed) private view returns (bool, uint256) {
-        uint256 count = _jobIds.length;
-        for (uint256 k; k < count; ++k) {
-            uint256 jobId = _jobIds[(seed + k) % count];
-            JobStatus s = market.getJob(jobId).status;
-            if (s == JobStatus.Opened || s == JobStatus.Disputed) return (true, jobId);
-        }
-        return (false, 0);
+    /// @dev Opened or Disputed, as the market says.
+    function _challengeable() private pure returns (uint256) {
+        return _mask(JobStatus.Opened) | _mask(JobStatus.Disputed);
     }
-
-    // ------------------------------------------------------------- internals: clocks
 }

@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {TestToken} from "../../../contracts/mocks/TestToken.sol";
-import {MAX_RECOVERABLE_BPS, Dispute, DisputePhase} from "../../../contracts/types/DisputeTypes.sol";
-import {Job, JobStatus} from "../../../contracts/types/JobTypes.sol";
-import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
-import {Invariant} from "../utils/Invariant.sol";
+import {MAX_RECOVERABLE_BPS} from "../../../contracts/types/DisputeTypes.sol";
+import {JobStatus} from "../../../contracts/types/JobTypes.sol";
 import {Labels} from "../utils/Labels.sol";
-import {AssayFixture} from "../utils/AssayFixture.sol";
+import {SolvencyChecks} from "../utils/SolvencyChecks.sol";
 import {OutcomeHandler} from "./OutcomeHandler.sol";
 
 /// @notice Security outcomes of disputes, beyond solvency (docs/protocol.md §8): after any sequence of
@@ -16,19 +13,12 @@ import {OutcomeHandler} from "./OutcomeHandler.sol";
 /// and redraws), finalizations and claims — an honest provider is never slashed; a cheating job that
 /// was honestly challenged never finalizes; a puppet never wins back more than MAX_RECOVERABLE_BPS of
 /// the collateral (plus its bond); every contract holds exactly what it owes.
-contract OutcomeSecurityTest is AssayFixture, Invariant {
-    address private constant TREASURY = address(0x7EA5);
-
-    TestToken private token;
-    Deployment private sys;
+contract OutcomeSecurityTest is SolvencyChecks {
     OutcomeHandler private handler;
-    uint256 private initialSupply;
 
     function setUp() public {
-        token = new TestToken();
-        sys = _deployAssay(token, TREASURY);
-        handler = new OutcomeHandler(token, sys.registry, sys.randomness, sys.market, sys.disputeGame);
-        initialSupply = token.totalSupply();
+        _deploy();
+        handler = new OutcomeHandler(token, sys);
         bytes4[] memory selectors = new bytes4[](8);
         selectors[0] = OutcomeHandler.openJob.selector;
         selectors[1] = OutcomeHandler.challenge.selector;
@@ -38,21 +28,11 @@ contract OutcomeSecurityTest is AssayFixture, Invariant {
         selectors[5] = OutcomeHandler.finalize.selector;
         selectors[6] = OutcomeHandler.claim.selector;
         selectors[7] = OutcomeHandler.warp.selector;
-        targetContract(address(handler));
-        targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
+        _target(handler, selectors);
     }
 
     function invariant_outcomes() public view {
-        if (handler.unexpectedReverts() != 0 || handler.forbiddenSuccesses() != 0) {
-            bytes memory data = handler.firstFailureData();
-            // The contract's own error, when a call the rules allow reverted.
-            if (data.length > 0) {
-                assembly ("memory-safe") {
-                    revert(add(data, 32), mload(data))
-                }
-            }
-            revert AssertionFailed(string.concat("the rules were broken at: ", handler.firstFailureAction()));
-        }
+        _assertNoSurprise(handler);
         uint256[] memory ids = handler.jobIds();
         for (uint256 i; i < ids.length; ++i) {
             OutcomeHandler.GhostJob memory g = handler.ghostJob(ids[i]);
@@ -68,7 +48,11 @@ contract OutcomeSecurityTest is AssayFixture, Invariant {
                 "a sock puppet won back more than the bound"
             );
         }
-        _assertSolvent();
+        address[] memory accounts = handler.accounts();
+        _assertGameSolvent(accounts);
+        _assertMarketSolvent(_jobs(), accounts);
+        _assertRegistrySolvent(accounts);
+        assertEq(token.totalSupply(), initialSupply, "supply changed");
     }
 
     /// @dev A fixed walk; every path must be taken, the invariants hold at every tenth step.
@@ -105,39 +89,5 @@ contract OutcomeSecurityTest is AssayFixture, Invariant {
                 string.concat("never happened: ", Labels.name(required[r]))
             );
         assertGt(handler.done("finalize"), 0, "never finalized");
-    }
-
-    function _assertSolvent() private view {
-        address[] memory accounts = handler.accounts();
-        uint256 gameOwed;
-        uint256 count = sys.disputeGame.disputeCount();
-        for (uint256 id = 1; id <= count; ++id) {
-            Dispute memory d = sys.disputeGame.getDispute(id);
-            if (d.phase != DisputePhase.Resolved) gameOwed += d.bond;
-        }
-        uint256 marketOwed;
-        uint256 jobs = sys.market.jobCount();
-        for (uint256 id = 1; id <= jobs; ++id) {
-            Job memory job = sys.market.getJob(id);
-            if (job.status >= JobStatus.Open && job.status <= JobStatus.Disputed) marketOwed += job.amount;
-        }
-        uint256 registryOwed;
-        for (uint256 i; i < accounts.length; ++i) {
-            gameOwed += sys.disputeGame.creditOf(accounts[i]);
-            marketOwed += sys.market.creditOf(accounts[i]);
-            for (uint8 role = 1; role <= 2; ++role) {
-                (uint128 free, uint128 locked, uint128 unbonding, , ) = sys.registry.accountOf(
-                    accounts[i],
-                    StakeRole(role)
-                );
-                registryOwed += uint256(free) + locked + unbonding;
-            }
-        }
-        gameOwed += sys.disputeGame.creditOf(TREASURY);
-        marketOwed += sys.market.creditOf(TREASURY);
-        assertEq(token.balanceOf(address(sys.disputeGame)), gameOwed, "game balance != bonds + credits");
-        assertEq(token.balanceOf(address(sys.market)), marketOwed, "market balance != escrow + credits");
-        assertEq(token.balanceOf(address(sys.registry)), registryOwed, "registry balance != stakes");
-        assertEq(token.totalSupply(), initialSupply, "supply changed");
     }
 }

@@ -2,17 +2,15 @@
 pragma solidity 0.8.30;
 
 import {FraudProofs} from "../../../contracts/FraudProofs.sol";
-import {JobMarket} from "../../../contracts/JobMarket.sol";
-import {StakeRegistry} from "../../../contracts/StakeRegistry.sol";
 import {SamplerLib} from "../../../contracts/libraries/SamplerLib.sol";
 import {TraceLib} from "../../../contracts/libraries/TraceLib.sol";
 import {TestToken} from "../../../contracts/mocks/TestToken.sol";
-import {BlockhashRandomness} from "../../../contracts/randomness/BlockhashRandomness.sol";
 import {Job, JobParams, JobStatus, Numerics, OpenedLeaf} from "../../../contracts/types/JobTypes.sol";
 import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
+import {AssayFixture} from "../utils/AssayFixture.sol";
 import {FraudCommit} from "../utils/FraudCommit.sol";
 import {MerkleBuilder} from "../utils/MerkleBuilder.sol";
-import {Test} from "../utils/Test.sol";
+import {Walk} from "../utils/Walk.sol";
 
 /// @notice Random walk over the escrow protocol for the invariant tests (Optimism's dispute-game
 /// invariant style): a few actors stake, post, accept, train, submit, open, finalize, expire, claim
@@ -21,13 +19,11 @@ import {Test} from "../utils/Test.sol";
 /// update) and anyone may slash them with a fraud proof; proofs against honest jobs must fail. Every action bounds its inputs and picks an existing job
 /// in the right state, so most calls take the valid path and the walk reaches deep states; a call the
 /// handler expects to succeed that reverts is recorded as `unexpectedReverts` (an invariant fails on
-/// it), and a call it expects to fail that succeeds as `forbiddenSuccesses`.
+/// it), and a call it expects to fail that succeeds as `forbiddenSuccesses` (see Walk).
 ///
 /// Ghost state mirrors what each contract owes: per-account credits, per-account stakes, per-job
-/// status, and the totals paid into and out of the market. The clocks are ghost state too, re-applied
-/// at the start of every action, so the walk does not depend on whether the runner keeps
-/// `vm.warp`/`vm.roll` between calls.
-contract MarketHandler is Test {
+/// status, and the totals paid into and out of the market.
+contract MarketHandler is Walk {
     uint256 public constant ACTOR_COUNT = 4;
     uint256 public constant ACTOR_FUNDS = 1_000_000e18;
     uint256 private constant MAX_CHECKPOINTS = 16;
@@ -38,18 +34,12 @@ contract MarketHandler is Test {
     uint8 private constant CHEAT_FINAL_DIGEST = 1;
     uint8 private constant CHEAT_TOP_Q = 2;
 
-    TestToken public immutable token;
-    StakeRegistry public immutable registry;
-    BlockhashRandomness public immutable randomness;
-    JobMarket public immutable market;
     FraudProofs public immutable fraudProofs;
     /// @notice The two treasuries governance switches between; credits stay with the one credited.
     address public immutable treasuryA;
     address public immutable treasuryB;
     uint256 private immutable _unbondingDelay;
     uint256 private immutable _randomnessDelay;
-
-    address[] private _actors;
 
     // ------------------------------------------------------------- ghost state
 
@@ -90,11 +80,8 @@ contract MarketHandler is Test {
         bool ejected;
     }
 
-    uint256 public ghostTime;
-    uint256 public ghostBlock;
     bytes32 private _blockSalt;
 
-    uint256[] private _jobIds;
     mapping(uint256 jobId => GhostJob) private _ghostJobs;
     mapping(address account => mapping(StakeRole role => GhostStake)) private _ghostStakes;
     mapping(address account => uint256 amount) public ghostCredit;
@@ -110,56 +97,17 @@ contract MarketHandler is Test {
     uint256 public ghostFraudIn;
     uint256 public ghostFraudClaimed;
 
-    // ------------------------------------------------------------- call accounting
-
-    uint256 public unexpectedReverts;
-    uint256 public forbiddenSuccesses;
-    /// @notice The first unexpected outcome, kept for the failure message.
-    string public firstFailureAction;
-    bytes public firstFailureData;
-
-    mapping(bytes32 action => uint256 count) public done;
-    mapping(bytes32 action => uint256 count) public skipped;
-
-    constructor(
-        TestToken token_,
-        StakeRegistry registry_,
-        BlockhashRandomness randomness_,
-        JobMarket market_,
-        FraudProofs fraudProofs_
-    ) {
-        token = token_;
-        registry = registry_;
-        randomness = randomness_;
-        market = market_;
-        fraudProofs = fraudProofs_;
-        treasuryA = market_.treasury();
+    constructor(TestToken token_, AssayFixture.Deployment memory sys) Walk(token_, sys) {
+        fraudProofs = sys.fraudProofs;
+        treasuryA = sys.market.treasury();
         treasuryB = address(uint160(treasuryA) + 1);
-        _unbondingDelay = registry_.unbondingDelay();
-        _randomnessDelay = randomness_.delay();
-        ghostTime = block.timestamp;
-        ghostBlock = block.number;
-        for (uint256 i; i < ACTOR_COUNT; ++i) {
-            address actor = address(uint160(0xA11CE0 + i));
-            _actors.push(actor);
-            vm.label(actor, string(abi.encodePacked("actor", bytes1(uint8(48 + i)))));
-            token_.mint(actor, ACTOR_FUNDS);
-            vm.startPrank(actor);
-            token_.approve(address(registry_), type(uint256).max);
-            token_.approve(address(market_), type(uint256).max);
-            vm.stopPrank();
-        }
+        _treasuries.push(treasuryB);
+        _unbondingDelay = sys.registry.unbondingDelay();
+        _randomnessDelay = sys.randomness.delay();
+        _addActors(token_, sys, 0xA11CE0, ACTOR_COUNT, ACTOR_FUNDS);
     }
 
     // ------------------------------------------------------------- views for the invariants
-
-    function actors() external view returns (address[] memory) {
-        return _actors;
-    }
-
-    function jobIds() external view returns (uint256[] memory) {
-        return _jobIds;
-    }
 
     function ghostJob(uint256 jobId) external view returns (GhostJob memory) {
         return _ghostJobs[jobId];
@@ -364,7 +312,8 @@ contract MarketHandler is Test {
     /// multi-proof built in Solidity.
     function openSamples(uint256 jobSeed) external syncClock {
         (bool found, uint256 jobId) = _findJob(jobSeed, _mask(JobStatus.Submitted), true);
-        if (!found || !_ensureSeed(_ghostJobs[jobId])) return _skip("openSamples");
+        // A seed block out of the 256-block window cannot be opened: the job will expire.
+        if (!found || !_ensureBlockHash(_ghostJobs[jobId].randomnessRequest)) return _skip("openSamples");
         GhostJob storage j = _ghostJobs[jobId];
         (OpenedLeaf[] memory opened, uint256[] memory top, bytes32[] memory proof) = _opening(jobId, j);
         if (j.cheat == CHEAT_FINAL_DIGEST && opened[opened.length - 1].index == j.checkpoints) {
@@ -392,7 +341,8 @@ contract MarketHandler is Test {
     /// refused, and must leave the job as it was.
     function openSamplesTampered(uint256 jobSeed, uint256 tamperSeed) external syncClock {
         (bool found, uint256 jobId) = _findJob(jobSeed, _mask(JobStatus.Submitted), true);
-        if (!found || !_ensureSeed(_ghostJobs[jobId])) return _skip("openSamplesTampered");
+        if (!found || !_ensureBlockHash(_ghostJobs[jobId].randomnessRequest))
+            return _skip("openSamplesTampered");
         GhostJob storage j = _ghostJobs[jobId];
         (OpenedLeaf[] memory opened, uint256[] memory top, bytes32[] memory proof) = _opening(jobId, j);
         uint256 kind = tamperSeed % 5;
@@ -482,31 +432,11 @@ contract MarketHandler is Test {
 
     function claimCredit(uint256 accountSeed) external syncClock {
         // Treasuries included: they are paid by pull like everyone else.
-        uint256 pick = accountSeed % (ACTOR_COUNT + 2);
-        address account =
-            pick == ACTOR_COUNT
-                ? treasuryA
-                : pick == ACTOR_COUNT + 1
-                    ? treasuryB
-                    : _actor(pick);
+        address account = _account(accountSeed);
         uint256 amount = ghostCredit[account];
-        if (amount == 0) {
-            vm.prank(account);
-            try market.claimCredit() {
-                _forbidden("claim without credit");
-            } catch {}
-            return _skip("claimCredit");
-        }
-        uint256 before = token.balanceOf(account);
-        vm.prank(account);
-        try market.claimCredit() returns (uint256 paid) {
+        if (_claim(market, account, amount, "claimCredit")) {
             ghostCredit[account] = 0;
             ghostClaimed += amount;
-            if (paid != amount || token.balanceOf(account) != before + amount)
-                _unexpected("claim amount", "");
-            _done("claimCredit");
-        } catch (bytes memory err) {
-            _unexpected("claimCredit", err);
         }
     }
 
@@ -532,8 +462,7 @@ contract MarketHandler is Test {
         bytes32 salt = keccak256(abi.encode("fraud salt", jobId, ghostBlock, proverSeed));
         FraudCommit.finalDigest(fraudProofs, jobId, last, lastProof, salt, prover);
         FraudCommit.topQ(fraudProofs, jobId, above, aboveProof, salt, prover);
-        ghostBlock += 1;
-        vm.roll(ghostBlock);
+        _roll(ghostBlock + 1);
         if (!j.fraudProvable) {
             vm.prank(prover);
             try fraudProofs.proveFinalDigestFraud(jobId, last, lastProof, salt) {
@@ -564,25 +493,11 @@ contract MarketHandler is Test {
     }
 
     function claimFraudCredit(uint256 accountSeed) external syncClock {
-        uint256 pick = accountSeed % (ACTOR_COUNT + 2);
-        address account =
-            pick == ACTOR_COUNT
-                ? treasuryA
-                : pick == ACTOR_COUNT + 1
-                    ? treasuryB
-                    : _actor(pick);
+        address account = _account(accountSeed);
         uint256 amount = ghostFraudCredit[account];
-        if (amount == 0) return _skip("claimFraudCredit");
-        uint256 before = token.balanceOf(account);
-        vm.prank(account);
-        try fraudProofs.claimCredit() returns (uint256 paid) {
+        if (_claim(fraudProofs, account, amount, "claimFraudCredit")) {
             ghostFraudCredit[account] = 0;
             ghostFraudClaimed += amount;
-            if (paid != amount || token.balanceOf(account) != before + amount)
-                _unexpected("fraud claim amount", "");
-            _done("claimFraudCredit");
-        } catch (bytes memory err) {
-            _unexpected("claimFraudCredit", err);
         }
     }
 
@@ -610,48 +525,15 @@ contract MarketHandler is Test {
 
     function rollBlocks(uint256 countSeed, bytes32 salt) external syncClock {
         _blockSalt = salt;
-        ghostBlock += bound(countSeed, 1, 20);
-        vm.roll(ghostBlock);
+        _roll(ghostBlock + bound(countSeed, 1, 20));
         _done("rollBlocks");
     }
 
-    // ------------------------------------------------------------- internals: clocks and accounting
-
-    modifier syncClock() {
-        vm.warp(ghostTime);
-        vm.roll(ghostBlock);
-        _;
-    }
-
-    function _setTime(uint256 t) private {
-        ghostTime = t;
-        vm.warp(t);
-    }
+    // ------------------------------------------------------------- internals: the model
 
     function _credit(address account, uint256 amount) private {
         ghostCredit[account] += amount;
         ghostCredited += amount;
-    }
-
-    function _done(bytes32 action) private {
-        ++done[action];
-    }
-
-    function _skip(bytes32 action) private {
-        ++skipped[action];
-    }
-
-    function _unexpected(string memory action, bytes memory err) private {
-        if (unexpectedReverts == 0 && forbiddenSuccesses == 0) {
-            firstFailureAction = action;
-            firstFailureData = err;
-        }
-        ++unexpectedReverts;
-    }
-
-    function _forbidden(string memory action) private {
-        if (unexpectedReverts == 0 && forbiddenSuccesses == 0) firstFailureAction = action;
-        ++forbiddenSuccesses;
     }
 
     function _stake(address actor, StakeRole role, uint256 amount) private returns (bool) {
@@ -668,37 +550,17 @@ contract MarketHandler is Test {
 
     // ------------------------------------------------------------- internals: picking
 
-    function _actor(uint256 seed) private view returns (address) {
-        return _actors[seed % ACTOR_COUNT];
-    }
-
     function _otherActor(address not, uint256 seed) private view returns (address a) {
         a = _actor(seed);
         if (a == not) a = _actor(seed + 1);
     }
 
-    function _mask(JobStatus status) private pure returns (uint256) {
-        return uint256(1) << uint8(status);
+    function _jobStatus(uint256 jobId) internal view override returns (JobStatus) {
+        return _ghostJobs[jobId].status;
     }
 
-    /// @dev The first job at or after `seed` (cyclically) whose ghost status is in `statuses` and,
-    /// when `beforeDeadline`, whose deadline has not passed.
-    function _findJob(
-        uint256 seed,
-        uint256 statuses,
-        bool beforeDeadline
-    ) private view returns (bool found, uint256 jobId) {
-        uint256 count = _jobIds.length;
-        if (count == 0) return (false, 0);
-        uint256 start = seed % count;
-        for (uint256 k; k < count; ++k) {
-            jobId = _jobIds[(start + k) % count];
-            GhostJob storage j = _ghostJobs[jobId];
-            if ((statuses >> uint8(j.status)) & 1 == 0) continue;
-            if (beforeDeadline && ghostTime > j.deadline) continue;
-            return (true, jobId);
-        }
-        return (false, 0);
+    function _jobDeadline(uint256 jobId) internal view override returns (uint256) {
+        return _ghostJobs[jobId].deadline;
     }
 
     /// @dev A provider other than the submitter, not ejected, topped up to the collateral and the minimum.
@@ -778,18 +640,9 @@ contract MarketHandler is Test {
         }
     }
 
-    /// @dev Makes the seed block exist: rolls past it if needed and gives it a hash, unless it fell
-    /// out of the 256-block window (then the job cannot be opened and will expire).
-    function _ensureSeed(GhostJob storage j) private returns (bool) {
-        uint256 request = j.randomnessRequest;
-        if (ghostBlock <= request) {
-            ghostBlock = request + 1;
-            vm.roll(ghostBlock);
-        }
-        if (randomness.randomness(request) != bytes32(0)) return true;
-        if (ghostBlock - request > 256) return false;
-        vm.setBlockhash(request, keccak256(abi.encode(_blockSalt, request)));
-        return randomness.randomness(request) != bytes32(0);
+    /// @dev Block hashes follow the last `rollBlocks` salt.
+    function _blockHash(uint256 number) internal view override returns (bytes32) {
+        return keccak256(abi.encode(_blockSalt, number));
     }
 
     function _opening(

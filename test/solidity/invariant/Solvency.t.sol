@@ -1,32 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {TestToken} from "../../../contracts/mocks/TestToken.sol";
 import {Job, JobStatus} from "../../../contracts/types/JobTypes.sol";
 import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
-import {AssayFixture} from "../utils/AssayFixture.sol";
-import {Invariant} from "../utils/Invariant.sol";
+import {Labels} from "../utils/Labels.sol";
+import {SolvencyChecks} from "../utils/SolvencyChecks.sol";
 import {MarketHandler} from "./MarketHandler.sol";
 
 /// @notice No party can take escrowed or staked funds other than by the rules (docs/protocol.md §8):
 /// after any sequence of MarketHandler actions, each contract's token balance equals what it owes,
 /// locked stake is exactly the collateral of live jobs, and no token is created or lost.
-contract SolvencyInvariantTest is AssayFixture, Invariant {
-    address private constant TREASURY = address(0x7EA5);
-
-    TestToken private token;
-    Deployment private d;
+contract SolvencyInvariantTest is SolvencyChecks {
     MarketHandler private handler;
-    uint256 private initialSupply;
 
     function setUp() public {
-        token = new TestToken();
-        d = _deployAssay(token, TREASURY);
-        handler = new MarketHandler(token, d.registry, d.randomness, d.market, d.fraudProofs);
-        d.market.grantRole(d.market.GOVERNOR_ROLE(), address(handler));
-        d.registry.grantRole(d.registry.GOVERNOR_ROLE(), address(handler));
-        d.fraudProofs.grantRole(d.fraudProofs.GOVERNOR_ROLE(), address(handler));
-        initialSupply = token.totalSupply();
+        _deploy();
+        handler = new MarketHandler(token, sys);
+        sys.market.grantRole(sys.market.GOVERNOR_ROLE(), address(handler));
+        sys.registry.grantRole(sys.registry.GOVERNOR_ROLE(), address(handler));
+        sys.fraudProofs.grantRole(sys.fraudProofs.GOVERNOR_ROLE(), address(handler));
 
         bytes4[] memory selectors = new bytes4[](19);
         selectors[0] = MarketHandler.stake.selector;
@@ -49,8 +41,7 @@ contract SolvencyInvariantTest is AssayFixture, Invariant {
         selectors[16] = MarketHandler.governance.selector;
         selectors[17] = MarketHandler.proveFraud.selector;
         selectors[18] = MarketHandler.claimFraudCredit.selector;
-        targetContract(address(handler));
-        targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
+        _target(handler, selectors);
     }
 
     // ------------------------------------------------------------- invariants
@@ -61,15 +52,19 @@ contract SolvencyInvariantTest is AssayFixture, Invariant {
     /// forge-config: default.invariant.depth = 60
     function invariant_accounting() public view {
         Job[] memory jobs = _jobs();
-        _assertMarketSolvent(jobs);
-        _assertRegistrySolvent();
-        _assertFraudProofsSolvent();
+        address[] memory accounts = handler.accounts();
+        _assertMarketSolvent(jobs, accounts);
+        _assertRegistrySolvent(accounts);
+        _assertFraudProofsSolvent(accounts);
+        _assertFraudProofsModelled(accounts);
         _assertLockedIsLiveCollateral(jobs);
-        _assertCreditsBounded();
-        _assertTokensConserved();
+        _assertCreditsBounded(accounts);
+        // The walk opens no dispute, so the dispute game holds nothing.
+        assertEq(token.balanceOf(address(sys.disputeGame)), 0, "dispute game holds tokens");
+        _assertTokensConserved(accounts, 0);
         _assertGhostMatchesChain(jobs);
         _assertVerifierSet();
-        _assertNoSurprise();
+        _assertNoSurprise(handler);
     }
 
     // ------------------------------------------------------------- a fixed long walk
@@ -100,16 +95,18 @@ contract SolvencyInvariantTest is AssayFixture, Invariant {
             "governance",
             "proveFraud"
         ];
-        for (uint256 p; p < phases.length; ++p) assertGt(handler.done(phases[p]), 0, _name(phases[p]));
+        for (uint256 p; p < phases.length; ++p) {
+            assertGt(handler.done(phases[p]), 0, string.concat("never reached: ", Labels.name(phases[p])));
+        }
         uint256 expired =
             handler.done("expireOpen") + handler.done("expireAccepted") + handler.done("expireSubmitted");
         assertGt(expired, 0, "expire");
         assertGt(handler.done("expireAccepted") + handler.done("expireSubmitted"), 0, "slash on expiry");
         // Nothing is stuck: once every job has ended and everyone has claimed and withdrawn, the
         // contracts hold nothing and the actors and treasuries hold the whole supply.
-        assertEq(token.balanceOf(address(d.market)), 0, "market kept tokens");
-        assertEq(token.balanceOf(address(d.registry)), 0, "registry kept tokens");
-        assertEq(token.balanceOf(address(d.fraudProofs)), 0, "fraud proofs kept tokens");
+        assertEq(token.balanceOf(address(sys.market)), 0, "market kept tokens");
+        assertEq(token.balanceOf(address(sys.registry)), 0, "registry kept tokens");
+        assertEq(token.balanceOf(address(sys.fraudProofs)), 0, "fraud proofs kept tokens");
     }
 
     /// @dev One job at a time, honest or cheating in turn, taken to an opening and proven against:
@@ -134,13 +131,13 @@ contract SolvencyInvariantTest is AssayFixture, Invariant {
         assertGt(handler.done("fraudRefused"), 0, "no proof against an honest job was tried");
         assertGt(handler.done("openRefused"), 0, "no opening with a wrong last leaf was tried");
         assertGt(handler.done("claimFraudCredit"), 0, "no fraud credit was claimed");
-        assertEq(token.balanceOf(address(d.fraudProofs)), 0, "fraud proofs kept tokens");
+        assertEq(token.balanceOf(address(sys.fraudProofs)), 0, "fraud proofs kept tokens");
     }
 
     /// @dev Ends every job (expire or finalize, waiting out deadlines), claims every credit, unstakes
     /// and withdraws every stake, through the handler so that the ghost state follows.
     function _settleEverything() private {
-        uint256 jobs = d.market.jobCount();
+        uint256 jobs = sys.market.jobCount();
         for (uint256 k; k < jobs; ++k) {
             handler.expire(k, k);
             handler.finalize(k, k);
@@ -187,15 +184,6 @@ contract SolvencyInvariantTest is AssayFixture, Invariant {
 
     // ------------------------------------------------------------- the properties
 
-    function _isLive(JobStatus s) private pure returns (bool) {
-        return
-            s == JobStatus.Open ||
-            s == JobStatus.Accepted ||
-            s == JobStatus.Submitted ||
-            s == JobStatus.Opened ||
-            s == JobStatus.Disputed;
-    }
-
     function _holdsCollateral(JobStatus s) private pure returns (bool) {
         return
             s == JobStatus.Accepted ||
@@ -204,59 +192,15 @@ contract SolvencyInvariantTest is AssayFixture, Invariant {
             s == JobStatus.Disputed;
     }
 
-    /// @dev Every account that can hold credit or tokens: the actors and both treasuries.
-    function _accounts() private view returns (address[] memory accounts) {
-        address[] memory actors = handler.actors();
-        accounts = new address[](actors.length + 2);
-        for (uint256 i; i < actors.length; ++i) accounts[i] = actors[i];
-        accounts[actors.length] = handler.treasuryA();
-        accounts[actors.length + 1] = handler.treasuryB();
-    }
-
-    /// @dev Every job as the market stores it (index i is job i + 1), read once per check: a failing
-    /// test is re-run with stack traces over every call, so fewer calls keep that re-run small.
-    function _jobs() private view returns (Job[] memory jobs) {
-        jobs = new Job[](d.market.jobCount());
-        for (uint256 i; i < jobs.length; ++i) jobs[i] = d.market.getJob(i + 1);
-    }
-
-    /// @dev token.balanceOf(market) == Σ escrow of live jobs + Σ unclaimed credits, read from the chain.
-    function _assertMarketSolvent(Job[] memory jobs) private view {
-        uint256 owed;
-        for (uint256 i; i < jobs.length; ++i) if (_isLive(jobs[i].status)) owed += jobs[i].amount;
-        address[] memory accounts = _accounts();
-        for (uint256 i; i < accounts.length; ++i) owed += d.market.creditOf(accounts[i]);
-        assertEq(token.balanceOf(address(d.market)), owed, "market balance != live escrow + credits");
-    }
-
-    /// @dev token.balanceOf(registry) == Σ (free + locked + unbonding) over every stake account.
-    function _assertRegistrySolvent() private view {
-        address[] memory actors = handler.actors();
-        uint256 owed;
-        for (uint256 i; i < actors.length; ++i) {
-            for (uint8 role = 1; role <= 2; ++role) {
-                (uint128 free, uint128 locked, uint128 unbonding, , ) = d.registry.accountOf(
-                    actors[i],
-                    StakeRole(role)
-                );
-                owed += uint256(free) + locked + unbonding;
-            }
-        }
-        assertEq(token.balanceOf(address(d.registry)), owed, "registry balance != stakes");
-    }
-
-    /// @dev token.balanceOf(fraudProofs) == Σ its unclaimed credits, each exactly what the rules gave.
-    function _assertFraudProofsSolvent() private view {
-        address[] memory accounts = _accounts();
-        uint256 owed;
-        for (uint256 i; i < accounts.length; ++i) {
-            uint256 credit = d.fraudProofs.creditOf(accounts[i]);
-            assertEq(credit, handler.ghostFraudCredit(accounts[i]), "fraud credit differs from the rules");
-            owed += credit;
-        }
-        uint256 balance = token.balanceOf(address(d.fraudProofs));
-        assertEq(balance, owed, "fraud proofs balance != credits");
-        assertEq(balance, handler.ghostFraudIn() - handler.ghostFraudClaimed(), "fraud proofs: in - claimed");
+    /// @dev Every fraud-proof credit is exactly what the rules gave, and the contract holds what
+    /// was slashed into it less what was claimed.
+    function _assertFraudProofsModelled(address[] memory accounts) private view {
+        _assertCreditsModelled(sys.fraudProofs, accounts, handler.ghostFraudCredit, "fraud credit");
+        assertEq(
+            token.balanceOf(address(sys.fraudProofs)),
+            handler.ghostFraudIn() - handler.ghostFraudClaimed(),
+            "fraud proofs: in - claimed"
+        );
     }
 
     /// @dev Each provider's locked stake is exactly the collateral of its live accepted jobs.
@@ -268,44 +212,23 @@ contract SolvencyInvariantTest is AssayFixture, Invariant {
                 if (jobs[k].provider == actors[i] && _holdsCollateral(jobs[k].status))
                     collateral += jobs[k].collateral;
             }
-            assertEq(d.registry.lockedStake(actors[i]), collateral, "locked stake != live collateral");
-            (, uint128 verifierLocked, , , ) = d.registry.accountOf(actors[i], StakeRole.Verifier);
+            assertEq(sys.registry.lockedStake(actors[i]), collateral, "locked stake != live collateral");
+            (, uint128 verifierLocked, , , ) = sys.registry.accountOf(actors[i], StakeRole.Verifier);
             assertEq(verifierLocked, 0, "verifier stake locked");
         }
     }
 
     /// @dev No credit beyond what was paid in: credits granted ≤ escrow posted + collateral slashed,
     /// and every account's credit is exactly what the rules gave it.
-    function _assertCreditsBounded() private view {
+    function _assertCreditsBounded(address[] memory accounts) private view {
         assertLe(handler.ghostCredited(), handler.ghostMarketIn(), "credited more than paid in");
         assertLe(handler.ghostClaimed(), handler.ghostCredited(), "claimed more than credited");
-        address[] memory accounts = _accounts();
-        for (uint256 i; i < accounts.length; ++i) {
-            assertEq(
-                d.market.creditOf(accounts[i]),
-                handler.ghostCredit(accounts[i]),
-                "credit differs from the rules"
-            );
-        }
+        _assertCreditsModelled(sys.market, accounts, handler.ghostCredit, "credit");
         assertEq(
-            token.balanceOf(address(d.market)),
+            token.balanceOf(address(sys.market)),
             handler.ghostMarketIn() - handler.ghostClaimed(),
             "market balance != paid in - claimed"
         );
-    }
-
-    /// @dev Tokens move, never appear or vanish: actors, treasuries and the contracts hold the supply.
-    /// The walk opens no dispute, so the dispute game holds nothing.
-    function _assertTokensConserved() private view {
-        address[] memory accounts = _accounts();
-        assertEq(token.balanceOf(address(d.disputeGame)), 0, "dispute game holds tokens");
-        uint256 sum =
-            token.balanceOf(address(d.market)) +
-                token.balanceOf(address(d.registry)) +
-                token.balanceOf(address(d.fraudProofs));
-        for (uint256 i; i < accounts.length; ++i) sum += token.balanceOf(accounts[i]);
-        assertEq(token.totalSupply(), initialSupply, "supply changed");
-        assertEq(sum, initialSupply, "balances do not add up to the supply");
     }
 
     /// @dev The handler's model of every job and stake is the chain's.
@@ -323,7 +246,7 @@ contract SolvencyInvariantTest is AssayFixture, Invariant {
         address[] memory actors = handler.actors();
         for (uint256 i; i < actors.length; ++i) {
             for (uint8 role = 1; role <= 2; ++role) {
-                (uint128 free, uint128 locked, uint128 unbonding, , bool ejected) = d.registry.accountOf(
+                (uint128 free, uint128 locked, uint128 unbonding, , bool ejected) = sys.registry.accountOf(
                     actors[i],
                     StakeRole(role)
                 );
@@ -342,48 +265,14 @@ contract SolvencyInvariantTest is AssayFixture, Invariant {
         address[] memory actors = handler.actors();
         uint256 sum;
         for (uint256 a; a < actors.length; ++a) {
-            uint256 weight = d.registry.verifierWeight(actors[a]);
+            uint256 weight = sys.registry.verifierWeight(actors[a]);
             uint256 expected =
-                d.registry.isEligibleVerifier(actors[a])
-                    ? d.registry.freeStake(actors[a], StakeRole.Verifier)
+                sys.registry.isEligibleVerifier(actors[a])
+                    ? sys.registry.freeStake(actors[a], StakeRole.Verifier)
                     : 0;
             assertEq(weight, expected, "committee weight");
             sum += weight;
         }
-        assertEq(d.registry.totalVerifierWeight(), sum, "total committee weight");
-    }
-
-    /// @dev Valid calls succeeded and forbidden ones failed (the first surprise is named).
-    function _assertNoSurprise() private view {
-        if (handler.unexpectedReverts() != 0 || handler.forbiddenSuccesses() != 0) {
-            revert AssertionFailed(
-                string.concat(
-                    "unexpected outcome in ",
-                    handler.firstFailureAction(),
-                    ": ",
-                    _hex(handler.firstFailureData())
-                )
-            );
-        }
-    }
-
-    function _name(bytes32 phase) private pure returns (string memory) {
-        uint256 len;
-        while (len < 32 && phase[len] != 0) ++len;
-        bytes memory out = new bytes(len);
-        for (uint256 i; i < len; ++i) out[i] = phase[i];
-        return string.concat("never reached: ", string(out));
-    }
-
-    function _hex(bytes memory data) private pure returns (string memory) {
-        bytes memory digits = "0123456789abcdef";
-        bytes memory out = new bytes(2 + data.length * 2);
-        out[0] = "0";
-        out[1] = "x";
-        for (uint256 i; i < data.length; ++i) {
-            out[2 + 2 * i] = digits[uint8(data[i]) >> 4];
-            out[3 + 2 * i] = digits[uint8(data[i]) & 15];
-        }
-        return string(out);
+        assertEq(sys.registry.totalVerifierWeight(), sum, "total committee weight");
     }
 }

@@ -1,15 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {JobMarket} from "../../../contracts/JobMarket.sol";
 import {Receipts} from "../../../contracts/Receipts.sol";
-import {StakeRegistry} from "../../../contracts/StakeRegistry.sol";
 import {TraceLib} from "../../../contracts/libraries/TraceLib.sol";
 import {TestToken} from "../../../contracts/mocks/TestToken.sol";
-import {BlockhashRandomness} from "../../../contracts/randomness/BlockhashRandomness.sol";
 import {JobParams, JobStatus, Numerics, OpenedLeaf} from "../../../contracts/types/JobTypes.sol";
 import {Probes} from "../../../contracts/types/ReceiptTypes.sol";
 import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
+import {AssayFixture} from "../utils/AssayFixture.sol";
 import {MerkleBuilder} from "../utils/MerkleBuilder.sol";
 import {Walk} from "../utils/Walk.sol";
 
@@ -72,54 +70,26 @@ contract ReceiptHandler is Walk {
         bool claimed;
     }
 
-    TestToken public immutable token;
-    StakeRegistry public immutable registry;
-    BlockhashRandomness public immutable randomness;
-    JobMarket public immutable market;
     Receipts public immutable receipts;
 
-    address[] private _actors;
-    uint256[] private _jobIds;
     mapping(uint256 jobId => GhostJob) private _jobs;
     mapping(uint256 jobId => mapping(address verifier => GhostReceipt)) private _receipts;
     mapping(uint256 jobId => address[]) private _committers;
     mapping(uint256 jobId => Probes) private _probes;
 
-    constructor(
-        TestToken token_,
-        StakeRegistry registry_,
-        BlockhashRandomness randomness_,
-        JobMarket market_,
-        Receipts receipts_
-    ) {
-        token = token_;
-        registry = registry_;
-        randomness = randomness_;
-        market = market_;
-        receipts = receipts_;
+    constructor(TestToken token_, AssayFixture.Deployment memory sys) Walk(token_, sys) {
+        receipts = sys.receipts;
+        _addActors(token_, sys, 0x7EC0, ACTOR_COUNT, 1_000_000e18);
         for (uint256 i; i < ACTOR_COUNT; ++i) {
-            address actor = address(uint160(0x7EC0 + i));
-            _actors.push(actor);
-            token_.mint(actor, 1_000_000e18);
-            vm.startPrank(actor);
-            token_.approve(address(registry_), type(uint256).max);
-            token_.approve(address(market_), type(uint256).max);
+            vm.startPrank(_actors[i]);
             // Unequal stakes, so shares differ: 100, 200, … 600 tokens.
-            registry_.stake(StakeRole.Verifier, 100e18 * (i + 1));
-            registry_.stake(StakeRole.Provider, 5_000e18);
+            sys.registry.stake(StakeRole.Verifier, 100e18 * (i + 1));
+            sys.registry.stake(StakeRole.Provider, 5_000e18);
             vm.stopPrank();
         }
     }
 
     // ------------------------------------------------------------- views for the invariants
-
-    function actors() external view returns (address[] memory) {
-        return _actors;
-    }
-
-    function jobIds() external view returns (uint256[] memory) {
-        return _jobIds;
-    }
 
     function ghostJob(uint256 jobId) external view returns (GhostJob memory) {
         return _jobs[jobId];
@@ -199,7 +169,7 @@ contract ReceiptHandler is Walk {
             keccak256("r"),
             keccak256("l")
         );
-        _ensureBlockHash(randomness, ghostBlock + randomness.delay());
+        _ensureBlockHash(ghostBlock + randomness.delay());
         (OpenedLeaf[] memory opened, bytes32[] memory proof) = _opening(jobId, leaves, hashes);
         vm.prank(provider);
         try market.openSamples(jobId, opened, new uint256[](0), proof) {
@@ -216,7 +186,7 @@ contract ReceiptHandler is Walk {
     /// is refused.
     function commitReceipt(uint256 jobSeed, uint256 actorSeed, uint256 kindSeed) external syncClock {
         // Mostly a job still taking commits; one try in eight any opened job (late ones are refused).
-        (bool found, uint256 jobId) = _findJob(jobSeed, kindSeed % 8 == 0 ? Phase.Any : Phase.Commit);
+        (bool found, uint256 jobId) = _findJobIn(jobSeed, kindSeed % 8 == 0 ? Phase.Any : Phase.Commit);
         if (!found) return;
         GhostJob storage j = _jobs[jobId];
         if (ghostBlock <= j.snapshot) _roll(j.snapshot + 1);
@@ -251,7 +221,7 @@ contract ReceiptHandler is Walk {
     /// @notice The provider requests the probe steps and publishes (honest or made-up) digests;
     /// a withholder never does.
     function publishProbes(uint256 jobSeed) external syncClock {
-        (bool found, uint256 jobId) = _findJob(jobSeed, Phase.Publish);
+        (bool found, uint256 jobId) = _findJobIn(jobSeed, Phase.Publish);
         if (!found) return;
         GhostJob storage j = _jobs[jobId];
         if (j.committed == 0 || j.published || j.kind == ProviderKind.Withholder) return;
@@ -263,7 +233,7 @@ contract ReceiptHandler is Walk {
                 return _unexpected("requestProbes", err);
             }
         }
-        _ensureBlockHash(randomness, receipts.roundOf(jobId).probeRequest);
+        _ensureBlockHash(receipts.roundOf(jobId).probeRequest);
         (uint256[] memory segments, uint256[] memory steps) = receipts.probeSteps(jobId);
         bytes32[] memory digests = new bytes32[](segments.length);
         for (uint256 s; s < segments.length; ++s) {
@@ -285,7 +255,7 @@ contract ReceiptHandler is Walk {
     /// @notice A committed verifier reveals: it must match exactly when its digests at every probe
     /// step are the provider's.
     function revealReceipt(uint256 jobSeed, uint256 actorSeed) external syncClock {
-        (bool found, uint256 jobId) = _findJob(jobSeed, Phase.Reveal);
+        (bool found, uint256 jobId) = _findJobIn(jobSeed, Phase.Reveal);
         if (!found) return;
         GhostJob storage j = _jobs[jobId];
         // One of the job's committers.
@@ -318,7 +288,7 @@ contract ReceiptHandler is Walk {
 
     /// @notice After the window: finalize, or — when owed probes were not published — expire.
     function settle(uint256 jobSeed) external syncClock {
-        (bool found, uint256 jobId) = _findJob(jobSeed, Phase.Any);
+        (bool found, uint256 jobId) = _findJobIn(jobSeed, Phase.Any);
         if (!found) return;
         GhostJob storage j = _jobs[jobId];
         if (ghostTime <= j.openedAt + WINDOW) _setTime(j.openedAt + WINDOW + 1);
@@ -475,7 +445,7 @@ contract ReceiptHandler is Walk {
     }
 
     /// @dev An opened job, in `phase` of its receipt round (Any: whatever its phase).
-    function _findJob(uint256 seed, Phase phase) private view returns (bool, uint256) {
+    function _findJobIn(uint256 seed, Phase phase) private view returns (bool, uint256) {
         uint256 count = _jobIds.length;
         for (uint256 k; k < count; ++k) {
             uint256 jobId = _jobIds[(seed + k) % count];
@@ -493,9 +463,5 @@ contract ReceiptHandler is Walk {
             return (true, jobId);
         }
         return (false, 0);
-    }
-
-    function _actor(uint256 seed) private view returns (address) {
-        return _actors[seed % ACTOR_COUNT];
     }
 }

@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {TestToken} from "../../../contracts/mocks/TestToken.sol";
-import {Job, JobStatus} from "../../../contracts/types/JobTypes.sol";
+import {JobStatus} from "../../../contracts/types/JobTypes.sol";
 import {Receipt, ReceiptRound} from "../../../contracts/types/ReceiptTypes.sol";
-import {Invariant} from "../utils/Invariant.sol";
 import {Labels} from "../utils/Labels.sol";
-import {AssayFixture} from "../utils/AssayFixture.sol";
+import {SolvencyChecks} from "../utils/SolvencyChecks.sol";
 import {ReceiptHandler} from "./ReceiptHandler.sol";
 
 /// @notice Paid verification (docs/receipts.md), as outcomes: after any sequence of jobs, receipts
@@ -16,19 +14,12 @@ import {ReceiptHandler} from "./ReceiptHandler.sol";
 /// all fell in its half), never a guess; every revealed receipt of a finalized job is owed exactly
 /// its stake-weighted share; the parties never hold a receipt; an honest provider that published
 /// its probes is never expired, a withholding one never paid; no token is created or lost.
-contract ReceiptSolvencyTest is AssayFixture, Invariant {
-    address private constant TREASURY = address(0x7EA5);
-
-    TestToken private token;
-    Deployment private sys;
+contract ReceiptSolvencyTest is SolvencyChecks {
     ReceiptHandler private handler;
-    uint256 private initialSupply;
 
     function setUp() public {
-        token = new TestToken();
-        sys = _deployAssay(token, TREASURY);
-        handler = new ReceiptHandler(token, sys.registry, sys.randomness, sys.market, sys.receipts);
-        initialSupply = token.totalSupply();
+        _deploy();
+        handler = new ReceiptHandler(token, sys);
         bytes4[] memory selectors = new bytes4[](10);
         selectors[0] = ReceiptHandler.openJob.selector;
         selectors[1] = ReceiptHandler.commitReceipt.selector;
@@ -40,14 +31,13 @@ contract ReceiptSolvencyTest is AssayFixture, Invariant {
         selectors[7] = ReceiptHandler.claimReceipt.selector;
         selectors[8] = ReceiptHandler.moveStake.selector;
         selectors[9] = ReceiptHandler.warp.selector;
-        targetContract(address(handler));
-        targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
+        _target(handler, selectors);
     }
 
     function invariant_receipts() public view {
-        _assertNoSurprise();
+        _assertNoSurprise(handler);
         _assertReceiptsSolvent();
-        _assertMarketSolvent();
+        _assertMarketSolvent(_jobs(), handler.accounts());
         _assertOutcomes();
         assertEq(token.totalSupply(), initialSupply, "tokens were created or destroyed");
     }
@@ -106,12 +96,6 @@ contract ReceiptSolvencyTest is AssayFixture, Invariant {
 
     // ------------------------------------------------------------- the checks
 
-    function _assertNoSurprise() private view {
-        if (handler.unexpectedReverts() != 0 || handler.forbiddenSuccesses() != 0) {
-            revert AssertionFailed(string.concat("the rules were broken at: ", handler.firstFailureAction()));
-        }
-    }
-
     /// @dev balanceOf(receipts) == Σ settled budgets − Σ paid, on chain and in the model.
     function _assertReceiptsSolvent() private view {
         uint256[] memory ids = handler.jobIds();
@@ -128,20 +112,6 @@ contract ReceiptSolvencyTest is AssayFixture, Invariant {
         }
         assertEq(token.balanceOf(address(sys.receipts)), owedChain, "receipts balance != settled - paid");
         assertEq(owedChain, owedModel, "receipts owe other than the rules");
-    }
-
-    /// @dev balanceOf(market) == Σ escrow of live jobs + Σ credits.
-    function _assertMarketSolvent() private view {
-        uint256 owed;
-        uint256 count = sys.market.jobCount();
-        for (uint256 id = 1; id <= count; ++id) {
-            Job memory job = sys.market.getJob(id);
-            if (job.status >= JobStatus.Open && job.status <= JobStatus.Disputed) owed += job.amount;
-        }
-        address[] memory actors = handler.actors();
-        for (uint256 i; i < actors.length; ++i) owed += sys.market.creditOf(actors[i]);
-        owed += sys.market.creditOf(TREASURY);
-        assertEq(token.balanceOf(address(sys.market)), owed, "market balance != live escrow + credits");
     }
 
     /// @dev Who matched, who is owed what, and which jobs ended how.
