@@ -19,6 +19,7 @@ import { hashLeaf, type TraceLeaf } from "../src/protocol/leaf.ts";
 import { multiProofRoot, treeDepth } from "../src/protocol/merkle.ts";
 import { fetchJobSpec, JobSpecUnusableError, readOnchainJob } from "../src/node/job-reader.ts";
 import type { OnchainJob } from "../src/node/onchain-job.ts";
+import { manifestProblems, readSubmittedTrace } from "../src/node/trace-reads.ts";
 import { AssayError, isPoisonInput } from "../src/errors.ts";
 import type { LoadedJob } from "../src/training/job.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
@@ -48,28 +49,21 @@ export async function readManifest(
   jobId: bigint,
   onchain: OnchainJob,
 ): Promise<TraceManifest> {
-  const [event] = await chain.contracts.market.getEvents.TraceSubmitted(
-    { jobId },
-    { fromBlock: BigInt(chain.deployment.deployedAtBlock) },
+  const submitted = await readSubmittedTrace(
+    chain.contracts.market,
+    jobId,
+    BigInt(chain.deployment.deployedAtBlock),
   );
-  if (event === undefined) throw new UnverifiableJobError(`job ${jobId} has no submitted trace`);
-  const manifestCid = cidFromDigest(event.args.leavesDigest as Hex);
+  if (submitted === undefined)
+    throw new UnverifiableJobError(`job ${jobId} has no submitted trace`);
+  const { manifestCid } = submitted;
   const manifest = await poisonUnlessRetryable(
     `job ${jobId}: the trace manifest ${manifestCid} cannot be read`,
     async () => decodeTraceManifest(await store.get(manifestCid)),
   );
-  const n = onchain.checkpoints;
-  const problems = [
-    manifest.jobId !== jobId && `it is for job ${manifest.jobId}`,
-    manifest.specHash !== onchain.specHash.toLowerCase() && "its spec hash differs",
-    manifest.root !== onchain.traceRoot.toLowerCase() && "its root is not the committed trace root",
-    manifest.checkpointInterval !== onchain.checkpointInterval && "its checkpoint interval differs",
-    manifest.records.length !== n + 1 && `it has ${manifest.records.length - 1} leaves, not ${n}`,
-    manifest.records[0]?.stateDigest !== onchain.initialStateDigest.toLowerCase() &&
-      "its checkpoint 0 is not the job's initial state",
-    // A last leaf other than the committed final digest, under the committed root, is not a
-    // manifest problem but the provider's fraud (FraudProofs.proveFinalDigestFraud).
-  ].filter((p): p is string => typeof p === "string");
+  // A last leaf other than the committed final digest, under the committed root, is not a
+  // manifest problem but the provider's fraud (FraudProofs.proveFinalDigestFraud).
+  const problems = manifestProblems(jobId, onchain, manifest, { finalDigest: false });
   if (problems.length > 0)
     throw new UnverifiableJobError(
       `job ${jobId}: trace manifest ${manifestCid}: ${problems.join("; ")}`,

@@ -19,8 +19,8 @@ import { challengeCommitment } from "../protocol/dispute-commitments.ts";
 import { hashLeaf } from "../protocol/leaf.ts";
 import { buildLevels, multiProof } from "../protocol/merkle.ts";
 import type { BlobStore } from "../store/blob-store.ts";
-import { cidFromDigest } from "../protocol/cid.ts";
 import { readDissection } from "../node/dispute-reads.ts";
+import { manifestProblems, readSubmittedTrace } from "../node/trace-reads.ts";
 import { type Actor, type DemoChain, disputeSourceOf, mineBlocks, send } from "./chain.ts";
 import { DemoError } from "./errors.ts";
 import { readJob, type FetchedJob } from "./jobs.ts";
@@ -39,13 +39,10 @@ export async function readSubmission(
   job: FetchedJob,
 ): Promise<Submission> {
   const { jobId } = job;
-  const [event] = await chain.deployment.market.getEvents.TraceSubmitted(
-    { jobId },
-    { fromBlock: 0n },
-  );
-  if (event === undefined) throw new DemoError(`job ${jobId} has no submitted trace`);
+  const submitted = await readSubmittedTrace(chain.deployment.market, jobId, 0n);
+  if (submitted === undefined) throw new DemoError(`job ${jobId} has no submitted trace`);
   const onchain = await readJob(chain, jobId);
-  const manifestCid = cidFromDigest(event.args.leavesDigest!);
+  const { manifestCid, resultCid } = submitted;
   let manifest: TraceManifest;
   try {
     manifest = decodeTraceManifest(await store.get(manifestCid));
@@ -54,21 +51,10 @@ export async function readSubmission(
       cause,
     });
   }
-  const n = onchain.checkpoints;
-  const problems = [
-    manifest.jobId !== jobId && `it is for job ${manifest.jobId}`,
-    manifest.specHash !== onchain.specHash.toLowerCase() && "its spec hash differs",
-    manifest.root !== onchain.traceRoot.toLowerCase() && "its root is not the committed trace root",
-    manifest.checkpointInterval !== onchain.checkpointInterval && "its checkpoint interval differs",
-    manifest.records.length !== n + 1 && `it has ${manifest.records.length - 1} leaves, not ${n}`,
-    manifest.records[0]!.stateDigest !== onchain.initialStateDigest.toLowerCase() &&
-      "its checkpoint 0 is not the job's initial state",
-    manifest.records.at(-1)!.stateDigest !== onchain.finalDigest.toLowerCase() &&
-      "its last checkpoint is not the committed final digest",
-  ].filter((p): p is string => typeof p === "string");
+  const problems = manifestProblems(jobId, onchain, manifest, { finalDigest: true });
   if (problems.length > 0)
     throw new DemoError(`job ${jobId}: trace manifest ${manifestCid}: ${problems.join("; ")}`);
-  return { manifest, manifestCid, resultCid: cidFromDigest(event.args.resultDigest!) };
+  return { manifest, manifestCid, resultCid };
 }
 
 /**

@@ -3,6 +3,8 @@
 // runtime feeds and reads tensors by it, so both are parsed with zod, never trusted.
 import { z } from "zod";
 
+import { optimizerSchema } from "../protocol/job-spec.ts";
+
 export const PROGRAM_METADATA_KEY = "assay.program";
 export const PROGRAM_FORMAT = "assay.train-step/1";
 
@@ -34,20 +36,6 @@ export const stateTensorSpecSchema = z.strictObject({
 });
 export type StateTensorSpec = z.infer<typeof stateTensorSpecSchema>;
 
-export const optimizerSchema = z.discriminatedUnion("kind", [
-  z.strictObject({
-    kind: z.literal("sgd"),
-    learningRate: z.number().positive().finite(),
-    momentum: z.number().min(0).lt(1),
-  }),
-  z.strictObject({
-    kind: z.literal("adam"),
-    learningRate: z.number().positive().finite(),
-    beta1: z.number().min(0).lt(1),
-    beta2: z.number().min(0).lt(1),
-    epsilon: z.number().positive().finite(),
-  }),
-]);
 export type OptimizerSpec = z.infer<typeof optimizerSchema>;
 
 export const exactUpdateSchema = z.strictObject({

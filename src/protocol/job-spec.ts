@@ -39,7 +39,8 @@ const uint32 = z.number().int().min(0).max(UINT32_MAX);
 const uint8 = z.number().int().min(0).max(255);
 const seconds = z.number().int().min(1).max(UINT32_MAX);
 
-const optimizerSchema = z.discriminatedUnion("kind", [
+/** An optimizer and its hyper-parameters, as a spec names them and a program declares them. */
+export const optimizerSchema = z.discriminatedUnion("kind", [
   z.strictObject({
     kind: z.literal("sgd"),
     learningRate: z.number().positive().finite(),

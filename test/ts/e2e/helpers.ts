@@ -13,15 +13,13 @@ import { keccak256, maxUint256, toHex, type Address, type Hex } from "viem";
 
 import { DEVNET_PARAMS, type DeployParams } from "../../../deploy/deploy-assay.ts";
 import { syntheticSamples } from "../../../src/data/synthetic.ts";
-import { actorOf, send, type DemoChain, demoChainOf } from "../../../src/demo/chain.ts";
+import { send } from "../../../src/demo/chain.ts";
 import { postJob, publishSpec } from "../../../src/demo/submitter.ts";
 import type { JobTerms } from "../../../src/protocol/create-job.ts";
-import { startDevnet } from "../../../src/devnet/index.ts";
 import type { JobSpec } from "../../../src/protocol/job-spec.ts";
 import type { CheatInput } from "../../../src/provider/cheats.ts";
-import { HttpBlobStore } from "../../../src/store/http-client.ts";
 import { JOB, OUTCOME } from "../../../src/protocol/onchain-enums.ts";
-import { deleteKeys, type Fixture } from "../verifier/fixture.ts";
+import { startFixture, type Fixture } from "../verifier/fixture.ts";
 import { startWorker, workerConfigInput, type RunningDaemon } from "../worker/helpers.ts";
 
 export const UNIT = 10n ** 18n;
@@ -61,47 +59,7 @@ export const SHAPE = { totalSteps: 48, checkpointInterval: 8 } as const;
 
 /** Starts a devnet with E2E_PARAMS and a funded, approved submitter (account 1). */
 export async function startE2e(options: { redisUrl?: string } = {}): Promise<Fixture> {
-  const devnet = await startDevnet({
-    speed: 20,
-    tickMs: 250,
-    deployParams: E2E_PARAMS,
-    ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
-  });
-  try {
-    const { viem } = devnet.connection;
-    const chain: DemoChain = await demoChainOf(devnet);
-    const wallets = await viem.getWalletClients();
-    const actor = (index: number, name: string): ReturnType<typeof actorOf> =>
-      actorOf(name, wallets[index]!);
-    const submitter = actor(1, "submitter");
-    await devnet.fund(submitter.address, 10_000n * UNIT);
-    await send(chain, submitter, "approve", () =>
-      devnet.deployment.testToken!.write.approve([devnet.deployment.market.address, maxUint256], {
-        account: submitter.wallet.account,
-      }),
-    );
-    const daemons: Fixture["daemons"] = [];
-    const loops: Fixture["loops"] = [];
-    return {
-      devnet,
-      chain,
-      store: new HttpBlobStore({ url: devnet.storeUrl }),
-      wallets,
-      submitter,
-      actor,
-      daemons,
-      loops,
-      async close(): Promise<void> {
-        for (const stop of loops.splice(0)) stop();
-        for (const d of daemons.splice(0)) await d.close().catch(() => undefined);
-        await deleteKeys(devnet.redisUrl, `${devnet.redisPrefix}-v*`).catch(() => undefined);
-        await devnet.close();
-      },
-    };
-  } catch (error) {
-    await devnet.close().catch(() => undefined);
-    throw error;
-  }
+  return startFixture({ ...options, deployParams: E2E_PARAMS, submitterTokens: 10_000n * UNIT });
 }
 
 /** Publishes a tiny exact spec with the given windows (chain seconds). */

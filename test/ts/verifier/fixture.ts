@@ -7,7 +7,7 @@ import path from "node:path";
 import { Redis } from "ioredis";
 import { keccak256, maxUint256, toHex, zeroHash, type Address, type Hex } from "viem";
 
-import { DEVNET_PARAMS } from "../../../deploy/deploy-assay.ts";
+import { DEVNET_PARAMS, type DeployParams } from "../../../deploy/deploy-assay.ts";
 import { stateDigest } from "../../../src/checkpoint/state-codec.ts";
 import { syntheticSamples } from "../../../src/data/synthetic.ts";
 import {
@@ -81,38 +81,57 @@ export async function deleteKeys(redisUrl: string, pattern: string): Promise<num
   return deleted;
 }
 
-export async function startFixture(): Promise<Fixture> {
-  const devnet = await startDevnet({ speed: 20, tickMs: 250 });
-  const { viem } = devnet.connection;
-  const chain: DemoChain = await demoChainOf(devnet);
-  const wallets = await viem.getWalletClients();
-  const actor = (index: number, name: string): Actor => actorOf(name, wallets[index]!);
-  const submitter = actor(1, "submitter");
-  await devnet.fund(submitter.address, 100n * TERMS.amount);
-  const token = devnet.deployment.testToken!;
-  await send(chain, submitter, "approve", () =>
-    token.write.approve([devnet.deployment.market.address, maxUint256], {
-      account: submitter.wallet.account,
-    }),
-  );
-  const daemons: VerifierDaemon[] = [];
-  const loops: (() => void)[] = [];
-  return {
-    devnet,
-    chain,
-    store: new HttpBlobStore({ url: devnet.storeUrl }),
-    wallets,
-    submitter,
-    actor,
-    daemons,
-    loops,
-    async close(): Promise<void> {
-      for (const stop of loops.splice(0)) stop();
-      for (const d of daemons.splice(0)) await d.close().catch(() => undefined);
-      await deleteKeys(devnet.redisUrl, `${devnet.redisPrefix}-v*`);
-      await devnet.close();
-    },
-  };
+export interface FixtureOptions {
+  /** The deployment's parameters (default the devnet's). */
+  deployParams?: DeployParams;
+  redisUrl?: string;
+  /** Tokens the submitter (account 1) is funded with; it approves the market for all. */
+  submitterTokens?: bigint;
+}
+
+/** A devnet at 20× chain time and a funded submitter that approved the market: every test's start. */
+export async function startFixture(options: FixtureOptions = {}): Promise<Fixture> {
+  const devnet = await startDevnet({
+    speed: 20,
+    tickMs: 250,
+    ...(options.deployParams === undefined ? {} : { deployParams: options.deployParams }),
+    ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
+  });
+  try {
+    const { viem } = devnet.connection;
+    const chain: DemoChain = await demoChainOf(devnet);
+    const wallets = await viem.getWalletClients();
+    const actor = (index: number, name: string): Actor => actorOf(name, wallets[index]!);
+    const submitter = actor(1, "submitter");
+    await devnet.fund(submitter.address, options.submitterTokens ?? 100n * TERMS.amount);
+    const token = devnet.deployment.testToken!;
+    await send(chain, submitter, "approve", () =>
+      token.write.approve([devnet.deployment.market.address, maxUint256], {
+        account: submitter.wallet.account,
+      }),
+    );
+    const daemons: Fixture["daemons"] = [];
+    const loops: Fixture["loops"] = [];
+    return {
+      devnet,
+      chain,
+      store: new HttpBlobStore({ url: devnet.storeUrl }),
+      wallets,
+      submitter,
+      actor,
+      daemons,
+      loops,
+      async close(): Promise<void> {
+        for (const stop of loops.splice(0)) stop();
+        for (const d of daemons.splice(0)) await d.close().catch(() => undefined);
+        await deleteKeys(devnet.redisUrl, `${devnet.redisPrefix}-v*`).catch(() => undefined);
+        await devnet.close();
+      },
+    };
+  } catch (error) {
+    await devnet.close().catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Funds and stakes a provider account. */
