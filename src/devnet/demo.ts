@@ -18,7 +18,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { Redis } from "ioredis";
 import { z } from "zod";
 
 import { demoChainOf, type GasEntry } from "../demo/chain.ts";
@@ -37,6 +36,7 @@ import { gasByActor, jobRows } from "./demo/outcome.ts";
 import { startCast, waitForStakes, type Cast } from "./demo/parties.ts";
 import { publishAndPost, type Detection } from "./demo/publish.ts";
 import { until } from "./poll.ts";
+import { deleteKeys } from "./redis.ts";
 
 export {
   DAEMONS_DEMO_DEFAULTS,
@@ -60,22 +60,6 @@ export interface DaemonsDemoReport {
   logDir: string;
   daemons: { name: string; pid: number; logFile: string }[];
   timings: { setupMs: number; jobsMs: number; totalMs: number };
-}
-
-async function deleteKeys(redisUrl: string, pattern: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on("error", () => undefined);
-  try {
-    await redis.connect();
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
 }
 
 export async function runDaemonsDemo(

@@ -10,7 +10,6 @@ import path from "node:path";
 
 import { network } from "hardhat";
 import type { JsonRpcServer, NetworkConnection } from "hardhat/types/network";
-import { Redis } from "ioredis";
 import type { Address } from "viem";
 
 import {
@@ -26,7 +25,7 @@ import { startStoreServer, type StoreServer } from "../store/http-server.ts";
 import { oneLine } from "../errors.ts";
 import { DevnetClock } from "./clock.ts";
 import type { DaemonHost } from "./daemon.ts";
-import { ensureRedis, type EnsuredRedis } from "./redis.ts";
+import { deleteKeys, ensureRedis, type EnsuredRedis } from "./redis.ts";
 
 /**
  * Who is who among the devnet accounts (indices into Hardhat's default mnemonic): the demo and the
@@ -104,22 +103,6 @@ async function runAll(steps: [string, () => Promise<unknown>][]): Promise<void> 
   if (failures.length > 1) throw new AggregateError(failures, "devnet close: several steps failed");
 }
 
-async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on("error", () => undefined);
-  try {
-    await redis.connect();
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
-}
-
 /** A server that will not close (clients holding requests open) must not hang close(). */
 function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -153,7 +136,7 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
     const redisPrefix = options.redisPrefix ?? `assay-devnet-${randomBytes(4).toString("hex")}`;
     if (generatedPrefix && options.keep !== true) {
       // Before stopping a Redis we started (nothing to delete then) and after the daemons are gone.
-      cleanup.unshift(["delete Redis keys", () => deleteKeys(redis.url, redisPrefix)]);
+      cleanup.unshift(["delete Redis keys", () => deleteKeys(redis.url, `${redisPrefix}:*`)]);
     }
 
     // Hardhat's default network is the in-process simulated chain (chain id 31337, 20 funded

@@ -169,3 +169,22 @@ export async function ensureRedis(
     stop: () => (stopped ??= stopChild(child)),
   };
 }
+
+/** Deletes the keys matching `pattern` (a test's or a demo's daemons); returns how many. */
+export async function deleteKeys(redisUrl: string, pattern: string): Promise<number> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on("error", () => undefined);
+  let deleted = 0;
+  try {
+    await redis.connect();
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}

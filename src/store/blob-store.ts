@@ -2,6 +2,7 @@
 // the filesystem store, the in-memory store, the HTTP client of the store server, and the IPFS
 // store (raw blocks of an embedded Helia node). Every implementation checks integrity: a blob
 // whose bytes do not hash to its address is never stored or returned.
+import { z } from "zod";
 
 export interface BlobStore {
   /** Stores bytes and returns their CIDv1 (raw, sha2-256). Idempotent. */
@@ -44,3 +45,11 @@ export interface StreamingBlobStore extends BlobStore {
 
 /** The size limit every store applies unless configured otherwise: 256 MiB. */
 export const DEFAULT_MAX_BLOB_BYTES = 256 * 1024 * 1024;
+
+/** A store's size limit in its options: a positive safe integer, 256 MiB unless given. */
+export const maxBlobBytesOption = z
+  .number()
+  .int()
+  .positive()
+  .max(Number.MAX_SAFE_INTEGER)
+  .default(DEFAULT_MAX_BLOB_BYTES);

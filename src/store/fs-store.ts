@@ -14,7 +14,7 @@ import path from "node:path";
 
 import { z } from "zod";
 
-import { DEFAULT_MAX_BLOB_BYTES, type PutOptions, type StreamingBlobStore } from "./blob-store.ts";
+import { maxBlobBytesOption, type PutOptions, type StreamingBlobStore } from "./blob-store.ts";
 import { canonicalCid, cidOf, createCidHasher } from "../protocol/cid.ts";
 import { BlobNotFoundError, BlobTooLargeError, IntegrityError, StoreError } from "./errors.ts";
 import { checkedCid } from "./integrity.ts";
@@ -24,12 +24,7 @@ export const FsBlobStoreOptionsSchema = z.object({
   /** Directory holding the store; created on first write. */
   root: z.string().min(1),
   /** Largest blob accepted or returned, in bytes. */
-  maxBytes: z
-    .number()
-    .int()
-    .positive()
-    .max(Number.MAX_SAFE_INTEGER)
-    .default(DEFAULT_MAX_BLOB_BYTES),
+  maxBytes: maxBlobBytesOption,
   /** fsync files and directories on write (turn off only for throwaway stores). */
   durable: z.boolean().default(true),
 });

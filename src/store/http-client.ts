@@ -11,7 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import { z } from "zod";
 
-import { DEFAULT_MAX_BLOB_BYTES, type PutOptions, type StreamingBlobStore } from "./blob-store.ts";
+import { maxBlobBytesOption, type PutOptions, type StreamingBlobStore } from "./blob-store.ts";
 import { canonicalCid, cidOf, createCidHasher } from "../protocol/cid.ts";
 import {
   BlobNotFoundError,
@@ -47,12 +47,7 @@ export const HttpBlobStoreOptionsSchema = z.object({
   backoffMs: z.number().int().nonnegative().default(100),
   maxBackoffMs: z.number().int().nonnegative().default(2_000),
   /** Largest blob this client sends or accepts, in bytes. */
-  maxBytes: z
-    .number()
-    .int()
-    .positive()
-    .max(Number.MAX_SAFE_INTEGER)
-    .default(DEFAULT_MAX_BLOB_BYTES),
+  maxBytes: maxBlobBytesOption,
 });
 export type HttpBlobStoreOptions = z.input<typeof HttpBlobStoreOptionsSchema>;
 

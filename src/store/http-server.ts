@@ -20,7 +20,7 @@ import { pipeline } from "node:stream/promises";
 
 import { z } from "zod";
 
-import { DEFAULT_MAX_BLOB_BYTES, type StreamingBlobStore } from "./blob-store.ts";
+import { maxBlobBytesOption, type StreamingBlobStore } from "./blob-store.ts";
 import { canonicalCid } from "../protocol/cid.ts";
 import {
   BlobNotFoundError,
@@ -43,12 +43,7 @@ export const StoreServerConfigSchema = z.object({
   /** 0 lets the OS pick a free port (the returned url names it). */
   port: z.number().int().min(0).max(65_535).default(0),
   /** Largest blob accepted by PUT/POST, in bytes. */
-  maxBytes: z
-    .number()
-    .int()
-    .positive()
-    .max(Number.MAX_SAFE_INTEGER)
-    .default(DEFAULT_MAX_BLOB_BYTES),
+  maxBytes: maxBlobBytesOption,
   /** When set, PUT and POST need `Authorization: Bearer <writeToken>`; reads stay open. */
   writeToken: z
     .string()

@@ -6,7 +6,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { deleteKeys } from "../verifier/fixture.ts";
+import { deleteKeys } from "../../../src/devnet/redis.ts";
 import { REPO, runCli, startCli, type RunningCli } from "./run-cli.ts";
 
 // The README's "Run a network by hand", run as written: every line of its block, in order, in a

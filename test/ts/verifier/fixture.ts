@@ -4,7 +4,6 @@
 // (honest or cheating), a provider that answers dissections, and VerifierDaemon instances.
 import path from "node:path";
 
-import { Redis } from "ioredis";
 import { keccak256, maxUint256, toHex, zeroHash, type Address, type Hex } from "viem";
 
 import { DEVNET_PARAMS, type DeployParams } from "../../../deploy/deploy-assay.ts";
@@ -32,6 +31,7 @@ import {
 import { postJob, publishSpec, type PublishedSpec } from "../../../src/demo/submitter.ts";
 import { startDevnet, type Devnet } from "../../../src/devnet/index.ts";
 import { until } from "../../../src/devnet/poll.ts";
+import { deleteKeys } from "../../../src/devnet/redis.ts";
 import type { TrainingState } from "../../../src/engine/training-state.ts";
 import { readDissection } from "../../../src/node/dispute-reads.ts";
 import { providerSegmentStates } from "../../../src/provider/segment-training.ts";
@@ -60,25 +60,6 @@ export interface Fixture {
   /** Background loops (the provider's probes) stopped by close(). */
   loops: (() => void)[];
   close(): Promise<void>;
-}
-
-/** Deletes the Redis keys matching `pattern` (the daemons' queues under the test's prefix). */
-export async function deleteKeys(redisUrl: string, pattern: string): Promise<number> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on("error", () => undefined);
-  let deleted = 0;
-  try {
-    await redis.connect();
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
-  return deleted;
 }
 
 export interface FixtureOptions {

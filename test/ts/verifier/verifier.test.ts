@@ -27,7 +27,6 @@ import {
   BOND,
   TERMS,
   answerDisputes,
-  deleteKeys,
   disputesOf,
   jobStatus,
   postAndProvide,
@@ -38,6 +37,7 @@ import {
   until,
   type Fixture,
 } from "./fixture.ts";
+import { deleteKeys } from "../../../src/devnet/redis.ts";
 import { DEVNET_PARAMS } from "../../../deploy/deploy-assay.ts";
 
 // The verifier daemon against the real parts: a devnet chain over JSON-RPC (chain time 20× wall
