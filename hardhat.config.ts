@@ -6,6 +6,7 @@ import hardhatKeystore from "@nomicfoundation/hardhat-keystore";
 import hardhatMocha from "@nomicfoundation/hardhat-mocha";
 import hardhatNetworkHelpers from "@nomicfoundation/hardhat-network-helpers";
 import hardhatTypechain from "@nomicfoundation/hardhat-typechain";
+import hardhatVerify from "@nomicfoundation/hardhat-verify";
 import hardhatViem from "@nomicfoundation/hardhat-viem";
 import { configVariable, defineConfig } from "hardhat/config";
 
@@ -24,6 +25,17 @@ function compiler(runs: number) {
   };
 }
 
+// One set of settings for `default` (what build, run and deploy use) and `production` (what the
+// verify plugin compiles with): Hardhat's production default would compile each file in isolation.
+const CONTRACTS_PROFILE = {
+  isolated: false,
+  toolVersionsInBuildInfo: false,
+  compilers: [compiler(10_000)],
+  // DisputeGame is near EIP-170's 24,576-byte limit (about 23.4 kB at 200 runs, 29.4 kB at
+  // 10,000, the runs its copy in the Solidity tests' build gets): optimized for size.
+  overrides: { "contracts/DisputeGame.sol": compiler(200) },
+};
+
 export default defineConfig({
   plugins: [
     hardhatViem,
@@ -33,15 +45,14 @@ export default defineConfig({
     hardhatNetworkHelpers,
     // Testnet keys (SEPOLIA_PRIVATE_KEY, daemons' keys) live encrypted in Hardhat's keystore.
     hardhatKeystore,
+    // Source verification of a deployment: deploy/verify.ts (docs/contracts.md, "Verify").
+    hardhatVerify,
   ],
   solidity: {
     profiles: {
-      default: {
-        compilers: [compiler(10_000)],
-        // DisputeGame is near EIP-170's 24,576-byte limit (about 23.4 kB at 200 runs, 29.4 kB at
-        // 10,000, the runs its copy in the Solidity tests' build gets): optimized for size.
-        overrides: { "contracts/DisputeGame.sol": compiler(200) },
-      },
+      default: CONTRACTS_PROFILE,
+      // The verify plugin compiles with `production`: the same settings, so the bytecode matches.
+      production: CONTRACTS_PROFILE,
     },
   },
   paths: {
@@ -71,7 +82,8 @@ export default defineConfig({
     localhost: {
       type: "http",
       chainType: "l1",
-      url: "http://127.0.0.1:8545",
+      // `assay devnet --rpc-port` or another local node: ASSAY_LOCALHOST_RPC_URL moves it.
+      url: process.env.ASSAY_LOCALHOST_RPC_URL ?? "http://127.0.0.1:8545",
     },
     sepolia: {
       type: "http",
@@ -79,5 +91,8 @@ export default defineConfig({
       url: configVariable("SEPOLIA_RPC_URL"),
       accounts: [configVariable("SEPOLIA_PRIVATE_KEY")],
     },
+  },
+  verify: {
+    etherscan: { apiKey: configVariable("ETHERSCAN_API_KEY") },
   },
 });

@@ -113,52 +113,65 @@ export async function deployAssay(viem: HardhatViemHelpers, input: DeployParams 
   const governor: Address = params.governor ?? deployer.account.address;
   const treasury: Address = params.treasury ?? governor;
 
+  // What each contract was deployed with, for source verification (deploy/verification.ts).
+  const constructorArgs: Record<string, readonly unknown[]> = {};
   const testToken = params.token === undefined ? await viem.deployContract("TestToken") : undefined;
+  if (testToken !== undefined) constructorArgs.TestToken = [];
   const tokenAddress = params.token ?? testToken!.address;
-  const registry = await viem.deployContract("StakeRegistry", [
+  const registryArgs = [
     tokenAddress,
     deployer.account.address,
     params.minProviderStake,
     params.minVerifierStake,
     BigInt(params.unbondingDelay),
-  ]);
-  const randomness = await viem.deployContract("BlockhashRandomness", [
-    BigInt(params.randomnessDelayBlocks),
-  ]);
+  ] as const;
+  constructorArgs.StakeRegistry = registryArgs;
+  const registry = await viem.deployContract("StakeRegistry", registryArgs);
+  const randomnessArgs = [BigInt(params.randomnessDelayBlocks)] as const;
+  constructorArgs.BlockhashRandomness = randomnessArgs;
+  const randomness = await viem.deployContract("BlockhashRandomness", randomnessArgs);
   // Everything is deployed with the deployer as admin, wired, then handed to the governor.
   const admin = deployer.account.address;
-  const market = await viem.deployContract("JobMarket", [
+  const marketArgs = [
     registry.address,
     randomness.address,
     admin,
     treasury,
     BigInt(params.minCollateralBps),
     BigInt(params.expirySubmitterBps),
-  ]);
-  const disputeGame = await viem.deployContract("DisputeGame", [
+  ] as const;
+  constructorArgs.JobMarket = marketArgs;
+  const market = await viem.deployContract("JobMarket", marketArgs);
+  const disputeGameArgs = [
     market.address,
     registry.address,
     randomness.address,
     admin,
     params.dispute,
-  ]);
+  ] as const;
+  constructorArgs.DisputeGame = disputeGameArgs;
+  const disputeGame = await viem.deployContract("DisputeGame", disputeGameArgs);
 
   const wait = async (hash: `0x${string}`): Promise<void> => {
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success") throw new Error(`role setup transaction ${hash} reverted`);
   };
-  const fraudProofs = await viem.deployContract("FraudProofs", [
+  const fraudProofsArgs = [
     market.address,
     registry.address,
     admin,
     BigInt(params.dispute.challengerShareBps),
-  ]);
-  const receipts = await viem.deployContract("Receipts", [
+  ] as const;
+  constructorArgs.FraudProofs = fraudProofsArgs;
+  const fraudProofs = await viem.deployContract("FraudProofs", fraudProofsArgs);
+  const receiptsArgs = [
     market.address,
     registry.address,
     randomness.address,
     BigInt(params.receiptsMinPublishWindow),
-  ]);
+  ] as const;
+  constructorArgs.Receipts = receiptsArgs;
+  const receipts = await viem.deployContract("Receipts", receiptsArgs);
   await wait(await market.write.setReceipts([receipts.address]));
   await wait(await registry.write.grantRole([ROLES.LOCKER, market.address]));
   await wait(await registry.write.grantRole([ROLES.SLASHER, market.address]));
@@ -196,6 +209,7 @@ export async function deployAssay(viem: HardhatViemHelpers, input: DeployParams 
     governor,
     treasury,
     params,
+    constructorArgs,
   };
 }
 

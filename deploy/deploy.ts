@@ -10,6 +10,7 @@ import { readFile } from "node:fs/promises";
 import { network } from "hardhat";
 
 import { deploymentFileOf } from "./deployment-file.ts";
+import { planFileOf, verificationPlan, writeVerificationPlan } from "./verification.ts";
 import { writeDeploymentFile } from "../src/node/deployment.ts";
 import {
   DEVNET_PARAMS,
@@ -47,5 +48,7 @@ const d = await deployAssay(connection.viem, params);
 const out = `deployments/${connection.networkName}.json`;
 const deployment = deploymentFileOf(d, chainId, firstBlock);
 await writeDeploymentFile(out, deployment);
+const verifyOut = planFileOf(out);
+await writeVerificationPlan(verifyOut, chainId, verificationPlan(d));
 console.log(deployment);
-console.log(`wrote ${out} (chain ${chainId})`);
+console.log(`wrote ${out} (chain ${chainId}) and ${verifyOut} (for deploy/verify.ts)`);
