@@ -5,6 +5,7 @@
 import type { Address, Hex } from "viem";
 
 import { isRetryable, oneLine } from "../src/errors.ts";
+import { unscannedRanges } from "../src/node/block-cursor.ts";
 import type { DutyContext, Head } from "./duty.ts";
 
 /** What the watcher hands each event to. */
@@ -40,13 +41,13 @@ export class Watcher {
   async scan(at: Head): Promise<void> {
     const head = at.number;
     const { market, disputeGame, receipts } = this.ctx.chain.contracts;
-    const chunk = BigInt(this.ctx.config.verifier.logChunkBlocks);
-    let cursor =
-      this.ctx.journal.get<bigint>("cursor") ??
-      BigInt(this.ctx.chain.deployment.deployedAtBlock) - 1n;
-    while (cursor < head && !this.ctx.isClosing()) {
-      const from = cursor + 1n;
-      const to = head < cursor + chunk ? head : cursor + chunk;
+    for await (const { from, to } of unscannedRanges(this.ctx.journal, {
+      key: "cursor",
+      firstBlock: BigInt(this.ctx.chain.deployment.deployedAtBlock),
+      head,
+      chunk: BigInt(this.ctx.config.verifier.logChunkBlocks),
+      stop: () => this.ctx.isClosing(),
+    })) {
       const [marketLogs, gameLogs, receiptLogs] = await Promise.all([
         this.ctx.chain.publicClient.getContractEvents({
           address: market.address,
@@ -88,8 +89,6 @@ export class Watcher {
           );
         }
       }
-      cursor = to;
-      await this.ctx.journal.set("cursor", cursor);
     }
   }
 

@@ -34,6 +34,7 @@ import { UINT64_MAX } from "../src/protocol/leaf.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
 import { digestFromCid } from "../src/protocol/cid.ts";
 import type { TrainingState } from "../src/engine/training-state.ts";
+import { unscannedRanges } from "../src/node/block-cursor.ts";
 import { committeeMembers, disputesOn, readDissection } from "../src/node/dispute-reads.ts";
 import {
   fetchJobSpec,
@@ -227,11 +228,18 @@ export class ProviderDaemon {
   /** Scans new blocks for jobs and for disputes on this provider's jobs. */
   private async scan(): Promise<void> {
     const latest = await this.chain.publicClient.getBlockNumber({ cacheTime: 0 });
-    const start =
-      this.journal.get<bigint>("cursor") ??
-      BigInt(this.config.worker.fromBlock ?? this.chain.deployment.deployedAtBlock);
-    for (let from = start; from <= latest; from += SCAN_CHUNK) {
-      const to = from + SCAN_CHUNK - 1n < latest ? from + SCAN_CHUNK - 1n : latest;
+    // Journals written before the shared block cursor kept the next block to scan under "cursor".
+    const legacy = this.journal.get<bigint>("cursor");
+    if (legacy !== undefined && this.journal.get("scanned") === undefined) {
+      await this.journal.set("scanned", legacy - 1n);
+      await this.journal.delete("cursor");
+    }
+    for await (const { from, to } of unscannedRanges(this.journal, {
+      key: "scanned",
+      firstBlock: BigInt(this.config.worker.fromBlock ?? this.chain.deployment.deployedAtBlock),
+      head: latest,
+      chunk: SCAN_CHUNK,
+    })) {
       const events = await readNewEvents(this.chain, from, to);
       for (const jobId of events.jobsCreated)
         if (this.jobEntry(jobId) === undefined) {
@@ -255,7 +263,6 @@ export class ProviderDaemon {
           );
         }
       }
-      await this.journal.set("cursor", to + 1n);
     }
   }
 
