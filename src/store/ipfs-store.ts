@@ -103,9 +103,12 @@ export class IpfsBlobStore implements StreamingBlobStore {
     const canonical = canonicalCid(cid);
     const key = CID.parse(canonical);
     const local = await this.helia.blockstore.has(key);
-    const bytes = local
+    const read = local
       ? await this.readLocal(canonical, key, options?.signal)
       : await this.fetch(canonical, key, options?.signal);
+    // Helia hands out Node Buffers: views into a file read or a bitswap message, whose `slice`
+    // does not copy. Callers get a plain Uint8Array that owns exactly the blob's bytes.
+    const bytes = new Uint8Array(read);
     const actual = cidOf(bytes);
     if (actual !== canonical) {
       await this.serialized(canonical, () => this.dropCorrupt(key));
@@ -151,16 +154,32 @@ export class IpfsBlobStore implements StreamingBlobStore {
    */
   private async store(cid: string, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
     const key = CID.parse(cid);
+    // Helia's put keeps a block it already has, even one that rotted in the repo: a put of the
+    // right bytes (a provider republishing to answer an availability challenge) must repair it.
+    if (await this.helia.blockstore.has(key)) {
+      const held = await this.readLocal(cid, key, signal).catch(() => undefined);
+      if (held !== undefined && cidOf(new Uint8Array(held)) === cid) return this.pin(key, cid);
+      await this.deleteBlock(key).catch(() => undefined);
+    }
     try {
       await this.helia.blockstore.put(key, bytes, signal === undefined ? {} : { signal });
+    } catch (error) {
+      if (signal?.aborted === true) throw signal.reason;
+      throw new StoreError(`cannot store ${cid} in the IPFS repo`, { cause: error });
+    }
+    await this.pin(key, cid);
+  }
+
+  /** Pins a stored block, so garbage collection keeps it. */
+  private async pin(key: CID, cid: string): Promise<void> {
+    try {
       if (!(await this.helia.pins.isPinned(key))) {
         for await (const _ of this.helia.pins.add(key)) {
           // pins.add yields each block it pinned; a raw block has no links, so just this one.
         }
       }
     } catch (error) {
-      if (signal?.aborted === true) throw signal.reason;
-      throw new StoreError(`cannot store ${cid} in the IPFS repo`, { cause: error });
+      throw new StoreError(`cannot pin ${cid} in the IPFS repo`, { cause: error });
     }
   }
 
