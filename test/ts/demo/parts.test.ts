@@ -1,10 +1,8 @@
 import { expect } from "chai";
-import type { Hex } from "viem";
 
 import { divergentBatches } from "../../../src/demo/cheating-provider.ts";
 import { DemoError, causeChain } from "../../../src/demo/errors.ts";
-import { assertJobMatchesSpec, type OnchainJob } from "../../../src/node/onchain-job.ts";
-import { NUMERICS_CODE } from "../../../src/protocol/onchain-enums.ts";
+import { assertJobMatchesSpec } from "../../../src/node/onchain-job.ts";
 import { protocolBatches, trainByRule, trainHonestly } from "../../../src/demo/provider.ts";
 import {
   detectionProbability,
@@ -13,46 +11,11 @@ import {
   sampleDetectionProbability,
 } from "../../../src/demo/report.ts";
 import { reexecute } from "../../../src/training/reexecute.ts";
-import { jobParamsFromSpec, type JobSpec } from "../../../src/protocol/job-spec.ts";
 import { smallJob } from "../engine/helpers/fixtures.ts";
+import { onchainFor } from "../helpers/onchain-job.ts";
 
 // The pieces the demo adds on top of the engine and the contracts: the rule-driven trainer the
 // cheating provider uses, the spec-vs-chain check every party runs, and the report's arithmetic.
-
-/** The on-chain record a correct createJob for `spec` produces (status Open, nothing submitted). */
-function onchainFor(spec: JobSpec): OnchainJob {
-  const p = jobParamsFromSpec(spec);
-  const zero: Hex = `0x${"00".repeat(32)}`;
-  return {
-    submitter: "0x0000000000000000000000000000000000000001",
-    status: 1,
-    numerics: NUMERICS_CODE[p.numerics],
-    samples: p.samples,
-    topQ: p.topQ,
-    committeeSize: p.committeeSize,
-    openDisputes: 0,
-    verificationBps: 1_000,
-    topAbove: 0,
-    provider: "0x0000000000000000000000000000000000000000",
-    checkpoints: p.totalSteps / p.checkpointInterval,
-    checkpointInterval: p.checkpointInterval,
-    deltaPpm: p.deltaPpm,
-    specHash: p.specHash,
-    initialStateDigest: p.initialStateDigest,
-    amount: 100n,
-    collateral: 200n,
-    minTopNorm: 0n,
-    trainWindow: p.trainWindow,
-    openWindow: p.openWindow,
-    challengeWindow: p.challengeWindow,
-    deadline: 0,
-    randomnessRequest: 0n,
-    progress: 0,
-    disputedSince: 0,
-    traceRoot: zero,
-    finalDigest: zero,
-  };
-}
 
 describe("demo parts", function () {
   it("trainByRule with the protocol's batches commits exactly what the engine's train commits", async function () {

@@ -2,24 +2,19 @@
 // answers wants with forged "identity" blocks (ipfs-forged-identity-block.test.ts), and a small
 // honest job, trained, whose blobs can be published on a node.
 import { CID } from "multiformats/cid";
-import type { Hex } from "viem";
 
 import { startIpfsNode, type IpfsNode } from "../../../src/store/ipfs-node.ts";
 import type { IpfsOptionsInput } from "../../../src/store/ipfs-options.ts";
 import { IpfsBlobStore } from "../../../src/store/ipfs-store.ts";
 import type { CheckpointRecord } from "../../../src/checkpoint/trace.ts";
 import type { OnchainJob } from "../../../src/node/onchain-job.ts";
-import { NUMERICS_CODE } from "../../../src/protocol/onchain-enums.ts";
-import {
-  canonicalJobSpecBytes,
-  jobParamsFromSpec,
-  type JobSpec,
-} from "../../../src/protocol/job-spec.ts";
+import { canonicalJobSpecBytes } from "../../../src/protocol/job-spec.ts";
 import { cidOf } from "../../../src/protocol/cid.ts";
 import type { BlobStore } from "../../../src/store/blob-store.ts";
 import { MemoryBlobStore } from "../../../src/store/memory-store.ts";
 import { train } from "../../../src/training/trainer.ts";
 import { smallJob, type SmallJob } from "../engine/helpers/fixtures.ts";
+import { onchainFor } from "../helpers/onchain-job.ts";
 
 export function storeOn(
   node: IpfsNode,
@@ -135,41 +130,6 @@ export function sprayIdentityBlocks(
 }
 
 // ---------------------------------------------------------------- a small honest job on IPFS
-
-/** The on-chain record a correct createJob for `spec` produces (as test/ts/demo/parts.test.ts). */
-export function onchainFor(spec: JobSpec): OnchainJob {
-  const p = jobParamsFromSpec(spec);
-  const zero: Hex = `0x${"00".repeat(32)}`;
-  return {
-    submitter: "0x0000000000000000000000000000000000000001",
-    status: 1,
-    numerics: NUMERICS_CODE[p.numerics],
-    samples: p.samples,
-    topQ: p.topQ,
-    committeeSize: p.committeeSize,
-    openDisputes: 0,
-    verificationBps: 1_000,
-    topAbove: 0,
-    provider: "0x0000000000000000000000000000000000000000",
-    checkpoints: p.totalSteps / p.checkpointInterval,
-    checkpointInterval: p.checkpointInterval,
-    deltaPpm: p.deltaPpm,
-    specHash: p.specHash,
-    initialStateDigest: p.initialStateDigest,
-    amount: 100n,
-    collateral: 200n,
-    minTopNorm: 0n,
-    trainWindow: p.trainWindow,
-    openWindow: p.openWindow,
-    challengeWindow: p.challengeWindow,
-    deadline: 0,
-    randomnessRequest: 0n,
-    progress: 0,
-    disputedSince: 0,
-    traceRoot: zero,
-    finalDigest: zero,
-  };
-}
 
 export interface HonestJob {
   small: SmallJob;
