@@ -58,6 +58,7 @@ export async function openSharedStore(
     maxBytes: config.ipfs.maxBlobBytes,
     fetchTimeoutMs: config.ipfs.fetchTimeoutMs,
     connect: (signal) => node.connectPeers(signal),
+    expectsPeers: config.ipfs.peers.length > 0,
   });
   return { store, where: `the IPFS node ${node.peerId}`, close: () => node.stop() };
 }

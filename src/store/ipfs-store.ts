@@ -18,7 +18,13 @@ import { CID } from "multiformats/cid";
 
 import type { PutOptions, StreamingBlobStore } from "./blob-store.ts";
 import { canonicalCid, cidOf } from "../protocol/cid.ts";
-import { BlobNotFoundError, BlobTooLargeError, IntegrityError, StoreError } from "./errors.ts";
+import {
+  BlobNotFoundError,
+  BlobTooLargeError,
+  IntegrityError,
+  StoreError,
+  StoreUnavailableError,
+} from "./errors.ts";
 import { checkedCid } from "./integrity.ts";
 import { IPFS_DEFAULT_MAX_BLOB_BYTES, IPFS_MAX_BLOCK_BYTES } from "./ipfs-options.ts";
 import type { IpfsHelia } from "./ipfs-node.ts";
@@ -36,6 +42,12 @@ export interface IpfsBlobStoreOptions {
    * configured peers that dropped (IpfsNode.connectPeers). Not awaited; its failures are ignored.
    */
   connect?: (signal: AbortSignal) => Promise<unknown>;
+  /**
+   * The node has peers configured: when none of them is connected, a blob absent locally is an
+   * outage (StoreUnavailableError, retryable), not an absence. A node with no peers configured
+   * answers from its own repo alone, and a blob it lacks is not found.
+   */
+  expectsPeers?: boolean;
 }
 
 const STREAM_CHUNK_BYTES = 1024 * 1024;
@@ -47,6 +59,7 @@ export class IpfsBlobStore implements StreamingBlobStore {
   /** The node the blobs live in (for its pins and garbage collection, `helia.gc()`). */
   readonly helia: IpfsHelia;
   private readonly connect: ((signal: AbortSignal) => Promise<unknown>) | undefined;
+  private readonly expectsPeers: boolean;
   /** Puts in progress by CID: Helia's pins are read-then-write, so one CID is pinned at a time. */
   private readonly putting = new Map<string, Promise<void>>();
 
@@ -65,6 +78,7 @@ export class IpfsBlobStore implements StreamingBlobStore {
     this.maxBytes = maxBytes;
     this.fetchTimeoutMs = fetchTimeoutMs;
     this.connect = options.connect;
+    this.expectsPeers = options.expectsPeers ?? false;
   }
 
   async put(bytes: Uint8Array, options?: PutOptions): Promise<string> {
@@ -273,6 +287,15 @@ export class IpfsBlobStore implements StreamingBlobStore {
       }
       if (timeout.aborted) {
         const peers = this.helia.libp2p.getPeers().length;
+        // No configured peer to ask is an outage (this node's network, or every peer down), not an
+        // answer: retryable, as an unreachable store server is. With any peer connected, a
+        // blob nobody sent is absent — what an availability verdict needs (so configure several
+        // peers: a referee whose only peer is the provider cannot judge the provider's absence).
+        if (peers === 0 && this.expectsPeers)
+          throw new StoreUnavailableError(
+            `blob ${cid} not in the local IPFS repo, and no IPFS peer is connected to ask for it`,
+            1,
+          );
         throw new BlobNotFoundError(
           cid,
           `blob ${cid} not found: not in the local IPFS repo, and none of the ${peers} connected peer(s) sent it within ${this.fetchTimeoutMs} ms`,

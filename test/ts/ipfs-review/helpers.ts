@@ -25,6 +25,7 @@ export function storeOn(
     maxBytes: node.options.maxBlobBytes,
     fetchTimeoutMs,
     connect: (signal) => node.connectPeers(signal),
+    expectsPeers: node.options.peers.length > 0,
   });
 }
 

@@ -16,10 +16,8 @@ import { fetchJobSpec, JobSpecUnusableError } from "../../../src/node/job-reader
 import { tempRoot } from "../store/fixtures.ts";
 import { honestJob, Nodes, plainBytes, publishOn, storeOn, type HonestJob } from "./helpers.ts";
 
-// OPEN — issue 12 (item 4, the IPFS store backend): with no IPFS peer connected, a missing blob is reported as absent (poison), not as an outage (retryable). Found by the session-8 attack review
-// and not fixed yet; docs/store.md ("IPFS: known weaknesses") says what this means for operators.
-// Skipped so the suite stays green; remove `.skip` to see it fail.
-describe.skip("attack review: an IPFS outage read as a poison job spec", function () {
+// Fixed: with no peer connected, IpfsBlobStore reports an outage (StoreUnavailableError, retryable).
+describe("attack review: an IPFS outage read as a poison job spec", function () {
   this.timeout(30_000);
   const nodes = new Nodes();
   const removals: (() => Promise<void>)[] = [];

@@ -36,6 +36,7 @@ function storeOn(node: IpfsNode, fetchTimeoutMs = node.options.fetchTimeoutMs): 
     maxBytes: node.options.maxBlobBytes,
     fetchTimeoutMs,
     connect: (signal) => node.connectPeers(signal),
+    expectsPeers: node.options.peers.length > 0,
   });
 }
 
