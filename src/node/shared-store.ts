@@ -39,7 +39,7 @@ export async function openSharedStore(
       close: async () => undefined,
     };
   }
-  const [{ startIpfsNode }, { IpfsBlobStore }] = await Promise.all([
+  const [{ startIpfsNode }, { ipfsBlobStoreOn }] = await Promise.all([
     import("../store/ipfs-node.ts"),
     import("../store/ipfs-store.ts"),
   ]);
@@ -53,12 +53,6 @@ export async function openSharedStore(
       { peer, err: oneLine(error) },
       "ipfs peer unreachable (dialed again when a blob is missing)",
     );
-  const store = new IpfsBlobStore({
-    helia: node.helia,
-    maxBytes: config.ipfs.maxBlobBytes,
-    fetchTimeoutMs: config.ipfs.fetchTimeoutMs,
-    connect: (signal) => node.connectPeers(signal),
-    expectsPeers: config.ipfs.peers.length > 0,
-  });
+  const store = ipfsBlobStoreOn(node);
   return { store, where: `the IPFS node ${node.peerId}`, close: () => node.stop() };
 }

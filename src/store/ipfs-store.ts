@@ -27,7 +27,7 @@ import {
 } from "./errors.ts";
 import { checkedCid } from "./integrity.ts";
 import { IPFS_DEFAULT_MAX_BLOB_BYTES, IPFS_MAX_BLOCK_BYTES } from "./ipfs-options.ts";
-import type { IpfsHelia } from "./ipfs-node.ts";
+import type { IpfsHelia, IpfsNode } from "./ipfs-node.ts";
 import { collectBytes, sliceBytes, verifyChunks } from "./streams.ts";
 
 export interface IpfsBlobStoreOptions {
@@ -305,6 +305,23 @@ export class IpfsBlobStore implements StreamingBlobStore {
     }
     return bytes;
   }
+}
+
+/**
+ * The store over a started node, with the node's own settings: its size limit and fetch timeout,
+ * redialing its configured peers, and reading "no peer connected" as an outage when it has some.
+ */
+export function ipfsBlobStoreOn(
+  node: IpfsNode,
+  fetchTimeoutMs: number = node.options.fetchTimeoutMs,
+): IpfsBlobStore {
+  return new IpfsBlobStore({
+    helia: node.helia,
+    maxBytes: node.options.maxBlobBytes,
+    fetchTimeoutMs,
+    connect: (signal) => node.connectPeers(signal),
+    expectsPeers: node.options.peers.length > 0,
+  });
 }
 
 function isNamed(error: unknown, ...names: string[]): boolean {

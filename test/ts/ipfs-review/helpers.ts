@@ -5,7 +5,7 @@ import { CID } from "multiformats/cid";
 
 import { startIpfsNode, type IpfsNode } from "../../../src/store/ipfs-node.ts";
 import type { IpfsOptionsInput } from "../../../src/store/ipfs-options.ts";
-import { IpfsBlobStore } from "../../../src/store/ipfs-store.ts";
+import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
 import type { CheckpointRecord } from "../../../src/checkpoint/trace.ts";
 import type { OnchainJob } from "../../../src/node/onchain-job.ts";
 import { canonicalJobSpecBytes } from "../../../src/protocol/job-spec.ts";
@@ -15,19 +15,6 @@ import { MemoryBlobStore } from "../../../src/store/memory-store.ts";
 import { train } from "../../../src/training/trainer.ts";
 import { smallJob, type SmallJob } from "../engine/helpers/fixtures.ts";
 import { onchainFor } from "../helpers/onchain-job.ts";
-
-export function storeOn(
-  node: IpfsNode,
-  fetchTimeoutMs = node.options.fetchTimeoutMs,
-): IpfsBlobStore {
-  return new IpfsBlobStore({
-    helia: node.helia,
-    maxBytes: node.options.maxBlobBytes,
-    fetchTimeoutMs,
-    connect: (signal) => node.connectPeers(signal),
-    expectsPeers: node.options.peers.length > 0,
-  });
-}
 
 export class Nodes {
   readonly started: IpfsNode[] = [];
@@ -162,7 +149,7 @@ export async function honestJob(): Promise<HonestJob> {
 
 /** Puts every blob of `job` on `node` (the honest submitter's and provider's node). */
 export async function publishOn(node: IpfsNode, job: HonestJob): Promise<void> {
-  const store = storeOn(node, 0);
+  const store = ipfsBlobStoreOn(node, 0);
   for (const bytes of job.blobs.values()) await store.put(bytes);
 }
 

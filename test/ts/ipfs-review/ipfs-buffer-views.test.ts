@@ -24,7 +24,8 @@ import { fetchCommitted } from "../../../src/training/reexecute.ts";
 import { adjudicate, verifiableJob } from "../../../verifier/segment-check.ts";
 import { question } from "../verifier/questions.ts";
 import { tempRoot } from "../store/fixtures.ts";
-import { honestJob, Nodes, publishOn, storeOn, type HonestJob } from "./helpers.ts";
+import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
+import { honestJob, Nodes, publishOn, type HonestJob } from "./helpers.ts";
 
 async function outcomeOf(body: () => Promise<unknown>): Promise<string> {
   try {
@@ -67,8 +68,8 @@ describe("attack review: honest checkpoints read through IpfsBlobStore", functio
     const cid = job.records[2]!.cid;
     const seen: Record<string, { type: string; sliceCopies: boolean }> = {};
     for (const [where, store] of [
-      ["own on-disk repo", storeOn(provider)],
-      ["from a peer", storeOn(reader)],
+      ["own on-disk repo", ipfsBlobStoreOn(provider)],
+      ["from a peer", ipfsBlobStoreOn(reader)],
     ] as const) {
       const bytes = await store.get(cid);
       const copy = bytes.slice(0, 8);
@@ -89,10 +90,10 @@ describe("attack review: honest checkpoints read through IpfsBlobStore", functio
     const { info } = job.small.job.program;
     const cid = job.records[2]!.cid;
     expect({
-      "own on-disk repo": await outcomeOf(() => getState(storeOn(provider), cid, info)),
-      "from a peer": await outcomeOf(() => getState(storeOn(reader), cid, info)),
+      "own on-disk repo": await outcomeOf(() => getState(ipfsBlobStoreOn(provider), cid, info)),
+      "from a peer": await outcomeOf(() => getState(ipfsBlobStoreOn(reader), cid, info)),
       "from a peer, through the verifier's CachingBlobStore": await outcomeOf(() =>
-        getState(new CachingBlobStore(storeOn(reader)), cid, info),
+        getState(new CachingBlobStore(ipfsBlobStoreOn(reader)), cid, info),
       ),
     }).to.deep.equal({
       "own on-disk repo": "ok",
@@ -109,8 +110,10 @@ describe("attack review: honest checkpoints read through IpfsBlobStore", functio
       fetchTimeoutMs: 5_000,
     });
     expect({
-      "own on-disk repo": await outcomeOf(() => fetchJobSpec(storeOn(provider), 7n, job.onchain)),
-      "from a peer": await outcomeOf(() => fetchJobSpec(storeOn(reader), 7n, job.onchain)),
+      "own on-disk repo": await outcomeOf(() =>
+        fetchJobSpec(ipfsBlobStoreOn(provider), 7n, job.onchain),
+      ),
+      "from a peer": await outcomeOf(() => fetchJobSpec(ipfsBlobStoreOn(reader), 7n, job.onchain)),
     }).to.deep.equal({ "own on-disk repo": "ok", "from a peer": "ok" });
   });
 
@@ -122,7 +125,7 @@ describe("attack review: honest checkpoints read through IpfsBlobStore", functio
       fetchTimeoutMs: 5_000,
     });
     const state = await fetchCommitted(
-      storeOn(auditor),
+      ipfsBlobStoreOn(auditor),
       job.records[2]!,
       job.small.job.program.info,
     );
@@ -141,6 +144,6 @@ describe("attack review: honest checkpoints read through IpfsBlobStore", functio
     });
     const v = verifiableJob(job.small, job.records);
     const q = question("Availability", job.records, 3, job.k);
-    expect((await adjudicate(v, storeOn(referee), q)).vote).to.equal("Provider");
+    expect((await adjudicate(v, ipfsBlobStoreOn(referee), q)).vote).to.equal("Provider");
   });
 });

@@ -30,6 +30,7 @@ import { fetchCommitted } from "../../../src/training/reexecute.ts";
 import { adjudicate, verifiableJob } from "../../../verifier/segment-check.ts";
 import { question } from "../verifier/questions.ts";
 import { blob, cidOf } from "../store/fixtures.ts";
+import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
 import {
   answerWantsWithIdentityBlocks,
   honestJob,
@@ -37,7 +38,6 @@ import {
   Nodes,
   plainBytes,
   publishOn,
-  storeOn,
   type HonestJob,
 } from "./helpers.ts";
 
@@ -94,14 +94,14 @@ describe.skip("attack review: a peer forging identity-hash blocks defeats IPFS f
     const honest = await nodes.start();
     const published: string[] = [];
     for (let i = 0; i < TRIES; i++)
-      published.push(await storeOn(honest).put(blob(200_000, `checkpoint ${i}`)));
+      published.push(await ipfsBlobStoreOn(honest).put(blob(200_000, `checkpoint ${i}`)));
     const liar = await attacker(published);
     const outcomes: string[] = [];
     for (const cid of published) {
       const victim = await victimOf(honest, liar);
       try {
         outcomes.push(
-          cidOf(await storeOn(victim).get(cid)) === cid ? "honest bytes" : "other bytes",
+          cidOf(await ipfsBlobStoreOn(victim).get(cid)) === cid ? "honest bytes" : "other bytes",
         );
       } catch (error) {
         outcomes.push(describeError(error));
@@ -117,7 +117,7 @@ describe.skip("attack review: a peer forging identity-hash blocks defeats IPFS f
     const outcomes: string[] = [];
     for (let i = 0; i < TRIES; i++) {
       const bytes = blob(200_000, `published by the honest provider ${i}`);
-      const cid = await storeOn(honest).put(bytes);
+      const cid = await ipfsBlobStoreOn(honest).put(bytes);
       // The victim listens (default 127.0.0.1) and dials only the honest peer; the stranger is in
       // nobody's `peers`: it dials the victim itself.
       await sleep(250);
@@ -127,7 +127,7 @@ describe.skip("attack review: a peer forging identity-hash blocks defeats IPFS f
       expect(victim.connectedPeers(), "the honest peer and the stranger").to.equal(2);
       try {
         outcomes.push(
-          cidOf(await storeOn(victim).get(cid)) === cid ? "honest bytes" : "other bytes",
+          cidOf(await ipfsBlobStoreOn(victim).get(cid)) === cid ? "honest bytes" : "other bytes",
         );
       } catch (error) {
         outcomes.push(describeError(error));
@@ -144,7 +144,7 @@ describe.skip("attack review: a peer forging identity-hash blocks defeats IPFS f
     for (let i = 0; i < TRIES; i++) {
       const reader = await victimOf(submitter, liar);
       try {
-        const fetched = await fetchJobSpec(plainBytes(storeOn(reader)), 7n, job.onchain);
+        const fetched = await fetchJobSpec(plainBytes(ipfsBlobStoreOn(reader)), 7n, job.onchain);
         outcomes.push(fetched.specCid === job.specCid ? "the honest spec" : "another spec");
       } catch (error) {
         outcomes.push(`${(error as Error).name}: ${(error as Error).message}`);
@@ -162,7 +162,7 @@ describe.skip("attack review: a peer forging identity-hash blocks defeats IPFS f
       const auditor = await victimOf(provider, liar);
       const record = job.records[1 + (i % 4)]!;
       const state = await fetchCommitted(
-        plainBytes(storeOn(auditor)),
+        plainBytes(ipfsBlobStoreOn(auditor)),
         record,
         job.small.job.program.info,
       );
@@ -179,7 +179,7 @@ describe.skip("attack review: a peer forging identity-hash blocks defeats IPFS f
     // Control: referees reached by nobody else vote Provider.
     for (let i = 0; i < 2; i++) {
       const fair = await victimOf(provider);
-      expect((await adjudicate(v, plainBytes(storeOn(fair)), q)).vote, "control").to.equal(
+      expect((await adjudicate(v, plainBytes(ipfsBlobStoreOn(fair)), q)).vote, "control").to.equal(
         "Provider",
       );
     }
@@ -188,7 +188,7 @@ describe.skip("attack review: a peer forging identity-hash blocks defeats IPFS f
     const votes: string[] = [];
     for (let i = 0; i < TRIES; i++) {
       const referee = await victimOf(provider, challenger);
-      votes.push((await adjudicate(v, plainBytes(storeOn(referee)), q)).vote);
+      votes.push((await adjudicate(v, plainBytes(ipfsBlobStoreOn(referee)), q)).vote);
     }
     expect(votes, "the committee's votes").to.deep.equal(Array(TRIES).fill("Provider"));
   });

@@ -14,7 +14,8 @@ import { expect } from "chai";
 import { isPoisonInput, isRetryable } from "../../../src/errors.ts";
 import { fetchJobSpec, JobSpecUnusableError } from "../../../src/node/job-reader.ts";
 import { tempRoot } from "../store/fixtures.ts";
-import { honestJob, Nodes, plainBytes, publishOn, storeOn, type HonestJob } from "./helpers.ts";
+import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
+import { honestJob, Nodes, plainBytes, publishOn, type HonestJob } from "./helpers.ts";
 
 // Fixed: with no peer connected, IpfsBlobStore reports an outage (StoreUnavailableError, retryable).
 describe("attack review: an IPFS outage read as a poison job spec", function () {
@@ -46,7 +47,7 @@ describe("attack review: an IPFS outage read as a poison job spec", function () 
     expect(provider.connectedPeers(), "no peer connected: an outage").to.equal(0);
     let error: unknown;
     try {
-      await fetchJobSpec(plainBytes(storeOn(provider)), 7n, job.onchain);
+      await fetchJobSpec(plainBytes(ipfsBlobStoreOn(provider)), 7n, job.onchain);
     } catch (caught) {
       error = caught;
     }
@@ -60,8 +61,9 @@ describe("attack review: an IPFS outage read as a poison job spec", function () 
     for (let attempt = 0; attempt < 3 && fetchedCid === undefined; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       try {
-        fetchedCid = (await fetchJobSpec(plainBytes(storeOn(provider, 2_000)), 7n, job.onchain))
-          .specCid;
+        fetchedCid = (
+          await fetchJobSpec(plainBytes(ipfsBlobStoreOn(provider, 2_000)), 7n, job.onchain)
+        ).specCid;
       } catch {
         // A read racing the reconnection can miss (see the report); the next one is the control.
       }

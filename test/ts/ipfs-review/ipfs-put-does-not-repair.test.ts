@@ -17,7 +17,8 @@ import path from "node:path";
 import { expect } from "chai";
 
 import { blob, cidOf, filesUnder, tempRoot } from "../store/fixtures.ts";
-import { Nodes, storeOn } from "./helpers.ts";
+import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
+import { Nodes } from "./helpers.ts";
 
 describe("attack review: IpfsBlobStore.put over a damaged block", function () {
   this.timeout(30_000);
@@ -32,7 +33,7 @@ describe("attack review: IpfsBlobStore.put over a damaged block", function () {
     const { root, remove } = await tempRoot();
     removals.push(remove);
     const provider = await nodes.start({ repoDir: root });
-    const store = storeOn(provider, 0);
+    const store = ipfsBlobStoreOn(provider, 0);
     const checkpoint = blob(20_000, "checkpoint 3");
     const cid = await store.put(checkpoint);
     const [file] = await filesUnder(path.join(root, "blocks"));
@@ -54,7 +55,7 @@ describe("attack review: IpfsBlobStore.put over a damaged block", function () {
     const { root, remove } = await tempRoot();
     removals.push(remove);
     const provider = await nodes.start({ repoDir: root });
-    const store = storeOn(provider, 0);
+    const store = ipfsBlobStoreOn(provider, 0);
     const checkpoint = blob(20_000, "checkpoint 3");
     const cid = await store.put(checkpoint);
     const [file] = await filesUnder(path.join(root, "blocks"));
@@ -68,7 +69,8 @@ describe("attack review: IpfsBlobStore.put over a damaged block", function () {
     });
     let fetched: string;
     try {
-      fetched = cidOf(await storeOn(referee).get(cid)) === cid ? "the checkpoint" : "other bytes";
+      fetched =
+        cidOf(await ipfsBlobStoreOn(referee).get(cid)) === cid ? "the checkpoint" : "other bytes";
     } catch (error) {
       fetched = `${(error as Error).name}: ${(error as Error).message}`;
     }

@@ -22,23 +22,13 @@ import {
   IPFS_MAX_BLOCK_BYTES,
   type IpfsOptionsInput,
 } from "../../../src/store/ipfs-options.ts";
-import { IpfsBlobStore } from "../../../src/store/ipfs-store.ts";
+import { IpfsBlobStore, ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
 import { WorkerConfigSchema } from "../../../worker/config.ts";
 import { describeStoreContract, rejection } from "./contract.ts";
 import { blob, cidOf, drain, filesUnder, tempRoot } from "./fixtures.ts";
 
 /** Short: the contract's absent-blob test waits this long twice (get, getStream). */
 const CONTRACT_FETCH_MS = 100;
-
-function storeOn(node: IpfsNode, fetchTimeoutMs = node.options.fetchTimeoutMs): IpfsBlobStore {
-  return new IpfsBlobStore({
-    helia: node.helia,
-    maxBytes: node.options.maxBlobBytes,
-    fetchTimeoutMs,
-    connect: (signal) => node.connectPeers(signal),
-    expectsPeers: node.options.peers.length > 0,
-  });
-}
 
 /**
  * The addresses of the blocks `node`'s bitswap receives, as it derives them from their bytes.
@@ -60,7 +50,7 @@ function blocksReceived(node: IpfsNode): string[] {
 describeStoreContract("IpfsBlobStore (repo in memory)", async () => {
   const { node } = await startIpfsNode({ fetchTimeoutMs: CONTRACT_FETCH_MS });
   return {
-    store: storeOn(node),
+    store: ipfsBlobStoreOn(node),
     maxBytes: IPFS_DEFAULT_MAX_BLOB_BYTES,
     teardown: () => node.stop(),
   };
@@ -70,7 +60,7 @@ describeStoreContract("IpfsBlobStore (repo on disk)", async () => {
   const { root, remove } = await tempRoot();
   const { node } = await startIpfsNode({ repoDir: root, fetchTimeoutMs: CONTRACT_FETCH_MS });
   return {
-    store: storeOn(node),
+    store: ipfsBlobStoreOn(node),
     maxBytes: IPFS_DEFAULT_MAX_BLOB_BYTES,
     teardown: async () => {
       await node.stop();
@@ -113,9 +103,9 @@ describe("IpfsBlobStore between Helia nodes", function () {
     const a = await start();
     const b = await client([a]);
     const bytes = blob(1_500_000, "published on A");
-    const cid = await storeOn(a).put(bytes);
+    const cid = await ipfsBlobStoreOn(a).put(bytes);
     expect(cid).to.equal(cidOf(bytes));
-    const onB = storeOn(b);
+    const onB = ipfsBlobStoreOn(b);
     expect(await onB.has(cid)).to.equal(false);
 
     const got = await onB.get(cid);
@@ -133,19 +123,21 @@ describe("IpfsBlobStore between Helia nodes", function () {
     const a = await start({ maxBlobBytes: IPFS_MAX_BLOCK_BYTES });
     const b = await client([a], { maxBlobBytes: IPFS_MAX_BLOCK_BYTES });
     const bytes = blob(IPFS_MAX_BLOCK_BYTES, "largest");
-    const cid = await storeOn(a).put(bytes);
-    const streamed = await drain(await storeOn(b).getStream(cid));
+    const cid = await ipfsBlobStoreOn(a).put(bytes);
+    const streamed = await drain(await ipfsBlobStoreOn(b).getStream(cid));
     expect(cidOf(streamed)).to.equal(cid);
   });
 
   it("refuses a blob a peer sends that is over its own limit, and keeps nothing of it", async () => {
     const a = await start({ maxBlobBytes: IPFS_MAX_BLOCK_BYTES });
     const b = await client([a]);
-    const cid = await storeOn(a).put(blob(IPFS_DEFAULT_MAX_BLOB_BYTES + 1, "over B's limit"));
-    const error = await rejection(() => storeOn(b).get(cid));
+    const cid = await ipfsBlobStoreOn(a).put(
+      blob(IPFS_DEFAULT_MAX_BLOB_BYTES + 1, "over B's limit"),
+    );
+    const error = await rejection(() => ipfsBlobStoreOn(b).get(cid));
     expect(error).to.be.instanceOf(BlobTooLargeError);
     expect((error as BlobTooLargeError).maxBytes).to.equal(IPFS_DEFAULT_MAX_BLOB_BYTES);
-    expect(await storeOn(b).has(cid)).to.equal(false);
+    expect(await ipfsBlobStoreOn(b).has(cid)).to.equal(false);
   });
 
   it("reports a blob no connected peer has as BlobNotFoundError once the fetch timeout has passed, not later", async () => {
@@ -154,7 +146,7 @@ describe("IpfsBlobStore between Helia nodes", function () {
     const cid = cidOf(blob(10, "nobody has this"));
     for (const op of [(s: IpfsBlobStore) => s.get(cid), (s: IpfsBlobStore) => s.getStream(cid)]) {
       const begun = performance.now();
-      const error = await rejection(() => op(storeOn(b)));
+      const error = await rejection(() => op(ipfsBlobStoreOn(b)));
       const elapsed = performance.now() - begun;
       expect(error).to.be.instanceOf(BlobNotFoundError);
       expect((error as BlobNotFoundError).cid).to.equal(cid);
@@ -163,14 +155,16 @@ describe("IpfsBlobStore between Helia nodes", function () {
     }
     // fetchTimeoutMs 0: local blobs only, answered at once.
     const begun = performance.now();
-    expect(await rejection(() => storeOn(b, 0).get(cid))).to.be.instanceOf(BlobNotFoundError);
+    expect(await rejection(() => ipfsBlobStoreOn(b, 0).get(cid))).to.be.instanceOf(
+      BlobNotFoundError,
+    );
     expect(performance.now() - begun).to.be.below(200);
   });
 
   it("honours abort signals: an aborted put stores nothing, an aborted fetch ends at once", async () => {
     const a = await start();
     const b = await client([a], { fetchTimeoutMs: 10_000 });
-    const onB = storeOn(b);
+    const onB = ipfsBlobStoreOn(b);
     const bytes = blob(1_000, "aborted");
     const controller = new AbortController();
     controller.abort();
@@ -194,14 +188,14 @@ describe("IpfsBlobStore between Helia nodes", function () {
     // Helia's blockstore stores what it is handed (it checks only what it fetches), so the liar's
     // repo now answers `cid` with other bytes, and its bitswap sends them to whoever wants `cid`.
     await liar.helia.blockstore.put(CID.parse(cid), forged);
-    await storeOn(honest).put(wanted);
+    await ipfsBlobStoreOn(honest).put(wanted);
     // The liar serves honest blobs too: a client connected to it gets those (the connection works).
     const control = blob(5_000, "served by the liar, intact");
-    await storeOn(liar).put(control);
+    await ipfsBlobStoreOn(liar).put(control);
 
     const fooled = await client([liar], { fetchTimeoutMs: 800 });
     const received = blocksReceived(fooled);
-    const onFooled = storeOn(fooled);
+    const onFooled = ipfsBlobStoreOn(fooled);
     expect(cidOf(await onFooled.get(cidOf(control)))).to.equal(cidOf(control));
     // Bitswap derives a received block's address from its bytes: the forged bytes arrive, but as
     // cidOf(forged), which nobody asked for, never as `cid`.
@@ -213,12 +207,12 @@ describe("IpfsBlobStore between Helia nodes", function () {
 
     // With an honest peer connected as well, the right bytes arrive, whatever the liar sends.
     const served = await client([liar, honest], { fetchTimeoutMs: 5_000 });
-    const got = await storeOn(served).get(cid);
+    const got = await ipfsBlobStoreOn(served).get(cid);
     expect(Buffer.from(got).equals(Buffer.from(wanted))).to.equal(true);
-    expect(await storeOn(served).has(cidOf(forged))).to.equal(false);
+    expect(await ipfsBlobStoreOn(served).has(cidOf(forged))).to.equal(false);
 
     // Our own store never hands out what the liar's repo holds: it re-hashes every read.
-    const own = await rejection(() => storeOn(liar).get(cid));
+    const own = await rejection(() => ipfsBlobStoreOn(liar).get(cid));
     expect(own).to.be.instanceOf(IntegrityError);
     expect((own as IntegrityError).actualCid).to.equal(cidOf(forged));
   });
@@ -226,8 +220,8 @@ describe("IpfsBlobStore between Helia nodes", function () {
   it("pins what is put, so garbage collection keeps it; a blob fetched from a peer is a cache it may drop", async () => {
     const a = await start();
     const b = await client([a]);
-    const fetched = await storeOn(a).put(blob(3_000, "fetched by B"));
-    const onB = storeOn(b);
+    const fetched = await ipfsBlobStoreOn(a).put(blob(3_000, "fetched by B"));
+    const onB = ipfsBlobStoreOn(b);
     const put = await onB.put(blob(3_000, "put on B"));
     await onB.get(fetched);
     expect(await onB.has(fetched)).to.equal(true);
@@ -243,14 +237,14 @@ describe("IpfsBlobStore between Helia nodes", function () {
     removals.push(remove);
     const first = await start({ repoDir: root });
     const bytes = blob(100_000, "survives a restart");
-    const cid = await storeOn(first).put(bytes);
+    const cid = await ipfsBlobStoreOn(first).put(bytes);
     const peerId = first.peerId;
     await first.stop();
 
     const second = await start({ repoDir: root });
     expect(second.peerId).to.equal(peerId);
     await second.helia.gc();
-    const got = await storeOn(second).get(cid);
+    const got = await ipfsBlobStoreOn(second).get(cid);
     expect(Buffer.from(got).equals(Buffer.from(bytes))).to.equal(true);
   });
 
@@ -258,7 +252,7 @@ describe("IpfsBlobStore between Helia nodes", function () {
     const { root, remove } = await tempRoot();
     removals.push(remove);
     const node = await start({ repoDir: root });
-    const store = storeOn(node, 0);
+    const store = ipfsBlobStoreOn(node, 0);
     const bytes = blob(20_000, "will rot");
     const cid = await store.put(bytes);
     const files = await filesUnder(path.join(root, "blocks"));
@@ -293,7 +287,7 @@ describe("IpfsBlobStore between Helia nodes", function () {
     const first = await start({ repoDir: root });
     const address = first.multiaddrs()[0]!;
     const port = /\/tcp\/(\d+)\//.exec(address)![1];
-    const cid = await storeOn(first).put(blob(1_000, "served once A is back"));
+    const cid = await ipfsBlobStoreOn(first).put(blob(1_000, "served once A is back"));
     await first.stop();
 
     const { node: b, unreachable } = await startIpfsNode({
@@ -309,7 +303,7 @@ describe("IpfsBlobStore between Helia nodes", function () {
     expect(a.multiaddrs()).to.deep.equal([address]);
     // Nothing redials A by itself (its dial failed at start; no disconnect to react to): the get does.
     expect(b.connectedPeers()).to.equal(0);
-    expect(cidOf(await storeOn(b).get(cid))).to.equal(cid);
+    expect(cidOf(await ipfsBlobStoreOn(b).get(cid))).to.equal(cid);
     expect(b.connectedPeers()).to.equal(1);
   });
 });
