@@ -37,7 +37,12 @@ process.on("SIGTERM", onSignal);
 
 try {
   log("Assay demo: verifiable training on a local devnet with the real daemons (all on 127.0.0.1)");
-  const report = await runDaemonsDemo({ log, signal: abort.signal }, DAEMONS_DEMO_DEFAULTS);
+  // `assay demo --rpc-url` (npm run demo -- --rpc-url …) runs on an external node.
+  const rpcUrl = process.env.ASSAY_DEMO_RPC_URL || undefined;
+  const report = await runDaemonsDemo(
+    { log, signal: abort.signal },
+    { ...DAEMONS_DEMO_DEFAULTS, rpcUrl },
+  );
 
   log("\n== Jobs (token amounts credited per job; the challenger's includes its returned bond)");
   log(formatDaemonJobsTable(report.jobs));

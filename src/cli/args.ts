@@ -48,6 +48,21 @@ export function requireString(values: FlagValues, name: string): string {
   return v;
 }
 
+/** An http(s) URL flag (a JSON-RPC endpoint), or undefined when absent. */
+export function httpUrlFlag(values: FlagValues, name: string): string | undefined {
+  const text = stringFlag(values, name);
+  if (text === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--${name} "${text}" is not a URL (e.g. http://127.0.0.1:8545)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new UsageError(`--${name} "${text}" must be an http:// or https:// URL`);
+  return text;
+}
+
 export const TOKEN_DECIMALS = 18;
 
 /** "100" → 100·10^18, "0.5" → 5·10^17; refuses negatives, garbage and more than 18 decimals. */

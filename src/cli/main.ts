@@ -55,6 +55,10 @@ const COMMANDS: Record<string, Entry> = {
     summary: "pull credit owed by the job market, dispute game and fraud proofs",
     load: async () => (await import("./commands/balance.ts")).claimCommand,
   },
+  demo: {
+    summary: "the protocol end to end on a local devnet with the real daemons (npm run demo)",
+    load: async () => (await import("./commands/demo.ts")).demoCommand,
+  },
   devnet: {
     summary: "run a local network by hand: chain, contracts, store and Redis",
     load: async () => (await import("./commands/devnet.ts")).devnetCommand,

@@ -87,6 +87,7 @@ export async function runDaemonsDemo(
     section("Setup: devnet, contracts, store, Redis, daemons");
     const data = loadData(config.data);
     const devnet: Devnet = await startDevnet({
+      rpcUrl: config.rpcUrl,
       speed: config.speed,
       tickMs: config.tickMs,
       log: say,

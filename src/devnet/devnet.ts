@@ -1,7 +1,8 @@
 // A whole local Assay network in one call, for the demo and the end-to-end tests: Hardhat's
 // simulated chain served over JSON-RPC on a loopback port (daemons in other processes reach it like
-// any node), the contracts deployed with deploy/deploy-assay.ts and recorded in a deployment file,
-// a blob store, Redis, and a clock that mines blocks and runs chain time faster than wall time.
+// any node) or an external development node (anvil, `hardhat node`: `rpcUrl`), the contracts
+// deployed with deploy/deploy-assay.ts and recorded in a deployment file, a blob store, Redis, and a
+// clock that mines blocks and runs chain time faster than wall time.
 // Only inside Hardhat (`hardhat run`, `hardhat test`): it imports `network` from "hardhat".
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -10,7 +11,7 @@ import path from "node:path";
 
 import { network } from "hardhat";
 import type { JsonRpcServer, NetworkConnection } from "hardhat/types/network";
-import type { Address } from "viem";
+import { formatEther, parseEther, type Address } from "viem";
 
 import {
   DEVNET_PARAMS,
@@ -19,6 +20,7 @@ import {
   type DeployParams,
 } from "../../deploy/deploy-assay.ts";
 import { deploymentFileOf } from "../../deploy/deployment-file.ts";
+import { DEVNET_CHAIN_IDS, DEVNET_MNEMONIC } from "../node/chain.ts";
 import { writeDeploymentFile } from "../node/deployment.ts";
 import { FsBlobStore } from "../store/fs-store.ts";
 import { startStoreServer, type StoreServer } from "../store/http-server.ts";
@@ -39,9 +41,17 @@ export const DEVNET_ACCOUNTS = {
   verifiers: [6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19],
 } as const;
 
+/** Accounts of the test mnemonic the devnet uses (DEVNET_ACCOUNTS' indices 0..19). */
+export const DEVNET_ACCOUNT_COUNT = 20;
+
+/** Ether each devnet account holds at least (an external node's short accounts are topped up). */
+const DEVNET_ETHER = parseEther("10000");
+
 export interface Devnet extends DaemonHost {
-  /** JSON-RPC endpoint, http://127.0.0.1:<port>. */
+  /** JSON-RPC endpoint: http://127.0.0.1:<port>, or the external node's URL. */
   rpcUrl: string;
+  /** Whether the chain is an external node (`rpcUrl` option) rather than Hardhat's in-process one. */
+  external: boolean;
   chainId: number;
   /** Path of the written deployment file (src/node/deployment.ts format). */
   deploymentFile: string;
@@ -83,6 +93,14 @@ export interface StartDevnetOptions {
   keep?: boolean;
   /** Port of the JSON-RPC server on 127.0.0.1; default 0 (any free port). */
   rpcPort?: number;
+  /**
+   * An external development node to run on instead of Hardhat's in-process chain, e.g. anvil's
+   * http://127.0.0.1:8545. It must serve a devnet chain id (31337 or 1337: the accounts come from
+   * the public test mnemonic) and take evm_mine and evm_increaseTime (the clock); accounts 0..19 of
+   * the mnemonic are used and any holding less than 10 000 ether is topped up. close() leaves it
+   * running.
+   */
+  rpcUrl?: string;
   /** Port of the store server on 127.0.0.1; default 0 (any free port). */
   storePort?: number;
   /** Progress lines. */
@@ -121,6 +139,41 @@ function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
   });
 }
 
+/**
+ * Gives every devnet account that holds less than 10 000 ether that much, by hardhat_setBalance
+ * (anvil takes it too), or else by a transfer from account 0.
+ */
+async function topUpEther(
+  connection: NetworkConnection,
+  log: (line: string) => void,
+): Promise<void> {
+  const publicClient = await connection.viem.getPublicClient();
+  const wallets = await connection.viem.getWalletClients();
+  const short: Address[] = [];
+  for (const wallet of wallets.slice(0, DEVNET_ACCOUNT_COUNT)) {
+    const balance = await publicClient.getBalance({ address: wallet.account.address });
+    if (balance < DEVNET_ETHER) short.push(wallet.account.address);
+  }
+  if (short.length === 0) return;
+  const funder = wallets[DEVNET_ACCOUNTS.deployer]!;
+  for (const address of short) {
+    try {
+      await connection.provider.request({
+        method: "hardhat_setBalance",
+        params: [address, `0x${DEVNET_ETHER.toString(16)}`],
+      });
+    } catch {
+      const hash = await funder.sendTransaction({ to: address, value: DEVNET_ETHER / 10n });
+      const receipt = await publicClient.waitForTransactionReceipt({ hash });
+      if (receipt.status !== "success")
+        throw new Error(`sending ether to devnet account ${address} reverted (${hash})`);
+    }
+  }
+  log(
+    `chain: gave ether to ${short.length} of the ${DEVNET_ACCOUNT_COUNT} devnet accounts, which held less than ${formatEther(DEVNET_ETHER)} ether`,
+  );
+}
+
 export async function startDevnet(options: StartDevnetOptions = {}): Promise<Devnet> {
   const log = options.log ?? (() => undefined);
   const cleanup: [string, () => Promise<unknown>][] = [];
@@ -139,27 +192,48 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
       cleanup.unshift(["delete Redis keys", () => deleteKeys(redis.url, `${redisPrefix}:*`)]);
     }
 
-    // Hardhat's default network is the in-process simulated chain (chain id 31337, 20 funded
-    // accounts from the standard mnemonic); the server makes it reachable from other processes.
-    const server: JsonRpcServer = await network.createServer(
-      "default",
-      "127.0.0.1",
-      options.rpcPort ?? 0,
-    );
-    const { port } = await server.listen();
-    const rpcUrl = `http://127.0.0.1:${port}`;
-    cleanup.unshift(["JSON-RPC server", () => withTimeout(server.close(), 3_000)]);
-    log(`chain: JSON-RPC at ${rpcUrl}`);
-
-    // The harness itself talks to the served chain over HTTP, like the daemons do, so every
-    // transaction goes through one node and one nonce space.
-    const connection = await network.create({
-      network: "localhost",
-      override: { url: rpcUrl },
-    });
+    let rpcUrl: string;
+    let connection: NetworkConnection;
+    if (options.rpcUrl === undefined) {
+      // Hardhat's default network is the in-process simulated chain (chain id 31337, 20 funded
+      // accounts from the standard mnemonic); the server makes it reachable from other processes.
+      const server: JsonRpcServer = await network.createServer(
+        "default",
+        "127.0.0.1",
+        options.rpcPort ?? 0,
+      );
+      const { port } = await server.listen();
+      rpcUrl = `http://127.0.0.1:${port}`;
+      cleanup.unshift(["JSON-RPC server", () => withTimeout(server.close(), 3_000)]);
+      log(`chain: JSON-RPC at ${rpcUrl}`);
+      // The harness itself talks to the served chain over HTTP, like the daemons do, so every
+      // transaction goes through one node and one nonce space.
+      connection = await network.create({ network: "localhost", override: { url: rpcUrl } });
+    } else {
+      rpcUrl = options.rpcUrl;
+      log(`chain: external node at ${rpcUrl}`);
+      // The node's own unlocked accounts may be fewer than the devnet's 20 (anvil has 10):
+      // Hardhat signs locally for the mnemonic's accounts instead.
+      connection = await network.create({
+        network: "localhost",
+        override: {
+          url: rpcUrl,
+          accounts: { mnemonic: DEVNET_MNEMONIC, count: DEVNET_ACCOUNT_COUNT },
+        },
+      });
+    }
     cleanup.unshift(["Hardhat connection", () => connection.close()]);
     const publicClient = await connection.viem.getPublicClient();
-    const chainId = await publicClient.getChainId();
+    const chainId = await publicClient.getChainId().catch((cause: unknown) => {
+      throw new Error(`no chain answers at ${rpcUrl}: ${oneLine(cause)}`, { cause });
+    });
+    if (options.rpcUrl !== undefined) {
+      if (!DEVNET_CHAIN_IDS.includes(chainId))
+        throw new Error(
+          `the node at ${rpcUrl} serves chain ${chainId}; a devnet runs only on a development chain (${DEVNET_CHAIN_IDS.join(" or ")}), since its accounts come from the public test mnemonic`,
+        );
+      await topUpEther(connection, log);
+    }
     const firstBlock = (await publicClient.getBlockNumber()) + 1n;
     const deployment = await deployAssay(connection.viem, options.deployParams ?? DEVNET_PARAMS);
     const deploymentFile = path.join(dir, "deployment.json");
@@ -187,6 +261,15 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
       onError: (error) => log(`clock: tick failed: ${String(error)}`),
     });
     cleanup.unshift(["clock", () => clock.stop()]);
+    // One block now on an external node: one that refuses evm_mine fails here, with the reason,
+    // rather than leaving every daemon waiting for blocks that never come.
+    if (options.rpcUrl !== undefined)
+      await clock.advance(0).catch((cause: unknown) => {
+        throw new Error(
+          `the node at ${rpcUrl} did not mine a block on request (evm_mine): the devnet's clock needs a development node such as anvil or Hardhat's: ${oneLine(cause)}`,
+          { cause },
+        );
+      });
     if (options.startClock !== false) clock.start();
     log(`clock: a block every ${clock.tickMs} ms, chain time ×${clock.speed}`);
 
@@ -194,6 +277,7 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
     let closed: Promise<void> | undefined;
     return {
       rpcUrl,
+      external: options.rpcUrl !== undefined,
       chainId,
       deploymentFile,
       deployment,

@@ -1,8 +1,9 @@
 // The `assay devnet` network, run under Hardhat (`hardhat run --no-compile src/devnet/main.ts`; the
-// CLI command builds the contracts first and starts this): Hardhat's chain served on 127.0.0.1 and
-// mining on a clock, the contracts deployed, a store server and Redis — at the ports and paths
-// every command and daemon defaults to, so a newcomer's commands need no flags. Settings come from
-// ASSAY_DEVNET_* variables set by the CLI; it runs until SIGINT or SIGTERM.
+// CLI command builds the contracts first and starts this): Hardhat's chain served on 127.0.0.1, or
+// an external node (ASSAY_DEVNET_RPC_URL), mining on a clock, the contracts deployed, a store server
+// and Redis — at the ports and paths every command and daemon defaults to, so a newcomer's commands
+// need no flags. Settings come from ASSAY_DEVNET_* variables set by the CLI; it runs until SIGINT or
+// SIGTERM.
 import { mkdir, copyFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -20,6 +21,8 @@ const say = (line: string): void => {
 };
 
 const devnet = await startDevnet({
+  // An external node (`assay devnet --rpc-url`), or Hardhat's chain served on the port.
+  rpcUrl: env.ASSAY_DEVNET_RPC_URL || undefined,
   rpcPort: int("ASSAY_DEVNET_RPC_PORT", 8545),
   storePort: int("ASSAY_DEVNET_STORE_PORT", 8700),
   speed: int("ASSAY_DEVNET_SPEED", 20),

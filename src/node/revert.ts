@@ -79,13 +79,27 @@ export function explainCallFailure(
       });
     return new TransactionError(action, revert.name, message, { cause });
   }
-  if (cause instanceof BaseError && cause.walk((e) => e instanceof ViemInsufficientFundsError))
+  if (cause instanceof BaseError && cause.walk(isEtherShortfall))
     return new InsufficientFundsError(`${action}: ${account} has not enough ether to pay for gas`, {
       cause,
     });
   const short = cause instanceof BaseError ? cause.shortMessage : String(cause);
   return new TransactionError(action, undefined, `${action} failed: ${short}`, { cause });
 }
+
+/**
+ * Whether a viem error says the account cannot pay for gas. A signed transaction the node refuses
+ * at broadcast (eth_sendRawTransaction) is not classified by viem: anvil's refusal reaches us as
+ * "Transaction creation failed" (-32003) with the reason only in its details.
+ */
+function isEtherShortfall(error: unknown): boolean {
+  if (error instanceof ViemInsufficientFundsError) return true;
+  const details = error instanceof BaseError ? error.details : undefined;
+  return typeof details === "string" && INSUFFICIENT_FUNDS.test(details);
+}
+
+/** How nodes word it: geth "insufficient funds for gas * price + value", anvil likewise. */
+const INSUFFICIENT_FUNDS = /insufficient funds/i;
 
 /** The custom error named by the first TransactionError in `error`'s cause chain, if any. */
 export function revertNameOf(error: unknown): string | undefined {

@@ -1,20 +1,23 @@
 // `assay devnet`: a whole local network in one command, for running the protocol by hand. It builds
-// the contracts (Hardhat prints its progress; nothing when they are up to date), then runs
-// src/devnet/main.ts under Hardhat: the chain on 127.0.0.1:8545 mining a block every 250 ms with
-// chain time ×20, the contracts deployed and written to deployments/localhost.json, a store server
-// on 127.0.0.1:8700 and Redis — the defaults of every other command and daemon. Ctrl-C stops it.
-import { existsSync } from "node:fs";
+// the contracts, then runs src/devnet/main.ts under Hardhat: the chain on 127.0.0.1:8545 (or an
+// external node, --rpc-url) mining a block every 250 ms with chain time ×20, the contracts deployed
+// and written to deployments/localhost.json, a store server on 127.0.0.1:8700 and Redis — the
+// defaults of every other command and daemon. Ctrl-C stops it.
 import path from "node:path";
 
-import { integerFlag, parseCommandArgs, stringFlag, type OptionSpec } from "../args.ts";
-import { REPO_ROOT, runNode } from "../child.ts";
+import {
+  httpUrlFlag,
+  integerFlag,
+  parseCommandArgs,
+  stringFlag,
+  type OptionSpec,
+} from "../args.ts";
 import type { Command, CommandIo } from "../command.ts";
-import { CliError, UsageError } from "../errors.ts";
-
-const HARDHAT = path.join(REPO_ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
-const ENTRY = path.join("src", "devnet", "main.ts");
+import { UsageError } from "../errors.ts";
+import { runHardhatScript } from "../hardhat-script.ts";
 
 const OPTIONS = {
+  "rpc-url": { type: "string" },
   "rpc-port": { type: "string" },
   "store-port": { type: "string" },
   speed: { type: "string" },
@@ -31,35 +34,38 @@ async function devnet(argv: readonly string[], io: CommandIo): Promise<void> {
     if (value > 65_535) throw new UsageError(`--${name} ${value} is not a port number`);
     return String(value);
   };
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...io.env,
-    ASSAY_DEVNET_RPC_PORT: port("rpc-port", 8545),
-    ASSAY_DEVNET_STORE_PORT: port("store-port", 8700),
-    ASSAY_DEVNET_SPEED: String(integerFlag(values, "speed", 20)),
-    ASSAY_DEVNET_TICK_MS: String(integerFlag(values, "tick-ms", 250)),
-    ASSAY_DEVNET_DEPLOYMENT: path.resolve(
-      stringFlag(values, "deployment") ?? "deployments/localhost.json",
-    ),
-    ASSAY_DEVNET_KEEP: values.keep === true ? "1" : "0",
-  };
-  if (!existsSync(HARDHAT))
-    throw new CliError(`Hardhat is not installed (${HARDHAT} is missing): run npm ci`);
-  io.note("assay devnet: building the contracts (only what changed)");
-  const built = await runNode([HARDHAT, "build", "--no-tests"], io, { cwd: REPO_ROOT, env });
-  if (io.signal.aborted) return;
-  if (built !== 0) throw new CliError(`building the contracts failed (exit ${built})`);
-  io.note("assay devnet: starting the chain, the deployment, the store and Redis");
-  const code = await runNode([HARDHAT, "run", "--no-compile", ENTRY], io, { cwd: REPO_ROOT, env });
-  if (code !== 0 && !io.signal.aborted)
-    throw new CliError(`the devnet exited with ${code === null ? "a signal" : `code ${code}`}`);
+  const rpcUrl = httpUrlFlag(values, "rpc-url");
+  if (rpcUrl !== undefined && stringFlag(values, "rpc-port") !== undefined)
+    throw new UsageError("--rpc-port serves Hardhat's own chain; it cannot go with --rpc-url");
+  await runHardhatScript(
+    {
+      name: "devnet",
+      entry: path.join("src", "devnet", "main.ts"),
+      starting:
+        rpcUrl === undefined
+          ? "starting the chain, the deployment, the store and Redis"
+          : `deploying on ${rpcUrl}, starting the store and Redis`,
+      env: {
+        ASSAY_DEVNET_RPC_URL: rpcUrl ?? "",
+        ASSAY_DEVNET_RPC_PORT: port("rpc-port", 8545),
+        ASSAY_DEVNET_STORE_PORT: port("store-port", 8700),
+        ASSAY_DEVNET_SPEED: String(integerFlag(values, "speed", 20)),
+        ASSAY_DEVNET_TICK_MS: String(integerFlag(values, "tick-ms", 250)),
+        ASSAY_DEVNET_DEPLOYMENT: path.resolve(
+          stringFlag(values, "deployment") ?? "deployments/localhost.json",
+        ),
+        ASSAY_DEVNET_KEEP: values.keep === true ? "1" : "0",
+      },
+    },
+    io,
+  );
 }
 
 export const devnetCommand: Command = {
   name: "devnet",
   summary: "run a local network: chain, contracts, store and Redis",
-  help: `usage: assay devnet [--rpc-port 8545] [--store-port 8700] [--speed 20] [--tick-ms 250]
-                    [--deployment deployments/localhost.json] [--keep]
+  help: `usage: assay devnet [--rpc-port 8545 | --rpc-url URL] [--store-port 8700] [--speed 20]
+                    [--tick-ms 250] [--deployment deployments/localhost.json] [--keep]
 
 Builds the contracts, then runs a local network until Ctrl-C: Hardhat's chain (chain id 31337,
 20 accounts of the test mnemonic, 10 000 ether each) on 127.0.0.1, mining a block every --tick-ms
@@ -67,6 +73,9 @@ with chain time --speed times the wall clock; the Assay contracts deployed (the 
 written to --deployment); a blob store server; Redis (127.0.0.1:6379 or REDIS_URL; started if
 nothing answers and redis-server is installed). The defaults are what every other command and
 daemon uses, so they need no flags. Test tokens: assay faucet. README: "Run a network by hand".
-  --keep    keep the devnet's temp dir (store blobs, logs) after it stops`,
+  --rpc-url  run on an external development node instead (anvil: npx anvil), which must serve
+             chain id 31337 or 1337 and take evm_mine; accounts 0..19 of the test mnemonic are
+             used, and any holding under 10 000 ether is given that much
+  --keep     keep the devnet's temp dir (store blobs, logs) after it stops`,
   run: devnet,
 };

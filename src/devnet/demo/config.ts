@@ -44,6 +44,11 @@ export const DaemonsDemoConfigSchema = z
     /** Keep the daemons' logs and config files after the run (they are removed otherwise). */
     keepLogs: z.boolean(),
     daemonLogLevel: z.enum(["error", "warn", "info", "debug"]),
+    /**
+     * An external development node (anvil, `hardhat node`) to run on instead of Hardhat's
+     * in-process chain: its JSON-RPC URL (startDevnet's `rpcUrl`).
+     */
+    rpcUrl: z.url({ protocol: /^https?$/ }).optional(),
   })
   .superRefine((c, ctx) => {
     const issue = (message: string): void => ctx.addIssue({ code: "custom", message });

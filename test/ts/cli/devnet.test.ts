@@ -4,7 +4,10 @@ import path from "node:path";
 
 import { expect } from "chai";
 
+import { createPublicClient, http } from "viem";
+
 import { HttpBlobStore } from "../../../src/store/http-client.ts";
+import { startAnvil } from "../helpers/anvil.ts";
 import { freePort } from "../helpers/ports.ts";
 import { errorLines, runCli, startCli, type RunningCli } from "./run-cli.ts";
 
@@ -105,6 +108,45 @@ describe("assay devnet, faucet and store serve", function () {
       expect(await store.has(cid)).to.equal(true);
     } finally {
       expect(await stop(devnet)).to.equal(0);
+    }
+  });
+
+  it("devnet --rpc-url: deploys on an external node (anvil), the faucet mints there, and the node outlives the devnet", async function () {
+    const anvil = await startAnvil();
+    try {
+      const deployment = path.join(dir, "deployments", "anvil.json");
+      const storePort = await freePort();
+      const devnet = startCli([
+        "devnet",
+        "--rpc-url",
+        anvil.url,
+        "--store-port",
+        String(storePort),
+        "--deployment",
+        deployment,
+      ]);
+      try {
+        await devnet.waitForOutput(/devnet ready in [\d.]+ s/);
+        const rpcLine = `rpc +${anvil.url.replaceAll(".", "\\.")} \\(chain 31337\\)`;
+        await devnet.waitForOutput(new RegExp(rpcLine));
+        const written = JSON.parse(await readFile(deployment, "utf8")) as { chainId: number };
+        expect(written.chainId).to.equal(31337);
+        const chain = ["--rpc-url", anvil.url, "--deployment", deployment, "--account", "15"];
+        const minted = await runCli(["faucet", ...chain, "--amount", "7"]);
+        expect(minted.code, minted.stderr).to.equal(0);
+        expect(minted.stdout).to.match(/minted 7(\.0+)? tokens to 0x[0-9a-fA-F]{40}; balance 7/);
+      } finally {
+        expect(await stop(devnet)).to.equal(0);
+      }
+      const client = createPublicClient({ transport: http(anvil.url) });
+      expect(await client.getChainId()).to.equal(31337);
+
+      const both = await runCli(["devnet", "--rpc-url", anvil.url, "--rpc-port", "8545"]);
+      expect(errorLines(both).join("\n")).to.match(/--rpc-port .* cannot go with --rpc-url/);
+      const bad = await runCli(["devnet", "--rpc-url", "ws://127.0.0.1:8545"]);
+      expect(errorLines(bad).join("\n")).to.match(/--rpc-url "ws:.*" must be an http/);
+    } finally {
+      await anvil.stop();
     }
   });
 });

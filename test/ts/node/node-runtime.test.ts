@@ -29,6 +29,7 @@ import { connectRedis } from "../../../src/node/redis.ts";
 import { TxSender } from "../../../src/node/tx.ts";
 import { VerifierConfigSchema } from "../../../verifier/config.ts";
 import { WorkerConfigSchema } from "../../../worker/config.ts";
+import { expectReject } from "../helpers/expect-reject.ts";
 
 /** Runs `body` with a fresh temporary directory, removed afterwards whatever happens. */
 async function withTempDir(prefix: string, body: (dir: string) => Promise<void>): Promise<void> {
@@ -161,21 +162,6 @@ describe("node runtime: journal", function () {
     });
   });
 });
-
-async function expectReject(
-  p: Promise<unknown>,
-  type: new (...a: never[]) => Error,
-  message: RegExp,
-): Promise<Error> {
-  try {
-    await p;
-  } catch (error) {
-    expect(error, (error as Error).message).to.be.instanceOf(type);
-    expect((error as Error).message).to.match(message);
-    return error as Error;
-  }
-  return expect.fail("expected a rejection");
-}
 
 /** Moves the reset chain's clock on, so its blocks are not the first chain's. */
 async function advanceClock(

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 
 import { ConfigError } from "../../../src/errors.ts";
-import { loadWorkerConfig } from "../../../worker/config.ts";
+import { assertCheatAllowed, loadWorkerConfig } from "../../../worker/config.ts";
 
 // The worker's config: defaults, amounts as exact integers, and cheats only on the devnet.
 describe("provider daemon config", function () {
@@ -18,13 +18,17 @@ describe("provider daemon config", function () {
 
   it("refuses a cheat unless the chain is the devnet, and says so", function () {
     const cheat = { kind: "fabricate", fraction: 0.2 };
-    expect(() => loadWorkerConfig({ flags: { worker: { cheat } } })).to.throw(
-      ConfigError,
-      /worker\.cheat: cheat "fabricate" runs only on the devnet: set chainId 31337/,
-    );
     expect(() => loadWorkerConfig({ flags: { chainId: 1, worker: { cheat } } })).to.throw(
       ConfigError,
+      /worker\.cheat: cheat "fabricate" runs only on the devnet \(chain 31337\), not on chain 1/,
     );
+    // Without a configured chain id, the RPC's chain decides at start (the deployment names it).
+    const unpinned = loadWorkerConfig({ flags: { worker: { cheat } } });
+    expect(() => assertCheatAllowed(unpinned, 1)).to.throw(
+      ConfigError,
+      /cheat "fabricate" runs only on the devnet \(chain 31337\); this RPC serves chain 1/,
+    );
+    expect(() => assertCheatAllowed(unpinned, 31337)).to.not.throw();
     const devnet = loadWorkerConfig({ flags: { chainId: 31337, worker: { cheat } } });
     expect(devnet.worker.cheat).to.deep.equal({
       kind: "fabricate",
