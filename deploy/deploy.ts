@@ -18,6 +18,7 @@ import {
   deployAssay,
   type DeployParams,
 } from "./deploy-assay.ts";
+import { formatIssues } from "../src/zod-issues.ts";
 
 const connection = await network.getOrCreate();
 const paramsPath =
@@ -28,7 +29,7 @@ if (existsSync(paramsPath)) {
   const parsed = DeployParamsSchema.safeParse(raw);
   if (!parsed.success) {
     throw new Error(
-      `invalid deployment parameters in ${paramsPath}:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`,
+      `invalid deployment parameters in ${paramsPath}: ${formatIssues(parsed.error, DeployParamsSchema)}`,
     );
   }
   // deployAssay parses again; it takes the input form.

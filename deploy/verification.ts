@@ -8,6 +8,7 @@ import path from "node:path";
 import { z } from "zod";
 
 import type { AssayDeployment } from "./deploy-assay.ts";
+import { formatIssues } from "../src/zod-issues.ts";
 
 /** Each contract's source, as `path:Name` (what the verifier compiles). */
 const SOURCES: Record<string, string> = {
@@ -92,6 +93,6 @@ export async function readVerificationPlan(file: string): Promise<VerificationPl
   }
   const parsed = PlanSchema.safeParse(raw);
   if (!parsed.success)
-    throw new Error(`invalid verification plan ${file}:\n${z.prettifyError(parsed.error)}`);
+    throw new Error(`invalid verification plan ${file}: ${formatIssues(parsed.error)}`);
   return parsed.data;
 }

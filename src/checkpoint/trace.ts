@@ -11,6 +11,7 @@ import { canonicalJson } from "../protocol/job-spec.ts";
 import type { BlobStore } from "../store/blob-store.ts";
 import { digestFromCid } from "../protocol/cid.ts";
 import { StateError } from "../engine/errors.ts";
+import { formatIssues } from "../zod-issues.ts";
 
 /** Checkpoint i: the state after i·k steps (index 0 is the initial state, which has no leaf). */
 export interface CheckpointRecord {
@@ -105,7 +106,7 @@ export function decodeTraceManifest(bytes: Uint8Array): TraceManifest {
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success)
-    throw new StateError(`trace manifest is invalid:\n${z.prettifyError(parsed.error)}`);
+    throw new StateError(`trace manifest is invalid: ${formatIssues(parsed.error)}`);
   const m = parsed.data;
   const records = m.checkpoints.map((c, i): CheckpointRecord => {
     if (c.index !== i || c.step !== i * m.checkpointInterval)

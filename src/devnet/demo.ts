@@ -18,8 +18,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { z } from "zod";
-
 import { demoChainOf, type GasEntry } from "../demo/chain.ts";
 import { DemoError } from "../demo/errors.ts";
 import { readJob } from "../demo/jobs.ts";
@@ -43,6 +41,7 @@ export {
   DaemonsDemoConfigSchema,
   type DaemonsDemoConfig,
 } from "./demo/config.ts";
+import { formatIssues } from "../zod-issues.ts";
 
 export interface DaemonsDemoEnvironment {
   /** Receives every progress line. */
@@ -68,7 +67,9 @@ export async function runDaemonsDemo(
 ): Promise<DaemonsDemoReport> {
   const parsed = DaemonsDemoConfigSchema.safeParse(input);
   if (!parsed.success)
-    throw new DemoError(`invalid demo configuration:\n${z.prettifyError(parsed.error)}`);
+    throw new DemoError(
+      `invalid demo configuration: ${formatIssues(parsed.error, DaemonsDemoConfigSchema)}`,
+    );
   const config = parsed.data;
   const started = performance.now();
   const log = env.log ?? ((): void => {});

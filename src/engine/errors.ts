@@ -21,6 +21,14 @@ export class ProgramError extends EngineError {
   override readonly code = "invalid_program";
 }
 
+/**
+ * An exact program whose integer ranges could leave int32: the shape (batch size, layer widths) or
+ * the fixed-point scales are too large for exact numerics. The message has the range arithmetic.
+ */
+export class RangeOverflowError extends ProgramError {
+  override name = "RangeOverflowError";
+}
+
 /** Serialized training state that does not parse, or does not fit its program. */
 export class StateError extends EngineError {
   override name = "StateError";

@@ -11,7 +11,7 @@
 // saturate and every kernel returns the exact integer sum. Wider or signed operands
 // are split into such limbs and the partial products recombined exactly (the result is
 // the same Σ a[i]·b[i] the element rule specifies; the split is an implementation detail).
-import { ProgramError } from "./errors.ts";
+import { ProgramError, RangeOverflowError } from "./errors.ts";
 import type { GraphBuilder } from "./onnx-graph.ts";
 
 export const INT32_MIN = -(2 ** 31);
@@ -34,7 +34,7 @@ const DTYPE_CODE: Record<IntDType, number> = { uint8: 2, int8: 3, int32: 6, int6
 
 function check(what: string, lo: number, hi: number, min = INT32_MIN, max = INT32_MAX): void {
   if (!(lo >= min && hi <= max && lo <= hi))
-    throw new ProgramError(
+    throw new RangeOverflowError(
       `${what}: range [${lo}, ${hi}] leaves [${min}, ${max}]; the program would overflow`,
     );
 }

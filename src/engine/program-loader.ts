@@ -3,7 +3,6 @@
 // limits, IR and opset, the declared interface against the graph's inputs and outputs
 // (names, dtypes, shapes), an operator allow-list, and for exact mode that every tensor
 // is an integer (so the step is bit-for-bit reproducible on any hardware).
-import { z } from "zod";
 
 import { cidOf } from "../protocol/cid.ts";
 import { ProgramError } from "./errors.ts";
@@ -29,6 +28,7 @@ import {
   type OptimizerSpec,
   type ProgramInfo,
 } from "./program-info.ts";
+import { formatIssues } from "../zod-issues.ts";
 
 export interface ProgramLimits {
   maxBytes: number;
@@ -186,7 +186,7 @@ function parseInfo(model: Onnx.ModelProto): ProgramInfo {
   }
   const parsed = programInfoSchema.safeParse(json);
   if (!parsed.success)
-    throw new ProgramError(`program metadata is invalid:\n${z.prettifyError(parsed.error)}`);
+    throw new ProgramError(`program metadata is invalid: ${formatIssues(parsed.error)}`);
   const info = parsed.data;
   // The declaration must describe an MLP's state exactly, or the runtime would misread it.
   const layers = info.model.layers;

@@ -12,6 +12,7 @@ import type { Hex } from "viem";
 import { z } from "zod";
 
 import { digestFromCid, sha256Hex } from "./cid.ts";
+import { formatIssues } from "../zod-issues.ts";
 
 export class JobSpecError extends Error {
   override name = "JobSpecError";
@@ -188,7 +189,7 @@ export type JobSpec = z.infer<typeof jobSpecSchema>;
 export function parseJobSpec(input: unknown): JobSpec {
   const parsed = jobSpecSchema.safeParse(input);
   if (!parsed.success)
-    throw new JobSpecError(`invalid job spec:\n${z.prettifyError(parsed.error)}`);
+    throw new JobSpecError(`invalid job spec: ${formatIssues(parsed.error, jobSpecSchema)}`);
   return parsed.data;
 }
 

@@ -11,6 +11,7 @@ import { z } from "zod";
 
 import { elementParamsSchema, type ElementParams } from "./element-params.ts";
 import { CircuitArtifactError } from "./errors.ts";
+import { formatIssues } from "../zod-issues.ts";
 
 /** The repository root (this file lives at src/zk/). */
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -84,7 +85,7 @@ export async function readManifest(root: string = REPO_ROOT): Promise<CircuitMan
   const parsed = circuitManifestSchema.safeParse(json);
   if (!parsed.success)
     throw new CircuitArtifactError(
-      `${file} is not a valid circuit manifest: ${z.prettifyError(parsed.error)}`,
+      `${file} is not a valid circuit manifest: ${formatIssues(parsed.error)}`,
       { cause: parsed.error },
     );
   return parsed.data;

@@ -11,6 +11,7 @@ import { signedRange, type ElementParams } from "./element-params.ts";
 import { ElementInputError, ProofGenerationError, ProverClosedError } from "./errors.ts";
 import { SNARK_SCALAR_FIELD, toField } from "./field.ts";
 import { dot, requantize } from "./fixed-point.ts";
+import { formatIssues } from "../zod-issues.ts";
 
 /** The public statement: commitments to a, b and out (in the circuit's order). */
 export interface ElementCommitments {
@@ -94,7 +95,7 @@ export function validateElementInput(
 ): ValidatedElementInput {
   const parsed = inputSchema.safeParse(input);
   if (!parsed.success)
-    throw new ElementInputError(`invalid element input: ${z.prettifyError(parsed.error)}`, {
+    throw new ElementInputError(`invalid element input: ${formatIssues(parsed.error)}`, {
       cause: parsed.error,
     });
   const { a, b, out, saltA, saltB, saltOut } = parsed.data;

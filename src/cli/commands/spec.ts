@@ -10,6 +10,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { decodeShard, type SampleSet } from "../../data/dataset.ts";
 import { loadMnist } from "../../data/mnist.ts";
 import { syntheticSamples } from "../../data/synthetic.ts";
+import { RangeOverflowError } from "../../engine/errors.ts";
 import { buildExactMlpProgram } from "../../engine/exact-mlp-program.ts";
 import { buildFloatMlpProgram } from "../../engine/float-mlp-program.ts";
 import { DEFAULT_SAFETY_FACTOR, type CalibrationReport } from "../../training/calibration.ts";
@@ -172,22 +173,51 @@ async function programOf(values: FlagValues): Promise<BuiltProgram> {
   const numerics = (numericsFlag ?? "exact") as "exact" | "tolerance";
   const batchSize = integerFlag(values, "batch-size", 32, { min: 1, max: 65_536 });
   const optimizer = optimizerOf(values, numerics);
+  const sgd = optimizer as Extract<OptimizerSpec, { kind: "sgd" }>;
   try {
     const built =
       numerics === "exact"
-        ? buildExactMlpProgram({
-            layers,
-            batchSize,
-            optimizer: optimizer as Extract<OptimizerSpec, { kind: "sgd" }>,
-          })
+        ? buildExactMlpProgram({ layers, batchSize, optimizer: sgd })
         : buildFloatMlpProgram({ layers, batchSize, optimizer });
     return { ...built, source: `${numerics} MLP ${layers.join("-")}` };
   } catch (cause) {
+    if (cause instanceof RangeOverflowError) {
+      // Say what to change, not the range arithmetic (that stays in the cause: ASSAY_DEBUG=1).
+      const fits = largestExactBatch(layers, sgd, batchSize);
+      const shape = `an exact ${layers.join("-")} MLP`;
+      throw new UsageError(
+        fits === 0
+          ? `${shape} cannot be built: its 32-bit integer sums could overflow even with one sample a batch; narrow the layers or use --numerics tolerance`
+          : `--batch-size ${batchSize} is too large for ${shape}: its 32-bit integer sums could overflow; at most ${fits} fits (--batch-size ${fits}), or use --numerics tolerance`,
+        { cause },
+      );
+    }
     throw new CliError(
       `cannot build the ${numerics} MLP ${layers.join("-")}: ${cause instanceof Error ? cause.message : String(cause)}`,
       { cause },
     );
   }
+}
+
+/** The largest batch size below `tooLarge` an exact MLP of these layers builds with; 0 if none. */
+function largestExactBatch(
+  layers: number[],
+  optimizer: Extract<OptimizerSpec, { kind: "sgd" }>,
+  tooLarge: number,
+): number {
+  // The ranges grow with the batch size, so the sizes that build are 1..fits: bisect.
+  let [fits, overflows] = [0, tooLarge];
+  while (overflows - fits > 1) {
+    const mid = Math.floor((fits + overflows) / 2);
+    try {
+      buildExactMlpProgram({ layers, batchSize: mid, optimizer });
+      fits = mid;
+    } catch (error) {
+      if (!(error instanceof RangeOverflowError)) throw error;
+      overflows = mid;
+    }
+  }
+  return fits;
 }
 
 async function datasetOf(values: FlagValues, info: ProgramInfo): Promise<SampleSet> {

@@ -18,7 +18,8 @@ import {
   WrongChainError,
 } from "../../../src/errors.ts";
 import { connectChain, type ChainContext } from "../../../src/node/chain.ts";
-import { NodeConfigSchema, closestKey, loadConfig, parseFlags } from "../../../src/node/config.ts";
+import { NodeConfigSchema, loadConfig, parseFlags } from "../../../src/node/config.ts";
+import { closestKey } from "../../../src/zod-issues.ts";
 import { deploymentFileOf } from "../../../deploy/deployment-file.ts";
 import { writeDeploymentFile } from "../../../src/node/deployment.ts";
 import { Journal } from "../../../src/node/journal.ts";

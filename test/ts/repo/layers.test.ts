@@ -10,6 +10,7 @@ import { expect } from "chai";
 /** Each production directory's layer, lowest first. */
 const LAYER: Record<string, number> = {
   "src/errors.ts": 0,
+  "src/zod-issues.ts": 0,
   "src/protocol": 1,
   "src/store": 2,
   "src/zk": 2,
