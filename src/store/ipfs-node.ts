@@ -4,6 +4,7 @@
 // delegated HTTP routing, and no HTTP gateway fallback: blocks move by bitswap between this node
 // and the peers it is connected to, over TCP with Noise and Yamux. A connection gater refuses
 // every other outgoing dial; peers may still dial in on the listen addresses.
+import { createHash } from "node:crypto";
 import path from "node:path";
 
 import { withBitswap } from "@helia/bitswap";
@@ -20,6 +21,7 @@ import { FsBlockstore } from "blockstore-fs";
 import { MemoryDatastore } from "datastore-core";
 import { FsDatastore } from "datastore-fs";
 import { createHeliaLight } from "helia";
+import { from as hasherFrom } from "multiformats/hashes/hasher";
 
 import {
   BITSWAP_MAX_MESSAGE_BYTES,
@@ -75,6 +77,25 @@ function configuredPeers(addrs: readonly string[]): ConfiguredPeer[] {
  * in memory. Dials the configured peers before returning; the ones it could not
  * reach are in `unreachable` (they are dialed again when a blob is missing).
  */
+
+/**
+ * The identity "hash" replaced by one no want can match. ATTACK (test/ts/ipfs-review/
+ * ipfs-forged-identity-block.test.ts): bitswap matches a received block to a want by its digest
+ * bytes alone and takes the hash function from the sender's prefix, so a block that claims identity
+ * hashing and whose data is a wanted sha-256 digest answered the want with those 32 bytes; Helia's
+ * check of them failed the whole fetch at once, before an honest peer's block could arrive. Our
+ * blobs are never identity-addressed: with this "hash" (sha-256 of a domain tag and the data) a
+ * forged block matches no want and is ignored, and the honest block answers it.
+ */
+const IDENTITY_REFUSED = hasherFrom({
+  name: "identity-refused",
+  code: 0x00,
+  encode: (data: Uint8Array): Uint8Array<ArrayBuffer> =>
+    new Uint8Array(
+      createHash("sha256").update("assay: identity hashing refused").update(data).digest(),
+    ),
+});
+
 export async function startIpfsNode(
   input: IpfsOptionsInput = {},
 ): Promise<{ node: IpfsNode; unreachable: UnreachablePeer[] }> {
@@ -96,24 +117,31 @@ export async function startIpfsNode(
   // createHeliaLight: no routers and no block brokers but the ones added here (createHelia
   // would add delegated HTTP routing, trustless gateways and libp2p's public defaults).
   const helia = withBitswap(
-    withLibp2pLight(createHeliaLight({ blockstore: repo.blockstore, datastore: repo.datastore }), {
-      addresses: { listen: options.listen },
-      // The peer store lives in memory, not in the repo: peers are what the config names at each
-      // start, and libp2p writes its own addresses there up to a second after it has stopped
-      // (a debounced update), which must not land in a repo that is already closed.
-      datastore: new MemoryDatastore(),
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      peerDiscovery: [],
-      connectionGater: {
-        // INVARIANT: the node dials only configured peers, at configured addresses.
-        denyDialPeer: (peerId) => !allowedPeers.has(peerId.toString()),
-        denyDialMultiaddr: (addr) => !allowedAddrs.has(transportAddress(addr)),
+    withLibp2pLight(
+      createHeliaLight({
+        blockstore: repo.blockstore,
+        datastore: repo.datastore,
+        hashers: [IDENTITY_REFUSED],
+      }),
+      {
+        addresses: { listen: options.listen },
+        // The peer store lives in memory, not in the repo: peers are what the config names at each
+        // start, and libp2p writes its own addresses there up to a second after it has stopped
+        // (a debounced update), which must not land in a repo that is already closed.
+        datastore: new MemoryDatastore(),
+        transports: [tcp()],
+        connectionEncrypters: [noise()],
+        streamMuxers: [yamux()],
+        peerDiscovery: [],
+        connectionGater: {
+          // INVARIANT: the node dials only configured peers, at configured addresses.
+          denyDialPeer: (peerId) => !allowedPeers.has(peerId.toString()),
+          denyDialMultiaddr: (addr) => !allowedAddrs.has(transportAddress(addr)),
+        },
+        // identify tells each side which protocols the other speaks; bitswap waits for it.
+        services: { identify: identify() },
       },
-      // identify tells each side which protocols the other speaks; bitswap waits for it.
-      services: { identify: identify() },
-    }),
+    ),
     {
       maxIncomingMessageSize: BITSWAP_MAX_MESSAGE_BYTES,
       maxOutgoingMessageSize: BITSWAP_MAX_MESSAGE_BYTES,

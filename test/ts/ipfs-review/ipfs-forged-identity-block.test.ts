@@ -49,10 +49,10 @@ function describeError(error: unknown): string {
   return `${(error as Error).name} (retryable: ${isRetryable(error)}): ${(error as Error).message}`;
 }
 
-// OPEN — issue 12 (item 4, the IPFS store backend): a connected peer answering a want with a forged identity-hash block makes the fetch fail (availability, not integrity). Found by the session-8 attack review
-// and not fixed yet; docs/store.md ("IPFS: known weaknesses") says what this means for operators.
-// Skipped so the suite stays green; remove `.skip` to see it fail.
-describe.skip("attack review: a peer forging identity-hash blocks defeats IPFS fetches", function () {
+// FIXED: the node's identity "hash" is replaced by one no want can match (IDENTITY_REFUSED in
+// src/store/ipfs-node.ts), so a forged identity block is ignored and the honest block answers the
+// want. All five tests failed before.
+describe("attack review: a peer forging identity-hash blocks defeats IPFS fetches", function () {
   this.timeout(60_000);
   const nodes = new Nodes();
   let job: HonestJob;
