@@ -24,6 +24,7 @@
 // "protocol,scaling"): "scaling" alone runs part 3 and updates its entry of an existing e2e.json.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 
 import { getAddress, keccak256, maxUint256, toHex, type Address, type Hex } from "viem";
 
@@ -44,7 +45,7 @@ import { detectionProbability } from "../src/protocol/economics.ts";
 import { sampleSegments } from "../src/protocol/sampler.ts";
 import { chooseSegments } from "../src/provider/cheats.ts";
 import { HttpBlobStore } from "../src/store/http-client.ts";
-import { readLog, round, sleep, until } from "./bench-util.ts";
+import { readLog, round, until } from "./bench-util.ts";
 import { measureVerifierScaling } from "./bench-verifier-scaling.ts";
 
 const UNIT = 10n ** 18n;

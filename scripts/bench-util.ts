@@ -3,9 +3,6 @@ import { readFile } from "node:fs/promises";
 
 export { until } from "../src/devnet/poll.ts";
 
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
-
 export const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
 
 export interface LogLine {

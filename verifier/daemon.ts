@@ -22,12 +22,13 @@
 // missing tasks are added again under the same id), and every transaction goes through TxSender
 // under a key that names what it is, so a restart never sends a second challenge, narrow or vote.
 import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 
 import { Queue } from "bullmq";
 import type { Address } from "viem";
 
 import { oneLine } from "../src/errors.ts";
-import { sleep, type ChainContext } from "../src/node/chain.ts";
+import type { ChainContext } from "../src/node/chain.ts";
 import type { Journal } from "../src/node/journal.ts";
 import { createLogger, type Logger } from "../src/node/log.ts";
 import { createMetrics, startMetricsServer, type NodeMetrics } from "../src/node/metrics.ts";
@@ -308,7 +309,9 @@ export class VerifierDaemon {
       } catch (error) {
         this.log.warn({ loop: name, err: oneLine(error) }, "pass failed; retrying next poll");
       }
-      await sleep(this.config.pollIntervalMs, this.stop.signal).catch(() => undefined);
+      await sleep(this.config.pollIntervalMs, undefined, { signal: this.stop.signal }).catch(
+        () => undefined,
+      );
     }
   }
 

@@ -10,6 +10,7 @@
 // is journaled only once it is durable in the local store and uploaded, so training resumes from the
 // last journaled checkpoint and none is lost. Each job's life follows worker/state-machine.ts.
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 
 import { zeroHash, type Hex, type TransactionReceipt } from "viem";
 
@@ -19,7 +20,6 @@ import { stateDigest } from "../src/checkpoint/state-codec.ts";
 import { leafOf, traceLeaves, type CheckpointRecord } from "../src/checkpoint/trace.ts";
 import { statusName, type OnchainJob } from "../src/node/onchain-job.ts";
 import type { ChainContext } from "../src/node/chain.ts";
-import { sleep } from "../src/node/chain.ts";
 import type { Journal } from "../src/node/journal.ts";
 import { bindJournal, chainIdentity } from "../src/node/journal-identity.ts";
 import type { Logger } from "../src/node/log.ts";
@@ -206,7 +206,7 @@ export class ProviderDaemon {
         this.log.warn({ err: error }, "poll failed; retrying");
       }
       try {
-        await sleep(this.config.pollIntervalMs, this.abort.signal);
+        await sleep(this.config.pollIntervalMs, undefined, { signal: this.abort.signal });
       } catch {
         break;
       }

@@ -1,4 +1,5 @@
 // Waiting on a devnet: poll a condition until it holds, with a deadline that names what was awaited.
+import { setTimeout as sleep } from "node:timers/promises";
 
 /**
  * Polls `probe` every `everyMs` until it returns a value (not undefined or false) and returns it;
@@ -15,6 +16,6 @@ export async function until<T>(
     const value = await probe();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
+    await sleep(everyMs);
   }
 }

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import path from "node:path";
 
 import { Redis } from "ioredis";
@@ -158,7 +159,7 @@ export async function ensureRedis(
           `${options.startTimeoutMs ?? 10_000} ms; ${HOW_TO_GET_REDIS}`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
   // Its output is no longer needed; keep the pipes drained so it never blocks on a full one.
   log(`redis: started (pid ${child.pid})`);

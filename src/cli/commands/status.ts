@@ -2,8 +2,9 @@
 // current deadline in human time (against chain time, which a devnet may run fast), progress
 // (checkpoints committed of n, from ProgressCommitted), the submission and disputes. With --watch
 // it prints a new report whenever anything changes, until the job reaches a final status.
+import { setTimeout as sleep } from "node:timers/promises";
+
 import { cidFromDigest } from "../../protocol/cid.ts";
-import { sleep } from "../../node/chain.ts";
 import { parseCommandArgs, parseJobId, type OptionSpec } from "../args.ts";
 import { connect, type ChainContext } from "../chain.ts";
 import type { Command, CommandIo } from "../command.ts";
@@ -133,7 +134,7 @@ async function run(argv: readonly string[], io: CommandIo): Promise<void> {
   let shown = JSON.stringify({ ...current, chainTime: 0, deadline: current.deadline?.timestamp });
   while (!isFinalJobStatus(current.status)) {
     try {
-      await sleep(chain.publicClient.pollingInterval, io.signal);
+      await sleep(chain.publicClient.pollingInterval, undefined, { signal: io.signal });
     } catch {
       return; // interrupted
     }
