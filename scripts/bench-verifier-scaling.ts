@@ -13,6 +13,7 @@
 //     nothing to keep and once while its keeper expires KEEPER_JOBS jobs nobody accepted (one
 //     transaction each, waiting for its block). The keeper runs on a loop of its own: the second
 //     latency should be about the first.
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 
 import { keccak256, maxUint256, toHex, type Address } from "viem";
@@ -219,6 +220,26 @@ interface Round {
   byWorker: Record<string, number>;
   /** Each task's own time (BullMQ processedOn → finishedOn), median and range. */
   taskSeconds: { median: number; min: number; max: number };
+  /**
+   * CPU over the round, in cores (CPU seconds per wall second): the two worker processes, this
+   * process (chain, store server, coordinator), and the whole machine (anything else on it too).
+   */
+  cores: { workers: number; benchProcess: number; machine: number };
+}
+
+/** CPU seconds a process has used (utime + stime from /proc/<pid>/stat); Linux only. */
+function processCpuSeconds(pid: number | "self"): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ
+}
+
+/** CPU seconds the machine has been busy (all cores: everything but idle and iowait). */
+function machineBusySeconds(): number {
+  const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1);
+  const ticks = cpu.map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  return (total - ticks[3]! - ticks[4]!) / 100;
 }
 interface Throughput {
   tasks: number;
@@ -267,13 +288,31 @@ export async function measureThroughput(
     };
     const audited = async (job: Prepared): Promise<void> => {
       await submitAndOpen(s, job);
-      await until("the audit's decision", async () =>
-        events.some((e) => e.type === "decided" && e.jobId === job.jobId),
-      );
+      // Nothing in an audit waits for a block once the samples are open: the clock pauses, so the
+      // chain does not take CPU from the workers being measured.
+      await devnet.clock.pause();
+      try {
+        await until("the audit's decision", async () =>
+          events.some((e) => e.type === "decided" && e.jobId === job.jobId),
+        );
+      } finally {
+        devnet.clock.resume();
+      }
     };
+    const cpu = (): { workers: number; bench: number; machine: number; at: number } => ({
+      workers: workers.reduce((a, w) => a + processCpuSeconds(w.pid), 0),
+      bench: processCpuSeconds("self"),
+      machine: machineBusySeconds(),
+      at: performance.now(),
+    });
     /** Audits `job` and reads its tasks' BullMQ timestamps: first start → last finish. */
     const throughput = async (job: Prepared): Promise<Round> => {
+      const before = cpu();
       await audited(job);
+      const after = cpu();
+      const wall = (after.at - before.at) / 1000;
+      const cores = (key: "workers" | "bench" | "machine"): number =>
+        round((after[key] - before[key]) / wall, 2);
       const tasks = await Promise.all(
         Array.from({ length: SCALE.segments }, (_, i) =>
           queue.getJob(taskId({ kind: "segment", jobId: job.jobId.toString(), segment: i + 1 })),
@@ -294,6 +333,12 @@ export async function measureThroughput(
         seconds: round((last - first) / 1000, 2),
         tasksPerSecond: round(tasks.length / ((last - first) / 1000)),
         byWorker,
+        // Over the whole audit (submission to decision), a little longer than the tasks' span.
+        cores: {
+          workers: cores("workers"),
+          benchProcess: cores("bench"),
+          machine: cores("machine"),
+        },
       };
     };
     const spawned = [await spawnWorker("scaling-worker-1"), await spawnWorker("scaling-worker-2")];
@@ -310,7 +355,7 @@ export async function measureThroughput(
       withTwo.push(await throughput(jobs[2 * round + 1]!));
       const [one, two] = [withOne.at(-1)!, withTwo.at(-1)!];
       log(
-        `scaling: round ${round + 1}: 1 worker ${one.tasksPerSecond} tasks/s (task median ${one.taskSeconds.median} s), 2 workers ${two.tasksPerSecond} tasks/s (task median ${two.taskSeconds.median} s)`,
+        `scaling: round ${round + 1}: 1 worker ${one.tasksPerSecond} tasks/s (task median ${one.taskSeconds.median} s, workers ${one.cores.workers} cores, machine ${one.cores.machine}), 2 workers ${two.tasksPerSecond} tasks/s (task median ${two.taskSeconds.median} s, workers ${two.cores.workers} cores, machine ${two.cores.machine})`,
       );
     }
     return { withOne: pooled(withOne), withTwo: pooled(withTwo) };
