@@ -40,8 +40,10 @@ export const DEVNET_ACCOUNTS = {
 } as const;
 
 export interface Devnet extends DaemonHost {
-  /** JSON-RPC endpoint, http://127.0.0.1:<port>. */
+  /** JSON-RPC endpoint, http://127.0.0.1:<port> (or the address rpcHost names). */
   rpcUrl: string;
+  /** The interface the JSON-RPC server is bound to. */
+  rpcHost: string;
   chainId: number;
   /** Path of the written deployment file (src/node/deployment.ts format). */
   deploymentFile: string;
@@ -81,7 +83,12 @@ export interface StartDevnetOptions {
   deployParams?: DeployParams;
   /** Keep the temp dir (logs, configs, store) after close(). */
   keep?: boolean;
-  /** Port of the JSON-RPC server on 127.0.0.1; default 0 (any free port). */
+  /**
+   * Interface of the JSON-RPC server; default 127.0.0.1. 0.0.0.0 serves every interface — the test
+   * accounts' keys are public, so only where the port is published to loopback (a container).
+   */
+  rpcHost?: string;
+  /** Port of the JSON-RPC server; default 0 (any free port). */
   rpcPort?: number;
   /** Port of the store server on 127.0.0.1; default 0 (any free port). */
   storePort?: number;
@@ -121,6 +128,13 @@ function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
   });
 }
 
+/** The host part of a URL that reaches a server bound to `host`: a wildcard is reached on loopback. */
+function urlHost(host: string): string {
+  if (host === "0.0.0.0") return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
 export async function startDevnet(options: StartDevnetOptions = {}): Promise<Devnet> {
   const log = options.log ?? (() => undefined);
   const cleanup: [string, () => Promise<unknown>][] = [];
@@ -141,13 +155,14 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
 
     // Hardhat's default network is the in-process simulated chain (chain id 31337, 20 funded
     // accounts from the standard mnemonic); the server makes it reachable from other processes.
+    const rpcHost = options.rpcHost ?? "127.0.0.1";
     const server: JsonRpcServer = await network.createServer(
       "default",
-      "127.0.0.1",
+      rpcHost,
       options.rpcPort ?? 0,
     );
     const { port } = await server.listen();
-    const rpcUrl = `http://127.0.0.1:${port}`;
+    const rpcUrl = `http://${urlHost(rpcHost)}:${port}`;
     cleanup.unshift(["JSON-RPC server", () => withTimeout(server.close(), 3_000)]);
     log(`chain: JSON-RPC at ${rpcUrl}`);
 
@@ -194,6 +209,7 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
     let closed: Promise<void> | undefined;
     return {
       rpcUrl,
+      rpcHost,
       chainId,
       deploymentFile,
       deployment,

@@ -4,6 +4,7 @@
 // chain time ×20, the contracts deployed and written to deployments/localhost.json, a store server
 // on 127.0.0.1:8700 and Redis — the defaults of every other command and daemon. Ctrl-C stops it.
 import { existsSync } from "node:fs";
+import { isIP } from "node:net";
 import path from "node:path";
 
 import { integerFlag, parseCommandArgs, stringFlag, type OptionSpec } from "../args.ts";
@@ -15,6 +16,7 @@ const HARDHAT = path.join(REPO_ROOT, "node_modules", "hardhat", "dist", "src", "
 const ENTRY = path.join("src", "devnet", "main.ts");
 
 const OPTIONS = {
+  "rpc-host": { type: "string" },
   "rpc-port": { type: "string" },
   "store-port": { type: "string" },
   speed: { type: "string" },
@@ -31,9 +33,15 @@ async function devnet(argv: readonly string[], io: CommandIo): Promise<void> {
     if (value > 65_535) throw new UsageError(`--${name} ${value} is not a port number`);
     return String(value);
   };
+  const rpcHost = stringFlag(values, "rpc-host") ?? "127.0.0.1";
+  if (isIP(rpcHost) === 0)
+    throw new UsageError(
+      `--rpc-host "${rpcHost}" is not an IP address (127.0.0.1: this machine only; 0.0.0.0: every interface, as inside a container)`,
+    );
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...io.env,
+    ASSAY_DEVNET_RPC_HOST: rpcHost,
     ASSAY_DEVNET_RPC_PORT: port("rpc-port", 8545),
     ASSAY_DEVNET_STORE_PORT: port("store-port", 8700),
     ASSAY_DEVNET_SPEED: String(integerFlag(values, "speed", 20)),
@@ -59,7 +67,7 @@ export const devnetCommand: Command = {
   name: "devnet",
   summary: "run a local network: chain, contracts, store and Redis",
   help: `usage: assay devnet [--rpc-port 8545] [--store-port 8700] [--speed 20] [--tick-ms 250]
-                    [--deployment deployments/localhost.json] [--keep]
+                    [--deployment deployments/localhost.json] [--keep] [--rpc-host 127.0.0.1]
 
 Builds the contracts, then runs a local network until Ctrl-C: Hardhat's chain (chain id 31337,
 20 accounts of the test mnemonic, 10 000 ether each) on 127.0.0.1, mining a block every --tick-ms
@@ -67,6 +75,10 @@ with chain time --speed times the wall clock; the Assay contracts deployed (the 
 written to --deployment); a blob store server; Redis (127.0.0.1:6379 or REDIS_URL; started if
 nothing answers and redis-server is installed). The defaults are what every other command and
 daemon uses, so they need no flags. Test tokens: assay faucet. README: "Run a network by hand".
-  --keep    keep the devnet's temp dir (store blobs, logs) after it stops`,
+  --keep            keep the devnet's temp dir (store blobs, logs) after it stops
+  --rpc-host IP     interface the chain's JSON-RPC binds (default 127.0.0.1). Anything else lets
+                    whoever reaches it sign with the public test accounts: 0.0.0.0 is for a
+                    container whose port is published to the host's 127.0.0.1 only (compose.yaml).
+                    The devnet's own store stays on 127.0.0.1 (a shared one: assay store serve).`,
   run: devnet,
 };
