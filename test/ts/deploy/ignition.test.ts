@@ -14,8 +14,18 @@ import hre, { network } from "hardhat";
 import type { NetworkConnection } from "hardhat/types/network";
 import { getAddress, type Abi, type Address } from "viem";
 
-import { NAME_OF, ROLES, TEST_TOKEN, type ContractKey } from "../../../deploy/assay-plan.ts";
-import { deployAssay, type DeployParams } from "../../../deploy/deploy-assay.ts";
+import {
+  CONTRACTS,
+  NAME_OF,
+  ROLES,
+  TEST_TOKEN,
+  type ContractKey,
+} from "../../../deploy/assay-plan.ts";
+import {
+  deployAssay,
+  type AssayDeployment,
+  type DeployParams,
+} from "../../../deploy/deploy-assay.ts";
 import {
   ignitionParametersOf,
   ignitionParametersPath,
@@ -93,50 +103,79 @@ async function snapshot(
   return out;
 }
 
-/** Deploys with deployAssay on a fresh chain. */
-async function viaDeployAssay(
-  params: DeployParams,
-  parties: (accounts: Address[]) => Record<string, Address>,
-): Promise<{ snap: Snapshot; addresses: Partial<Record<ContractKey, Address>> }> {
+type Addresses = Partial<Record<ContractKey, Address>>;
+
+/** Runs `deploy` on a fresh in-process chain and snapshots what it left there. */
+async function onFreshChain(
+  deploy: (
+    connection: NetworkConnection,
+    accounts: Address[],
+  ) => Promise<{ contracts: Addresses; parties: Record<string, Address> }>,
+): Promise<{ snap: Snapshot; contracts: Addresses }> {
   const connection = await network.create();
   try {
     const accounts = (await connection.viem.getWalletClients()).map((w) => w.account.address);
-    const d = await deployAssay(connection.viem, params);
-    const addresses: Partial<Record<ContractKey, Address>> = {
-      token: d.tokenAddress,
-      registry: d.registry.address,
-      randomness: d.randomness.address,
-      market: d.market.address,
-      disputeGame: d.disputeGame.address,
-      fraudProofs: d.fraudProofs.address,
-      receipts: d.receipts.address,
-    };
-    if (d.testToken === undefined) delete addresses.token;
-    for (const key of Object.keys(addresses) as ContractKey[])
-      addresses[key] = getAddress(addresses[key]!);
-    return { snap: await snapshot(connection, addresses, parties(accounts)), addresses };
+    const deployed = await deploy(connection, accounts);
+    const contracts = Object.fromEntries(
+      Object.entries(deployed.contracts).map(([key, at]) => [key, getAddress(at)]),
+    ) as Addresses;
+    return { snap: await snapshot(connection, contracts, deployed.parties), contracts };
   } finally {
     await connection.close();
   }
 }
 
-async function viaIgnition(
+/** The plan's contracts a deployAssay result holds (the token only when it deployed one). */
+function contractsOf(d: AssayDeployment): Addresses {
+  const contracts: Addresses = {};
+  if (d.testToken !== undefined) contracts.token = d.tokenAddress;
+  for (const { key } of CONTRACTS) contracts[key] = d[key as Exclude<ContractKey, "token">].address;
+  return contracts;
+}
+
+async function deployWithIgnition(
+  connection: NetworkConnection,
   module: typeof AssayModule,
   parametersFile: string,
-  parties: (accounts: Address[]) => Record<string, Address>,
-): Promise<{ snap: Snapshot; addresses: Partial<Record<ContractKey, Address>> }> {
-  const connection = await network.create();
-  try {
-    const accounts = (await connection.viem.getWalletClients()).map((w) => w.account.address);
-    const result = await connection.ignition.deploy(module, { parameters: parametersFile });
-    const addresses = Object.fromEntries(
-      Object.entries(result).map(([key, contract]) => [key, getAddress(contract.address)]),
-    ) as Partial<Record<ContractKey, Address>>;
-    return { snap: await snapshot(connection, addresses, parties(accounts)), addresses };
-  } finally {
-    await connection.close();
-  }
+): Promise<Addresses> {
+  const result = await connection.ignition.deploy(module, { parameters: parametersFile });
+  return Object.fromEntries(
+    Object.entries(result).map(([key, contract]) => [key, contract.address]),
+  ) as Addresses;
 }
+
+/** Both deployments left the same on their chains, and at the same addresses. */
+function expectSame(
+  actual: { snap: Snapshot; contracts: Addresses },
+  expected: { snap: Snapshot; contracts: Addresses },
+): void {
+  expect(actual.snap.roles).to.deep.equal(expected.snap.roles);
+  expect(actual.snap.views).to.deep.equal(expected.snap.views);
+  expect(actual.snap.events).to.deep.equal(expected.snap.events);
+  // Every Ignition transaction waits for the one before it: the same nonces, the same addresses.
+  expect(actual.contracts).to.deep.equal(expected.contracts);
+}
+
+/** A devnet deployment (a TestToken, the deployer in charge) by deployAssay. */
+const devnetByDeployAssay = (params: DeployParams) =>
+  onFreshChain(async (connection, accounts) => ({
+    contracts: contractsOf(await deployAssay(connection.viem, params)),
+    parties: { deployer: accounts[0]! },
+  }));
+
+/** The same by Ignition, with the committed parameter file. */
+const devnetByIgnition = () =>
+  onFreshChain(async (connection, accounts) => ({
+    contracts: await deployWithIgnition(
+      connection,
+      AssayDevnetModule,
+      "ignition/parameters/localhost.json",
+    ),
+    parties: { deployer: accounts[0]! },
+  }));
+
+const readParams = async (file: string): Promise<DeployParams> =>
+  JSON.parse(await readFile(file, "utf8")) as DeployParams;
 
 describe("Hardhat Ignition modules", function () {
   let dir: string;
@@ -201,16 +240,9 @@ describe("Hardhat Ignition modules", function () {
   });
 
   it("AssayDevnet with ignition/parameters/localhost.json deploys what deployAssay deploys with deploy/params/localhost.json", async function () {
-    const params = JSON.parse(
-      await readFile("deploy/params/localhost.json", "utf8"),
-    ) as DeployParams;
-    const parties = (a: Address[]): Record<string, Address> => ({ deployer: a[0]! });
-    const expected = await viaDeployAssay(params, parties);
-    const actual = await viaIgnition(
-      AssayDevnetModule,
-      "ignition/parameters/localhost.json",
-      parties,
-    );
+    const params = await readParams("deploy/params/localhost.json");
+    const expected = await devnetByDeployAssay(params);
+    const actual = await devnetByIgnition();
     // The deployer keeps every admin role; the contracts hold theirs.
     expect(expected.snap.roles.registry).to.deep.equal({
       DEFAULT_ADMIN: ["deployer"],
@@ -219,59 +251,36 @@ describe("Hardhat Ignition modules", function () {
       SLASHER: ["disputeGame", "fraudProofs", "market"],
     });
     expect(expected.snap.views["registry.token"]).to.equal("token");
-    expect(actual.snap.roles).to.deep.equal(expected.snap.roles);
-    expect(actual.snap.views).to.deep.equal(expected.snap.views);
-    expect(actual.snap.events).to.deep.equal(expected.snap.events);
-    // Every transaction waits for the one before it: the same nonces, so the same addresses.
-    expect(actual.addresses).to.deep.equal(expected.addresses);
+    expectSame(actual, expected);
   });
 
   it("Assay hands every admin role to the governor over an existing token, as deployAssay does", async function () {
     // sepolia.example.json's shape on the in-process chain: a token deployed beforehand (the
     // same first transaction on both chains), a governor and a treasury among the test accounts.
-    const example = JSON.parse(
-      await readFile("deploy/params/sepolia.example.json", "utf8"),
-    ) as DeployParams & { chainId?: number };
+    const example: DeployParams & { chainId?: number } = await readParams(
+      "deploy/params/sepolia.example.json",
+    );
     delete example.chainId;
-    const run = async (how: "deployAssay" | "ignition") => {
-      const connection = await network.create();
-      try {
-        const accounts = (await connection.viem.getWalletClients()).map((w) => w.account.address);
+    const run = (how: "deployAssay" | "ignition") =>
+      onFreshChain(async (connection, accounts) => {
         const token = (await connection.viem.deployContract("TestToken")).address;
-        const parties = { deployer: accounts[0]!, governor: accounts[5]!, treasury: accounts[6]! };
-        const params: DeployParams = {
-          ...example,
-          token,
-          governor: parties.governor,
-          treasury: parties.treasury,
-        };
-        const contracts: Partial<Record<ContractKey, Address>> = {};
-        if (how === "deployAssay") {
-          const d = await deployAssay(connection.viem, params);
-          for (const key of [
-            "registry",
-            "randomness",
-            "market",
-            "disputeGame",
-            "fraudProofs",
-            "receipts",
-          ] as const)
-            contracts[key] = getAddress(d[key].address);
-        } else {
-          const file = path.join(dir, "sepolia-like.json");
-          const { parameters } = ignitionParametersOf(params, "sepolia-like");
-          await writeFile(file, ignitionParametersText(parameters));
-          const deployed = await connection.ignition.deploy(AssayModule, { parameters: file });
-          for (const [key, c] of Object.entries(deployed))
-            contracts[key as ContractKey] = getAddress(c.address);
-        }
         // The token is not the plan's here: named, but not snapshotted.
-        const snap = await snapshot(connection, contracts, { ...parties, token });
-        return { snap, contracts };
-      } finally {
-        await connection.close();
-      }
-    };
+        const parties = { deployer: accounts[0]!, governor: accounts[5]!, treasury: accounts[6]! };
+        const { governor, treasury } = parties;
+        const params: DeployParams = { ...example, token, governor, treasury };
+        if (how === "deployAssay")
+          return {
+            contracts: contractsOf(await deployAssay(connection.viem, params)),
+            parties: { ...parties, token },
+          };
+        const file = path.join(dir, "sepolia-like.json");
+        const { parameters } = ignitionParametersOf(params, "sepolia-like");
+        await writeFile(file, ignitionParametersText(parameters));
+        return {
+          contracts: await deployWithIgnition(connection, AssayModule, file),
+          parties: { ...parties, token },
+        };
+      });
     const expected = await run("deployAssay");
     const actual = await run("ignition");
     for (const key of ["registry", "market", "disputeGame", "fraudProofs"])
@@ -280,23 +289,13 @@ describe("Hardhat Ignition modules", function () {
         GOVERNOR: ["governor"],
       });
     expect(expected.snap.views["market.token"]).to.equal("token");
-    expect(actual.snap.roles).to.deep.equal(expected.snap.roles);
-    expect(actual.snap.views).to.deep.equal(expected.snap.views);
-    expect(actual.snap.events).to.deep.equal(expected.snap.events);
-    expect(actual.contracts).to.deep.equal(expected.contracts);
+    expectSame(actual, expected);
   });
 
   it("the comparison notices a parameter that differs", async function () {
-    const params = JSON.parse(
-      await readFile("deploy/params/localhost.json", "utf8"),
-    ) as DeployParams;
-    const parties = (a: Address[]): Record<string, Address> => ({ deployer: a[0]! });
-    const altered = await viaDeployAssay({ ...params, minCollateralBps: 7_000 }, parties);
-    const actual = await viaIgnition(
-      AssayDevnetModule,
-      "ignition/parameters/localhost.json",
-      parties,
-    );
+    const params = await readParams("deploy/params/localhost.json");
+    const altered = await devnetByDeployAssay({ ...params, minCollateralBps: 7_000 });
+    const actual = await devnetByIgnition();
     expect(actual.snap.roles).to.deep.equal(altered.snap.roles);
     expect(actual.snap.views).to.not.deep.equal(altered.snap.views);
   });
