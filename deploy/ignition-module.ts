@@ -6,6 +6,7 @@
 // ignition/modules/*.ts; their parameter files are made from deploy/params by ignition-parameters.ts.
 import {
   buildModule,
+  type AccountRuntimeValue,
   type ArgumentType,
   type Future,
   type IgnitionModule,
@@ -48,8 +49,8 @@ function resolver(
   m: IgnitionModuleBuilder,
   shape: AssayModuleShape,
   contracts: Contracts,
+  deployer: AccountRuntimeValue,
 ): (value: PlanValue) => ArgumentType {
-  const deployer = m.getAccount(0);
   const parties: Record<Party, ArgumentType> = {
     deployer,
     // Without a handover the deployer governs, as deployAssay does when no governor is given.
@@ -89,17 +90,26 @@ export function assayModule(
   const shape: AssayModuleShape = ASSAY_MODULES[id];
   return buildModule(id, (m) => {
     const contracts: Contracts = {};
-    const resolve = resolver(m, shape, contracts);
+    // The plan's deployer is an argument too (the admin while wiring), so every transaction is sent
+    // from it explicitly: `ignition deploy --default-sender` cannot make another account send them.
+    const deployer = m.getAccount(0);
+    const resolve = resolver(m, shape, contracts, deployer);
     let last: Future | undefined;
-    const after = (): { after: Future[] } => ({ after: last === undefined ? [] : [last] });
+    const sequenced = (): { after: Future[]; from: AccountRuntimeValue } => ({
+      after: last === undefined ? [] : [last],
+      from: deployer,
+    });
     for (const planned of shape.testToken ? [TEST_TOKEN, ...CONTRACTS] : CONTRACTS) {
-      const future = m.contract(planned.name, planned.args.map(resolve), after());
+      const future = m.contract(planned.name, planned.args.map(resolve), sequenced());
       contracts[planned.key] = future;
       last = future;
     }
     for (const call of shape.handover ? [...WIRING, ...HANDOVER] : WIRING) {
       const target = contracts[call.on]!;
-      last = m.call(target, call.functionName, call.args.map(resolve), { id: call.id, ...after() });
+      last = m.call(target, call.functionName, call.args.map(resolve), {
+        id: call.id,
+        ...sequenced(),
+      });
     }
     const results: Record<string, Deployed> = {};
     for (const [key, future] of Object.entries(contracts)) results[key] = future;
