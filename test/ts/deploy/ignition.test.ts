@@ -4,7 +4,8 @@
 // token and contract wiring, constants), every event each contract emitted in order (role grants
 // and renouncements, the unbonding consumer, the receipts contract) and the resulting holders of
 // every role. Also: each committed ignition/parameters file is what its deploy/params source gives.
-import { readFile, readdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { readFile, readdir, mkdtemp, rm, rmdir, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -26,6 +27,8 @@ import {
   type AssayDeployment,
   type DeployParams,
 } from "../../../deploy/deploy-assay.ts";
+import { deploymentFileOf } from "../../../deploy/deployment-file.ts";
+import { deploymentFileOfIgnition } from "../../../deploy/ignition-deployment.ts";
 import {
   ignitionParametersOf,
   ignitionParametersPath,
@@ -306,5 +309,62 @@ describe("Hardhat Ignition modules", function () {
     const actual = await devnetByIgnition();
     expect(actual.snap.roles).to.deep.equal(altered.snap.roles);
     expect(actual.snap.views).to.not.deep.equal(altered.snap.views);
+  });
+
+  it("the journal of an Ignition deployment gives the deployment file deployAssay's deployment gives", async function () {
+    // Ignition keeps a journal only off the in-process network: the chain served over JSON-RPC.
+    const server = await network.createServer("default", "127.0.0.1", 0);
+    const { port } = await server.listen();
+    const deploymentId = `assay-test-${randomBytes(4).toString("hex")}`;
+    const journal = path.join(hre.config.paths.ignition, "deployments", deploymentId);
+    const params = await readParams("deploy/params/localhost.json");
+    try {
+      const connection = await network.create({
+        network: "localhost",
+        override: { url: `http://127.0.0.1:${port}` },
+      });
+      try {
+        await connection.ignition.deploy(AssayDevnetModule, {
+          parameters: "ignition/parameters/localhost.json",
+          deploymentId,
+          config: { requiredConfirmations: 1 },
+        });
+        const publicClient = await connection.viem.getPublicClient();
+        const written = await deploymentFileOfIgnition(
+          journal,
+          params,
+          "deploy/params/localhost.json",
+          publicClient,
+        );
+        const fresh = await network.create();
+        try {
+          const first = (await (await fresh.viem.getPublicClient()).getBlockNumber()) + 1n;
+          const d = await deployAssay(fresh.viem, params);
+          expect(written).to.deep.equal(deploymentFileOf(d, 31337, first));
+        } finally {
+          await fresh.close();
+        }
+        // Parameters of the other module are refused, naming both.
+        const refused = await deploymentFileOfIgnition(
+          journal,
+          await readParams("deploy/params/sepolia.example.json"),
+          "sepolia.example.json",
+          publicClient,
+        ).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(String(refused)).to.match(
+          /deployment in .* is of AssayDevnet, but the parameters in sepolia\.example\.json are for Assay/,
+        );
+      } finally {
+        await connection.close();
+      }
+    } finally {
+      await server.close();
+      await rm(journal, { recursive: true, force: true });
+      // And ignition/deployments itself when this test made it (it holds nothing else).
+      await rmdir(path.dirname(journal)).catch(() => undefined);
+    }
   });
 });
