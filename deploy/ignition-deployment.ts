@@ -56,6 +56,8 @@ export async function deploymentFileOfIgnition(
     addresses[key] = getAddress(contract.address);
   }
   // Watchers scan from the first block that holds one of the deployment's transactions.
+  // listTransactions reads only the journal: its artifact resolver argument is unused (ignition-core
+  // 3.1.9 names it _artifactResolver), so none is built for it.
   const sent = (await listTransactions(deploymentDir, undefined as never)).filter(
     (tx) => tx.status === TransactionStatus.SUCCESS,
   );
