@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 
 import hardhatEthers from "@nomicfoundation/hardhat-ethers";
+import hardhatIgnitionViem from "@nomicfoundation/hardhat-ignition-viem";
 import hardhatKeystore from "@nomicfoundation/hardhat-keystore";
 import hardhatMocha from "@nomicfoundation/hardhat-mocha";
 import hardhatNetworkHelpers from "@nomicfoundation/hardhat-network-helpers";
@@ -47,6 +48,8 @@ export default defineConfig({
     hardhatKeystore,
     // Source verification of a deployment: deploy/verify.ts (docs/contracts.md, "Verify").
     hardhatVerify,
+    // Hardhat Ignition with viem: ignition/modules/ (deploy/ignition-module.ts, docs/contracts.md).
+    hardhatIgnitionViem,
   ],
   solidity: {
     profiles: {

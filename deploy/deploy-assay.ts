@@ -1,8 +1,23 @@
-// Deploys the Assay escrow contracts and wires their roles. Used by deploy/deploy.ts (devnet and
-// testnets), the demo, and every contract test fixture, so all of them run the same wiring.
+// Deploys the Assay escrow contracts and wires their roles, running the plan in assay-plan.ts (the
+// Ignition modules run the same plan). Used by deploy/deploy.ts (devnet and testnets), the demo,
+// and every contract test fixture, so all of them run the same wiring.
 import type { HardhatViemHelpers } from "@nomicfoundation/hardhat-viem/types";
-import { getAddress, keccak256, toHex, type Address } from "viem";
+import { getAddress, type Address } from "viem";
 import { z } from "zod";
+
+import {
+  CONTRACTS,
+  HANDOVER,
+  NAME_OF,
+  TEST_TOKEN,
+  WIRING,
+  roleId,
+  type ContractKey,
+  type DisputeField,
+  type NumberParam,
+  type Party,
+  type PlanValue,
+} from "./assay-plan.ts";
 
 const address = z
   .string()
@@ -70,12 +85,7 @@ export const DeployParamsSchema = z
   .strict();
 export type DeployParams = z.input<typeof DeployParamsSchema>;
 
-export const ROLES = {
-  GOVERNOR: keccak256(toHex("GOVERNOR_ROLE")),
-  LOCKER: keccak256(toHex("LOCKER_ROLE")),
-  SLASHER: keccak256(toHex("SLASHER_ROLE")),
-  DISPUTE: keccak256(toHex("DISPUTE_ROLE")),
-} as const;
+export { ROLES } from "./assay-plan.ts";
 
 /** Devnet defaults: 18-decimal token units. */
 export const DEVNET_PARAMS: DeployParams = {
@@ -98,6 +108,30 @@ export const DEVNET_PARAMS: DeployParams = {
   },
 };
 
+/** A plan value as deployAssay passes it: addresses, bigints, the dispute struct, role ids. */
+function resolver(
+  params: z.output<typeof DeployParamsSchema>,
+  parties: Record<Party, Address>,
+  addresses: Partial<Record<ContractKey, Address>>,
+): (value: PlanValue) => unknown {
+  return (value) => {
+    if ("contract" in value) {
+      const at = addresses[value.contract];
+      if (at === undefined) throw new Error(`the plan uses ${value.contract} before deploying it`);
+      return at;
+    }
+    if ("party" in value) return parties[value.party];
+    if ("role" in value) return roleId(value.role);
+    if ("disputeParams" in value) return params.dispute;
+    const [head, field] = value.param.split(".") as [string, DisputeField | undefined];
+    const raw =
+      field === undefined
+        ? params[head as Exclude<NumberParam, `dispute.${string}`>]
+        : params.dispute[field];
+    return BigInt(raw);
+  };
+}
+
 // eslint-disable-next-line @typescript-eslint/explicit-module-boundary-types
 export async function deployAssay(viem: HardhatViemHelpers, input: DeployParams = DEVNET_PARAMS) {
   const params = DeployParamsSchema.parse(input);
@@ -110,102 +144,56 @@ export async function deployAssay(viem: HardhatViemHelpers, input: DeployParams 
   }
   const [deployer] = await viem.getWalletClients();
   if (deployer === undefined) throw new Error("no deployer account is configured for this network");
-  const governor: Address = params.governor ?? deployer.account.address;
+  // Everything is deployed with the deployer as admin, wired, then handed to the governor.
+  const admin = deployer.account.address;
+  const governor: Address = params.governor ?? admin;
   const treasury: Address = params.treasury ?? governor;
+  const addresses: Partial<Record<ContractKey, Address>> = {};
+  if (params.token !== undefined) addresses.token = params.token;
+  const resolve = resolver(params, { deployer: admin, governor, treasury }, addresses);
 
   // What each contract was deployed with, for source verification (deploy/verification.ts).
   const constructorArgs: Record<string, readonly unknown[]> = {};
-  const testToken = params.token === undefined ? await viem.deployContract("TestToken") : undefined;
-  if (testToken !== undefined) constructorArgs.TestToken = [];
-  const tokenAddress = params.token ?? testToken!.address;
-  const registryArgs = [
-    tokenAddress,
-    deployer.account.address,
-    params.minProviderStake,
-    params.minVerifierStake,
-    BigInt(params.unbondingDelay),
-  ] as const;
-  constructorArgs.StakeRegistry = registryArgs;
-  const registry = await viem.deployContract("StakeRegistry", registryArgs);
-  const randomnessArgs = [BigInt(params.randomnessDelayBlocks)] as const;
-  constructorArgs.BlockhashRandomness = randomnessArgs;
-  const randomness = await viem.deployContract("BlockhashRandomness", randomnessArgs);
-  // Everything is deployed with the deployer as admin, wired, then handed to the governor.
-  const admin = deployer.account.address;
-  const marketArgs = [
-    registry.address,
-    randomness.address,
-    admin,
-    treasury,
-    BigInt(params.minCollateralBps),
-    BigInt(params.expirySubmitterBps),
-  ] as const;
-  constructorArgs.JobMarket = marketArgs;
-  const market = await viem.deployContract("JobMarket", marketArgs);
-  const disputeGameArgs = [
-    market.address,
-    registry.address,
-    randomness.address,
-    admin,
-    params.dispute,
-  ] as const;
-  constructorArgs.DisputeGame = disputeGameArgs;
-  const disputeGame = await viem.deployContract("DisputeGame", disputeGameArgs);
-
+  // The plan names its contracts at run time, so the typed overloads of deployContract cannot
+  // check the arguments here; each contract is fetched typed below.
+  const deploy = viem.deployContract as (
+    name: string,
+    args: readonly unknown[],
+  ) => Promise<{ address: Address }>;
+  for (const planned of params.token === undefined ? [TEST_TOKEN, ...CONTRACTS] : CONTRACTS) {
+    const args = planned.args.map(resolve);
+    constructorArgs[planned.name] = args;
+    addresses[planned.key] = (await deploy(planned.name, args)).address;
+  }
   const wait = async (hash: `0x${string}`): Promise<void> => {
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success") throw new Error(`role setup transaction ${hash} reverted`);
   };
-  const fraudProofsArgs = [
-    market.address,
-    registry.address,
-    admin,
-    BigInt(params.dispute.challengerShareBps),
-  ] as const;
-  constructorArgs.FraudProofs = fraudProofsArgs;
-  const fraudProofs = await viem.deployContract("FraudProofs", fraudProofsArgs);
-  const receiptsArgs = [
-    market.address,
-    registry.address,
-    randomness.address,
-    BigInt(params.receiptsMinPublishWindow),
-  ] as const;
-  constructorArgs.Receipts = receiptsArgs;
-  const receipts = await viem.deployContract("Receipts", receiptsArgs);
-  await wait(await market.write.setReceipts([receipts.address]));
-  await wait(await registry.write.grantRole([ROLES.LOCKER, market.address]));
-  await wait(await registry.write.grantRole([ROLES.SLASHER, market.address]));
-  await wait(await registry.write.grantRole([ROLES.SLASHER, disputeGame.address]));
-  await wait(await market.write.grantRole([ROLES.DISPUTE, disputeGame.address]));
-  await wait(await registry.write.grantRole([ROLES.SLASHER, fraudProofs.address]));
-  await wait(await market.write.grantRole([ROLES.DISPUTE, fraudProofs.address]));
-  // The registry keeps the unbonding delay long enough for every dispute (D2, both sides).
-  await wait(await registry.write.addUnbondingConsumer([disputeGame.address]));
-  if (governor !== admin) {
-    const adminRole = await registry.read.DEFAULT_ADMIN_ROLE();
-    for (const target of [
-      registry.address,
-      market.address,
-      disputeGame.address,
-      fraudProofs.address,
-    ]) {
-      // All three are OpenZeppelin AccessControl: the registry's ABI has the same role functions.
-      const contract = await viem.getContractAt("StakeRegistry", target);
-      await wait(await contract.write.grantRole([ROLES.GOVERNOR, governor]));
-      await wait(await contract.write.grantRole([adminRole, governor]));
-      await wait(await contract.write.renounceRole([ROLES.GOVERNOR, admin]));
-      await wait(await contract.write.renounceRole([adminRole, admin]));
-    }
+  const calls = governor === admin ? WIRING : [...WIRING, ...HANDOVER];
+  for (const call of calls) {
+    const target = await viem.getContractAt(
+      NAME_OF[call.on],
+      resolve({ contract: call.on }) as Address,
+    );
+    // Same reason as deploy above: the function is named by the plan, not by the code.
+    const write = target.write as unknown as Record<
+      string,
+      (args: readonly unknown[]) => Promise<`0x${string}`>
+    >;
+    await wait(await write[call.functionName]!(call.args.map(resolve)));
   }
+
+  const at = (key: ContractKey): Address => resolve({ contract: key }) as Address;
   return {
-    registry,
-    randomness,
-    market,
-    disputeGame,
-    fraudProofs,
-    receipts,
-    testToken,
-    tokenAddress,
+    registry: await viem.getContractAt("StakeRegistry", at("registry")),
+    randomness: await viem.getContractAt("BlockhashRandomness", at("randomness")),
+    market: await viem.getContractAt("JobMarket", at("market")),
+    disputeGame: await viem.getContractAt("DisputeGame", at("disputeGame")),
+    fraudProofs: await viem.getContractAt("FraudProofs", at("fraudProofs")),
+    receipts: await viem.getContractAt("Receipts", at("receipts")),
+    testToken:
+      params.token === undefined ? await viem.getContractAt("TestToken", at("token")) : undefined,
+    tokenAddress: at("token"),
     governor,
     treasury,
     params,

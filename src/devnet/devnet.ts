@@ -48,8 +48,10 @@ export const DEVNET_ACCOUNT_COUNT = 20;
 const DEVNET_ETHER = parseEther("10000");
 
 export interface Devnet extends DaemonHost {
-  /** JSON-RPC endpoint: http://127.0.0.1:<port>, or the external node's URL. */
+  /** JSON-RPC endpoint: http://127.0.0.1:<port> (or the address rpcHost names), or the external node's URL. */
   rpcUrl: string;
+  /** The interface the JSON-RPC server is bound to; for an external node, its URL's host. */
+  rpcHost: string;
   /** Whether the chain is an external node (`rpcUrl` option) rather than Hardhat's in-process one. */
   external: boolean;
   chainId: number;
@@ -91,7 +93,12 @@ export interface StartDevnetOptions {
   deployParams?: DeployParams;
   /** Keep the temp dir (logs, configs, store) after close(). */
   keep?: boolean;
-  /** Port of the JSON-RPC server on 127.0.0.1; default 0 (any free port). */
+  /**
+   * Interface of the JSON-RPC server; default 127.0.0.1. 0.0.0.0 serves every interface — the test
+   * accounts' keys are public, so only where the port is published to loopback (a container).
+   */
+  rpcHost?: string;
+  /** Port of the JSON-RPC server; default 0 (any free port). */
   rpcPort?: number;
   /**
    * An external development node to run on instead of Hardhat's in-process chain, e.g. anvil's
@@ -174,6 +181,13 @@ async function topUpEther(
   );
 }
 
+/** The host part of a URL that reaches a server bound to `host`: a wildcard is reached on loopback. */
+function urlHost(host: string): string {
+  if (host === "0.0.0.0") return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
 export async function startDevnet(options: StartDevnetOptions = {}): Promise<Devnet> {
   const log = options.log ?? (() => undefined);
   const cleanup: [string, () => Promise<unknown>][] = [];
@@ -193,17 +207,19 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
     }
 
     let rpcUrl: string;
+    let rpcHost: string;
     let connection: NetworkConnection;
     if (options.rpcUrl === undefined) {
       // Hardhat's default network is the in-process simulated chain (chain id 31337, 20 funded
       // accounts from the standard mnemonic); the server makes it reachable from other processes.
+      rpcHost = options.rpcHost ?? "127.0.0.1";
       const server: JsonRpcServer = await network.createServer(
         "default",
-        "127.0.0.1",
+        rpcHost,
         options.rpcPort ?? 0,
       );
       const { port } = await server.listen();
-      rpcUrl = `http://127.0.0.1:${port}`;
+      rpcUrl = `http://${urlHost(rpcHost)}:${port}`;
       cleanup.unshift(["JSON-RPC server", () => withTimeout(server.close(), 3_000)]);
       log(`chain: JSON-RPC at ${rpcUrl}`);
       // The harness itself talks to the served chain over HTTP, like the daemons do, so every
@@ -211,6 +227,7 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
       connection = await network.create({ network: "localhost", override: { url: rpcUrl } });
     } else {
       rpcUrl = options.rpcUrl;
+      rpcHost = new URL(rpcUrl).hostname;
       log(`chain: external node at ${rpcUrl}`);
       // The node's own unlocked accounts may be fewer than the devnet's 20 (anvil has 10):
       // Hardhat signs locally for the mnemonic's accounts instead.
@@ -277,6 +294,7 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
     let closed: Promise<void> | undefined;
     return {
       rpcUrl,
+      rpcHost,
       external: options.rpcUrl !== undefined,
       chainId,
       deploymentFile,

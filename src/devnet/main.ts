@@ -23,6 +23,7 @@ const say = (line: string): void => {
 const devnet = await startDevnet({
   // An external node (`assay devnet --rpc-url`), or Hardhat's chain served on the port.
   rpcUrl: env.ASSAY_DEVNET_RPC_URL || undefined,
+  rpcHost: env.ASSAY_DEVNET_RPC_HOST || "127.0.0.1",
   rpcPort: int("ASSAY_DEVNET_RPC_PORT", 8545),
   storePort: int("ASSAY_DEVNET_STORE_PORT", 8700),
   speed: int("ASSAY_DEVNET_SPEED", 20),
@@ -37,13 +38,19 @@ await copyFile(devnet.deploymentFile, deploymentFile);
 
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 say(`devnet ready in ${seconds} s`);
-say(`  rpc         ${devnet.rpcUrl} (chain ${devnet.chainId})`);
+say(
+  `  rpc         ${devnet.rpcUrl} (chain ${devnet.chainId}, ${devnet.external ? "external node" : `bound to ${devnet.rpcHost}`})`,
+);
 say(`  deployment  ${deploymentFile}`);
 say(`  store       ${devnet.storeUrl}`);
 say(`  redis       ${devnet.redisUrl} (prefix ${devnet.redisPrefix})`);
 say(
   `  accounts    Hardhat's test mnemonic: submitter ${DEVNET_ACCOUNTS.submitter}, providers ${DEVNET_ACCOUNTS.providers.join(" ")}, verifiers ${DEVNET_ACCOUNTS.verifiers.slice(0, 4).join(" ")}…`,
 );
+if (!devnet.external && !/^127\.|^::1$/.test(devnet.rpcHost))
+  say(
+    `  warning     the JSON-RPC listens on ${devnet.rpcHost}: whoever reaches it can sign with the public test accounts; publish its port to 127.0.0.1 only`,
+  );
 say(`  clock       a block every ${devnet.clock.tickMs} ms, chain time ×${devnet.clock.speed}`);
 say("next: assay faucet --account 1 --amount 1000   (README: Run a network by hand)");
 

@@ -3,6 +3,7 @@
 // external node, --rpc-url) mining a block every 250 ms with chain time ×20, the contracts deployed
 // and written to deployments/localhost.json, a store server on 127.0.0.1:8700 and Redis — the
 // defaults of every other command and daemon. Ctrl-C stops it.
+import { isIP } from "node:net";
 import path from "node:path";
 
 import {
@@ -18,6 +19,7 @@ import { runHardhatScript } from "../hardhat-script.ts";
 
 const OPTIONS = {
   "rpc-url": { type: "string" },
+  "rpc-host": { type: "string" },
   "rpc-port": { type: "string" },
   "store-port": { type: "string" },
   speed: { type: "string" },
@@ -35,8 +37,14 @@ async function devnet(argv: readonly string[], io: CommandIo): Promise<void> {
     return String(value);
   };
   const rpcUrl = httpUrlFlag(values, "rpc-url");
-  if (rpcUrl !== undefined && stringFlag(values, "rpc-port") !== undefined)
-    throw new UsageError("--rpc-port serves Hardhat's own chain; it cannot go with --rpc-url");
+  for (const served of ["rpc-port", "rpc-host"])
+    if (rpcUrl !== undefined && stringFlag(values, served) !== undefined)
+      throw new UsageError(`--${served} serves Hardhat's own chain; it cannot go with --rpc-url`);
+  const rpcHost = stringFlag(values, "rpc-host") ?? "127.0.0.1";
+  if (isIP(rpcHost) === 0)
+    throw new UsageError(
+      `--rpc-host "${rpcHost}" is not an IP address (127.0.0.1: this machine only; 0.0.0.0: every interface, as inside a container)`,
+    );
   await runHardhatScript(
     {
       name: "devnet",
@@ -47,6 +55,7 @@ async function devnet(argv: readonly string[], io: CommandIo): Promise<void> {
           : `deploying on ${rpcUrl}, starting the store and Redis`,
       env: {
         ASSAY_DEVNET_RPC_URL: rpcUrl ?? "",
+        ASSAY_DEVNET_RPC_HOST: rpcHost,
         ASSAY_DEVNET_RPC_PORT: port("rpc-port", 8545),
         ASSAY_DEVNET_STORE_PORT: port("store-port", 8700),
         ASSAY_DEVNET_SPEED: String(integerFlag(values, "speed", 20)),
@@ -66,6 +75,7 @@ export const devnetCommand: Command = {
   summary: "run a local network: chain, contracts, store and Redis",
   help: `usage: assay devnet [--rpc-port 8545 | --rpc-url URL] [--store-port 8700] [--speed 20]
                     [--tick-ms 250] [--deployment deployments/localhost.json] [--keep]
+                    [--rpc-host 127.0.0.1]
 
 Builds the contracts, then runs a local network until Ctrl-C: Hardhat's chain (chain id 31337,
 20 accounts of the test mnemonic, 10 000 ether each) on 127.0.0.1, mining a block every --tick-ms
@@ -76,6 +86,10 @@ daemon uses, so they need no flags. Test tokens: assay faucet. README: "Run a ne
   --rpc-url  run on an external development node instead (anvil: npx anvil), which must serve
              chain id 31337 or 1337 and take evm_mine; accounts 0..19 of the test mnemonic are
              used, and any holding under 10 000 ether is given that much
-  --keep     keep the devnet's temp dir (store blobs, logs) after it stops`,
+  --keep     keep the devnet's temp dir (store blobs, logs) after it stops
+  --rpc-host interface the chain's JSON-RPC binds (default 127.0.0.1). Anything else lets whoever
+             reaches it sign with the public test accounts: 0.0.0.0 is for a container whose port
+             is published to the host's 127.0.0.1 only (compose.yaml). The devnet's own store
+             stays on 127.0.0.1 (a shared one: assay store serve).`,
   run: devnet,
 };

@@ -52,6 +52,13 @@ describe("assay devnet, faucet and store serve", function () {
     expect(await store.has(cid)).to.equal(true);
     expect(await stop(again)).to.equal(0);
 
+    // Refused before anything is built or bound.
+    const badHost = await runCli(["devnet", "--rpc-host", "every-interface"]);
+    expect(badHost.code).to.equal(1);
+    expect(errorLines(badHost).join("\n")).to.match(
+      /--rpc-host "every-interface" is not an IP address \(127\.0\.0\.1: this machine only; 0\.0\.0\.0: every interface/,
+    );
+
     const bad = await runCli(["store", "serve", "--port", "99999"]);
     expect(errorLines(bad).join("\n")).to.match(/--port "99999" is not a port number/);
     // Open writes on a reachable interface would let anyone fill the disk (attack review): refused
@@ -75,9 +82,16 @@ describe("assay devnet, faucet and store serve", function () {
       String(storePort),
       "--deployment",
       deployment,
+      "--rpc-host",
+      "127.0.0.1",
     ]);
     try {
       await devnet.waitForOutput(/devnet ready in [\d.]+ s/);
+      await devnet.waitForOutput(
+        new RegExp(
+          `rpc +http://127\\.0\\.0\\.1:${rpcPort} \\(chain 31337, bound to 127\\.0\\.0\\.1\\)`,
+        ),
+      );
       const readySeconds = (performance.now() - started) / 1000;
       console.log(
         `      assay devnet: ready ${readySeconds.toFixed(1)} s after the command started`,
@@ -127,7 +141,7 @@ describe("assay devnet, faucet and store serve", function () {
       ]);
       try {
         await devnet.waitForOutput(/devnet ready in [\d.]+ s/);
-        const rpcLine = `rpc +${anvil.url.replaceAll(".", "\\.")} \\(chain 31337\\)`;
+        const rpcLine = `rpc +${anvil.url.replaceAll(".", "\\.")} \\(chain 31337, external node\\)`;
         await devnet.waitForOutput(new RegExp(rpcLine));
         const written = JSON.parse(await readFile(deployment, "utf8")) as { chainId: number };
         expect(written.chainId).to.equal(31337);

@@ -24,6 +24,8 @@ const LAYER: Record<string, number> = {
   worker: 7,
   verifier: 7,
   "src/demo": 8,
+  // Hardhat Ignition's module files: entry points over deploy/ (its plan), imported by nothing.
+  ignition: 8,
   "src/devnet": 9,
   "src/cli": 9,
 };
