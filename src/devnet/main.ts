@@ -6,6 +6,8 @@
 import { mkdir, copyFile } from "node:fs/promises";
 import path from "node:path";
 
+import { startExplorer } from "../explorer/server.ts";
+import { connectChain } from "../node/chain.ts";
 import { DEVNET_ACCOUNTS } from "./devnet.ts";
 import { startDevnet } from "./index.ts";
 
@@ -32,12 +34,30 @@ const deploymentFile = path.resolve(env.ASSAY_DEVNET_DEPLOYMENT || "deployments/
 await mkdir(path.dirname(deploymentFile), { recursive: true });
 await copyFile(devnet.deploymentFile, deploymentFile);
 
+// The explorer watches this chain like `assay explorer` would: read-only, over the served RPC.
+const explorerChain = await connectChain(
+  {
+    rpcUrl: devnet.rpcUrl,
+    chainId: undefined,
+    deployment: devnet.deploymentFile,
+    account: { devnet: 0 },
+    pollIntervalMs: 500,
+  },
+  { readOnly: true },
+);
+const explorer = await startExplorer({
+  chain: explorerChain,
+  port: int("ASSAY_DEVNET_EXPLORER_PORT", 8780),
+  log: (line) => say(`  ${line}`),
+});
+
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 say(`devnet ready in ${seconds} s`);
 say(`  rpc         ${devnet.rpcUrl} (chain ${devnet.chainId})`);
 say(`  deployment  ${deploymentFile}`);
 say(`  store       ${devnet.storeUrl}`);
 say(`  redis       ${devnet.redisUrl} (prefix ${devnet.redisPrefix})`);
+say(`  explorer    ${explorer.url}`);
 say(
   `  accounts    Hardhat's test mnemonic: submitter ${DEVNET_ACCOUNTS.submitter}, providers ${DEVNET_ACCOUNTS.providers.join(" ")}, verifiers ${DEVNET_ACCOUNTS.verifiers.slice(0, 4).join(" ")}…`,
 );
@@ -49,13 +69,16 @@ const stop = (signal: string): void => {
   if (stopping) return;
   stopping = true;
   say(`devnet stopping (${signal})`);
-  devnet.close().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(`devnet close failed: ${String(error)}\n`);
-      process.exit(1);
-    },
-  );
+  explorer
+    .close()
+    .then(() => devnet.close())
+    .then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`devnet close failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
 };
 process.on("SIGINT", () => stop("SIGINT"));
 process.on("SIGTERM", () => stop("SIGTERM"));

@@ -2,7 +2,7 @@
 // the contracts (Hardhat prints its progress; nothing when they are up to date), then runs
 // src/devnet/main.ts under Hardhat: the chain on 127.0.0.1:8545 mining a block every 250 ms with
 // chain time ×20, the contracts deployed and written to deployments/localhost.json, a store server
-// on 127.0.0.1:8700 and Redis — the defaults of every other command and daemon. Ctrl-C stops it.
+// on 127.0.0.1:8700, Redis and the explorer on 127.0.0.1:8780 — the defaults of every other command and daemon. Ctrl-C stops it.
 import { existsSync } from "node:fs";
 import path from "node:path";
 
@@ -10,6 +10,7 @@ import { integerFlag, parseCommandArgs, stringFlag, type OptionSpec } from "../a
 import { REPO_ROOT, runNode } from "../child.ts";
 import type { Command, CommandIo } from "../command.ts";
 import { CliError, UsageError } from "../errors.ts";
+import { DEFAULT_EXPLORER_PORT } from "./explorer.ts";
 
 const HARDHAT = path.join(REPO_ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
 const ENTRY = path.join("src", "devnet", "main.ts");
@@ -17,6 +18,7 @@ const ENTRY = path.join("src", "devnet", "main.ts");
 const OPTIONS = {
   "rpc-port": { type: "string" },
   "store-port": { type: "string" },
+  "explorer-port": { type: "string" },
   speed: { type: "string" },
   "tick-ms": { type: "string" },
   deployment: { type: "string" },
@@ -36,6 +38,7 @@ async function devnet(argv: readonly string[], io: CommandIo): Promise<void> {
     ...io.env,
     ASSAY_DEVNET_RPC_PORT: port("rpc-port", 8545),
     ASSAY_DEVNET_STORE_PORT: port("store-port", 8700),
+    ASSAY_DEVNET_EXPLORER_PORT: port("explorer-port", DEFAULT_EXPLORER_PORT),
     ASSAY_DEVNET_SPEED: String(integerFlag(values, "speed", 20)),
     ASSAY_DEVNET_TICK_MS: String(integerFlag(values, "tick-ms", 250)),
     ASSAY_DEVNET_DEPLOYMENT: path.resolve(
@@ -58,14 +61,15 @@ async function devnet(argv: readonly string[], io: CommandIo): Promise<void> {
 export const devnetCommand: Command = {
   name: "devnet",
   summary: "run a local network: chain, contracts, store and Redis",
-  help: `usage: assay devnet [--rpc-port 8545] [--store-port 8700] [--speed 20] [--tick-ms 250]
-                    [--deployment deployments/localhost.json] [--keep]
+  help: `usage: assay devnet [--rpc-port 8545] [--store-port 8700] [--explorer-port 8780]
+                    [--speed 20] [--tick-ms 250] [--deployment deployments/localhost.json] [--keep]
 
 Builds the contracts, then runs a local network until Ctrl-C: Hardhat's chain (chain id 31337,
 20 accounts of the test mnemonic, 10 000 ether each) on 127.0.0.1, mining a block every --tick-ms
 with chain time --speed times the wall clock; the Assay contracts deployed (the deployment file
 written to --deployment); a blob store server; Redis (127.0.0.1:6379 or REDIS_URL; started if
-nothing answers and redis-server is installed). The defaults are what every other command and
+nothing answers and redis-server is installed); the explorer web page (assay explorer) on
+127.0.0.1:--explorer-port, its URL printed. The defaults are what every other command and
 daemon uses, so they need no flags. Test tokens: assay faucet. README: "Run a network by hand".
   --keep    keep the devnet's temp dir (store blobs, logs) after it stops`,
   run: devnet,
