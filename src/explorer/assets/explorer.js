@@ -40,7 +40,8 @@
       const doc = new DOMParser().parseFromString(await res.text(), "text/html");
       const fresh = doc.querySelector("main");
       const version = Number(doc.body.dataset.version);
-      if (fresh === null || !(version > shown)) return;
+      // Not "newer": a restarted server counts from 1 again, and its state is the current one.
+      if (fresh === null || version === shown) return;
       const main = document.querySelector("main");
       const key = main.contains(document.activeElement) ? focusKey() : null;
       // <details> the reader opened stay open.
@@ -66,6 +67,6 @@
   const events = new EventSource("/api/events");
   events.addEventListener("state", function (event) {
     const data = JSON.parse(event.data);
-    if (data.version > shown) void update();
+    if (data.version !== shown) void update();
   });
 })();
