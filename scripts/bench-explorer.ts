@@ -1,5 +1,5 @@
 // The explorer's page weight and load time on a devnet: a chain with a handful of jobs (one of them
-// submitted, opened and challenged), the explorer on it, and headless chromium (the same launch as
+// submitted, opened, challenged and slashed by a committee's vote), the explorer on it, and headless chromium (the same launch as
 // the page tests) loading each kind of page several times. Weight is the bytes the browser
 // received for the page and everything it loaded (headers and bodies, from playwright's request
 // sizes; the never-ending event stream excluded); load time is the Navigation Timing load event.
@@ -31,6 +31,7 @@ await story.accept(jobId);
 await story.submit(jobId);
 await story.open(jobId);
 await story.challenge(jobId, 3);
+await story.judge(1n, "Challenger");
 for (let i = 1; i < JOBS; i++) await story.post(`bench-${i}`);
 
 const chain = await connectChain(

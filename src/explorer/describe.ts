@@ -9,8 +9,13 @@ import type { ChainEvent } from "./chain-events.ts";
 /** The token's decimals (TestToken and the protocol's token: 18). */
 const DECIMALS = 18;
 
+/** Token units to at most 6 decimals, "≈" marking a rounded figure (/api/state has them exact). */
 export function tokens(amount: bigint): string {
-  return formatUnits(amount, DECIMALS);
+  const exact = formatUnits(amount, DECIMALS);
+  const [whole, fraction] = exact.split(".");
+  if (fraction === undefined || fraction.length <= 6) return exact;
+  const rounded = formatUnits(((amount + 5n * 10n ** 11n) / 10n ** 12n) * 10n ** 12n, DECIMALS);
+  return rounded === "0" ? `≈0 (${whole}.${fraction})` : `≈${rounded}`;
 }
 
 export function short(value: string): string {

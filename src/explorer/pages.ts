@@ -352,7 +352,17 @@ export function disputePage(state: ExplorerState, d: DisputeView): string {
       <dt>Phase</dt>
       <dd data-field="phase">${d.phase}</dd>
       <dt>Outcome</dt>
-      <dd>${d.outcome ?? "open"}${d.byTimeout ? " (by timeout)" : ""}</dd>
+      <dd data-field="outcome">${d.outcome ?? "open"}${d.byTimeout ? " (by timeout)" : ""}</dd>
+      <dt>Slashed</dt>
+      <dd data-field="slashed">
+        ${
+          d.slashes.length === 0
+            ? "nothing"
+            : d.slashes.map(
+                (x, i) => html`${i > 0 ? ", " : ""}${tokens(x.amount)} from ${addr(x.account)}`,
+              )
+        }
+      </dd>
     </dl>
     <section aria-labelledby="moves-h">
       <h2 id="moves-h">Moves</h2>

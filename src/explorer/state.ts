@@ -137,6 +137,8 @@ export interface DisputeView {
   }[];
   votes: VoteView[];
   penalties: { referee: Address; amount: bigint }[];
+  /** Stake the registry slashed in the dispute's transactions (the loser's collateral). */
+  slashes: { account: Address; amount: bigint }[];
   credits: { account: Address; amount: bigint }[];
 }
 
@@ -245,6 +247,12 @@ export async function readExplorerState(
     return view;
   };
   const staked = new Set<string>();
+  // The registry's events name no dispute: a slash belongs to the dispute whose transaction
+  // (a resolve, a timeout) caused it.
+  const disputeOfTx = new Map<Hex, bigint>();
+  for (const e of events)
+    if (e.contract === "disputeGame" && "disputeId" in e.args)
+      disputeOfTx.set(e.tx, big(e, "disputeId"));
 
   for (const e of events) {
     const happening: Happening = { block: e.block, tx: e.tx, event: e };
@@ -255,6 +263,8 @@ export async function readExplorerState(
     if (e.contract === "disputeGame" && e.name === "Credited")
       dispute = disputes.get(big(e, "ref"));
     if (e.contract !== "disputeGame" && e.name === "Credited") job = jobs.get(big(e, "ref"));
+    if (e.contract === "registry" && disputeOfTx.has(e.tx))
+      dispute = disputes.get(disputeOfTx.get(e.tx)!);
     if (dispute !== undefined) job ??= jobs.get(dispute.jobId);
 
     switch (`${e.contract}.${e.name}`) {
@@ -342,6 +352,7 @@ export async function readExplorerState(
           committees: [],
           votes: [],
           penalties: [],
+          slashes: [],
           credits: [],
         };
         disputes.set(id, dispute);
@@ -403,9 +414,12 @@ export async function readExplorerState(
       case "registry.Staked":
         staked.add(`${arg(e, "account", address)}:${int(e, "role")}`);
         break;
-      case "registry.Slashed":
-        account(arg(e, "account", address)).slashed += big(e, "amount");
+      case "registry.Slashed": {
+        const slashed = { account: arg(e, "account", address), amount: big(e, "amount") };
+        account(slashed.account).slashed += slashed.amount;
+        dispute?.slashes.push(slashed);
         break;
+      }
       case "registry.Ejected":
         account(arg(e, "account", address)).ejected.push(
           int(e, "role") === STAKE_ROLE.Provider ? "provider" : "verifier",

@@ -1,16 +1,17 @@
 // A job's life on a devnet, one transaction at a time, for the explorer's page test and bench: the
 // submitter posts it, a staked provider accepts, commits progress, submits a (synthetic) trace and
-// opens its samples, and a staked verifier challenges a segment. Each step is a real transaction
+// opens its samples, a staked verifier challenges a segment, and a committee of staked referees
+// is drawn, votes and resolves the dispute. Each step is a real transaction
 // on the devnet's chain, so the explorer sees exactly the events the daemons would cause.
-import { keccak256, maxUint256, toHex, type Hex } from "viem";
+import { keccak256, maxUint256, parseEventLogs, toHex, type Address, type Hex } from "viem";
 
 import type { Devnet } from "../../../src/devnet/index.ts";
 import { DEVNET_ACCOUNTS } from "../../../src/devnet/devnet.ts";
 import { until } from "../../../src/devnet/poll.ts";
-import { challengeCommitment } from "../../../src/protocol/dispute-commitments.ts";
+import { challengeCommitment, voteCommitment } from "../../../src/protocol/dispute-commitments.ts";
 import { float32LossBits, hashLeaf, type TraceLeaf } from "../../../src/protocol/leaf.ts";
 import { buildLevels, merkleRoot, multiProof } from "../../../src/protocol/merkle.ts";
-import { NUMERICS, STAKE_ROLE } from "../../../src/protocol/onchain-enums.ts";
+import { NUMERICS, STAKE_ROLE, VOTE, type VoteName } from "../../../src/protocol/onchain-enums.ts";
 import { buildOpening, topSegmentsByNorm } from "../../../src/protocol/opening.ts";
 import type { CreateJobParams } from "../../../src/protocol/create-job.ts";
 
@@ -38,6 +39,8 @@ export async function chainStory(devnet: Devnet) {
   const submitter = wallets[DEVNET_ACCOUNTS.submitter]!;
   const provider = wallets[DEVNET_ACCOUNTS.providers[0]]!;
   const verifier = wallets[DEVNET_ACCOUNTS.verifiers[0]]!;
+  const referees = DEVNET_ACCOUNTS.verifiers.slice(1, 5).map((i) => wallets[i]!);
+  const byAddress = new Map(wallets.map((w) => [w.account.address.toLowerCase(), w]));
   const { market, registry, disputeGame } = devnet.deployment;
   const token = devnet.deployment.testToken!;
   const publicClient = await devnet.connection.viem.getPublicClient();
@@ -64,6 +67,66 @@ export async function chainStory(devnet: Devnet) {
           account: verifier.account,
         }),
       );
+      for (const w of referees) {
+        await devnet.fund(w.account.address, 1_000n * UNIT);
+        await wait(
+          await token.write.approve([registry.address, maxUint256], { account: w.account }),
+        );
+        await wait(
+          await registry.write.stake([STAKE_ROLE.Verifier, 200n * UNIT], { account: w.account }),
+        );
+      }
+    },
+
+    /**
+     * Draws dispute `disputeId`'s committee once its randomness exists (the clock mines it), has
+     * every seat commit and reveal `verdict`, and resolves; returns the members.
+     */
+    async judge(disputeId: bigint, verdict: VoteName): Promise<Address[]> {
+      const members = await until(
+        `dispute ${disputeId}'s committee`,
+        async () => {
+          try {
+            const receipt = await publicClient.waitForTransactionReceipt({
+              hash: await disputeGame.write.drawCommittee([disputeId], {
+                account: submitter.account,
+              }),
+            });
+            const [drawn] = parseEventLogs({
+              abi: disputeGame.abi,
+              logs: receipt.logs,
+              eventName: "CommitteeDrawn",
+            });
+            return drawn === undefined ? undefined : [...drawn.args.members];
+          } catch {
+            return undefined; // the randomness is not there yet
+          }
+        },
+        30_000,
+      );
+      const salt = (seat: number): Hex => keccak256(toHex(`vote ${disputeId}:${seat}`));
+      for (const [seat, member] of members.entries()) {
+        const referee = byAddress.get(member.toLowerCase())!;
+        const commitment = voteCommitment(disputeId, seat, VOTE[verdict], 0n, salt(seat), member);
+        await wait(
+          await disputeGame.write.commitVote([disputeId, BigInt(seat), members, commitment], {
+            account: referee.account,
+          }),
+        );
+      }
+      for (const [seat, member] of members.entries())
+        await wait(
+          await disputeGame.write.revealVote(
+            [disputeId, BigInt(seat), VOTE[verdict], 0n, salt(seat)],
+            {
+              account: byAddress.get(member.toLowerCase())!.account,
+            },
+          ),
+        );
+      await wait(
+        await disputeGame.write.resolve([disputeId, members], { account: submitter.account }),
+      );
+      return members;
     },
 
     /** Posts a job; returns its id. */

@@ -3,7 +3,8 @@
 // progress, is submitted, opened and challenged, and the page shows each status as the chain's
 // events arrive; keyboard focus reaches the job's details; the job page shows the trace, the
 // opened segments with their update norms and the detection plot, and the dispute page the
-// dispute's moves. Screenshots go to test-artifacts/explorer/ (git-ignored).
+// dispute's moves, the committee's votes, the verdict and the payouts, and the accounts page the
+// slash. Screenshots go to test-artifacts/explorer/ (git-ignored).
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 
@@ -15,6 +16,7 @@ import { startExplorer, type Explorer } from "../../../src/explorer/server.ts";
 import { connectChain } from "../../../src/node/chain.ts";
 import { launchChromium, type LaunchedBrowser } from "../helpers/browser.ts";
 import { chainStory } from "./chain-story.ts";
+import { LOW_CONTRAST } from "./contrast.ts";
 
 const SHOTS = path.join("test-artifacts", "explorer");
 
@@ -83,9 +85,13 @@ describe("explorer web page", function () {
     await statusOf(jobId).getByText("Submitted").waitFor({ timeout: 20_000 });
     await story.open(jobId);
     await statusOf(jobId).getByText("Opened").waitFor({ timeout: 20_000 });
-    // A second job appears as a new row.
+    // A second job appears as a new row; the keyboard focus stays on the link that had it.
+    await page.getByRole("link", { name: `Job ${jobId}`, exact: true }).focus();
     const second = await story.post("second");
     await page.locator(`#job-${second}`).waitFor({ timeout: 20_000 });
+    expect(await page.evaluate<string>("document.activeElement.getAttribute('href')")).to.equal(
+      `/jobs/${jobId}`,
+    );
     expect(await statusOf(second).innerText()).to.equal("Open");
     expect(await page.evaluate("window.marker")).to.equal(42);
     await page.screenshot({ path: path.join(SHOTS, "overview-live.png"), fullPage: true });
@@ -143,16 +149,52 @@ describe("explorer web page", function () {
     // A tolerance dispute is about the whole segment: no dissection, straight to a committee.
     expect(moves).to.match(/dispute 1: narrowed to step 10, awaiting a committee/);
     expect(await page.locator('[data-field="phase"]').innerText()).to.equal("AwaitingCommittee");
-    await page.screenshot({ path: path.join(SHOTS, "dispute.png"), fullPage: true });
+    await page.screenshot({ path: path.join(SHOTS, "dispute-open.png"), fullPage: true });
   });
 
-  it("lists providers and verifiers with their stake", async function () {
+  it("the committee's votes, the verdict, the slash and the payouts show live on the dispute page", async function () {
+    const members = await story.judge(1n, "Challenger");
+    await page.locator('[data-field="phase"]').getByText("Resolved").waitFor({ timeout: 20_000 });
+    const votes = page.locator("section[aria-labelledby=votes-h] tbody tr");
+    expect(await votes.count()).to.equal(members.length);
+    for (let seat = 0; seat < members.length; seat++)
+      expect(await votes.nth(seat).innerText()).to.match(/Challenger/);
+    const moves = await page.locator("section[aria-labelledby=moves-h]").innerText();
+    expect(moves).to.match(/committee of 3 drawn \(round 1\)/);
+    expect(moves).to.match(/dispute 1 resolved: ChallengerWon/);
+    // The registry's slash, in the resolving transaction, belongs to the dispute.
+    expect(moves).to.match(/slashed 200 of its provider stake/);
+    expect(await page.locator('[data-field="slashed"]').innerText()).to.match(/^200 from 0x/);
+    // The challenger's credit (bond back plus its share of the slashed collateral) is listed.
+    const payouts = await page.locator("section[aria-labelledby=dpay-h]").innerText();
+    expect(payouts.toLowerCase()).to.contain(story.addresses.verifier.slice(0, 8).toLowerCase());
+    await page.screenshot({ path: path.join(SHOTS, "dispute-resolved.png"), fullPage: true });
+
+    await page.goto(`${explorer.url}/jobs/${jobId}`);
+    expect(await page.locator("h1").innerText()).to.contain("Slashed");
+  });
+
+  it("lists providers and verifiers with their stake and what was slashed", async function () {
     await page.goto(`${explorer.url}/accounts`);
     const row = page.locator(`#acct-${story.addresses.provider.toLowerCase()}`);
-    expect(await row.innerText()).to.match(/provider: 1800 free, 200 locked/);
+    // 2000 staked, job 1's 200 collateral slashed; job 2 was never accepted.
+    expect(await row.innerText()).to.match(/provider: 1800 free, 0 locked/);
+    expect(await row.locator("td").nth(1).innerText()).to.equal("200");
     const v = page.locator(`#acct-${story.addresses.verifier.toLowerCase()}`);
     expect(await v.innerText()).to.match(/verifier: 200 free/);
     await page.screenshot({ path: path.join(SHOTS, "accounts.png"), fullPage: true });
+  });
+
+  it("every text on every page has a contrast of at least 4.5:1 against its background", async function () {
+    for (const at of ["/", `/jobs/${jobId}`, "/disputes/1", "/accounts"]) {
+      await page.goto(`${explorer.url}${at}`);
+      expect(await page.evaluate<string[]>(LOW_CONTRAST(4.5)), at).to.deep.equal([]);
+    }
+    // The check itself can fail: light grey text on white is 1.9:1.
+    await page.evaluate(
+      "(() => { const p = document.createElement('p'); p.textContent = 'faint'; p.style.color = '#bbbbbb'; document.querySelector('main').append(p); })()",
+    );
+    expect(await page.evaluate<string[]>(LOW_CONTRAST(4.5))).to.have.length(1);
   });
 
   it("answers a missing job with 404 and refuses writes", async function () {

@@ -3,6 +3,7 @@
 import { expect } from "chai";
 
 import { detectionPlot } from "../../../src/explorer/detection-plot.ts";
+import { tokens } from "../../../src/explorer/describe.ts";
 import { html, raw } from "../../../src/explorer/html.ts";
 
 describe("explorer rendering", function () {
@@ -22,5 +23,14 @@ describe("explorer rendering", function () {
     expect(out).to.contain("<td>57.0%</td>");
     expect(out).to.contain("<td>99.6%</td>");
     expect(out).to.match(/<title id="p-title">Detection probability for q = 8<\/title>/);
+  });
+
+  it("shows token amounts exactly up to 6 decimals, rounded and marked beyond", function () {
+    const unit = 10n ** 18n;
+    expect(tokens(100n * unit)).to.equal("100");
+    expect(tokens(unit / 2n)).to.equal("0.5");
+    expect(tokens((4n * unit) / 3n)).to.equal("≈1.333333");
+    expect(tokens((2n * unit) / 3n)).to.equal("≈0.666667");
+    expect(tokens(1n)).to.equal("≈0 (0.000000000000000001)");
   });
 });
