@@ -6,7 +6,7 @@
 import { mkdir, copyFile } from "node:fs/promises";
 import path from "node:path";
 
-import { startExplorer } from "../explorer/server.ts";
+import { startExplorer, type Explorer } from "../explorer/server.ts";
 import { connectChain } from "../node/chain.ts";
 import { DEVNET_ACCOUNTS } from "./devnet.ts";
 import { startDevnet } from "./index.ts";
@@ -34,22 +34,32 @@ const deploymentFile = path.resolve(env.ASSAY_DEVNET_DEPLOYMENT || "deployments/
 await mkdir(path.dirname(deploymentFile), { recursive: true });
 await copyFile(devnet.deploymentFile, deploymentFile);
 
-// The explorer watches this chain like `assay explorer` would: read-only, over the served RPC.
-const explorerChain = await connectChain(
-  {
-    rpcUrl: devnet.rpcUrl,
-    chainId: undefined,
-    deployment: devnet.deploymentFile,
-    account: { devnet: 0 },
-    pollIntervalMs: 500,
-  },
-  { readOnly: true },
-);
-const explorer = await startExplorer({
-  chain: explorerChain,
-  port: int("ASSAY_DEVNET_EXPLORER_PORT", 8780),
-  log: (line) => say(`  ${line}`),
-});
+// The explorer watches this chain like `assay explorer` would: read-only, over the served RPC. If
+// it cannot start (its port is taken), the devnet stops too: what it started is cleaned up.
+async function explore(): Promise<Explorer> {
+  const chain = await connectChain(
+    {
+      rpcUrl: devnet.rpcUrl,
+      deployment: devnet.deploymentFile,
+      account: { devnet: 0 },
+      pollIntervalMs: 500,
+    },
+    { readOnly: true },
+  );
+  return startExplorer({
+    chain,
+    port: int("ASSAY_DEVNET_EXPLORER_PORT", 8780),
+    portFlag: "--explorer-port",
+    log: (line) => say(`  ${line}`),
+  });
+}
+let explorer: Explorer;
+try {
+  explorer = await explore();
+} catch (error) {
+  await devnet.close();
+  throw error;
+}
 
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 say(`devnet ready in ${seconds} s`);

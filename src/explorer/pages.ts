@@ -4,6 +4,7 @@
 // with landmarks, captions and header cells, readable without JavaScript; explorer.js only swaps
 // in the fresh <main> when the chain changes.
 import { lossFromFloat32Bits } from "../protocol/leaf.ts";
+import { isFinalJobStatus } from "../protocol/onchain-enums.ts";
 import type { AccountView, DisputeView, ExplorerState, Happening, JobView } from "./state.ts";
 import { describeEvent, short, tokens } from "./describe.ts";
 import { detectionPlot } from "./detection-plot.ts";
@@ -89,7 +90,7 @@ export function layout(state: ExplorerState, title: string, main: Html): string 
           </ul>
         </nav>
         <p id="live" role="status" aria-live="polite">
-          Chain ${state.chainId}, block <span id="head">${state.head}</span>
+          Chain ${state.chainId}, as of block <span id="head">${state.head}</span>
         </p>
       </header>
       <main id="main" tabindex="-1">${main}</main>
@@ -283,7 +284,7 @@ export function jobPage(state: ExplorerState, job: JobView): string {
           ${job.committeeSize}
         </dd>
         <dt>Current deadline</dt>
-        <dd>${when(state, job.deadline)}</dd>
+        <dd>${isFinalJobStatus(job.status) ? "none: settled" : when(state, job.deadline)}</dd>
         <dt>Spec</dt>
         <dd><code>${job.specCid}</code></dd>
       </dl>

@@ -36,6 +36,8 @@ export interface ExplorerOptions {
   chain: Pick<ChainContext, "publicClient" | "contracts" | "deployment" | "chainId">;
   /** Port on 127.0.0.1; 0 picks a free one. */
   port: number;
+  /** The flag that sets the port, named when it is taken (default --port). */
+  portFlag?: string;
   /** How often the chain head is polled (default 500 ms). */
   pollMs?: number;
   /** One line per failed refresh (the explorer keeps serving the last state and retries). */
@@ -83,16 +85,26 @@ export async function startExplorer(options: ExplorerOptions): Promise<Explorer>
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let refreshing: Promise<void> = Promise.resolve();
+  // New events collected but not yet folded (the reads after them failed): rebuild at the next poll
+  // even if no further block brings events.
+  let stale = false;
+  let failure: string | undefined;
   const refresh = async (): Promise<void> => {
     try {
       const head = await chain.publicClient.getBlockNumber();
-      if (head > collector.lastBlock && (await collector.collectTo(head)) > 0) {
+      if (head > collector.lastBlock && (await collector.collectTo(head)) > 0) stale = true;
+      if (stale) {
         const built = await readExplorerState(chain, collector.events, collector.lastBlock);
         state = { ...built, version: ++version };
+        stale = false;
         announce();
       }
+      failure = undefined;
     } catch (error) {
-      log(`explorer: reading the chain failed, retrying: ${oneLine(error)}`);
+      // Once per distinct failure, not once per poll.
+      const line = `explorer: reading the chain failed, retrying every ${pollMs} ms: ${oneLine(error)}`;
+      if (line !== failure) log(line);
+      failure = line;
     }
   };
   const schedule = (): void => {
@@ -160,7 +172,7 @@ export async function startExplorer(options: ExplorerOptions): Promise<Explorer>
       reject(
         new ExplorerListenError(
           cause.code === "EADDRINUSE"
-            ? `port ${options.port} on ${EXPLORER_HOST} is taken: pick another with --port (0 for any free one)`
+            ? `port ${options.port} on ${EXPLORER_HOST} is taken: pick another with ${options.portFlag ?? "--port"} (0 for any free one)`
             : `the explorer cannot listen on ${EXPLORER_HOST}:${options.port}: ${cause.message}`,
           { cause },
         ),

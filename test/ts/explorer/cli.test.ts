@@ -3,6 +3,9 @@
 import { expect } from "chai";
 
 import { startDevnet, type Devnet } from "../../../src/devnet/index.ts";
+import { until } from "../../../src/devnet/poll.ts";
+import { startExplorer } from "../../../src/explorer/server.ts";
+import { connectChain } from "../../../src/node/chain.ts";
 import { freePort } from "../helpers/ports.ts";
 import { errorLines, runCli, startCli } from "../cli/run-cli.ts";
 import { chainStory } from "./chain-story.ts";
@@ -54,5 +57,30 @@ describe("assay explorer", function () {
     ]);
     expect(wrong.code).to.equal(1);
     expect(errorLines(wrong).join("\n")).to.match(/nonexistent\.json/);
+  });
+
+  // Last: it stops the devnet.
+  it("keeps serving the last state when the chain goes away, and says why", async function () {
+    const chain = await connectChain(
+      {
+        rpcUrl: devnet.rpcUrl,
+        deployment: devnet.deploymentFile,
+        account: { devnet: 0 },
+        pollIntervalMs: 100,
+      },
+      { readOnly: true, timeoutMs: 500 },
+    );
+    const lines: string[] = [];
+    const explorer = await startExplorer({ chain, port: 0, pollMs: 50, log: (l) => lines.push(l) });
+    try {
+      await devnet.close();
+      await until("the explorer's failure line", async () => lines.length > 0, 30_000);
+      expect(lines[0]).to.match(/^explorer: reading the chain failed, retrying every 50 ms: /);
+      const page = await fetch(`${explorer.url}/`);
+      expect(page.status).to.equal(200);
+      expect(await page.text()).to.contain("Job 1");
+    } finally {
+      await explorer.close();
+    }
   });
 });
