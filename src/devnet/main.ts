@@ -6,6 +6,7 @@
 import { mkdir, copyFile } from "node:fs/promises";
 import path from "node:path";
 
+import { oneLine } from "../errors.ts";
 import { startExplorer, type Explorer } from "../explorer/server.ts";
 import { connectChain } from "../node/chain.ts";
 import { DEVNET_ACCOUNTS } from "./devnet.ts";
@@ -58,7 +59,9 @@ try {
   explorer = await explore();
 } catch (error) {
   await devnet.close();
-  throw error;
+  // One line, as the CLI prints its own failures (no Hardhat stack for a taken port).
+  process.stderr.write(`devnet: the explorer did not start: ${oneLine(error)}\n`);
+  process.exit(1);
 }
 
 const seconds = ((performance.now() - started) / 1000).toFixed(1);

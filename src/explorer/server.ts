@@ -113,7 +113,6 @@ export async function startExplorer(options: ExplorerOptions): Promise<Explorer>
       refreshing = refresh().finally(schedule);
     }, pollMs);
   };
-  schedule();
 
   const send = (res: ServerResponse, status: number, type: string, body: string | Buffer): void => {
     res.writeHead(status, {
@@ -180,6 +179,8 @@ export async function startExplorer(options: ExplorerOptions): Promise<Explorer>
     );
     server.listen(options.port, EXPLORER_HOST, resolve);
   });
+  // Polling starts once the server listens: a failed start leaves nothing running.
+  schedule();
   const { port } = server.address() as { port: number };
   const heartbeat = setInterval(() => {
     for (const res of listeners) res.write(": keep-alive\n\n");
