@@ -7,6 +7,7 @@ import { mkdir, copyFile } from "node:fs/promises";
 import path from "node:path";
 
 import { oneLine } from "../errors.ts";
+import { DEFAULT_EXPLORER_PORT } from "../explorer/defaults.ts";
 import { startExplorer, type Explorer } from "../explorer/server.ts";
 import { connectChain } from "../node/chain.ts";
 import { DEVNET_ACCOUNTS } from "./devnet.ts";
@@ -49,7 +50,7 @@ async function explore(): Promise<Explorer> {
   );
   return startExplorer({
     chain,
-    port: int("ASSAY_DEVNET_EXPLORER_PORT", 8780),
+    port: int("ASSAY_DEVNET_EXPLORER_PORT", DEFAULT_EXPLORER_PORT),
     portFlag: "--explorer-port",
     log: (line) => say(`  ${line}`),
   });

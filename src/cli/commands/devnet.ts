@@ -2,7 +2,8 @@
 // the contracts (Hardhat prints its progress; nothing when they are up to date), then runs
 // src/devnet/main.ts under Hardhat: the chain on 127.0.0.1:8545 mining a block every 250 ms with
 // chain time ×20, the contracts deployed and written to deployments/localhost.json, a store server
-// on 127.0.0.1:8700, Redis and the explorer on 127.0.0.1:8780 — the defaults of every other command and daemon. Ctrl-C stops it.
+// on 127.0.0.1:8700, Redis and the explorer on 127.0.0.1:8780 — the defaults of every other
+// command and daemon. Ctrl-C stops it.
 import { existsSync } from "node:fs";
 import path from "node:path";
 
@@ -10,7 +11,7 @@ import { integerFlag, parseCommandArgs, stringFlag, type OptionSpec } from "../a
 import { REPO_ROOT, runNode } from "../child.ts";
 import type { Command, CommandIo } from "../command.ts";
 import { CliError, UsageError } from "../errors.ts";
-import { DEFAULT_EXPLORER_PORT } from "./explorer.ts";
+import { DEFAULT_EXPLORER_PORT } from "../../explorer/defaults.ts";
 
 const HARDHAT = path.join(REPO_ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
 const ENTRY = path.join("src", "devnet", "main.ts");

@@ -1,13 +1,11 @@
 // `assay explorer`: the web explorer (src/explorer/) on 127.0.0.1 — jobs, traces, disputes,
 // stakes and the detection plot of each job, updated live from the chain's events. It only reads:
 // no account signs anything, so it connects read-only and needs no key. Runs until Ctrl-C.
+import { DEFAULT_EXPLORER_PORT } from "../../explorer/defaults.ts";
 import { integerFlag, parseCommandArgs, type OptionSpec } from "../args.ts";
 import type { Command, CommandIo } from "../command.ts";
 import { CHAIN_OPTIONS, cliConfig } from "../config.ts";
 import { UsageError } from "../errors.ts";
-
-/** The explorer's port when none is given (beside the devnet's 8545 and the store's 8700). */
-export const DEFAULT_EXPLORER_PORT = 8780;
 
 const OPTIONS = {
   "rpc-url": CHAIN_OPTIONS["rpc-url"],
