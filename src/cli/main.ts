@@ -63,6 +63,10 @@ const COMMANDS: Record<string, Entry> = {
     summary: "run a local network by hand: chain, contracts, store and Redis",
     load: async () => (await import("./commands/devnet.ts")).devnetCommand,
   },
+  explorer: {
+    summary: "serve the web explorer on 127.0.0.1: jobs, traces, disputes, stakes, live",
+    load: async () => (await import("./commands/explorer.ts")).explorerCommand,
+  },
   faucet: {
     summary: "mint test tokens on a devnet",
     load: async () => (await import("./commands/faucet.ts")).faucetCommand,

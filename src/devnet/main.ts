@@ -7,6 +7,10 @@
 import { mkdir, copyFile } from "node:fs/promises";
 import path from "node:path";
 
+import { oneLine } from "../errors.ts";
+import { DEFAULT_EXPLORER_PORT } from "../explorer/defaults.ts";
+import { startExplorer, type Explorer } from "../explorer/server.ts";
+import { connectChain } from "../node/chain.ts";
 import { DEVNET_ACCOUNTS } from "./devnet.ts";
 import { startDevnet } from "./index.ts";
 
@@ -36,6 +40,35 @@ const deploymentFile = path.resolve(env.ASSAY_DEVNET_DEPLOYMENT || "deployments/
 await mkdir(path.dirname(deploymentFile), { recursive: true });
 await copyFile(devnet.deploymentFile, deploymentFile);
 
+// The explorer watches this chain like `assay explorer` would: read-only, over the served RPC. If
+// it cannot start (its port is taken), the devnet stops too: what it started is cleaned up.
+async function explore(): Promise<Explorer> {
+  const chain = await connectChain(
+    {
+      rpcUrl: devnet.rpcUrl,
+      deployment: devnet.deploymentFile,
+      account: { devnet: 0 },
+      pollIntervalMs: 500,
+    },
+    { readOnly: true },
+  );
+  return startExplorer({
+    chain,
+    port: int("ASSAY_DEVNET_EXPLORER_PORT", DEFAULT_EXPLORER_PORT),
+    portFlag: "--explorer-port",
+    log: (line) => say(`  ${line}`),
+  });
+}
+let explorer: Explorer;
+try {
+  explorer = await explore();
+} catch (error) {
+  await devnet.close();
+  // One line, as the CLI prints its own failures (no Hardhat stack for a taken port).
+  process.stderr.write(`devnet: the explorer did not start: ${oneLine(error)}\n`);
+  process.exit(1);
+}
+
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 say(`devnet ready in ${seconds} s`);
 say(
@@ -44,6 +77,7 @@ say(
 say(`  deployment  ${deploymentFile}`);
 say(`  store       ${devnet.storeUrl}`);
 say(`  redis       ${devnet.redisUrl} (prefix ${devnet.redisPrefix})`);
+say(`  explorer    ${explorer.url}`);
 say(
   `  accounts    Hardhat's test mnemonic: submitter ${DEVNET_ACCOUNTS.submitter}, providers ${DEVNET_ACCOUNTS.providers.join(" ")}, verifiers ${DEVNET_ACCOUNTS.verifiers.slice(0, 4).join(" ")}…`,
 );
@@ -59,13 +93,16 @@ const stop = (signal: string): void => {
   if (stopping) return;
   stopping = true;
   say(`devnet stopping (${signal})`);
-  devnet.close().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(`devnet close failed: ${String(error)}\n`);
-      process.exit(1);
-    },
-  );
+  explorer
+    .close()
+    .then(() => devnet.close())
+    .then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`devnet close failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
 };
 process.on("SIGINT", () => stop("SIGINT"));
 process.on("SIGTERM", () => stop("SIGTERM"));

@@ -71,7 +71,11 @@ describe("assay devnet, faucet and store serve", function () {
   });
 
   it("devnet: ready with chain, deployment and store; the faucet mints on it; SIGTERM stops it", async function () {
-    const [rpcPort, storePort] = [await freePort(), await freePort()];
+    const [rpcPort, storePort, explorerPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const deployment = path.join(dir, "deployments", "localhost.json");
     const started = performance.now();
     const devnet = startCli([
@@ -80,6 +84,8 @@ describe("assay devnet, faucet and store serve", function () {
       String(rpcPort),
       "--store-port",
       String(storePort),
+      "--explorer-port",
+      String(explorerPort),
       "--deployment",
       deployment,
       "--rpc-host",
@@ -96,6 +102,11 @@ describe("assay devnet, faucet and store serve", function () {
       console.log(
         `      assay devnet: ready ${readySeconds.toFixed(1)} s after the command started`,
       );
+      // The explorer is part of the devnet: its URL printed, its page served.
+      await devnet.waitForOutput(new RegExp(`explorer +http://127\\.0\\.0\\.1:${explorerPort}`));
+      const page = await fetch(`http://127.0.0.1:${explorerPort}/`);
+      expect(page.status).to.equal(200);
+      expect(await page.text()).to.contain("No jobs yet");
       const written = JSON.parse(await readFile(deployment, "utf8")) as { chainId: number };
       expect(written.chainId).to.equal(31337);
 
@@ -129,13 +140,15 @@ describe("assay devnet, faucet and store serve", function () {
     const anvil = await startAnvil();
     try {
       const deployment = path.join(dir, "deployments", "anvil.json");
-      const storePort = await freePort();
+      const [storePort, explorerPort] = [await freePort(), await freePort()];
       const devnet = startCli([
         "devnet",
         "--rpc-url",
         anvil.url,
         "--store-port",
         String(storePort),
+        "--explorer-port",
+        String(explorerPort),
         "--deployment",
         deployment,
       ]);

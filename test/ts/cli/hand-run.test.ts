@@ -18,7 +18,7 @@ const LONG_RUNNING: Record<string, RegExp> = {
   worker: /provider daemon started/,
   verifier: /verifier started/,
 };
-const PORTS = [8545, 8700];
+const PORTS = [8545, 8700, 8780];
 
 interface Line {
   env: Record<string, string>;
@@ -68,7 +68,7 @@ describe("README: Run a network by hand", function () {
     for (const port of PORTS)
       if (await listening(port))
         throw new Error(
-          `port ${port} is taken: the README's network runs on the default ports 8545 and 8700`,
+          `port ${port} is taken: the README's network runs on the default ports 8545, 8700 and 8780 (explorer)`,
         );
     dir = await mkdtemp(path.join(tmpdir(), "assay-hand-run-"));
   });

@@ -23,6 +23,9 @@ const LAYER: Record<string, number> = {
   deploy: 7,
   worker: 7,
   verifier: 7,
+  // The explorer reads the chain through src/node like the daemons and, like them, is started by
+  // the CLI and the devnet above it; it imports no daemon and no daemon imports it.
+  "src/explorer": 7,
   "src/demo": 8,
   // Hardhat Ignition's module files: entry points over deploy/ (its plan), imported by nothing.
   ignition: 8,
