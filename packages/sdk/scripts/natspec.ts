@@ -34,6 +34,7 @@ interface AstNode {
   eventSelector?: string;
   errorSelector?: string;
   linearizedBaseContracts?: number[];
+  returnParameters?: { parameters?: { name?: string }[] };
   nodes?: AstNode[];
 }
 
@@ -45,8 +46,14 @@ const BuildInfoOutputSchema = z.object({
 
 const TAG = /^@(\w+)(?::\w+)?\s*/;
 
-/** Parses one doc comment's text (solc strips the `///` or `/** *\/` markers). */
-export function parseNatSpec(text: string): { spec: NatSpec; inheritdoc?: string } {
+/**
+ * Parses one doc comment's text (solc strips the `///` or `/** *\/` markers). The i-th `@return`
+ * names its value when its first word is the i-th return variable's name, as solc reads it.
+ */
+export function parseNatSpec(
+  text: string,
+  returnNames: readonly string[] = [],
+): { spec: NatSpec; inheritdoc?: string } {
   const spec: NatSpec = { params: {}, returns: {} };
   let inheritdoc: string | undefined;
   // Each tag runs until the next one; untagged text at the start is the notice (as solc reads it).
@@ -72,11 +79,11 @@ export function parseNatSpec(text: string): { spec: NatSpec; inheritdoc?: string
       const [name, desc] = named(b);
       spec.params[name] = desc;
     } else if (tag === "return") {
-      // `@return name description` when the return value is named; otherwise the whole text.
+      const i = Object.keys(spec.returns).length;
       const [name, desc] = named(b);
-      const key = `_${Object.keys(spec.returns).length}`;
-      if (desc === "") spec.returns[key] = name;
-      else spec.returns[name] = desc;
+      if (returnNames[i] !== undefined && returnNames[i] !== "" && name === returnNames[i])
+        spec.returns[name] = desc;
+      else spec.returns[`_${i}`] = b;
     } else if (tag === "inheritdoc") inheritdoc = b;
   }
   return inheritdoc === undefined ? { spec } : { spec, inheritdoc };
@@ -144,7 +151,8 @@ export function contractDocs(buildInfoOutputFile: string, contractName: string):
       const member = (base.nodes ?? []).find((n) => selectorOf(n) === selector);
       const text = member === undefined ? undefined : docText(member);
       if (text === undefined) continue;
-      const { spec, inheritdoc } = parseNatSpec(text);
+      const returnNames = (member!.returnParameters?.parameters ?? []).map((p) => p.name ?? "");
+      const { spec, inheritdoc } = parseNatSpec(text, returnNames);
       if (inheritdoc !== undefined) {
         const from = byName.get(inheritdoc);
         const inherited = from === undefined ? undefined : resolve(selector, [from], depth + 1);

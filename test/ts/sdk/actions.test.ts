@@ -1,7 +1,7 @@
 // The SDK's viem actions against a real Hardhat EVM with Assay deployed: each write is checked by
 // its effect on chain, each read against the contract's own view.
 import { expect } from "chai";
-import { zeroAddress } from "viem";
+import { getAddress, zeroAddress } from "viem";
 
 import { SPEC, UNIT, networkHelpers, sdkFixture } from "./fixture.ts";
 import {
@@ -50,7 +50,7 @@ describe("@assay/sdk viem actions", function () {
     const job = await getJob(f.publicClient, { deployment: f.deployment, jobId: created.jobId });
     const p = jobParamsFromSpec(SPEC);
     expect(job.statusName).to.equal("Open");
-    expect(job.submitter).to.equal(f.submitter.account.address);
+    expect(job.submitter).to.equal(getAddress(f.submitter.account.address));
     expect(job.specHash).to.equal(specHash(SPEC));
     expect(job.initialStateDigest).to.equal(p.initialStateDigest);
     expect(job.checkpoints).to.equal(p.totalSteps / p.checkpointInterval);
@@ -86,7 +86,9 @@ describe("@assay/sdk viem actions", function () {
     );
     expect(error).to.be.instanceOf(SdkTransactionError);
     expect((error as SdkTransactionError).action).to.equal(`createJob on ${f.deployment.market}`);
-    expect((error as Error).message).to.contain("ERC20InsufficientBalance");
+    expect((error as Error).message).to.equal(
+      `createJob on ${f.deployment.market}: reverted with ERC20InsufficientBalance(${getAddress(f.stranger.account.address)}, 0, ${TERMS.amount})`,
+    );
     expect(await getJobCount(f.publicClient, { deployment: f.deployment })).to.equal(0n);
 
     // A malformed spec never reaches the chain.
@@ -163,7 +165,7 @@ describe("@assay/sdk viem actions", function () {
     await f.market.write.accept([jobId], { account: f.provider.account });
     const job = await accepted;
     expect(job.statusName).to.equal("Accepted");
-    expect(job.provider).to.equal(f.provider.account.address);
+    expect(job.provider).to.equal(getAddress(f.provider.account.address));
     const s = await getStake(f.publicClient, {
       deployment: f.deployment,
       account: f.provider.account.address,

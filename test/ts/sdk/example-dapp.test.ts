@@ -21,6 +21,7 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import { network } from "hardhat";
 import type { JsonRpcServer, NetworkConnection } from "hardhat/types/network";
+import { getAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { DEVNET_PARAMS, deployAssay, type AssayDeployment } from "../../../deploy/deploy-assay.ts";
@@ -134,7 +135,9 @@ describe("example dApp on the packed @assay/sdk", function () {
         deploymentFileOf(d, await publicClient.getChainId(), firstBlock),
       );
       const [, submitter, provider] = await viem.getWalletClients();
-      expect(submitter!.account.address).to.equal(privateKeyToAccount(SUBMITTER_KEY).address);
+      expect(getAddress(submitter!.account.address)).to.equal(
+        privateKeyToAccount(SUBMITTER_KEY).address,
+      );
       await d.testToken!.write.mint([submitter!.account.address, 1_000n * UNIT]);
       await d.testToken!.write.mint([provider!.account.address, 2_000n * UNIT]);
       await d.testToken!.write.approve([d.registry.address, 2_000n * UNIT], {
@@ -198,12 +201,32 @@ describe("example dApp on the packed @assay/sdk", function () {
       expect(lines[0]!.specHash).to.equal(specHash(spec));
       const job = await d.market.read.getJob([jobId]);
       expect(job.status).to.equal(2); // Accepted
-      expect(job.submitter).to.equal(submitter!.account.address);
-      expect(job.provider).to.equal(provider!.account.address);
+      expect(job.submitter).to.equal(getAddress(submitter!.account.address));
+      expect(job.provider).to.equal(getAddress(provider!.account.address));
       expect(job.specHash).to.equal(specHash(spec));
       expect(job.amount).to.equal(100n * UNIT);
       expect(job.collateral).to.equal(200n * UNIT);
       expect(await d.testToken!.read.balanceOf([d.market.address])).to.equal(100n * UNIT);
+
+      // The tarball's ethers bindings read the same job (ethers resolved like the dApp's own).
+      const { stdout } = await run(
+        process.execPath,
+        [
+          "--input-type=module",
+          "-e",
+          `import { JobMarket__factory } from "@assay/sdk/ethers";
+           import { JsonRpcProvider } from "ethers";
+           const market = JobMarket__factory.connect(${JSON.stringify(d.market.address)}, new JsonRpcProvider(${JSON.stringify(rpcUrl)}));
+           const job = await market.getJob(${jobId}n);
+           console.log(JSON.stringify({ count: String(await market.jobCount()), specHash: job.specHash, status: String(job.status) }));`,
+        ],
+        { cwd: app },
+      );
+      expect(JSON.parse(stdout)).to.deep.equal({
+        count: "1",
+        specHash: specHash(spec),
+        status: "2",
+      });
     } finally {
       await connection?.close();
       await server.close();

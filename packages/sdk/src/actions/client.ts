@@ -13,9 +13,17 @@ import type {
   TransactionReceipt,
   Transport,
 } from "viem";
+import { BaseError, ContractFunctionRevertedError } from "viem";
 import { simulateContract, waitForTransactionReceipt, writeContract } from "viem/actions";
 
+import { abis } from "../../generated/abis.js";
 import { MissingAccountError, SdkTransactionError } from "../errors.ts";
+
+// A call reverts with the error of whichever contract refused it (the registry inside the market's
+// accept, the token inside createJob's escrow): every public contract's errors, so viem decodes it.
+const ALL_ERRORS = Object.values(abis).flatMap((abi) =>
+  (abi as Abi).filter((item) => item.type === "error"),
+);
 
 /** A viem client: a public client for reads, a wallet client (with or without an account) for writes. */
 export type AssayClient = Client<Transport, Chain | undefined, Account | undefined>;
@@ -47,6 +55,16 @@ export interface Sent {
   receipt: TransactionReceipt;
 }
 
+/** A failed call in one line: the contract's decoded error and its arguments, when there is one. */
+function reasonOf(cause: unknown): string {
+  if (!(cause instanceof BaseError)) return cause instanceof Error ? cause.message : String(cause);
+  const reverted = cause.walk((e) => e instanceof ContractFunctionRevertedError);
+  if (!(reverted instanceof ContractFunctionRevertedError)) return cause.shortMessage;
+  if (reverted.data !== undefined)
+    return `reverted with ${reverted.data.errorName}(${(reverted.data.args ?? []).map(String).join(", ")})`;
+  return `reverted: ${reverted.reason ?? reverted.shortMessage}`;
+}
+
 /** Simulates, sends and waits for one contract call; a revert is an SdkTransactionError. */
 export async function send<
   const abi extends Abi,
@@ -64,15 +82,12 @@ export async function send<
     // viem's generic parameters do not narrow through a generic wrapper; the call is typed above.
     const { request } = await simulateContract(client, {
       ...call,
+      abi: [...call.abi, ...ALL_ERRORS],
       account,
     } as unknown as Parameters<typeof simulateContract>[1]);
     hash = await writeContract(client, request as Parameters<typeof writeContract>[1]);
   } catch (cause) {
-    const reason =
-      cause instanceof Error
-        ? ((cause as { shortMessage?: string }).shortMessage ?? cause.message)
-        : String(cause);
-    throw new SdkTransactionError(action, reason, { cause });
+    throw new SdkTransactionError(action, reasonOf(cause), { cause });
   }
   const receipt = await waitForTransactionReceipt(client, { hash });
   if (receipt.status !== "success")
