@@ -59,7 +59,7 @@ describe("@assay/sdk generated sources", function () {
       expect(abis[name], name).to.deep.equal(artifact.abi);
     }
     expect(abis.JobMarket).to.equal(jobMarketAbi);
-    const erc20 = abis.IERC20.map((i) => ("name" in i ? i.name : i.type));
+    const erc20 = abis.IERC20.map((i) => i.name);
     expect(erc20).to.include.members([
       "approve",
       "allowance",
