@@ -88,5 +88,8 @@ describe("layers point one way", function () {
     const target = path.posix.normalize(path.posix.join("src/engine", m![1]!));
     expect(unitOf(target)).to.equal("src/training");
     expect(LAYER[unitOf(target)!]!).to.be.greaterThan(LAYER["src/engine"]!);
+    // The SDK is a unit of its own, below everything but the protocol.
+    expect(unitOf("packages/sdk/src/actions/job.ts")).to.equal("packages/sdk");
+    expect(LAYER[unitOf("src/node/deployment.ts")!]!).to.be.greaterThan(LAYER["packages/sdk"]!);
   });
 });

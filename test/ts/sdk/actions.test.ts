@@ -1,9 +1,10 @@
 // The SDK's viem actions against a real Hardhat EVM with Assay deployed: each write is checked by
 // its effect on chain, each read against the contract's own view.
 import { expect } from "chai";
-import { getAddress, zeroAddress } from "viem";
+import { createPublicClient, custom, getAddress, zeroAddress } from "viem";
+import { watchBlockNumber } from "viem/actions";
 
-import { SPEC, UNIT, networkHelpers, sdkFixture } from "./fixture.ts";
+import { SPEC, UNIT, connection, networkHelpers, sdkFixture } from "./fixture.ts";
 import {
   DeploymentError,
   JOB_STATUS,
@@ -112,33 +113,58 @@ describe("@assay/sdk viem actions", function () {
       spec: SPEC,
       terms: TERMS,
     });
+    // The watcher's client counts its requests, to show that it stops.
+    let requests = 0;
+    const counted = createPublicClient({
+      transport: custom({
+        request: (args: { method: string; params?: unknown }) => {
+          requests += 1;
+          return connection.provider.request(args);
+        },
+      }),
+    });
     const seen: Job[] = [];
     const errors: Error[] = [];
+    let opened!: () => void;
     let settled!: () => void;
+    const open = new Promise<void>((resolve) => (opened = resolve));
     const done = new Promise<void>((resolve) => (settled = resolve));
-    watchJob(f.publicClient, {
+    watchJob(counted, {
       deployment: f.deployment,
       jobId,
       pollingInterval: 50,
       onJob: (job) => {
         seen.push(job);
+        if (job.statusName === "Open") opened();
         if (job.statusName === "Cancelled") settled();
       },
       onError: (e) => errors.push(e),
     });
-    await waitForJob(f.publicClient, {
-      deployment: f.deployment,
-      jobId,
-      pollingInterval: 50,
-      until: ["Open"],
-    });
+    await open;
     await cancelJob(f.submitter, { deployment: f.deployment, jobId });
     await done;
-    // Blocks keep coming after the job settled: the watcher has stopped, so nothing more is seen.
-    await networkHelpers.mine(5);
-    await waitForJob(f.publicClient, { deployment: f.deployment, jobId, pollingInterval: 50 });
     expect(seen.map((j) => j.statusName)).to.deep.equal(["Open", "Cancelled"]);
     expect(errors).to.deep.equal([]);
+
+    // Three new blocks, each seen by another watcher polling at the same interval: a watcher still
+    // running would have polled and read the job again.
+    const settledAt = requests;
+    await new Promise<void>((resolve) => {
+      let blocks = 0;
+      const unwatch = watchBlockNumber(f.publicClient, {
+        poll: true,
+        pollingInterval: 50,
+        onBlockNumber: () => {
+          blocks += 1;
+          if (blocks === 3) {
+            unwatch();
+            resolve();
+          } else void networkHelpers.mine(1);
+        },
+      });
+      void networkHelpers.mine(1);
+    });
+    expect(requests).to.equal(settledAt);
   });
 
   it("waitForJob resolves when a provider accepts; stake approves and bonds the provider's collateral", async function () {

@@ -172,8 +172,8 @@ describe("example dApp on the packed @assay/sdk", function () {
         for (const part of parts) {
           const line = JSON.parse(part) as Record<string, string>;
           lines.push(line);
-          // The provider's move, once the example has posted the job.
-          if (line.event === "created")
+          // The provider's move, once the example has seen the job open (so it sees both statuses).
+          if (line.event === "status" && line.status === "Open")
             accepting = d.market.write.accept([BigInt(line.jobId!)], {
               account: provider!.account,
             });
@@ -208,7 +208,8 @@ describe("example dApp on the packed @assay/sdk", function () {
       expect(job.collateral).to.equal(200n * UNIT);
       expect(await d.testToken!.read.balanceOf([d.market.address])).to.equal(100n * UNIT);
 
-      // The tarball's ethers bindings read the same job (ethers resolved like the dApp's own).
+      // The tarball's ethers bindings read the same job (ethers resolved like the dApp's own), and
+      // its JSON ABIs import by their documented path.
       const { stdout } = await run(
         process.execPath,
         [
@@ -218,7 +219,8 @@ describe("example dApp on the packed @assay/sdk", function () {
            import { JsonRpcProvider } from "ethers";
            const market = JobMarket__factory.connect(${JSON.stringify(d.market.address)}, new JsonRpcProvider(${JSON.stringify(rpcUrl)}));
            const job = await market.getJob(${jobId}n);
-           console.log(JSON.stringify({ count: String(await market.jobCount()), specHash: job.specHash, status: String(job.status) }));`,
+           const { default: abi } = await import("@assay/sdk/abis/JobMarket.json", { with: { type: "json" } });
+           console.log(JSON.stringify({ count: String(await market.jobCount()), specHash: job.specHash, status: String(job.status), jsonAbiHasCreateJob: abi.some((i) => i.name === "createJob") }));`,
         ],
         { cwd: app },
       );
@@ -226,6 +228,7 @@ describe("example dApp on the packed @assay/sdk", function () {
         count: "1",
         specHash: specHash(spec),
         status: "2",
+        jsonAbiHasCreateJob: true,
       });
     } finally {
       await connection?.close();
