@@ -117,7 +117,7 @@ describe("@assay/sdk viem actions", function () {
     let requests = 0;
     const counted = createPublicClient({
       transport: custom({
-        request: (args: { method: string; params?: unknown }) => {
+        request: (args: { method: string; params?: readonly unknown[] | object }) => {
           requests += 1;
           return connection.provider.request(args);
         },
