@@ -12,6 +12,8 @@ export default tseslint.config(
       "circuits/build/",
       "contracts/verifiers/",
       "bench-results/",
+      "packages/*/dist/",
+      "packages/*/generated/",
     ],
   },
   js.configs.recommended,

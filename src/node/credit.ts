@@ -1,20 +1,17 @@
-// Pull payments: JobMarket, DisputeGame and FraudProofs each keep a credit per account
-// (contracts/base/CreditLedger.sol) that only the account itself claims. One list of those
-// ledgers, one read of what they owe and one claim call, for the daemons and the CLI.
+// Pull payments (src/protocol/credit-ledgers.ts): one read of what the ledgers owe an account and
+// one claim call, for the daemons and the CLI.
 import type { Address } from "viem";
 
+import {
+  CREDIT_LEDGERS,
+  CREDIT_LEDGER_NAME,
+  type CreditLedger,
+} from "../protocol/credit-ledgers.ts";
 import type { ChainContext } from "./chain.ts";
 import { contractCall, type ContractCall } from "./tx.ts";
 
-export const CREDIT_LEDGERS = ["market", "disputeGame", "fraudProofs"] as const;
-export type CreditLedger = (typeof CREDIT_LEDGERS)[number];
-
-/** Each ledger as people call it. */
-export const CREDIT_LEDGER_NAME: Readonly<Record<CreditLedger, string>> = {
-  market: "job market",
-  disputeGame: "dispute game",
-  fraudProofs: "fraud proofs",
-};
+// The list of ledgers is protocol code (src/protocol/credit-ledgers.ts), shared with the SDK.
+export { CREDIT_LEDGERS, CREDIT_LEDGER_NAME, type CreditLedger };
 
 /** What each ledger owes `account`. */
 export async function creditsOf(

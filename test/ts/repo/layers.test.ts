@@ -14,6 +14,8 @@ const LAYER: Record<string, number> = {
   "src/protocol": 1,
   "src/store": 2,
   "src/zk": 2,
+  // The SDK for dApps (packages/sdk) ships the protocol code it imports: nothing above layer 1.
+  "packages/sdk": 2,
   "src/engine": 3,
   "src/checkpoint": 4,
   "src/data": 4,
@@ -36,7 +38,14 @@ const LAYER: Record<string, number> = {
 /** The directory (or file) of `file` that LAYER names, or undefined outside production code. */
 function unitOf(file: string): string | undefined {
   const parts = file.split("/");
-  const unit = parts[0] === "src" ? (parts.length === 2 ? file : `src/${parts[1]}`) : parts[0]!;
+  const unit =
+    parts[0] === "src"
+      ? parts.length === 2
+        ? file
+        : `src/${parts[1]}`
+      : parts[0] === "packages"
+        ? `packages/${parts[1]}`
+        : parts[0]!;
   return unit in LAYER ? unit : undefined;
 }
 
@@ -85,5 +94,8 @@ describe("layers point one way", function () {
     const target = path.posix.normalize(path.posix.join("src/engine", m![1]!));
     expect(unitOf(target)).to.equal("src/training");
     expect(LAYER[unitOf(target)!]!).to.be.greaterThan(LAYER["src/engine"]!);
+    // The SDK is a unit of its own, below everything but the protocol.
+    expect(unitOf("packages/sdk/src/actions/job.ts")).to.equal("packages/sdk");
+    expect(LAYER[unitOf("src/node/deployment.ts")!]!).to.be.greaterThan(LAYER["packages/sdk"]!);
   });
 });

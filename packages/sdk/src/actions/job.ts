@@ -1,0 +1,214 @@
+// Jobs on JobMarket from a submitter's dApp: post one from its spec, read it, follow it until it
+// settles, cancel or finalize it. createJob computes every argument from the spec
+// (src/protocol/create-job.ts), so the on-chain record cannot drift from the spec it names.
+import {
+  parseEventLogs,
+  type Hash,
+  type ReadContractReturnType,
+  type TransactionReceipt,
+} from "viem";
+import { readContract, watchBlockNumber } from "viem/actions";
+
+import {
+  createJobParams,
+  type CreateJobParams,
+  type JobTerms,
+} from "../../../../src/protocol/create-job.ts";
+import { parseJobSpec, type JobSpec } from "../../../../src/protocol/job-spec.ts";
+import {
+  JOB_STATUS,
+  isFinalJobStatus,
+  type JobStatusName,
+} from "../../../../src/protocol/onchain-enums.ts";
+import { jobMarketAbi } from "../../generated/abis.js";
+import type { AssayDeployment } from "../deployment.ts";
+import { SdkTransactionError } from "../errors.ts";
+import { addressOf, send, senderOf, type AssayClient, type WriteOptions } from "./client.ts";
+import { approve, getAllowance } from "./token.ts";
+
+/** JobMarket.getJob's record, as viem decodes it. */
+export type OnchainJobRecord = ReadContractReturnType<typeof jobMarketAbi, "getJob">;
+
+/** A job's on-chain record with its id and its status by name. */
+export type Job = OnchainJobRecord & { id: bigint; statusName: JobStatusName };
+
+export interface CreateJobOptions extends WriteOptions {
+  deployment: AssayDeployment;
+  /** The job spec (checked: an invalid one throws JobSpecError listing every problem). */
+  spec: JobSpec | unknown;
+  /** What the submitter pays, the collateral it asks for, the verifiers' share. */
+  terms: JobTerms;
+  /** Approve the market for `terms.amount` first when the allowance is short (default true). */
+  approve?: boolean;
+}
+
+export interface CreatedJob {
+  jobId: bigint;
+  hash: Hash;
+  receipt: TransactionReceipt;
+  /** The createJob arguments sent, as computed from the spec and terms. */
+  params: CreateJobParams;
+}
+
+/** Posts a job: escrows `terms.amount` and returns the new job's id (from its JobCreated event). */
+export async function createJob(
+  client: AssayClient,
+  options: CreateJobOptions,
+): Promise<CreatedJob> {
+  const { deployment } = options;
+  const spec = parseJobSpec(options.spec);
+  const params = createJobParams(spec, options.terms);
+  if (options.approve !== false) {
+    const owner = addressOf(senderOf(client, options));
+    const allowance = await getAllowance(client, { deployment, owner, spender: deployment.market });
+    if (allowance < params.amount)
+      await approve(client, { ...options, spender: deployment.market, amount: params.amount });
+  }
+  const { hash, receipt } = await send(client, options, {
+    address: deployment.market,
+    abi: jobMarketAbi,
+    functionName: "createJob",
+    args: [params],
+  });
+  const [created] = parseEventLogs({
+    abi: jobMarketAbi,
+    eventName: "JobCreated",
+    logs: receipt.logs.filter((l) => l.address.toLowerCase() === deployment.market.toLowerCase()),
+  });
+  if (created === undefined)
+    throw new SdkTransactionError(
+      `createJob on ${deployment.market}`,
+      `transaction ${hash} emitted no JobCreated event: is ${deployment.market} the JobMarket?`,
+    );
+  return { jobId: created.args.jobId, hash, receipt, params };
+}
+
+/** Reads a job; an id the market never issued has status None. */
+export async function getJob(
+  client: AssayClient,
+  options: { deployment: AssayDeployment; jobId: bigint },
+): Promise<Job> {
+  const record = await readContract(client, {
+    address: options.deployment.market,
+    abi: jobMarketAbi,
+    functionName: "getJob",
+    args: [options.jobId],
+  });
+  const statusName = JOB_STATUS[record.status];
+  if (statusName === undefined)
+    throw new RangeError(
+      `job ${options.jobId} has status ${record.status}, which this SDK does not know`,
+    );
+  return { ...record, id: options.jobId, statusName };
+}
+
+export interface WatchJobOptions {
+  deployment: AssayDeployment;
+  jobId: bigint;
+  /** Called with the job now, then at every change of status (new blocks are polled). */
+  onJob: (job: Job) => void;
+  onError?: (error: Error) => void;
+  /** Milliseconds between polls; defaults to the client's pollingInterval. */
+  pollingInterval?: number;
+}
+
+/**
+ * Follows a job block by block, calling `onJob` whenever its status changes, and stops by itself
+ * once the job is settled for good (Finalized, Cancelled, Expired, Slashed). Returns `unwatch`.
+ */
+export function watchJob(client: AssayClient, options: WatchJobOptions): () => void {
+  let last: number | undefined;
+  let stopped = false;
+  let reading = false;
+  const unwatch = watchBlockNumber(client, {
+    emitOnBegin: true,
+    poll: true,
+    ...(options.pollingInterval === undefined ? {} : { pollingInterval: options.pollingInterval }),
+    onError: (error) => options.onError?.(error),
+    onBlockNumber: async () => {
+      if (stopped || reading) return;
+      reading = true;
+      try {
+        const job = await getJob(client, options);
+        if (stopped || job.status === last) return;
+        last = job.status;
+        if (isFinalJobStatus(job.status)) stop();
+        options.onJob(job);
+      } catch (error) {
+        options.onError?.(error instanceof Error ? error : new Error(String(error)));
+      } finally {
+        reading = false;
+      }
+    },
+  });
+  const stop = (): void => {
+    stopped = true;
+    unwatch();
+  };
+  return stop;
+}
+
+/** Resolves with the job once its status is one of `until` (default: any settled status). */
+export function waitForJob(
+  client: AssayClient,
+  options: Omit<WatchJobOptions, "onJob" | "onError"> & { until?: readonly JobStatusName[] },
+): Promise<Job> {
+  return new Promise((resolve, reject) => {
+    const done = (job: Job): boolean =>
+      options.until === undefined
+        ? isFinalJobStatus(job.status)
+        : options.until.includes(job.statusName);
+    const unwatch = watchJob(client, {
+      ...options,
+      onJob: (job) => {
+        if (!done(job)) return;
+        unwatch();
+        resolve(job);
+      },
+      onError: (error) => {
+        unwatch();
+        reject(error);
+      },
+    });
+  });
+}
+
+/** The submitter withdraws an Open job; its escrow is refunded. */
+export async function cancelJob(
+  client: AssayClient,
+  options: WriteOptions & { deployment: AssayDeployment; jobId: bigint },
+): Promise<{ hash: Hash }> {
+  const { hash } = await send(client, options, {
+    address: options.deployment.market,
+    abi: jobMarketAbi,
+    functionName: "cancel",
+    args: [options.jobId],
+  });
+  return { hash };
+}
+
+/** Anyone settles a job whose challenge window passed without a dispute: the provider is paid. */
+export async function finalizeJob(
+  client: AssayClient,
+  options: WriteOptions & { deployment: AssayDeployment; jobId: bigint },
+): Promise<{ hash: Hash }> {
+  const { hash } = await send(client, options, {
+    address: options.deployment.market,
+    abi: jobMarketAbi,
+    functionName: "finalize",
+    args: [options.jobId],
+  });
+  return { hash };
+}
+
+/** The number of jobs ever posted on this market (ids run from 1). */
+export async function getJobCount(
+  client: AssayClient,
+  options: { deployment: AssayDeployment },
+): Promise<bigint> {
+  return readContract(client, {
+    address: options.deployment.market,
+    abi: jobMarketAbi,
+    functionName: "jobCount",
+  });
+}
