@@ -11,6 +11,7 @@ import { oneLine } from "../errors.ts";
 import { DEFAULT_EXPLORER_PORT } from "../explorer/defaults.ts";
 import { startExplorer, type Explorer } from "../explorer/server.ts";
 import { connectChain } from "../node/chain.ts";
+import { HttpBlobStore } from "../store/http-client.ts";
 import { DEVNET_ACCOUNTS } from "./devnet.ts";
 import { startDevnet } from "./index.ts";
 
@@ -54,6 +55,7 @@ async function explore(): Promise<Explorer> {
   );
   return startExplorer({
     chain,
+    store: new HttpBlobStore({ url: devnet.storeUrl }),
     port: int("ASSAY_DEVNET_EXPLORER_PORT", DEFAULT_EXPLORER_PORT),
     portFlag: "--explorer-port",
     log: (line) => say(`  ${line}`),

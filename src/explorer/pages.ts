@@ -179,6 +179,63 @@ function disputeTable(disputes: readonly DisputeView[]): Html {
   </table>`;
 }
 
+/** Every checkpoint's claims from the trace manifest, with the opened ones marked. */
+function everyCheckpoint(job: JobView): Html {
+  const m = job.trace?.manifest;
+  if (m === undefined) return html``;
+  if ("unavailable" in m)
+    return html`<p>Every checkpoint: the trace manifest is not readable (${m.unavailable}).</p>`;
+  if ("invalid" in m)
+    return html`<p>
+      <strong>Every checkpoint: the trace manifest is not this job's committed trace</strong>
+      (${m.invalid}).
+    </p>`;
+  const sampled = new Set(job.opening?.sampled ?? []);
+  const top = new Set(job.opening?.topIndices ?? []);
+  const maxNorm = m.checkpoints.reduce((x, c) => (c.updateNorm > x ? c.updateNorm : x), 1n);
+  return html`<table id="all-checkpoints">
+    <caption>
+      Every checkpoint: the provider's claims from the trace manifest (its leaves hash to the
+      committed trace root)
+    </caption>
+    <thead>
+      <tr>
+        <th scope="col">Checkpoint</th>
+        <th scope="col">Steps</th>
+        <th scope="col">Opened</th>
+        <th scope="col">Loss</th>
+        <th scope="col">Update norm</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${m.checkpoints.map(
+        (c) =>
+          html`<tr>
+            <th scope="row">${c.index}</th>
+            <td>${(c.index - 1) * job.interval}..${c.index * job.interval}</td>
+            <td>
+              ${
+                [sampled.has(c.index) && "sampled", top.has(c.index) && "top-Q"]
+                  .filter((w) => w !== false)
+                  .join(", ") || "—"
+              }
+            </td>
+            <td>${loss(job, c.lossBits)}</td>
+            <td>
+              <meter
+                min="0"
+                max="1"
+                value="${(Number(c.updateNorm) / Number(maxNorm)).toFixed(3)}"
+                aria-label="update norm of checkpoint ${c.index}, relative to the largest"
+              ></meter>
+              ${norm(c.updateNorm)}
+            </td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
+
 function tracePart(job: JobView): Html {
   const t = job.trace;
   const o = job.opening;
@@ -206,7 +263,8 @@ function tracePart(job: JobView): Html {
         </dl>`;
   if (o === undefined)
     return html`${commits}${submitted}
-      <p>No segments opened yet.</p>`;
+      <p>No segments opened yet.</p>
+      ${everyCheckpoint(job)}`;
   const sampled = new Set(o.sampled);
   const top = new Set(o.topIndices);
   const maxNorm = o.leaves.reduce((m, l) => (l.updateNorm > m ? l.updateNorm : m), 1n);
@@ -258,7 +316,8 @@ function tracePart(job: JobView): Html {
             </tr>`,
         )}
       </tbody>
-    </table>`;
+    </table>
+    ${everyCheckpoint(job)}`;
 }
 
 export function jobPage(state: ExplorerState, job: JobView): string {

@@ -11,7 +11,9 @@ import { fileURLToPath } from "node:url";
 
 import { AssayError, oneLine } from "../errors.ts";
 import type { ChainContext } from "../node/chain.ts";
+import type { BlobStore } from "../store/blob-store.ts";
 import { EventCollector } from "./chain-events.ts";
+import { TraceManifests } from "./manifests.ts";
 import {
   ASSET_PATHS,
   accountsPage,
@@ -40,6 +42,11 @@ export interface ExplorerOptions {
   portFlag?: string;
   /** How often the chain head is polled (default 500 ms). */
   pollMs?: number;
+  /**
+   * The shared store, to show every checkpoint of a submitted trace from its manifest (checked
+   * against the committed root); without one, a job page shows the opened checkpoints only.
+   */
+  store?: BlobStore;
   /** One line per failed refresh (the explorer keeps serving the last state and retries). */
   log?: (line: string) => void;
 }
@@ -67,11 +74,12 @@ export async function startExplorer(options: ExplorerOptions): Promise<Explorer>
     js: await readFile(path.join(ASSET_DIR, "explorer.js")),
   };
   const collector = new EventCollector(chain);
+  const manifests = options.store === undefined ? undefined : new TraceManifests(options.store);
   let version = 0;
   const build = async (): Promise<ExplorerState> => {
     const head = await chain.publicClient.getBlockNumber();
     await collector.collectTo(head);
-    const built = await readExplorerState(chain, collector.events, collector.lastBlock);
+    const built = await readExplorerState(chain, collector.events, collector.lastBlock, manifests);
     return { ...built, version: ++version };
   };
   let state = await build();

@@ -18,6 +18,7 @@ import {
 } from "../protocol/onchain-enums.ts";
 import type { ChainContext } from "../node/chain.ts";
 import type { ChainEvent } from "./chain-events.ts";
+import type { ManifestView, TraceManifests } from "./manifests.ts";
 
 /** An event's arguments are not what the contracts' ABI promises: a wrong ABI or deployment. */
 export class ExplorerEventError extends AssayError {
@@ -90,6 +91,8 @@ export interface JobView {
         manifestCid: string;
         /** Every ProgressCommitted: (checkpoints, partial root). */
         commits: { checkpoints: number; partialRoot: Hex; block: bigint }[];
+        /** Every checkpoint's claims, from the manifest in the store (absent: no store given). */
+        manifest?: ManifestView;
       }
     | undefined;
   opening:
@@ -189,6 +192,8 @@ export async function readExplorerState(
   chain: Pick<ChainContext, "publicClient" | "contracts" | "chainId">,
   events: readonly ChainEvent[],
   head: bigint,
+  /** Reads each submitted trace's manifest from the store, for every checkpoint's claims. */
+  manifests?: TraceManifests,
 ): Promise<ExplorerState> {
   const { market, disputeGame, registry } = chain.contracts;
   const at = { blockNumber: head };
@@ -444,7 +449,11 @@ export async function readExplorerState(
     if (job.opening !== undefined)
       job.opening.sampled = (await market.read.sampledSegments([job.id], at)).map(Number);
     // A submitted trace commits all n checkpoints; the record keeps the last ProgressCommitted.
-    if (job.trace !== undefined && job.trace.manifestCid !== "") job.progress = job.checkpoints;
+    if (job.trace !== undefined && job.trace.manifestCid !== "") {
+      job.progress = job.checkpoints;
+      if (manifests !== undefined)
+        job.trace.manifest = await manifests.view(job.id, job.trace, job.checkpoints);
+    }
   }
   for (const dispute of disputes.values()) {
     const d = await disputeGame.read.getDispute([dispute.id], at);

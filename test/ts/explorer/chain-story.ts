@@ -14,6 +14,13 @@ import { buildLevels, merkleRoot, multiProof } from "../../../src/protocol/merkl
 import { NUMERICS, STAKE_ROLE, VOTE, type VoteName } from "../../../src/protocol/onchain-enums.ts";
 import { buildOpening, topSegmentsByNorm } from "../../../src/protocol/opening.ts";
 import type { CreateJobParams } from "../../../src/protocol/create-job.ts";
+import { cidFromDigest, digestFromCid } from "../../../src/protocol/cid.ts";
+import {
+  publishTraceManifest,
+  traceRoot,
+  type CheckpointRecord,
+} from "../../../src/checkpoint/trace.ts";
+import { HttpBlobStore } from "../../../src/store/http-client.ts";
 
 const UNIT = 10n ** 18n;
 
@@ -48,6 +55,7 @@ export async function chainStory(devnet: Devnet) {
     await publicClient.waitForTransactionReceipt({ hash });
   };
   const checkpoints = STORY_JOB.totalSteps / STORY_JOB.checkpointInterval;
+  const store = new HttpBlobStore({ url: devnet.storeUrl });
 
   return {
     /** Funds and stakes the provider and the verifier. */
@@ -178,9 +186,39 @@ export async function chainStory(devnet: Devnet) {
       });
     },
 
-    async submit(jobId: bigint): Promise<void> {
+    /**
+     * Submits the trace, with its manifest published to the devnet's store (every checkpoint's
+     * claims); `manifestOf` publishes another job's manifest instead (a provider's lie).
+     */
+    async submit(jobId: bigint, options: { manifestOf?: bigint } = {}): Promise<void> {
       const trace = this.trace(jobId);
       const root = merkleRoot(trace.map((leaf) => hashLeaf(jobId, leaf)));
+      const of = options.manifestOf ?? jobId;
+      const records: CheckpointRecord[] = [
+        {
+          index: 0,
+          step: 0,
+          cid: cidFromDigest(keccak256(toHex(`h0:${of}`))),
+          stateDigest: keccak256(toHex(`h0:${of}`)),
+          lossBits: 0n,
+          updateNorm: 0n,
+        },
+        ...this.trace(of).map((leaf) => ({
+          index: Number(leaf.index),
+          step: Number(leaf.index) * STORY_JOB.checkpointInterval,
+          cid: cidFromDigest(leaf.stateDigest),
+          stateDigest: leaf.stateDigest,
+          lossBits: leaf.lossBits,
+          updateNorm: leaf.updateNorm,
+        })),
+      ];
+      const manifestCid = await publishTraceManifest(store, {
+        jobId: of,
+        specHash: keccak256(toHex(`spec:${of}`)),
+        checkpointInterval: STORY_JOB.checkpointInterval,
+        records,
+        root: traceRoot(of, records),
+      });
       await wait(
         await market.write.submit(
           [
@@ -188,7 +226,7 @@ export async function chainStory(devnet: Devnet) {
             root,
             trace.at(-1)!.stateDigest,
             keccak256(toHex("result")),
-            keccak256(toHex("leaves")),
+            digestFromCid(manifestCid),
           ],
           { account: provider.account },
         ),

@@ -14,6 +14,7 @@ import type { Page } from "playwright-core";
 import { startDevnet, type Devnet } from "../../../src/devnet/index.ts";
 import { startExplorer, type Explorer } from "../../../src/explorer/server.ts";
 import { connectChain } from "../../../src/node/chain.ts";
+import { HttpBlobStore } from "../../../src/store/http-client.ts";
 import { launchChromium, type LaunchedBrowser } from "../helpers/browser.ts";
 import { chainStory } from "./chain-story.ts";
 import { LOW_CONTRAST } from "./contrast.ts";
@@ -44,7 +45,12 @@ describe("explorer web page", function () {
       },
       { readOnly: true },
     );
-    explorer = await startExplorer({ chain, port: 0, pollMs: 100 });
+    explorer = await startExplorer({
+      chain,
+      store: new HttpBlobStore({ url: devnet.storeUrl }),
+      port: 0,
+      pollMs: 100,
+    });
     browser = await launchChromium();
     page = await browser.context.newPage();
   });
@@ -128,6 +134,15 @@ describe("explorer web page", function () {
     const rows = page.locator("#opened-leaves tbody tr");
     expect(await rows.count()).to.equal(job.opening!.leaves.length);
     expect(await page.locator("#opened-leaves meter").count()).to.equal(job.opening!.leaves.length);
+    // Every checkpoint, from the trace manifest in the store: its n = 16 norms, the opened marked.
+    const all = page.locator("#all-checkpoints tbody tr");
+    expect(await all.count()).to.equal(job.checkpoints);
+    const manifest = job.trace!.manifest!;
+    expect(
+      "checkpoints" in manifest && manifest.checkpoints.map((c) => c.updateNorm),
+    ).to.deep.equal(story.trace(jobId).map((leaf) => leaf.updateNorm));
+    const sampledRow = await all.nth(job.opening!.sampled[0]! - 1).innerText();
+    expect(sampledRow).to.match(/sampled/);
     // 1 − (1 − 0.1)^4 = 34.4%
     expect(await page.locator("figure table").innerText()).to.contain("34.4%");
     expect(await page.locator("figure svg title").textContent()).to.equal(
@@ -203,5 +218,18 @@ describe("explorer web page", function () {
     expect(await missing.text()).to.contain("There is no job 999.");
     const post = await fetch(explorer.url, { method: "POST" });
     expect(post.status).to.equal(405);
+  });
+
+  it("a manifest that is not the job's committed trace is named as such, not shown as its checkpoints", async function () {
+    const liar = await story.post("manifest of another job");
+    await story.accept(liar);
+    await story.submit(liar, { manifestOf: jobId });
+    await page.goto(`${explorer.url}/jobs/${liar}`);
+    await page
+      .getByText("the trace manifest is not this job's committed trace")
+      .waitFor({ timeout: 20_000 });
+    expect(await page.locator("#all-checkpoints").count()).to.equal(0);
+    const view = explorer.current().jobs.find((j) => j.id === liar)!.trace!.manifest!;
+    expect(view).to.deep.equal({ invalid: `it is job ${jobId}'s` });
   });
 });
