@@ -12,12 +12,6 @@ export interface BlobStore {
   has(cid: string): Promise<boolean>;
   /** Size in bytes, or undefined when absent. */
   size(cid: string): Promise<number | undefined>;
-  /**
-   * A view that answers only from where the blobs are served now, never from copies this store
-   * kept of earlier reads (an IPFS repo keeps the blocks it fetched). Availability is judged
-   * through it (`uncached`, src/store/caching-store.ts). Absent: the store keeps no such copies.
-   */
-  withoutCache?(): BlobStore;
 }
 
 export interface PutOptions {

@@ -78,12 +78,10 @@ export class CachingBlobStore implements BlobStore {
 }
 
 /**
- * The store behind any cache, and that store's own view without the copies it kept
- * (`withoutCache`): for what must be judged on what the store serves now (is a blob available?),
- * never on a copy fetched earlier, since a provider that later withholds it is what an availability
- * dispute is about.
+ * The store behind any cache: for what must be judged on what the store serves now (is a blob
+ * available?), never on a copy fetched earlier, since a provider that later withholds it is what
+ * an availability dispute is about.
  */
 export function uncached(store: BlobStore): BlobStore {
-  if (store instanceof CachingBlobStore) return uncached(store.inner);
-  return store.withoutCache?.() ?? store;
+  return store instanceof CachingBlobStore ? uncached(store.inner) : store;
 }

@@ -13,9 +13,7 @@
 // What is put is pinned, so a garbage collection (helia.gc()) keeps it. A blob fetched from a
 // peer by `get` is kept in the repo as a cache and is not pinned. `has` and `size` look at the
 // local repo only; `get` and `getStream` of a blob absent locally ask the connected peers and
-// wait at most fetchTimeoutMs before reporting BlobNotFoundError. `withoutCache()` is the view an
-// availability verdict reads: only what this node published itself (pinned) or what a peer sends
-// now; a copy kept from an earlier fetch is dropped and asked for again.
+// wait at most fetchTimeoutMs before reporting BlobNotFoundError.
 import { CID } from "multiformats/cid";
 
 import type { PutOptions, StreamingBlobStore } from "./blob-store.ts";
@@ -50,11 +48,6 @@ export interface IpfsBlobStoreOptions {
    * answers from its own repo alone, and a blob it lacks is not found.
    */
   expectsPeers?: boolean;
-  /**
-   * Treat unpinned blocks (copies kept from earlier fetches) as absent and ask the peers again:
-   * the `withoutCache()` view.
-   */
-  ignoreFetchedCopies?: boolean;
 }
 
 const STREAM_CHUNK_BYTES = 1024 * 1024;
@@ -67,7 +60,6 @@ export class IpfsBlobStore implements StreamingBlobStore {
   readonly helia: IpfsHelia;
   private readonly connect: ((signal: AbortSignal) => Promise<unknown>) | undefined;
   private readonly expectsPeers: boolean;
-  private readonly options: IpfsBlobStoreOptions;
   /** Puts in progress by CID: Helia's pins are read-then-write, so one CID is pinned at a time. */
   private readonly putting = new Map<string, Promise<void>>();
 
@@ -82,7 +74,6 @@ export class IpfsBlobStore implements StreamingBlobStore {
     if (!Number.isSafeInteger(fetchTimeoutMs) || fetchTimeoutMs < 0) {
       throw new RangeError(`fetchTimeoutMs must be a non-negative integer, got ${fetchTimeoutMs}`);
     }
-    this.options = options;
     this.helia = options.helia;
     this.maxBytes = maxBytes;
     this.fetchTimeoutMs = fetchTimeoutMs;
@@ -122,22 +113,10 @@ export class IpfsBlobStore implements StreamingBlobStore {
     return this.put(bytes, options);
   }
 
-  /** This store over the same node, answering from its own blobs and its peers only. */
-  withoutCache(): IpfsBlobStore {
-    if (this.options.ignoreFetchedCopies === true) return this;
-    return new IpfsBlobStore({ ...this.options, ignoreFetchedCopies: true });
-  }
-
   async get(cid: string, options?: { signal?: AbortSignal }): Promise<Uint8Array> {
     const canonical = canonicalCid(cid);
     const key = CID.parse(canonical);
-    let local = await this.helia.blockstore.has(key);
-    if (local && !(await this.counts(key))) {
-      // A copy of an earlier fetch, in the view that must not answer from one: drop it (it was
-      // only a cache) so that the peers are asked what they serve now.
-      await this.serialized(canonical, () => this.deleteBlock(key).catch(() => undefined));
-      local = false;
-    }
+    const local = await this.helia.blockstore.has(key);
     const read = local
       ? await this.readLocal(canonical, key, options?.signal)
       : await this.fetch(canonical, key, options?.signal);
@@ -168,25 +147,19 @@ export class IpfsBlobStore implements StreamingBlobStore {
   }
 
   async has(cid: string): Promise<boolean> {
-    const key = CID.parse(canonicalCid(cid));
-    return (await this.helia.blockstore.has(key)) && (await this.counts(key));
+    return this.helia.blockstore.has(CID.parse(canonicalCid(cid)));
   }
 
   async size(cid: string): Promise<number | undefined> {
     const canonical = canonicalCid(cid);
     const key = CID.parse(canonical);
-    if (!(await this.helia.blockstore.has(key)) || !(await this.counts(key))) return undefined;
+    if (!(await this.helia.blockstore.has(key))) return undefined;
     try {
       return (await this.readLocal(canonical, key)).byteLength;
     } catch (error) {
       if (error instanceof BlobNotFoundError) return undefined;
       throw error;
     }
-  }
-
-  /** Whether a block held in the repo counts as held: always, or in the withoutCache view if pinned. */
-  private async counts(key: CID): Promise<boolean> {
-    return this.options.ignoreFetchedCopies !== true || (await this.helia.pins.isPinned(key));
   }
 
   /**
