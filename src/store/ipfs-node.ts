@@ -46,8 +46,10 @@ export interface IpfsNode {
   readonly peerId: string;
   /** The addresses peers can dial, each ending in /p2p/<peer id>. */
   multiaddrs(): string[];
-  /** How many peers are connected now. */
+  /** How many peers are connected now (configured or not). */
   connectedPeers(): number;
+  /** How many of the configured peers are connected now. */
+  configuredPeersConnected(): number;
   /**
    * Dials every configured peer that is not connected now, each bounded by dialTimeoutMs (and
    * `signal`). Never throws: the peers it could not reach are returned.
@@ -171,6 +173,8 @@ export async function startIpfsNode(
     peerId: libp2p.peerId.toString(),
     multiaddrs: () => libp2p.getMultiaddrs().map((addr) => addr.toString()),
     connectedPeers: () => libp2p.getPeers().length,
+    configuredPeersConnected: () =>
+      libp2p.getPeers().filter((peer) => allowedPeers.has(peer.toString())).length,
     async connectPeers(signal?: AbortSignal): Promise<UnreachablePeer[]> {
       const results = await Promise.all(
         peers.map(async ({ id, addr }): Promise<UnreachablePeer | undefined> => {

@@ -43,11 +43,13 @@ export interface IpfsBlobStoreOptions {
    */
   connect?: (signal: AbortSignal) => Promise<unknown>;
   /**
-   * The node has peers configured: when none of them is connected, a blob absent locally is an
-   * outage (StoreUnavailableError, retryable), not an absence. A node with no peers configured
-   * answers from its own repo alone, and a blob it lacks is not found.
+   * How many of the node's configured peers are connected now (absent: it has none configured).
+   * With none of them connected, a blob absent locally is an outage (StoreUnavailableError,
+   * retryable), not an absence, whoever else has dialed in: a stranger's connection, or a
+   * verifier's to a provider, says nothing about whether the blob exists. A node with no peers
+   * configured answers from its own repo alone, and a blob it lacks is not found.
    */
-  expectsPeers?: boolean;
+  configuredPeersConnected?: () => number;
 }
 
 const STREAM_CHUNK_BYTES = 1024 * 1024;
@@ -59,7 +61,7 @@ export class IpfsBlobStore implements StreamingBlobStore {
   /** The node the blobs live in (for its pins and garbage collection, `helia.gc()`). */
   readonly helia: IpfsHelia;
   private readonly connect: ((signal: AbortSignal) => Promise<unknown>) | undefined;
-  private readonly expectsPeers: boolean;
+  private readonly configuredPeersConnected: (() => number) | undefined;
   /** Puts in progress by CID: Helia's pins are read-then-write, so one CID is pinned at a time. */
   private readonly putting = new Map<string, Promise<void>>();
 
@@ -78,7 +80,7 @@ export class IpfsBlobStore implements StreamingBlobStore {
     this.maxBytes = maxBytes;
     this.fetchTimeoutMs = fetchTimeoutMs;
     this.connect = options.connect;
-    this.expectsPeers = options.expectsPeers ?? false;
+    this.configuredPeersConnected = options.configuredPeersConnected;
   }
 
   async put(bytes: Uint8Array, options?: PutOptions): Promise<string> {
@@ -288,12 +290,13 @@ export class IpfsBlobStore implements StreamingBlobStore {
       if (timeout.aborted) {
         const peers = this.helia.libp2p.getPeers().length;
         // No configured peer to ask is an outage (this node's network, or every peer down), not an
-        // answer: retryable, as an unreachable store server is. With any peer connected, a
-        // blob nobody sent is absent — what an availability verdict needs (so configure several
+        // answer: retryable, as an unreachable store server is. With a configured peer connected,
+        // a blob nobody sent is absent — what an availability verdict needs (so configure several
         // peers: a referee whose only peer is the provider cannot judge the provider's absence).
-        if (peers === 0 && this.expectsPeers)
+        // Peers that dialed in unasked do not count (ATTACK: ipfs-stranger-outage-poison.test.ts).
+        if (this.configuredPeersConnected?.() === 0)
           throw new StoreUnavailableError(
-            `blob ${cid} not in the local IPFS repo, and no IPFS peer is connected to ask for it`,
+            `blob ${cid} not in the local IPFS repo, and none of the node's configured IPFS peers is connected to ask for it`,
             1,
           );
         throw new BlobNotFoundError(
@@ -320,7 +323,9 @@ export function ipfsBlobStoreOn(
     maxBytes: node.options.maxBlobBytes,
     fetchTimeoutMs,
     connect: (signal) => node.connectPeers(signal),
-    expectsPeers: node.options.peers.length > 0,
+    ...(node.options.peers.length > 0
+      ? { configuredPeersConnected: () => node.configuredPeersConnected() }
+      : {}),
   });
 }
 
