@@ -60,6 +60,15 @@ export function closestKey(key: string, known: readonly string[]): string | unde
     : undefined;
 }
 
+/** A path as code would write it: `worker.cheat`, `checkpoints[3].cid`, `a[63]`; the root. */
+function pathText(path: readonly PropertyKey[]): string {
+  const text = path
+    .map((key) => (typeof key === "number" ? `[${key}]` : `.${String(key)}`))
+    .join("")
+    .replace(/^\./, "");
+  return text === "" ? "(root)" : text;
+}
+
 /**
  * Formats zod issues as `path: message`, one per issue. With the schema, an unknown key also
  * names the closest key the schema knows at that place.
@@ -67,7 +76,7 @@ export function closestKey(key: string, known: readonly string[]): string | unde
 export function formatIssues(error: z.ZodError, schema?: z.ZodType): string {
   return error.issues
     .map((i) => {
-      const where = i.path.join(".") || "(root)";
+      const where = pathText(i.path);
       if (i.code !== "unrecognized_keys" || schema === undefined) return `${where}: ${i.message}`;
       const known = knownKeys(schemaAt(schema, i.path));
       return i.keys
