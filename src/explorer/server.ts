@@ -76,13 +76,13 @@ export async function startExplorer(options: ExplorerOptions): Promise<Explorer>
   const collector = new EventCollector(chain);
   const manifests = options.store === undefined ? undefined : new TraceManifests(options.store);
   let version = 0;
-  const build = async (): Promise<ExplorerState> => {
-    const head = await chain.publicClient.getBlockNumber();
-    await collector.collectTo(head);
+  /** The events collected so far, folded into the next version of the state. */
+  const fold = async (): Promise<ExplorerState> => {
     const built = await readExplorerState(chain, collector.events, collector.lastBlock, manifests);
     return { ...built, version: ++version };
   };
-  let state = await build();
+  await collector.collectTo(await chain.publicClient.getBlockNumber());
+  let state = await fold();
 
   const listeners = new Set<ServerResponse>();
   const announce = (): void => {
@@ -102,8 +102,7 @@ export async function startExplorer(options: ExplorerOptions): Promise<Explorer>
       const head = await chain.publicClient.getBlockNumber();
       if (head > collector.lastBlock && (await collector.collectTo(head)) > 0) stale = true;
       if (stale) {
-        const built = await readExplorerState(chain, collector.events, collector.lastBlock);
-        state = { ...built, version: ++version };
+        state = await fold();
         stale = false;
         announce();
       }
