@@ -639,7 +639,7 @@ if (PARTS.has("scaling") && process.exitCode !== 1) {
             [
               "verifierScaling.ratio",
               scaling.ratio.toString(),
-              `${scaling.tasksPerSecond.twoWorkers} / ${scaling.tasksPerSecond.oneWorker} tasks/s (2 vs 1 worker busy); rounds ${scaling.roundRatios.join(", ")}`,
+              `${scaling.tasksPerSecond.twoWorkers} / ${scaling.tasksPerSecond.oneWorker} tasks/s (2 vs 1 worker busy); rounds ${scaling.roundRatios.join(", ")}; the bare step loop's own ratio on this machine: ${scaling.ceiling.ratio} (rounds ${scaling.ceiling.roundRatios.join(", ")})`,
             ],
             [
               "  audit latency, keeper idle",

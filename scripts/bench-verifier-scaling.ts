@@ -1,6 +1,10 @@
 // The verifier's scale-out, measured (part of npm run bench:e2e; `ASSAY_E2E_PARTS=scaling` runs it
 // alone and updates bench-results/e2e.json in place). On a devnet of its own:
 //
+//  0. The machine's ceiling: the bare step loop of the same model (scripts/step-loop.ts; no chain,
+//     store, queue or journal) in two processes at once against one, alternating rounds. Two
+//     processes of this work share what two cores give them (caches, memory, the host's clock),
+//     so 1 and 2 worker processes of the verifier can be compared with what the hardware allows.
 //  1. Re-execution throughput behind one coordinator: jobs of S segments (synthetic data, exact
 //     MLP 64-256-256-10, batch 32, k = 1000 steps per segment) are audited in full by a coordinator
 //     (`role: coordinator`) whose tasks run in two worker processes (`verifier/main.ts --role
@@ -13,7 +17,9 @@
 //     nothing to keep and once while its keeper expires KEEPER_JOBS jobs nobody accepted (one
 //     transaction each, waiting for its block). The keeper runs on a loop of its own: the second
 //     latency should be about the first.
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { promisify } from "node:util";
 import { hostname } from "node:os";
 
 import { keccak256, maxUint256, toHex, type Address } from "viem";
@@ -56,6 +62,11 @@ const MODEL = { layers: [64, 256, 256, 10], batchSize: 32 } as const;
 
 export interface VerifierScalingReport {
   tasksPerSecond: { oneWorker: number; twoWorkers: number };
+  /**
+   * What the machine allows: the bare step loop (scripts/step-loop.ts, the same model, no chain,
+   * store or queue) in two processes at once against one, steps per second pooled over rounds.
+   */
+  ceiling: { ratio: number; roundRatios: number[]; stepsPerSecond: { one: number; two: number } };
   /** Pooled over the rounds: all tasks over all seconds, two workers against one. */
   ratio: number;
   /** Each round's own ratio (the machine's drift shows here). */
@@ -369,6 +380,39 @@ function pooled(rounds: Round[]): Throughput {
   return { tasks, seconds: round(seconds, 2), tasksPerSecond: round(tasks / seconds), rounds };
 }
 
+/** Part 0: the machine's own ceiling for two processes of this work against one. */
+const CEILING = { rounds: 5, steps: 3000 } as const;
+
+export async function measureCeiling(log: Log): Promise<VerifierScalingReport["ceiling"]> {
+  const run = promisify(execFile);
+  const loop = async (): Promise<{ steps: number; seconds: number }> => {
+    const { stdout } = await run(process.execPath, [
+      "scripts/step-loop.ts",
+      String(CEILING.steps),
+      MODEL.layers.join(","),
+      String(MODEL.batchSize),
+    ]);
+    return JSON.parse(stdout) as { steps: number; seconds: number };
+  };
+  const one: number[] = [];
+  const two: number[] = [];
+  for (let r = 0; r < CEILING.rounds; r++) {
+    const alone = await loop();
+    one.push(alone.steps / alone.seconds);
+    const pair = await Promise.all([loop(), loop()]);
+    two.push(pair.reduce((a, p) => a + p.steps / p.seconds, 0));
+    log(
+      `ceiling: round ${r + 1}: 1 process ${round(one.at(-1)!, 0)} steps/s, 2 processes ${round(two.at(-1)!, 0)} steps/s`,
+    );
+  }
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return {
+    ratio: round(mean(two) / mean(one), 2),
+    roundRatios: two.map((t, i) => round(t / one[i]!, 2)),
+    stepsPerSecond: { one: round(mean(one), 0), two: round(mean(two), 0) },
+  };
+}
+
 /** Part 2: a small job's audit latency with the keeper idle, then with the keeper busy. */
 interface Latency {
   seconds: number;
@@ -427,6 +471,7 @@ export async function measureAuditLatency(log: Log): Promise<{
 
 export async function measureVerifierScaling(log: Log): Promise<VerifierScalingReport> {
   const started = performance.now();
+  const ceiling = await measureCeiling(log);
   const { withOne, withTwo } = await measureThroughput(log);
   const { idle, busy, expiredDuring, keeperSeconds, unaccepted } = await measureAuditLatency(log);
   const ratio = round(withTwo.tasksPerSecond / withOne.tasksPerSecond, 2);
@@ -436,6 +481,7 @@ export async function measureVerifierScaling(log: Log): Promise<VerifierScalingR
       twoWorkers: withTwo.tasksPerSecond,
     },
     ratio,
+    ceiling,
     roundRatios: withTwo.rounds.map((r, i) =>
       round(r.tasksPerSecond / withOne.rounds[i]!.tasksPerSecond, 2),
     ),
