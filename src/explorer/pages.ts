@@ -3,6 +3,8 @@
 // page per dispute (moves, committee votes, slashes, payouts) and the staked accounts. Plain HTML
 // with landmarks, captions and header cells, readable without JavaScript; explorer.js only swaps
 // in the fresh <main> when the chain changes.
+import type { Hex } from "viem";
+
 import { lossFromFloat32Bits } from "../protocol/leaf.ts";
 import { isFinalJobStatus } from "../protocol/onchain-enums.ts";
 import type { AccountView, DisputeView, ExplorerState, Happening, JobView } from "./state.ts";
@@ -179,6 +181,71 @@ function disputeTable(disputes: readonly DisputeView[]): Html {
   </table>`;
 }
 
+/** A checkpoint's committed claims, as a row of a claims table. */
+interface ClaimsRow {
+  index: number;
+  lossBits: bigint;
+  updateNorm: bigint;
+  /** Shown when the table has a digest column (opened leaves carry theirs on chain). */
+  stateDigest?: Hex;
+}
+
+/**
+ * Checkpoints' claims: why each was opened (sampled, top-Q), its loss and its update norm, with a
+ * bar relative to the largest in the table.
+ */
+function claimsTable(
+  job: JobView,
+  table: { id: string; caption: string; rows: readonly ClaimsRow[]; notOpened: string },
+): Html {
+  const sampled = new Set(job.opening?.sampled ?? []);
+  const top = new Set(job.opening?.topIndices ?? []);
+  const digests = table.rows.some((r) => r.stateDigest !== undefined);
+  const maxNorm = table.rows.reduce((m, r) => (r.updateNorm > m ? r.updateNorm : m), 1n);
+  return html`<table id="${table.id}">
+    <caption>
+      ${table.caption}
+    </caption>
+    <thead>
+      <tr>
+        <th scope="col">Checkpoint</th>
+        <th scope="col">Steps</th>
+        <th scope="col">Why opened</th>
+        ${digests ? html`<th scope="col">State digest</th>` : html``}
+        <th scope="col">Loss</th>
+        <th scope="col">Update norm</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${table.rows.map(
+        (r) =>
+          html`<tr>
+            <th scope="row">${r.index}</th>
+            <td>${(r.index - 1) * job.interval}..${r.index * job.interval}</td>
+            <td>
+              ${
+                [sampled.has(r.index) && "sampled", top.has(r.index) && "top-Q"]
+                  .filter((w) => w !== false)
+                  .join(", ") || table.notOpened
+              }
+            </td>
+            ${digests ? html`<td>${code(r.stateDigest ?? "")}</td>` : html``}
+            <td>${loss(job, r.lossBits)}</td>
+            <td>
+              <meter
+                min="0"
+                max="1"
+                value="${(Number(r.updateNorm) / Number(maxNorm)).toFixed(3)}"
+                aria-label="update norm of checkpoint ${r.index}, relative to the largest in this table"
+              ></meter>
+              ${norm(r.updateNorm)}
+            </td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
+
 /** Every checkpoint's claims from the trace manifest, with the opened ones marked. */
 function everyCheckpoint(job: JobView): Html {
   const m = job.trace?.manifest;
@@ -190,50 +257,13 @@ function everyCheckpoint(job: JobView): Html {
       <strong>Every checkpoint: the trace manifest is not this job's committed trace</strong>
       (${m.invalid}).
     </p>`;
-  const sampled = new Set(job.opening?.sampled ?? []);
-  const top = new Set(job.opening?.topIndices ?? []);
-  const maxNorm = m.checkpoints.reduce((x, c) => (c.updateNorm > x ? c.updateNorm : x), 1n);
-  return html`<table id="all-checkpoints">
-    <caption>
-      Every checkpoint: the provider's claims from the trace manifest (its leaves hash to the
-      committed trace root)
-    </caption>
-    <thead>
-      <tr>
-        <th scope="col">Checkpoint</th>
-        <th scope="col">Steps</th>
-        <th scope="col">Opened</th>
-        <th scope="col">Loss</th>
-        <th scope="col">Update norm</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${m.checkpoints.map(
-        (c) =>
-          html`<tr>
-            <th scope="row">${c.index}</th>
-            <td>${(c.index - 1) * job.interval}..${c.index * job.interval}</td>
-            <td>
-              ${
-                [sampled.has(c.index) && "sampled", top.has(c.index) && "top-Q"]
-                  .filter((w) => w !== false)
-                  .join(", ") || "—"
-              }
-            </td>
-            <td>${loss(job, c.lossBits)}</td>
-            <td>
-              <meter
-                min="0"
-                max="1"
-                value="${(Number(c.updateNorm) / Number(maxNorm)).toFixed(3)}"
-                aria-label="update norm of checkpoint ${c.index}, relative to the largest"
-              ></meter>
-              ${norm(c.updateNorm)}
-            </td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  return claimsTable(job, {
+    id: "all-checkpoints",
+    caption:
+      "Every checkpoint: the provider's claims from the trace manifest (its leaves hash to the committed trace root)",
+    rows: m.checkpoints,
+    notOpened: "—",
+  });
 }
 
 function tracePart(job: JobView): Html {
@@ -265,9 +295,6 @@ function tracePart(job: JobView): Html {
     return html`${commits}${submitted}
       <p>No segments opened yet.</p>
       ${everyCheckpoint(job)}`;
-  const sampled = new Set(o.sampled);
-  const top = new Set(o.topIndices);
-  const maxNorm = o.leaves.reduce((m, l) => (l.updateNorm > m ? l.updateNorm : m), 1n);
   return html`${commits}${submitted}
     <p>
       Sampled segments (q = ${job.samples}, from the seed):
@@ -275,48 +302,12 @@ function tracePart(job: JobView): Html {
       <strong>${o.topIndices.join(", ") || "—"}</strong>. Challenges until
       ${o.challengeEnd === 0 ? "—" : new Date(o.challengeEnd * 1000).toISOString()}.
     </p>
-    <table id="opened-leaves">
-      <caption>
-        Opened checkpoints: each segment's end state and its claims
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">Checkpoint</th>
-          <th scope="col">Steps</th>
-          <th scope="col">Why opened</th>
-          <th scope="col">State digest</th>
-          <th scope="col">Loss</th>
-          <th scope="col">Update norm</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${o.leaves.map(
-          (l) =>
-            html`<tr>
-              <th scope="row">${l.index}</th>
-              <td>${(l.index - 1) * job.interval}..${l.index * job.interval}</td>
-              <td>
-                ${
-                  [sampled.has(l.index) && "sampled", top.has(l.index) && "top-Q"]
-                    .filter((w) => w !== false)
-                    .join(", ") || "boundary"
-                }
-              </td>
-              <td>${code(l.stateDigest)}</td>
-              <td>${loss(job, l.lossBits)}</td>
-              <td>
-                <meter
-                  min="0"
-                  max="1"
-                  value="${(Number(l.updateNorm) / Number(maxNorm)).toFixed(3)}"
-                  aria-label="update norm of checkpoint ${l.index}, relative to the largest opened"
-                ></meter>
-                ${norm(l.updateNorm)}
-              </td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>
+    ${claimsTable(job, {
+      id: "opened-leaves",
+      caption: "Opened checkpoints: each segment's end state and its claims",
+      rows: o.leaves,
+      notOpened: "boundary",
+    })}
     ${everyCheckpoint(job)}`;
 }
 

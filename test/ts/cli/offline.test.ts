@@ -188,29 +188,6 @@ describe("assay CLI offline: params and spec build", function () {
   it("spec build says what to change, not the range arithmetic or zod's layout, and writes nothing", async function () {
     const out = path.join(dir, "refused.json");
     const common = ["--dataset", "synthetic", "--steps", "40", "--samples", "2", "--top-q", "1"];
-    const tooBig = await runCli([
-      "spec",
-      "build",
-      "--mlp",
-      "784,128,10",
-      "--numerics",
-      "exact",
-      "--batch-size",
-      "1000",
-      "--interval",
-      "8",
-      ...common,
-      "--out",
-      out,
-    ]);
-    expect(tooBig.code).to.equal(1);
-    const [overflow] = errorLines(tooBig);
-    expect(overflow).to.match(
-      /--batch-size 1000 is too large for an exact 784-128-10 MLP: its 32-bit integer sums could overflow; at most (\d+) fits \(--batch-size \1\)/,
-    );
-    expect(overflow).to.not.match(/range \[/);
-    // The size it names builds, one more does not.
-    const fits = Number(/at most (\d+) fits/.exec(overflow!)![1]);
     const build = (batch: number) =>
       runCli([
         "spec",
@@ -227,6 +204,15 @@ describe("assay CLI offline: params and spec build", function () {
         "--out",
         out,
       ]);
+    const tooBig = await build(1000);
+    expect(tooBig.code).to.equal(1);
+    const [overflow] = errorLines(tooBig);
+    expect(overflow).to.match(
+      /--batch-size 1000 is too large for an exact 784-128-10 MLP: its 32-bit integer sums could overflow; at most (\d+) fits \(--batch-size \1\)/,
+    );
+    expect(overflow).to.not.match(/range \[/);
+    // The size it names builds, one more does not.
+    const fits = Number(/at most (\d+) fits/.exec(overflow!)![1]);
     expect((await build(fits + 1)).code).to.equal(1);
     expect((await build(fits)).code).to.equal(0);
     await rm(out, { force: true });

@@ -131,10 +131,10 @@ export interface HonestJob {
   k: number;
 }
 
-/** A small exact job (T = 40, k = 10) trained honestly; nothing published anywhere yet. */
-export async function honestJob(): Promise<HonestJob> {
+/** A small job (T = 40, k = 10, exact unless asked) trained honestly; nothing published yet. */
+export async function honestJob(numerics: "exact" | "tolerance" = "exact"): Promise<HonestJob> {
   const k = 10;
-  const small = await smallJob("exact", { totalSteps: 40, checkpointInterval: k });
+  const small = await smallJob(numerics, { totalSteps: 40, checkpointInterval: k });
   const trained = new Map<string, Uint8Array>();
   const { records } = await train(small.job, {
     store: new MemoryBlobStore({ blobs: trained }),

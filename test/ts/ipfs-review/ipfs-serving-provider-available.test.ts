@@ -19,32 +19,10 @@ import { expect } from "chai";
 import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
 import { CachingBlobStore, uncached } from "../../../src/store/caching-store.ts";
 import { fetchJobSpec } from "../../../src/node/job-reader.ts";
-import { cidOf } from "../../../src/protocol/cid.ts";
-import { canonicalJobSpecBytes } from "../../../src/protocol/job-spec.ts";
-import { MemoryBlobStore } from "../../../src/store/memory-store.ts";
-import { train } from "../../../src/training/trainer.ts";
 import { adjudicate, verifiableJob } from "../../../verifier/segment-check.ts";
 import { checkNorms } from "../../../verifier/trace-checks.ts";
-import { smallJob } from "../engine/helpers/fixtures.ts";
-import { onchainFor } from "../helpers/onchain-job.ts";
 import { question } from "../verifier/questions.ts";
 import { honestJob, Nodes, publishOn, type HonestJob } from "./helpers.ts";
-
-/** honestJob() in tolerance numerics (T = 40, k = 10). */
-async function honestToleranceJob(): Promise<HonestJob> {
-  const k = 10;
-  const small = await smallJob("tolerance", { totalSteps: 40, checkpointInterval: k });
-  const trained = new Map<string, Uint8Array>();
-  const { records } = await train(small.job, {
-    store: new MemoryBlobStore({ blobs: trained }),
-    start: small.initialState,
-  });
-  const specBytes = canonicalJobSpecBytes(small.spec);
-  const blobs = new Map<string, Uint8Array>([...small.blobs, ...trained]);
-  const specCid = cidOf(specBytes);
-  blobs.set(specCid, specBytes);
-  return { small, specBytes, specCid, onchain: onchainFor(small.spec), records, blobs, k };
-}
 
 describe("attack review guard: an honest, serving provider is available to every read", function () {
   this.timeout(60_000);
@@ -63,7 +41,7 @@ describe("attack review guard: an honest, serving provider is available to every
   }
 
   it("tolerance numerics: a referee votes Provider on an availability dispute over an honest provider that serves every blob", async () => {
-    const job = await honestToleranceJob();
+    const job = await honestJob("tolerance");
     const { referee } = await providerAndReferee(job);
     const v = verifiableJob(job.small, job.records);
     const q = question("Availability", job.records, 3, job.k);
