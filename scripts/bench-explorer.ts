@@ -16,6 +16,7 @@ import { connectChain } from "../src/node/chain.ts";
 import { launchChromium } from "../test/ts/helpers/browser.ts";
 import { chainStory } from "../test/ts/explorer/chain-story.ts";
 import { round } from "./bench-util.ts";
+import { HttpBlobStore } from "../src/store/http-client.ts";
 
 const RUNS = 7;
 const JOBS = 8;
@@ -43,7 +44,13 @@ const chain = await connectChain(
   },
   { readOnly: true },
 );
-const explorer = await startExplorer({ chain, port: 0, pollMs: POLL_MS });
+// With the devnet's store, as `assay devnet` runs it: the job page lists every checkpoint.
+const explorer = await startExplorer({
+  chain,
+  store: new HttpBlobStore({ url: devnet.storeUrl }),
+  port: 0,
+  pollMs: POLL_MS,
+});
 const browser = await launchChromium();
 
 /** One load of `path` in a fresh page: bytes received and Navigation Timing. */
