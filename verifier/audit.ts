@@ -308,7 +308,17 @@ export class Audit {
       });
       return;
     }
-    if (head.number <= p.commitBlock) return;
+    // The reveal must be in a later block than the commit.
+    const reveal = p.commitBlock + 1n;
+    if (
+      this.ctx.waits.blockPending(
+        `fraud-reveal:${jobId}`,
+        reveal,
+        head.number,
+        `job ${jobId}: fraud proof committed, reveal`,
+      )
+    )
+      return;
     const call: ContractCall =
       fraud.kind === "topQ"
         ? contractCall(fp, "proveTopQFraud", [jobId, fraud.leaves, fraud.proof, p.salt])
@@ -373,7 +383,15 @@ export class Audit {
       return;
     }
     // The reveal must be in a later block than the commit (nobody can copy it from the mempool).
-    if (head.number <= c.commitBlock) return;
+    if (
+      this.ctx.waits.blockPending(
+        `challenge-reveal:${jobId}`,
+        c.commitBlock + 1n,
+        head.number,
+        `job ${jobId}: challenge of segment ${c.segment} committed, reveal`,
+      )
+    )
+      return;
     const v = await this.ctx.jobs.get(jobId);
     const { leaves, proof } = challengeLeaves(v, c.segment);
     const probes = c.probeStep === undefined ? undefined : await readProbes(this.ctx.chain, jobId);

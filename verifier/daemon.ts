@@ -47,6 +47,7 @@ import { ensureVerifierStake } from "./stake.ts";
 import { TaskQueue } from "./task-queue.ts";
 import { QUEUES } from "./tasks.ts";
 import { Watcher } from "./watch.ts";
+import { WaitNotes } from "../src/node/wait-notes.ts";
 
 export interface VerifierDaemonOptions {
   log?: Logger;
@@ -185,6 +186,7 @@ export class VerifierDaemon {
         journal: this.journal,
         tx,
         log: this.log,
+        waits: new WaitNotes(this.log),
         metrics: this.metrics,
         address: this.chain.address,
         store,

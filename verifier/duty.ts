@@ -13,6 +13,7 @@ import type { VerifierConfig } from "./config.ts";
 import type { VerifierEvent } from "./events.ts";
 import type { JobCache } from "./job-cache.ts";
 import type { ReexecTaskInput } from "./tasks.ts";
+import type { WaitNotes } from "../src/node/wait-notes.ts";
 
 /** The chain head a tick works against. */
 export interface Head {
@@ -27,6 +28,8 @@ export interface DutyContext {
   /** Every transaction goes through it, under a key naming what it is (a restart never resends). */
   readonly tx: TxSender;
   readonly log: Logger;
+  /** Says what a duty waits for (a block the chain has not mined), at most every 30 s each. */
+  readonly waits: WaitNotes;
   readonly metrics: NodeMetrics;
   readonly address: Address;
   /** The blob store (reads go through the content-addressed cache). */

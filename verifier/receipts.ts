@@ -121,7 +121,15 @@ export class ReceiptDuty {
       if (head.timestamp > record.commitEnd)
         return this.end(jobId, record, "skipped", "the commit phase ended before the re-execution");
       // The registry reads weights at past blocks only.
-      if (head.number <= record.snapshot) return;
+      if (
+        this.ctx.waits.blockPending(
+          `receipt-snapshot:${jobId}`,
+          record.snapshot + 1n,
+          head.number,
+          `job ${jobId}: receipt commit, which reads the stake weights at block ${record.snapshot}`,
+        )
+      )
+        return;
       const weight = await this.ctx.chain.contracts.registry.read.verifierWeightAt([
         this.ctx.address,
         record.snapshot,
@@ -201,7 +209,16 @@ export class ReceiptDuty {
    */
   private async keepProbeValue(jobId: bigint, head: Head): Promise<void> {
     const { probeRequest } = await this.receipts.read.roundOf([jobId]);
-    if (probeRequest === 0 || head.number <= BigInt(probeRequest)) return;
+    if (probeRequest === 0) return;
+    if (
+      this.ctx.waits.blockPending(
+        `probe-randomness:${jobId}`,
+        BigInt(probeRequest) + 1n,
+        head.number,
+        `job ${jobId}: the probe randomness of block ${probeRequest}`,
+      )
+    )
+      return;
     const key = `probes-record:${jobId}:${probeRequest}`;
     if (this.ctx.tx.sent(key)) return;
     const randomness = this.ctx.chain.contracts.randomness;

@@ -50,6 +50,7 @@ import {
 } from "../src/node/credit.ts";
 import { revertNameOf } from "../src/node/revert.ts";
 import { type ContractCall, contractCall } from "../src/node/tx.ts";
+import { WaitNotes } from "../src/node/wait-notes.ts";
 import { readNewEvents } from "./chain-reads.ts";
 import type { WorkerConfig } from "./config.ts";
 import { isTerminal, transition, type JobEvent, type JobState } from "./state-machine.ts";
@@ -95,8 +96,6 @@ const ROLE = { role: "provider" } as const;
 const PROVIDER_ROLE = 1;
 /** Blocks scanned per getLogs call. */
 const SCAN_CHUNK = 2_000n;
-/** How often a daemon repeats what it is still waiting for. */
-const WAIT_NOTE_MS = 30_000;
 
 const jobKey = (id: bigint): string => `job:${id}`;
 /** The journal's name of each credit ledger (`claims:<name>` counts the claims made). */
@@ -118,7 +117,7 @@ export class ProviderDaemon {
   private readonly log: Logger;
   private readonly metrics: NodeMetrics;
   private readonly abort = new AbortController();
-  private readonly waitNotes = new Map<string, number>();
+  private readonly waits: WaitNotes;
   private loop: Promise<void> | undefined;
   private readonly running = new Map<bigint, Promise<void>>();
   private readonly specs = new Map<bigint, FetchedSpec>();
@@ -134,6 +133,7 @@ export class ProviderDaemon {
     this.local = options.local;
     this.shared = options.shared;
     this.log = options.log;
+    this.waits = new WaitNotes(options.log);
     this.metrics = options.metrics;
   }
 
@@ -154,15 +154,6 @@ export class ProviderDaemon {
       "provider daemon started",
     );
     this.loop = this.run();
-  }
-
-  /** Logs what the daemon waits for: at once, then at most every WAIT_NOTE_MS per `key`. */
-  private waitingFor(key: string, fields: Record<string, string>, message: string): void {
-    const now = Date.now();
-    const last = this.waitNotes.get(key);
-    if (last !== undefined && now - last < WAIT_NOTE_MS) return;
-    this.waitNotes.set(key, now);
-    this.log.info(fields, message);
   }
 
   /** Stops polling, waits for running work to notice, then runs every cleanup step. */
@@ -408,7 +399,7 @@ export class ProviderDaemon {
         if (head < seedBlock) {
           // Say what it waits for: on a chain that mines only on transactions this never ends
           // by itself.
-          this.waitingFor(
+          this.waits.say(
             `seed:${jobId}`,
             { jobId: jobId.toString(), seedBlock: seedBlock.toString(), head: head.toString() },
             `job ${jobId}: waiting for block ${seedBlock}, whose hash seeds the samples (chain head ${head})`,

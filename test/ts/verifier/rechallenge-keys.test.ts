@@ -38,6 +38,7 @@ import type { DutyContext } from "../../../verifier/duty.ts";
 import { checkSegment, verifiableJob } from "../../../verifier/segment-check.ts";
 import type { AuditRecord } from "../../../verifier/state-machine.ts";
 import { smallJob } from "../engine/helpers/fixtures.ts";
+import { WaitNotes } from "../../../src/node/wait-notes.ts";
 
 const quietLog = { error() {}, warn() {}, info() {}, debug() {} } as unknown as Logger;
 const counter = { inc() {} };
@@ -179,6 +180,7 @@ describe("a segment challenged again after a withdrawn availability challenge", 
       journal,
       tx,
       log: quietLog,
+      waits: new WaitNotes(quietLog),
       metrics,
       address: ME,
       store: new MemoryBlobStore({ blobs: served }),
