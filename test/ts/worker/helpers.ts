@@ -112,6 +112,8 @@ export interface RunningDaemon {
 export async function startWorker(
   devnet: Devnet,
   input: Record<string, unknown>,
+  /** Level of <dataDir>/worker.log (default warn). */
+  logLevel: "warn" | "info" = "warn",
 ): Promise<RunningDaemon> {
   const config = WorkerConfigSchema.parse(input);
   const chain = await connectChain(config);
@@ -120,7 +122,7 @@ export async function startWorker(
   const journal = await Journal.open(paths.journal);
   const log = createLogger({
     name: "worker",
-    level: "warn",
+    level: logLevel,
     destination: path.join(config.dataDir, "worker.log"),
   });
   const metrics = createMetrics("worker");
