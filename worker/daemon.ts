@@ -784,7 +784,16 @@ export class ProviderDaemon {
       );
       return;
     }
-    if (head.number <= BigInt(round.probeRequest)) return; // the randomness block is not mined yet
+    // The randomness is the hash of the block after the request: not mined yet, nothing to do.
+    if (
+      this.waits.blockPending(
+        `probes:${jobId}`,
+        BigInt(round.probeRequest) + 1n,
+        head.number,
+        `job ${jobId}: the probe randomness of block ${round.probeRequest}`,
+      )
+    )
+      return;
     // Kept for good at once: a value read in time can never be re-rolled.
     await this.tryAnyoneMay(
       `probes-record:${jobId}:${round.probeRequest}`,
