@@ -249,6 +249,17 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
         throw new Error(
           `the node at ${rpcUrl} serves chain ${chainId}; a devnet runs only on a development chain (${DEVNET_CHAIN_IDS.join(" or ")}), since its accounts come from the public test mnemonic`,
         );
+      // One block on request, before any transaction: a node that refuses evm_mine (and may not
+      // mine on transactions either) fails here, with the reason, rather than leaving the
+      // deployment, and later every daemon, waiting for blocks that never come.
+      await connection.provider
+        .request({ method: "evm_mine", params: [] })
+        .catch((cause: unknown) => {
+          throw new Error(
+            `the node at ${rpcUrl} did not mine a block on request (evm_mine): the devnet's clock needs a development node such as anvil or Hardhat's: ${oneLine(cause)}`,
+            { cause },
+          );
+        });
       await topUpEther(connection, log);
     }
     const firstBlock = (await publicClient.getBlockNumber()) + 1n;
@@ -278,15 +289,6 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
       onError: (error) => log(`clock: tick failed: ${String(error)}`),
     });
     cleanup.unshift(["clock", () => clock.stop()]);
-    // One block now on an external node: one that refuses evm_mine fails here, with the reason,
-    // rather than leaving every daemon waiting for blocks that never come.
-    if (options.rpcUrl !== undefined)
-      await clock.advance(0).catch((cause: unknown) => {
-        throw new Error(
-          `the node at ${rpcUrl} did not mine a block on request (evm_mine): the devnet's clock needs a development node such as anvil or Hardhat's: ${oneLine(cause)}`,
-          { cause },
-        );
-      });
     if (options.startClock !== false) clock.start();
     log(`clock: a block every ${clock.tickMs} ms, chain time ×${clock.speed}`);
 

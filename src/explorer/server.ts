@@ -74,7 +74,15 @@ export async function startExplorer(options: ExplorerOptions): Promise<Explorer>
     js: await readFile(path.join(ASSET_DIR, "explorer.js")),
   };
   const collector = new EventCollector(chain);
-  const manifests = options.store === undefined ? undefined : new TraceManifests(options.store);
+  // New events collected, or a manifest read, but not yet folded into the state (a read failed, or
+  // nothing was built since): rebuild at the next poll even if no further block brings events.
+  let stale = false;
+  const manifests =
+    options.store === undefined
+      ? undefined
+      : new TraceManifests(options.store, () => {
+          stale = true;
+        });
   let version = 0;
   /** The events collected so far, folded into the next version of the state. */
   const fold = async (): Promise<ExplorerState> => {
@@ -93,17 +101,20 @@ export async function startExplorer(options: ExplorerOptions): Promise<Explorer>
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let refreshing: Promise<void> = Promise.resolve();
-  // New events collected but not yet folded (the reads after them failed): rebuild at the next poll
-  // even if no further block brings events.
-  let stale = false;
   let failure: string | undefined;
   const refresh = async (): Promise<void> => {
     try {
       const head = await chain.publicClient.getBlockNumber();
       if (head > collector.lastBlock && (await collector.collectTo(head)) > 0) stale = true;
       if (stale) {
-        state = await fold();
+        // Cleared before the fold: a manifest read that ends during it asks for the next one.
         stale = false;
+        try {
+          state = await fold();
+        } catch (error) {
+          stale = true;
+          throw error;
+        }
         announce();
       }
       failure = undefined;

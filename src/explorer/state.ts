@@ -7,6 +7,7 @@ import { z } from "zod";
 
 import { AssayError } from "../errors.ts";
 import { cidFromDigest } from "../protocol/cid.ts";
+import { sampleSegments } from "../protocol/sampler.ts";
 import {
   DISPUTE_KIND_NAME,
   JOB_STATUS,
@@ -303,15 +304,22 @@ export async function readExplorerState(
           };
         break;
       case "market.SamplesOpened":
-        if (job !== undefined)
+        if (job !== undefined) {
+          const seed = arg(e, "seed", hex32);
           job.opening = {
-            seed: arg(e, "seed", hex32),
-            sampled: [],
+            seed,
+            // From the event's seed, as the contract draws them: sampledSegments() reads the
+            // block hash, which the chain serves for 256 blocks only.
+            sampled: sampleSegments(seed, BigInt(job.checkpoints), job.samples).map(Number),
             topIndices: arg(e, "topIndices", z.array(z.bigint())).map(Number),
             minTopNorm: big(e, "minTopNorm"),
             challengeEnd: int(e, "challengeEnd"),
             leaves: job.opening?.leaves ?? [],
           };
+        }
+        break;
+      case "market.ChallengeWindowExtended":
+        if (job?.opening !== undefined) job.opening.challengeEnd = int(e, "challengeEnd");
         break;
       case "market.LeavesOpened":
         if (job !== undefined) {
@@ -446,13 +454,11 @@ export async function readExplorerState(
   // What events do not carry: the progress and status above are the job records'; the sampled
   // segments, each dispute's phase and every staked account's current stake.
   for (const job of jobs.values()) {
-    if (job.opening !== undefined)
-      job.opening.sampled = (await market.read.sampledSegments([job.id], at)).map(Number);
     // A submitted trace commits all n checkpoints; the record keeps the last ProgressCommitted.
     if (job.trace !== undefined && job.trace.manifestCid !== "") {
       job.progress = job.checkpoints;
       if (manifests !== undefined)
-        job.trace.manifest = await manifests.view(job.id, job.trace, job.checkpoints);
+        job.trace.manifest = manifests.view(job.id, job.trace, job.checkpoints);
     }
   }
   for (const dispute of disputes.values()) {

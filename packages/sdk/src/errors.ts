@@ -26,3 +26,9 @@ export class MissingAccountError extends AssayError {
   override name = "MissingAccountError";
   override readonly code = "missing_account";
 }
+
+/** A job that settled in another status than the one waited for (it can never reach it now). */
+export class JobSettledError extends AssayError {
+  override name = "JobSettledError";
+  override readonly code = "job_settled";
+}

@@ -10,7 +10,12 @@ export {
   type AssayDeployment,
   type DeployedContract,
 } from "./deployment.ts";
-export { DeploymentError, MissingAccountError, SdkTransactionError } from "./errors.ts";
+export {
+  DeploymentError,
+  JobSettledError,
+  MissingAccountError,
+  SdkTransactionError,
+} from "./errors.ts";
 export { AssayError } from "../../../src/errors.ts";
 
 export type { AssayClient, WriteOptions } from "./actions/client.ts";

@@ -44,8 +44,7 @@ describe("attack: an external node that refuses evm_mine", function () {
       req.on("end", () => {
         void (async () => {
           const parsed = JSON.parse(body) as
-            | { id: unknown; method: string }
-            | { id: unknown; method: string }[];
+            { id: unknown; method: string } | { id: unknown; method: string }[];
           const one = async (r: { id: unknown; method: string }): Promise<unknown> => {
             if (REFUSED.has(r.method))
               return {
@@ -98,14 +97,22 @@ describe("attack: an external node that refuses evm_mine", function () {
     ]);
     clearTimeout(timer);
     await devnet?.close();
-    expect(outcome, "startDevnet neither started nor failed within 30 s (waiting for a block)").not.to.equal("hung");
+    expect(
+      outcome,
+      "startDevnet neither started nor failed within 30 s (waiting for a block)",
+    ).not.to.equal("hung");
     expect(String(outcome)).to.match(/evm_mine/);
     // Nothing was signed into the node's pool before the probe.
     const pending = (await (
       await fetch(anvil.url, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getBlockTransactionCountByNumber", params: ["pending"] }),
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "eth_getBlockTransactionCountByNumber",
+          params: ["pending"],
+        }),
       })
     ).json()) as { result: string };
     expect(BigInt(pending.result)).to.equal(0n);

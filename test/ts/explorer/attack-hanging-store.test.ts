@@ -86,7 +86,11 @@ describe("attack: a store that never answers", function () {
       port: 0,
       pollMs: 100,
     });
-    explorer = await within(15_000, "the explorer starting (its first state waits on the store)", pending);
+    explorer = await within(
+      15_000,
+      "the explorer starting (its first state waits on the store)",
+      pending,
+    );
     const first = explorer.current().jobs.find((j) => j.id === jobId);
     expect(first?.status).to.equal("Submitted");
 

@@ -42,7 +42,12 @@ describe("attack: a job opened more than 256 blocks ago", function () {
     await story.submit(jobId);
     await story.open(jobId);
     chain = await connectChain(
-      { rpcUrl: devnet.rpcUrl, deployment: devnet.deploymentFile, account: { devnet: 0 }, pollIntervalMs: 100 },
+      {
+        rpcUrl: devnet.rpcUrl,
+        deployment: devnet.deploymentFile,
+        account: { devnet: 0 },
+        pollIntervalMs: 100,
+      },
       { readOnly: true },
     );
     explorer = await startExplorer({

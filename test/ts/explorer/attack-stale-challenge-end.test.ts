@@ -76,7 +76,7 @@ describe("attack: the challenge window's end after a dispute the provider won", 
     expect(view.deadline, "the record's deadline is the extended end").to.equal(realEnd);
 
     const page = await (await fetch(`${explorer.url}/jobs/${jobId}`)).text();
-    const shown = /Challenges until\s+([0-9T:\-]+\.\d{3}Z)/.exec(page)?.[1];
+    const shown = /Challenges until\s+([0-9T:-]+\.\d{3}Z)/.exec(page)?.[1];
     expect(shown, "the job page's end of the challenge window").to.equal(
       new Date(realEnd * 1000).toISOString(),
     );

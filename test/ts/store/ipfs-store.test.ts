@@ -384,7 +384,10 @@ describe("node config: the ipfs section", () => {
       ).to.throw(ConfigError, why);
     };
     // Only TCP runs, and a peer without its id could not be authenticated.
-    refused({ listen: ["/ip4/0.0.0.0/udp/4001/quic-v1"] }, /ipfs\.listen\[0\]: a listen address is/);
+    refused(
+      { listen: ["/ip4/0.0.0.0/udp/4001/quic-v1"] },
+      /ipfs\.listen\[0\]: a listen address is/,
+    );
     refused({ listen: ["not a multiaddr"] }, /ipfs\.listen\[0\]: a listen address is/);
     refused({ peers: ["/ip4/127.0.0.1/tcp/4001"] }, /ipfs\.peers\[0\]: a peer address is/);
     refused(

@@ -14,10 +14,16 @@ import type {
   Transport,
 } from "viem";
 import { BaseError, ContractFunctionRevertedError } from "viem";
-import { simulateContract, waitForTransactionReceipt, writeContract } from "viem/actions";
+import {
+  getChainId,
+  simulateContract,
+  waitForTransactionReceipt,
+  writeContract,
+} from "viem/actions";
 
 import { abis } from "../../generated/abis.js";
-import { MissingAccountError, SdkTransactionError } from "../errors.ts";
+import type { AssayDeployment } from "../deployment.ts";
+import { DeploymentError, MissingAccountError, SdkTransactionError } from "../errors.ts";
 
 // A call reverts with the error of whichever contract refused it (the registry inside the market's
 // accept, the token inside createJob's escrow): every public contract's errors, so viem decodes it.
@@ -49,6 +55,21 @@ export function addressOf(account: Account | Address): Address {
   return typeof account === "string" ? account : account.address;
 }
 
+/**
+ * Refuses a deployment for another chain than the client's: its addresses mean nothing there (or,
+ * worse, something else). ATTACK: test/ts/sdk/attack-wrong-chain-deployment.test.ts.
+ */
+export async function assertDeploymentChain(
+  client: AssayClient,
+  deployment: Pick<AssayDeployment, "chainId">,
+): Promise<void> {
+  const chainId = client.chain?.id ?? (await getChainId(client));
+  if (chainId !== deployment.chainId)
+    throw new DeploymentError(
+      `the deployment is for chain ${deployment.chainId}, but the client is on chain ${chainId}: pass chain ${chainId}'s deployment`,
+    );
+}
+
 /** A sent and mined transaction. */
 export interface Sent {
   hash: Hash;
@@ -72,10 +93,11 @@ export async function send<
   const args extends ContractFunctionArgs<abi, "nonpayable" | "payable", name>,
 >(
   client: AssayClient,
-  options: WriteOptions,
+  options: WriteOptions & { deployment?: Pick<AssayDeployment, "chainId"> },
   call: { address: Address; abi: abi; functionName: name; args: args },
 ): Promise<Sent> {
   const action = `${call.functionName} on ${call.address}`;
+  if (options.deployment !== undefined) await assertDeploymentChain(client, options.deployment);
   const account = senderOf(client, options);
   let hash: Hash;
   try {

@@ -22,8 +22,15 @@ import {
 } from "../../../../src/protocol/onchain-enums.ts";
 import { jobMarketAbi } from "../../generated/abis.js";
 import type { AssayDeployment } from "../deployment.ts";
-import { SdkTransactionError } from "../errors.ts";
-import { addressOf, send, senderOf, type AssayClient, type WriteOptions } from "./client.ts";
+import { DeploymentError, JobSettledError, SdkTransactionError } from "../errors.ts";
+import {
+  addressOf,
+  assertDeploymentChain,
+  send,
+  senderOf,
+  type AssayClient,
+  type WriteOptions,
+} from "./client.ts";
 import { approve, getAllowance } from "./token.ts";
 
 /** JobMarket.getJob's record, as viem decodes it. */
@@ -58,6 +65,18 @@ export async function createJob(
   const { deployment } = options;
   const spec = parseJobSpec(options.spec);
   const params = createJobParams(spec, options.terms);
+  await assertDeploymentChain(client, deployment);
+  // Nothing is approved to an address that is not the deployment's JobMarket escrowing the
+  // deployment's token (ATTACK: test/ts/sdk/attack-approve-before-check.test.ts).
+  const escrowed = await readContract(client, {
+    address: deployment.market,
+    abi: jobMarketAbi,
+    functionName: "token",
+  }).catch(() => undefined);
+  if (escrowed === undefined || escrowed.toLowerCase() !== deployment.token.toLowerCase())
+    throw new DeploymentError(
+      `${deployment.market} is not a JobMarket escrowing the deployment's token ${deployment.token}: check the deployment file`,
+    );
   if (options.approve !== false) {
     const owner = addressOf(senderOf(client, options));
     const allowance = await getAllowance(client, { deployment, owner, spender: deployment.market });
@@ -88,6 +107,7 @@ export async function getJob(
   client: AssayClient,
   options: { deployment: AssayDeployment; jobId: bigint },
 ): Promise<Job> {
+  await assertDeploymentChain(client, options.deployment);
   const record = await readContract(client, {
     address: options.deployment.market,
     abi: jobMarketAbi,
@@ -148,7 +168,10 @@ export function watchJob(client: AssayClient, options: WatchJobOptions): () => v
   return stop;
 }
 
-/** Resolves with the job once its status is one of `until` (default: any settled status). */
+/**
+ * Resolves with the job once its status is one of `until` (default: any settled status); rejects
+ * with JobSettledError when the job settles in another status, which it can never leave.
+ */
 export function waitForJob(
   client: AssayClient,
   options: Omit<WatchJobOptions, "onJob" | "onError"> & { until?: readonly JobStatusName[] },
@@ -161,9 +184,17 @@ export function waitForJob(
     const unwatch = watchJob(client, {
       ...options,
       onJob: (job) => {
-        if (!done(job)) return;
-        unwatch();
-        resolve(job);
+        if (done(job)) {
+          unwatch();
+          resolve(job);
+        } else if (isFinalJobStatus(job.status)) {
+          unwatch();
+          reject(
+            new JobSettledError(
+              `job ${job.id} settled as ${job.statusName}, so it will never be ${options.until!.join(" or ")}`,
+            ),
+          );
+        }
       },
       onError: (error) => {
         unwatch();
