@@ -23,7 +23,7 @@ import { until } from "../../../src/devnet/poll.ts";
 import { startExplorer, type Explorer } from "../../../src/explorer/server.ts";
 import { connectChain } from "../../../src/node/chain.ts";
 import { HttpBlobStore } from "../../../src/store/http-client.ts";
-import { chainStory } from "./chain-story.ts";
+import { chainStory, explorerOn } from "./chain-story.ts";
 
 describe("attack: a job opened more than 256 blocks ago", function () {
   this.timeout(240_000);
@@ -41,22 +41,7 @@ describe("attack: a job opened more than 256 blocks ago", function () {
     await story.accept(jobId);
     await story.submit(jobId);
     await story.open(jobId);
-    chain = await connectChain(
-      {
-        rpcUrl: devnet.rpcUrl,
-        deployment: devnet.deploymentFile,
-        account: { devnet: 0 },
-        pollIntervalMs: 100,
-      },
-      { readOnly: true },
-    );
-    explorer = await startExplorer({
-      chain,
-      store: new HttpBlobStore({ url: devnet.storeUrl }),
-      port: 0,
-      pollMs: 100,
-      log: (line) => logs.push(line),
-    });
+    ({ explorer, chain } = await explorerOn(devnet, { log: (line) => logs.push(line) }));
     // 300 blocks later (a devnet mines that many in under a minute).
     await devnet.connection.provider.request({ method: "hardhat_mine", params: ["0x12c"] });
   });

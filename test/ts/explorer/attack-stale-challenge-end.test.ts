@@ -17,11 +17,9 @@
 import { expect } from "chai";
 
 import { startDevnet, type Devnet } from "../../../src/devnet/index.ts";
-import { startExplorer, type Explorer } from "../../../src/explorer/server.ts";
-import { connectChain } from "../../../src/node/chain.ts";
+import type { Explorer } from "../../../src/explorer/server.ts";
 import { until } from "../../../src/devnet/poll.ts";
-import { HttpBlobStore } from "../../../src/store/http-client.ts";
-import { chainStory } from "./chain-story.ts";
+import { chainStory, explorerOn } from "./chain-story.ts";
 
 describe("attack: the challenge window's end after a dispute the provider won", function () {
   this.timeout(240_000);
@@ -47,21 +45,7 @@ describe("attack: the challenge window's end after a dispute the provider won", 
     await story.challenge(jobId, 3);
     await story.judge(1n, "Provider");
 
-    const chain = await connectChain(
-      {
-        rpcUrl: devnet.rpcUrl,
-        deployment: devnet.deploymentFile,
-        account: { devnet: 0 },
-        pollIntervalMs: 100,
-      },
-      { readOnly: true },
-    );
-    explorer = await startExplorer({
-      chain,
-      store: new HttpBlobStore({ url: devnet.storeUrl }),
-      port: 0,
-      pollMs: 100,
-    });
+    ({ explorer } = await explorerOn(devnet));
     const view = await until(
       "the dispute's resolution in the explorer",
       async () => {

@@ -21,6 +21,9 @@ import {
   type CheckpointRecord,
 } from "../../../src/checkpoint/trace.ts";
 import { HttpBlobStore } from "../../../src/store/http-client.ts";
+import type { BlobStore } from "../../../src/store/blob-store.ts";
+import { startExplorer, type Explorer } from "../../../src/explorer/server.ts";
+import { connectChain, type ChainContext } from "../../../src/node/chain.ts";
 
 const UNIT = 10n ** 18n;
 
@@ -294,4 +297,31 @@ export async function chainStory(devnet: Devnet) {
       verifier: verifier.account.address,
     },
   };
+}
+
+/**
+ * An explorer over the devnet, as `assay devnet` starts one: read-only chain, the devnet's store
+ * (or `store`), polled every 100 ms. Returns the chain it reads too.
+ */
+export async function explorerOn(
+  devnet: Devnet,
+  options: { store?: BlobStore; log?: (line: string) => void } = {},
+): Promise<{ explorer: Explorer; chain: ChainContext }> {
+  const chain = await connectChain(
+    {
+      rpcUrl: devnet.rpcUrl,
+      deployment: devnet.deploymentFile,
+      account: { devnet: 0 },
+      pollIntervalMs: 100,
+    },
+    { readOnly: true },
+  );
+  const explorer = await startExplorer({
+    chain,
+    store: options.store ?? new HttpBlobStore({ url: devnet.storeUrl }),
+    port: 0,
+    pollMs: 100,
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
+  return { explorer, chain };
 }

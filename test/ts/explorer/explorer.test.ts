@@ -12,11 +12,9 @@ import { expect } from "chai";
 import type { Page } from "playwright-core";
 
 import { startDevnet, type Devnet } from "../../../src/devnet/index.ts";
-import { startExplorer, type Explorer } from "../../../src/explorer/server.ts";
-import { connectChain } from "../../../src/node/chain.ts";
-import { HttpBlobStore } from "../../../src/store/http-client.ts";
+import type { Explorer } from "../../../src/explorer/server.ts";
 import { launchChromium, type LaunchedBrowser } from "../helpers/browser.ts";
-import { chainStory } from "./chain-story.ts";
+import { chainStory, explorerOn } from "./chain-story.ts";
 import { LOW_CONTRAST } from "./contrast.ts";
 
 const SHOTS = path.join("test-artifacts", "explorer");
@@ -36,21 +34,7 @@ describe("explorer web page", function () {
     story = await chainStory(devnet);
     await story.stakeParties();
     jobId = await story.post("first");
-    const chain = await connectChain(
-      {
-        rpcUrl: devnet.rpcUrl,
-        deployment: devnet.deploymentFile,
-        account: { devnet: 0 },
-        pollIntervalMs: 100,
-      },
-      { readOnly: true },
-    );
-    explorer = await startExplorer({
-      chain,
-      store: new HttpBlobStore({ url: devnet.storeUrl }),
-      port: 0,
-      pollMs: 100,
-    });
+    ({ explorer } = await explorerOn(devnet));
     browser = await launchChromium();
     page = await browser.context.newPage();
   });
