@@ -16,19 +16,13 @@
 // store for the size first, or read a stream with a limit) and names the manifest as too large.
 // Here: a 16-checkpoint job whose "manifest" is a 32 MiB blob; the explorer must pull at most 1 MiB.
 import { expect } from "chai";
-import { keccak256, toHex } from "viem";
 
 import { startDevnet, type Devnet } from "../../../src/devnet/index.ts";
 import { until } from "../../../src/devnet/poll.ts";
-import { startExplorer, type Explorer } from "../../../src/explorer/server.ts";
-import { connectChain } from "../../../src/node/chain.ts";
-import { digestFromCid } from "../../../src/protocol/cid.ts";
-import { hashLeaf } from "../../../src/protocol/leaf.ts";
-import { merkleRoot } from "../../../src/protocol/merkle.ts";
+import type { Explorer } from "../../../src/explorer/server.ts";
 import type { BlobStore } from "../../../src/store/blob-store.ts";
 import { HttpBlobStore } from "../../../src/store/http-client.ts";
-import { DEVNET_ACCOUNTS } from "../../../src/devnet/devnet.ts";
-import { chainStory } from "./chain-story.ts";
+import { chainStory, explorerOn } from "./chain-story.ts";
 
 describe("attack: a huge blob named as a trace manifest", function () {
   this.timeout(240_000);
@@ -52,23 +46,7 @@ describe("attack: a huge blob named as a trace manifest", function () {
     const store = new HttpBlobStore({ url: devnet.storeUrl });
     const huge = new TextEncoder().encode(`[${"{},".repeat(11 * 1024 * 1024)}{}]`); // ~32 MiB
     const hugeCid = await store.put(huge);
-    const trace = story.trace(jobId);
-    const root = merkleRoot(trace.map((leaf) => hashLeaf(jobId, leaf)));
-    const wallets = await devnet.connection.viem.getWalletClients();
-    const provider = wallets[DEVNET_ACCOUNTS.providers[0]]!;
-    const publicClient = await devnet.connection.viem.getPublicClient();
-    await publicClient.waitForTransactionReceipt({
-      hash: await devnet.deployment.market.write.submit(
-        [
-          jobId,
-          root,
-          trace.at(-1)!.stateDigest,
-          keccak256(toHex("result")),
-          digestFromCid(hugeCid),
-        ],
-        { account: provider.account },
-      ),
-    });
+    await story.submit(jobId, { manifestCid: hugeCid });
 
     let pulled = 0;
     const counting = new Proxy(store, {
@@ -86,16 +64,7 @@ describe("attack: a huge blob named as a trace manifest", function () {
       },
     }) as BlobStore;
 
-    const chain = await connectChain(
-      {
-        rpcUrl: devnet.rpcUrl,
-        deployment: devnet.deploymentFile,
-        account: { devnet: 0 },
-        pollIntervalMs: 100,
-      },
-      { readOnly: true },
-    );
-    explorer = await startExplorer({ chain, store: counting, port: 0, pollMs: 100 });
+    ({ explorer } = await explorerOn(devnet, { store: counting }));
     const view = await until(
       "the job's manifest verdict",
       async () => {

@@ -193,10 +193,30 @@ export async function chainStory(devnet: Devnet) {
      * Submits the trace, with its manifest published to the devnet's store (every checkpoint's
      * claims); `manifestOf` publishes another job's manifest instead (a provider's lie).
      */
-    async submit(jobId: bigint, options: { manifestOf?: bigint } = {}): Promise<void> {
+    async submit(
+      jobId: bigint,
+      options: { manifestOf?: bigint; manifestCid?: string } = {},
+    ): Promise<void> {
       const trace = this.trace(jobId);
       const root = merkleRoot(trace.map((leaf) => hashLeaf(jobId, leaf)));
-      const of = options.manifestOf ?? jobId;
+      const manifestCid =
+        options.manifestCid ?? (await this.publishManifest(options.manifestOf ?? jobId));
+      await wait(
+        await market.write.submit(
+          [
+            jobId,
+            root,
+            trace.at(-1)!.stateDigest,
+            keccak256(toHex("result")),
+            digestFromCid(manifestCid),
+          ],
+          { account: provider.account },
+        ),
+      );
+    },
+
+    /** Publishes job `of`'s trace manifest (every checkpoint's claims) to the devnet's store. */
+    async publishManifest(of: bigint): Promise<string> {
       const records: CheckpointRecord[] = [
         {
           index: 0,
@@ -215,25 +235,13 @@ export async function chainStory(devnet: Devnet) {
           updateNorm: leaf.updateNorm,
         })),
       ];
-      const manifestCid = await publishTraceManifest(store, {
+      return publishTraceManifest(store, {
         jobId: of,
         specHash: keccak256(toHex(`spec:${of}`)),
         checkpointInterval: STORY_JOB.checkpointInterval,
         records,
         root: traceRoot(of, records),
       });
-      await wait(
-        await market.write.submit(
-          [
-            jobId,
-            root,
-            trace.at(-1)!.stateDigest,
-            keccak256(toHex("result")),
-            digestFromCid(manifestCid),
-          ],
-          { account: provider.account },
-        ),
-      );
     },
 
     /** Opens the sampled and top-Q segments once the sample seed exists (the clock mines it). */

@@ -204,32 +204,31 @@ export function waitForJob(
   });
 }
 
-/** The submitter withdraws an Open job; its escrow is refunded. */
-export async function cancelJob(
+type JobCallOptions = WriteOptions & { deployment: AssayDeployment; jobId: bigint };
+
+/** A JobMarket call that takes the job id alone. */
+async function jobCall(
   client: AssayClient,
-  options: WriteOptions & { deployment: AssayDeployment; jobId: bigint },
+  options: JobCallOptions,
+  functionName: "cancel" | "finalize",
 ): Promise<{ hash: Hash }> {
   const { hash } = await send(client, options, {
     address: options.deployment.market,
     abi: jobMarketAbi,
-    functionName: "cancel",
+    functionName,
     args: [options.jobId],
   });
   return { hash };
 }
 
+/** The submitter withdraws an Open job; its escrow is refunded. */
+export function cancelJob(client: AssayClient, options: JobCallOptions): Promise<{ hash: Hash }> {
+  return jobCall(client, options, "cancel");
+}
+
 /** Anyone settles a job whose challenge window passed without a dispute: the provider is paid. */
-export async function finalizeJob(
-  client: AssayClient,
-  options: WriteOptions & { deployment: AssayDeployment; jobId: bigint },
-): Promise<{ hash: Hash }> {
-  const { hash } = await send(client, options, {
-    address: options.deployment.market,
-    abi: jobMarketAbi,
-    functionName: "finalize",
-    args: [options.jobId],
-  });
-  return { hash };
+export function finalizeJob(client: AssayClient, options: JobCallOptions): Promise<{ hash: Hash }> {
+  return jobCall(client, options, "finalize");
 }
 
 /** The number of jobs ever posted on this market (ids run from 1). */
