@@ -146,9 +146,22 @@ function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
   });
 }
 
+/** Sets `address`'s ether balance (hardhat_setBalance: Hardhat's chain and anvil take it). */
+function setEtherBalance(
+  connection: NetworkConnection,
+  address: Address,
+  wei: bigint,
+): Promise<unknown> {
+  return connection.provider.request({
+    method: "hardhat_setBalance",
+    params: [address, `0x${wei.toString(16)}`],
+  });
+}
+
 /**
- * Gives every devnet account that holds less than 10 000 ether that much, by hardhat_setBalance
- * (anvil takes it too), or else by a transfer from account 0.
+ * Gives every devnet account that holds less than 10 000 ether that much (setEtherBalance), or,
+ * on a node without hardhat_setBalance, 1 000 ether from account 0 (which cannot give each of ten
+ * accounts 10 000).
  */
 async function topUpEther(
   connection: NetworkConnection,
@@ -165,10 +178,7 @@ async function topUpEther(
   const funder = wallets[DEVNET_ACCOUNTS.deployer]!;
   for (const address of short) {
     try {
-      await connection.provider.request({
-        method: "hardhat_setBalance",
-        params: [address, `0x${DEVNET_ETHER.toString(16)}`],
-      });
+      await setEtherBalance(connection, address, DEVNET_ETHER);
     } catch {
       const hash = await funder.sendTransaction({ to: address, value: DEVNET_ETHER / 10n });
       const receipt = await publicClient.waitForTransactionReceipt({ hash });
@@ -310,10 +320,7 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
       clock,
       async fund(address: Address, amount: bigint, fundOptions = {}): Promise<void> {
         if (fundOptions.eth !== undefined) {
-          await connection.provider.request({
-            method: "hardhat_setBalance",
-            params: [address, `0x${fundOptions.eth.toString(16)}`],
-          });
+          await setEtherBalance(connection, address, fundOptions.eth);
         }
         if (amount === 0n) return;
         if (testToken === undefined) {
