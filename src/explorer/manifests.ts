@@ -8,8 +8,9 @@
 // state when it ends. A store that never answers, or a provider that names a huge blob as its
 // manifest (ATTACK: test/ts/explorer/attack-hanging-store.test.ts, attack-huge-manifest.test.ts),
 // so costs one bounded read, not a frozen explorer. A blob larger than a manifest of n checkpoints
-// can be is refused by its size before it is fetched. A checked manifest is kept (a CID's bytes
-// never change); a failed read is tried again after RETRY_MS.
+// can be is refused by its size, before it is fetched where the store can tell the size. A
+// checked manifest is kept (a CID's bytes never change); a failed read is tried again after
+// RETRY_MS.
 import type { Hex } from "viem";
 
 import { decodeTraceManifest } from "../checkpoint/trace.ts";
@@ -34,6 +35,12 @@ const RETRY_MS = 30_000;
 /** The most bytes a canonical manifest of n checkpoints can take (each entry is under 200). */
 export function manifestByteBound(checkpoints: number): number {
   return 1_024 + (checkpoints + 1) * 256;
+}
+
+function tooLarge(size: number, checkpoints: number, bound: number): ManifestView {
+  return {
+    invalid: `it is ${size} bytes, more than a manifest of ${checkpoints} checkpoints can be (${bound})`,
+  };
 }
 
 export class TraceManifests {
@@ -107,16 +114,15 @@ export class TraceManifests {
     const bound = manifestByteBound(checkpoints);
     let bytes: Uint8Array;
     try {
+      // Refused before it is fetched where the store can tell its size; the IPFS store tells only
+      // of blobs in its own repo, and bounds what it fetches by its blob limit itself.
       const size = await this.#store.size(trace.manifestCid);
-      if (size === undefined) return { unavailable: "the store does not hold it" };
-      if (size > bound)
-        return {
-          invalid: `it is ${size} bytes, more than a manifest of ${checkpoints} checkpoints can be (${bound})`,
-        };
+      if (size !== undefined && size > bound) return tooLarge(size, checkpoints, bound);
       bytes = await this.#store.get(trace.manifestCid);
     } catch (error) {
       return { unavailable: `the store does not serve it now (${oneLine(error)})` };
     }
+    if (bytes.byteLength > bound) return tooLarge(bytes.byteLength, checkpoints, bound);
     try {
       const manifest = decodeTraceManifest(bytes);
       const problem =
