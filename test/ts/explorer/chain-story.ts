@@ -94,7 +94,17 @@ export async function chainStory(devnet: Devnet) {
      * every seat commit and reveal `verdict`, and resolves; returns the members.
      */
     async judge(disputeId: bigint, verdict: VoteName): Promise<Address[]> {
-      const members = await until(
+      const members = await this.draw(disputeId);
+      await this.vote(disputeId, members, verdict);
+      await wait(
+        await disputeGame.write.resolve([disputeId, members], { account: submitter.account }),
+      );
+      return members;
+    },
+
+    /** Draws dispute `disputeId`'s committee once its randomness exists; returns the members. */
+    async draw(disputeId: bigint): Promise<Address[]> {
+      return until(
         `dispute ${disputeId}'s committee`,
         async () => {
           try {
@@ -115,12 +125,32 @@ export async function chainStory(devnet: Devnet) {
         },
         30_000,
       );
+    },
+
+    /**
+     * Has every seat of the committee `members` commit and reveal its vote: `verdict`, or
+     * `verdict[seat]` (the dispute is left to resolve).
+     */
+    async vote(
+      disputeId: bigint,
+      members: readonly Address[],
+      verdict: VoteName | readonly VoteName[],
+    ): Promise<void> {
+      const voteOf = (seat: number): VoteName =>
+        typeof verdict === "string" ? verdict : verdict[seat]!;
       const salt = (seat: number): Hex => keccak256(toHex(`vote ${disputeId}:${seat}`));
       for (const [seat, member] of members.entries()) {
         const referee = byAddress.get(member.toLowerCase())!;
-        const commitment = voteCommitment(disputeId, seat, VOTE[verdict], 0n, salt(seat), member);
+        const commitment = voteCommitment(
+          disputeId,
+          seat,
+          VOTE[voteOf(seat)],
+          0n,
+          salt(seat),
+          member,
+        );
         await wait(
-          await disputeGame.write.commitVote([disputeId, BigInt(seat), members, commitment], {
+          await disputeGame.write.commitVote([disputeId, BigInt(seat), [...members], commitment], {
             account: referee.account,
           }),
         );
@@ -128,16 +158,12 @@ export async function chainStory(devnet: Devnet) {
       for (const [seat, member] of members.entries())
         await wait(
           await disputeGame.write.revealVote(
-            [disputeId, BigInt(seat), VOTE[verdict], 0n, salt(seat)],
+            [disputeId, BigInt(seat), VOTE[voteOf(seat)], 0n, salt(seat)],
             {
               account: byAddress.get(member.toLowerCase())!.account,
             },
           ),
         );
-      await wait(
-        await disputeGame.write.resolve([disputeId, members], { account: submitter.account }),
-      );
-      return members;
     },
 
     /** Posts a job; returns its id. */
