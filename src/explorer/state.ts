@@ -141,7 +141,10 @@ export interface DisputeView {
   }[];
   votes: VoteView[];
   penalties: { referee: Address; amount: bigint }[];
-  /** Stake the registry slashed in the dispute's transactions (the loser's collateral). */
+  /**
+   * Stake the registry slashed for the dispute: a losing provider's collateral, referees'
+   * penalties (which slash is whose: disputesOfSlashes).
+   */
   slashes: { account: Address; amount: bigint }[];
   credits: { account: Address; amount: bigint }[];
 }
@@ -185,6 +188,75 @@ function addressesIn(event: ChainEvent): Address[] {
     for (const v of list)
       if (typeof v === "string" && /^0x[0-9a-fA-F]{40}$/.test(v)) out.push(getAddress(v));
   }
+  return out;
+}
+
+/**
+ * The dispute each of the registry's slashes belongs to, and the ejection a slash caused with it.
+ * The registry's events name no dispute, and one transaction may move several disputes (anyone may
+ * call resolve on one and drawCommittee on another from one contract), so nothing here is guessed
+ * from the transaction alone: a slash whose slasher is the dispute game was made inside one call of
+ * the game (which is nonReentrant) about one dispute, and the game's own events next to it in the
+ * same transaction name that dispute, in an order its code fixes:
+ * - a verifier's stake (a referee's penalty): the game's next event is RefereePenalized, for the
+ *   same referee and amount (emitted as soon as the slash returns);
+ * - a provider's collateral: the game's previous event is the DisputeResolved that took it
+ *   (_settle emits it, the market ends the dispute, emitting JobSlashed for the dispute's job, and
+ *   the registry slashes), with that JobSlashed between the two.
+ * A registry Ejected belongs where the Slashed just before it (the same registry call, the same
+ * account) does. Slashes by the market (a missed deadline) or fraud proofs, any other registry
+ * event, and a slash that fits neither pattern belong to no dispute: they are shown on the
+ * account, never on a dispute the transaction merely touched.
+ */
+export function disputesOfSlashes(
+  events: readonly ChainEvent[],
+  disputeGame: Address,
+): Map<ChainEvent, bigint> {
+  const game = getAddress(disputeGame);
+  const out = new Map<ChainEvent, bigint>();
+  /** The dispute game's first event after (step 1) or before (step -1) `i` in its transaction. */
+  const gameEvent = (i: number, step: 1 | -1): { at: number; event: ChainEvent } | undefined => {
+    for (
+      let j = i + step;
+      j >= 0 && j < events.length && events[j]!.tx === events[i]!.tx;
+      j += step
+    )
+      if (events[j]!.contract === "disputeGame") return { at: j, event: events[j]! };
+    return undefined;
+  };
+  events.forEach((e, i) => {
+    if (e.contract !== "registry") return;
+    if (e.name === "Ejected") {
+      const slash = events[i - 1];
+      if (
+        slash !== undefined &&
+        slash.tx === e.tx &&
+        out.has(slash) &&
+        arg(slash, "account", address) === arg(e, "account", address)
+      )
+        out.set(e, out.get(slash)!);
+      return;
+    }
+    if (e.name !== "Slashed" || arg(e, "slasher", address) !== game) return;
+    const account = arg(e, "account", address);
+    if (int(e, "role") === STAKE_ROLE.Verifier) {
+      const next = gameEvent(i, 1)?.event;
+      if (
+        next?.name === "RefereePenalized" &&
+        arg(next, "referee", address) === account &&
+        big(next, "amount") === big(e, "amount")
+      )
+        out.set(e, big(next, "disputeId"));
+      return;
+    }
+    const previous = gameEvent(i, -1);
+    if (previous?.event.name !== "DisputeResolved") return;
+    const jobId = big(previous.event, "jobId");
+    const jobSlashed = events
+      .slice(previous.at + 1, i)
+      .some((m) => m.contract === "market" && m.name === "JobSlashed" && big(m, "jobId") === jobId);
+    if (jobSlashed) out.set(e, big(previous.event, "disputeId"));
+  });
   return out;
 }
 
@@ -253,12 +325,7 @@ export async function readExplorerState(
     return view;
   };
   const staked = new Set<string>();
-  // The registry's events name no dispute: a slash belongs to the dispute whose transaction
-  // (a resolve, a timeout) caused it.
-  const disputeOfTx = new Map<Hex, bigint>();
-  for (const e of events)
-    if (e.contract === "disputeGame" && "disputeId" in e.args)
-      disputeOfTx.set(e.tx, big(e, "disputeId"));
+  const slashDisputes = disputesOfSlashes(events, chain.contracts.disputeGame.address);
 
   for (const e of events) {
     const happening: Happening = { block: e.block, tx: e.tx, event: e };
@@ -269,8 +336,7 @@ export async function readExplorerState(
     if (e.contract === "disputeGame" && e.name === "Credited")
       dispute = disputes.get(big(e, "ref"));
     if (e.contract !== "disputeGame" && e.name === "Credited") job = jobs.get(big(e, "ref"));
-    if (e.contract === "registry" && disputeOfTx.has(e.tx))
-      dispute = disputes.get(disputeOfTx.get(e.tx)!);
+    if (slashDisputes.has(e)) dispute = disputes.get(slashDisputes.get(e)!);
     if (dispute !== undefined) job ??= jobs.get(dispute.jobId);
 
     switch (`${e.contract}.${e.name}`) {
