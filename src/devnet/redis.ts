@@ -8,7 +8,7 @@ import { access } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import path from "node:path";
 
-import { Redis } from "ioredis";
+import { Redis, ReplyError } from "ioredis";
 
 import { RedisUnavailableError } from "../errors.ts";
 
@@ -36,27 +36,49 @@ const HOW_TO_GET_REDIS =
   "install it (apt-get install redis-server, or brew install redis) so the devnet can start one, " +
   "or start one yourself and set REDIS_URL";
 
-/** Sends PING; true when Redis answers PONG within the timeout. Never retries or queues. */
-export async function pingRedis(url: string, timeoutMs = 1_000): Promise<boolean> {
+/**
+ * What a Redis at `url` answers a PING: `"pong"`; `{ refused }`, the error it replied with (one
+ * that listens but refuses: protected mode, a password); undefined when nothing answers in time.
+ * Never retries or queues.
+ */
+export async function probeRedis(
+  url: string,
+  timeoutMs = 1_000,
+): Promise<"pong" | { refused: string } | undefined> {
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
+    // The PING is the check: ioredis's own ready check (INFO) would close on a refusal and hide it.
+    enableReadyCheck: false,
     retryStrategy: () => null,
   });
   // Connection failures also arrive as 'error' events; the awaited calls below report them.
   redis.on("error", () => undefined);
   try {
     await redis.connect();
-    return (await redis.ping()) === "PONG";
-  } catch {
-    return false;
+    return (await redis.ping()) === "PONG" ? "pong" : undefined;
+  } catch (error) {
+    // A ReplyError is the server's own answer; anything else is a connection that failed.
+    if (error instanceof ReplyError) return { refused: bounded(error.message) };
+    return undefined;
   } finally {
     redis.disconnect();
   }
 }
+
+/** True when Redis at `url` answers PONG within the timeout. */
+export async function pingRedis(url: string, timeoutMs = 1_000): Promise<boolean> {
+  return (await probeRedis(url, timeoutMs)) === "pong";
+}
+
+/** A server's reply cut to one line a log can carry (protected mode's runs to 1 kB). */
+const bounded = (text: string): string => {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > 240 ? `${line.slice(0, 240)}…` : line;
+};
 
 async function findOnPath(binary: string): Promise<string | undefined> {
   for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
@@ -102,8 +124,14 @@ export async function ensureRedis(
   } catch (error) {
     throw new RedisUnavailableError(`${JSON.stringify(url)} is not a Redis URL`, { cause: error });
   }
-  if (await pingRedis(url, timeoutMs)) {
-    return { url, started: false, stop: () => Promise.resolve() };
+  const answer = await probeRedis(url, timeoutMs);
+  if (answer === "pong") return { url, started: false, stop: () => Promise.resolve() };
+  if (answer !== undefined) {
+    throw new RedisUnavailableError(
+      `Redis at ${url} refused: ${answer.refused} — let the devnet in (a Redis reached from ` +
+        `another host needs protected mode off or a password in the URL), or set REDIS_URL to one ` +
+        `that answers`,
+    );
   }
   if (!LOOPBACK_HOSTS.has(parsed.hostname)) {
     throw new RedisUnavailableError(

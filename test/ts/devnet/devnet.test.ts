@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { access, readFile, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import path from "node:path";
@@ -281,6 +282,27 @@ describe("ensureRedis", function () {
     expect((error as Error).message).to.match(/cannot reach Redis at redis:\/\/192\.0\.2\.1:6379/);
     expect((error as Error).message).to.include("REDIS_URL");
     expect((error as Error).message).to.include("apt-get install redis-server");
+  });
+
+  it("names a Redis's refusal (protected mode, a password) instead of starting another on its port", async function () {
+    // Found running compose.yaml: a Redis in protected mode answers other hosts with a DENIED
+    // error, and the devnet said only "no PONG". A password-protected one refuses the same way.
+    const port = await freePort();
+    const server = spawn(
+      "redis-server",
+      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--requirepass", "s3cret"],
+      { stdio: "ignore" },
+    );
+    try {
+      const url = `redis://127.0.0.1:${port}`;
+      await until("the refusing redis-server listening", async () => (await listening(url)) || undefined, 10_000, 50);
+      const error = await ensureRedis(url, { timeoutMs: 1_000 }).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(RedisUnavailableError);
+      expect((error as Error).message).to.include(`Redis at ${url} refused`);
+      expect((error as Error).message).to.include("NOAUTH");
+    } finally {
+      server.kill();
+    }
   });
 
   it("says how to get Redis when nothing listens locally and redis-server is not installed", async function () {
