@@ -62,7 +62,7 @@ export async function probeRedis(
     return (await redis.ping()) === "PONG" ? "pong" : undefined;
   } catch (error) {
     // A ReplyError is the server's own answer; anything else is a connection that failed.
-    if (error instanceof ReplyError) return { refused: bounded(error.message) };
+    if (error instanceof ReplyError) return { refused: bounded((error as Error).message) };
     return undefined;
   } finally {
     redis.disconnect();
