@@ -17,6 +17,8 @@ import { stateDigest } from "../checkpoint/state-codec.ts";
 import { leafOf, type CheckpointRecord } from "../checkpoint/trace.ts";
 import { encodeLossBits, encodeUpdateNorm } from "../checkpoint/update-norm.ts";
 import { isRetryable } from "../errors.ts";
+import { MAX_COMMITTED_BLOB_BYTES } from "../protocol/limits.ts";
+import { BlobTooLargeError } from "../store/errors.ts";
 import type { ToleranceSpec } from "../protocol/job-spec.ts";
 import { lossFromFloat32Bits } from "../protocol/leaf.ts";
 import type { BlobStore } from "../store/blob-store.ts";
@@ -55,8 +57,21 @@ export interface SegmentVerdict {
   ratio?: number;
 }
 
-/** Whether a failed fetch means "not available intact" (the provider's fault), not "try again". */
+/**
+ * Whether a failed fetch means "not available intact" (the provider's fault), not "try again".
+ * A blob over the reader's own store limit, where that limit is below the protocol's
+ * (MAX_COMMITTED_BLOB_BYTES), is neither: the provider may commit blobs that large, and a reader
+ * that cannot take one cannot judge it (ATTACK: test/ts/ipfs-review/ipfs-referee-size-limit.test.ts).
+ * The caller rethrows it, so such a reader votes nothing rather than against the provider; verdicts
+ * read through `uncached()`, whose IPFS view accepts blobs up to the protocol's limit.
+ */
 export function isUnavailable(error: unknown): boolean {
+  if (
+    error instanceof BlobTooLargeError &&
+    error.maxBytes !== undefined &&
+    error.maxBytes < MAX_COMMITTED_BLOB_BYTES
+  )
+    return false;
   return !isRetryable(error);
 }
 

@@ -20,10 +20,13 @@ import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
 import { isUnavailable } from "../../../src/training/reexecute.ts";
 import { Nodes } from "./helpers.ts";
 
-// OPEN — issue 12 (item 4, the IPFS store backend): one protocol-wide blob limit, held to when a
-// provider accepts a job, is the fix this needs. Skipped so the suite stays green; remove `.skip`
-// to see it fail. docs/store.md ("IPFS: what attack reviews found") says what it means.
-describe.skip("attack review: the referee's own size limit decides availability", function () {
+// FIXED (issue 12, item 4): one protocol-wide blob limit, MAX_COMMITTED_BLOB_BYTES
+// (src/protocol/limits.ts, the largest block bitswap moves). A provider refuses a job whose blobs
+// would exceed it (committedBlobProblem, src/node/job-reader.ts); availability verdicts read through
+// the served-now view, which accepts blobs up to it whatever the referee's own limit; and
+// isUnavailable() no longer reads a blob over a reader's own, lower limit as the provider's fault
+// (the error below is still BlobTooLargeError: test/ts/store/ipfs-store.test.ts). Failed before.
+describe("attack review: the referee's own size limit decides availability", function () {
   this.timeout(30_000);
   const nodes = new Nodes();
   afterEach(() => nodes.stopAll());
