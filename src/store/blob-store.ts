@@ -43,6 +43,20 @@ export interface StreamingBlobStore extends BlobStore {
   getStream(cid: string, options?: { signal?: AbortSignal }): Promise<AsyncIterable<Uint8Array>>;
 }
 
+/**
+ * A store that keeps copies of blobs others publish (the IPFS store: blocks fetched earlier stay in
+ * its repo, blobs it put are pinned) implements this: the view it returns reads only what the
+ * network serves now, never such a copy. `uncached()` (src/store/caching-store.ts) takes it, so
+ * everything judged on what is served now — availability verdicts, audits, fresh job reads — uses
+ * it. A wrapper that hides the store behind it (any object but CachingBlobStore) hides the view too:
+ * pass the store itself.
+ */
+export const SERVED_NOW: unique symbol = Symbol("assay.servedNow");
+
+export interface ServesNow {
+  [SERVED_NOW](): BlobStore;
+}
+
 /** The size limit every store applies unless configured otherwise: 256 MiB. */
 export const DEFAULT_MAX_BLOB_BYTES = 256 * 1024 * 1024;
 

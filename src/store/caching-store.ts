@@ -4,7 +4,7 @@
 // same program and dataset fetches and hashes them once instead of once per job.
 import { LRUCache } from "lru-cache";
 
-import type { BlobStore } from "./blob-store.ts";
+import { SERVED_NOW, type BlobStore, type ServesNow } from "./blob-store.ts";
 
 export interface CachingStoreOptions {
   /** Bytes kept in memory at most (default 256 MiB). A blob larger than this is never cached. */
@@ -78,10 +78,17 @@ export class CachingBlobStore implements BlobStore {
 }
 
 /**
- * The store behind any cache: for what must be judged on what the store serves now (is a blob
- * available?), never on a copy fetched earlier, since a provider that later withholds it is what
- * an availability dispute is about.
+ * The store behind any cache, read as the network serves it now: for what must be judged on what
+ * is served now (is a blob available?), never on a copy fetched earlier, since a provider that
+ * later withholds it is what an availability dispute is about. A store that keeps such copies
+ * itself (the IPFS store's repo) gives a view that reads past them (SERVED_NOW); any other store
+ * is returned as it is.
  */
 export function uncached(store: BlobStore): BlobStore {
-  return store instanceof CachingBlobStore ? uncached(store.inner) : store;
+  if (store instanceof CachingBlobStore) return uncached(store.inner);
+  return servesNow(store) ? store[SERVED_NOW]() : store;
+}
+
+function servesNow(store: BlobStore): store is BlobStore & ServesNow {
+  return typeof (store as Partial<ServesNow>)[SERVED_NOW] === "function";
 }

@@ -23,6 +23,8 @@ import { FsDatastore } from "datastore-fs";
 import { createHeliaLight } from "helia";
 import { from as hasherFrom } from "multiformats/hashes/hasher";
 
+import { MAX_COMMITTED_BLOB_BYTES } from "../protocol/limits.ts";
+
 import {
   BITSWAP_MAX_MESSAGE_BYTES,
   IpfsOptionsSchema,
@@ -50,6 +52,19 @@ export interface IpfsNode {
   connectedPeers(): number;
   /** How many of the configured peers are connected now. */
   configuredPeersConnected(): number;
+  /** The configured peers' ids, in the order of `options.peers`. */
+  readonly configuredPeerIds: readonly string[];
+  /** Whether a connection to `peerId` is open now. */
+  connectedTo(peerId: string): boolean;
+  /**
+   * Starts an availability probe (src/store/ipfs-store.ts, the served-now view): a node of its own
+   * that holds nothing — a new peer id, its repo in memory and empty, listening nowhere — and dials
+   * this node's configured peers, with this node's timeouts, accepting blobs up to the protocol's
+   * MAX_COMMITTED_BLOB_BYTES. What it reads therefore says what those peers serve now, to a peer they
+   * have never seen: not this node's repo, pins or bitswap history. Stopped with this node, if not
+   * before.
+   */
+  startProbe(): Promise<IpfsNode>;
   /**
    * Dials every configured peer that is not connected now, each bounded by dialTimeoutMs (and
    * `signal`). Never throws: the peers it could not reach are returned.
@@ -167,6 +182,7 @@ export async function startIpfsNode(
   }
 
   let stopped: Promise<void> | undefined;
+  const probes = new Set<IpfsNode>();
   const node: IpfsNode = {
     helia,
     options,
@@ -175,6 +191,27 @@ export async function startIpfsNode(
     connectedPeers: () => libp2p.getPeers().length,
     configuredPeersConnected: () =>
       libp2p.getPeers().filter((peer) => allowedPeers.has(peer.toString())).length,
+    configuredPeerIds: peers.map((p) => p.id.toString()),
+    connectedTo: (peerId) => libp2p.getConnections(peerIdFromString(peerId)).length > 0,
+    async startProbe(): Promise<IpfsNode> {
+      if (stopped !== undefined) throw new Error("the IPFS node has stopped");
+      const { node: probe } = await startIpfsNode({
+        listen: [],
+        peers: options.peers,
+        fetchTimeoutMs: options.fetchTimeoutMs,
+        dialTimeoutMs: options.dialTimeoutMs,
+        maxBlobBytes: MAX_COMMITTED_BLOB_BYTES,
+      });
+      const stop = probe.stop.bind(probe);
+      const tracked: IpfsNode = {
+        ...probe,
+        stop: () => (probes.delete(tracked), stop()),
+      };
+      probes.add(tracked);
+      // This node stopped while the probe started: stop the probe too.
+      if (stopped !== undefined) await tracked.stop();
+      return tracked;
+    },
     async connectPeers(signal?: AbortSignal): Promise<UnreachablePeer[]> {
       const results = await Promise.all(
         peers.map(async ({ id, addr }): Promise<UnreachablePeer | undefined> => {
@@ -195,6 +232,7 @@ export async function startIpfsNode(
     stop(): Promise<void> {
       stopped ??= (async () => {
         try {
+          await Promise.allSettled([...probes].map((probe) => probe.stop()));
           await helia.stop();
         } finally {
           await closeRepo(repo);

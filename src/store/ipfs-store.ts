@@ -14,10 +14,25 @@
 // peer by `get` is kept in the repo as a cache and is not pinned. `has` and `size` look at the
 // local repo only; `get` and `getStream` of a blob absent locally ask the connected peers and
 // wait at most fetchTimeoutMs before reporting BlobNotFoundError.
+//
+// Availability ("is this blob served now?") is never judged on the repo: `uncached(store)` gives
+// the served-now view (ServedNowView below), which reads through a probe that holds nothing — a
+// node with a new peer id and an empty in-memory repo, dialing the configured peers
+// (IpfsNode.startProbe) — so neither a block fetched in an earlier audit, nor one this node
+// pinned, nor a peer's bitswap ledger of an earlier want decides the verdict.
+import { setTimeout as sleep } from "node:timers/promises";
+
 import { CID } from "multiformats/cid";
 
-import type { PutOptions, StreamingBlobStore } from "./blob-store.ts";
+import {
+  SERVED_NOW,
+  type BlobStore,
+  type PutOptions,
+  type ServesNow,
+  type StreamingBlobStore,
+} from "./blob-store.ts";
 import { canonicalCid, cidOf } from "../protocol/cid.ts";
+import { MAX_COMMITTED_BLOB_BYTES } from "../protocol/limits.ts";
 import {
   BlobNotFoundError,
   BlobTooLargeError,
@@ -50,18 +65,34 @@ export interface IpfsBlobStoreOptions {
    * configured answers from its own repo alone, and a blob it lacks is not found.
    */
   configuredPeersConnected?: () => number;
+  /**
+   * The node's availability probes and connection state (an IpfsNode), for the served-now view.
+   * Absent: the view refuses every read (StoreUnavailableError), as it cannot tell what the
+   * network serves.
+   */
+  probes?: ProbeSource;
+  /** How long the served-now view keeps its probe after its last read (default 1 s). */
+  probeLingerMs?: number;
 }
+
+/** What the served-now view needs of the node: IpfsNode's probes and connection state. */
+export type ProbeSource = Pick<IpfsNode, "startProbe" | "configuredPeerIds" | "connectedTo">;
 
 const STREAM_CHUNK_BYTES = 1024 * 1024;
 const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
+const DEFAULT_PROBE_LINGER_MS = 1_000;
+/** How often a probe redials the configured peers it is not connected to while it waits. */
+const PROBE_REDIAL_MS = 250;
 
-export class IpfsBlobStore implements StreamingBlobStore {
+export class IpfsBlobStore implements StreamingBlobStore, ServesNow {
   readonly maxBytes: number;
   readonly fetchTimeoutMs: number;
   /** The node the blobs live in (for its pins and garbage collection, `helia.gc()`). */
   readonly helia: IpfsHelia;
   private readonly connect: ((signal: AbortSignal) => Promise<unknown>) | undefined;
   private readonly configuredPeersConnected: (() => number) | undefined;
+  private readonly probes: ProbeSource | undefined;
+  private readonly probeLingerMs: number;
   /** Puts in progress by CID: Helia's pins are read-then-write, so one CID is pinned at a time. */
   private readonly putting = new Map<string, Promise<void>>();
 
@@ -81,6 +112,16 @@ export class IpfsBlobStore implements StreamingBlobStore {
     this.fetchTimeoutMs = fetchTimeoutMs;
     this.connect = options.connect;
     this.configuredPeersConnected = options.configuredPeersConnected;
+    this.probes = options.probes;
+    this.probeLingerMs = options.probeLingerMs ?? DEFAULT_PROBE_LINGER_MS;
+  }
+
+  /**
+   * What the configured peers serve now, read through a probe that holds nothing (ServedNowView):
+   * what `uncached()` gives for this store. Each call is a view of its own, with its own probe.
+   */
+  [SERVED_NOW](): BlobStore {
+    return new ServedNowView(this, this.probes, this.fetchTimeoutMs, this.probeLingerMs);
   }
 
   async put(bytes: Uint8Array, options?: PutOptions): Promise<string> {
@@ -311,8 +352,158 @@ export class IpfsBlobStore implements StreamingBlobStore {
 }
 
 /**
+ * The served-now view of an IpfsBlobStore (`uncached(store)`): every read asks the configured peers
+ * through a probe (IpfsNode.startProbe) — a node with a new peer id and an empty in-memory repo,
+ * listening nowhere — never this node's repo, whose blocks fetched in earlier audits or pinned by
+ * its own puts say nothing about what the provider serves now. A fresh peer id also starts with no
+ * bitswap ledger at the peers: Helia ignores a repeated want from a peer it already sent the block
+ * to (for seconds, and until that peer's next message), which made honest providers read as
+ * unavailable when a read dropped the local block and asked again with the node's own identity.
+ *
+ * The view starts its probe on its first read and keeps it while reads follow one another (a
+ * verdict reads a checkpoint more than once: the probe's own copy, fetched during this verdict,
+ * answers again), stopping it `lingerMs` after the last; a later read starts a fresh one. Blobs are
+ * accepted up to the protocol's MAX_COMMITTED_BLOB_BYTES, whatever this node's own limit.
+ *
+ * Outcomes: the bytes; BlobNotFoundError when the probe reached at least one configured peer and
+ * none sent the blob within fetchTimeoutMs (counted from when its dials settled); and
+ * StoreUnavailableError (retryable: no verdict either way) when it reached none of them, or when a
+ * configured peer this node is connected to did not take the probe's connection — that peer is up,
+ * and whether it would serve the blob is unknown (a stranger holding the peer's connection slots,
+ * or its inbound rate limit, must not make an honest provider read as withholding:
+ * test/ts/ipfs-review/ipfs-probe-attacks.test.ts).
+ */
+class ServedNowView implements BlobStore {
+  readonly #owner: IpfsBlobStore;
+  readonly #source: ProbeSource | undefined;
+  readonly #fetchTimeoutMs: number;
+  readonly #lingerMs: number;
+  #probe: Promise<IpfsNode> | undefined;
+  #reads = 0;
+  #idle: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    owner: IpfsBlobStore,
+    source: ProbeSource | undefined,
+    fetchTimeoutMs: number,
+    lingerMs: number,
+  ) {
+    this.#owner = owner;
+    this.#source = source;
+    this.#fetchTimeoutMs = fetchTimeoutMs;
+    this.#lingerMs = lingerMs;
+  }
+
+  /** Puts go to the node's own repo (pinned), as through the store. */
+  put(bytes: Uint8Array): Promise<string> {
+    return this.#owner.put(bytes);
+  }
+
+  async get(cid: string): Promise<Uint8Array> {
+    const canonical = canonicalCid(cid);
+    const source = this.#source;
+    if (source === undefined || this.#fetchTimeoutMs === 0 || source.configuredPeerIds.length === 0)
+      throw new StoreUnavailableError(
+        `blob ${canonical}: this IPFS store cannot tell what the network serves now (${
+          source === undefined
+            ? "it has no probe"
+            : this.#fetchTimeoutMs === 0
+              ? "its fetch timeout is 0: it never asks peers"
+              : "its node has no configured peers to ask"
+        })`,
+        1,
+      );
+    this.#reads += 1;
+    clearTimeout(this.#idle);
+    try {
+      return await this.#read(source, await this.#started(source), canonical);
+    } finally {
+      this.#reads -= 1;
+      if (this.#reads === 0) {
+        this.#idle = setTimeout(() => this.#retire(), this.#lingerMs);
+        this.#idle.unref();
+      }
+    }
+  }
+
+  /** Whether the configured peers serve `cid` now (a read through the probe). */
+  async has(cid: string): Promise<boolean> {
+    try {
+      await this.get(cid);
+      return true;
+    } catch (error) {
+      if (error instanceof BlobNotFoundError) return false;
+      throw error;
+    }
+  }
+
+  /** The size of a blob the probe holds (read during this view's last reads); else unknown. */
+  async size(cid: string): Promise<number | undefined> {
+    const canonical = canonicalCid(cid);
+    const probe = await this.#probe?.catch(() => undefined);
+    if (probe === undefined) return undefined;
+    return ipfsBlobStoreOn(probe, 0).size(canonical);
+  }
+
+  #started(source: ProbeSource): Promise<IpfsNode> {
+    if (this.#probe === undefined) {
+      const starting = source.startProbe();
+      this.#probe = starting;
+      starting.catch(() => {
+        if (this.#probe === starting) this.#probe = undefined;
+      });
+    }
+    return this.#probe;
+  }
+
+  #retire(): void {
+    if (this.#reads > 0) return;
+    const probe = this.#probe;
+    this.#probe = undefined;
+    void probe?.then((node) => node.stop()).catch(() => undefined);
+  }
+
+  async #read(source: ProbeSource, probe: IpfsNode, cid: string): Promise<Uint8Array> {
+    const store = new IpfsBlobStore({
+      helia: probe.helia,
+      maxBytes: MAX_COMMITTED_BLOB_BYTES,
+      fetchTimeoutMs: this.#fetchTimeoutMs,
+      // A configured peer the probe could not reach (its inbound rate limit, a dial that failed)
+      // is dialed again while the want waits.
+      connect: async (signal) => {
+        while (!signal.aborted) {
+          await probe.connectPeers(signal);
+          await sleep(PROBE_REDIAL_MS, undefined, { signal });
+        }
+      },
+      configuredPeersConnected: () => probe.configuredPeersConnected(),
+    });
+    try {
+      return await store.get(cid);
+    } catch (error) {
+      if (!(error instanceof BlobNotFoundError)) throw error;
+      const unknown = source.configuredPeerIds.filter(
+        (peer) => source.connectedTo(peer) && !probe.connectedTo(peer),
+      );
+      if (unknown.length > 0)
+        throw new StoreUnavailableError(
+          `blob ${cid}: no configured IPFS peer the probe reached sent it within ${this.#fetchTimeoutMs} ms, but ${unknown.length} configured peer(s) this node is connected to did not take the probe's connection (${unknown.join(", ")}): whether they serve it now is unknown`,
+          1,
+          { cause: error },
+        );
+      throw new BlobNotFoundError(
+        cid,
+        `blob ${cid} is not served now: none of the ${probe.configuredPeersConnected()} configured IPFS peer(s) a fresh probe reached sent it within ${this.#fetchTimeoutMs} ms`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+/**
  * The store over a started node, with the node's own settings: its size limit and fetch timeout,
  * redialing its configured peers, and reading "no peer connected" as an outage when it has some.
+ * Its served-now view (`uncached()`) reads through the node's probes.
  */
 export function ipfsBlobStoreOn(
   node: IpfsNode,
@@ -326,6 +517,7 @@ export function ipfsBlobStoreOn(
     ...(node.options.peers.length > 0
       ? { configuredPeersConnected: () => node.configuredPeersConnected() }
       : {}),
+    probes: node,
   });
 }
 

@@ -22,10 +22,10 @@ import { adjudicate, publishStateAt, verifiableJob } from "../../../verifier/seg
 import { question } from "../verifier/questions.ts";
 import { honestJob, Nodes, publishOn, type HonestJob } from "./helpers.ts";
 
-// OPEN — issue 12 (item 4): a case of ipfs-repo-cache-availability.test.ts (the `withoutCache()`
-// view the header names was withdrawn; the referee now reads every copy it holds, pinned or not).
-// Skipped so the suite stays green; remove `.skip` to see it fail.
-describe.skip("attack review: an availability verdict on the referee's own pinned copy", function () {
+// FIXED (issue 12, item 4), with ipfs-repo-cache-availability.test.ts: the verdict reads through
+// the served-now view's probe, which holds nothing, so the referee's own pins are not asked; the
+// protocol means "served now by the referee's configured peers" (docs/store.md). Failed before.
+describe("attack review: an availability verdict on the referee's own pinned copy", function () {
   this.timeout(30_000);
   const nodes = new Nodes();
   let job: HonestJob;

@@ -12,9 +12,10 @@
 // a provider that served them during the audits and withholds them from then on (from the
 // challenger, or from everyone) is voted Provider on an availability dispute, and the honest
 // challenger loses its bond.
-// The reads go through plainBytes() (a plain-Uint8Array copy, what uncached() yields once the
-// Buffer-view bug of ipfs-buffer-views.test.ts is fixed); without it that bug makes every IPFS
-// referee vote Challenger for any provider, withholding or not.
+// The store is passed to adjudicate() itself, as the verifier daemon passes its own (the cache over
+// the IPFS store): plainBytes() (a plain-Uint8Array copy, which isolated the since-fixed Buffer-view
+// bug of ipfs-buffer-views.test.ts) would hide the store's served-now view from uncached(), as any
+// wrapper other than CachingBlobStore does (src/store/blob-store.ts, SERVED_NOW).
 import { expect } from "chai";
 
 import { CachingBlobStore, uncached } from "../../../src/store/caching-store.ts";
@@ -22,15 +23,15 @@ import { BlobNotFoundError } from "../../../src/store/errors.ts";
 import { adjudicate, verifiableJob } from "../../../verifier/segment-check.ts";
 import { question } from "../verifier/questions.ts";
 import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
-import { honestJob, Nodes, plainBytes, publishOn, type HonestJob } from "./helpers.ts";
+import { honestJob, Nodes, publishOn, type HonestJob } from "./helpers.ts";
 
-// OPEN — issue 12 (item 4, the IPFS store backend): an availability verdict on IPFS reads the referee's own repo, which holds blocks it fetched in earlier audits. Found by the session-8 attack review
-// and not fixed yet; docs/store.md ("IPFS: what attack reviews found") says what this means for operators.
-// A first fix (a view that dropped fetched blocks and asked the peers again) was withdrawn: Helia's
-// peers ignore a repeated want for seconds, so honest providers read as unavailable
-// (ipfs-serving-provider-available.test.ts guards that).
-// Skipped so the suite stays green; remove `.skip` to see it fail.
-describe.skip("attack review: IPFS availability judged on the referee's repo cache", function () {
+// FIXED (issue 12, item 4): uncached() of the IPFS store is its served-now view
+// (src/store/ipfs-store.ts), which reads through a probe that holds nothing: a node with a new peer
+// id and an empty in-memory repo, dialing the referee's configured peers (IpfsNode.startProbe). Its
+// fresh peer id also has no bitswap ledger at the provider, which sank the first fix (a view that
+// dropped the local block and asked again as the same peer: ipfs-serving-provider-available.test.ts
+// guards that, and passes). Failed before; the probe's own attacks are ipfs-probe-attacks.test.ts.
+describe("attack review: IPFS availability judged on the referee's repo cache", function () {
   this.timeout(30_000);
   const nodes = new Nodes();
   let job: HonestJob;
@@ -59,13 +60,13 @@ describe.skip("attack review: IPFS availability judged on the referee's repo cac
     const v = verifiableJob(job.small, job.records);
     const q = question("Availability", job.records, 3, job.k);
     expect(
-      (await adjudicate(v, plainBytes(ipfsBlobStoreOn(freshReferee)), q)).vote,
+      (await adjudicate(v, ipfsBlobStoreOn(freshReferee), q)).vote,
       "control: a referee without a copy",
     ).to.equal("Challenger");
 
     // The referee that audited before votes on its own copy…
     expect(
-      (await adjudicate(v, plainBytes(ipfsBlobStoreOn(auditedBefore)), q)).vote,
+      (await adjudicate(v, ipfsBlobStoreOn(auditedBefore), q)).vote,
       "a referee that audited before",
     ).to.equal("Challenger");
     // …because what adjudicate reads through, uncached(verifier's store), is the IPFS store itself,
