@@ -17,6 +17,8 @@ import { tcp } from "@libp2p/tcp";
 import { yamux } from "@libp2p/yamux";
 import { multiaddr, type Multiaddr } from "@multiformats/multiaddr";
 import { MemoryBlockstore } from "blockstore-core";
+import { base64 } from "multiformats/bases/base64";
+import { CID } from "multiformats/cid";
 import { FsBlockstore } from "blockstore-fs";
 import { MemoryDatastore } from "datastore-core";
 import { FsDatastore } from "datastore-fs";
@@ -65,6 +67,21 @@ export interface IpfsNode {
    * before.
    */
   startProbe(): Promise<IpfsNode>;
+  /**
+   * Asks one peer this node is connected to for a block, over that connection, until it arrives or
+   * `signal` aborts: the want is sent again every `resendMs`, never read from or written to this
+   * node's repo. Resolves with the bytes the peer sent for the block's digest (the caller checks
+   * them against the address). For the served-now view, when a configured peer is up for this node
+   * but refused the probe's connection. Resending matters: a peer running Helia ignores a repeated
+   * want from a peer it already sent the block to until its ledger entry expires (5 s) and that
+   * peer's next message arrives; a cancel is sent after the answer, unless this node itself still
+   * wants the block.
+   */
+  askConnectedPeer(
+    peerId: string,
+    cid: string,
+    options: { signal: AbortSignal; resendMs?: number },
+  ): Promise<Uint8Array>;
   /**
    * Dials every configured peer that is not connected now, each bounded by dialTimeoutMs (and
    * `signal`). Never throws: the peers it could not reach are returned.
@@ -229,6 +246,8 @@ export async function startIpfsNode(
       );
       return results.filter((r): r is UnreachablePeer => r !== undefined);
     },
+    askConnectedPeer: (peerId, cid, askOptions) =>
+      askOverConnection(helia, peerIdFromString(peerId), CID.parse(cid), askOptions),
     stop(): Promise<void> {
       stopped ??= (async () => {
         try {
@@ -242,6 +261,90 @@ export async function startIpfsNode(
     },
   };
   return { node, unreachable: await node.connectPeers() };
+}
+
+/** The parts of Helia's bitswap (@helia/bitswap 4.x internals) askOverConnection uses. */
+interface BitswapInternals {
+  network: {
+    sendMessage(peer: PeerId, message: unknown, options?: { signal?: AbortSignal }): Promise<void>;
+  };
+  wantList: EventTarget & { has(cid: CID): boolean };
+}
+
+function bitswapOf(helia: IpfsHelia): BitswapInternals {
+  const brokers = (helia as unknown as { blockBrokers?: { name: string; bitswap?: unknown }[] })
+    .blockBrokers;
+  const bitswap = brokers?.find((broker) => broker.name === "bitswap")?.bitswap as
+    Partial<BitswapInternals> | undefined;
+  if (
+    typeof bitswap?.network?.sendMessage !== "function" ||
+    typeof bitswap.wantList?.addEventListener !== "function" ||
+    typeof bitswap.wantList.has !== "function"
+  )
+    throw new Error("cannot reach Helia's bitswap: its internals changed");
+  return bitswap as BitswapInternals;
+}
+
+/** One bitswap message wanting (or cancelling) `cid` alone, as @helia/bitswap queues them. */
+function wantMessage(cid: CID, cancel: boolean): unknown {
+  return {
+    full: false,
+    pendingBytes: 0,
+    wantlist: new Map([
+      [
+        base64.encode(cid.multihash.bytes),
+        { cid: cid.bytes, priority: 1, wantType: "WantBlock", cancel, sendDontHave: false },
+      ],
+    ]),
+    blocks: new Map(),
+    blockPresences: new Map(),
+  };
+}
+
+async function askOverConnection(
+  helia: IpfsHelia,
+  peer: PeerId,
+  cid: CID,
+  options: { signal: AbortSignal; resendMs?: number },
+): Promise<Uint8Array> {
+  const { signal } = options;
+  signal.throwIfAborted();
+  const { network, wantList } = bitswapOf(helia);
+  const digest = cid.multihash.digest;
+  let answered: (block: Uint8Array) => void = () => undefined;
+  const block = new Promise<Uint8Array>((resolve) => (answered = resolve));
+  // Listening before the first want goes out: the answer can arrive before sendMessage resolves.
+  const onBlock = (event: Event): void => {
+    const detail = (event as CustomEvent<{ sender: PeerId; cid: CID; block: Uint8Array }>).detail;
+    if (detail.sender.equals(peer) && equalBytes(detail.cid.multihash.digest, digest))
+      answered(detail.block);
+  };
+  wantList.addEventListener("block", onBlock);
+  const send = (): void =>
+    void network.sendMessage(peer, wantMessage(cid, false), { signal }).catch(() => undefined);
+  send();
+  const timer = setInterval(send, options.resendMs ?? 1_000);
+  try {
+    return await Promise.race([
+      block,
+      new Promise<never>((_, reject) => {
+        signal.addEventListener("abort", () => reject(signal.reason as Error), { once: true });
+      }),
+    ]);
+  } finally {
+    clearInterval(timer);
+    wantList.removeEventListener("block", onBlock);
+    // Leave the peer's ledger clear for this node's later wants of the block, unless this node
+    // is waiting for it itself right now (a cancel would drop that want at the peer).
+    if (!wantList.has(cid))
+      void network
+        .sendMessage(peer, wantMessage(cid, true), { signal: AbortSignal.timeout(10_000) })
+        .catch(() => undefined);
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && a.every((byte, i) => byte === b[i]);
 }
 
 async function closeRepo(repo: {

@@ -76,13 +76,24 @@ export interface IpfsBlobStoreOptions {
 }
 
 /** What the served-now view needs of the node: IpfsNode's probes and connection state. */
-export type ProbeSource = Pick<IpfsNode, "startProbe" | "configuredPeerIds" | "connectedTo">;
+export type ProbeSource = Pick<
+  IpfsNode,
+  "startProbe" | "configuredPeerIds" | "connectedTo" | "askConnectedPeer"
+>;
 
 const STREAM_CHUNK_BYTES = 1024 * 1024;
 const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
 const DEFAULT_PROBE_LINGER_MS = 1_000;
 /** How often a probe redials the configured peers it is not connected to while it waits. */
 const PROBE_REDIAL_MS = 250;
+/** How often a probe's read looks at which configured peers it is connected to. */
+const PROBE_WATCH_MS = 50;
+/**
+ * The least time a peer that refused the probe is given to answer over this node's connection: a
+ * Helia peer ignores a repeated want until its ledger entry of an earlier one expires (5 s) and
+ * the next want arrives (resent every second).
+ */
+const ASK_CONNECTED_MIN_MS = 7_000;
 
 export class IpfsBlobStore implements StreamingBlobStore, ServesNow {
   readonly maxBytes: number;
@@ -365,13 +376,18 @@ export class IpfsBlobStore implements StreamingBlobStore, ServesNow {
  * answers again), stopping it `lingerMs` after the last; a later read starts a fresh one. Blobs are
  * accepted up to the protocol's MAX_COMMITTED_BLOB_BYTES, whatever this node's own limit.
  *
- * Outcomes: the bytes; BlobNotFoundError when the probe reached at least one configured peer and
- * none sent the blob within fetchTimeoutMs (counted from when its dials settled); and
- * StoreUnavailableError (retryable: no verdict either way) when it reached none of them, or when a
- * configured peer this node is connected to did not take the probe's connection — that peer is up,
- * and whether it would serve the blob is unknown (a stranger holding the peer's connection slots,
- * or its inbound rate limit, must not make an honest provider read as withholding:
- * test/ts/ipfs-review/ipfs-probe-attacks.test.ts).
+ * A configured peer that is up — this node holds a connection to it — but does not take the
+ * probe's connection is asked over this node's own connection instead (IpfsNode.askConnectedPeer,
+ * still never this node's repo): a stranger holding the peer's inbound connection slots, or the
+ * peer's inbound rate limit, must not make an honest provider read as withholding, and a
+ * withholding provider must not escape a verdict by refusing every peer it does not know
+ * (test/ts/ipfs-review/ipfs-probe-attacks.test.ts).
+ *
+ * Outcomes: the bytes; BlobNotFoundError when some configured peer was asked (by the probe, or over
+ * this node's connection) and none sent the blob within fetchTimeoutMs (counted, for each peer,
+ * from when the probe got connected to it, so a peer that let the probe in on a redial has the
+ * whole window; at least 7 s over this node's connection); StoreUnavailableError (retryable: no
+ * verdict either way) when no configured peer could be asked at all.
  */
 class ServedNowView implements BlobStore {
   readonly #owner: IpfsBlobStore;
@@ -464,39 +480,91 @@ class ServedNowView implements BlobStore {
   }
 
   async #read(source: ProbeSource, probe: IpfsNode, cid: string): Promise<Uint8Array> {
+    const fetchMs = this.#fetchTimeoutMs;
+    // Each configured peer has fetchTimeoutMs from when the probe got connected to it: one that
+    // refused the probe at first (its inbound rate limit: 5 connections a second from one host)
+    // and took it on a redial is not judged on the little time left. A peer not in after a dial
+    // timeout counts as refused (asked over this node's connection below, if it is up).
+    const begun = performance.now();
+    const cap = begun + fetchMs + probe.options.dialTimeoutMs;
+    const since = new Map<string, number>();
+    const done = new AbortController();
+    const watch = setInterval(() => {
+      const now = performance.now();
+      for (const peer of source.configuredPeerIds)
+        if (!since.has(peer) && probe.connectedTo(peer)) since.set(peer, now);
+      const deadline = Math.min(cap, Math.max(begun, ...since.values()) + fetchMs);
+      if (now >= deadline) done.abort(new BlobNotFoundError(cid));
+    }, PROBE_WATCH_MS);
     const store = new IpfsBlobStore({
       helia: probe.helia,
       maxBytes: MAX_COMMITTED_BLOB_BYTES,
-      fetchTimeoutMs: this.#fetchTimeoutMs,
+      // The watch above ends the fetch; this only bounds it if the watch could not.
+      fetchTimeoutMs: fetchMs + probe.options.dialTimeoutMs + 1_000,
       // A configured peer the probe could not reach (its inbound rate limit, a dial that failed)
-      // is dialed again while the want waits.
+      // is dialed again while the want waits; bitswap sends it the want once it is in.
       connect: async (signal) => {
         while (!signal.aborted) {
           await probe.connectPeers(signal);
           await sleep(PROBE_REDIAL_MS, undefined, { signal });
         }
       },
-      configuredPeersConnected: () => probe.configuredPeersConnected(),
     });
     try {
-      return await store.get(cid);
+      return await store.get(cid, { signal: done.signal });
     } catch (error) {
-      if (!(error instanceof BlobNotFoundError)) throw error;
-      const unknown = source.configuredPeerIds.filter(
-        (peer) => source.connectedTo(peer) && !probe.connectedTo(peer),
-      );
-      if (unknown.length > 0)
+      if (!done.signal.aborted && !(error instanceof BlobNotFoundError)) throw error;
+    } finally {
+      clearInterval(watch);
+    }
+    const reached = probe.configuredPeersConnected();
+    // Configured peers that are up (this node holds a connection to each) but did not take the
+    // probe's: a stranger may hold their inbound connection slots, or their inbound rate limit
+    // refused us, or they refuse peers they do not know. Asked over this node's own connection.
+    const refused = source.configuredPeerIds.filter(
+      (peer) => source.connectedTo(peer) && !probe.connectedTo(peer),
+    );
+    if (refused.length === 0) {
+      if (reached === 0)
         throw new StoreUnavailableError(
-          `blob ${cid}: no configured IPFS peer the probe reached sent it within ${this.#fetchTimeoutMs} ms, but ${unknown.length} configured peer(s) this node is connected to did not take the probe's connection (${unknown.join(", ")}): whether they serve it now is unknown`,
+          `blob ${cid}: none of the node's configured IPFS peers could be asked for it (the availability probe reached none, and this node is connected to none)`,
           1,
-          { cause: error },
         );
       throw new BlobNotFoundError(
         cid,
-        `blob ${cid} is not served now: none of the ${probe.configuredPeersConnected()} configured IPFS peer(s) a fresh probe reached sent it within ${this.#fetchTimeoutMs} ms`,
-        { cause: error },
+        `blob ${cid} is not served now: none of the ${reached} configured IPFS peer(s) a fresh probe reached sent it within ${fetchMs} ms`,
       );
     }
+    const answered = new AbortController();
+    const window = AbortSignal.any([
+      AbortSignal.timeout(Math.max(fetchMs, ASK_CONNECTED_MIN_MS)),
+      answered.signal,
+    ]);
+    let failure: unknown;
+    const answers = refused.map(async (peer) => {
+      try {
+        const bytes = new Uint8Array(await source.askConnectedPeer(peer, cid, { signal: window }));
+        if (bytes.byteLength <= MAX_COMMITTED_BLOB_BYTES && cidOf(bytes) === cid) {
+          answered.abort();
+          return bytes;
+        }
+      } catch (error) {
+        if (!window.aborted) failure ??= error;
+      }
+      return undefined;
+    });
+    for (const bytes of await Promise.all(answers)) if (bytes !== undefined) return bytes;
+    if (failure !== undefined)
+      // This node could not ask them (Helia's internals changed): their answer is unknown.
+      throw new StoreUnavailableError(
+        `blob ${cid}: no configured IPFS peer the probe reached sent it, and ${refused.length} configured peer(s) that refused the probe's connection could not be asked over this node's own`,
+        1,
+        { cause: failure },
+      );
+    throw new BlobNotFoundError(
+      cid,
+      `blob ${cid} is not served now: none of the ${reached} configured IPFS peer(s) a fresh probe reached sent it within ${fetchMs} ms, nor did the ${refused.length} that refused the probe's connection when asked over this node's own`,
+    );
   }
 }
 
