@@ -37,6 +37,7 @@ import type { TrainingState } from "../src/engine/training-state.ts";
 import { unscannedRanges } from "../src/node/block-cursor.ts";
 import { committeeMembers, disputesOn, readDissection } from "../src/node/dispute-reads.ts";
 import {
+  committedBlobProblem,
   fetchJobSpec,
   JobSpecUnusableError,
   readOnchainJob,
@@ -521,6 +522,9 @@ export class ProviderDaemon {
     const free = await registry.read.freeStake([this.chain.address, PROVIDER_ROLE]);
     if (free < collateral) return `collateral ${collateral} exceeds the free stake ${free}`;
     const spec = await this.spec(jobId, onchain);
+    // Every blob this provider would commit to must fit the protocol's limit and its own store.
+    const tooLarge = committedBlobProblem(spec, jobId, publishLimitOf(this.shared));
+    if (tooLarge !== undefined) return tooLarge;
     try {
       this.plan(spec);
     } catch (error) {
@@ -871,6 +875,12 @@ export class ProviderDaemon {
       this.log.info({ contract: name, amount: credit.toString() }, "claimed credit");
     }
   }
+}
+
+/** The largest blob `store` accepts, when it says (every store of src/store/ does: `maxBytes`). */
+export function publishLimitOf(store: BlobStore): number | undefined {
+  const maxBytes = (store as { maxBytes?: unknown }).maxBytes;
+  return typeof maxBytes === "number" ? maxBytes : undefined;
 }
 
 /** Where the daemon keeps its files under dataDir. */

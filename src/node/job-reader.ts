@@ -5,8 +5,17 @@
 // before recomputing a step: nobody trusts the store or the submitter's word for any piece.
 import type { Hex } from "viem";
 
+import { serializeState } from "../checkpoint/state-codec.ts";
+import { encodeTraceManifest } from "../checkpoint/trace.ts";
 import { AssayError, isPoisonInput } from "../errors.ts";
-import { parseJobSpecBytes, specHash, type JobSpec } from "../protocol/job-spec.ts";
+import {
+  canonicalJobSpecBytes,
+  parseJobSpecBytes,
+  specHash,
+  type JobSpec,
+} from "../protocol/job-spec.ts";
+import { UINT64_MAX } from "../protocol/leaf.ts";
+import { MAX_COMMITTED_BLOB_BYTES } from "../protocol/limits.ts";
 import type { BlobStore } from "../store/blob-store.ts";
 import { cidFromDigest } from "../protocol/cid.ts";
 import { loadJob, type LoadedJob } from "../training/job.ts";
@@ -68,6 +77,71 @@ export async function fetchJobSpec(
     () => loadJob(store, spec, jobId),
   );
   return { spec, specCid, loaded };
+}
+
+/** The sizes of the blobs a job's provider commits to, in bytes, as `committedBlobProblem` bounds them. */
+export interface CommittedBlobSizes {
+  /** Every checkpoint (all have the initial state's tensors, so its size). */
+  checkpoint: number;
+  /** The trace manifest, at most (every loss and norm at its longest). */
+  manifest: number;
+  /** The spec the job names. */
+  spec: number;
+}
+
+/** Each trace manifest entry takes more than this (a CID alone is 59 characters). */
+const MANIFEST_ENTRY_MIN_BYTES = 100;
+
+export function committedBlobSizes(fetched: FetchedSpec, jobId: bigint): CommittedBlobSizes {
+  const { spec, loaded } = fetched;
+  const n = spec.totalSteps / spec.checkpointInterval;
+  const specBytes = canonicalJobSpecBytes(spec).byteLength;
+  const checkpoint = serializeState(loaded.initialState).byteLength;
+  if ((n + 1) * MANIFEST_ENTRY_MIN_BYTES > MAX_COMMITTED_BLOB_BYTES)
+    return { checkpoint, manifest: (n + 1) * MANIFEST_ENTRY_MIN_BYTES, spec: specBytes };
+  const cid = cidFromDigest(`0x${"00".repeat(32)}`);
+  const manifest = encodeTraceManifest({
+    jobId,
+    specHash: specHash(spec),
+    checkpointInterval: spec.checkpointInterval,
+    records: Array.from({ length: n + 1 }, (_, index) => ({
+      index,
+      step: index * spec.checkpointInterval,
+      cid,
+      stateDigest: `0x${"00".repeat(32)}`,
+      lossBits: UINT64_MAX,
+      updateNorm: UINT64_MAX,
+    })),
+    root: `0x${"00".repeat(32)}`,
+  }).byteLength;
+  return { checkpoint, manifest, spec: specBytes };
+}
+
+/**
+ * Why a provider must not accept this job, or undefined. Every blob it would commit to — each
+ * checkpoint, the trace manifest — and the spec must fit the protocol's MAX_COMMITTED_BLOB_BYTES
+ * (src/protocol/limits.ts), which every referee reads up to whatever its own store's limit, and
+ * `publishLimit`, what the provider's own shared store accepts: a provider that accepted a job whose
+ * checkpoints it cannot publish, or that referees may not take, would lose an availability dispute
+ * it cannot answer.
+ */
+export function committedBlobProblem(
+  fetched: FetchedSpec,
+  jobId: bigint,
+  publishLimit: number = MAX_COMMITTED_BLOB_BYTES,
+): string | undefined {
+  const limit = Math.min(MAX_COMMITTED_BLOB_BYTES, publishLimit);
+  const whose =
+    limit < MAX_COMMITTED_BLOB_BYTES
+      ? `this provider's shared store limit of ${limit} bytes`
+      : `the protocol's limit of ${limit} bytes per committed blob`;
+  const sizes = committedBlobSizes(fetched, jobId);
+  if (sizes.checkpoint > limit)
+    return `its checkpoints would be ${sizes.checkpoint} bytes, over ${whose}`;
+  if (sizes.manifest > limit)
+    return `its trace manifest could be ${sizes.manifest} bytes, over ${whose}`;
+  if (sizes.spec > limit) return `its spec is ${sizes.spec} bytes, over ${whose}`;
+  return undefined;
 }
 
 /** Runs `body`; a failure about the job's content (isPoisonInput) becomes JobSpecUnusableError. */

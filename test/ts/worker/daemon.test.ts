@@ -81,4 +81,20 @@ describe("provider daemon (in-process, devnet)", function () {
     );
     expect(accepted).to.have.length(0);
   });
+
+  it("skips a job whose checkpoints its shared store could not take (committedBlobProblem)", async function () {
+    // A provider is held to the protocol's blob limit, and to its own store's: a job whose
+    // checkpoints it could not publish would lose every availability dispute over them.
+    await worker?.close();
+    worker = await startWorker(devnet, workerConfigInput(devnet, 4), "warn", 256);
+    const jobId = await postTinyJob(devnet, await tinySpec(devnet));
+    const entry = await waitFor("the job to be skipped", async () => {
+      const e = worker!.daemon.jobEntry(jobId);
+      return e?.state === "skipped" ? e : undefined;
+    });
+    expect(entry.reason).to.match(
+      /its checkpoints would be \d+ bytes, over this provider's shared store limit of 256 bytes/,
+    );
+    expect(worker.daemon.journal.has(`tx:accept:${jobId}`)).to.equal(false);
+  });
 });

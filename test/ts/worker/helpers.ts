@@ -16,6 +16,7 @@ import { createLogger } from "../../../src/node/log.ts";
 import { createMetrics, type NodeMetrics } from "../../../src/node/metrics.ts";
 import { TxSender } from "../../../src/node/tx.ts";
 import type { JobSpec } from "../../../src/protocol/job-spec.ts";
+import type { BlobStore } from "../../../src/store/blob-store.ts";
 import { FsBlobStore } from "../../../src/store/fs-store.ts";
 import { HttpBlobStore } from "../../../src/store/http-client.ts";
 import { WorkerConfigSchema, type WorkerConfig } from "../../../worker/config.ts";
@@ -114,6 +115,11 @@ export async function startWorker(
   input: Record<string, unknown>,
   /** Level of <dataDir>/worker.log (default warn). */
   logLevel: "warn" | "info" = "warn",
+  /**
+   * The blob limit the shared store reports (`maxBytes`, which the daemon's filter reads), where a
+   * test needs one lower than the store server's; reads and writes are the store's as ever.
+   */
+  sharedMaxBytes?: number,
 ): Promise<RunningDaemon> {
   const config = WorkerConfigSchema.parse(input);
   const chain = await connectChain(config);
@@ -134,12 +140,24 @@ export async function startWorker(
     journal,
     tx,
     local: new FsBlobStore({ root: paths.store }),
-    shared: new HttpBlobStore({ url: config.storeUrl }),
+    shared: reportingLimit(new HttpBlobStore({ url: config.storeUrl }), sharedMaxBytes),
     log,
     metrics,
   });
   await daemon.start();
   return { daemon, config, metrics, close: () => daemon.close() };
+}
+
+function reportingLimit(store: HttpBlobStore, maxBytes: number | undefined): BlobStore {
+  if (maxBytes === undefined) return store;
+  const reporting: BlobStore & { maxBytes: number } = {
+    put: (bytes) => store.put(bytes),
+    get: (cid) => store.get(cid),
+    has: (cid) => store.has(cid),
+    size: (cid) => store.size(cid),
+    maxBytes,
+  };
+  return reporting;
 }
 
 /** Polls `check` every 100 ms until it returns a value (default deadline 60 s). */
