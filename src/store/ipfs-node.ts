@@ -212,6 +212,8 @@ export async function startIpfsNode(
     connectedTo: (peerId) => libp2p.getConnections(peerIdFromString(peerId)).length > 0,
     async startProbe(): Promise<IpfsNode> {
       if (stopped !== undefined) throw new Error("the IPFS node has stopped");
+      // Dialed here, each peer within dialTimeoutMs and all at once: a read's fetch window
+      // starts once they are in (or refused), so a slow handshake does not eat into it.
       const { node: probe } = await startIpfsNode({
         listen: [],
         peers: options.peers,
@@ -225,8 +227,11 @@ export async function startIpfsNode(
         stop: () => (probes.delete(tracked), stop()),
       };
       probes.add(tracked);
-      // This node stopped while the probe started: stop the probe too.
-      if (stopped !== undefined) await tracked.stop();
+      if (stopped !== undefined) {
+        // This node stopped while the probe started: stop the probe too.
+        await tracked.stop();
+        throw new Error("the IPFS node has stopped");
+      }
       return tracked;
     },
     async connectPeers(signal?: AbortSignal): Promise<UnreachablePeer[]> {

@@ -432,7 +432,18 @@ class ServedNowView implements BlobStore {
     this.#reads += 1;
     clearTimeout(this.#idle);
     try {
-      return await this.#read(source, await this.#started(source), canonical);
+      let probe: IpfsNode;
+      try {
+        probe = await this.#started(source);
+      } catch (error) {
+        // Our own machinery failing says nothing about the provider: no verdict, not "withheld".
+        throw new StoreUnavailableError(
+          `blob ${canonical}: the availability probe could not start`,
+          1,
+          { cause: error },
+        );
+      }
+      return await this.#read(source, probe, canonical);
     } finally {
       this.#reads -= 1;
       if (this.#reads === 0) {
@@ -483,8 +494,9 @@ class ServedNowView implements BlobStore {
     const fetchMs = this.#fetchTimeoutMs;
     // Each configured peer has fetchTimeoutMs from when the probe got connected to it: one that
     // refused the probe at first (its inbound rate limit: 5 connections a second from one host)
-    // and took it on a redial is not judged on the little time left. A peer not in after a dial
-    // timeout counts as refused (asked over this node's connection below, if it is up).
+    // and took it on a redial is not judged on the little time left. A peer still not in once
+    // the others' windows have passed (at most a dial timeout more) counts as refused: asked over
+    // this node's own connection below, if it is up.
     const begun = performance.now();
     const cap = begun + fetchMs + probe.options.dialTimeoutMs;
     const since = new Map<string, number>();
@@ -513,7 +525,14 @@ class ServedNowView implements BlobStore {
     try {
       return await store.get(cid, { signal: done.signal });
     } catch (error) {
-      if (!done.signal.aborted && !(error instanceof BlobNotFoundError)) throw error;
+      if (!done.signal.aborted && !(error instanceof BlobNotFoundError)) {
+        // Bytes that are not the blob, or a blob over the protocol's limit, are the peer's to
+        // answer for (not available intact); anything else is our probe failing: no verdict.
+        if (error instanceof IntegrityError || error instanceof BlobTooLargeError) throw error;
+        throw new StoreUnavailableError(`blob ${cid}: the availability probe failed`, 1, {
+          cause: error,
+        });
+      }
     } finally {
       clearInterval(watch);
     }
