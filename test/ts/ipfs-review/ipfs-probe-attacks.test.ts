@@ -23,8 +23,9 @@
 // On a probe that counted a refused peer as silent, the first test failed (Challenger against the
 // honest provider) and so did the fifth (5 of 12 reads "not served"); on one that made such a peer's
 // answer unknown (retryable), the first and second failed (no vote); the fifth failed on the ask
-// over the referee's connection before each peer had its own window. The last test reports what a
-// read through the probe costs.
+// over the referee's connection before each peer had its own window. The sixth failed while a probe
+// that could not start threw a plain Error (read as "withheld"). The last test reports what a read
+// through the probe costs.
 import net from "node:net";
 
 import { expect } from "chai";
@@ -233,6 +234,33 @@ describe("attack review: the availability probe", function () {
       ),
     );
     expect(seen).to.deep.equal(Array(12).fill("served"));
+  });
+
+  it("a view that cannot probe gives no verdict (retryable), never 'not available intact'", async () => {
+    const lonely = await nodes.start({ fetchTimeoutMs: 300 }); // no configured peers to ask
+    const { referee } = await network();
+    const stopped = ipfsBlobStoreOn(referee);
+    await referee.stop(); // the daemon shutting down under a verdict
+    const cid = job.records[3]!.cid;
+    const outcomes: Record<string, string> = {};
+    for (const [which, store] of [
+      ["no configured peers", ipfsBlobStoreOn(lonely)],
+      ["fetch timeout 0", ipfsBlobStoreOn(lonely, 0)],
+      ["its node stopped", stopped],
+    ] as const) {
+      outcomes[which] = await uncached(store)
+        .get(cid)
+        .then(
+          () => "served",
+          (error: Error) => `${error.name} (retryable: ${isRetryable(error)})`,
+        );
+    }
+    const none = "StoreUnavailableError (retryable: true)";
+    expect(outcomes).to.deep.equal({
+      "no configured peers": none,
+      "fetch timeout 0": none,
+      "its node stopped": none,
+    });
   });
 
   it("cost: what a read through the probe takes, next to a read from the repo and a fetch over a standing connection", async () => {
