@@ -10,7 +10,7 @@ import { fetchJob, readJob } from "../../demo/jobs.ts";
 import type { DaemonJobRow, PayeeRole, Payout } from "../../demo/report.ts";
 import { statusName } from "../../node/onchain-job.ts";
 import { cidFromDigest } from "../../protocol/cid.ts";
-import { outcomeName } from "../../protocol/onchain-enums.ts";
+import { outcomeName, STAKE_ROLE } from "../../protocol/onchain-enums.ts";
 import type { BlobStore } from "../../store/blob-store.ts";
 import { evaluateAccuracy } from "../../training/evaluate.ts";
 import type { Names } from "./names.ts";
@@ -59,6 +59,7 @@ export async function jobRows(
       (l) => l.address.toLowerCase() === registry.address.toLowerCase(),
     ),
   });
+  const slashes = providerSlashesByJob(marketLogs, registryLogs);
   const treasury = chain.deployment.treasury.toLowerCase();
   const rows: DaemonJobRow[] = [];
   for (const job of posted) {
@@ -85,25 +86,10 @@ export async function jobRows(
           from: "JobMarket" as const,
         };
       });
-    // DisputeGame credits name their dispute (ref), not the job: the settlement is the credits of
-    // the transactions that resolved this job's disputes.
-    const resolvedTxs = new Set(
-      gameLogs
-        .filter((e) => e.eventName === "DisputeResolved" && e.args.jobId === job.jobId)
-        .map((e) => e.transactionHash),
-    );
-    const settleTxs = new Set([
-      ...resolvedTxs,
-      ...marketLogs
-        .filter(
-          (e) =>
-            (e.eventName === "JobExpired" || e.eventName === "JobSlashed") &&
-            e.args.jobId === job.jobId,
-        )
-        .map((e) => e.transactionHash),
-    ]);
+    // DisputeGame credits name their dispute (ref), not the job.
+    const disputeIds = new Set(jobDisputes.map(([disputeId]) => disputeId));
     for (const e of gameLogs)
-      if (e.eventName === "Credited" && resolvedTxs.has(e.transactionHash))
+      if (e.eventName === "Credited" && disputeIds.has(e.args.ref))
         payouts.push({
           actor: names.name(e.args.account),
           role: roleOf(e.args.account),
@@ -119,14 +105,9 @@ export async function jobRows(
           amount: e.args.amount,
           from: "Receipts",
         });
-    const slashed = registryLogs
-      .filter(
-        (e) =>
-          e.eventName === "Slashed" &&
-          settleTxs.has(e.transactionHash) &&
-          e.args.account.toLowerCase() === provider,
-      )
-      .reduce((sum, e) => sum + (e.args as { amount: bigint }).amount, 0n);
+    const slashed = slashes
+      .filter((s) => s.jobId === job.jobId && s.account.toLowerCase() === provider)
+      .reduce((sum, s) => sum + s.amount, 0n);
     const status = statusName(onchain.status);
     let verdict = status === "Finalized" ? "no dispute, paid" : status;
     for (const [disputeId] of jobDisputes) {
@@ -219,4 +200,55 @@ export async function gasByActor(
     });
   }
   return [...entries.values()];
+}
+
+/** A registry slash of a provider's collateral, and the job it was for. */
+export interface JobSlash {
+  jobId: bigint;
+  account: Address;
+  amount: bigint;
+}
+
+interface OrderedLog {
+  transactionHash: string | null;
+  logIndex: number | null;
+  eventName: string;
+  args: unknown;
+}
+
+/**
+ * Which job each registry slash of provider stake was for. The registry's Slashed names no job,
+ * and one transaction may settle several (a contract may resolve two disputes, or expire two jobs,
+ * in one call), so a slash is not "of the job whose transaction it is in". Every path that takes a
+ * provider's collateral has the market emit the job's event first (JobSlashed when a dispute or a
+ * fraud proof ends against it, JobExpired on a missed deadline) and the registry slash right after,
+ * in the same call: a slash belongs to the job of the market's last such event before it in its
+ * transaction. A slash with none before it (a verifier's, a referee's penalty) belongs to no job.
+ */
+export function providerSlashesByJob(
+  marketLogs: readonly OrderedLog[],
+  registryLogs: readonly OrderedLog[],
+): JobSlash[] {
+  const byTx = new Map<string, OrderedLog[]>();
+  for (const log of [...marketLogs, ...registryLogs]) {
+    if (log.transactionHash === null || log.logIndex === null) continue;
+    byTx.set(log.transactionHash, [...(byTx.get(log.transactionHash) ?? []), log]);
+  }
+  const out: JobSlash[] = [];
+  for (const logs of byTx.values()) {
+    let jobId: bigint | undefined;
+    for (const log of logs.sort((a, b) => a.logIndex! - b.logIndex!)) {
+      if (log.eventName === "JobSlashed" || log.eventName === "JobExpired")
+        jobId = (log.args as { jobId: bigint }).jobId;
+      else if (log.eventName === "Slashed" && jobId !== undefined) {
+        const { account, role, amount } = log.args as {
+          account: Address;
+          role: number;
+          amount: bigint;
+        };
+        if (role === STAKE_ROLE.Provider) out.push({ jobId, account, amount });
+      }
+    }
+  }
+  return out;
 }
