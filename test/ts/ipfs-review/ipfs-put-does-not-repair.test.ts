@@ -1,7 +1,7 @@
 // FINDING: a put does not repair a damaged block, so a provider's republish answers an
 // availability challenge with blobs nobody can fetch.
 //
-// worker/daemon.ts `republish` answers an availability challenge by copying the segment's
+// worker/disputes.ts `republish` answers an availability challenge by copying the segment's
 // checkpoints and the manifest from the provider's durable store into the shared store, relying on
 // "a put overwrites a damaged or missing blob" (FsBlobStore does: it writes a temporary file and
 // renames it over the old one). IpfsBlobStore.put goes to Helia's blockstore.put, which returns at
