@@ -1,12 +1,7 @@
 // Claiming the credit JobMarket, DisputeGame and FraudProofs owe this provider (its payment, its
 // collateral back, a won dispute's share): once at start, then on the tick after anything that may
 // have made some owed (a job done or in its challenge window, a dispute resolved).
-import {
-  claimCreditCall,
-  CREDIT_LEDGERS,
-  creditsOf,
-  type CreditLedger,
-} from "../src/node/credit.ts";
+import { owedCredits, type CreditLedger } from "../src/node/credit.ts";
 import type { WorkerContext } from "./context.ts";
 
 /** The journal's name of each credit ledger (`claims:<name>` counts the claims made). */
@@ -34,18 +29,15 @@ export class CreditClaims {
     if (!this.due) return;
     this.due = false;
     const { chain, journal } = this.ctx;
-    const owed = await creditsOf(chain, chain.address);
-    for (const ledger of CREDIT_LEDGERS) {
-      const credit = owed[ledger];
-      if (credit === 0n) continue;
+    for (const { ledger, amount, call } of await owedCredits(chain, chain.address)) {
       const name = LEDGER_KEY[ledger];
       // The counter moves only after the claim is mined, so an interrupted claim's key is reused
       // (TxSender then waits for the same transaction).
       const n = (journal.get<number>(`claims:${name}`) ?? 0) + 1;
       const key = `claim:${name}:${n}`;
-      await this.ctx.tx.send(key, `claim ${name} credit`, claimCreditCall(chain, ledger));
+      await this.ctx.tx.send(key, `claim ${name} credit`, call);
       await journal.set(`claims:${name}`, n);
-      this.ctx.log.info({ contract: name, amount: credit.toString() }, "claimed credit");
+      this.ctx.log.info({ contract: name, amount: amount.toString() }, "claimed credit");
     }
   }
 }

@@ -1,5 +1,6 @@
-// Pull payments (src/protocol/credit-ledgers.ts): one read of what the ledgers owe an account and
-// one claim call, for the daemons and the CLI.
+// Pull payments (src/protocol/credit-ledgers.ts): one read of what the ledgers owe an account, the
+// claim call of each ledger, and the two together — what is owed and how to pull it — for the
+// daemons and the CLI (each sends, keys and reports a claim its own way).
 import type { Address } from "viem";
 
 import {
@@ -41,4 +42,24 @@ export function claimCreditCall(
     case "fraudProofs":
       return contractCall(c.fraudProofs, "claimCredit");
   }
+}
+
+/** A ledger that owes an account credit: how much, and the call that pays it to the sender. */
+export interface OwedCredit {
+  ledger: CreditLedger;
+  amount: bigint;
+  call: ContractCall;
+}
+
+/** The ledgers that owe `account` anything, in CREDIT_LEDGERS order, each with its claim call. */
+export async function owedCredits(
+  chain: Pick<ChainContext, "contracts">,
+  account: Address,
+): Promise<OwedCredit[]> {
+  const owed = await creditsOf(chain, account);
+  return CREDIT_LEDGERS.filter((ledger) => owed[ledger] > 0n).map((ledger) => ({
+    ledger,
+    amount: owed[ledger],
+    call: claimCreditCall(chain, ledger),
+  }));
 }

@@ -11,12 +11,7 @@ import { CHAIN_HELP, CHAIN_OPTIONS, cliConfig } from "../config.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { formatDeadline, formatToken } from "../format.ts";
 import { STAKE_ROLE } from "../../protocol/onchain-enums.ts";
-import {
-  claimCreditCall,
-  CREDIT_LEDGER_NAME,
-  CREDIT_LEDGERS,
-  creditsOf,
-} from "../../node/credit.ts";
+import { CREDIT_LEDGER_NAME, CREDIT_LEDGERS, creditsOf, owedCredits } from "../../node/credit.ts";
 
 const OPTIONS = {
   ...CHAIN_OPTIONS,
@@ -83,18 +78,17 @@ async function claim(argv: readonly string[], io: CommandIo): Promise<void> {
   const { values, positionals } = parseCommandArgs(argv, CHAIN_OPTIONS);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const chain = await connect(cliConfig(values, io.env), io);
-  const owed = await creditsOf(chain, chain.address);
-  const due = CREDIT_LEDGERS.filter((l) => owed[l] > 0n);
+  const due = await owedCredits(chain, chain.address);
   if (due.length === 0) throw new CliError(`${chain.address} has no credit to claim`);
   let total = 0n;
-  for (const ledger of due) {
+  for (const { ledger, amount, call } of due) {
     await sendTx(
       chain,
-      `claim ${formatToken(owed[ledger])} from the ${CREDIT_LEDGER_NAME[ledger]}`,
-      claimCreditCall(chain, ledger),
+      `claim ${formatToken(amount)} from the ${CREDIT_LEDGER_NAME[ledger]}`,
+      call,
       io,
     );
-    total += owed[ledger];
+    total += amount;
   }
   io.out(`claimed ${formatToken(total)} tokens to ${chain.address}`);
 }
