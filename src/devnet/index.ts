@@ -13,4 +13,10 @@ export {
   type SpawnDaemonOptions,
 } from "./daemon.ts";
 export { DEVNET_ACCOUNTS, startDevnet, type Devnet, type StartDevnetOptions } from "./devnet.ts";
-export { ensureRedis, pingRedis, probeRedis, type EnsureRedisOptions, type EnsuredRedis } from "./redis.ts";
+export {
+  ensureRedis,
+  pingRedis,
+  probeRedis,
+  type EnsureRedisOptions,
+  type EnsuredRedis,
+} from "./redis.ts";

@@ -295,7 +295,12 @@ describe("ensureRedis", function () {
     );
     try {
       const url = `redis://127.0.0.1:${port}`;
-      await until("the refusing redis-server listening", async () => (await listening(url)) || undefined, 10_000, 50);
+      await until(
+        "the refusing redis-server listening",
+        async () => (await listening(url)) || undefined,
+        10_000,
+        50,
+      );
       const error = await ensureRedis(url, { timeoutMs: 1_000 }).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(RedisUnavailableError);
       expect((error as Error).message).to.include(`Redis at ${url} refused`);
