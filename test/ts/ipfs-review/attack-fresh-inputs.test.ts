@@ -18,8 +18,10 @@
 // Consequence: no committee ever reaches a majority; DisputeGame.resolve makes every absent
 // (honest) referee pay and redraws, round after round, while the job stays held: the withholding
 // provider is never slashed, the honest challenger's bond is locked, referees are penalized.
-// Cost to the provider: deleting blocks it no longer needs. Before the served-now view the referee
-// read the inputs from its repo and voted Challenger.
+// Cost to the provider: deleting blocks it no longer needs. docs/protocol.md ("availability") puts
+// only checkpoints i−1 and i and the manifest on the provider; the inputs are on nobody now. The
+// referee holds verified copies of every input (its audit loaded them: the control below shows
+// they suffice), but the fresh read may not use them.
 //
 // Expected once fixed: a fresh read for an availability verdict judges only what the provider must
 // serve (manifest, checkpoints) on the network now, and takes the job's inputs from any verified
