@@ -1,0 +1,91 @@
+// ATTACK (severity: medium — resources: every availability read leaves work and memory behind).
+//
+// ServedNowView.#read (src/store/ipfs-store.ts) reads through an IpfsBlobStore whose `connect`
+// redials the probe's configured peers in a loop, `while (!signal.aborted)`, every 250 ms. The
+// signal is the fetch's: the view's `done` controller (aborted only when the window runs out with
+// nothing) or the fetch's own timeout, fetchTimeoutMs + dialTimeoutMs + 1 s. A read that SUCCEEDS
+// aborts neither: its redial loop runs on for the whole 41 s (the defaults: 30 s + 10 s + 1 s)
+// after the blob came back — after the view's probe has been stopped (1 s after the last read) —
+// calling connectPeers on the stopped probe 4 times a second and keeping the probe alive: its
+// libp2p and its in-memory blockstore, which holds every blob the view read. A fresh job read (the
+// one before every availability verdict, and the challenger's re-check) reads the spec, program,
+// initial state, every dataset shard and the manifest through one view: one loop each, all
+// holding the same probe, so the whole dataset (47 MB for the demo's MNIST shards) stays in
+// memory for 41 s after the verdict, per verdict, and the loops redial every configured peer the
+// probe is not connected to (a peer that is down, or refuses it) while the probe lingers: one
+// dial per loop every 250 ms (24 connection attempts in a second at one down peer here, from six
+// reads). Anyone who makes referees read (an availability challenge costs a bond; a verifier's
+// audit reads too) multiplies it.
+//
+// Expected once fixed: a read that returned (with bytes or an error) leaves nothing running — its
+// redial loop ends with it — and a stopped probe is released at once: no connectPeers on it after
+// the read, and its repo is garbage once the view let it go.
+import v8 from "node:v8";
+import vm from "node:vm";
+
+import { expect } from "chai";
+
+import { fetchJobSpec } from "../../../src/node/job-reader.ts";
+import { uncached } from "../../../src/store/caching-store.ts";
+import type { IpfsNode } from "../../../src/store/ipfs-node.ts";
+import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
+import { honestJob, Nodes, publishOn } from "./helpers.ts";
+
+v8.setFlagsFromString("--expose-gc");
+const gc = vm.runInNewContext("gc") as () => void;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("attack: an availability read leaves its probe's redial loop running", function () {
+  this.timeout(60_000);
+  const nodes = new Nodes();
+  afterEach(() => nodes.stopAll());
+
+  it("a fresh job read through the served-now view leaves no redial running and no probe held once it returned", async () => {
+    const job = await honestJob();
+    const provider = await nodes.start();
+    await publishOn(provider, job);
+    // The defaults: fetchTimeoutMs 30 s, dialTimeoutMs 10 s.
+    const referee = await nodes.start({ listen: [], peers: [provider.multiaddrs()[0]!] });
+
+    // Watch the view's probes: when each stops, what calls it, and whether its repo is still held.
+    const calls: { stopped: boolean; at: number }[] = [];
+    const repos: WeakRef<object>[] = [];
+    const startProbe = referee.startProbe.bind(referee);
+    referee.startProbe = async (): Promise<IpfsNode> => {
+      const probe = await startProbe();
+      let stopped = false;
+      repos.push(new WeakRef(probe.helia.blockstore));
+      return {
+        ...probe,
+        connectPeers: (signal) => {
+          calls.push({ stopped, at: performance.now() });
+          return probe.connectPeers(signal);
+        },
+        stop: () => {
+          stopped = true;
+          return probe.stop();
+        },
+      };
+    };
+
+    // The fresh read before an availability verdict: spec, program, initial state, shards.
+    await fetchJobSpec(uncached(ipfsBlobStoreOn(referee)), 7n, job.onchain);
+    const returned = performance.now();
+    await sleep(4_000); // the view stops its probe 1 s after its last read
+    gc();
+    await sleep(50);
+    gc();
+
+    const afterward = calls.filter((c) => c.at > returned + 100);
+    const held = repos.filter((r) => r.deref() !== undefined).length;
+    expect({
+      "connectPeers calls after the read returned": afterward.length,
+      "of which on a stopped probe": afterward.filter((c) => c.stopped).length,
+      "stopped probes whose repo is still held": held,
+    }).to.deep.equal({
+      "connectPeers calls after the read returned": 0,
+      "of which on a stopped probe": 0,
+      "stopped probes whose repo is still held": 0,
+    });
+  });
+});
