@@ -1,0 +1,92 @@
+// ATTACK (severity: low to medium — resources and timing: a cheating provider makes every referee of
+// a state dispute re-execute the job from its start, and wait a fetch window per checkpoint).
+//
+// `adjudicate` (verifier/segment-check.ts) reads every dispute kind through `uncached(store)`, and
+// on IPFS that is now the served-now view: nothing the referee holds counts, only what its
+// configured peers serve now. That is the point for an availability dispute; an exact state
+// dispute judges no availability at all — the pre-state is named by its digest, and any copy that
+// hashes to it is as good as another (the code already re-derives one when it cannot be fetched).
+// But a referee that audited the job (its repo and blob cache hold checkpoint 3, verified against
+// its address) can no longer use it: a provider that loses the dissection withholds every
+// checkpoint (and the challenger's published pre-state is on the challenger's node, which referees
+// do not name as a peer), and checkpointState walks back through every withheld checkpoint — one
+// whole fetch window each, fetchTimeoutMs (30 s by default; more when a peer refuses the probe) —
+// down to checkpoint 0, then re-executes (segment − 1)·k + step steps instead of one.
+//
+// Here (T = 40, k = 10, a 1 s window): 31 steps and four fetch windows instead of 1 step and
+// none. For a job of n = 100 checkpoints the walk alone is 100 × 30 s = 50 min, and the re-execution
+// up to the whole job (a day's training for a day-long job), against a 1 h vote commit window
+// (deploy/deploy-assay.ts): the referees cannot vote in time, DisputeGame.resolve makes them pay and
+// redraws, and the cheating provider is never slashed. Before the served-now view the referee's repo
+// answered for the checkpoints its audit had fetched.
+//
+// Expected once fixed: a dispute that does not judge availability takes any verified copy of a
+// content-addressed state (the repo, the cache) before re-deriving it: one step here.
+import { expect } from "chai";
+import { CID } from "multiformats/cid";
+import type { Hex } from "viem";
+
+import { CachingBlobStore } from "../../../src/store/caching-store.ts";
+import type { IpfsNode } from "../../../src/store/ipfs-node.ts";
+import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
+import {
+  adjudicate,
+  verifiableJob,
+  type RefereeQuestion,
+} from "../../../verifier/segment-check.ts";
+import { honestJob, Nodes, publishOn, type HonestJob } from "./helpers.ts";
+
+/** Removes `cid` from `node`'s repo, pin and block: the provider withholds it from now on. */
+async function withhold(node: IpfsNode, cid: string): Promise<void> {
+  const key = CID.parse(cid);
+  if (await node.helia.pins.isPinned(key))
+    for await (const _ of node.helia.pins.rm(key)) {
+      // the one raw block
+    }
+  const blocks = node.helia.blockstore as unknown as { unwrap(): { delete(key: CID): unknown } };
+  await blocks.unwrap().delete(key);
+}
+
+describe("attack: a state dispute re-derives what the referee already holds", function () {
+  this.timeout(60_000);
+  const nodes = new Nodes();
+  let job: HonestJob;
+
+  before(async () => {
+    job = await honestJob();
+  });
+  afterEach(() => nodes.stopAll());
+
+  it("a referee that holds a verified copy of the agreed pre-state (checkpoint 3) recomputes one step, not the job", async () => {
+    const provider = await nodes.start();
+    await publishOn(provider, job);
+    const bystander = await nodes.start();
+    const referee = await nodes.start({
+      listen: [],
+      peers: [provider.multiaddrs()[0]!, bystander.multiaddrs()[0]!],
+      fetchTimeoutMs: 1_000,
+    });
+    // Its worker audited segment 4: checkpoints 3 and 4, verified, in its cache and repo.
+    const store = new CachingBlobStore(ipfsBlobStoreOn(referee));
+    for (const index of [3, 4]) await store.get(job.records[index]!.cid);
+
+    // The dissection narrowed to segment 4's first step; the provider then withholds everything.
+    for (const record of job.records.slice(1)) await withhold(provider, record.cid);
+    const q: RefereeQuestion = {
+      kind: "State",
+      segment: 4,
+      step: 1, // the pre-state is checkpoint 3
+      preDigest: job.records[3]!.stateDigest,
+      providerDigest: `0x${"22".repeat(32)}` as Hex,
+      challengerDigest: `0x${"11".repeat(32)}` as Hex,
+    };
+    const v = verifiableJob(job.small, job.records);
+    const begun = performance.now();
+    const verdict = await adjudicate(v, store, q);
+    const seconds = ((performance.now() - begun) / 1000).toFixed(1);
+    expect(
+      verdict.steps,
+      `steps the referee re-executed (took ${seconds} s; its copy of checkpoint 3 is verified)`,
+    ).to.equal(1);
+  });
+});
