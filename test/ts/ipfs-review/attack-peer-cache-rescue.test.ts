@@ -67,7 +67,10 @@ describe("attack: another verifier's cache answers for a withholding provider", 
     const provider = await nodes.start();
     await publishOn(provider, job);
     // Verifier B audited segment 3 while the provider served it (its node listens: others name it).
-    const auditor = await nodes.start({ peers: [provider.multiaddrs()[0]!], fetchTimeoutMs: 2_000 });
+    const auditor = await nodes.start({
+      peers: [provider.multiaddrs()[0]!],
+      fetchTimeoutMs: 2_000,
+    });
     for (const index of [2, 3]) await ipfsBlobStoreOn(auditor).get(job.records[index]!.cid);
 
     await withhold(provider, job.records[3]!.cid);

@@ -119,9 +119,10 @@ describe("attack: a stranger stalls an honest provider's bitswap sending", funct
       await sleep(250); // under the provider's inbound limit of 5 connections a second from a host
     }
     await sleep(12_000); // past Helia's 10 s message send timeout: the stall does not end
-    expect(networkOf(provider).sendQueue.running, "the provider's send slots are all taken").to.equal(
-      50,
-    );
+    expect(
+      networkOf(provider).sendQueue.running,
+      "the provider's send slots are all taken",
+    ).to.equal(50);
 
     const referee = await nodes.start({
       listen: [],
