@@ -17,8 +17,8 @@
 // window for nothing: a referee finds checkpoint 3 "not served now" and votes Challenger against
 // a provider that serves it; the fallback over the referee's own connection is not tried (the
 // probe reached the provider) and would be stuck in the same queue. The honest provider is slashed
-// and the stranger's accomplice (the challenger) takes its collateral; it also never gets a fresh
-// job's spec fetched by others. Counted: 49 strangers leave the provider serving (a probe read in
+// and the stranger's accomplice (the challenger) takes its collateral; while the strangers stay
+// connected the provider serves no auditor or verifier either. Counted: 49 strangers leave the provider serving (a probe read in
 // ~70 ms), 50 stop it; 12 s later (past Helia's 10 s send timeout) it is still stopped.
 //
 // Expected once fixed: a stranger cannot stall an honest provider's sending — block sends are
