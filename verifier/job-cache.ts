@@ -48,7 +48,8 @@ export class JobCache {
     const round = options.round ?? 0;
     const cached = this.#jobs.get(key);
     if (cached !== undefined && !options.fresh && cached.round >= round) return cached.job;
-    // A fresh read is about what the store serves now: past the cache.
+    // A fresh read is about what the store serves now: the trace manifest is read past the cache
+    // (and the IPFS repo); the job's inputs still come from verified copies (fetchJobSpec).
     const job = readVerifiableJob(
       this.#chain,
       options.fresh ? uncached(this.#store) : this.#store,

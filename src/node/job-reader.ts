@@ -17,6 +17,7 @@ import {
 import { UINT64_MAX } from "../protocol/leaf.ts";
 import { MAX_COMMITTED_BLOB_BYTES } from "../protocol/limits.ts";
 import type { BlobStore } from "../store/blob-store.ts";
+import { withCopies } from "../store/caching-store.ts";
 import { cidFromDigest } from "../protocol/cid.ts";
 import { loadJob, type LoadedJob } from "../training/job.ts";
 import type { ContractOf } from "./chain.ts";
@@ -50,7 +51,8 @@ export interface FetchedSpec {
 
 /**
  * The spec `onchain` names, from `store`, checked (canonical, hashing to specHash, agreeing with
- * every on-chain parameter) and loaded. Throws JobSpecUnusableError for what no retry fixes, and
+ * every on-chain parameter) and loaded — from the store a served-now view was taken from, when
+ * given one (`withCopies()`). Throws JobSpecUnusableError for what no retry fixes, and
  * passes retryable failures (an unreachable store) through unchanged.
  */
 export async function fetchJobSpec(
@@ -59,6 +61,10 @@ export async function fetchJobSpec(
   onchain: OnchainJob,
 ): Promise<FetchedSpec> {
   if (onchain.status === 0) throw new JobSpecUnusableError(`job ${jobId} does not exist`);
+  // The spec and the artefacts it names are nobody's burden to serve now (an availability
+  // dispute is about the provider's checkpoints and manifest): handed the served-now view, read
+  // the store it was taken from, whose verified copies (cache, repo) are as good as a fresh fetch.
+  store = withCopies(store);
   const specCid = cidFromDigest(onchain.specHash as Hex);
   const spec = await unusableUnlessRetryable(
     `job ${jobId}: its spec ${specCid} cannot be read`,

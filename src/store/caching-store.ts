@@ -4,7 +4,9 @@
 // same program and dataset fetches and hashes them once instead of once per job.
 import { LRUCache } from "lru-cache";
 
+import { MAX_COMMITTED_BLOB_BYTES } from "../protocol/limits.ts";
 import { SERVED_NOW, type BlobStore, type ServesNow } from "./blob-store.ts";
+import { BlobTooLargeError } from "./errors.ts";
 
 export interface CachingStoreOptions {
   /** Bytes kept in memory at most (default 256 MiB). A blob larger than this is never cached. */
@@ -82,11 +84,68 @@ export class CachingBlobStore implements BlobStore {
  * is served now (is a blob available?), never on a copy fetched earlier, since a provider that
  * later withholds it is what an availability dispute is about. A store that keeps such copies
  * itself (the IPFS store's repo) gives a view that reads past them (SERVED_NOW); any other store
- * is returned as it is.
+ * is returned as it is. Only the blobs availability is judged on (the disputed checkpoints, the
+ * trace manifest) are read through it: `withCopies()` gives back the store it was taken from.
  */
 export function uncached(store: BlobStore): BlobStore {
-  if (store instanceof CachingBlobStore) return uncached(store.inner);
+  const view = servedNow(store);
+  // A view is a new object each time: remember what it was taken from (cache, repo included).
+  if (view !== store && servesNow(bottom(store))) takenFrom.set(view, store);
+  return view;
+}
+
+/** Each served-now view `uncached()` made, to the store it was given. */
+const takenFrom = new WeakMap<BlobStore, BlobStore>();
+
+function servedNow(store: BlobStore): BlobStore {
+  if (store instanceof CachingBlobStore) return servedNow(store.inner);
   return servesNow(store) ? store[SERVED_NOW]() : store;
+}
+
+function bottom(store: BlobStore): BlobStore {
+  return store instanceof CachingBlobStore ? bottom(store.inner) : store;
+}
+
+/**
+ * The store a served-now view was taken from (`uncached()`), with its cache and the IPFS repo; any
+ * other store as it is. For reads that judge no availability: a job's inputs (spec, program,
+ * initial state, dataset — nobody's burden to serve now) and a state named by its digest (an exact
+ * state dispute). Blobs are content-addressed and every store checks their bytes, so a verified
+ * copy is as good as one served now.
+ */
+export function withCopies(store: BlobStore): BlobStore {
+  return takenFrom.get(store) ?? store;
+}
+
+/**
+ * `withCopies(store)`, except that a blob over this reader's own size limit (below the protocol's
+ * MAX_COMMITTED_BLOB_BYTES, which a provider may commit up to) is read through the served-now view,
+ * which accepts blobs up to the protocol's limit: a reader that holds no copy still reads what is
+ * served, as large as the provider may make it. For a state dispute's pre-state and re-derivation.
+ * `uncached()` of it is still the served-now view.
+ */
+export function copiesFirst(store: BlobStore): BlobStore {
+  const copies = withCopies(store);
+  if (!servesNow(bottom(copies))) return copies;
+  const overOwnLimit = (error: unknown): boolean =>
+    error instanceof BlobTooLargeError &&
+    error.maxBytes !== undefined &&
+    error.maxBytes < MAX_COMMITTED_BLOB_BYTES;
+  return {
+    put: (bytes) => copies.put(bytes),
+    get: async (cid) => {
+      try {
+        return await copies.get(cid);
+      } catch (error) {
+        if (!overOwnLimit(error)) throw error;
+        return uncached(copies).get(cid);
+      }
+    },
+    has: (cid) => copies.has(cid),
+    size: (cid) => copies.size(cid),
+    // Passed on to what judges availability, it still gives the served-now view, never the copies.
+    [SERVED_NOW]: () => uncached(copies),
+  } satisfies BlobStore & ServesNow;
 }
 
 function servesNow(store: BlobStore): store is BlobStore & ServesNow {
