@@ -33,7 +33,7 @@ import type { TraceLeaf } from "../src/protocol/leaf.ts";
 import { runStep, runSteps as runToEnd, type TrainingJob } from "../src/training/trainer.ts";
 import type { TrainingState } from "../src/engine/training-state.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
-import { uncached } from "../src/store/caching-store.ts";
+import { copiesFirst, uncached } from "../src/store/caching-store.ts";
 import { cidFromDigest } from "../src/protocol/cid.ts";
 
 /** A job as the verifier re-executes it: the loaded program and the committed checkpoints. */
@@ -468,9 +468,10 @@ async function adjudicateClaims(
 
 /**
  * A referee's verdict. Availability and claims disputes: see adjudicateAvailability and
- * adjudicateClaims. State disputes, exact: recompute the one disputed step from the agreed pre-state (fetched
- * by its content address, or re-derived from the checkpoints and checked against the agreed
- * digest) and vote for the side whose post-step digest it reproduced, or Neither. Tolerance:
+ * adjudicateClaims (checkpoints read on what is served now). State disputes, exact: recompute the
+ * one disputed step from the agreed pre-state (read by its content address from any verified copy
+ * — cache, repo — or what is served, or re-derived from the checkpoints and checked against the
+ * agreed digest) and vote for the side whose post-step digest it reproduced, or Neither. Tolerance:
  * re-execute the whole segment and vote Provider when every claim of its leaf holds (the whole
  * state within the thresholds, loss, update norm, checkpoints available), Challenger otherwise.
  */
@@ -482,12 +483,13 @@ export async function adjudicate(
 ): Promise<Verdict> {
   checkSegmentIndex(v, q.segment);
   const k = v.job.checkpointInterval;
-  // Every verdict is on what the store serves now (an unavailable checkpoint is the provider's
-  // fault), never on a copy cached before the provider withheld it.
-  store = uncached(store);
-  if (q.kind === "Availability") return adjudicateAvailability(v, store, q, runtime);
-  if (q.kind === "Claims") return adjudicateClaims(v, store, q, runtime);
+  // A verdict that judges availability (availability and claims disputes, tolerance state
+  // disputes: an unavailable checkpoint is the provider's fault) reads the disputed checkpoints on
+  // what the store serves now, never on a copy cached before the provider withheld it.
+  if (q.kind === "Availability") return adjudicateAvailability(v, uncached(store), q, runtime);
+  if (q.kind === "Claims") return adjudicateClaims(v, uncached(store), q, runtime);
   if (v.numerics === "tolerance") {
+    // checkSegment reads through the served-now view itself.
     const result = await checkSegment(v, store, q.segment, runtime);
     const ppm = result.ratio === undefined ? 0n : ratioPpm(result.ratio);
     return {
@@ -499,6 +501,11 @@ export async function adjudicate(
   }
   if (!Number.isInteger(q.step) || q.step < 1 || q.step > k)
     throw new RangeError(`disputed step offset ${q.step} is outside 1..${k}`);
+  // An exact state dispute judges no availability: the pre-state is named by its digest, and any
+  // copy that hashes to it (the cache, the repo, verified in an audit) is as good as one served
+  // now. Reading past them would make the referee walk a fetch window per withheld checkpoint back
+  // to checkpoint 0 and re-execute the job, past its vote deadline.
+  store = copiesFirst(store);
   return withSession(v, runtime, async (session) => {
     const info = v.job.program.info;
     const preStep = (q.segment - 1) * k + q.step - 1;
