@@ -131,7 +131,7 @@ export function copiesFirst(store: BlobStore): BlobStore {
     error instanceof BlobTooLargeError &&
     error.maxBytes !== undefined &&
     error.maxBytes < MAX_COMMITTED_BLOB_BYTES;
-  return {
+  const view: BlobStore & ServesNow = {
     put: (bytes) => copies.put(bytes),
     get: async (cid) => {
       try {
@@ -145,7 +145,8 @@ export function copiesFirst(store: BlobStore): BlobStore {
     size: (cid) => copies.size(cid),
     // Passed on to what judges availability, it still gives the served-now view, never the copies.
     [SERVED_NOW]: () => uncached(copies),
-  } satisfies BlobStore & ServesNow;
+  };
+  return view;
 }
 
 function servesNow(store: BlobStore): store is BlobStore & ServesNow {
