@@ -47,8 +47,8 @@ export interface StreamingBlobStore extends BlobStore {
  * A store that keeps copies of blobs others publish (the IPFS store: blocks fetched earlier stay in
  * its repo, blobs it put are pinned) implements this: the view it returns reads only what the
  * network serves now, never such a copy. `uncached()` (src/store/caching-store.ts) takes it, so
- * everything judged on what is served now — availability verdicts, audits, fresh job reads — uses
- * it. A wrapper that hides the store behind it (any object but CachingBlobStore) hides the view too:
+ * everything judged on what is served now — availability verdicts, audits, a fresh job read's
+ * manifest — uses it (a job's inputs and an exact state dispute's pre-state are not: `withCopies()`). A wrapper that hides the store behind it (any object but CachingBlobStore) hides the view too:
  * pass the store itself.
  */
 export const SERVED_NOW: unique symbol = Symbol("assay.servedNow");
