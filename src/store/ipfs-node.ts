@@ -214,9 +214,17 @@ export async function startIpfsNode(
       if (stopped !== undefined) throw new Error("the IPFS node has stopped");
       // Dialed here, each peer within dialTimeoutMs and all at once: a read's fetch window
       // starts once they are in (or refused), so a slow handshake does not eat into it.
+      // ATTACK (test/ts/ipfs-review/attack-probe-asks-own-node.test.ts): the probe has a new peer
+      // id, so this node's own entry in a shared peer list would let it dial this node and read
+      // its repo (its audits' fetched blocks, its pins). The probe never dials this node: not its
+      // peer id, nor an address it listens on.
+      const self = libp2p.peerId;
+      const ownAddrs = new Set(libp2p.getMultiaddrs().map(transportAddress));
       const { node: probe } = await startIpfsNode({
         listen: [],
-        peers: options.peers,
+        peers: peers
+          .filter((p) => !p.id.equals(self) && !ownAddrs.has(transportAddress(p.addr)))
+          .map((p) => p.addr.toString()),
         fetchTimeoutMs: options.fetchTimeoutMs,
         dialTimeoutMs: options.dialTimeoutMs,
         maxBlobBytes: MAX_COMMITTED_BLOB_BYTES,
@@ -235,6 +243,12 @@ export async function startIpfsNode(
       return tracked;
     },
     async connectPeers(signal?: AbortSignal): Promise<UnreachablePeer[]> {
+      // A stopped node dials nothing (its redial loops may still be winding down).
+      if (stopped !== undefined)
+        return peers.map(({ addr }) => ({
+          peer: addr.toString(),
+          error: new Error("the IPFS node has stopped"),
+        }));
       const results = await Promise.all(
         peers.map(async ({ id, addr }): Promise<UnreachablePeer | undefined> => {
           if (libp2p.getConnections(id).length > 0) return undefined;
