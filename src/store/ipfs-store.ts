@@ -316,7 +316,13 @@ export class IpfsBlobStore implements StreamingBlobStore, ServesNow {
       throw new BlobNotFoundError(cid, `blob ${cid} not found in the local IPFS repo`);
     }
     const timeout = AbortSignal.timeout(this.fetchTimeoutMs);
-    const both = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+    // Aborted when the fetch returns: Node keeps a combined signal that has listeners (Helia's
+    // and the redial's) alive until it aborts, so without this the timeout's timer would hold
+    // them, and through them the node and its repo, for the rest of fetchTimeoutMs.
+    const finished = new AbortController();
+    const both = AbortSignal.any(
+      signal === undefined ? [timeout, finished.signal] : [signal, timeout, finished.signal],
+    );
     let bytes: Uint8Array;
     try {
       // Redial dropped peers alongside the want, not before it: bitswap sends the want to each
@@ -357,6 +363,8 @@ export class IpfsBlobStore implements StreamingBlobStore, ServesNow {
         );
       }
       throw new StoreError(`cannot fetch ${cid} from IPFS peers`, { cause: error });
+    } finally {
+      finished.abort();
     }
     return bytes;
   }
@@ -501,6 +509,10 @@ class ServedNowView implements BlobStore {
     const cap = begun + fetchMs + probe.options.dialTimeoutMs;
     const since = new Map<string, number>();
     const done = new AbortController();
+    // Ends the redial loop below when this read ends, whatever its outcome (ATTACK:
+    // attack-probe-redial-leak.test.ts: a read that succeeded left it running for the fetch's
+    // whole timeout, redialing through a probe already stopped and holding its repo).
+    const ended = new AbortController();
     const watch = setInterval(() => {
       const now = performance.now();
       for (const peer of source.configuredPeerIds)
@@ -515,7 +527,8 @@ class ServedNowView implements BlobStore {
       fetchTimeoutMs: fetchMs + probe.options.dialTimeoutMs + 1_000,
       // A configured peer the probe could not reach (its inbound rate limit, a dial that failed)
       // is dialed again while the want waits; bitswap sends it the want once it is in.
-      connect: async (signal) => {
+      connect: async (fetching) => {
+        const signal = AbortSignal.any([fetching, ended.signal]);
         while (!signal.aborted) {
           await probe.connectPeers(signal);
           await sleep(PROBE_REDIAL_MS, undefined, { signal });
@@ -535,6 +548,7 @@ class ServedNowView implements BlobStore {
       }
     } finally {
       clearInterval(watch);
+      ended.abort();
     }
     const reached = probe.configuredPeersConnected();
     // Configured peers that are up (this node holds a connection to each) but did not take the
