@@ -130,6 +130,26 @@ const IDENTITY_REFUSED = hasherFrom({
     ),
 });
 
+/**
+ * The most connections a node holds (libp2p's default, made explicit: the send capacity below is
+ * sized on it). Connections past it are refused.
+ */
+const MAX_CONNECTIONS = 300;
+
+/**
+ * How many bitswap messages a node sends at once, all peers together. ATTACK (test/ts/ipfs-review/
+ * attack-send-queue-jam.test.ts): a block send (the ledger's) has no timeout — @helia/bitswap
+ * 4.x passes its queue job's signal, so neither messageSendTimeout nor the documented
+ * sendBlocksTimeout (read nowhere) applies — and a peer that wants a block over yamux's 256 KiB
+ * window and never reads the stream holds its send slot for as long as it stays connected. With
+ * Helia's 50 slots, fifty such strangers stopped an honest provider sending anything to anyone.
+ * Each peer has at most one block send running (its ledger's queue runs one job at a time) and
+ * our own wantlist sends to it are bounded by messageSendTimeout (10 s) and merged while queued,
+ * so with room for three sends per connection strangers cannot take every slot: whatever they
+ * hold, the sends to the other peers still run.
+ */
+const BITSWAP_SEND_CONCURRENCY = 3 * MAX_CONNECTIONS;
+
 export async function startIpfsNode(
   input: IpfsOptionsInput = {},
 ): Promise<{ node: IpfsNode; unreachable: UnreachablePeer[] }> {
@@ -167,6 +187,7 @@ export async function startIpfsNode(
         connectionEncrypters: [noise()],
         streamMuxers: [yamux()],
         peerDiscovery: [],
+        connectionManager: { maxConnections: MAX_CONNECTIONS },
         connectionGater: {
           // INVARIANT: the node dials only configured peers, at configured addresses.
           denyDialPeer: (peerId) => !allowedPeers.has(peerId.toString()),
@@ -179,6 +200,7 @@ export async function startIpfsNode(
     {
       maxIncomingMessageSize: BITSWAP_MAX_MESSAGE_BYTES,
       maxOutgoingMessageSize: BITSWAP_MAX_MESSAGE_BYTES,
+      messageSendConcurrency: BITSWAP_SEND_CONCURRENCY,
     },
   );
 
@@ -320,6 +342,14 @@ function wantMessage(cid: CID, cancel: boolean): unknown {
   };
 }
 
+/** askConnectedPeer's want never reached the peer: what the peer serves is unknown. */
+export class WantNotDeliveredError extends Error {
+  override readonly name = "WantNotDeliveredError";
+  constructor(peer: string, cid: string, options?: { cause?: unknown }) {
+    super(`the want for ${cid} was never delivered to ${peer}`, options);
+  }
+}
+
 async function askOverConnection(
   helia: IpfsHelia,
   peer: PeerId,
@@ -339,15 +369,32 @@ async function askOverConnection(
       answered(detail.block);
   };
   wantList.addEventListener("block", onBlock);
+  // ATTACK (test/ts/ipfs-review/attack-ask-unsent-want.test.ts): a want that never left this node
+  // (its send queue stalled, the stream refused) is no question asked; silence after it says
+  // nothing. Unless one want was delivered, the ask ends in WantNotDeliveredError, not a timeout.
+  let delivered = false;
+  let sendError: unknown;
   const send = (): void =>
-    void network.sendMessage(peer, wantMessage(cid, false), { signal }).catch(() => undefined);
+    void network.sendMessage(peer, wantMessage(cid, false), { signal }).then(
+      () => (delivered = true),
+      (error: unknown) => (sendError ??= error),
+    );
   send();
   const timer = setInterval(send, options.resendMs ?? 1_000);
   try {
     return await Promise.race([
       block,
       new Promise<never>((_, reject) => {
-        signal.addEventListener("abort", () => reject(signal.reason as Error), { once: true });
+        signal.addEventListener(
+          "abort",
+          () =>
+            reject(
+              delivered
+                ? (signal.reason as Error)
+                : new WantNotDeliveredError(peer.toString(), cid.toString(), { cause: sendError }),
+            ),
+          { once: true },
+        );
       }),
     ]);
   } finally {

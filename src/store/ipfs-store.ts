@@ -582,13 +582,17 @@ class ServedNowView implements BlobStore {
           return bytes;
         }
       } catch (error) {
-        if (!window.aborted) failure ??= error;
+        // A want that never reached the peer (WantNotDeliveredError, src/store/ipfs-node.ts)
+        // asked nothing: its answer is unknown, whenever the window ended (ATTACK:
+        // attack-ask-unsent-want.test.ts). By name: this module loads no IPFS stack.
+        if (!window.aborted || isNamed(error, "WantNotDeliveredError")) failure ??= error;
       }
       return undefined;
     });
     for (const bytes of await Promise.all(answers)) if (bytes !== undefined) return bytes;
     if (failure !== undefined)
-      // This node could not ask them (Helia's internals changed): their answer is unknown.
+      // This node could not ask them (a want it could not deliver, or Helia's internals
+      // changed): their answer is unknown.
       throw new StoreUnavailableError(
         `blob ${cid}: no configured IPFS peer the probe reached sent it, and ${refused.length} configured peer(s) that refused the probe's connection could not be asked over this node's own`,
         1,
