@@ -31,8 +31,9 @@ import { JobSpecUnusableError, readOnchainJob } from "../src/node/job-reader.ts"
 import type { Logger } from "../src/node/log.ts";
 import type { NodeMetrics } from "../src/node/metrics.ts";
 import { statusName } from "../src/node/onchain-job.ts";
+import { openSharedStore } from "../src/node/shared-store.ts";
 import { WaitNotes } from "../src/node/wait-notes.ts";
-import type { BlobStore } from "../src/store/blob-store.ts";
+import type { BlobStore, StreamingBlobStore } from "../src/store/blob-store.ts";
 import { CreditClaims } from "./claims.ts";
 import type { WorkerConfig } from "./config.ts";
 import type { TxPort, WorkerContext } from "./context.ts";
@@ -307,4 +308,24 @@ export function dataPaths(dataDir: string): { journal: string; store: string } {
     journal: path.join(dataDir, "worker-journal.json"),
     store: path.join(dataDir, "checkpoints"),
   };
+}
+
+/**
+ * A ProviderDaemon over the shared store its config names (openSharedStore: the store server at
+ * storeUrl, or an embedded IPFS node when the config has an `ipfs` section), which the daemon
+ * closes last, after everything that reads or writes through it. `sharedView` changes what the
+ * daemon sees of that store (tests: a lower reported blob limit), not what the store holds.
+ */
+export async function openProviderDaemon(
+  options: Omit<ProviderDaemonOptions, "shared">,
+  sharedView?: (store: StreamingBlobStore) => BlobStore,
+): Promise<ProviderDaemon> {
+  const shared = await openSharedStore(options.config, { log: options.log });
+  const daemon = new ProviderDaemon({
+    ...options,
+    shared: sharedView === undefined ? shared.store : sharedView(shared.store),
+  });
+  // Added first, so it runs last: the daemon reads and writes through it until then.
+  daemon.onClose("shared store", () => shared.close());
+  return daemon;
 }

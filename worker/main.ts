@@ -11,12 +11,11 @@ import { Journal } from "../src/node/journal.ts";
 import { bindJournal, chainIdentity } from "../src/node/journal-identity.ts";
 import { createLogger } from "../src/node/log.ts";
 import { createMetrics, startMetricsServer } from "../src/node/metrics.ts";
-import { openSharedStore } from "../src/node/shared-store.ts";
 import { TxSender } from "../src/node/tx.ts";
 import { FsBlobStore } from "../src/store/fs-store.ts";
 import { startStoreServer } from "../src/store/http-server.ts";
 import { assertCheatAllowed, loadWorkerConfig } from "./config.ts";
-import { dataPaths, ProviderDaemon } from "./daemon.ts";
+import { dataPaths, openProviderDaemon } from "./daemon.ts";
 import { ensureStake } from "./stake.ts";
 
 runDaemon("worker", process.argv.slice(2), async ({ file, flags }) => {
@@ -31,19 +30,7 @@ runDaemon("worker", process.argv.slice(2), async ({ file, flags }) => {
   const tx = new TxSender(chain, journal, { log, metrics });
   await ensureStake(chain, tx, config.worker.stake, log);
   const local = new FsBlobStore({ root: paths.store });
-  const shared = await openSharedStore(config, { log });
-  const daemon = new ProviderDaemon({
-    config,
-    chain,
-    journal,
-    tx,
-    local,
-    shared: shared.store,
-    log,
-    metrics,
-  });
-  // Added first, so it runs last: the daemon reads and writes through it until then.
-  daemon.onClose("shared store", () => shared.close());
+  const daemon = await openProviderDaemon({ config, chain, journal, tx, local, log, metrics });
   if (config.metricsPort !== null) {
     const server = await startMetricsServer(metrics.registry, config.metricsPort);
     daemon.onClose("metrics server", () => server.close());

@@ -20,7 +20,7 @@ import type { BlobStore } from "../../../src/store/blob-store.ts";
 import { FsBlobStore } from "../../../src/store/fs-store.ts";
 import { HttpBlobStore } from "../../../src/store/http-client.ts";
 import { WorkerConfigSchema, type WorkerConfig } from "../../../worker/config.ts";
-import { dataPaths, ProviderDaemon } from "../../../worker/daemon.ts";
+import { dataPaths, openProviderDaemon, type ProviderDaemon } from "../../../worker/daemon.ts";
 import { ensureStake } from "../../../worker/stake.ts";
 import { until } from "../../../src/devnet/poll.ts";
 
@@ -134,21 +134,16 @@ export async function startWorker(
   const metrics = createMetrics("worker");
   const tx = new TxSender(chain, journal, { log, metrics });
   await ensureStake(chain, tx, config.worker.stake, log);
-  const daemon = new ProviderDaemon({
-    config,
-    chain,
-    journal,
-    tx,
-    local: new FsBlobStore({ root: paths.store }),
-    shared: reportingLimit(new HttpBlobStore({ url: config.storeUrl }), sharedMaxBytes),
-    log,
-    metrics,
-  });
+  // The shared store is the one the config names, opened as worker/main.ts opens it.
+  const daemon = await openProviderDaemon(
+    { config, chain, journal, tx, local: new FsBlobStore({ root: paths.store }), log, metrics },
+    (shared) => reportingLimit(shared, sharedMaxBytes),
+  );
   await daemon.start();
   return { daemon, config, metrics, close: () => daemon.close() };
 }
 
-function reportingLimit(store: HttpBlobStore, maxBytes: number | undefined): BlobStore {
+function reportingLimit(store: BlobStore, maxBytes: number | undefined): BlobStore {
   if (maxBytes === undefined) return store;
   const reporting: BlobStore & { maxBytes: number } = {
     put: (bytes) => store.put(bytes),
