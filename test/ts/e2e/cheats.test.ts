@@ -5,7 +5,6 @@ import { send } from "../../../src/demo/chain.ts";
 import { fetchJob } from "../../../src/demo/jobs.ts";
 import { challengeSegment, readSubmission } from "../../../src/demo/verifier.ts";
 import { planCheat } from "../../../src/provider/cheats.ts";
-import { sampleSegments } from "../../../src/protocol/sampler.ts";
 import { JOB } from "../../../src/protocol/onchain-enums.ts";
 import type { VerifierDaemon } from "../../../verifier/daemon.ts";
 import type { VerifierEvent } from "../../../verifier/events.ts";
@@ -18,6 +17,7 @@ import {
   expectCollateralSlashed,
   expectSlashedByDispute,
   marketCredits,
+  openedSegments,
   postSlotJob,
   providerStake,
   publishE2eSpec,
@@ -234,14 +234,7 @@ describe("end to end: every cheat on the real daemons", function () {
       worker.daemon.chain.address,
       sampler.address,
     );
-    const [opened] = await f.devnet.deployment.market.getEvents.SamplesOpened(
-      { jobId },
-      { fromBlock: 0n },
-    );
-    const audited = new Set([
-      ...sampleSegments(opened!.args.seed!, 6n, 2).map(Number),
-      ...opened!.args.topIndices!.map(Number),
-    ]);
+    const audited = await openedSegments(f, jobId);
     const checked = sampledEvents
       .filter((e) => e.type === "segment-checked" && e.jobId === jobId)
       .map((e) => (e as { segment: number }).segment);

@@ -8,6 +8,13 @@
 // 100 + s and collateral 200 + s tokens, and the daemon meant for it filters on
 // minAmount = 100 + s and maxCollateral = 200 + s: a daemon takes a job only if its slot is ≥ and
 // ≤ its own, i.e. only its own job.
+//
+// IPFS (ipfs.test.ts): daemons get an `ipfs` section in their config (ipfsNodeConfig) naming a
+// node made beforehand (mintIpfsPeer: repoDir and fixed loopback port) and the peers it dials; their
+// storeUrl is a tripwire (startTripwire) that records any request.
+import { createServer } from "node:http";
+import path from "node:path";
+
 import { expect } from "chai";
 import { keccak256, maxUint256, toHex, type Address, type Hex } from "viem";
 
@@ -17,7 +24,12 @@ import { send } from "../../../src/demo/chain.ts";
 import { postJob, publishSpec } from "../../../src/demo/submitter.ts";
 import type { JobTerms } from "../../../src/protocol/create-job.ts";
 import type { JobSpec } from "../../../src/protocol/job-spec.ts";
+import { sampleSegments } from "../../../src/protocol/sampler.ts";
 import type { CheatInput } from "../../../src/provider/cheats.ts";
+import type { BlobStore } from "../../../src/store/blob-store.ts";
+import { startIpfsNode } from "../../../src/store/ipfs-node.ts";
+import { IpfsOptionsSchema, type IpfsOptions } from "../../../src/store/ipfs-options.ts";
+import { freePort } from "../helpers/ports.ts";
 import { JOB, OUTCOME } from "../../../src/protocol/onchain-enums.ts";
 import { startFixture, type Fixture } from "../verifier/fixture.ts";
 import { startWorker, workerConfigInput, type RunningDaemon } from "../worker/helpers.ts";
@@ -62,9 +74,13 @@ export async function startE2e(options: { redisUrl?: string } = {}): Promise<Fix
   return startFixture({ ...options, deployParams: E2E_PARAMS, submitterTokens: 10_000n * UNIT });
 }
 
-/** Publishes a tiny exact spec with the given windows (chain seconds). */
-export async function publishE2eSpec(f: Fixture, windows: Partial<Windows> = {}): Promise<JobSpec> {
-  const published = await publishSpec(f.store, {
+/** Publishes a tiny exact spec with the given windows (chain seconds) to `store`. */
+export async function publishE2eSpec(
+  f: Fixture,
+  windows: Partial<Windows> = {},
+  store: BlobStore = f.store,
+): Promise<JobSpec> {
+  const published = await publishSpec(store, {
     numerics: "exact",
     layers: [20, 16, 5],
     batchSize: 8,
@@ -92,12 +108,16 @@ export function termsOf(slot: number): JobTerms {
   };
 }
 
-/** Starts the provider daemon for `slot` on devnet account `account`, cheating as `cheat`. */
+/**
+ * Starts the provider daemon for `slot` on devnet account `account`, cheating as `cheat`. `node`:
+ * top-level config keys over the devnet's (an `ipfs` section, say).
+ */
 export async function startSlotWorker(
   f: Fixture,
   account: number,
   slot: number,
   cheat: CheatInput,
+  node: Record<string, unknown> = {},
 ): Promise<RunningDaemon> {
   const terms = termsOf(slot);
   const input = workerConfigInput(
@@ -117,7 +137,7 @@ export async function startSlotWorker(
     },
     `worker-${account}-${cheat.kind}`,
   );
-  return startWorker(f.devnet, { ...input, pollIntervalMs: 200 });
+  return startWorker(f.devnet, { ...input, pollIntervalMs: 200, ...node });
 }
 
 export async function postSlotJob(f: Fixture, spec: JobSpec, slot: number): Promise<bigint> {
@@ -213,6 +233,19 @@ export async function expectSlashedByDispute(
   };
 }
 
+/** The segments a sampling auditor re-executes for `jobId`: the sampled ones and the top-Q claim. */
+export async function openedSegments(f: Fixture, jobId: bigint): Promise<Set<number>> {
+  const [opened] = await f.devnet.deployment.market.getEvents.SamplesOpened(
+    { jobId },
+    { fromBlock: 0n },
+  );
+  const n = BigInt(SHAPE.totalSteps / SHAPE.checkpointInterval);
+  return new Set([
+    ...sampleSegments(opened!.args.seed!, n, 2).map(Number),
+    ...opened!.args.topIndices!.map(Number),
+  ]);
+}
+
 /** Stakes `account` as a verifier (for a challenger the test drives itself). */
 export async function stakeVerifier(f: Fixture, account: number, amount: bigint): Promise<void> {
   const who = f.actor(account, `verifier-${account}`);
@@ -244,21 +277,94 @@ export interface RunningCases {
 }
 
 /**
- * Starts every case's provider daemon, then posts each case's job with `specOf(key)`: all
- * providers are watching before the first job appears.
+ * Starts every case's provider daemon (with the top-level config keys `nodeOf(key)`), then posts
+ * each case's job with `specOf(key)`: all providers are watching before the first job appears.
  */
 export async function startCheatCases(
   f: Fixture,
   cases: Record<string, CheatCase>,
   specOf: (key: string) => JobSpec,
+  nodeOf: (key: string) => Record<string, unknown> = () => ({}),
 ): Promise<RunningCases> {
   const running: RunningCases = { jobs: new Map(), providers: new Map(), workers: [] };
   for (const [key, c] of Object.entries(cases)) {
-    const worker = await startSlotWorker(f, c.account, c.slot, c.cheat);
+    const worker = await startSlotWorker(f, c.account, c.slot, c.cheat, nodeOf(key));
     running.workers.push(worker);
     running.providers.set(key, worker.daemon.chain.address);
   }
   for (const [key, c] of Object.entries(cases))
     running.jobs.set(key, await postSlotJob(f, specOf(key), c.slot));
   return running;
+}
+
+/**
+ * A daemon's IPFS node as an operator sets up one that others must reach: a repoDir (its key, so
+ * its peer id, made on a first start here) and a fixed loopback port, so that every config naming
+ * it as a peer can be written before any daemon starts.
+ */
+export interface IpfsPeer {
+  repoDir: string;
+  listen: string;
+  /** What other nodes put in their `peers`: the listen address and /p2p/<peer id>. */
+  address: string;
+}
+
+/** Makes `name`'s IPFS repo under the devnet's directory (removed with it) and picks its port. */
+export async function mintIpfsPeer(f: Fixture, name: string): Promise<IpfsPeer> {
+  const repoDir = path.join(f.devnet.dir, `ipfs-${name}`);
+  const { node } = await startIpfsNode({ repoDir, listen: [] });
+  const peerId = node.peerId;
+  await node.stop();
+  const listen = `/ip4/127.0.0.1/tcp/${await freePort()}`;
+  return { repoDir, listen, address: `${listen}/p2p/${peerId}` };
+}
+
+/**
+ * The top-level config keys of a daemon whose shared store is `self`'s IPFS node, dialing only
+ * `peers`; its storeUrl is `storeUrl` (a tripwire: with an `ipfs` section it must go unused).
+ */
+export function ipfsNodeConfig(
+  self: IpfsPeer,
+  peers: readonly IpfsPeer[],
+  storeUrl: string,
+): { storeUrl: string; ipfs: IpfsOptions } {
+  return {
+    storeUrl,
+    ipfs: IpfsOptionsSchema.parse({
+      repoDir: self.repoDir,
+      listen: [self.listen],
+      peers: peers.map((peer) => peer.address),
+      fetchTimeoutMs: 10_000,
+    }),
+  };
+}
+
+/** An HTTP server on 127.0.0.1 that answers every request 503 and records it. */
+export interface Tripwire {
+  url: string;
+  /** "METHOD path" of every request received. */
+  requests: string[];
+  close(): Promise<void>;
+}
+
+export async function startTripwire(): Promise<Tripwire> {
+  const requests: string[] = [];
+  const server = createServer((request, response) => {
+    requests.push(`${request.method} ${request.url}`);
+    response.writeHead(503).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -131,13 +131,17 @@ export async function stakeProvider(
   );
 }
 
-/** Starts a verifier daemon on devnet account `account` (funded for its stake and bonds). */
+/**
+ * Starts a verifier daemon on devnet account `account` (funded for its stake and bonds). `node`:
+ * top-level config keys over the devnet's, as a config file holds them (an `ipfs` section, say).
+ */
 export async function startVerifier(
   f: Fixture,
   account: number,
   section: Partial<VerifierSection> = {},
   onEvent?: (event: VerifierEvent) => void,
   dataDir = path.join(f.devnet.dir, `verifier-${account}`),
+  node: Record<string, unknown> = {},
 ): Promise<VerifierDaemon> {
   const address = f.wallets[account]!.account.address;
   const { registry } = f.devnet.deployment;
@@ -155,6 +159,7 @@ export async function startVerifier(
     pollIntervalMs: 150,
     logLevel: (process.env.ASSAY_TEST_LOG as "error" | undefined) ?? "error",
     verifier: { backoffMs: 100, ...section },
+    ...node,
   });
   const daemon = await openVerifierDaemon(config, onEvent ? { onEvent } : {});
   await daemon.start();
