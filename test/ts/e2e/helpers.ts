@@ -29,7 +29,7 @@ import type { CheatInput } from "../../../src/provider/cheats.ts";
 import type { BlobStore } from "../../../src/store/blob-store.ts";
 import { startIpfsNode } from "../../../src/store/ipfs-node.ts";
 import { IpfsOptionsSchema, type IpfsOptions } from "../../../src/store/ipfs-options.ts";
-import { freePort } from "../helpers/ports.ts";
+import { freeFixedPort } from "../helpers/ports.ts";
 import { JOB, OUTCOME } from "../../../src/protocol/onchain-enums.ts";
 import { startFixture, type Fixture } from "../verifier/fixture.ts";
 import { startWorker, workerConfigInput, type RunningDaemon } from "../worker/helpers.ts";
@@ -287,20 +287,27 @@ export async function startCheatCases(
   nodeOf: (key: string) => Record<string, unknown> = () => ({}),
 ): Promise<RunningCases> {
   const running: RunningCases = { jobs: new Map(), providers: new Map(), workers: [] };
-  for (const [key, c] of Object.entries(cases)) {
-    const worker = await startSlotWorker(f, c.account, c.slot, c.cheat, nodeOf(key));
-    running.workers.push(worker);
-    running.providers.set(key, worker.daemon.chain.address);
+  try {
+    for (const [key, c] of Object.entries(cases)) {
+      const worker = await startSlotWorker(f, c.account, c.slot, c.cheat, nodeOf(key));
+      running.workers.push(worker);
+      running.providers.set(key, worker.daemon.chain.address);
+    }
+    for (const [key, c] of Object.entries(cases))
+      running.jobs.set(key, await postSlotJob(f, specOf(key), c.slot));
+  } catch (error) {
+    // The caller never sees these workers: left running, they would keep the process alive.
+    for (const w of running.workers) await w.close().catch(() => undefined);
+    throw error;
   }
-  for (const [key, c] of Object.entries(cases))
-    running.jobs.set(key, await postSlotJob(f, specOf(key), c.slot));
   return running;
 }
 
 /**
  * A daemon's IPFS node as an operator sets up one that others must reach: a repoDir (its key, so
- * its peer id, made on a first start here) and a fixed loopback port, so that every config naming
- * it as a peer can be written before any daemon starts.
+ * its peer id, made on a first start here) and a fixed loopback port (freeFixedPort: outside the
+ * range the OS hands out to other sockets meanwhile), so that every config naming it as a peer can
+ * be written before any daemon starts.
  */
 export interface IpfsPeer {
   repoDir: string;
@@ -315,7 +322,7 @@ export async function mintIpfsPeer(f: Fixture, name: string): Promise<IpfsPeer> 
   const { node } = await startIpfsNode({ repoDir, listen: [] });
   const peerId = node.peerId;
   await node.stop();
-  const listen = `/ip4/127.0.0.1/tcp/${await freePort()}`;
+  const listen = `/ip4/127.0.0.1/tcp/${await freeFixedPort()}`;
   return { repoDir, listen, address: `${listen}/p2p/${peerId}` };
 }
 
