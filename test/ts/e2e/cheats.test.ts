@@ -14,6 +14,7 @@ import {
   EXPIRY_SUBMITTER_BPS,
   PROVIDER_STAKE,
   SHAPE,
+  expectChallengerVotes,
   expectCollateralSlashed,
   expectSlashedByDispute,
   marketCredits,
@@ -134,12 +135,7 @@ describe("end to end: every cheat on the real daemons", function () {
       const plan = planCheat(c.cheat, SHAPE);
       expect(result.segment, "challenged segment").to.equal(plan.failing[0]);
       expect(result.byTimeout, "decided by the committee, not a clock").to.equal(false);
-      const votes = await f.devnet.deployment.disputeGame.getEvents.VoteRevealed(
-        { disputeId: result.disputeId },
-        { fromBlock: 0n },
-      );
-      expect(votes.length).to.be.at.least(2);
-      for (const v of votes) expect(Number(v.args.vote)).to.equal(2); // Challenger
+      await expectChallengerVotes(f, result.disputeId);
       if (c.cheat.kind === "tamper-blob") {
         // The shared store holds no intact bytes for the tampered checkpoints i − 1 and i.
         const job = await fetchJob(f.chain, f.store, jobId);

@@ -233,6 +233,16 @@ export async function expectSlashedByDispute(
   };
 }
 
+/** The committee decided `disputeId`: at least 2 votes revealed, every one for the challenger. */
+export async function expectChallengerVotes(f: Fixture, disputeId: bigint): Promise<void> {
+  const votes = await f.devnet.deployment.disputeGame.getEvents.VoteRevealed(
+    { disputeId },
+    { fromBlock: 0n },
+  );
+  expect(votes.length).to.be.at.least(2);
+  for (const v of votes) expect(Number(v.args.vote)).to.equal(2); // Challenger
+}
+
 /** The segments a sampling auditor re-executes for `jobId`: the sampled ones and the top-Q claim. */
 export async function openedSegments(f: Fixture, jobId: bigint): Promise<Set<number>> {
   const [opened] = await f.devnet.deployment.market.getEvents.SamplesOpened(

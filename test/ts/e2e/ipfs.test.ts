@@ -11,6 +11,7 @@ import type { VerifierEvent } from "../../../verifier/events.ts";
 import { startVerifier, until, type Fixture } from "../verifier/fixture.ts";
 import type { RunningDaemon } from "../worker/helpers.ts";
 import {
+  expectChallengerVotes,
   expectSlashedByDispute,
   ipfsNodeConfig,
   marketCredits,
@@ -156,12 +157,7 @@ describe("end to end on IPFS: the daemons' shared store is their embedded IPFS n
     );
     expect(result.byTimeout, "decided by the committee, not a clock").to.equal(false);
     expect(result.segment).to.equal(Math.min(...(await openedSegments(f, jobId))));
-    const votes = await f.devnet.deployment.disputeGame.getEvents.VoteRevealed(
-      { disputeId: result.disputeId },
-      { fromBlock: 0n },
-    );
-    expect(votes.length).to.be.at.least(2);
-    for (const v of votes) expect(Number(v.args.vote)).to.equal(2); // Challenger
+    await expectChallengerVotes(f, result.disputeId);
     // The agreed pre-state of the disputed step, which the auditor recomputed and published for the
     // committee, is served by the auditor's node: a fresh node that dials only it gets the blob.
     const [ready] = await f.devnet.deployment.disputeGame.getEvents.ReadyForCommittee(

@@ -8,6 +8,7 @@ import { startVerifier, until, type Fixture } from "../verifier/fixture.ts";
 import type { RunningDaemon } from "../worker/helpers.ts";
 import {
   PROVIDER_STAKE,
+  expectChallengerVotes,
   expectCollateralSlashed,
   expectSlashedByDispute,
   marketCredits,
@@ -153,12 +154,7 @@ describe("end to end: withheld blobs and false leaf claims", function () {
     expect(result.byTimeout).to.equal(false);
     const [opened] = await disputesOf(jobId);
     expect(opened!.args.kind).to.equal(DISPUTE_KIND.Claims);
-    const votes = await f.devnet.deployment.disputeGame.getEvents.VoteRevealed(
-      { disputeId: result.disputeId },
-      { fromBlock: 0n },
-    );
-    expect(votes.length).to.be.at.least(2);
-    for (const v of votes) expect(Number(v.args.vote)).to.equal(2); // Challenger
+    await expectChallengerVotes(f, result.disputeId);
   });
 
   it("false-top-q: the auditor proves the fraud from the manifest and the provider is slashed at once", async function () {
