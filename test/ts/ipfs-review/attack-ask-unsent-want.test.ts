@@ -21,108 +21,23 @@
 // unknown (StoreUnavailableError, no vote) unless the want was delivered — and the referee node's
 // sending cannot be stalled by strangers; the referee does not vote Challenger.
 import { randomBytes } from "node:crypto";
-import net from "node:net";
 
 import { expect } from "chai";
-import { base64 } from "multiformats/bases/base64";
-import { CID } from "multiformats/cid";
 
-import { isRetryable } from "../../../src/errors.ts";
-import { startIpfsNode, type IpfsNode } from "../../../src/store/ipfs-node.ts";
 import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
-import { adjudicate, verifiableJob } from "../../../verifier/segment-check.ts";
-import { question } from "../verifier/questions.ts";
-import { honestJob, Nodes, publishOn, type HonestJob } from "./helpers.ts";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const BITSWAP = "/ipfs/bitswap/1.2.0";
-
-/** As in ipfs-probe-attacks.test.ts: idle TCP sockets holding `node`'s pending inbound slots. */
-async function holdPendingSlots(node: IpfsNode, slots = 10): Promise<() => void> {
-  const [, , host, , port] = node.multiaddrs()[0]!.split("/");
-  const sockets = new Set<net.Socket>();
-  let stopped = false;
-  const open = (): void => {
-    if (stopped) return;
-    const socket = net.connect(Number(port), host!);
-    socket.on("error", () => undefined);
-    socket.on("close", () => {
-      sockets.delete(socket);
-      if (!stopped) setTimeout(open, 250);
-    });
-    sockets.add(socket);
-  };
-  for (let i = 0; i < slots; i++) {
-    open();
-    await sleep(250);
-  }
-  await sleep(1_100);
-  return () => {
-    stopped = true;
-    for (const socket of sockets) socket.destroy();
-  };
-}
-
-async function freshPeerGetsIn(node: IpfsNode): Promise<boolean> {
-  const { node: fresh, unreachable } = await startIpfsNode({
-    listen: [],
-    peers: [node.multiaddrs()[0]!],
-    dialTimeoutMs: 2_000,
-  });
-  await fresh.stop();
-  return unreachable.length === 0;
-}
-
-interface Network {
-  sendMessage(peer: unknown, message: unknown): Promise<void>;
-  sendQueue: { running: number };
-}
-
-function networkOf(node: IpfsNode): Network {
-  const brokers = (node.helia as unknown as { blockBrokers: { name: string; bitswap?: unknown }[] })
-    .blockBrokers;
-  const bitswap = brokers.find((b) => b.name === "bitswap")?.bitswap as
-    { network: Network } | undefined;
-  if (bitswap === undefined) throw new Error("no bitswap broker: Helia's internals changed");
-  return bitswap.network;
-}
-
-function want(cid: string): unknown {
-  const parsed = CID.parse(cid);
-  return {
-    full: false,
-    pendingBytes: 0,
-    wantlist: new Map([
-      [
-        base64.encode(parsed.multihash.bytes),
-        { cid: parsed.bytes, priority: 1, wantType: 0, cancel: false, sendDontHave: false },
-      ],
-    ]),
-    blocks: new Map(),
-    blockPresences: new Map(),
-  };
-}
-
-/** A stranger peer id that wants `cid` from `target` and never reads the stream it is sent on. */
-async function stalledWanter(nodes: Nodes, target: IpfsNode, cid: string): Promise<void> {
-  const stranger = await nodes.start({ listen: [], peers: [target.multiaddrs()[0]!] });
-  const libp2p = stranger.helia.libp2p;
-  await libp2p.unhandle(BITSWAP);
-  await libp2p.handle(BITSWAP, (stream) => stream.pause(), { maxInboundStreams: 1024 });
-  void networkOf(stranger)
-    .sendMessage(target.helia.libp2p.peerId, want(cid))
-    .catch(() => undefined);
-}
-
-async function outcome(run: () => Promise<{ vote: string }>): Promise<string> {
-  try {
-    return `voted ${(await run()).vote}`;
-  } catch (error) {
-    return isRetryable(error)
-      ? `no vote (retryable: ${(error as Error).message})`
-      : `error: ${String(error)}`;
-  }
-}
+import {
+  availabilityVote,
+  freshPeerGetsIn,
+  holdPendingSlots,
+  honestJob,
+  networkOf,
+  Nodes,
+  providerAndBystander,
+  sleep,
+  stalledWanter,
+  startPeerOf,
+  type HonestJob,
+} from "./helpers.ts";
 
 describe("attack: the fallback over the referee's connection reads an unsent want as 'not served'", function () {
   this.timeout(120_000);
@@ -139,12 +54,10 @@ describe("attack: the fallback over the referee's connection reads an unsent wan
   });
 
   it("a stranger that stalls the referee node's sending and holds the honest provider's slots does not make the referee vote Challenger", async () => {
-    const provider = await nodes.start();
-    await publishOn(provider, job);
-    const bystander = await nodes.start();
+    const { provider, bystander } = await providerAndBystander(nodes, job);
     // The referee's node listens (others name it as a peer) on its default loopback address.
-    const referee = await nodes.start({
-      peers: [provider.multiaddrs()[0]!, bystander.multiaddrs()[0]!],
+    const referee = await startPeerOf(nodes, [provider, bystander], {
+      listen: ["/ip4/127.0.0.1/tcp/0"],
       fetchTimeoutMs: 1_000,
     });
     // A dataset shard its audit loaded (any blob over yamux's 256 KiB initial window).
@@ -159,10 +72,6 @@ describe("attack: the fallback over the referee's connection reads an unsent wan
     expect(referee.connectedTo(provider.peerId), "the referee's connection stands").to.equal(true);
     expect(networkOf(referee).sendQueue.running, "the referee node's send slots").to.equal(50);
 
-    const v = verifiableJob(job.small, job.records);
-    const q = question("Availability", job.records, 3, job.k);
-    expect(await outcome(() => adjudicate(v, ipfsBlobStoreOn(referee), q))).to.not.equal(
-      "voted Challenger",
-    );
+    expect(await availabilityVote(job, ipfsBlobStoreOn(referee))).to.not.equal("voted Challenger");
   });
 });

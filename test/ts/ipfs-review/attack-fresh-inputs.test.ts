@@ -27,27 +27,21 @@
 // serve (manifest, checkpoints) on the network now, and takes the job's inputs from any verified
 // copy (the cache, the repo); the referee votes Challenger.
 import { expect } from "chai";
-import { CID } from "multiformats/cid";
 
 import { isRetryable } from "../../../src/errors.ts";
 import { fetchJobSpec } from "../../../src/node/job-reader.ts";
 import { CachingBlobStore, uncached } from "../../../src/store/caching-store.ts";
-import type { IpfsNode } from "../../../src/store/ipfs-node.ts";
 import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
 import { adjudicate, verifiableJob } from "../../../verifier/segment-check.ts";
 import { question } from "../verifier/questions.ts";
-import { honestJob, Nodes, publishOn, type HonestJob } from "./helpers.ts";
-
-/** Removes `cid` from `node`'s repo, pin and block. */
-async function drop(node: IpfsNode, cid: string): Promise<void> {
-  const key = CID.parse(cid);
-  if (await node.helia.pins.isPinned(key))
-    for await (const _ of node.helia.pins.rm(key)) {
-      // the one raw block
-    }
-  const blocks = node.helia.blockstore as unknown as { unwrap(): { delete(key: CID): unknown } };
-  await blocks.unwrap().delete(key);
-}
+import {
+  honestJob,
+  Nodes,
+  providerAndBystander,
+  startPeerOf,
+  withhold,
+  type HonestJob,
+} from "./helpers.ts";
 
 describe("attack: a provider that withholds a checkpoint also withholds the job's inputs", function () {
   this.timeout(90_000);
@@ -72,27 +66,22 @@ describe("attack: a provider that withholds a checkpoint also withholds the job'
   }
 
   it("a referee that verified the job's inputs during its audit still votes Challenger when the provider withholds the checkpoint and the inputs", async () => {
-    const provider = await nodes.start(); // holds every blob: it fetched the inputs to train
-    await publishOn(provider, job);
-    const bystander = await nodes.start();
-    const referee = await nodes.start({
-      listen: [],
-      peers: [provider.multiaddrs()[0]!, bystander.multiaddrs()[0]!],
-      fetchTimeoutMs: 1_500,
-    });
+    // The provider holds every blob: it fetched the inputs to train.
+    const { provider, bystander } = await providerAndBystander(nodes, job);
+    const referee = await startPeerOf(nodes, [provider, bystander], { fetchTimeoutMs: 1_500 });
     // The referee's daemon store (verifier/job-cache.ts cachedStore) and its audit of the job.
     const store = new CachingBlobStore(ipfsBlobStoreOn(referee));
     await fetchJobSpec(store, 7n, job.onchain);
     for (const index of [2, 3]) await store.get(job.records[index]!.cid);
 
-    await drop(provider, job.records[3]!.cid);
+    await withhold(provider, job.records[3]!.cid);
     expect(await refereeVote(store), "control: the checkpoint alone withheld").to.equal(
       "voted Challenger",
     );
 
     // The provider also drops the job's dataset shards (it fetched them from the submitter to
     // train; nobody else serves them now). The spec and program it still serves.
-    for (const cid of job.small.spec.dataset.shards) await drop(provider, cid);
+    for (const cid of job.small.spec.dataset.shards) await withhold(provider, cid);
     expect(await refereeVote(store)).to.equal("voted Challenger");
   });
 });

@@ -23,35 +23,17 @@
 // named on chain, or its configured peer id), or verifiers do not serve blocks they merely cached;
 // the referee votes Challenger.
 import { expect } from "chai";
-import { CID } from "multiformats/cid";
 
-import { isRetryable } from "../../../src/errors.ts";
-import type { IpfsNode } from "../../../src/store/ipfs-node.ts";
 import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
-import { adjudicate, verifiableJob } from "../../../verifier/segment-check.ts";
-import { question } from "../verifier/questions.ts";
-import { honestJob, Nodes, publishOn, type HonestJob } from "./helpers.ts";
-
-/** Removes `cid` from `node`'s repo, pin and block: the provider withholds it from now on. */
-async function withhold(node: IpfsNode, cid: string): Promise<void> {
-  const key = CID.parse(cid);
-  if (await node.helia.pins.isPinned(key))
-    for await (const _ of node.helia.pins.rm(key)) {
-      // the one raw block
-    }
-  const blocks = node.helia.blockstore as unknown as { unwrap(): { delete(key: CID): unknown } };
-  await blocks.unwrap().delete(key);
-}
-
-async function outcome(run: () => Promise<{ vote: string }>): Promise<string> {
-  try {
-    return `voted ${(await run()).vote}`;
-  } catch (error) {
-    return isRetryable(error)
-      ? `no vote (retryable: ${(error as Error).message})`
-      : `error: ${String(error)}`;
-  }
-}
+import {
+  availabilityVote,
+  honestJob,
+  Nodes,
+  publishOn,
+  startPeerOf,
+  withhold,
+  type HonestJob,
+} from "./helpers.ts";
 
 // OPEN — issue 12 (item 4): a verdict reads "some configured peer serves it now", and verifiers'
 // nodes serve what they cached. The fix needs verifiers' nodes to serve only what they pinned (a
@@ -80,26 +62,14 @@ describe.skip("attack: another verifier's cache answers for a withholding provid
 
     await withhold(provider, job.records[3]!.cid);
     // The challenger's view: its only peer is the provider, which no longer serves checkpoint 3.
-    const challenger = await nodes.start({
-      listen: [],
-      peers: [provider.multiaddrs()[0]!],
-      fetchTimeoutMs: 1_500,
-    });
-    const v = verifiableJob(job.small, job.records);
-    const q = question("Availability", job.records, 3, job.k);
+    const challenger = await startPeerOf(nodes, [provider], { fetchTimeoutMs: 1_500 });
     expect(
-      await outcome(() => adjudicate(v, ipfsBlobStoreOn(challenger), q)),
+      await availabilityVote(job, ipfsBlobStoreOn(challenger)),
       "control: the provider withholds checkpoint 3",
     ).to.equal("voted Challenger");
 
     // A referee that followed docs/store.md and configured several peers, B among them.
-    const referee = await nodes.start({
-      listen: [],
-      peers: [provider.multiaddrs()[0]!, auditor.multiaddrs()[0]!],
-      fetchTimeoutMs: 1_500,
-    });
-    expect(await outcome(() => adjudicate(v, ipfsBlobStoreOn(referee), q))).to.equal(
-      "voted Challenger",
-    );
+    const referee = await startPeerOf(nodes, [provider, auditor], { fetchTimeoutMs: 1_500 });
+    expect(await availabilityVote(job, ipfsBlobStoreOn(referee))).to.equal("voted Challenger");
   });
 });

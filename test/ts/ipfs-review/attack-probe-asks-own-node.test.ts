@@ -23,26 +23,17 @@ import os from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { CID } from "multiformats/cid";
 
-import { isRetryable } from "../../../src/errors.ts";
 import { CachingBlobStore } from "../../../src/store/caching-store.ts";
-import type { IpfsNode } from "../../../src/store/ipfs-node.ts";
 import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
-import { adjudicate, verifiableJob } from "../../../verifier/segment-check.ts";
-import { question } from "../verifier/questions.ts";
-import { honestJob, Nodes, publishOn, type HonestJob } from "./helpers.ts";
-
-/** Removes `cid` from `node`'s repo, pin and block: the provider withholds it from now on. */
-async function withhold(node: IpfsNode, cid: string): Promise<void> {
-  const key = CID.parse(cid);
-  if (await node.helia.pins.isPinned(key))
-    for await (const _ of node.helia.pins.rm(key)) {
-      // the one raw block
-    }
-  const blocks = node.helia.blockstore as unknown as { unwrap(): { delete(key: CID): unknown } };
-  await blocks.unwrap().delete(key);
-}
+import {
+  availabilityVote,
+  honestJob,
+  Nodes,
+  providerAndBystander,
+  withhold,
+  type HonestJob,
+} from "./helpers.ts";
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -50,16 +41,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as net.AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-async function outcome(run: () => Promise<{ vote: string }>): Promise<string> {
-  try {
-    return `voted ${(await run()).vote}`;
-  } catch (error) {
-    return isRetryable(error)
-      ? `no vote (retryable: ${(error as Error).message})`
-      : `error: ${String(error)}`;
-  }
 }
 
 describe("attack: a referee whose peer list names its own node", function () {
@@ -77,9 +58,7 @@ describe("attack: a referee whose peer list names its own node", function () {
   });
 
   it("a referee listed among its own peers still finds a withheld checkpoint unavailable", async () => {
-    const provider = await nodes.start();
-    await publishOn(provider, job);
-    const bystander = await nodes.start();
+    const { provider, bystander } = await providerAndBystander(nodes, job);
 
     // The operator starts its node once (a repo, a fixed port) to learn its peer id, then gives it
     // the peers list every node of its cluster shares, its own entry included.
@@ -103,13 +82,11 @@ describe("attack: a referee whose peer list names its own node", function () {
     for (const index of [2, 3]) await store.get(job.records[index]!.cid);
     await withhold(provider, job.records[3]!.cid);
 
-    const v = verifiableJob(job.small, job.records);
-    const q = question("Availability", job.records, 3, job.k);
     const control = await nodes.start({ listen: [], peers: others, fetchTimeoutMs: 1_500 });
     expect(
-      await outcome(() => adjudicate(v, ipfsBlobStoreOn(control), q)),
+      await availabilityVote(job, ipfsBlobStoreOn(control)),
       "control: the same peers without the referee's own entry",
     ).to.equal("voted Challenger");
-    expect(await outcome(() => adjudicate(v, store, q))).to.equal("voted Challenger");
+    expect(await availabilityVote(job, store)).to.equal("voted Challenger");
   });
 });

@@ -28,73 +28,19 @@
 import { randomBytes } from "node:crypto";
 
 import { expect } from "chai";
-import { base64 } from "multiformats/bases/base64";
-import { CID } from "multiformats/cid";
 
-import { isRetryable } from "../../../src/errors.ts";
-import type { IpfsNode } from "../../../src/store/ipfs-node.ts";
 import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
-import { adjudicate, verifiableJob } from "../../../verifier/segment-check.ts";
-import { question } from "../verifier/questions.ts";
-import { honestJob, Nodes, publishOn, type HonestJob } from "./helpers.ts";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const BITSWAP = "/ipfs/bitswap/1.2.0";
-
-interface Network {
-  sendMessage(peer: unknown, message: unknown): Promise<void>;
-  sendQueue: { running: number };
-}
-
-function networkOf(node: IpfsNode): Network {
-  const brokers = (node.helia as unknown as { blockBrokers: { name: string; bitswap?: unknown }[] })
-    .blockBrokers;
-  const bitswap = brokers.find((b) => b.name === "bitswap")?.bitswap as
-    { network: Network } | undefined;
-  if (bitswap === undefined) throw new Error("no bitswap broker: Helia's internals changed");
-  return bitswap.network;
-}
-
-/** A bitswap message wanting `cid` (as @helia/bitswap queues them). */
-function want(cid: string): unknown {
-  const parsed = CID.parse(cid);
-  return {
-    full: false,
-    pendingBytes: 0,
-    wantlist: new Map([
-      [
-        base64.encode(parsed.multihash.bytes),
-        { cid: parsed.bytes, priority: 1, wantType: 0, cancel: false, sendDontHave: false },
-      ],
-    ]),
-    blocks: new Map(),
-    blockPresences: new Map(),
-  };
-}
-
-/**
- * A stranger: a node of its own (a new peer id) that dials `provider`, takes every bitswap stream
- * the provider opens to it and never reads it, and wants `cid` from it.
- */
-async function stalledWanter(nodes: Nodes, provider: IpfsNode, cid: string): Promise<void> {
-  const stranger = await nodes.start({ listen: [], peers: [provider.multiaddrs()[0]!] });
-  const libp2p = stranger.helia.libp2p;
-  await libp2p.unhandle(BITSWAP);
-  await libp2p.handle(BITSWAP, (stream) => stream.pause(), { maxInboundStreams: 1024 });
-  void networkOf(stranger)
-    .sendMessage(provider.helia.libp2p.peerId, want(cid))
-    .catch(() => undefined);
-}
-
-async function outcome(run: () => Promise<{ vote: string }>): Promise<string> {
-  try {
-    return `voted ${(await run()).vote}`;
-  } catch (error) {
-    return isRetryable(error)
-      ? `no vote (retryable: ${(error as Error).message})`
-      : `error: ${String(error)}`;
-  }
-}
+import {
+  availabilityVote,
+  honestJob,
+  networkOf,
+  Nodes,
+  publishOn,
+  sleep,
+  stalledWanter,
+  startPeerOf,
+  type HonestJob,
+} from "./helpers.ts";
 
 describe("attack: a stranger stalls an honest provider's bitswap sending", function () {
   this.timeout(120_000);
@@ -124,16 +70,8 @@ describe("attack: a stranger stalls an honest provider's bitswap sending", funct
       "the provider's send slots are all taken",
     ).to.equal(50);
 
-    const referee = await nodes.start({
-      listen: [],
-      peers: [provider.multiaddrs()[0]!, bystander.multiaddrs()[0]!],
-      fetchTimeoutMs: 3_000,
-    });
+    const referee = await startPeerOf(nodes, [provider, bystander], { fetchTimeoutMs: 3_000 });
     expect(referee.configuredPeersConnected(), "the provider takes connections").to.equal(2);
-    const v = verifiableJob(job.small, job.records);
-    const q = question("Availability", job.records, 3, job.k);
-    expect(await outcome(() => adjudicate(v, ipfsBlobStoreOn(referee), q))).to.equal(
-      "voted Provider",
-    );
+    expect(await availabilityVote(job, ipfsBlobStoreOn(referee))).to.equal("voted Provider");
   });
 });

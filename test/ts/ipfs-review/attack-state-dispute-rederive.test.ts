@@ -23,29 +23,23 @@
 // Expected once fixed: a dispute that does not judge availability takes any verified copy of a
 // content-addressed state (the repo, the cache) before re-deriving it: one step here.
 import { expect } from "chai";
-import { CID } from "multiformats/cid";
 import type { Hex } from "viem";
 
 import { CachingBlobStore } from "../../../src/store/caching-store.ts";
-import type { IpfsNode } from "../../../src/store/ipfs-node.ts";
 import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
 import {
   adjudicate,
   verifiableJob,
   type RefereeQuestion,
 } from "../../../verifier/segment-check.ts";
-import { honestJob, Nodes, publishOn, type HonestJob } from "./helpers.ts";
-
-/** Removes `cid` from `node`'s repo, pin and block: the provider withholds it from now on. */
-async function withhold(node: IpfsNode, cid: string): Promise<void> {
-  const key = CID.parse(cid);
-  if (await node.helia.pins.isPinned(key))
-    for await (const _ of node.helia.pins.rm(key)) {
-      // the one raw block
-    }
-  const blocks = node.helia.blockstore as unknown as { unwrap(): { delete(key: CID): unknown } };
-  await blocks.unwrap().delete(key);
-}
+import {
+  honestJob,
+  Nodes,
+  providerAndBystander,
+  startPeerOf,
+  withhold,
+  type HonestJob,
+} from "./helpers.ts";
 
 describe("attack: a state dispute re-derives what the referee already holds", function () {
   this.timeout(60_000);
@@ -58,14 +52,8 @@ describe("attack: a state dispute re-derives what the referee already holds", fu
   afterEach(() => nodes.stopAll());
 
   it("a referee that holds a verified copy of the agreed pre-state (checkpoint 3) recomputes one step, not the job", async () => {
-    const provider = await nodes.start();
-    await publishOn(provider, job);
-    const bystander = await nodes.start();
-    const referee = await nodes.start({
-      listen: [],
-      peers: [provider.multiaddrs()[0]!, bystander.multiaddrs()[0]!],
-      fetchTimeoutMs: 1_000,
-    });
+    const { provider, bystander } = await providerAndBystander(nodes, job);
+    const referee = await startPeerOf(nodes, [provider, bystander], { fetchTimeoutMs: 1_000 });
     // Its worker audited segment 4: checkpoints 3 and 4, verified, in its cache and repo.
     const store = new CachingBlobStore(ipfsBlobStoreOn(referee));
     for (const index of [3, 4]) await store.get(job.records[index]!.cid);

@@ -26,90 +26,26 @@
 // over the referee's connection before each peer had its own window. The sixth failed while a probe
 // that could not start threw a plain Error (read as "withheld"). The last test reports what a read
 // through the probe costs.
-import net from "node:net";
-
 import { expect } from "chai";
-import { CID } from "multiformats/cid";
 
 import { isRetryable } from "../../../src/errors.ts";
 import { CachingBlobStore, uncached } from "../../../src/store/caching-store.ts";
-import { startIpfsNode, type IpfsNode } from "../../../src/store/ipfs-node.ts";
 import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
-import { adjudicate, verifiableJob } from "../../../verifier/segment-check.ts";
-import { question } from "../verifier/questions.ts";
 import {
   answerWantsWithIdentityBlocks,
+  availabilityVote,
+  freshPeerGetsIn,
+  holdPendingSlots,
   honestJob,
   Nodes,
+  providerAndBystander,
   publishOn,
+  sleep,
   sprayIdentityBlocks,
+  startPeerOf,
+  withhold,
   type HonestJob,
 } from "./helpers.ts";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * A stranger that keeps `slots` idle TCP connections open to `node`'s listen address (reopening
- * each one the node drops after its 10 s handshake timeout), so the node takes no new inbound
- * connection: its pending slots are full. Opened 4 a second (libp2p refuses more than 5 a second
- * from one host, and every test node is 127.0.0.1). Returns a function that stops it.
- */
-async function holdPendingSlots(node: IpfsNode, slots = 10): Promise<() => void> {
-  const [, , host, , port] = node.multiaddrs()[0]!.split("/");
-  const sockets = new Set<net.Socket>();
-  let stopped = false;
-  const open = (): void => {
-    if (stopped) return;
-    const socket = net.connect(Number(port), host!);
-    socket.on("error", () => undefined);
-    socket.on("close", () => {
-      sockets.delete(socket);
-      if (!stopped) setTimeout(open, 250);
-    });
-    sockets.add(socket);
-  };
-  for (let i = 0; i < slots; i++) {
-    open();
-    await sleep(250);
-  }
-  await sleep(1_100); // the rate limiter's second passes: only the full slots refuse now
-  return () => {
-    stopped = true;
-    for (const socket of sockets) socket.destroy();
-  };
-}
-
-/** Whether a new node can connect to `node` now (it listens nowhere, and is stopped at once). */
-async function freshPeerGetsIn(node: IpfsNode): Promise<boolean> {
-  const { node: fresh, unreachable } = await startIpfsNode({
-    listen: [],
-    peers: [node.multiaddrs()[0]!],
-    dialTimeoutMs: 2_000,
-  });
-  await fresh.stop();
-  return unreachable.length === 0;
-}
-
-/** Removes `cid` from `node`'s repo, pin and block: the provider withholds it from now on. */
-async function withhold(node: IpfsNode, cid: string): Promise<void> {
-  const key = CID.parse(cid);
-  if (await node.helia.pins.isPinned(key))
-    for await (const _ of node.helia.pins.rm(key)) {
-      // the one raw block
-    }
-  const blocks = node.helia.blockstore as unknown as { unwrap(): { delete(key: CID): unknown } };
-  await blocks.unwrap().delete(key);
-}
-
-async function outcome(run: () => Promise<{ vote: string }>): Promise<string> {
-  try {
-    return `voted ${(await run()).vote}`;
-  } catch (error) {
-    return isRetryable(error)
-      ? `no vote (retryable: ${(error as Error).message})`
-      : `error: ${String(error)}`;
-  }
-}
 
 describe("attack review: the availability probe", function () {
   this.timeout(90_000);
@@ -127,12 +63,8 @@ describe("attack review: the availability probe", function () {
 
   /** An honest provider serving every blob, a bystander holding none, and a referee naming both. */
   async function network(refereeOptions: { fetchTimeoutMs?: number; listen?: string[] } = {}) {
-    const provider = await nodes.start();
-    await publishOn(provider, job);
-    const bystander = await nodes.start();
-    const referee = await nodes.start({
-      listen: [],
-      peers: [provider.multiaddrs()[0]!, bystander.multiaddrs()[0]!],
+    const { provider, bystander } = await providerAndBystander(nodes, job);
+    const referee = await startPeerOf(nodes, [provider, bystander], {
       fetchTimeoutMs: 1_000,
       ...refereeOptions,
     });
@@ -153,9 +85,7 @@ describe("attack review: the availability probe", function () {
       true,
     );
 
-    const v = verifiableJob(job.small, job.records);
-    const q = question("Availability", job.records, 3, job.k);
-    expect(await outcome(() => adjudicate(v, store, q))).to.equal("voted Provider");
+    expect(await availabilityVote(job, store)).to.equal("voted Provider");
   });
 
   it("a withholding provider that refuses every peer it does not know is still found unavailable, not left unjudged", async () => {
@@ -167,9 +97,7 @@ describe("attack review: the availability probe", function () {
     stops.push(await holdPendingSlots(provider));
     expect(await freshPeerGetsIn(provider), "no new peer gets in").to.equal(false);
 
-    const v = verifiableJob(job.small, job.records);
-    const q = question("Availability", job.records, 3, job.k);
-    expect(await outcome(() => adjudicate(v, store, q))).to.equal("voted Challenger");
+    expect(await availabilityVote(job, store)).to.equal("voted Challenger");
   });
 
   it("an accomplice that dials into the referee and serves only it does not save a withholding provider", async () => {
@@ -185,11 +113,7 @@ describe("attack review: the availability probe", function () {
       .then(() => "fetched", String);
     expect(fromAccomplice, "control: the accomplice serves the referee's node").to.equal("fetched");
 
-    const v = verifiableJob(job.small, job.records);
-    const q = question("Availability", job.records, 3, job.k);
-    expect(await outcome(() => adjudicate(v, ipfsBlobStoreOn(referee), q))).to.equal(
-      "voted Challenger",
-    );
+    expect(await availabilityVote(job, ipfsBlobStoreOn(referee))).to.equal("voted Challenger");
   });
 
   it("a configured peer that answers the probe's wants with forged identity blocks does not make an honest provider read as unavailable", async () => {
@@ -203,16 +127,10 @@ describe("attack review: the availability probe", function () {
         job.records.map((r) => r.cid),
       ),
     );
-    const referee = await nodes.start({
-      listen: [],
-      peers: [provider.multiaddrs()[0]!, liar.multiaddrs()[0]!],
-      fetchTimeoutMs: 2_000,
-    });
-    const v = verifiableJob(job.small, job.records);
+    const referee = await startPeerOf(nodes, [provider, liar], { fetchTimeoutMs: 2_000 });
     const votes: string[] = [];
     for (const segment of [1, 2, 3, 4]) {
-      const q = question("Availability", job.records, segment, job.k);
-      votes.push(await outcome(() => adjudicate(v, ipfsBlobStoreOn(referee), q)));
+      votes.push(await availabilityVote(job, ipfsBlobStoreOn(referee), segment));
       await sleep(250); // each verdict is a new connection from 127.0.0.1 to both peers
     }
     expect(votes).to.deep.equal(Array(4).fill("voted Provider"));
