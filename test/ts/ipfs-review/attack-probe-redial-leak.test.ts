@@ -32,11 +32,10 @@ import { expect } from "chai";
 import { uncached } from "../../../src/store/caching-store.ts";
 import type { IpfsNode } from "../../../src/store/ipfs-node.ts";
 import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
-import { honestJob, Nodes, publishOn } from "./helpers.ts";
+import { honestJob, Nodes, publishOn, sleep } from "./helpers.ts";
 
 v8.setFlagsFromString("--expose-gc");
 const gc = vm.runInNewContext("gc") as () => void;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("attack: an availability read leaves its probe's redial loop running", function () {
   this.timeout(60_000);
