@@ -105,7 +105,8 @@ export function committedBlobSizes(fetched: FetchedSpec, jobId: bigint): Committ
   const checkpoint = serializeState(loaded.initialState).byteLength;
   if ((n + 1) * MANIFEST_ENTRY_MIN_BYTES > MAX_COMMITTED_BLOB_BYTES)
     return { checkpoint, manifest: (n + 1) * MANIFEST_ENTRY_MIN_BYTES, spec: specBytes };
-  const cid = cidFromDigest(`0x${"00".repeat(32)}`);
+  const zero: Hex = `0x${"00".repeat(32)}`;
+  const cid = cidFromDigest(zero);
   const manifest = encodeTraceManifest({
     jobId,
     specHash: specHash(spec),
@@ -114,11 +115,11 @@ export function committedBlobSizes(fetched: FetchedSpec, jobId: bigint): Committ
       index,
       step: index * spec.checkpointInterval,
       cid,
-      stateDigest: `0x${"00".repeat(32)}`,
+      stateDigest: zero,
       lossBits: UINT64_MAX,
       updateNorm: UINT64_MAX,
     })),
-    root: `0x${"00".repeat(32)}`,
+    root: zero,
   }).byteLength;
   return { checkpoint, manifest, spec: specBytes };
 }

@@ -4,9 +4,8 @@
 // same program and dataset fetches and hashes them once instead of once per job.
 import { LRUCache } from "lru-cache";
 
-import { MAX_COMMITTED_BLOB_BYTES } from "../protocol/limits.ts";
 import { SERVED_NOW, type BlobStore, type ServesNow } from "./blob-store.ts";
-import { BlobTooLargeError } from "./errors.ts";
+import { isOverReaderLimit } from "./errors.ts";
 
 export interface CachingStoreOptions {
   /** Bytes kept in memory at most (default 256 MiB). A blob larger than this is never cached. */
@@ -88,20 +87,18 @@ export class CachingBlobStore implements BlobStore {
  * trace manifest) are read through it: `withCopies()` gives back the store it was taken from.
  */
 export function uncached(store: BlobStore): BlobStore {
-  const view = servedNow(store);
+  const inner = bottom(store);
+  if (!servesNow(inner)) return inner;
   // A view is a new object each time: remember what it was taken from (cache, repo included).
-  if (view !== store && servesNow(bottom(store))) takenFrom.set(view, store);
+  const view = inner[SERVED_NOW]();
+  takenFrom.set(view, store);
   return view;
 }
 
 /** Each served-now view `uncached()` made, to the store it was given. */
 const takenFrom = new WeakMap<BlobStore, BlobStore>();
 
-function servedNow(store: BlobStore): BlobStore {
-  if (store instanceof CachingBlobStore) return servedNow(store.inner);
-  return servesNow(store) ? store[SERVED_NOW]() : store;
-}
-
+/** The store behind every cache. */
 function bottom(store: BlobStore): BlobStore {
   return store instanceof CachingBlobStore ? bottom(store.inner) : store;
 }
@@ -127,17 +124,13 @@ export function withCopies(store: BlobStore): BlobStore {
 export function copiesFirst(store: BlobStore): BlobStore {
   const copies = withCopies(store);
   if (!servesNow(bottom(copies))) return copies;
-  const overOwnLimit = (error: unknown): boolean =>
-    error instanceof BlobTooLargeError &&
-    error.maxBytes !== undefined &&
-    error.maxBytes < MAX_COMMITTED_BLOB_BYTES;
   const view: BlobStore & ServesNow = {
     put: (bytes) => copies.put(bytes),
     get: async (cid) => {
       try {
         return await copies.get(cid);
       } catch (error) {
-        if (!overOwnLimit(error)) throw error;
+        if (!isOverReaderLimit(error)) throw error;
         return uncached(copies).get(cid);
       }
     },

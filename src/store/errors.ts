@@ -2,9 +2,10 @@
 // store failure at once, and a `retryable` flag, so queues and daemons retry only what a
 // later attempt can fix (an unreachable server) and never a poison request (a blob whose
 // bytes do not match its address will not match on the next try either).
-// Pure: no I/O, so src/protocol/cid.ts and protocol code may import it.
+// Pure: no I/O (it reads only the protocol's limits).
 
 import { AssayError, type AssayErrorOptions } from "../errors.ts";
+import { MAX_COMMITTED_BLOB_BYTES } from "../protocol/limits.ts";
 
 export type StoreErrorOptions = AssayErrorOptions;
 
@@ -61,6 +62,19 @@ export class BlobTooLargeError extends StoreError {
     super(message, options);
     this.maxBytes = maxBytes;
   }
+}
+
+/**
+ * Whether `error` is a blob refused for the reader's own size limit, one below the protocol's
+ * MAX_COMMITTED_BLOB_BYTES: a blob the provider may commit to and this reader cannot take, which
+ * says nothing about whether the provider serves it.
+ */
+export function isOverReaderLimit(error: unknown): boolean {
+  return (
+    error instanceof BlobTooLargeError &&
+    error.maxBytes !== undefined &&
+    error.maxBytes < MAX_COMMITTED_BLOB_BYTES
+  );
 }
 
 /** The store could not be reached or failed transiently (network error, timeout, 5xx). */

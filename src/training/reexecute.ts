@@ -17,8 +17,7 @@ import { stateDigest } from "../checkpoint/state-codec.ts";
 import { leafOf, type CheckpointRecord } from "../checkpoint/trace.ts";
 import { encodeLossBits, encodeUpdateNorm } from "../checkpoint/update-norm.ts";
 import { isRetryable } from "../errors.ts";
-import { MAX_COMMITTED_BLOB_BYTES } from "../protocol/limits.ts";
-import { BlobTooLargeError } from "../store/errors.ts";
+import { isOverReaderLimit } from "../store/errors.ts";
 import type { ToleranceSpec } from "../protocol/job-spec.ts";
 import { lossFromFloat32Bits } from "../protocol/leaf.ts";
 import type { BlobStore } from "../store/blob-store.ts";
@@ -66,12 +65,7 @@ export interface SegmentVerdict {
  * read through `uncached()`, whose IPFS view accepts blobs up to the protocol's limit.
  */
 export function isUnavailable(error: unknown): boolean {
-  if (
-    error instanceof BlobTooLargeError &&
-    error.maxBytes !== undefined &&
-    error.maxBytes < MAX_COMMITTED_BLOB_BYTES
-  )
-    return false;
+  if (isOverReaderLimit(error)) return false;
   return !isRetryable(error);
 }
 
