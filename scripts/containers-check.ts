@@ -18,15 +18,14 @@
 // --no-cache: build the image from scratch (the time of a first build).
 //
 // Run: npm run check:containers [-- --standin-base] [-- --no-cache]
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
+import { setTimeout as sleep } from "node:timers/promises";
 
 import { round } from "./bench-util.ts";
 
-const run = promisify(execFile);
 const REPO = path.resolve(import.meta.dirname, "..");
 const PROJECT = "assay-check";
 const STANDIN_NODE = "assay-standin/node:22.23.3";
@@ -74,8 +73,7 @@ function sh(
 
 async function engine(): Promise<string> {
   try {
-    const { stdout } = await run("docker", ["version", "--format", "{{.Server.Version}}"]);
-    return `Docker Engine ${stdout.trim()}`;
+    return `Docker Engine ${(await sh(["docker", "version", "--format", "{{.Server.Version}}"])).trim()}`;
   } catch (error) {
     throw new Error(
       "no Docker engine answers (`docker version` failed): start one (dockerd, or Docker Desktop) and run again\n" +
@@ -87,12 +85,12 @@ async function engine(): Promise<string> {
 /** Compose v2 if the docker CLI has it, else v1 (docker-compose). */
 async function composeCommand(): Promise<{ argv: string[]; version: string; v1: boolean }> {
   try {
-    const { stdout } = await run("docker", ["compose", "version", "--short"]);
-    return { argv: ["docker", "compose"], version: `Compose ${stdout.trim()}`, v1: false };
+    const version = (await sh(["docker", "compose", "version", "--short"])).trim();
+    return { argv: ["docker", "compose"], version: `Compose ${version}`, v1: false };
   } catch {
     try {
-      const { stdout } = await run("docker-compose", ["version", "--short"]);
-      return { argv: ["docker-compose"], version: `docker-compose ${stdout.trim()}`, v1: true };
+      const version = (await sh(["docker-compose", "version", "--short"])).trim();
+      return { argv: ["docker-compose"], version: `docker-compose ${version}`, v1: true };
     } catch {
       throw new Error(
         "neither `docker compose` nor `docker-compose` runs: install Compose and run again",
@@ -125,7 +123,7 @@ async function buildStandins(): Promise<void> {
       path.join(node, "node"),
     );
     // npm's own package: the directory above the bin/npm-cli.js that `npm` on PATH resolves to.
-    const npmCli = (await run("sh", ["-c", 'readlink -f "$(command -v npm)"'])).stdout.trim();
+    const npmCli = (await sh(["sh", "-c", 'readlink -f "$(command -v npm)"'])).trim();
     await cp(path.resolve(npmCli, "../.."), path.join(node, "npm"), { recursive: true });
     const ca = process.env.NODE_EXTRA_CA_CERTS ?? "/etc/ssl/certs/ca-certificates.crt";
     await copyFile(ca, path.join(node, "ca-certificates.crt"));
@@ -191,8 +189,6 @@ async function containers(): Promise<ContainerState[]> {
       return { service: service!, state: state!, health: health!, exitCode: Number(exitCode) };
     });
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const { argv: composeArgv, version: composeVersion, v1 } = await composeCommand();
 const engineVersion = await engine();
