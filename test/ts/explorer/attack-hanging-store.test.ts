@@ -23,9 +23,8 @@ import { expect } from "chai";
 
 import { startDevnet, type Devnet } from "../../../src/devnet/index.ts";
 import { startExplorer, type Explorer } from "../../../src/explorer/server.ts";
-import { connectChain } from "../../../src/node/chain.ts";
 import { HttpBlobStore } from "../../../src/store/http-client.ts";
-import { chainStory } from "./chain-story.ts";
+import { chainStory, explorerChain } from "./chain-story.ts";
 
 /** Rejects after `ms` with `what`, so the test fails with a message instead of a mocha timeout. */
 function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
@@ -70,15 +69,7 @@ describe("attack: a store that never answers", function () {
     const jobId = await story.post("stalled");
     await story.accept(jobId);
     await story.submit(jobId); // manifest published to the devnet's store, not the stalling one
-    const chain = await connectChain(
-      {
-        rpcUrl: devnet.rpcUrl,
-        deployment: devnet.deploymentFile,
-        account: { devnet: 0 },
-        pollIntervalMs: 100,
-      },
-      { readOnly: true },
-    );
+    const chain = await explorerChain(devnet);
     const { port } = silent.address() as { port: number };
     pending = startExplorer({
       chain,

@@ -341,15 +341,7 @@ export async function explorerOn(
   devnet: Devnet,
   options: { store?: BlobStore; log?: (line: string) => void } = {},
 ): Promise<{ explorer: Explorer; chain: ChainContext }> {
-  const chain = await connectChain(
-    {
-      rpcUrl: devnet.rpcUrl,
-      deployment: devnet.deploymentFile,
-      account: { devnet: 0 },
-      pollIntervalMs: 100,
-    },
-    { readOnly: true },
-  );
+  const chain = await explorerChain(devnet);
   const explorer = await startExplorer({
     chain,
     store: options.store ?? new HttpBlobStore({ url: devnet.storeUrl }),
@@ -358,4 +350,17 @@ export async function explorerOn(
     ...(options.log === undefined ? {} : { log: options.log }),
   });
   return { explorer, chain };
+}
+
+/** The chain as an explorer over the devnet reads it: read-only, polled every 100 ms. */
+export function explorerChain(devnet: Devnet): Promise<ChainContext> {
+  return connectChain(
+    {
+      rpcUrl: devnet.rpcUrl,
+      deployment: devnet.deploymentFile,
+      account: { devnet: 0 },
+      pollIntervalMs: 100,
+    },
+    { readOnly: true },
+  );
 }
