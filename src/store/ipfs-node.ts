@@ -7,7 +7,6 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 
-import { withBitswap } from "@helia/bitswap";
 import { withLibp2pLight, type HeliaWithLibp2p } from "@helia/libp2p";
 import { identify, type Identify } from "@libp2p/identify";
 import { KEEP_ALIVE, type PeerId } from "@libp2p/interface";
@@ -34,6 +33,7 @@ import {
   type IpfsOptions,
   type IpfsOptionsInput,
 } from "./ipfs-options.ts";
+import { withBitswapServingPins } from "./ipfs-serving.ts";
 
 export type IpfsHelia = HeliaWithLibp2p<{ identify: Identify }>;
 
@@ -82,6 +82,11 @@ export interface IpfsNode {
     cid: string,
     options: { signal: AbortSignal; resendMs?: number },
   ): Promise<Uint8Array>;
+  /**
+   * Tells bitswap that `cid` was just pinned (published): peers whose want for it arrived before
+   * are sent it now. A node serves peers only the blocks it pinned (src/store/ipfs-serving.ts).
+   */
+  published(cid: string): Promise<void>;
   /**
    * Dials every configured peer that is not connected now, each bounded by dialTimeoutMs (and
    * `signal`). Never throws: the peers it could not reach are returned.
@@ -170,7 +175,9 @@ export async function startIpfsNode(
 
   // createHeliaLight: no routers and no block brokers but the ones added here (createHelia
   // would add delegated HTTP routing, trustless gateways and libp2p's public defaults).
-  const helia = withBitswap(
+  // Bitswap answers peers' wants with pinned blocks only (src/store/ipfs-serving.ts): what this
+  // node published, never what it fetched as a reader.
+  const { helia, announce, assertServingPins } = withBitswapServingPins(
     withLibp2pLight(
       createHeliaLight({
         blockstore: repo.blockstore,
@@ -206,6 +213,7 @@ export async function startIpfsNode(
 
   try {
     await helia.start();
+    assertServingPins();
   } catch (error) {
     await helia.stop().catch(() => undefined);
     await closeRepo(repo);
@@ -287,6 +295,7 @@ export async function startIpfsNode(
       );
       return results.filter((r): r is UnreachablePeer => r !== undefined);
     },
+    published: (cid) => announce(CID.parse(cid)),
     askConnectedPeer: (peerId, cid, askOptions) =>
       askOverConnection(helia, peerIdFromString(peerId), CID.parse(cid), askOptions),
     stop(): Promise<void> {

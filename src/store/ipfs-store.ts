@@ -10,8 +10,9 @@
 // Sizes: a blob is one block, and bitswap moves blocks whole, in messages of at most 4 MiB, so
 // blobs are small by design (maxBytes, default 2 MiB; see src/store/ipfs-options.ts).
 //
-// What is put is pinned, so a garbage collection (helia.gc()) keeps it. A blob fetched from a
-// peer by `get` is kept in the repo as a cache and is not pinned. `has` and `size` look at the
+// What is put is pinned, so a garbage collection (helia.gc()) keeps it, and only what is pinned is
+// served to peers (src/store/ipfs-serving.ts). A blob fetched from a peer by `get` is kept in the
+// repo as a cache for this node's own reads: not pinned, and never served on. `has` and `size` look at the
 // local repo only; `get` and `getStream` of a blob absent locally ask the connected peers and
 // wait at most fetchTimeoutMs before reporting BlobNotFoundError.
 //
@@ -73,6 +74,12 @@ export interface IpfsBlobStoreOptions {
   probes?: ProbeSource;
   /** How long the served-now view keeps its probe after its last read (default 1 s). */
   probeLingerMs?: number;
+  /**
+   * Called once a put has pinned its block (IpfsNode.published): the node serves peers only what
+   * it pinned, so a peer whose want arrived before the pin is sent the block now. Awaited; its
+   * failures are ignored (the block is stored and pinned, and served on the peer's next want).
+   */
+  published?: (cid: string) => Promise<void>;
 }
 
 /** What the served-now view needs of the node: IpfsNode's probes and connection state. */
@@ -104,6 +111,7 @@ export class IpfsBlobStore implements StreamingBlobStore, ServesNow {
   private readonly configuredPeersConnected: (() => number) | undefined;
   private readonly probes: ProbeSource | undefined;
   private readonly probeLingerMs: number;
+  private readonly published: ((cid: string) => Promise<void>) | undefined;
   /** Puts in progress by CID: Helia's pins are read-then-write, so one CID is pinned at a time. */
   private readonly putting = new Map<string, Promise<void>>();
 
@@ -125,6 +133,7 @@ export class IpfsBlobStore implements StreamingBlobStore, ServesNow {
     this.configuredPeersConnected = options.configuredPeersConnected;
     this.probes = options.probes;
     this.probeLingerMs = options.probeLingerMs ?? DEFAULT_PROBE_LINGER_MS;
+    this.published = options.published;
   }
 
   /**
@@ -238,7 +247,10 @@ export class IpfsBlobStore implements StreamingBlobStore, ServesNow {
     await this.pin(key, cid);
   }
 
-  /** Pins a stored block, so garbage collection keeps it. */
+  /**
+   * Pins a stored block, so garbage collection keeps it and the node serves it to peers (a node
+   * serves only what it pinned: src/store/ipfs-serving.ts), then tells bitswap so.
+   */
   private async pin(key: CID, cid: string): Promise<void> {
     try {
       if (!(await this.helia.pins.isPinned(key))) {
@@ -249,6 +261,7 @@ export class IpfsBlobStore implements StreamingBlobStore, ServesNow {
     } catch (error) {
       throw new StoreError(`cannot pin ${cid} in the IPFS repo`, { cause: error });
     }
+    await this.published?.(cid).catch(() => undefined);
   }
 
   /**
@@ -623,6 +636,7 @@ export function ipfsBlobStoreOn(
       ? { configuredPeersConnected: () => node.configuredPeersConnected() }
       : {}),
     probes: node,
+    published: (cid) => node.published(cid),
   });
 }
 

@@ -21,7 +21,8 @@
 //
 // Expected once fixed: an availability verdict counts only what the provider serves (its node
 // named on chain, or its configured peer id), or verifiers do not serve blocks they merely cached;
-// the referee votes Challenger.
+// the referee votes Challenger. Fixed the second way: a node serves peers only the blocks it pinned
+// (what it published), never one it fetched as a reader (src/store/ipfs-serving.ts).
 import { expect } from "chai";
 
 import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
@@ -30,17 +31,15 @@ import {
   honestJob,
   Nodes,
   publishOn,
+  sleep,
   startPeerOf,
   withhold,
   type HonestJob,
 } from "./helpers.ts";
 
-// OPEN — issue 12 (item 4): a verdict reads "some configured peer serves it now", and verifiers'
-// nodes serve what they cached. The fix needs verifiers' nodes to serve only what they pinned (a
-// blockstore view for bitswap's answers) or a verdict that names the provider's node; docs/store.md
-// ("What is left") says what it means for operators. Skipped so the suite stays green; remove
-// `.skip` to see it fail.
-describe.skip("attack: another verifier's cache answers for a withholding provider", function () {
+// The cases after the first attack the fix: an honest provider must still read as available, a
+// referee's own reads must not make it a rescuer, and a publication must reach a want that waits.
+describe("attack: another verifier's cache answers for a withholding provider", function () {
   this.timeout(60_000);
   const nodes = new Nodes();
   let job: HonestJob;
@@ -71,5 +70,45 @@ describe.skip("attack: another verifier's cache answers for a withholding provid
     // A referee that followed docs/store.md and configured several peers, B among them.
     const referee = await startPeerOf(nodes, [provider, auditor], { fetchTimeoutMs: 1_500 });
     expect(await availabilityVote(job, ipfsBlobStoreOn(referee))).to.equal("voted Challenger");
+  });
+
+  it("an honest provider still reads as available to a referee that also names an auditor that fetched the checkpoint", async () => {
+    const provider = await nodes.start();
+    await publishOn(provider, job);
+    const auditor = await nodes.start({
+      peers: [provider.multiaddrs()[0]!],
+      fetchTimeoutMs: 2_000,
+    });
+    for (const index of [2, 3]) await ipfsBlobStoreOn(auditor).get(job.records[index]!.cid);
+    const referee = await startPeerOf(nodes, [provider, auditor], { fetchTimeoutMs: 1_500 });
+    expect(await availabilityVote(job, ipfsBlobStoreOn(referee))).to.equal("voted Provider");
+  });
+
+  it("a referee's judging leaves its node serving nothing it read: a later committee naming it still finds the provider withholding", async () => {
+    const provider = await nodes.start();
+    await publishOn(provider, job);
+    // The first committee's referee reads every blob of the dispute while the provider serves it:
+    // through its probe, and (the job's fresh read) its own repo.
+    const first = await nodes.start({ peers: [provider.multiaddrs()[0]!], fetchTimeoutMs: 1_500 });
+    expect(await availabilityVote(job, ipfsBlobStoreOn(first))).to.equal("voted Provider");
+    for (const record of job.records) await ipfsBlobStoreOn(first).get(record.cid);
+
+    await withhold(provider, job.records[3]!.cid);
+    const later = await startPeerOf(nodes, [provider, first], { fetchTimeoutMs: 1_500 });
+    expect(await availabilityVote(job, ipfsBlobStoreOn(later))).to.equal("voted Challenger");
+  });
+
+  it("a provider that publishes a withheld checkpoint again while a referee's want waits is found serving it", async () => {
+    // Bitswap hears of a put before its pin: a want that arrived before the pin must still be
+    // answered once the block is pinned (IpfsNode.published), not only on the peer's next message.
+    const provider = await nodes.start();
+    await publishOn(provider, job);
+    const cid = job.records[3]!.cid;
+    await withhold(provider, cid);
+    const referee = await startPeerOf(nodes, [provider], { fetchTimeoutMs: 5_000 });
+    const vote = availabilityVote(job, ipfsBlobStoreOn(referee));
+    await sleep(1_500); // the probe is in, and its want for checkpoint 3 is at the provider
+    await ipfsBlobStoreOn(provider).put(job.blobs.get(cid)!);
+    expect(await vote).to.equal("voted Provider");
   });
 });

@@ -186,8 +186,12 @@ describe("IpfsBlobStore between Helia nodes", function () {
     const cid = cidOf(wanted);
     const forged = blob(200_000, "what the liar sends instead");
     // Helia's blockstore stores what it is handed (it checks only what it fetches), so the liar's
-    // repo now answers `cid` with other bytes, and its bitswap sends them to whoever wants `cid`.
+    // repo now answers `cid` with other bytes, and, pinned (our nodes serve only what they
+    // pinned), its bitswap sends them to whoever wants `cid`.
     await liar.helia.blockstore.put(CID.parse(cid), forged);
+    for await (const _ of liar.helia.pins.add(CID.parse(cid))) {
+      // the one raw block
+    }
     await ipfsBlobStoreOn(honest).put(wanted);
     // The liar serves honest blobs too: a client connected to it gets those (the connection works).
     const control = blob(5_000, "served by the liar, intact");
@@ -230,6 +234,29 @@ describe("IpfsBlobStore between Helia nodes", function () {
     expect(await onB.has(put)).to.equal(true);
     expect(await onB.has(fetched)).to.equal(false);
     expect(await b.helia.pins.isPinned(CID.parse(put))).to.equal(true);
+  });
+
+  it("serves peers only what it pinned: a blob it fetched as a reader is not served on, until it puts it itself", async () => {
+    const a = await start();
+    // B listens (others may name it as a peer) and reads from A.
+    const b = await start({ peers: [a.multiaddrs()[0]!] });
+    const onB = ipfsBlobStoreOn(b);
+    const fetched = await ipfsBlobStoreOn(a).put(blob(3_000, "fetched by B"));
+    const published = await onB.put(blob(3_000, "published by B"));
+    await onB.get(fetched);
+    expect(await onB.has(fetched), "B reads its own cache").to.equal(true);
+
+    // A reader that dials only B gets what B published, not what B fetched.
+    const c = await client([b], { fetchTimeoutMs: 1_500 });
+    const onC = ipfsBlobStoreOn(c);
+    expect(cidOf(await onC.get(published))).to.equal(published);
+    expect(await rejection(() => onC.get(fetched))).to.be.instanceOf(BlobNotFoundError);
+
+    // Once B publishes it itself (a put pins it), B serves it: to a reader already waiting too.
+    const waiting = onC.get(fetched);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await onB.put(await onB.get(fetched));
+    expect(cidOf(await waiting)).to.equal(fetched);
   });
 
   it("keeps blobs, pins and its peer id across a restart on the same repo directory", async () => {

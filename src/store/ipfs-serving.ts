@@ -1,0 +1,104 @@
+// What an IPFS node serves to its peers: only the blocks it published itself (what it `put`, which
+// pins), never a block it merely fetched as a reader.
+//
+// ATTACK (test/ts/ipfs-review/attack-peer-cache-rescue.test.ts): an availability verdict reads "some
+// configured peer serves the blob now" (the served-now view, src/store/ipfs-store.ts), and a
+// referee's configured peers include other verifiers. With Helia's default every node answered a
+// want from its whole repo, so a verifier that had fetched a checkpoint in an early audit went on
+// serving it: a provider that served the early auditors and withheld afterwards was voted
+// available by every referee naming such an auditor, and the honest challenger, whose peers lacked
+// it, lost its bond. A verifier's repo keeps what it read (its own reads are answered from it), but
+// bitswap answers a peer's want only for a pinned block, so what a verdict finds served is what
+// some node published — the provider's checkpoints on the provider's node.
+//
+// @helia/bitswap 4.x reads the blocks it sends through `components.blockstore` (its ledger calls
+// `has`, then `get`), and `withBitswap` builds its broker from the Helia node itself: the broker
+// is built here from a view of the node whose blockstore answers for pinned blocks only. Helia
+// tells bitswap of a new block before a `put` stores it, and the pin comes after: `announce`
+// tells it again once the block is pinned, so a peer whose want arrived before the publication is
+// sent the block now rather than on its next message.
+import { withBitswap, type BitswapBlockBrokerInit } from "@helia/bitswap";
+import type { BlockBroker, Helia, HeliaMixin } from "helia";
+import type { CID } from "multiformats/cid";
+
+/** What a peer's want may be answered from: the node's pinned blocks. */
+interface ServedBlocks {
+  has(cid: CID, options?: { signal?: AbortSignal }): Promise<boolean>;
+  get(cid: CID, options?: { signal?: AbortSignal }): AsyncGenerator<Uint8Array>;
+}
+
+/** Thrown for a block that is not served: bitswap skips a want whose block it "does not have". */
+class NotServedError extends Error {
+  // By this name @helia/bitswap's ledger reads it as "not here" and keeps the want open.
+  override readonly name = "NotFoundError";
+}
+
+function servedBlocks(helia: Helia): ServedBlocks {
+  const served = async (cid: CID, options?: { signal?: AbortSignal }): Promise<boolean> =>
+    (await helia.pins.isPinned(cid, options)) && (await helia.blockstore.has(cid, options));
+  return {
+    has: served,
+    async *get(cid, options) {
+      if (!(await served(cid, options))) throw new NotServedError(`${cid} is not served`);
+      // offline: never fetch a block in order to send it.
+      yield* helia.blockstore.get(cid, { ...options, offline: true });
+    },
+  };
+}
+
+/**
+ * Adds bitswap to `helia` (as `withBitswap` does) serving only pinned blocks. Returns the node;
+ * `announce`, to call once a block is pinned (bitswap then sends it to the peers waiting for it);
+ * and `assertServingPins`, to call once the node has started: it throws unless bitswap's answers
+ * read through the pinned view (@helia/bitswap 4.x internals: its peer want lists' blockstore).
+ */
+export function withBitswapServingPins<H extends Helia>(
+  helia: H,
+  init: BitswapBlockBrokerInit,
+): { helia: H; announce: (cid: CID) => Promise<void>; assertServingPins: () => void } {
+  const brokers: BlockBroker[] = [];
+  const blockstore = servedBlocks(helia);
+  // withBitswap only adds a mixin; its start builds the broker from the node it is given.
+  const adding = {
+    addMixin: (mixin: HeliaMixin) =>
+      helia.addMixin({
+        name: mixin.name,
+        start: (started: Helia) =>
+          mixin.start?.(
+            new Proxy(started, {
+              get(target, key) {
+                if (key === "blockstore") return blockstore;
+                if (key === "addBlockBroker")
+                  return (broker: BlockBroker) => {
+                    brokers.push(broker);
+                    target.addBlockBroker(broker);
+                  };
+                const value: unknown = Reflect.get(target, key, target);
+                return typeof value === "function" ? value.bind(target) : value;
+              },
+            }),
+          ),
+        ...(mixin.stop === undefined ? {} : { stop: mixin.stop.bind(mixin) }),
+      }),
+  };
+  withBitswap(adding as unknown as Parameters<typeof withBitswap>[0], init);
+  return {
+    helia,
+    announce: async (cid) => {
+      await Promise.all(brokers.map((broker) => broker.announce?.(cid)));
+    },
+    assertServingPins: () => {
+      // Fails closed: a bitswap that answers wants from anything but the pinned view would serve
+      // a reader's fetched blocks again, so the node refuses to run rather than serve them.
+      const wantLists = brokers.map(
+        (broker) =>
+          (broker as { bitswap?: { peerWantLists?: { blockstore?: unknown } } }).bitswap
+            ?.peerWantLists,
+      );
+      if (wantLists.length !== 1 || wantLists[0]?.blockstore !== blockstore)
+        throw new Error(
+          "Helia's bitswap does not answer wants through the pinned-blocks view: its internals changed",
+        );
+    },
+  };
+}
