@@ -18,12 +18,13 @@
 // audit reads too) multiplies it.
 //
 // Fixed: a read's redial loop ends with it and a stopped node dials nothing. Open: a stopped
-// probe's repo stays referenced up to Helia's 10 s receive timeout (the skipped case below).
+// probe's node and blocks stay referenced up to Helia's 10 s receive timeout (the second case,
+// which fails).
 // (The fresh job read no longer probes: it reads the job's inputs from verified copies, so the
 // reads here are checkpoints, as an availability verdict's are.)
 // Expected once fixed: a read that returned (with bytes or an error) leaves nothing running — its
 // redial loop ends with it — and a stopped probe is released at once: no connectPeers on it after
-// the read, and its repo is garbage once the view let it go.
+// the read, and its node and blocks are garbage once the view let it go.
 import v8 from "node:v8";
 import vm from "node:vm";
 
@@ -54,22 +55,26 @@ describe("attack: an availability read leaves its probe's redial loop running", 
     // The defaults: fetchTimeoutMs 30 s, dialTimeoutMs 10 s.
     const referee = await nodes.start({ listen: [], peers: [provider.multiaddrs()[0]!] });
 
-    // Watch the view's probes: when each stops, what calls it, and whether its repo is still held.
+    // Watch the view's probes: when each stops, what calls it, and whether its node (libp2p,
+    // bitswap, repo) and the memory of the blocks its repo held are still held once it stopped.
     const calls: { stopped: boolean; at: number }[] = [];
-    const repos: WeakRef<object>[] = [];
+    const probes: WeakRef<object>[] = [];
+    const blocks: WeakRef<ArrayBufferLike>[] = [];
     const startProbe = referee.startProbe.bind(referee);
     referee.startProbe = async (): Promise<IpfsNode> => {
       const probe = await startProbe();
       let stopped = false;
-      repos.push(new WeakRef(probe.helia.blockstore));
+      probes.push(new WeakRef(probe.helia));
       return {
         ...probe,
         connectPeers: (signal) => {
           calls.push({ stopped, at: performance.now() });
           return probe.connectPeers(signal);
         },
-        stop: () => {
+        stop: async () => {
           stopped = true;
+          for await (const { bytes } of probe.helia.blockstore.getAll())
+            for await (const chunk of bytes) blocks.push(new WeakRef(chunk.buffer));
           return probe.stop();
         },
       };
@@ -78,8 +83,8 @@ describe("attack: an availability read leaves its probe's redial loop running", 
     const view = uncached(ipfsBlobStoreOn(referee));
     for (const record of job.records.slice(1, 4)) await view.get(record.cid);
     const returned = performance.now();
-    expect(repos.length, "the reads went through a probe").to.be.greaterThan(0);
-    return { calls, repos, returned };
+    expect(probes.length, "the reads went through a probe").to.be.greaterThan(0);
+    return { calls, probes, blocks, returned };
   }
 
   it("a read through the served-now view leaves no redial running once it returned", async () => {
@@ -95,16 +100,21 @@ describe("attack: an availability read leaves its probe's redial loop running", 
     });
   });
 
-  // OPEN — issue 12 (item 4): Helia's bitswap keeps a listener on each incoming stream's 10 s
-  // receive timer, which holds a stopped probe's node and repo until it fires (docs/store.md, "What
-  // is left"); lowering that timeout would cut large blocks on slow links. Skipped so the suite
-  // stays green; remove `.skip` to see it fail.
-  it.skip("a stopped probe's repo is garbage within 3 s of the view letting it go", async () => {
-    const { repos } = await readThroughAProbe();
+  // The probe's last bitswap messages arrived just before the reads returned, so Helia's 10 s
+  // receive timers on them are still pending when this looks.
+  it("a stopped probe's node and blocks are garbage within 3 s of the view letting it go", async () => {
+    const { probes, blocks } = await readThroughAProbe();
     await sleep(4_000);
+    expect(blocks.length, "the probes held the blocks they read").to.be.greaterThan(0);
     gc();
     await sleep(50);
     gc();
-    expect(repos.filter((r) => r.deref() !== undefined).length).to.equal(0);
+    expect({
+      "stopped probes still held": probes.filter((r) => r.deref() !== undefined).length,
+      "their blocks' buffers still held": blocks.filter((r) => r.deref() !== undefined).length,
+    }).to.deep.equal({
+      "stopped probes still held": 0,
+      "their blocks' buffers still held": 0,
+    });
   });
 });
