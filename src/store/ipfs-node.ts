@@ -26,6 +26,7 @@ import { from as hasherFrom } from "multiformats/hashes/hasher";
 
 import { MAX_COMMITTED_BLOB_BYTES } from "../protocol/limits.ts";
 
+import { handleIncomingStreams, type BitswapNetwork } from "./ipfs-incoming-streams.ts";
 import {
   BITSWAP_MAX_MESSAGE_BYTES,
   IpfsOptionsSchema,
@@ -211,9 +212,11 @@ export async function startIpfsNode(
     },
   );
 
+  let releaseStreams: () => void;
   try {
     await helia.start();
     assertServingPins();
+    releaseStreams = await handleIncomingStreams(helia.libp2p, bitswapOf(helia).network);
   } catch (error) {
     await helia.stop().catch(() => undefined);
     await closeRepo(repo);
@@ -304,6 +307,8 @@ export async function startIpfsNode(
           await Promise.allSettled([...probes].map((probe) => probe.stop()));
           await helia.stop();
         } finally {
+          // Bitswap's receive timers would hold the stopped node for up to 10 s more.
+          releaseStreams();
           await closeRepo(repo);
         }
       })();
@@ -313,9 +318,12 @@ export async function startIpfsNode(
   return { node, unreachable: await node.connectPeers() };
 }
 
-/** The parts of Helia's bitswap (@helia/bitswap 4.x internals) askOverConnection uses. */
+/**
+ * The parts of Helia's bitswap (@helia/bitswap 4.x internals) askOverConnection and
+ * handleIncomingStreams use.
+ */
 interface BitswapInternals {
-  network: {
+  network: BitswapNetwork & {
     sendMessage(peer: PeerId, message: unknown, options?: { signal?: AbortSignal }): Promise<void>;
   };
   wantList: EventTarget & { has(cid: CID): boolean };

@@ -17,9 +17,11 @@
 // reads). Anyone who makes referees read (an availability challenge costs a bond; a verifier's
 // audit reads too) multiplies it.
 //
-// Fixed: a read's redial loop ends with it and a stopped node dials nothing. Open: a stopped
-// probe's node and blocks stay referenced up to Helia's 10 s receive timeout (the second case,
-// which fails).
+// Fixed: a read's redial loop ends with it and a stopped node dials nothing. Then, found once the
+// loop was gone: the stopped probe, with every block it fetched, was still held up to 10 s after its
+// last incoming bitswap message, by Helia's receive timer on each incoming stream (the second case;
+// src/store/ipfs-incoming-streams.ts). Fixed: the timer's listener reaches only stand-ins, which
+// let go of the node when it stops.
 // (The fresh job read no longer probes: it reads the job's inputs from verified copies, so the
 // reads here are checkpoints, as an availability verdict's are.)
 // Expected once fixed: a read that returned (with bytes or an error) leaves nothing running — its
@@ -101,7 +103,7 @@ describe("attack: an availability read leaves its probe's redial loop running", 
   });
 
   // The probe's last bitswap messages arrived just before the reads returned, so Helia's 10 s
-  // receive timers on them are still pending when this looks.
+  // receive timers on them are still pending when this looks (ipfs-incoming-streams.ts).
   it("a stopped probe's node and blocks are garbage within 3 s of the view letting it go", async () => {
     const { probes, blocks } = await readThroughAProbe();
     await sleep(4_000);
