@@ -209,8 +209,15 @@ export class IpfsBlobStore implements StreamingBlobStore, ServesNow {
     return verifyChunks(sliceBytes(bytes, STREAM_CHUNK_BYTES), canonical, this.maxBytes);
   }
 
+  /**
+   * Whether this node publishes `cid`: put (pinned) and held. A blob it only fetched as a reader
+   * is a cache that its reads use but peers are not served (src/store/ipfs-serving.ts), so it is
+   * not "in the store": `assay submit` asks this before money moves, and a provider must be able
+   * to fetch what it says yes to.
+   */
   async has(cid: string): Promise<boolean> {
-    return this.helia.blockstore.has(CID.parse(canonicalCid(cid)));
+    const key = CID.parse(canonicalCid(cid));
+    return (await this.helia.pins.isPinned(key)) && (await this.helia.blockstore.has(key));
   }
 
   async size(cid: string): Promise<number | undefined> {

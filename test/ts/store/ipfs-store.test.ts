@@ -111,8 +111,8 @@ describe("IpfsBlobStore between Helia nodes", function () {
     const got = await onB.get(cid);
     expect(Buffer.from(got).equals(Buffer.from(bytes))).to.equal(true);
     expect(cidOf(got)).to.equal(cid);
-    // B keeps the block under the same address, as a raw sha2-256 CIDv1.
-    expect(await onB.has(cid)).to.equal(true);
+    // B keeps the block under the same address, as a raw sha2-256 CIDv1 (a cache: not published).
+    expect(await onB.size(cid)).to.equal(bytes.length);
     expect(await b.helia.blockstore.has(CID.parse(cidOf(bytes)))).to.equal(true);
     const [connection] = b.helia.libp2p.getConnections();
     expect(connection?.remoteAddr.toString()).to.match(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+/);
@@ -228,11 +228,11 @@ describe("IpfsBlobStore between Helia nodes", function () {
     const onB = ipfsBlobStoreOn(b);
     const put = await onB.put(blob(3_000, "put on B"));
     await onB.get(fetched);
-    expect(await onB.has(fetched)).to.equal(true);
+    expect(await onB.size(fetched), "B holds the copy it fetched").to.equal(3_000);
 
     await b.helia.gc();
     expect(await onB.has(put)).to.equal(true);
-    expect(await onB.has(fetched)).to.equal(false);
+    expect(await onB.size(fetched)).to.equal(undefined);
     expect(await b.helia.pins.isPinned(CID.parse(put))).to.equal(true);
   });
 
@@ -244,7 +244,10 @@ describe("IpfsBlobStore between Helia nodes", function () {
     const fetched = await ipfsBlobStoreOn(a).put(blob(3_000, "fetched by B"));
     const published = await onB.put(blob(3_000, "published by B"));
     await onB.get(fetched);
-    expect(await onB.has(fetched), "B reads its own cache").to.equal(true);
+    expect(await onB.size(fetched), "B reads its own cache").to.equal(3_000);
+    // has() says what B publishes (assay submit's check before money moves), not what it holds.
+    expect(await onB.has(fetched)).to.equal(false);
+    expect(await onB.has(published)).to.equal(true);
 
     // A reader that dials only B gets what B published, not what B fetched.
     const c = await client([b], { fetchTimeoutMs: 1_500 });
@@ -257,6 +260,7 @@ describe("IpfsBlobStore between Helia nodes", function () {
     await new Promise((resolve) => setTimeout(resolve, 300));
     await onB.put(await onB.get(fetched));
     expect(cidOf(await waiting)).to.equal(fetched);
+    expect(await onB.has(fetched)).to.equal(true);
   });
 
   it("keeps blobs, pins and its peer id across a restart on the same repo directory", async () => {
