@@ -24,6 +24,7 @@ import {
     Outcome,
     Vote
 } from "./types/DisputeTypes.sol";
+import {DisputeId, JobId} from "./types/Ids.sol";
 import {DisputeStart, Numerics, OpenedLeaf} from "./types/JobTypes.sol";
 import {Probes} from "./types/ReceiptTypes.sol";
 import {StakeRole} from "./types/StakeTypes.sol";
@@ -58,13 +59,13 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     uint256 private _longestDispute;
 
     uint256 private _disputeCount;
-    mapping(uint256 disputeId => Dispute) private _disputes;
+    mapping(DisputeId disputeId => Dispute) private _disputes;
     mapping(bytes32 commitment => uint256 blockNumber) private _challengeCommits;
-    mapping(uint256 disputeId => mapping(uint256 round => mapping(uint256 seat => bytes32 commitment)))
+    mapping(DisputeId disputeId => mapping(uint256 round => mapping(uint256 seat => bytes32 commitment)))
         private _voteCommits;
     /// @dev Rounds that reached no majority: their committee's hash and revealed votes, kept until
     /// the dispute's verdict says who voted against it (penalizeSplitRound).
-    mapping(uint256 disputeId => mapping(uint256 round => SplitRound)) private _splitRounds;
+    mapping(DisputeId disputeId => mapping(uint256 round => SplitRound)) private _splitRounds;
 
     struct SplitRound {
         bytes32 committee;
@@ -119,13 +120,13 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
 
     /// @inheritdoc IDisputeGame
     function revealChallenge(
-        uint256 jobId,
+        JobId jobId,
         uint256 segment,
         bytes32 claimDigest,
         bytes32 salt,
         OpenedLeaf[] calldata leaves,
         bytes32[] calldata proof
-    ) external nonReentrant returns (uint256 disputeId) {
+    ) external nonReentrant returns (DisputeId disputeId) {
         // INVARIANT: the commitment binds the challenger's address, so a copied reveal fails, and
         // it must be at least a block old, so nobody can commit after seeing a reveal in the mempool.
         _consume(keccak256(abi.encode(jobId, segment, claimDigest, salt, msg.sender)));
@@ -154,14 +155,14 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
 
     /// @inheritdoc IDisputeGame
     function revealProbeChallenge(
-        uint256 jobId,
+        JobId jobId,
         uint256 segment,
         bytes32 claimDigest,
         bytes32 salt,
         OpenedLeaf[] calldata leaves,
         bytes32[] calldata proof,
         Probes calldata probes
-    ) external nonReentrant returns (uint256 disputeId) {
+    ) external nonReentrant returns (DisputeId disputeId) {
         _consume(keccak256(abi.encode(PROBE_CHALLENGE, jobId, segment, claimDigest, salt, msg.sender)));
         (DisputeStart memory ctx, DissectionDigests memory digests, ) = _begin(jobId, segment, leaves, proof);
         // INVARIANT: probe disputes are exact: a tolerance probe is a digest with no state behind it,
@@ -169,7 +170,8 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         if (ctx.numerics != Numerics.Exact) revert DisputeProbeNotExact(jobId);
         (uint256 step, bytes32 probeDigest) = IReceipts(_market.receipts()).probeOf(jobId, segment, probes);
         // INVARIANT: a probe dispute names a digest, and one other than the provider's: the sides disagree.
-        if (claimDigest == bytes32(0) || claimDigest == probeDigest) revert DisputeSameDigest(0);
+        if (claimDigest == bytes32(0) || claimDigest == probeDigest)
+            revert DisputeSameDigest(DisputeId.wrap(0)); // no dispute yet
         // A state dispute over the segment's first `step` steps, about the provider's probe digest.
         digests.hi = probeDigest;
         digests.challengerHi = claimDigest;
@@ -193,7 +195,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     /// @dev Counts a dispute on the job and checks the segment's opened leaves; `digests.lo` is the
     /// agreed start state.
     function _begin(
-        uint256 jobId,
+        JobId jobId,
         uint256 segment,
         OpenedLeaf[] calldata leaves,
         bytes32[] calldata proof
@@ -210,16 +212,16 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     /// @dev Stores a new dispute. Exact state disputes longer than one step are dissected;
     /// availability disputes wait for the provider's answer; the rest go straight to the committee.
     function _open(
-        uint256 jobId,
+        JobId jobId,
         uint256 segment,
         DisputeStart memory ctx,
         DissectionDigests memory digests,
         DisputeKind kind,
         uint256 steps
-    ) private returns (uint256 disputeId) {
-        disputeId = ++_disputeCount;
+    ) private returns (DisputeId disputeId) {
+        disputeId = DisputeId.wrap(++_disputeCount);
         Dispute storage d = _disputes[disputeId];
-        d.jobId = uint40(jobId);
+        d.jobId = uint40(JobId.unwrap(jobId));
         d.segment = uint24(segment);
         d.hi = uint32(steps);
         d.lastMoveAt = uint32(block.timestamp);
@@ -265,7 +267,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
 
     /// @inheritdoc IDisputeGame
     function postPoints(
-        uint256 disputeId,
+        DisputeId disputeId,
         DissectionDigests calldata current,
         bytes32[] calldata digests
     ) external {
@@ -287,7 +289,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
 
     /// @inheritdoc IDisputeGame
     function narrow(
-        uint256 disputeId,
+        DisputeId disputeId,
         DissectionDigests calldata current,
         bytes32[] calldata digests,
         uint256 choice,
@@ -330,7 +332,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     // ---------------------------------------------------------------- availability
 
     /// @inheritdoc IDisputeGame
-    function answerAvailability(uint256 disputeId, DissectionDigests calldata current) external {
+    function answerAvailability(DisputeId disputeId, DissectionDigests calldata current) external {
         Dispute storage d = _dispute(disputeId);
         _requirePhase(disputeId, d, DisputePhase.Answer);
         // INVARIANT: only the provider answers an availability challenge.
@@ -351,7 +353,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     }
 
     /// @inheritdoc IDisputeGame
-    function withdrawChallenge(uint256 disputeId) external nonReentrant {
+    function withdrawChallenge(DisputeId disputeId) external nonReentrant {
         Dispute storage d = _dispute(disputeId);
         // INVARIANT: only an availability challenge is withdrawn; every other dispute is judged or timed out.
         if (d.kind != DisputeKind.Availability) revert DisputeWrongKind(disputeId, d.kind);
@@ -367,7 +369,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     }
 
     /// @inheritdoc IDisputeGame
-    function timeout(uint256 disputeId) external nonReentrant {
+    function timeout(DisputeId disputeId) external nonReentrant {
         Dispute storage d = _dispute(disputeId);
         // INVARIANT: only a move-by-move phase times out; a committee ends by its vote.
         if (d.phase != DisputePhase.Dissection && d.phase != DisputePhase.Answer)
@@ -391,7 +393,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     // ---------------------------------------------------------------- committee
 
     /// @inheritdoc IDisputeGame
-    function drawCommittee(uint256 disputeId) external nonReentrant {
+    function drawCommittee(DisputeId disputeId) external nonReentrant {
         Dispute storage d = _dispute(disputeId);
         _requirePhase(disputeId, d, DisputePhase.AwaitingCommittee);
         // INVARIANT: an answered availability challenge gets no committee before the challenger's
@@ -430,7 +432,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
 
     /// @inheritdoc IDisputeGame
     function commitVote(
-        uint256 disputeId,
+        DisputeId disputeId,
         uint256 seat,
         address[] calldata members,
         bytes32 commitment
@@ -456,7 +458,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
 
     /// @inheritdoc IDisputeGame
     function revealVote(
-        uint256 disputeId,
+        DisputeId disputeId,
         uint256 seat,
         Vote vote,
         uint256 distancePpm,
@@ -494,7 +496,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     }
 
     /// @inheritdoc IDisputeGame
-    function resolve(uint256 disputeId, address[] calldata members) external nonReentrant {
+    function resolve(DisputeId disputeId, address[] calldata members) external nonReentrant {
         Dispute storage d = _dispute(disputeId);
         _requirePhase(disputeId, d, DisputePhase.Voting);
         // INVARIANT: the tally pays and penalizes exactly the committee that was drawn.
@@ -531,7 +533,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
 
     /// @inheritdoc IDisputeGame
     function penalizeSplitRound(
-        uint256 disputeId,
+        DisputeId disputeId,
         uint256 round,
         address[] calldata members
     ) external nonReentrant {
@@ -554,25 +556,25 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
             if (vote == Vote.None || _withMajority(d.outcome, vote)) continue;
             uint256 taken = _registry.slash(members[seat], StakeRole.Verifier, 0, p.refereePenalty);
             emit RefereePenalized(disputeId, members[seat], taken);
-            _credit(treasury, disputeId, taken);
+            _credit(treasury, DisputeId.unwrap(disputeId), taken);
         }
     }
 
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IDisputeGame
-    function getDispute(uint256 disputeId) external view returns (Dispute memory) {
+    function getDispute(DisputeId disputeId) external view returns (Dispute memory) {
         return _dispute(disputeId);
     }
 
     /// @inheritdoc IDisputeGame
-    function pointsOf(uint256 disputeId) external view returns (uint256[] memory) {
+    function pointsOf(DisputeId disputeId) external view returns (uint256[] memory) {
         Dispute storage d = _dispute(disputeId);
         return DissectionLib.points(d.lo, d.hi);
     }
 
     /// @inheritdoc IDisputeGame
-    function committeeOf(uint256 disputeId) external view returns (address[] memory members) {
+    function committeeOf(DisputeId disputeId) external view returns (address[] memory members) {
         Dispute storage d = _dispute(disputeId);
         if (d.phase != DisputePhase.AwaitingCommittee) return members;
         if (d.round == 0 || block.timestamp > uint256(d.lastMoveAt) + _versions[d.version].redrawDelay)
@@ -592,7 +594,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     }
 
     /// @notice The parameters dispute `disputeId` runs under: those in force when it opened.
-    function parametersOf(uint256 disputeId) external view returns (Parameters memory) {
+    function parametersOf(DisputeId disputeId) external view returns (Parameters memory) {
         return _versions[_dispute(disputeId).version];
     }
 
@@ -607,7 +609,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     /// @dev Checks `leaves` (strictly increasing indices, including segment−1 unless segment is 1,
     /// and segment) against the trace root; returns where leaf `segment` is in `leaves`.
     function _segmentLeaf(
-        uint256 jobId,
+        JobId jobId,
         uint256 segment,
         DisputeStart memory ctx,
         OpenedLeaf[] calldata leaves,
@@ -628,7 +630,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     /// strictly increase within 1..n: every leaf is then a distinct tree position. The loop is bounded
     /// by the caller's own calldata, whose length it pays for.
     function _indexOf(
-        uint256 jobId,
+        JobId jobId,
         uint256 segment,
         OpenedLeaf[] calldata leaves
     ) private pure returns (uint256 at) {
@@ -644,7 +646,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     }
 
     function _proves(
-        uint256 jobId,
+        JobId jobId,
         DisputeStart memory ctx,
         OpenedLeaf[] calldata leaves,
         bytes32[] calldata proof
@@ -664,7 +666,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     }
 
     /// @dev Charges the mover's clock for the time since the last move; reverts once it ran out.
-    function _tick(uint256 disputeId, Dispute storage d, uint32 clock) private returns (uint32) {
+    function _tick(DisputeId disputeId, Dispute storage d, uint32 clock) private returns (uint32) {
         uint256 elapsed = block.timestamp - d.lastMoveAt;
         // INVARIANT: a side's moves never take longer in total than its clock.
         if (elapsed > clock) revert DisputeClockExpired(disputeId, elapsed - clock);
@@ -672,7 +674,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         return uint32(clock - elapsed);
     }
 
-    function _request(uint256 disputeId) private returns (uint32) {
+    function _request(DisputeId disputeId) private returns (uint32) {
         uint256 request = _randomness.request();
         // INVARIANT: the dispute stores the very request id the source returned (it fits 32 bits).
         if (request > type(uint32).max) revert DisputeRandomnessUnavailable(disputeId);
@@ -684,7 +686,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     }
 
     function _requireState(
-        uint256 disputeId,
+        DisputeId disputeId,
         Dispute storage d,
         DissectionDigests calldata current,
         bytes32 posted
@@ -693,14 +695,18 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         if (_stateHash(current, posted) != d.state) revert DisputeStateMismatch(disputeId);
     }
 
-    function _awaitCommittee(uint256 disputeId, Dispute storage d, DissectionDigests memory digests) private {
+    function _awaitCommittee(
+        DisputeId disputeId,
+        Dispute storage d,
+        DissectionDigests memory digests
+    ) private {
         d.phase = DisputePhase.AwaitingCommittee;
         uint256 request = _newRound(disputeId, d);
         emit ReadyForCommittee(disputeId, d.hi, digests.lo, digests.hi, digests.challengerHi, request);
     }
 
     /// @dev Starts the next committee round: new randomness, weights read at this block.
-    function _newRound(uint256 disputeId, Dispute storage d) private returns (uint256 request) {
+    function _newRound(DisputeId disputeId, Dispute storage d) private returns (uint256 request) {
         request = _request(disputeId);
         d.randomnessRequest = uint32(request);
         // INVARIANT: the weights are those at the request's block, before the randomness exists.
@@ -710,7 +716,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     }
 
     /// @dev Back to AwaitingCommittee for a new round, with no vote of the old one left standing.
-    function _redraw(uint256 disputeId, Dispute storage d) private {
+    function _redraw(DisputeId disputeId, Dispute storage d) private {
         d.phase = DisputePhase.AwaitingCommittee;
         d.state = bytes32(0);
         d.drawn = 0;
@@ -729,11 +735,13 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     /// @dev Draws the job's committee size of seats by stake at the round's snapshot, the parties
     /// excluded (docs/protocol.md §8): O(m · DEPTH) reads in the registry, whatever the verifier set.
     function _draw(
-        uint256 disputeId,
+        DisputeId disputeId,
         Dispute storage d,
         bytes32 value
     ) private view returns (address[] memory members, uint256 size) {
-        (address submitter, address provider, uint256 committeeSize) = _market.disputeParties(d.jobId);
+        (address submitter, address provider, uint256 committeeSize) = _market.disputeParties(
+            JobId.wrap(d.jobId)
+        );
         size = committeeSize;
         members = _registry.drawVerifiers(
             keccak256(abi.encode(value, disputeId, d.round)),
@@ -746,7 +754,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     /// @dev Ends a dispute and moves the money: the loser's forfeit to the winner, the majority
     /// referees and the treasury; penalties for referees who did not reveal or voted with the minority.
     function _settle(
-        uint256 disputeId,
+        DisputeId disputeId,
         Dispute storage d,
         Outcome outcome,
         bool byTimeout,
@@ -757,7 +765,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         d.outcome = outcome;
         // INVARIANT: shares and penalties are those in force when the dispute opened.
         Parameters storage p = _versions[d.version];
-        uint256 jobId = d.jobId;
+        JobId jobId = JobId.wrap(d.jobId);
         uint256 bond = d.bond;
         address treasury = _market.treasury();
         emit DisputeResolved(disputeId, jobId, uint8(outcome), byTimeout);
@@ -771,14 +779,14 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
                 uint256 share = (collateral * p.challengerShareBps) / _BPS;
                 refereePot = winners == 0 ? 0 : (collateral * p.refereeShareBps) / _BPS;
                 toChallenger += share;
-                _credit(treasury, disputeId, collateral - share - refereePot);
+                _credit(treasury, DisputeId.unwrap(disputeId), collateral - share - refereePot);
             }
-            _credit(d.challenger, disputeId, toChallenger);
+            _credit(d.challenger, DisputeId.unwrap(disputeId), toChallenger);
         } else if (outcome == Outcome.ProviderWon) {
             refereePot = winners == 0 ? 0 : (bond * p.refereeShareBps) / _BPS;
-            _credit(d.provider, disputeId, bond - refereePot);
+            _credit(d.provider, DisputeId.unwrap(disputeId), bond - refereePot);
         } else {
-            _credit(d.challenger, disputeId, bond);
+            _credit(d.challenger, DisputeId.unwrap(disputeId), bond);
         }
 
         _payCommittee(disputeId, d, p, outcome, members, winners, refereePot, treasury);
@@ -787,7 +795,7 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     /// @dev The referee pot split among the majority; penalties for absent and minority referees.
     /// Bounded by the job's committee size (≤ 21).
     function _payCommittee(
-        uint256 disputeId,
+        DisputeId disputeId,
         Dispute storage d,
         Parameters storage p,
         Outcome outcome,
@@ -798,16 +806,16 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
     ) private {
         uint256 perReferee = winners == 0 ? 0 : refereePot / winners;
         if (refereePot > perReferee * winners)
-            _credit(treasury, disputeId, refereePot - perReferee * winners);
+            _credit(treasury, DisputeId.unwrap(disputeId), refereePot - perReferee * winners);
         for (uint256 seat; seat < members.length; ++seat) {
             Vote vote = Vote(uint8((d.votes >> (2 * seat)) & 3));
             if (_withMajority(outcome, vote)) {
-                _credit(members[seat], disputeId, perReferee);
+                _credit(members[seat], DisputeId.unwrap(disputeId), perReferee);
             } else if (p.refereePenalty > 0 && (vote == Vote.None || outcome != Outcome.NoVerdict)) {
                 // Absent, or voted against a decided majority.
                 uint256 taken = _registry.slash(members[seat], StakeRole.Verifier, 0, p.refereePenalty);
                 emit RefereePenalized(disputeId, members[seat], taken);
-                _credit(treasury, disputeId, taken);
+                _credit(treasury, DisputeId.unwrap(disputeId), taken);
             }
         }
     }
@@ -818,13 +826,13 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
             (outcome == Outcome.ChallengerWon && (vote == Vote.Challenger || vote == Vote.Neither));
     }
 
-    function _dispute(uint256 disputeId) private view returns (Dispute storage d) {
+    function _dispute(DisputeId disputeId) private view returns (Dispute storage d) {
         d = _disputes[disputeId];
         // INVARIANT: only a dispute that was opened is read or moved.
         if (d.phase == DisputePhase.None) revert DisputeNotFound(disputeId);
     }
 
-    function _requirePhase(uint256 disputeId, Dispute storage d, DisputePhase phase) private view {
+    function _requirePhase(DisputeId disputeId, Dispute storage d, DisputePhase phase) private view {
         // INVARIANT: each move happens only in the phase it is defined for.
         if (d.phase != phase) revert DisputeWrongPhase(disputeId, uint8(d.phase));
     }

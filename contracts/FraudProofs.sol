@@ -11,6 +11,7 @@ import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
 import {MerkleLib} from "./libraries/MerkleLib.sol";
 import {TraceLib} from "./libraries/TraceLib.sol";
 import {MAX_RECOVERABLE_BPS} from "./types/DisputeTypes.sol";
+import {JobId} from "./types/Ids.sol";
 import {DisputeContext, OpenedLeaf} from "./types/JobTypes.sol";
 import {StakeRole} from "./types/StakeTypes.sol";
 
@@ -50,7 +51,7 @@ contract FraudProofs is IFraudProofs, CreditLedger, AccessControl {
 
     /// @inheritdoc IFraudProofs
     function proveTopQFraud(
-        uint256 jobId,
+        JobId jobId,
         OpenedLeaf[] calldata leaves,
         bytes32[] calldata proof,
         bytes32 salt
@@ -86,7 +87,7 @@ contract FraudProofs is IFraudProofs, CreditLedger, AccessControl {
 
     /// @inheritdoc IFraudProofs
     function proveFinalDigestFraud(
-        uint256 jobId,
+        JobId jobId,
         OpenedLeaf calldata leaf,
         bytes32[] calldata proof,
         bytes32 salt
@@ -129,7 +130,7 @@ contract FraudProofs is IFraudProofs, CreditLedger, AccessControl {
     }
 
     function _requireLeaf(
-        uint256 jobId,
+        JobId jobId,
         DisputeContext memory ctx,
         OpenedLeaf calldata leaf,
         bytes32[] calldata proof
@@ -150,7 +151,7 @@ contract FraudProofs is IFraudProofs, CreditLedger, AccessControl {
     /// job's own parties.
     function _reveal(
         bytes32 kind,
-        uint256 jobId,
+        JobId jobId,
         DisputeContext memory ctx,
         bytes32 evidence,
         bytes32 salt
@@ -168,14 +169,14 @@ contract FraudProofs is IFraudProofs, CreditLedger, AccessControl {
         }
     }
 
-    function _slash(uint256 jobId, uint256 index, bytes32 kind) private {
+    function _slash(JobId jobId, uint256 index, bytes32 kind) private {
         // Reverts unless the job is Opened or Disputed; refunds the submitter there.
         (address provider, uint256 collateral) = _market.slashByFraudProof(jobId);
         uint256 taken = _registry.slash(provider, StakeRole.Provider, collateral, 0);
         emit FraudProven(jobId, msg.sender, index, kind, taken);
         uint256 toProver = (taken * _proverShareBps) / _BPS;
-        _credit(msg.sender, jobId, toProver);
-        _credit(_market.treasury(), jobId, taken - toProver);
+        _credit(msg.sender, JobId.unwrap(jobId), toProver);
+        _credit(_market.treasury(), JobId.unwrap(jobId), taken - toProver);
     }
 
     function _setProverShareBps(uint256 value) private {

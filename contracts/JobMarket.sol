@@ -13,6 +13,7 @@ import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
 import {MerkleLib} from "./libraries/MerkleLib.sol";
 import {SamplerLib} from "./libraries/SamplerLib.sol";
 import {TraceLib} from "./libraries/TraceLib.sol";
+import {JobId} from "./types/Ids.sol";
 import {
     DisputeContext,
     DisputeStart,
@@ -58,7 +59,7 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
     uint256 private _expirySubmitterBps;
 
     uint256 private _jobCount;
-    mapping(uint256 jobId => Job) private _jobs;
+    mapping(JobId jobId => Job) private _jobs;
 
     constructor(
         IStakeRegistry registry_,
@@ -80,9 +81,9 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
     // ---------------------------------------------------------------- lifecycle
 
     /// @inheritdoc IJobMarket
-    function createJob(JobParams calldata p) external nonReentrant returns (uint256 jobId) {
+    function createJob(JobParams calldata p) external nonReentrant returns (JobId jobId) {
         uint256 checkpoints = _validate(p);
-        jobId = ++_jobCount;
+        jobId = JobId.wrap(++_jobCount);
         Job storage job = _jobs[jobId];
         job.submitter = msg.sender;
         job.status = JobStatus.Open;
@@ -107,18 +108,18 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
     }
 
     /// @inheritdoc IJobMarket
-    function cancel(uint256 jobId) external nonReentrant {
+    function cancel(JobId jobId) external nonReentrant {
         Job storage job = _job(jobId);
         _requireStatus(jobId, job, JobStatus.Open);
         // INVARIANT: only the submitter takes its escrow back, and only while no provider has accepted.
         if (msg.sender != job.submitter) revert JobNotSubmitter(jobId, msg.sender);
         job.status = JobStatus.Cancelled;
         emit JobCancelled(jobId);
-        _credit(job.submitter, jobId, job.amount);
+        _credit(job.submitter, JobId.unwrap(jobId), job.amount);
     }
 
     /// @inheritdoc IJobMarket
-    function accept(uint256 jobId) external nonReentrant {
+    function accept(JobId jobId) external nonReentrant {
         Job storage job = _job(jobId);
         _requireStatus(jobId, job, JobStatus.Open);
         _requireBeforeDeadline(jobId, job);
@@ -134,7 +135,7 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
     }
 
     /// @inheritdoc IJobMarket
-    function commitProgress(uint256 jobId, uint256 checkpoints, bytes32 partialRoot) external {
+    function commitProgress(JobId jobId, uint256 checkpoints, bytes32 partialRoot) external {
         Job storage job = _job(jobId);
         _requireStatus(jobId, job, JobStatus.Accepted);
         _requireProvider(jobId, job);
@@ -151,7 +152,7 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
 
     /// @inheritdoc IJobMarket
     function submit(
-        uint256 jobId,
+        JobId jobId,
         bytes32 traceRoot,
         bytes32 finalDigest,
         bytes32 resultDigest,
@@ -189,7 +190,7 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
 
     /// @inheritdoc IJobMarket
     function openSamples(
-        uint256 jobId,
+        JobId jobId,
         OpenedLeaf[] calldata leaves,
         uint256[] calldata topIndices,
         bytes32[] calldata proof
@@ -240,7 +241,7 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
     }
 
     /// @inheritdoc IJobMarket
-    function finalize(uint256 jobId) external nonReentrant {
+    function finalize(JobId jobId) external nonReentrant {
         Job storage job = _job(jobId);
         _requireStatus(jobId, job, JobStatus.Opened);
         // INVARIANT: no payout before the challenge window (extended by any disputes) is over.
@@ -255,14 +256,14 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
         uint256 payment = job.amount - budget;
         bool toReceipts = budget > 0 && address(_receipts) != address(0) && _receipts.settle(jobId, budget);
         emit JobFinalized(jobId, payment, toReceipts ? 0 : budget);
-        _credit(job.provider, jobId, payment);
+        _credit(job.provider, JobId.unwrap(jobId), payment);
         if (toReceipts) _token.safeTransfer(address(_receipts), budget);
-        else if (budget > 0) _credit(job.submitter, jobId, budget);
+        else if (budget > 0) _credit(job.submitter, JobId.unwrap(jobId), budget);
         _registry.unlock(job.provider, job.collateral);
     }
 
     /// @inheritdoc IJobMarket
-    function expire(uint256 jobId) external nonReentrant {
+    function expire(JobId jobId) external nonReentrant {
         Job storage job = _job(jobId);
         JobStatus from = job.status;
         if (from == JobStatus.Opened) {
@@ -279,15 +280,15 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
         job.status = JobStatus.Expired;
         if (from == JobStatus.Open) {
             emit JobExpired(jobId, from, 0);
-            _credit(job.submitter, jobId, job.amount);
+            _credit(job.submitter, JobId.unwrap(jobId), job.amount);
             return;
         }
         // Missed submit or open deadline: whoever misses a deadline loses (docs/protocol.md §4).
         uint256 collateral = job.collateral;
         uint256 toSubmitter = (collateral * _expirySubmitterBps) / _BPS;
         emit JobExpired(jobId, from, collateral);
-        _credit(job.submitter, jobId, job.amount + toSubmitter);
-        _credit(_treasury, jobId, collateral - toSubmitter);
+        _credit(job.submitter, JobId.unwrap(jobId), job.amount + toSubmitter);
+        _credit(_treasury, JobId.unwrap(jobId), collateral - toSubmitter);
         // The registry sends exactly `collateral` (all of it locked for this job) to this contract.
         _registry.slash(job.provider, StakeRole.Provider, collateral, 0);
     }
@@ -296,7 +297,7 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
 
     /// @inheritdoc IJobMarket
     // INVARIANT: only a DISPUTE_ROLE contract (the dispute game) holds a job's payout back with a dispute.
-    function beginDispute(uint256 jobId) external onlyRole(DISPUTE_ROLE) returns (DisputeStart memory) {
+    function beginDispute(JobId jobId) external onlyRole(DISPUTE_ROLE) returns (DisputeStart memory) {
         Job storage job = _job(jobId);
         // INVARIANT: only an opened job not yet paid (Opened or Disputed) is disputed.
         if (job.status != JobStatus.Opened && job.status != JobStatus.Disputed)
@@ -325,7 +326,7 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
     /// @inheritdoc IJobMarket
     // INVARIANT: only a DISPUTE_ROLE contract (the dispute game, on a verdict) ends a dispute.
     function endDispute(
-        uint256 jobId,
+        JobId jobId,
         bool providerLost
     ) external onlyRole(DISPUTE_ROLE) returns (bool slashedNow, uint256 collateral) {
         Job storage job = _job(jobId);
@@ -355,7 +356,7 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
     /// @inheritdoc IJobMarket
     // INVARIANT: only a DISPUTE_ROLE contract (fraud proofs) slashes a job outright.
     function slashByFraudProof(
-        uint256 jobId
+        JobId jobId
     ) external onlyRole(DISPUTE_ROLE) returns (address provider, uint256 collateral) {
         Job storage job = _job(jobId);
         // INVARIANT: only an opened or disputed job is slashed; a finalized or expired one is settled.
@@ -366,13 +367,13 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
     }
 
     /// @inheritdoc IJobMarket
-    function disputeContext(uint256 jobId) external view returns (DisputeContext memory) {
+    function disputeContext(JobId jobId) external view returns (DisputeContext memory) {
         return _context(_job(jobId));
     }
 
     /// @inheritdoc IJobMarket
     function disputeParties(
-        uint256 jobId
+        JobId jobId
     ) external view returns (address submitter, address provider, uint256 committeeSize) {
         Job storage job = _job(jobId);
         return (job.submitter, job.provider, job.committeeSize);
@@ -381,12 +382,12 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IJobMarket
-    function getJob(uint256 jobId) external view returns (Job memory) {
+    function getJob(JobId jobId) external view returns (Job memory) {
         return _job(jobId);
     }
 
     /// @inheritdoc IJobMarket
-    function sampledSegments(uint256 jobId) external view returns (uint256[] memory) {
+    function sampledSegments(JobId jobId) external view returns (uint256[] memory) {
         Job storage job = _job(jobId);
         // INVARIANT: segments exist only for a submitted trace, whose randomness was requested at submit.
         if (job.traceRoot == bytes32(0)) revert JobWrongStatus(jobId, job.status);
@@ -394,7 +395,7 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
     }
 
     /// @inheritdoc IJobMarket
-    function isExpirable(uint256 jobId) external view returns (bool) {
+    function isExpirable(JobId jobId) external view returns (bool) {
         Job storage job = _jobs[jobId];
         JobStatus s = job.status;
         return
@@ -536,7 +537,7 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
     /// @dev Sorted, distinct 0-based positions of the leaves the sampled and top-Q segments need:
     /// the segments are sorted (≤ q + Q ≤ 40 values), then each contributes positions s − 2 and s − 1.
     function _requiredPositions(
-        uint256 jobId,
+        JobId jobId,
         uint256 n,
         uint256[] memory sampled,
         uint256[] calldata topIndices
@@ -622,44 +623,44 @@ contract JobMarket is IJobMarket, CreditLedger, AccessControl {
         return (uint256(job.amount) * job.verificationBps) / _BPS;
     }
 
-    function _probesMissed(uint256 jobId) private view returns (bool) {
+    function _probesMissed(JobId jobId) private view returns (bool) {
         return address(_receipts) != address(0) && _receipts.probesMissed(jobId);
     }
 
-    function _seed(uint256 jobId, Job storage job) private view returns (bytes32) {
+    function _seed(JobId jobId, Job storage job) private view returns (bytes32) {
         bytes32 value = _randomness.randomness(job.randomnessRequest);
         // INVARIANT: no sample before its randomness exists; a zero value is never a seed.
         if (value == bytes32(0)) revert JobSeedUnavailable(jobId, job.randomnessRequest);
         return SamplerLib.jobSeed(value, jobId);
     }
 
-    function _job(uint256 jobId) private view returns (Job storage job) {
+    function _job(JobId jobId) private view returns (Job storage job) {
         job = _jobs[jobId];
         // INVARIANT: only a job that was created is read or moved.
         if (job.status == JobStatus.None) revert JobNotFound(jobId);
     }
 
-    function _requireStatus(uint256 jobId, Job storage job, JobStatus expected) private view {
+    function _requireStatus(JobId jobId, Job storage job, JobStatus expected) private view {
         // INVARIANT: each transition starts from the one state it is defined for.
         if (job.status != expected) revert JobWrongStatus(jobId, job.status);
     }
 
-    function _requireProvider(uint256 jobId, Job storage job) private view {
+    function _requireProvider(JobId jobId, Job storage job) private view {
         // INVARIANT: only the provider that accepted the job (and locked its collateral) moves it on.
         if (msg.sender != job.provider) revert JobNotProvider(jobId, msg.sender);
     }
 
-    function _requireBeforeDeadline(uint256 jobId, Job storage job) private view {
+    function _requireBeforeDeadline(JobId jobId, Job storage job) private view {
         // INVARIANT: nothing a deadline closes happens after it (a provider's missed step is for expire).
         if (block.timestamp > job.deadline) revert JobDeadlinePassed(jobId, job.deadline);
     }
 
     /// @dev The provider cheated: the escrow goes back to the submitter; the caller (the dispute
     /// game) slashes the collateral and shares it out.
-    function _slash(uint256 jobId, Job storage job) private {
+    function _slash(JobId jobId, Job storage job) private {
         job.status = JobStatus.Slashed;
         emit JobSlashed(jobId);
-        _credit(job.submitter, jobId, job.amount);
+        _credit(job.submitter, JobId.unwrap(jobId), job.amount);
     }
 
     function _context(Job storage job) private view returns (DisputeContext memory) {

@@ -11,6 +11,7 @@ import {IReceipts} from "./interfaces/IReceipts.sol";
 import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
 import {MerkleLib} from "./libraries/MerkleLib.sol";
 import {SamplerLib} from "./libraries/SamplerLib.sol";
+import {JobId} from "./types/Ids.sol";
 import {Probes, Receipt, ReceiptRound} from "./types/ReceiptTypes.sol";
 
 /// @title Receipts
@@ -28,8 +29,8 @@ contract Receipts is IReceipts, ReentrancyGuard {
     /// into existence well inside it (a deployment sets it from its block time and randomness delay).
     uint256 public immutable minPublishWindow;
 
-    mapping(uint256 jobId => ReceiptRound) private _rounds;
-    mapping(uint256 jobId => mapping(address verifier => Receipt)) private _receipts;
+    mapping(JobId jobId => ReceiptRound) private _rounds;
+    mapping(JobId jobId => mapping(address verifier => Receipt)) private _receipts;
 
     constructor(
         IJobMarket market_,
@@ -53,7 +54,7 @@ contract Receipts is IReceipts, ReentrancyGuard {
     /// @inheritdoc IReceipts
     // INVARIANT: only the market opens a round (at openSamples), so every round belongs to an opened job.
     function open(
-        uint256 jobId,
+        JobId jobId,
         uint256 challengeWindow,
         uint256 checkpointInterval,
         uint256 checkpoints,
@@ -79,7 +80,7 @@ contract Receipts is IReceipts, ReentrancyGuard {
     }
 
     /// @inheritdoc IReceipts
-    function commitReceipt(uint256 jobId, bytes32 commitment) external {
+    function commitReceipt(JobId jobId, bytes32 commitment) external {
         ReceiptRound storage r = _round(jobId);
         (uint256 commitUntil, , ) = _phases(r);
         // INVARIANT: every commitment predates the probe steps, which are drawn after the commit phase.
@@ -104,7 +105,7 @@ contract Receipts is IReceipts, ReentrancyGuard {
     }
 
     /// @inheritdoc IReceipts
-    function requestProbes(uint256 jobId) external {
+    function requestProbes(JobId jobId) external {
         ReceiptRound storage r = _round(jobId);
         (uint256 commitUntil, , ) = _phases(r);
         // INVARIANT: the probe steps are drawn after every commitment, so a receipt cannot have been
@@ -129,7 +130,7 @@ contract Receipts is IReceipts, ReentrancyGuard {
     }
 
     /// @inheritdoc IReceipts
-    function publishProbes(uint256 jobId, bytes32[] calldata digests) external {
+    function publishProbes(JobId jobId, bytes32[] calldata digests) external {
         ReceiptRound storage r = _round(jobId);
         (, uint256 publishEnd, ) = _phases(r);
         // INVARIANT: probes come within the publish phase, leaving verifiers the reveal phase to match them.
@@ -149,7 +150,7 @@ contract Receipts is IReceipts, ReentrancyGuard {
 
     /// @inheritdoc IReceipts
     function revealReceipt(
-        uint256 jobId,
+        JobId jobId,
         bytes32[] calldata roots,
         bytes32 salt,
         Probes calldata probes,
@@ -189,7 +190,7 @@ contract Receipts is IReceipts, ReentrancyGuard {
 
     /// @inheritdoc IReceipts
     // INVARIANT: only the market settles a round (at finalize), with the budget it then transfers.
-    function settle(uint256 jobId, uint256 budget) external onlyMarket returns (bool toReceipts) {
+    function settle(JobId jobId, uint256 budget) external onlyMarket returns (bool toReceipts) {
         ReceiptRound storage r = _rounds[jobId];
         toReceipts = r.matchedWeight > 0 && budget > 0;
         if (toReceipts) r.budget = uint128(budget);
@@ -197,7 +198,7 @@ contract Receipts is IReceipts, ReentrancyGuard {
     }
 
     /// @inheritdoc IReceipts
-    function claimReceipt(uint256 jobId) external nonReentrant returns (uint256 amount) {
+    function claimReceipt(JobId jobId) external nonReentrant returns (uint256 amount) {
         ReceiptRound storage r = _rounds[jobId];
         Receipt storage receipt = _receipts[jobId][msg.sender];
         amount = _claimable(r, receipt);
@@ -211,7 +212,7 @@ contract Receipts is IReceipts, ReentrancyGuard {
     }
 
     /// @inheritdoc IReceipts
-    function probesMissed(uint256 jobId) external view returns (bool) {
+    function probesMissed(JobId jobId) external view returns (bool) {
         ReceiptRound storage r = _rounds[jobId];
         if (r.committed == 0 || r.probesHash != bytes32(0)) return false;
         (, uint256 publishEnd, ) = _phases(r);
@@ -220,7 +221,7 @@ contract Receipts is IReceipts, ReentrancyGuard {
 
     /// @inheritdoc IReceipts
     function probeOf(
-        uint256 jobId,
+        JobId jobId,
         uint256 segment,
         Probes calldata probes
     ) external view returns (uint256 step, bytes32 digest) {
@@ -234,19 +235,19 @@ contract Receipts is IReceipts, ReentrancyGuard {
 
     /// @inheritdoc IReceipts
     function probeSteps(
-        uint256 jobId
+        JobId jobId
     ) external view returns (uint256[] memory segments, uint256[] memory steps) {
         return _probeSteps(jobId, _round(jobId));
     }
 
     /// @inheritdoc IReceipts
-    function segmentsOf(uint256 jobId) external view returns (uint256[] memory) {
+    function segmentsOf(JobId jobId) external view returns (uint256[] memory) {
         ReceiptRound storage r = _round(jobId);
         return SamplerLib.sample(r.seed, r.checkpoints, r.samples);
     }
 
     /// @inheritdoc IReceipts
-    function commitEnd(uint256 jobId) external view returns (uint256) {
+    function commitEnd(JobId jobId) external view returns (uint256) {
         ReceiptRound storage r = _rounds[jobId];
         if (r.openedAt == 0) return 0;
         (uint256 commitUntil, , ) = _phases(r);
@@ -254,23 +255,23 @@ contract Receipts is IReceipts, ReentrancyGuard {
     }
 
     /// @inheritdoc IReceipts
-    function roundOf(uint256 jobId) external view returns (ReceiptRound memory) {
+    function roundOf(JobId jobId) external view returns (ReceiptRound memory) {
         return _rounds[jobId];
     }
 
     /// @inheritdoc IReceipts
-    function receiptOf(uint256 jobId, address verifier) external view returns (Receipt memory) {
+    function receiptOf(JobId jobId, address verifier) external view returns (Receipt memory) {
         return _receipts[jobId][verifier];
     }
 
     /// @inheritdoc IReceipts
-    function claimable(uint256 jobId, address verifier) external view returns (uint256) {
+    function claimable(JobId jobId, address verifier) external view returns (uint256) {
         return _claimable(_rounds[jobId], _receipts[jobId][verifier]);
     }
 
     // ---------------------------------------------------------------- internals
 
-    function _round(uint256 jobId) private view returns (ReceiptRound storage r) {
+    function _round(JobId jobId) private view returns (ReceiptRound storage r) {
         r = _rounds[jobId];
         // INVARIANT: only a round that was opened is read or moved.
         if (r.openedAt == 0) revert ReceiptsNotOffered(jobId);
@@ -288,7 +289,7 @@ contract Receipts is IReceipts, ReentrancyGuard {
 
     /// @dev Probe step of sampled segment s: 1 + keccak256(value, jobId, segment) mod (k − 1).
     function _probeSteps(
-        uint256 jobId,
+        JobId jobId,
         ReceiptRound storage r
     ) private view returns (uint256[] memory segments, uint256[] memory steps) {
         // INVARIANT: probe steps come only from requested randomness that exists (drawn after every commit).
@@ -303,7 +304,7 @@ contract Receipts is IReceipts, ReentrancyGuard {
         }
     }
 
-    function _checkProbes(uint256 jobId, ReceiptRound storage r, Probes calldata probes) private view {
+    function _checkProbes(JobId jobId, ReceiptRound storage r, Probes calldata probes) private view {
         // INVARIANT: the probes quoted are exactly those the provider published.
         if (r.probesHash == bytes32(0)) revert ProbesNotPublished(jobId);
         if (keccak256(abi.encode(probes)) != r.probesHash) revert ProbesMismatch(jobId);

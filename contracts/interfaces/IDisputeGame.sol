@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {DisputeId, JobId} from "../types/Ids.sol";
 import {OpenedLeaf} from "../types/JobTypes.sol";
 import {Probes} from "../types/ReceiptTypes.sol";
 import {DissectionDigests, Dispute, DisputeKind, Vote} from "../types/DisputeTypes.sol";
@@ -37,43 +38,43 @@ import {ICreditLedger} from "./ICreditLedger.sol";
 /// against its own sock-puppet cannot stop an honest challenger from disputing the same segment;
 /// every challenger pays its own bond, which protects the provider against floods.
 interface IDisputeGame is ICreditLedger {
-    error DisputeNotFound(uint256 disputeId);
-    error DisputeWrongPhase(uint256 disputeId, uint8 phase);
+    error DisputeNotFound(DisputeId disputeId);
+    error DisputeWrongPhase(DisputeId disputeId, uint8 phase);
     error DisputeCommitmentUnknown(bytes32 commitment);
     error DisputeCommitmentTooRecent(bytes32 commitment, uint256 committedAt);
     error DisputeCommitmentExists(bytes32 commitment);
     error DisputeNotEligible(address account);
-    error DisputePartyCannotChallenge(uint256 jobId, address account);
-    error DisputeInvalidSegment(uint256 jobId, uint256 segment);
-    error DisputeInvalidLeaves(uint256 jobId, uint256 segment);
-    error DisputeInvalidProof(uint256 jobId);
-    error DisputeNotYourTurn(uint256 disputeId, address caller);
-    error DisputeClockExpired(uint256 disputeId, uint256 overdue);
-    error DisputeClockRunning(uint256 disputeId, uint256 remaining);
-    error DisputeInvalidPoints(uint256 disputeId, uint256 expected, uint256 provided);
-    error DisputeInvalidChoice(uint256 disputeId, uint256 choice);
-    error DisputeSameDigest(uint256 disputeId);
-    error DisputeStateMismatch(uint256 disputeId);
-    error DisputeRandomnessUnavailable(uint256 disputeId);
-    error DisputeNotReferee(uint256 disputeId, address caller, uint256 seat);
-    error DisputeVoteCommitted(uint256 disputeId, uint256 seat);
-    error DisputeVoteNotCommitted(uint256 disputeId, uint256 seat);
-    error DisputeVoteMismatch(uint256 disputeId, uint256 seat);
-    error DisputeInvalidVote(uint256 disputeId, Vote vote);
-    error DisputeDeadlinePassed(uint256 disputeId, uint256 deadline);
-    error DisputeDeadlineNotReached(uint256 disputeId, uint256 deadline);
+    error DisputePartyCannotChallenge(JobId jobId, address account);
+    error DisputeInvalidSegment(JobId jobId, uint256 segment);
+    error DisputeInvalidLeaves(JobId jobId, uint256 segment);
+    error DisputeInvalidProof(JobId jobId);
+    error DisputeNotYourTurn(DisputeId disputeId, address caller);
+    error DisputeClockExpired(DisputeId disputeId, uint256 overdue);
+    error DisputeClockRunning(DisputeId disputeId, uint256 remaining);
+    error DisputeInvalidPoints(DisputeId disputeId, uint256 expected, uint256 provided);
+    error DisputeInvalidChoice(DisputeId disputeId, uint256 choice);
+    error DisputeSameDigest(DisputeId disputeId);
+    error DisputeStateMismatch(DisputeId disputeId);
+    error DisputeRandomnessUnavailable(DisputeId disputeId);
+    error DisputeNotReferee(DisputeId disputeId, address caller, uint256 seat);
+    error DisputeVoteCommitted(DisputeId disputeId, uint256 seat);
+    error DisputeVoteNotCommitted(DisputeId disputeId, uint256 seat);
+    error DisputeVoteMismatch(DisputeId disputeId, uint256 seat);
+    error DisputeInvalidVote(DisputeId disputeId, Vote vote);
+    error DisputeDeadlinePassed(DisputeId disputeId, uint256 deadline);
+    error DisputeDeadlineNotReached(DisputeId disputeId, uint256 deadline);
     error DisputeParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
-    error DisputeWrongKind(uint256 disputeId, DisputeKind kind);
-    error DisputeProbeNotExact(uint256 jobId);
+    error DisputeWrongKind(DisputeId disputeId, DisputeKind kind);
+    error DisputeProbeNotExact(JobId jobId);
     /// @notice The provider's clock starts at `from` (after the job's receipt commit phase).
-    error DisputeTooEarly(uint256 disputeId, uint256 from);
+    error DisputeTooEarly(DisputeId disputeId, uint256 from);
 
     /// @notice A challenge was committed (its content stays hidden until the reveal).
     event ChallengeCommitted(bytes32 indexed commitment, address indexed challenger);
     /// @notice A challenge was revealed and a dispute opened.
     event DisputeOpened(
-        uint256 indexed disputeId,
-        uint256 indexed jobId,
+        DisputeId indexed disputeId,
+        JobId indexed jobId,
         uint256 segment,
         address indexed challenger,
         bytes32 preDigest,
@@ -84,19 +85,19 @@ interface IDisputeGame is ICreditLedger {
     );
     /// @notice A claims or availability dispute names the leaf claims its committee judges besides
     /// the state: the segment's committed loss and update norm.
-    event ClaimsDisputed(uint256 indexed disputeId, uint64 lossBits, uint64 updateNorm);
+    event ClaimsDisputed(DisputeId indexed disputeId, uint64 lossBits, uint64 updateNorm);
     /// @notice The dispute is about the provider's probe digest after `step` steps of the segment
     /// (IReceipts): a state dispute over the range [0, step].
-    event ProbeChallenged(uint256 indexed disputeId, uint256 step);
+    event ProbeChallenged(DisputeId indexed disputeId, uint256 step);
     /// @notice The provider answered an availability challenge: its blobs are available; the committee follows.
-    event AvailabilityAnswered(uint256 indexed disputeId);
+    event AvailabilityAnswered(DisputeId indexed disputeId);
     /// @notice The challenger withdrew an answered availability challenge; its bond is returned.
-    event ChallengeWithdrawn(uint256 indexed disputeId);
+    event ChallengeWithdrawn(DisputeId indexed disputeId);
     /// @notice The provider posted its digests at the points `pointsOf` named.
-    event PointsPosted(uint256 indexed disputeId, bytes32[] digests);
+    event PointsPosted(DisputeId indexed disputeId, bytes32[] digests);
     /// @notice The challenger narrowed the range to [lo, hi]; the digests are the new dissection state.
     event RangeNarrowed(
-        uint256 indexed disputeId,
+        DisputeId indexed disputeId,
         uint256 lo,
         uint256 hi,
         bytes32 loDigest,
@@ -105,17 +106,17 @@ interface IDisputeGame is ICreditLedger {
     );
     /// @notice Randomness for round `round`'s committee was requested again: the value failed to
     /// arrive, or was not used, within `redrawDelay`, or the previous round decided nothing.
-    event RandomnessRequested(uint256 indexed disputeId, uint256 round, uint256 randomnessRequest);
+    event RandomnessRequested(DisputeId indexed disputeId, uint256 round, uint256 randomnessRequest);
     /// @notice Round `round` drew only `found` of `seats` seats (too little eligible stake outside the
     /// parties): it is redrawn.
-    event CommitteeShort(uint256 indexed disputeId, uint256 round, uint256 found, uint256 seats);
+    event CommitteeShort(DisputeId indexed disputeId, uint256 round, uint256 found, uint256 seats);
     /// @notice Round `round`'s vote reached no majority (absent referees, who were penalized): it is redrawn.
-    event NoMajority(uint256 indexed disputeId, uint256 round);
+    event NoMajority(DisputeId indexed disputeId, uint256 round);
     /// @notice The disagreement is down to one step (exact: from offset `step − 1` to `step` within
     /// the segment) or the whole segment (tolerance: `step` = k): the committee will be drawn from
     /// randomness request `randomnessRequest`.
     event ReadyForCommittee(
-        uint256 indexed disputeId,
+        DisputeId indexed disputeId,
         uint256 step,
         bytes32 preDigest,
         bytes32 providerDigest,
@@ -125,26 +126,26 @@ interface IDisputeGame is ICreditLedger {
     /// @notice Round `round`'s committee was drawn; `members[seat]` votes by `commitDeadline` and
     /// reveals by `revealDeadline`. A verifier may hold several seats (one vote each).
     event CommitteeDrawn(
-        uint256 indexed disputeId,
+        DisputeId indexed disputeId,
         uint256 round,
         address[] members,
         uint256 commitDeadline,
         uint256 revealDeadline
     );
     /// @notice A referee committed its vote.
-    event VoteCommitted(uint256 indexed disputeId, uint256 seat, address indexed referee);
+    event VoteCommitted(DisputeId indexed disputeId, uint256 seat, address indexed referee);
     /// @notice A referee revealed its vote and, in tolerance mode, the distance it measured (ppm).
     event VoteRevealed(
-        uint256 indexed disputeId,
+        DisputeId indexed disputeId,
         uint256 seat,
         address indexed referee,
         Vote vote,
         uint256 distancePpm
     );
     /// @notice The dispute ended.
-    event DisputeResolved(uint256 indexed disputeId, uint256 indexed jobId, uint8 outcome, bool byTimeout);
+    event DisputeResolved(DisputeId indexed disputeId, JobId indexed jobId, uint8 outcome, bool byTimeout);
     /// @notice A referee lost `amount` of stake for not revealing or voting with the minority.
-    event RefereePenalized(uint256 indexed disputeId, address indexed referee, uint256 amount);
+    event RefereePenalized(DisputeId indexed disputeId, address indexed referee, uint256 amount);
 
     /// @notice Commits to a challenge: keccak256(abi.encode(jobId, segment, claimDigest, salt, challenger)).
     function commitChallenge(bytes32 commitment) external;
@@ -157,13 +158,13 @@ interface IDisputeGame is ICreditLedger {
     /// segment (a state dispute); the provider's committed digest there (a claims dispute: the state
     /// is right, the loss or update norm is not); zero (an availability dispute).
     function revealChallenge(
-        uint256 jobId,
+        JobId jobId,
         uint256 segment,
         bytes32 claimDigest,
         bytes32 salt,
         OpenedLeaf[] calldata leaves,
         bytes32[] calldata proof
-    ) external returns (uint256 disputeId);
+    ) external returns (DisputeId disputeId);
 
     /// @notice Reveals a committed challenge of the provider's probe digest for `segment` (IReceipts),
     /// committed as keccak256(abi.encode(PROBE_CHALLENGE, jobId, segment, claimDigest, salt,
@@ -171,19 +172,19 @@ interface IDisputeGame is ICreditLedger {
     /// the published probe digest and whose challenger side is `claimDigest`. Exact numerics only.
     /// `leaves` and `proof` as for revealChallenge; `probes` as published (ProbesPublished).
     function revealProbeChallenge(
-        uint256 jobId,
+        JobId jobId,
         uint256 segment,
         bytes32 claimDigest,
         bytes32 salt,
         OpenedLeaf[] calldata leaves,
         bytes32[] calldata proof,
         Probes calldata probes
-    ) external returns (uint256 disputeId);
+    ) external returns (DisputeId disputeId);
 
     /// @notice Provider move: the state digests at `pointsOf(disputeId)`. `current` repeats the
     /// dissection's digests (from DisputeOpened / RangeNarrowed); storage keeps only their hash.
     function postPoints(
-        uint256 disputeId,
+        DisputeId disputeId,
         DissectionDigests calldata current,
         bytes32[] calldata digests
     ) external;
@@ -192,7 +193,7 @@ interface IDisputeGame is ICreditLedger {
     /// last = [p_last, hi]); `digests` repeats the provider's posted digests; `ownDigest` is the
     /// challenger's digest at the new hi (ignored when the choice keeps hi).
     function narrow(
-        uint256 disputeId,
+        DisputeId disputeId,
         DissectionDigests calldata current,
         bytes32[] calldata digests,
         uint256 choice,
@@ -201,24 +202,24 @@ interface IDisputeGame is ICreditLedger {
 
     /// @notice Provider move in an availability dispute: its blobs for the segment are available.
     /// `current` repeats the digests from DisputeOpened.
-    function answerAvailability(uint256 disputeId, DissectionDigests calldata current) external;
+    function answerAvailability(DisputeId disputeId, DissectionDigests calldata current) external;
 
     /// @notice Challenger: withdraws an availability challenge the provider answered, before its
     /// committee is drawn; bond returned, nobody judged.
-    function withdrawChallenge(uint256 disputeId) external;
+    function withdrawChallenge(DisputeId disputeId) external;
 
     /// @notice Ends a dispute whose mover ran out of time (a dissection move, or the provider's
     /// answer to an availability challenge): the mover loses. Anyone may call.
-    function timeout(uint256 disputeId) external;
+    function timeout(DisputeId disputeId) external;
 
     /// @notice Draws the committee once the randomness exists; re-requests randomness that was not
     /// drawn with within `redrawDelay` of its request (it never came, or nobody drew); redraws a
     /// committee that came out short. Anyone may call.
-    function drawCommittee(uint256 disputeId) external;
+    function drawCommittee(DisputeId disputeId) external;
 
     /// @notice A referee commits keccak256(abi.encode(disputeId, seat, vote, distancePpm, salt, referee)).
     function commitVote(
-        uint256 disputeId,
+        DisputeId disputeId,
         uint256 seat,
         address[] calldata members,
         bytes32 commitment
@@ -226,7 +227,7 @@ interface IDisputeGame is ICreditLedger {
 
     /// @notice A referee reveals its vote.
     function revealVote(
-        uint256 disputeId,
+        DisputeId disputeId,
         uint256 seat,
         Vote vote,
         uint256 distancePpm,
@@ -235,23 +236,23 @@ interface IDisputeGame is ICreditLedger {
 
     /// @notice Tallies the votes after the reveal deadline (or once every referee revealed). Anyone
     /// may call. Without a majority, absent referees are penalized and a new committee is drawn.
-    function resolve(uint256 disputeId, address[] calldata members) external;
+    function resolve(DisputeId disputeId, address[] calldata members) external;
 
     /// @notice After the verdict: penalizes the referees of round `round` — one that reached no
     /// majority — who revealed a vote against the verdict (a split round is not evidence of
     /// dishonesty until a majority decides). Once per round; anyone may call, with the round's
     /// committee as drawn (CommitteeDrawn).
-    function penalizeSplitRound(uint256 disputeId, uint256 round, address[] calldata members) external;
+    function penalizeSplitRound(DisputeId disputeId, uint256 round, address[] calldata members) external;
 
     /// @notice The stored dispute.
-    function getDispute(uint256 disputeId) external view returns (Dispute memory);
+    function getDispute(DisputeId disputeId) external view returns (Dispute memory);
 
     /// @notice The steps (offsets from the segment start) at which the provider must post digests now.
-    function pointsOf(uint256 disputeId) external view returns (uint256[] memory steps);
+    function pointsOf(DisputeId disputeId) external view returns (uint256[] memory steps);
 
     /// @notice The committee that `drawCommittee` would draw now (empty unless the dispute awaits its
     /// committee and the randomness exists and is fresh). The drawn committee is in CommitteeDrawn.
-    function committeeOf(uint256 disputeId) external view returns (address[] memory members);
+    function committeeOf(DisputeId disputeId) external view returns (address[] memory members);
 
     function disputeCount() external view returns (uint256);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {JobId} from "../types/Ids.sol";
 import {OpenedLeaf} from "../types/JobTypes.sol";
 import {ICreditLedger} from "./ICreditLedger.sol";
 
@@ -19,17 +20,17 @@ import {ICreditLedger} from "./ICreditLedger.sol";
 /// at least one block later by the same address, so a proof seen in the mempool cannot be copied by
 /// another sender. The job's provider and submitter cannot prove fraud on it.
 interface IFraudProofs is ICreditLedger {
-    error FraudNotShown(uint256 jobId, uint256 index);
-    error FraudInvalidProof(uint256 jobId);
+    error FraudNotShown(JobId jobId, uint256 index);
+    error FraudInvalidProof(JobId jobId);
     error FraudParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
     error FraudCommitmentUnknown(bytes32 commitment);
     error FraudCommitmentTooRecent(bytes32 commitment, uint256 committedAt);
     error FraudCommitmentExists(bytes32 commitment);
-    error FraudPartyCannotProve(uint256 jobId, address account);
+    error FraudPartyCannotProve(JobId jobId, address account);
 
     /// @notice A provider was slashed on a fraud proof of `kind`.
     event FraudProven(
-        uint256 indexed jobId,
+        JobId indexed jobId,
         address indexed prover,
         uint256 index,
         bytes32 kind,
@@ -47,7 +48,7 @@ interface IFraudProofs is ICreditLedger {
     /// (strictly increasing indices) whose update norms exceed the job's `minTopNorm`, with their
     /// multi-proof against the trace root.
     function proveTopQFraud(
-        uint256 jobId,
+        JobId jobId,
         OpenedLeaf[] calldata leaves,
         bytes32[] calldata proof,
         bytes32 salt
@@ -56,7 +57,7 @@ interface IFraudProofs is ICreditLedger {
     /// @notice Reveals a committed proof: slashes the provider if the last leaf is not the
     /// submitted final digest.
     function proveFinalDigestFraud(
-        uint256 jobId,
+        JobId jobId,
         OpenedLeaf calldata leaf,
         bytes32[] calldata proof,
         bytes32 salt

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {JobId} from "../types/Ids.sol";
+
 /// @title Segment sampling (docs/protocol.md §4)
 /// @notice q distinct segment indices in [1, n], uniformly, by Floyd's algorithm: exactly q draws and
 /// no rejection loop, so gas is bounded by q². The TypeScript twin is src/protocol/sampler.ts.
@@ -8,7 +10,7 @@ library SamplerLib {
     error SamplerInvalidCount(uint256 n, uint256 q);
 
     /// @notice The per-job seed: the randomness source's value bound to the job id.
-    function jobSeed(bytes32 randomness, uint256 jobId) internal pure returns (bytes32) {
+    function jobSeed(bytes32 randomness, JobId jobId) internal pure returns (bytes32) {
         return keccak256(abi.encode(randomness, jobId));
     }
 

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {JobId} from "../types/Ids.sol";
+
 /// @title Trace leaves (docs/protocol.md §3)
 /// @notice leaf_i = keccak256(abi.encode(jobId, i, h_i, lossBits_i, updateNorm_i)). The TypeScript
 /// twin is src/protocol/leaf.ts; test/vectors/ holds vectors both sides check.
 library TraceLib {
     function leafHash(
-        uint256 jobId,
+        JobId jobId,
         uint256 index,
         bytes32 stateDigest,
         uint64 lossBits,

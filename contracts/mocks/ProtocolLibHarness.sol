@@ -4,11 +4,12 @@ pragma solidity 0.8.30;
 import {MerkleLib} from "../libraries/MerkleLib.sol";
 import {SamplerLib} from "../libraries/SamplerLib.sol";
 import {TraceLib} from "../libraries/TraceLib.sol";
+import {JobId} from "../types/Ids.sol";
 
 /// @notice Exposes the pure protocol libraries so TypeScript tests can check them against src/protocol.
 contract ProtocolLibHarness {
     function leafHash(
-        uint256 jobId,
+        JobId jobId,
         uint256 index,
         bytes32 stateDigest,
         uint64 lossBits,
@@ -41,7 +42,7 @@ contract ProtocolLibHarness {
         return MerkleLib.rootFromMultiProof(depth, positions, nodes, proof);
     }
 
-    function jobSeed(bytes32 randomness, uint256 jobId) external pure returns (bytes32) {
+    function jobSeed(bytes32 randomness, JobId jobId) external pure returns (bytes32) {
         return SamplerLib.jobSeed(randomness, jobId);
     }
 

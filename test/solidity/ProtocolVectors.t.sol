@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {SamplerLib} from "../../contracts/libraries/SamplerLib.sol";
 import {TraceLib} from "../../contracts/libraries/TraceLib.sol";
 import {ProtocolLibHarness} from "../../contracts/mocks/ProtocolLibHarness.sol";
+import {JobId} from "../../contracts/types/Ids.sol";
 import {ProtocolVectors} from "./generated/ProtocolVectors.sol";
 import {MerkleBuilder} from "./utils/MerkleBuilder.sol";
 import {Test} from "./utils/Test.sol";
@@ -22,7 +23,7 @@ contract ProtocolVectorsTest is Test {
         assertGt(v.length, 0, "no leaf vectors");
         for (uint256 i; i < v.length; ++i) {
             bytes32 got = TraceLib.leafHash(
-                v[i].jobId,
+                JobId.wrap(v[i].jobId),
                 v[i].index,
                 v[i].stateDigest,
                 v[i].lossBits,
@@ -86,7 +87,7 @@ contract ProtocolVectorsTest is Test {
         ProtocolVectors.SeedVector[] memory v = ProtocolVectors.seeds();
         assertGt(v.length, 0, "no seed vectors");
         for (uint256 i; i < v.length; ++i) {
-            assertEq(SamplerLib.jobSeed(v[i].randomness, v[i].jobId), v[i].seed, "job seed");
+            assertEq(SamplerLib.jobSeed(v[i].randomness, JobId.wrap(v[i].jobId)), v[i].seed, "job seed");
         }
     }
 

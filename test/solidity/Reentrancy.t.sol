@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {JobId} from "../../contracts/types/Ids.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
 import {TraceLib} from "../../contracts/libraries/TraceLib.sol";
@@ -144,7 +145,7 @@ contract ReentrancyTest is AssayFixture {
         for (uint256 i; i < payloads.length; ++i) {
             submitters[i] = _fund(_newActor());
             vm.startPrank(submitters[i]);
-            uint256 jobId = d.market.createJob(p);
+            JobId jobId = d.market.createJob(p);
             d.market.cancel(jobId);
             vm.stopPrank();
         }
@@ -165,7 +166,7 @@ contract ReentrancyTest is AssayFixture {
         bytes[] memory payloads = _concat(_marketPayloads(), _registryPayloads());
         JobParams memory p = _defaultJobParams();
         address submitter = _fund(_newActor());
-        uint256[] memory jobs = new uint256[](payloads.length);
+        JobId[] memory jobs = new JobId[](payloads.length);
         for (uint256 i; i < payloads.length; ++i) {
             vm.prank(submitter);
             jobs[i] = d.market.createJob(p);
@@ -203,7 +204,7 @@ contract ReentrancyTest is AssayFixture {
         address prover = _newActor();
         uint256 collateral;
         for (uint256 i; i < payloads.length; ++i) {
-            (uint256 jobId, OpenedLeaf memory last, bytes32[] memory lastProof) = _openedJobWithWrongModel();
+            (JobId jobId, OpenedLeaf memory last, bytes32[] memory lastProof) = _openedJobWithWrongModel();
             collateral += d.market.getJob(jobId).collateral;
             address target =
                 i < 1
@@ -243,7 +244,7 @@ contract ReentrancyTest is AssayFixture {
     /// segment 1 only (the seed block's hash is chosen so), hence provably fraudulent.
     function _openedJobWithWrongModel()
         private
-        returns (uint256 jobId, OpenedLeaf memory last, bytes32[] memory lastProof)
+        returns (JobId jobId, OpenedLeaf memory last, bytes32[] memory lastProof)
     {
         JobParams memory p = _defaultJobParams();
         p.totalSteps = 2;

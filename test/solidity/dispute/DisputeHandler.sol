@@ -16,6 +16,7 @@ import {
     Outcome,
     Vote
 } from "../../../contracts/types/DisputeTypes.sol";
+import {DisputeId, JobId} from "../../../contracts/types/Ids.sol";
 import {JobParams, JobStatus, Numerics, OpenedLeaf} from "../../../contracts/types/JobTypes.sol";
 import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
 import {AssayFixture} from "../utils/AssayFixture.sol";
@@ -79,7 +80,7 @@ contract DisputeHandler is Walk {
     // A test model: readability over slot packing.
     // solhint-disable-next-line gas-struct-packing
     struct GhostDispute {
-        uint256 jobId;
+        JobId jobId;
         address challenger;
         address provider;
         bool exact;
@@ -106,7 +107,7 @@ contract DisputeHandler is Walk {
     }
 
     struct PendingChallenge {
-        uint256 jobId;
+        JobId jobId;
         uint256 segment;
         bytes32 claim;
         bytes32 salt;
@@ -116,13 +117,13 @@ contract DisputeHandler is Walk {
 
     bytes32 private _blockSalt;
 
-    mapping(uint256 jobId => GhostJob) private _jobs;
-    uint256[] private _disputeIds;
-    mapping(uint256 disputeId => GhostDispute) private _disputes;
-    mapping(uint256 disputeId => bytes32[]) private _posted;
-    mapping(uint256 disputeId => address[]) private _members;
-    mapping(uint256 disputeId => mapping(uint256 seat => Vote)) private _committedVote;
-    mapping(uint256 disputeId => mapping(uint256 seat => Vote)) private _revealedVote;
+    mapping(JobId jobId => GhostJob) private _jobs;
+    DisputeId[] private _disputeIds;
+    mapping(DisputeId disputeId => GhostDispute) private _disputes;
+    mapping(DisputeId disputeId => bytes32[]) private _posted;
+    mapping(DisputeId disputeId => address[]) private _members;
+    mapping(DisputeId disputeId => mapping(uint256 seat => Vote)) private _committedVote;
+    mapping(DisputeId disputeId => mapping(uint256 seat => Vote)) private _revealedVote;
     PendingChallenge[] private _pending;
 
     /// @dev Rounds without a majority, kept for penalizeSplitRound once the verdict is in.
@@ -131,7 +132,7 @@ contract DisputeHandler is Walk {
         address[] members;
         Vote[] votes;
     }
-    mapping(uint256 disputeId => SplitGhost[]) private _splits;
+    mapping(DisputeId disputeId => SplitGhost[]) private _splits;
 
     /// @dev The polluter: verifier entries that staked the minimum and left at once.
     SybilVerifiers private immutable _sybils;
@@ -178,15 +179,15 @@ contract DisputeHandler is Walk {
         return _pending.length;
     }
 
-    function disputeIds() external view returns (uint256[] memory) {
+    function disputeIds() external view returns (DisputeId[] memory) {
         return _disputeIds;
     }
 
-    function ghostJob(uint256 jobId) external view returns (GhostJob memory) {
+    function ghostJob(JobId jobId) external view returns (GhostJob memory) {
         return _jobs[jobId];
     }
 
-    function ghostDispute(uint256 disputeId) external view returns (GhostDispute memory) {
+    function ghostDispute(DisputeId disputeId) external view returns (GhostDispute memory) {
         return _disputes[disputeId];
     }
 
@@ -202,7 +203,7 @@ contract DisputeHandler is Walk {
         (ok, provider) = _pickProvider(seed >> 8, submitter, p.collateral);
         if (!ok) return _skip("openJob");
         vm.prank(submitter);
-        uint256 jobId = market.createJob(p);
+        JobId jobId = market.createJob(p);
         vm.prank(provider);
         market.accept(jobId);
         GhostJob storage j = _jobs[jobId];
@@ -247,7 +248,7 @@ contract DisputeHandler is Walk {
     }
 
     function finalize(uint256 jobSeed) external syncClock {
-        (bool found, uint256 jobId) = _findJob(jobSeed, _mask(JobStatus.Opened));
+        (bool found, JobId jobId) = _findJob(jobSeed, _mask(JobStatus.Opened));
         if (!found) return _skip("finalize");
         GhostJob storage j = _jobs[jobId];
         if (ghostTime <= j.deadline) _setTime(j.deadline + 1);
@@ -263,7 +264,7 @@ contract DisputeHandler is Walk {
 
     /// @notice Proves a final-digest fraud on an opened or disputed job: succeeds exactly on cheats.
     function proveFraud(uint256 jobSeed, uint256 proverSeed) external syncClock {
-        (bool found, uint256 jobId) = _findJob(jobSeed, _mask(JobStatus.Opened) | _mask(JobStatus.Disputed));
+        (bool found, JobId jobId) = _findJob(jobSeed, _mask(JobStatus.Opened) | _mask(JobStatus.Disputed));
         if (!found) return _skip("proveFraud");
         GhostJob storage j = _jobs[jobId];
         address prover = _actor(proverSeed);
@@ -295,7 +296,7 @@ contract DisputeHandler is Walk {
     /// four it claims the provider's own digest (a claims dispute), one time in four zero (an
     /// availability dispute).
     function commitChallenge(uint256 jobSeed, uint256 actorSeed, uint256 segmentSeed) external syncClock {
-        (bool found, uint256 jobId) = _findJob(jobSeed, _mask(JobStatus.Opened) | _mask(JobStatus.Disputed));
+        (bool found, JobId jobId) = _findJob(jobSeed, _mask(JobStatus.Opened) | _mask(JobStatus.Disputed));
         if (!found) return _skip("commitChallenge");
         GhostJob storage j = _jobs[jobId];
         address challenger = _actor(actorSeed);
@@ -334,7 +335,7 @@ contract DisputeHandler is Walk {
                 registry.isEligibleVerifier(c.challenger) &&
                 token.balanceOf(c.challenger) >= _bond;
         vm.prank(c.challenger);
-        try game.revealChallenge(c.jobId, c.segment, c.claim, c.salt, opened, proof) returns (uint256 id) {
+        try game.revealChallenge(c.jobId, c.segment, c.claim, c.salt, opened, proof) returns (DisputeId id) {
             if (!valid) return _forbidden("revealChallenge on an invalid challenge");
             _disputeIds.push(id);
             GhostDispute storage d = _disputes[id];
@@ -388,7 +389,7 @@ contract DisputeHandler is Walk {
     /// drawing the committee, a referee's commit or reveal, or the tally.
     function advance(uint256 disputeSeed, uint256 moveSeed) external syncClock {
         // Dissection | Answer | AwaitingCommittee | Voting
-        (bool found, uint256 id) = _findDispute(disputeSeed, 0x1E);
+        (bool found, DisputeId id) = _findDispute(disputeSeed, 0x1E);
         if (!found) return _skip("advance");
         GhostDispute storage d = _disputes[id];
         if (d.kind == DisputeKind.Availability && d.phase == DisputePhase.Voting && moveSeed % 5 == 1) {
@@ -424,7 +425,7 @@ contract DisputeHandler is Walk {
 
     /// @notice Waits out the mover's clock and ends the dispute: the mover loses.
     function timeout(uint256 disputeSeed) external syncClock {
-        (bool found, uint256 id) = _findDispute(
+        (bool found, DisputeId id) = _findDispute(
             disputeSeed,
             (uint256(1) << uint8(DisputePhase.Dissection)) | (uint256(1) << uint8(DisputePhase.Answer))
         );
@@ -434,7 +435,7 @@ contract DisputeHandler is Walk {
 
     /// @notice Skips the remaining votes of a dispute in Voting: waits for the reveal deadline, tallies.
     function resolveLate(uint256 disputeSeed) external syncClock {
-        (bool found, uint256 id) = _findDispute(disputeSeed, uint256(1) << uint8(DisputePhase.Voting));
+        (bool found, DisputeId id) = _findDispute(disputeSeed, uint256(1) << uint8(DisputePhase.Voting));
         if (!found) return _skip("resolveLate");
         _resolve(id, _disputes[id]);
     }
@@ -509,7 +510,7 @@ contract DisputeHandler is Walk {
 
     // ------------------------------------------------------------- internals: moves
 
-    function _postPoints(uint256 id, GhostDispute storage d, uint256 moveSeed) private {
+    function _postPoints(DisputeId id, GhostDispute storage d, uint256 moveSeed) private {
         uint256 count = DissectionLib.pointCount(d.lo, d.hi);
         bytes32[] memory digests = new bytes32[](count);
         for (uint256 i; i < count; ++i) digests[i] = keccak256(abi.encode("point", id, d.lo, i, moveSeed));
@@ -533,7 +534,7 @@ contract DisputeHandler is Walk {
         }
     }
 
-    function _narrow(uint256 id, GhostDispute storage d, uint256 moveSeed) private {
+    function _narrow(DisputeId id, GhostDispute storage d, uint256 moveSeed) private {
         bytes32[] memory digests = _posted[id];
         uint256 count = digests.length;
         uint256 choice = moveSeed % (count + 1);
@@ -558,7 +559,7 @@ contract DisputeHandler is Walk {
     }
 
     /// @dev The provider answers an availability challenge in time: the committee follows.
-    function _answer(uint256 id, GhostDispute storage d) private {
+    function _answer(DisputeId id, GhostDispute storage d) private {
         vm.prank(d.provider);
         try game.answerAvailability(id, d.current) {
             d.providerClock -= ghostTime - d.lastMoveAt;
@@ -575,7 +576,7 @@ contract DisputeHandler is Walk {
     }
 
     /// @dev The challenger withdraws an answered availability challenge: its bond back, nobody judged.
-    function _withdraw(uint256 id, GhostDispute storage d) private {
+    function _withdraw(DisputeId id, GhostDispute storage d) private {
         if (ghostTime > d.commitDeadline) {
             // The window closed: the challenger is committed to the committee's verdict.
             vm.prank(d.challenger);
@@ -594,7 +595,7 @@ contract DisputeHandler is Walk {
         }
     }
 
-    function _timeout(uint256 id, GhostDispute storage d) private {
+    function _timeout(DisputeId id, GhostDispute storage d) private {
         uint256 clock = d.providerTurn ? d.providerClock : d.challengerClock;
         if (ghostTime <= d.lastMoveAt + clock) {
             try game.timeout(id) {
@@ -610,7 +611,7 @@ contract DisputeHandler is Walk {
         }
     }
 
-    function _drawCommittee(uint256 id, GhostDispute storage d) private {
+    function _drawCommittee(DisputeId id, GhostDispute storage d) private {
         if (d.kind == DisputeKind.Availability && ghostTime <= d.commitDeadline) {
             // The challenger's window to fetch again and withdraw comes first.
             try game.drawCommittee(id) {
@@ -653,7 +654,7 @@ contract DisputeHandler is Walk {
     }
 
     /// @dev A drawCommittee that only requests a new round's randomness (no committee yet).
-    function _drawStartsRound(uint256 id, GhostDispute storage d, bytes32 action) private {
+    function _drawStartsRound(DisputeId id, GhostDispute storage d, bytes32 action) private {
         try game.drawCommittee(id) {
             _newRound(id, d);
             _done(action);
@@ -666,7 +667,7 @@ contract DisputeHandler is Walk {
     /// still uncommitted commits while commits are open (one referee in eight stays away), then every
     /// committed seat reveals while reveals are open (one in eight never reveals). With nothing left
     /// to do, the dispute is tallied.
-    function _vote(uint256 id, GhostDispute storage d, uint256 moveSeed) private {
+    function _vote(DisputeId id, GhostDispute storage d, uint256 moveSeed) private {
         address[] memory members = _members[id];
         bool acted;
         bool allCommitted = true;
@@ -700,7 +701,7 @@ contract DisputeHandler is Walk {
         if (!acted) _resolve(id, d);
     }
 
-    function _resolve(uint256 id, GhostDispute storage d) private {
+    function _resolve(DisputeId id, GhostDispute storage d) private {
         address[] memory members = _members[id];
         uint256 provider;
         uint256 challenger;
@@ -755,7 +756,7 @@ contract DisputeHandler is Walk {
 
     /// @dev The game's `_settle` and the market's `endDispute`, as ghost credits. Referee penalties
     /// are added by the caller.
-    function _settle(uint256 id, GhostDispute storage d, Outcome outcome, uint256 winners) private {
+    function _settle(DisputeId id, GhostDispute storage d, Outcome outcome, uint256 winners) private {
         d.phase = DisputePhase.Resolved;
         d.outcome = outcome;
         GhostJob storage j = _jobs[d.jobId];
@@ -841,7 +842,7 @@ contract DisputeHandler is Walk {
 
     /// @dev After a verdict, every earlier round without a majority: its referees who voted against
     /// the verdict pay (the keeper's job; anyone may).
-    function _penalizeSplits(uint256 id, Outcome outcome) private {
+    function _penalizeSplits(DisputeId id, Outcome outcome) private {
         SplitGhost[] storage splits = _splits[id];
         for (uint256 i; i < splits.length; ++i) {
             SplitGhost storage split = splits[i];
@@ -880,7 +881,7 @@ contract DisputeHandler is Walk {
     }
 
     /// @dev The game's `_redraw`: a new round from new randomness, no vote of the old one standing.
-    function _newRound(uint256 id, GhostDispute storage d) private {
+    function _newRound(DisputeId id, GhostDispute storage d) private {
         address[] memory members = _members[id];
         for (uint256 s; s < members.length; ++s) {
             delete _committedVote[id][s];
@@ -909,12 +910,12 @@ contract DisputeHandler is Walk {
         return vote == Vote.Provider ? 500 : 50_000;
     }
 
-    function _voteSalt(uint256 id, uint256 seat) private pure returns (bytes32) {
+    function _voteSalt(DisputeId id, uint256 seat) private pure returns (bytes32) {
         return keccak256(abi.encode("vote", id, seat));
     }
 
     function _voteCommitment(
-        uint256 id,
+        DisputeId id,
         uint256 seat,
         Vote vote,
         address referee
@@ -958,7 +959,7 @@ contract DisputeHandler is Walk {
 
     /// @dev The job's trace: leaf i's digest derives from the job's salt (h_0 is `initialDigest`).
     function _trace(
-        uint256 jobId,
+        JobId jobId,
         GhostJob storage j
     ) private view returns (OpenedLeaf[] memory leaves, bytes32[] memory hashes) {
         uint256 n = j.checkpoints;
@@ -1009,16 +1010,16 @@ contract DisputeHandler is Walk {
 
     // ------------------------------------------------------------- internals: picking
 
-    function _jobStatus(uint256 jobId) internal view override returns (JobStatus) {
+    function _jobStatus(JobId jobId) internal view override returns (JobStatus) {
         return _jobs[jobId].status;
     }
 
-    function _findDispute(uint256 seed, uint256 phases) private view returns (bool, uint256) {
+    function _findDispute(uint256 seed, uint256 phases) private view returns (bool, DisputeId) {
         uint256 count = _disputeIds.length;
         for (uint256 k; k < count; ++k) {
-            uint256 id = _disputeIds[(seed + k) % count];
+            DisputeId id = _disputeIds[(seed + k) % count];
             if ((phases >> uint8(_disputes[id].phase)) & 1 == 1) return (true, id);
         }
-        return (false, 0);
+        return (false, DisputeId.wrap(0));
     }
 }

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {SybilVerifiers} from "../../../contracts/mocks/SybilVerifiers.sol";
 import {Dispute, DisputePhase} from "../../../contracts/types/DisputeTypes.sol";
+import {DisputeId, JobId} from "../../../contracts/types/Ids.sol";
 import {Job} from "../../../contracts/types/JobTypes.sol";
 import {Labels} from "../utils/Labels.sol";
 import {SolvencyChecks} from "../utils/SolvencyChecks.sol";
@@ -96,7 +97,7 @@ contract DisputeSolvencyTest is SolvencyChecks {
             _name("timeout")
         );
         uint256 resolved;
-        uint256[] memory ids = handler.disputeIds();
+        DisputeId[] memory ids = handler.disputeIds();
         for (uint256 i; i < ids.length; ++i) {
             if (sys.disputeGame.getDispute(ids[i]).phase == DisputePhase.Resolved) ++resolved;
         }
@@ -138,7 +139,7 @@ contract DisputeSolvencyTest is SolvencyChecks {
 
     /// @dev The handler's model of every job and dispute is the chain's.
     function _assertGhostMatchesChain() private view {
-        uint256[] memory jobIds = handler.jobIds();
+        JobId[] memory jobIds = handler.jobIds();
         assertEq(jobIds.length, sys.market.jobCount(), "job count");
         for (uint256 i; i < jobIds.length; ++i) {
             Job memory job = sys.market.getJob(jobIds[i]);
@@ -146,7 +147,7 @@ contract DisputeSolvencyTest is SolvencyChecks {
             assertEq(uint256(job.status), uint256(ghost.status), "job status");
             assertEq(job.openDisputes, ghost.openDisputes, "open disputes");
         }
-        uint256[] memory ids = handler.disputeIds();
+        DisputeId[] memory ids = handler.disputeIds();
         assertEq(ids.length, sys.disputeGame.disputeCount(), "dispute count");
         for (uint256 i; i < ids.length; ++i) {
             Dispute memory d = sys.disputeGame.getDispute(ids[i]);

@@ -5,6 +5,7 @@ import {DisputeGame} from "../../../contracts/DisputeGame.sol";
 import {TraceLib} from "../../../contracts/libraries/TraceLib.sol";
 import {TestToken} from "../../../contracts/mocks/TestToken.sol";
 import {Dispute, DisputePhase, Outcome, Vote} from "../../../contracts/types/DisputeTypes.sol";
+import {DisputeId, JobId} from "../../../contracts/types/Ids.sol";
 import {JobParams, JobStatus, Numerics, OpenedLeaf} from "../../../contracts/types/JobTypes.sol";
 import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
 import {AssayFixture} from "../utils/AssayFixture.sol";
@@ -47,10 +48,10 @@ contract OutcomeHandler is Walk {
     address[] private _verifiers;
     address[2] private _providers;
     address[2] private _puppets;
-    mapping(uint256 jobId => GhostJob) private _jobs;
-    uint256[] private _disputeIds;
+    mapping(JobId jobId => GhostJob) private _jobs;
+    DisputeId[] private _disputeIds;
     /// @dev Each dispute's current committee (committeeOf shows it only before the draw).
-    mapping(uint256 disputeId => address[]) private _members;
+    mapping(DisputeId disputeId => address[]) private _members;
 
     /// @dev The actors, in order: VERIFIERS verifiers, two providers, each provider's sock puppet.
     constructor(TestToken token_, AssayFixture.Deployment memory sys) Walk(token_, sys) {
@@ -76,7 +77,7 @@ contract OutcomeHandler is Walk {
 
     // ------------------------------------------------------------- views for the invariants
 
-    function ghostJob(uint256 jobId) external view returns (GhostJob memory) {
+    function ghostJob(JobId jobId) external view returns (GhostJob memory) {
         return _jobs[jobId];
     }
 
@@ -105,7 +106,7 @@ contract OutcomeHandler is Walk {
             challengeWindow: 12 hours
         });
         vm.prank(submitter);
-        uint256 jobId = market.createJob(p);
+        JobId jobId = market.createJob(p);
         vm.prank(_providers[providerIndex]);
         market.accept(jobId);
         GhostJob storage j = _jobs[jobId];
@@ -139,7 +140,7 @@ contract OutcomeHandler is Walk {
     /// segment, a made-up digest), 2 the provider's puppet honestly (to take the challenger share),
     /// 3 the puppet lying (to lose on purpose and shield the job).
     function challenge(uint256 jobSeed, uint256 actorSeed, uint256 mode) external syncClock {
-        (bool found, uint256 jobId) = _findJob(jobSeed, _challengeable());
+        (bool found, JobId jobId) = _findJob(jobSeed, _challengeable());
         if (!found) return;
         GhostJob storage j = _jobs[jobId];
         mode %= 4;
@@ -172,7 +173,7 @@ contract OutcomeHandler is Walk {
             }
         }
         vm.prank(challenger);
-        try game.revealChallenge(jobId, segment, claim, salt, opened, proof) returns (uint256 id) {
+        try game.revealChallenge(jobId, segment, claim, salt, opened, proof) returns (DisputeId id) {
             if (!open) return _forbidden("a challenge outside the window");
             _disputeIds.push(id);
             if (mode == 0) j.honestlyChallenged = true;
@@ -196,7 +197,7 @@ contract OutcomeHandler is Walk {
     function advance(uint256 disputeSeed, uint256 moveSeed) external syncClock {
         uint256 count = _disputeIds.length;
         if (count == 0) return;
-        uint256 id;
+        DisputeId id;
         Dispute memory d;
         for (uint256 k; k < count; ++k) {
             id = _disputeIds[(disputeSeed + k) % count];
@@ -209,7 +210,7 @@ contract OutcomeHandler is Walk {
     }
 
     function finalize(uint256 jobSeed) external syncClock {
-        (bool found, uint256 jobId) = _findJob(jobSeed, _challengeable());
+        (bool found, JobId jobId) = _findJob(jobSeed, _challengeable());
         if (!found) return;
         uint256 deadline = market.getJob(jobId).deadline;
         if (ghostTime <= deadline) _setTime(deadline + 1);
@@ -234,7 +235,7 @@ contract OutcomeHandler is Walk {
 
     // ------------------------------------------------------------- internals: committees
 
-    function _draw(uint256 id, Dispute memory d) private {
+    function _draw(DisputeId id, Dispute memory d) private {
         _ensureBlockHash(d.randomnessRequest);
         address[] memory members = game.committeeOf(id);
         try game.drawCommittee(id) {
@@ -252,7 +253,7 @@ contract OutcomeHandler is Walk {
     }
 
     // solhint-disable-next-line function-max-lines
-    function _vote(uint256 id, Dispute memory d, uint256 moveSeed) private {
+    function _vote(DisputeId id, Dispute memory d, uint256 moveSeed) private {
         address[] memory members = _members[id];
         Vote truth = _truthOf(d);
         bool[] memory voted = new bool[](members.length);
@@ -286,7 +287,7 @@ contract OutcomeHandler is Walk {
             }
         }
         _setTime(uint256(d.revealDeadline) + 1);
-        uint256 jobId = d.jobId;
+        JobId jobId = JobId.wrap(d.jobId);
         GhostJob storage j = _jobs[jobId];
         address puppet = _puppets[j.providerIndex];
         uint256 before = game.creditOf(puppet);
@@ -314,7 +315,7 @@ contract OutcomeHandler is Walk {
 
     /// @dev Challenger when the disputed segment's post-state is fabricated or starts from one.
     function _truthOf(Dispute memory d) private view returns (Vote) {
-        GhostJob storage j = _jobs[d.jobId];
+        GhostJob storage j = _jobs[JobId.wrap(d.jobId)];
         if (j.bad != 0 && (d.segment == j.bad || d.segment == j.bad + 1)) return Vote.Challenger;
         return Vote.Provider;
     }
@@ -339,7 +340,7 @@ contract OutcomeHandler is Walk {
     }
 
     function _trace(
-        uint256 jobId,
+        JobId jobId,
         GhostJob storage j
     ) private view returns (OpenedLeaf[] memory leaves, bytes32[] memory hashes) {
         leaves = new OpenedLeaf[](CHECKPOINTS);

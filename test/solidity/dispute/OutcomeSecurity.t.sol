@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {MAX_RECOVERABLE_BPS} from "../../../contracts/types/DisputeTypes.sol";
+import {JobId} from "../../../contracts/types/Ids.sol";
 import {JobStatus} from "../../../contracts/types/JobTypes.sol";
 import {Labels} from "../utils/Labels.sol";
 import {SolvencyChecks} from "../utils/SolvencyChecks.sol";
@@ -33,7 +34,7 @@ contract OutcomeSecurityTest is SolvencyChecks {
 
     function invariant_outcomes() public view {
         _assertNoSurprise(handler);
-        uint256[] memory ids = handler.jobIds();
+        JobId[] memory ids = handler.jobIds();
         for (uint256 i; i < ids.length; ++i) {
             OutcomeHandler.GhostJob memory g = handler.ghostJob(ids[i]);
             JobStatus status = sys.market.getJob(ids[i]).status;

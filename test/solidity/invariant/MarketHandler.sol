@@ -5,6 +5,7 @@ import {FraudProofs} from "../../../contracts/FraudProofs.sol";
 import {SamplerLib} from "../../../contracts/libraries/SamplerLib.sol";
 import {TraceLib} from "../../../contracts/libraries/TraceLib.sol";
 import {TestToken} from "../../../contracts/mocks/TestToken.sol";
+import {JobId} from "../../../contracts/types/Ids.sol";
 import {Job, JobParams, JobStatus, Numerics, OpenedLeaf} from "../../../contracts/types/JobTypes.sol";
 import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
 import {AssayFixture} from "../utils/AssayFixture.sol";
@@ -82,7 +83,7 @@ contract MarketHandler is Walk {
 
     bytes32 private _blockSalt;
 
-    mapping(uint256 jobId => GhostJob) private _ghostJobs;
+    mapping(JobId jobId => GhostJob) private _ghostJobs;
     mapping(address account => mapping(StakeRole role => GhostStake)) private _ghostStakes;
     mapping(address account => uint256 amount) public ghostCredit;
 
@@ -109,7 +110,7 @@ contract MarketHandler is Walk {
 
     // ------------------------------------------------------------- views for the invariants
 
-    function ghostJob(uint256 jobId) external view returns (GhostJob memory) {
+    function ghostJob(JobId jobId) external view returns (GhostJob memory) {
         return _ghostJobs[jobId];
     }
 
@@ -188,7 +189,7 @@ contract MarketHandler is Walk {
         if (balance < 1e18) return _skip("createJob");
         JobParams memory p = _params(shapeSeed, amountSeed, collateralSeed, balance);
         vm.prank(submitter);
-        try market.createJob(p) returns (uint256 jobId) {
+        try market.createJob(p) returns (JobId jobId) {
             GhostJob storage j = _ghostJobs[jobId];
             j.submitter = submitter;
             j.status = JobStatus.Open;
@@ -212,7 +213,7 @@ contract MarketHandler is Walk {
     }
 
     function cancel(uint256 jobSeed) external syncClock {
-        (bool found, uint256 jobId) = _findJob(jobSeed, _mask(JobStatus.Open), false);
+        (bool found, JobId jobId) = _findJob(jobSeed, _mask(JobStatus.Open), false);
         if (!found) return _skip("cancel");
         GhostJob storage j = _ghostJobs[jobId];
         // Only the submitter may cancel.
@@ -233,7 +234,7 @@ contract MarketHandler is Walk {
     /// @dev The provider tops up its stake first when it lacks the collateral or the minimum, so that
     /// accepting is the common, valid path.
     function accept(uint256 jobSeed, uint256 providerSeed) external syncClock {
-        (bool found, uint256 jobId) = _findJob(jobSeed, _mask(JobStatus.Open), true);
+        (bool found, JobId jobId) = _findJob(jobSeed, _mask(JobStatus.Open), true);
         if (!found) return _skip("accept");
         GhostJob storage j = _ghostJobs[jobId];
         (bool ok, address provider) = _pickProvider(providerSeed, j.submitter, j.collateral);
@@ -258,7 +259,7 @@ contract MarketHandler is Walk {
     }
 
     function commitProgress(uint256 jobSeed, uint256 checkpointSeed) external syncClock {
-        (bool found, uint256 jobId) = _findJob(jobSeed, _mask(JobStatus.Accepted), true);
+        (bool found, JobId jobId) = _findJob(jobSeed, _mask(JobStatus.Accepted), true);
         GhostJob storage j = _ghostJobs[jobId];
         if (!found || j.progress >= j.checkpoints) return _skip("commitProgress");
         uint256 checkpoints = j.progress + 1 + (checkpointSeed % (j.checkpoints - j.progress));
@@ -276,7 +277,7 @@ contract MarketHandler is Walk {
 
     /// @param cheatSeed One job in four cheats on its final digest, one in four on its top-Q claim.
     function submit(uint256 jobSeed, uint256 cheatSeed) external syncClock {
-        (bool found, uint256 jobId) = _findJob(jobSeed, _mask(JobStatus.Accepted), true);
+        (bool found, JobId jobId) = _findJob(jobSeed, _mask(JobStatus.Accepted), true);
         if (!found) return _skip("submit");
         GhostJob storage j = _ghostJobs[jobId];
         uint8 cheat = uint8(cheatSeed % 4);
@@ -311,7 +312,7 @@ contract MarketHandler is Walk {
     /// and the recorded randomness), the top-Q segments by norm (ties to the lower index), and one
     /// multi-proof built in Solidity.
     function openSamples(uint256 jobSeed) external syncClock {
-        (bool found, uint256 jobId) = _findJob(jobSeed, _mask(JobStatus.Submitted), true);
+        (bool found, JobId jobId) = _findJob(jobSeed, _mask(JobStatus.Submitted), true);
         // A seed block out of the 256-block window cannot be opened: the job will expire.
         if (!found || !_ensureBlockHash(_ghostJobs[jobId].randomnessRequest)) return _skip("openSamples");
         GhostJob storage j = _ghostJobs[jobId];
@@ -340,7 +341,7 @@ contract MarketHandler is Walk {
     /// @dev An opening with one thing changed (a leaf field, a proof sibling, a dropped leaf) must be
     /// refused, and must leave the job as it was.
     function openSamplesTampered(uint256 jobSeed, uint256 tamperSeed) external syncClock {
-        (bool found, uint256 jobId) = _findJob(jobSeed, _mask(JobStatus.Submitted), true);
+        (bool found, JobId jobId) = _findJob(jobSeed, _mask(JobStatus.Submitted), true);
         if (!found || !_ensureBlockHash(_ghostJobs[jobId].randomnessRequest))
             return _skip("openSamplesTampered");
         GhostJob storage j = _ghostJobs[jobId];
@@ -369,7 +370,7 @@ contract MarketHandler is Walk {
     }
 
     function finalize(uint256 jobSeed, uint256 callerSeed) external syncClock {
-        (bool found, uint256 jobId) = _findJob(jobSeed, _mask(JobStatus.Opened), false);
+        (bool found, JobId jobId) = _findJob(jobSeed, _mask(JobStatus.Opened), false);
         if (!found) return _skip("finalize");
         GhostJob storage j = _ghostJobs[jobId];
         if (ghostTime <= j.deadline) {
@@ -398,7 +399,7 @@ contract MarketHandler is Walk {
     /// @dev Waits out the job's current deadline (accept, submit or open) and expires it.
     function expire(uint256 jobSeed, uint256 callerSeed) external syncClock {
         uint256 live = _mask(JobStatus.Open) | _mask(JobStatus.Accepted) | _mask(JobStatus.Submitted);
-        (bool found, uint256 jobId) = _findJob(jobSeed, live, false);
+        (bool found, JobId jobId) = _findJob(jobSeed, live, false);
         if (!found) return _skip("expire");
         GhostJob storage j = _ghostJobs[jobId];
         if (ghostTime <= j.deadline) {
@@ -445,7 +446,7 @@ contract MarketHandler is Walk {
     /// @dev Proves fraud on an opened job: it must succeed exactly when the provider cheated
     /// detectably, and slash it as the rules say.
     function proveFraud(uint256 jobSeed, uint256 proverSeed) external syncClock {
-        (bool found, uint256 jobId) = _findJob(jobSeed, _mask(JobStatus.Opened), false);
+        (bool found, JobId jobId) = _findJob(jobSeed, _mask(JobStatus.Opened), false);
         if (!found) return _skip("proveFraud");
         GhostJob storage j = _ghostJobs[jobId];
         _done("proveFraud");
@@ -555,11 +556,11 @@ contract MarketHandler is Walk {
         if (a == not) a = _actor(seed + 1);
     }
 
-    function _jobStatus(uint256 jobId) internal view override returns (JobStatus) {
+    function _jobStatus(JobId jobId) internal view override returns (JobStatus) {
         return _ghostJobs[jobId].status;
     }
 
-    function _jobDeadline(uint256 jobId) internal view override returns (uint256) {
+    function _jobDeadline(JobId jobId) internal view override returns (uint256) {
         return _ghostJobs[jobId].deadline;
     }
 
@@ -622,7 +623,7 @@ contract MarketHandler is Walk {
     /// @dev The job's fake trace: leaf i has a digest, a loss and a norm derived from the job's salt.
     /// Norms take few values so that ties (broken towards the lower index) happen.
     function _trace(
-        uint256 jobId,
+        JobId jobId,
         GhostJob storage j
     ) private view returns (OpenedLeaf[] memory leaves, bytes32[] memory hashes) {
         uint256 n = j.checkpoints;
@@ -646,7 +647,7 @@ contract MarketHandler is Walk {
     }
 
     function _opening(
-        uint256 jobId,
+        JobId jobId,
         GhostJob storage j
     ) private returns (OpenedLeaf[] memory opened, uint256[] memory top, bytes32[] memory proof) {
         (OpenedLeaf[] memory leaves, bytes32[] memory hashes) = _trace(jobId, j);
@@ -708,7 +709,7 @@ contract MarketHandler is Walk {
     /// whether the job's cheat is provable: a top-Q claim is refuted by topAbove + 1 leaves above its
     /// smallest norm, which exist only if a larger update was left out.
     function _recordTopClaim(
-        uint256 jobId,
+        JobId jobId,
         GhostJob storage j,
         OpenedLeaf[] memory opened,
         uint256[] memory top

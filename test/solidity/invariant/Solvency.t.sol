@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {JobId} from "../../../contracts/types/Ids.sol";
 import {Job, JobStatus} from "../../../contracts/types/JobTypes.sol";
 import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
 import {Labels} from "../utils/Labels.sol";
@@ -233,10 +234,10 @@ contract SolvencyInvariantTest is SolvencyChecks {
 
     /// @dev The handler's model of every job and stake is the chain's.
     function _assertGhostMatchesChain(Job[] memory jobs) private view {
-        uint256[] memory ids = handler.jobIds();
+        JobId[] memory ids = handler.jobIds();
         assertEq(ids.length, jobs.length, "job count");
         for (uint256 i; i < ids.length; ++i) {
-            assertEq(ids[i], i + 1, "job ids run from 1");
+            assertEq(JobId.unwrap(ids[i]), i + 1, "job ids run from 1");
             Job memory job = jobs[i];
             MarketHandler.GhostJob memory ghost = handler.ghostJob(ids[i]);
             assertEq(uint256(job.status), uint256(ghost.status), "job status");

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {SamplerLib} from "../../../contracts/libraries/SamplerLib.sol";
 import {ProtocolLibHarness} from "../../../contracts/mocks/ProtocolLibHarness.sol";
+import {JobId} from "../../../contracts/types/Ids.sol";
 import {Test} from "../utils/Test.sol";
 
 /// @notice SamplerLib draws q distinct indices in [1, n] with bounded gas (docs/protocol.md §4 Sample).
@@ -92,7 +93,7 @@ contract SamplerLibTest is Test {
 
     function testFuzz_jobSeed_bindsRandomnessToJob(bytes32 randomness, uint256 jobId) public pure {
         assertEq(
-            SamplerLib.jobSeed(randomness, jobId),
+            SamplerLib.jobSeed(randomness, JobId.wrap(jobId)),
             keccak256(abi.encodePacked(randomness, bytes32(jobId))),
             "jobSeed is keccak256(abi.encode(randomness, jobId))"
         );

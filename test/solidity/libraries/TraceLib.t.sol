@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {TraceLib} from "../../../contracts/libraries/TraceLib.sol";
+import {JobId} from "../../../contracts/types/Ids.sol";
 import {Test} from "../utils/Test.sol";
 
 /// @notice TraceLib.leafHash is keccak256(abi.encode(jobId, i, h_i, lossBits_i, updateNorm_i)) (docs/protocol.md §3).
@@ -14,7 +15,7 @@ contract TraceLibTest is Test {
         uint64 updateNorm
     ) public pure {
         assertEq(
-            TraceLib.leafHash(jobId, index, stateDigest, lossBits, updateNorm),
+            TraceLib.leafHash(JobId.wrap(jobId), index, stateDigest, lossBits, updateNorm),
             keccak256(abi.encode(jobId, index, stateDigest, lossBits, updateNorm)),
             "leaf hash differs from keccak256(abi.encode(...))"
         );
@@ -36,7 +37,7 @@ contract TraceLibTest is Test {
         assembly ("memory-safe") {
             freeBefore := mload(0x40)
         }
-        TraceLib.leafHash(jobId, 1, stateDigest, type(uint64).max, norm);
+        TraceLib.leafHash(JobId.wrap(jobId), 1, stateDigest, type(uint64).max, norm);
         assembly ("memory-safe") {
             freeAfter := mload(0x40)
         }
@@ -52,14 +53,20 @@ contract TraceLibTest is Test {
         bytes32 digest,
         uint64 loss
     ) public pure {
-        bytes32 leaf = TraceLib.leafHash(jobId, index, digest, loss, 7);
-        assertTrue(leaf != TraceLib.leafHash(jobId ^ 1, index, digest, loss, 7), "jobId ignored");
-        assertTrue(leaf != TraceLib.leafHash(jobId, index ^ 1, digest, loss, 7), "index ignored");
+        bytes32 leaf = TraceLib.leafHash(JobId.wrap(jobId), index, digest, loss, 7);
+        assertTrue(leaf != TraceLib.leafHash(JobId.wrap(jobId ^ 1), index, digest, loss, 7), "jobId ignored");
+        assertTrue(leaf != TraceLib.leafHash(JobId.wrap(jobId), index ^ 1, digest, loss, 7), "index ignored");
         assertTrue(
-            leaf != TraceLib.leafHash(jobId, index, digest ^ bytes32(uint256(1)), loss, 7),
+            leaf != TraceLib.leafHash(JobId.wrap(jobId), index, digest ^ bytes32(uint256(1)), loss, 7),
             "digest ignored"
         );
-        assertTrue(leaf != TraceLib.leafHash(jobId, index, digest, loss ^ 1, 7), "lossBits ignored");
-        assertTrue(leaf != TraceLib.leafHash(jobId, index, digest, loss, 6), "updateNorm ignored");
+        assertTrue(
+            leaf != TraceLib.leafHash(JobId.wrap(jobId), index, digest, loss ^ 1, 7),
+            "lossBits ignored"
+        );
+        assertTrue(
+            leaf != TraceLib.leafHash(JobId.wrap(jobId), index, digest, loss, 6),
+            "updateNorm ignored"
+        );
     }
 }

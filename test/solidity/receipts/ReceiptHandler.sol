@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {Receipts} from "../../../contracts/Receipts.sol";
 import {TraceLib} from "../../../contracts/libraries/TraceLib.sol";
 import {TestToken} from "../../../contracts/mocks/TestToken.sol";
+import {JobId} from "../../../contracts/types/Ids.sol";
 import {JobParams, JobStatus, Numerics, OpenedLeaf} from "../../../contracts/types/JobTypes.sol";
 import {Probes} from "../../../contracts/types/ReceiptTypes.sol";
 import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
@@ -72,10 +73,10 @@ contract ReceiptHandler is Walk {
 
     Receipts public immutable receipts;
 
-    mapping(uint256 jobId => GhostJob) private _jobs;
-    mapping(uint256 jobId => mapping(address verifier => GhostReceipt)) private _receipts;
-    mapping(uint256 jobId => address[]) private _committers;
-    mapping(uint256 jobId => Probes) private _probes;
+    mapping(JobId jobId => GhostJob) private _jobs;
+    mapping(JobId jobId => mapping(address verifier => GhostReceipt)) private _receipts;
+    mapping(JobId jobId => address[]) private _committers;
+    mapping(JobId jobId => Probes) private _probes;
 
     constructor(TestToken token_, AssayFixture.Deployment memory sys) Walk(token_, sys) {
         receipts = sys.receipts;
@@ -91,15 +92,15 @@ contract ReceiptHandler is Walk {
 
     // ------------------------------------------------------------- views for the invariants
 
-    function ghostJob(uint256 jobId) external view returns (GhostJob memory) {
+    function ghostJob(JobId jobId) external view returns (GhostJob memory) {
         return _jobs[jobId];
     }
 
-    function ghostReceipt(uint256 jobId, address verifier) external view returns (GhostReceipt memory) {
+    function ghostReceipt(JobId jobId, address verifier) external view returns (GhostReceipt memory) {
         return _receipts[jobId][verifier];
     }
 
-    function committers(uint256 jobId) external view returns (address[] memory) {
+    function committers(JobId jobId) external view returns (address[] memory) {
         return _committers[jobId];
     }
 
@@ -133,7 +134,7 @@ contract ReceiptHandler is Walk {
         });
         p.collateral = p.amount;
         vm.prank(submitter);
-        uint256 jobId = market.createJob(p);
+        JobId jobId = market.createJob(p);
         vm.prank(provider);
         market.accept(jobId);
         GhostJob storage j = _jobs[jobId];
@@ -186,7 +187,7 @@ contract ReceiptHandler is Walk {
     /// is refused.
     function commitReceipt(uint256 jobSeed, uint256 actorSeed, uint256 kindSeed) external syncClock {
         // Mostly a job still taking commits; one try in eight any opened job (late ones are refused).
-        (bool found, uint256 jobId) = _findJobIn(jobSeed, kindSeed % 8 == 0 ? Phase.Any : Phase.Commit);
+        (bool found, JobId jobId) = _findJobIn(jobSeed, kindSeed % 8 == 0 ? Phase.Any : Phase.Commit);
         if (!found) return;
         GhostJob storage j = _jobs[jobId];
         if (ghostBlock <= j.snapshot) _roll(j.snapshot + 1);
@@ -221,7 +222,7 @@ contract ReceiptHandler is Walk {
     /// @notice The provider requests the probe steps and publishes (honest or made-up) digests;
     /// a withholder never does.
     function publishProbes(uint256 jobSeed) external syncClock {
-        (bool found, uint256 jobId) = _findJobIn(jobSeed, Phase.Publish);
+        (bool found, JobId jobId) = _findJobIn(jobSeed, Phase.Publish);
         if (!found) return;
         GhostJob storage j = _jobs[jobId];
         if (j.committed == 0 || j.published || j.kind == ProviderKind.Withholder) return;
@@ -255,7 +256,7 @@ contract ReceiptHandler is Walk {
     /// @notice A committed verifier reveals: it must match exactly when its digests at every probe
     /// step are the provider's.
     function revealReceipt(uint256 jobSeed, uint256 actorSeed) external syncClock {
-        (bool found, uint256 jobId) = _findJobIn(jobSeed, Phase.Reveal);
+        (bool found, JobId jobId) = _findJobIn(jobSeed, Phase.Reveal);
         if (!found) return;
         GhostJob storage j = _jobs[jobId];
         // One of the job's committers.
@@ -288,7 +289,7 @@ contract ReceiptHandler is Walk {
 
     /// @notice After the window: finalize, or — when owed probes were not published — expire.
     function settle(uint256 jobSeed) external syncClock {
-        (bool found, uint256 jobId) = _findJobIn(jobSeed, Phase.Any);
+        (bool found, JobId jobId) = _findJobIn(jobSeed, Phase.Any);
         if (!found) return;
         GhostJob storage j = _jobs[jobId];
         if (ghostTime <= j.openedAt + WINDOW) _setTime(j.openedAt + WINDOW + 1);
@@ -323,7 +324,7 @@ contract ReceiptHandler is Walk {
     function claimReceipt(uint256 jobSeed, uint256 actorSeed) external syncClock {
         uint256 count = _jobIds.length;
         if (count == 0) return;
-        uint256 jobId = _jobIds[jobSeed % count];
+        JobId jobId = _jobIds[jobSeed % count];
         GhostJob storage j = _jobs[jobId];
         address verifier = _actor(actorSeed);
         GhostReceipt storage r = _receipts[jobId][verifier];
@@ -393,7 +394,7 @@ contract ReceiptHandler is Walk {
 
     /// @dev A verifier's receipt roots over the sampled segments, with each tree's levels.
     function _roots(
-        uint256 jobId,
+        JobId jobId,
         GhostJob storage j,
         VerifierKind kind
     ) private view returns (bytes32[] memory roots, bytes32[][][] memory levels) {
@@ -414,7 +415,7 @@ contract ReceiptHandler is Walk {
 
     /// @dev Leaves s − 1 and s of every sampled segment, ascending, with their multi-proof.
     function _opening(
-        uint256 jobId,
+        JobId jobId,
         OpenedLeaf[] memory leaves,
         bytes32[] memory hashes
     ) private view returns (OpenedLeaf[] memory opened, bytes32[] memory proof) {
@@ -445,10 +446,10 @@ contract ReceiptHandler is Walk {
     }
 
     /// @dev An opened job, in `phase` of its receipt round (Any: whatever its phase).
-    function _findJobIn(uint256 seed, Phase phase) private view returns (bool, uint256) {
+    function _findJobIn(uint256 seed, Phase phase) private view returns (bool, JobId) {
         uint256 count = _jobIds.length;
         for (uint256 k; k < count; ++k) {
-            uint256 jobId = _jobIds[(seed + k) % count];
+            JobId jobId = _jobIds[(seed + k) % count];
             GhostJob storage j = _jobs[jobId];
             if (j.status != JobStatus.Opened) continue;
             if (phase == Phase.Commit && ghostTime > j.openedAt + WINDOW / 2) continue;
@@ -462,6 +463,6 @@ contract ReceiptHandler is Walk {
             if (phase == Phase.Reveal && (!j.published || ghostTime > j.openedAt + WINDOW)) continue;
             return (true, jobId);
         }
-        return (false, 0);
+        return (false, JobId.wrap(0));
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {JobId} from "../../../contracts/types/Ids.sol";
 import {JobStatus} from "../../../contracts/types/JobTypes.sol";
 import {Receipt, ReceiptRound} from "../../../contracts/types/ReceiptTypes.sol";
 import {Labels} from "../utils/Labels.sol";
@@ -98,7 +99,7 @@ contract ReceiptSolvencyTest is SolvencyChecks {
 
     /// @dev balanceOf(receipts) == Σ settled budgets − Σ paid, on chain and in the model.
     function _assertReceiptsSolvent() private view {
-        uint256[] memory ids = handler.jobIds();
+        JobId[] memory ids = handler.jobIds();
         uint256 owedChain;
         uint256 owedModel;
         for (uint256 i; i < ids.length; ++i) {
@@ -116,9 +117,9 @@ contract ReceiptSolvencyTest is SolvencyChecks {
 
     /// @dev Who matched, who is owed what, and which jobs ended how.
     function _assertOutcomes() private view {
-        uint256[] memory ids = handler.jobIds();
+        JobId[] memory ids = handler.jobIds();
         for (uint256 i; i < ids.length; ++i) {
-            uint256 jobId = ids[i];
+            JobId jobId = ids[i];
             ReceiptHandler.GhostJob memory g = handler.ghostJob(jobId);
             JobStatus status = sys.market.getJob(jobId).status;
             assertEq(uint256(status), uint256(g.status), "job status differs from the rules");

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IFraudProofs} from "../../../contracts/interfaces/IFraudProofs.sol";
+import {JobId} from "../../../contracts/types/Ids.sol";
 import {OpenedLeaf} from "../../../contracts/types/JobTypes.sol";
 import {VM_ADDRESS, Vm} from "./Vm.sol";
 
@@ -13,7 +14,7 @@ library FraudCommit {
 
     function finalDigest(
         IFraudProofs fraudProofs,
-        uint256 jobId,
+        JobId jobId,
         OpenedLeaf memory leaf,
         bytes32[] memory proof,
         bytes32 salt,
@@ -31,7 +32,7 @@ library FraudCommit {
 
     function topQ(
         IFraudProofs fraudProofs,
-        uint256 jobId,
+        JobId jobId,
         OpenedLeaf[] memory leaves,
         bytes32[] memory proof,
         bytes32 salt,
@@ -43,7 +44,7 @@ library FraudCommit {
     function _commit(
         IFraudProofs fraudProofs,
         bytes32 kind,
-        uint256 jobId,
+        JobId jobId,
         bytes32 evidence,
         bytes32 salt,
         address prover

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {ICreditLedger} from "../../../contracts/interfaces/ICreditLedger.sol";
 import {TestToken} from "../../../contracts/mocks/TestToken.sol";
 import {Dispute, DisputePhase} from "../../../contracts/types/DisputeTypes.sol";
+import {DisputeId, JobId} from "../../../contracts/types/Ids.sol";
 import {Job, JobStatus} from "../../../contracts/types/JobTypes.sol";
 import {StakeRole} from "../../../contracts/types/StakeTypes.sol";
 import {AssayFixture} from "./AssayFixture.sol";
@@ -42,7 +43,7 @@ abstract contract SolvencyChecks is AssayFixture, Invariant {
     /// test is re-run with stack traces over every call, so fewer calls keep that re-run small.
     function _jobs() internal view returns (Job[] memory jobs) {
         jobs = new Job[](sys.market.jobCount());
-        for (uint256 i; i < jobs.length; ++i) jobs[i] = sys.market.getJob(i + 1);
+        for (uint256 i; i < jobs.length; ++i) jobs[i] = sys.market.getJob(JobId.wrap(i + 1));
     }
 
     /// @dev Open, Accepted, Submitted, Opened or Disputed: the market still holds the escrow.
@@ -74,7 +75,7 @@ abstract contract SolvencyChecks is AssayFixture, Invariant {
         uint256 owed = _credits(sys.disputeGame, accounts);
         uint256 count = sys.disputeGame.disputeCount();
         for (uint256 id = 1; id <= count; ++id) {
-            Dispute memory d = sys.disputeGame.getDispute(id);
+            Dispute memory d = sys.disputeGame.getDispute(DisputeId.wrap(id));
             if (d.phase != DisputePhase.Resolved) owed += d.bond;
         }
         assertEq(

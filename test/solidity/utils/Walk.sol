@@ -6,6 +6,7 @@ import {StakeRegistry} from "../../../contracts/StakeRegistry.sol";
 import {ICreditLedger} from "../../../contracts/interfaces/ICreditLedger.sol";
 import {TestToken} from "../../../contracts/mocks/TestToken.sol";
 import {BlockhashRandomness} from "../../../contracts/randomness/BlockhashRandomness.sol";
+import {JobId} from "../../../contracts/types/Ids.sol";
 import {JobStatus} from "../../../contracts/types/JobTypes.sol";
 import {AssayFixture} from "./AssayFixture.sol";
 import {Labels} from "./Labels.sol";
@@ -38,7 +39,7 @@ abstract contract Walk is Test {
     /// @dev Accounts that only receive (the market's treasury first): they hold credit and claim it.
     address[] internal _treasuries;
     /// @dev Every job the walk created, in creation order.
-    uint256[] internal _jobIds;
+    JobId[] internal _jobIds;
 
     constructor(TestToken token_, AssayFixture.Deployment memory sys) {
         token = token_;
@@ -69,7 +70,7 @@ abstract contract Walk is Test {
         for (uint256 i; i < _treasuries.length; ++i) all[_actors.length + i] = _treasuries[i];
     }
 
-    function jobIds() external view returns (uint256[] memory) {
+    function jobIds() external view returns (JobId[] memory) {
         return _jobIds;
     }
 
@@ -114,7 +115,7 @@ abstract contract Walk is Test {
     }
 
     /// @dev The first job at or after `seed` (cyclically) whose status is in `statuses` (see `_mask`).
-    function _findJob(uint256 seed, uint256 statuses) internal view returns (bool found, uint256 jobId) {
+    function _findJob(uint256 seed, uint256 statuses) internal view returns (bool found, JobId jobId) {
         return _findJob(seed, statuses, false);
     }
 
@@ -123,9 +124,9 @@ abstract contract Walk is Test {
         uint256 seed,
         uint256 statuses,
         bool beforeDeadline
-    ) internal view returns (bool found, uint256 jobId) {
+    ) internal view returns (bool found, JobId jobId) {
         uint256 count = _jobIds.length;
-        if (count == 0) return (false, 0);
+        if (count == 0) return (false, JobId.wrap(0));
         uint256 start = seed % count;
         for (uint256 k; k < count; ++k) {
             jobId = _jobIds[(start + k) % count];
@@ -133,16 +134,16 @@ abstract contract Walk is Test {
             if (beforeDeadline && ghostTime > _jobDeadline(jobId)) continue;
             return (true, jobId);
         }
-        return (false, 0);
+        return (false, JobId.wrap(0));
     }
 
     /// @dev A job's status as `_findJob` sees it: the chain's, unless the handler models it.
-    function _jobStatus(uint256 jobId) internal view virtual returns (JobStatus) {
+    function _jobStatus(JobId jobId) internal view virtual returns (JobStatus) {
         return market.getJob(jobId).status;
     }
 
     /// @dev A job's current deadline as `_findJob` sees it: the chain's, unless the handler models it.
-    function _jobDeadline(uint256 jobId) internal view virtual returns (uint256) {
+    function _jobDeadline(JobId jobId) internal view virtual returns (uint256) {
         return market.getJob(jobId).deadline;
     }
 
