@@ -340,8 +340,7 @@ export class VerifierDaemon {
   private async keep(head: Head): Promise<void> {
     this.ticks += 1;
     if (this.config.verifier.keeper) await this.d.keeper.keep(head);
-    if (this.config.verifier.claimCredits && this.ticks % 4 === 1)
-      await claimCredits(this.d.ctx, head);
+    if (this.config.verifier.claimCredits && this.ticks % 4 === 1) await claimCredits(this.d.ctx);
   }
 
   /** Runs one piece of work; its failure is logged and retried next tick, never fatal. */

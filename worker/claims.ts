@@ -1,15 +1,11 @@
 // Claiming the credit JobMarket, DisputeGame and FraudProofs owe this provider (its payment, its
 // collateral back, a won dispute's share): once at start, then on the tick after anything that may
-// have made some owed (a job done or in its challenge window, a dispute resolved).
-import { owedCredits, type CreditLedger } from "../src/node/credit.ts";
+// have made some owed (a job done or in its challenge window, a dispute resolved). Each claim is
+// keyed by the credit, not by when it was seen (src/node/credit-claims.ts), so a restart never
+// claims twice.
+import { oneLine } from "../src/errors.ts";
+import { claimAllCredit } from "../src/node/credit-claims.ts";
 import type { WorkerContext } from "./context.ts";
-
-/** The journal's name of each credit ledger (`claims:<name>` counts the claims made). */
-const LEDGER_KEY: Readonly<Record<CreditLedger, string>> = {
-  market: "market",
-  disputeGame: "dispute",
-  fraudProofs: "fraudProofs",
-};
 
 export class CreditClaims {
   private readonly ctx: WorkerContext;
@@ -28,16 +24,13 @@ export class CreditClaims {
   async claimIfDue(): Promise<void> {
     if (!this.due) return;
     this.due = false;
-    const { chain, journal } = this.ctx;
-    for (const { ledger, amount, call } of await owedCredits(chain, chain.address)) {
-      const name = LEDGER_KEY[ledger];
-      // The counter moves only after the claim is mined, so an interrupted claim's key is reused
-      // (TxSender then waits for the same transaction).
-      const n = (journal.get<number>(`claims:${name}`) ?? 0) + 1;
-      const key = `claim:${name}:${n}`;
-      await this.ctx.tx.send(key, `claim ${name} credit`, call);
-      await journal.set(`claims:${name}`, n);
-      this.ctx.log.info({ contract: name, amount: amount.toString() }, "claimed credit");
-    }
+    const { log } = this.ctx;
+    const paid = await claimAllCredit(this.ctx, (ledger, error) => {
+      // Not settled: its key is tried again on the next tick.
+      this.due = true;
+      log.warn({ contract: ledger, err: oneLine(error) }, "claiming credit failed; retrying");
+    });
+    for (const { ledger, amount, hash } of paid)
+      log.info({ contract: ledger, amount: amount.toString(), hash }, "claimed credit");
   }
 }

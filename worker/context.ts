@@ -18,6 +18,7 @@ import type { JobSpecs } from "./job-specs.ts";
 export interface TxPort {
   send(key: string, action: string, call: ContractCall): Promise<TransactionReceipt>;
   sent(key: string): boolean;
+  receiptOf(key: string): Promise<TransactionReceipt | undefined>;
 }
 
 export interface WorkerContext {

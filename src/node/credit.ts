@@ -1,6 +1,6 @@
 // Pull payments (src/protocol/credit-ledgers.ts): one read of what the ledgers owe an account, the
 // claim call of each ledger, and the two together — what is owed and how to pull it — for the
-// daemons and the CLI (each sends, keys and reports a claim its own way).
+// daemons and the CLI. The daemons key and send their claims through src/node/credit-claims.ts.
 import type { Address } from "viem";
 
 import {

@@ -89,6 +89,17 @@ export class TxSender {
   }
 
   /**
+   * The receipt of the transaction journaled under `key` once it is mined, whether it succeeded or
+   * reverted; undefined while none is journaled or it is not mined. What `send` cannot say when it
+   * throws: whether the key's effect is settled (mined) or may still happen.
+   */
+  async receiptOf(key: string): Promise<TransactionReceipt | undefined> {
+    const tx = this.#journal.get<JournaledTx>(`tx:${key}`);
+    if (tx === undefined) return undefined;
+    return this.#chain.publicClient.getTransactionReceipt({ hash: tx.hash }).catch(() => undefined);
+  }
+
+  /**
    * Sends `call` under `key` at most once and resolves with its successful receipt. A journaled
    * transaction for `key` is waited for (and rebroadcast if the node does not know it) instead of
    * sending another. Throws TransactionError when the contract rejects the call (in simulation, or
