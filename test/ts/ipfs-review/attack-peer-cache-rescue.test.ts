@@ -25,6 +25,7 @@
 // (what it published), never one it fetched as a reader (src/store/ipfs-serving.ts).
 import { expect } from "chai";
 
+import type { IpfsNode } from "../../../src/store/ipfs-node.ts";
 import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
 import { publishStateAt, verifiableJob } from "../../../verifier/segment-check.ts";
 import {
@@ -50,15 +51,20 @@ describe("attack: another verifier's cache answers for a withholding provider", 
   });
   afterEach(() => nodes.stopAll());
 
-  it("a referee that configured an early auditor as a peer votes Challenger when the provider withholds the checkpoint", async () => {
+  /** A provider serving the job, and verifier B that audited segment 3 while it did (B listens). */
+  async function providerAndAuditor(): Promise<{ provider: IpfsNode; auditor: IpfsNode }> {
     const provider = await nodes.start();
     await publishOn(provider, job);
-    // Verifier B audited segment 3 while the provider served it (its node listens: others name it).
     const auditor = await nodes.start({
       peers: [provider.multiaddrs()[0]!],
       fetchTimeoutMs: 2_000,
     });
     for (const index of [2, 3]) await ipfsBlobStoreOn(auditor).get(job.records[index]!.cid);
+    return { provider, auditor };
+  }
+
+  it("a referee that configured an early auditor as a peer votes Challenger when the provider withholds the checkpoint", async () => {
+    const { provider, auditor } = await providerAndAuditor();
 
     await withhold(provider, job.records[3]!.cid);
     // The challenger's view: its only peer is the provider, which no longer serves checkpoint 3.
@@ -74,13 +80,7 @@ describe("attack: another verifier's cache answers for a withholding provider", 
   });
 
   it("an honest provider still reads as available to a referee that also names an auditor that fetched the checkpoint", async () => {
-    const provider = await nodes.start();
-    await publishOn(provider, job);
-    const auditor = await nodes.start({
-      peers: [provider.multiaddrs()[0]!],
-      fetchTimeoutMs: 2_000,
-    });
-    for (const index of [2, 3]) await ipfsBlobStoreOn(auditor).get(job.records[index]!.cid);
+    const { provider, auditor } = await providerAndAuditor();
     const referee = await startPeerOf(nodes, [provider, auditor], { fetchTimeoutMs: 1_500 });
     expect(await availabilityVote(job, ipfsBlobStoreOn(referee))).to.equal("voted Provider");
   });

@@ -34,10 +34,10 @@ import { writeDeploymentFile } from "../../../src/node/deployment.ts";
 import { Journal } from "../../../src/node/journal.ts";
 import type { Logger } from "../../../src/node/log.ts";
 import { TxSender } from "../../../src/node/tx.ts";
-import { NUMERICS } from "../../../src/protocol/onchain-enums.ts";
 import { claimCredits } from "../../../verifier/claims.ts";
 import type { DutyContext } from "../../../verifier/duty.ts";
 import type { VerifierEvent } from "../../../verifier/events.ts";
+import { jobParams } from "../contracts/fixtures.ts";
 import { CreditClaims } from "../../../worker/claims.ts";
 import type { WorkerContext } from "../../../worker/context.ts";
 
@@ -197,24 +197,11 @@ describe("credit claims across a restart: one claim per credit, and a later cred
     await wait(
       await market.write.createJob(
         [
-          {
+          jobParams({
             specHash: keccak256(toHex(`spec ${amount}`)),
-            initialStateDigest: keccak256(toHex("h0")),
             amount,
             collateral: 2n * amount,
-            totalSteps: 160,
-            checkpointInterval: 10,
-            numerics: NUMERICS.Exact,
-            deltaPpm: 0,
-            samples: 4,
-            topQ: 2,
-            committeeSize: 3,
-            verificationBps: 1_000,
-            acceptWindow: 3600,
-            trainWindow: 6 * 3600,
-            openWindow: 3600,
-            challengeWindow: 2 * 3600,
-          },
+          }),
         ],
         { account: wallet.account },
       ),
