@@ -20,6 +20,7 @@
 import { withBitswap, type BitswapBlockBrokerInit } from "@helia/bitswap";
 import type { BlockBroker, Helia, HeliaMixin } from "helia";
 import type { CID } from "multiformats/cid";
+import { sha256 } from "multiformats/hashes/sha2";
 
 /** What a peer's want may be answered from: the node's pinned blocks. */
 interface ServedBlocks {
@@ -33,9 +34,22 @@ class NotServedError extends Error {
   override readonly name = "NotFoundError";
 }
 
+/**
+ * Whether `cid` could name a block this node pinned: every blob is put under sha2-256 (a 32-byte
+ * digest). ATTACK (test/ts/ipfs-review/attack-huge-digest-want.test.ts): a peer's want may carry a
+ * digest of any length, and Helia keys pins by base36 of the multihash, which is quadratic in its
+ * length and runs on the event loop: one want with a 32 KiB digest stalled the process 3.4 s, on
+ * every message its sender sent after it. Such a want is "not here" before anything reads it.
+ */
+function pinnable(cid: CID): boolean {
+  return cid.multihash.code === sha256.code && cid.multihash.size === 32;
+}
+
 function servedBlocks(helia: Helia): ServedBlocks {
   const served = async (cid: CID, options?: { signal?: AbortSignal }): Promise<boolean> =>
-    (await helia.pins.isPinned(cid, options)) && (await helia.blockstore.has(cid, options));
+    pinnable(cid) &&
+    (await helia.pins.isPinned(cid, options)) &&
+    (await helia.blockstore.has(cid, options));
   return {
     has: served,
     async *get(cid, options) {
