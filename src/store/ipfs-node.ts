@@ -178,7 +178,7 @@ export async function startIpfsNode(
   // would add delegated HTTP routing, trustless gateways and libp2p's public defaults).
   // Bitswap answers peers' wants with pinned blocks only (src/store/ipfs-serving.ts): what this
   // node published, never what it fetched as a reader.
-  const { helia, announce, assertServingPins } = withBitswapServingPins(
+  const { helia, announce, serveOnlyPins } = withBitswapServingPins(
     withLibp2pLight(
       createHeliaLight({
         blockstore: repo.blockstore,
@@ -215,7 +215,7 @@ export async function startIpfsNode(
   let releaseStreams: () => void;
   try {
     await helia.start();
-    assertServingPins();
+    serveOnlyPins();
     releaseStreams = await handleIncomingStreams(helia.libp2p, bitswapOf(helia).network);
   } catch (error) {
     await helia.stop().catch(() => undefined);

@@ -19,7 +19,7 @@
 // sent the block now rather than on its next message.
 import { withBitswap, type BitswapBlockBrokerInit } from "@helia/bitswap";
 import type { BlockBroker, Helia, HeliaMixin } from "helia";
-import type { CID } from "multiformats/cid";
+import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
 
 /** What a peer's want may be answered from: the node's pinned blocks. */
@@ -45,6 +45,39 @@ function pinnable(cid: CID): boolean {
   return cid.multihash.code === sha256.code && cid.multihash.size === 32;
 }
 
+/** A peer's want, as @helia/bitswap 4.x decodes it (its protobuf message's wantlist entries). */
+interface WantEntry {
+  cid: Uint8Array;
+}
+
+/** An incoming message as @helia/bitswap 4.x's peer want lists take it (internals). */
+interface ReceivedMessage {
+  wantlist?: { entries: WantEntry[] };
+}
+
+/**
+ * The wants of `message` that bitswap may keep: copies of those for a CID this node could serve,
+ * nothing else. ATTACK (test/ts/ipfs-review/attack-want-holds-message.test.ts): a peer's ledger
+ * keeps each want it cannot answer yet (up to 1024 a peer), and protons decodes its CID as a view
+ * into the whole message, up to 4 MiB of anything: 40 wants sent with 1 MiB of padding each held
+ * 41 MiB while the stranger stayed connected (4 GiB a peer id at the limits). A copy holds the CID's
+ * few bytes; a want no put can pin (or that does not decode) is dropped: it is never served.
+ */
+function keptWants(message: ReceivedMessage): ReceivedMessage {
+  if (message.wantlist === undefined) return message;
+  const entries: WantEntry[] = [];
+  for (const entry of message.wantlist.entries) {
+    let cid: CID;
+    try {
+      cid = CID.decode(entry.cid);
+    } catch {
+      continue;
+    }
+    if (pinnable(cid)) entries.push({ ...entry, cid: entry.cid.slice() });
+  }
+  return { ...message, wantlist: { ...message.wantlist, entries } };
+}
+
 function servedBlocks(helia: Helia): ServedBlocks {
   const served = async (cid: CID, options?: { signal?: AbortSignal }): Promise<boolean> =>
     pinnable(cid) &&
@@ -63,13 +96,14 @@ function servedBlocks(helia: Helia): ServedBlocks {
 /**
  * Adds bitswap to `helia` (as `withBitswap` does) serving only pinned blocks. Returns the node;
  * `announce`, to call once a block is pinned (bitswap then sends it to the peers waiting for it);
- * and `assertServingPins`, to call once the node has started: it throws unless bitswap's answers
- * read through the pinned view (@helia/bitswap 4.x internals: its peer want lists' blockstore).
+ * and `serveOnlyPins`, to call once the node has started: it makes bitswap keep only the wants it
+ * could serve (`keptWants`), and throws unless bitswap's answers read through the pinned view
+ * (@helia/bitswap 4.x internals: its peer want lists' blockstore and receiveMessage).
  */
 export function withBitswapServingPins<H extends Helia>(
   helia: H,
   init: BitswapBlockBrokerInit,
-): { helia: H; announce: (cid: CID) => Promise<void>; assertServingPins: () => void } {
+): { helia: H; announce: (cid: CID) => Promise<void>; serveOnlyPins: () => void } {
   const brokers: BlockBroker[] = [];
   const blockstore = servedBlocks(helia);
   // withBitswap only adds a mixin; its start builds the broker from the node it is given.
@@ -101,18 +135,31 @@ export function withBitswapServingPins<H extends Helia>(
     announce: async (cid) => {
       await Promise.all(brokers.map((broker) => broker.announce?.(cid)));
     },
-    assertServingPins: () => {
+    serveOnlyPins: () => {
       // Fails closed: a bitswap that answers wants from anything but the pinned view would serve
-      // a reader's fetched blocks again, so the node refuses to run rather than serve them.
+      // a reader's fetched blocks again, and one that keeps wants as they came would let strangers
+      // fill memory, so the node refuses to run rather than do either.
       const wantLists = brokers.map(
         (broker) =>
-          (broker as { bitswap?: { peerWantLists?: { blockstore?: unknown } } }).bitswap
-            ?.peerWantLists,
+          (
+            broker as {
+              bitswap?: {
+                peerWantLists?: {
+                  blockstore?: unknown;
+                  receiveMessage?: (peer: unknown, message: ReceivedMessage) => void;
+                };
+              };
+            }
+          ).bitswap?.peerWantLists,
       );
-      if (wantLists.length !== 1 || wantLists[0]?.blockstore !== blockstore)
+      const wantList = wantLists[0];
+      const receive = wantList?.receiveMessage;
+      if (wantLists.length !== 1 || wantList?.blockstore !== blockstore || receive === undefined)
         throw new Error(
           "Helia's bitswap does not answer wants through the pinned-blocks view: its internals changed",
         );
+      // Its listener of incoming messages calls this.receiveMessage: the instance's, from now on.
+      wantList.receiveMessage = (peer, message) => receive.call(wantList, peer, keptWants(message));
     },
   };
 }
