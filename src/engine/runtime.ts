@@ -10,7 +10,14 @@ import path from "node:path";
 import ort from "onnxruntime-node";
 
 import { RuntimeError } from "./errors.ts";
-import { FEATURES_INPUT, LABELS_INPUT, LOSS_OUTPUT, STEP_INPUT, nextName } from "./program-info.ts";
+import {
+  FEATURES_INPUT,
+  LABELS_INPUT,
+  LOSS_OUTPUT,
+  STEP_INPUT,
+  elementCount,
+  nextName,
+} from "./program-info.ts";
 import type { LoadedProgram } from "./program-loader.ts";
 import { assertStateMatches, type StateArray, type TrainingState } from "./training-state.ts";
 
@@ -63,6 +70,20 @@ export interface StepSession {
   readonly executionProvider: ExecutionProvider;
   /** Runs one step: (params, optimizer state, batch, step index) → updated state and loss. */
   step(state: TrainingState, batch: Batch): Promise<StepResult>;
+  /**
+   * Runs `count` steps from `state` (the batch of each from `batchFor`): the last state, in arrays
+   * of its own, and the last step's loss (`state` itself and loss 0 when count is 0). The same
+   * steps as `count` calls of `step`, bit for bit, but the states between are written into two
+   * buffers the session reuses, so `onInterior`'s state is valid only during the call (hash it or
+   * copy it, never keep it). A state per step is a fresh ArrayBuffer the size of the model for the
+   * garbage collector; in a daemon's large heap each one it collects costs a marking of the heap.
+   */
+  steps(
+    state: TrainingState,
+    count: number,
+    batchFor: (step: number) => Batch,
+    onInterior?: (state: TrainingState, stepsIn: number) => void,
+  ): Promise<StepResult>;
   close(): Promise<void>;
 }
 
@@ -143,33 +164,76 @@ export async function openStepSession(
   const F = info.model.layers[0]!;
   const outputNames = [LOSS_OUTPUT, ...info.state.map((t) => nextName(t.name))];
 
+  const feedsFor = (state: TrainingState, batch: Batch): Record<string, ort.Tensor> => {
+    assertStateMatches(info, state);
+    if (batch.features.length !== B * F || batch.labels.length !== B)
+      throw new RuntimeError(
+        `batch has ${batch.features.length} feature bytes and ${batch.labels.length} labels; the program takes ${B}×${F} and ${B}`,
+      );
+    const feeds: Record<string, ort.Tensor> = {
+      [FEATURES_INPUT]: new ort.Tensor("uint8", batch.features, [B, F]),
+      [LABELS_INPUT]: new ort.Tensor("int32", batch.labels, [B]),
+      [STEP_INPUT]: new ort.Tensor("int64", BigInt64Array.of(BigInt(state.step)), []),
+    };
+    info.state.forEach((t, i) => {
+      feeds[t.name] = new ort.Tensor(t.dtype, state.values[i]!, t.shape);
+    });
+    return feeds;
+  };
+  /** One step; the next state is written into `into` (pre-allocated outputs) when given. */
+  const run = async (
+    state: TrainingState,
+    batch: Batch,
+    into?: readonly StateArray[],
+  ): Promise<StepResult> => {
+    const feeds = feedsFor(state, batch);
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      if (into === undefined) out = await live.run(feeds, outputNames);
+      else {
+        const fetches: Record<string, ort.Tensor | null> = { [LOSS_OUTPUT]: null };
+        info.state.forEach((t, i) => {
+          fetches[nextName(t.name)] = new ort.Tensor(t.dtype, into[i]!, t.shape);
+        });
+        out = await live.run(feeds, fetches);
+      }
+    } catch (cause) {
+      throw new RuntimeError(`step ${state.step} of program ${program.cid} failed`, { cause });
+    }
+    const values =
+      into === undefined
+        ? info.state.map((t) => out[nextName(t.name)]!.data as StateArray)
+        : [...into];
+    const lossData = out[LOSS_OUTPUT]!.data;
+    const loss = lossData instanceof BigInt64Array ? lossData[0]! : Number(lossData[0]);
+    return { state: { step: state.step + 1, specs: info.state, values }, loss };
+  };
+  // steps()'s two buffers, made on first use: an interior step writes one while it reads the other.
+  let buffers: [StateArray[], StateArray[]] | undefined;
+  const newState = (): StateArray[] =>
+    info.state.map((t) =>
+      t.dtype === "float32"
+        ? new Float32Array(elementCount(t.shape))
+        : new Int32Array(elementCount(t.shape)),
+    );
+
   return {
     program,
     executionProvider: provider,
-    async step(state, batch) {
-      assertStateMatches(info, state);
-      if (batch.features.length !== B * F || batch.labels.length !== B)
-        throw new RuntimeError(
-          `batch has ${batch.features.length} feature bytes and ${batch.labels.length} labels; the program takes ${B}×${F} and ${B}`,
-        );
-      const feeds: Record<string, ort.Tensor> = {
-        [FEATURES_INPUT]: new ort.Tensor("uint8", batch.features, [B, F]),
-        [LABELS_INPUT]: new ort.Tensor("int32", batch.labels, [B]),
-        [STEP_INPUT]: new ort.Tensor("int64", BigInt64Array.of(BigInt(state.step)), []),
-      };
-      info.state.forEach((t, i) => {
-        feeds[t.name] = new ort.Tensor(t.dtype, state.values[i]!, t.shape);
-      });
-      let out: ort.InferenceSession.OnnxValueMapType;
-      try {
-        out = await live.run(feeds, outputNames);
-      } catch (cause) {
-        throw new RuntimeError(`step ${state.step} of program ${program.cid} failed`, { cause });
+    step: (state, batch) => run(state, batch),
+    async steps(state, count, batchFor, onInterior) {
+      if (!Number.isSafeInteger(count) || count < 0)
+        throw new RuntimeError(`steps: count ${count} is not a non-negative integer`);
+      let result: StepResult = { state, loss: info.numerics === "exact" ? 0n : 0 };
+      for (let s = 0; s < count; s++) {
+        // The last step's state is the caller's to keep: ONNX Runtime allocates it.
+        const last = s + 1 === count;
+        buffers ??= [newState(), newState()];
+        const into = last ? undefined : buffers[s % 2];
+        result = await run(result.state, batchFor(result.state.step), into);
+        if (!last) onInterior?.(result.state, s + 1);
       }
-      const values = info.state.map((t) => out[nextName(t.name)]!.data as StateArray);
-      const lossData = out[LOSS_OUTPUT]!.data;
-      const loss = lossData instanceof BigInt64Array ? lossData[0]! : Number(lossData[0]);
-      return { state: { step: state.step + 1, specs: info.state, values }, loss };
+      return result;
     },
     async close() {
       await live.release();

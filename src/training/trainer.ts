@@ -167,23 +167,23 @@ export function checkpointRecord(
   };
 }
 
-/** Runs `count` steps from `state`; the last state and the last step's loss (0 if none ran). */
+/**
+ * Runs `count` steps of the job from `state` with the protocol's batches: the last state and the
+ * last step's loss (0 if none ran). `onInterior` sees each state but the last (1..count − 1 steps
+ * in) in buffers the session reuses: it may hash or copy one, never keep it.
+ */
 export async function runSteps(
   session: StepSession,
   job: TrainingJob,
   state: TrainingState,
   count: number,
-  /** Called with the state after each step but the last (1..count − 1 steps in). */
   onInterior?: (state: TrainingState, stepsIn: number) => void,
 ): Promise<{ state: TrainingState; loss: number | bigint }> {
-  let loss: number | bigint = job.program.info.numerics === "exact" ? 0n : 0;
-  for (let s = 0; s < count; s++) {
-    const result = await runStep(session, job, state);
-    state = result.state;
-    loss = result.loss;
-    if (onInterior !== undefined && s + 1 < count) onInterior(state, s + 1);
-  }
-  return { state, loss };
+  if (state.step + count > job.totalSteps)
+    throw new TrainingError(
+      `steps ${state.step}..${state.step + count - 1} run past the job's ${job.totalSteps} steps`,
+    );
+  return session.steps(state, count, (step) => protocolBatches(job, step), onInterior);
 }
 
 export async function train(job: TrainingJob, options: TrainOptions): Promise<TrainResult> {
