@@ -78,15 +78,28 @@ function keptWants(message: ReceivedMessage): ReceivedMessage {
   return { ...message, wantlist: { ...message.wantlist, entries } };
 }
 
-function servedBlocks(helia: Helia): ServedBlocks {
-  const served = async (cid: CID, options?: { signal?: AbortSignal }): Promise<boolean> =>
+/**
+ * Whether the node serves `cid` to peers: a block it published (pinned) and holds. The one
+ * definition of "served" for bitswap's answers and for the store's `has`.
+ */
+export async function servesBlock(
+  helia: Pick<Helia, "pins" | "blockstore">,
+  cid: CID,
+  options?: { signal?: AbortSignal },
+): Promise<boolean> {
+  return (
     pinnable(cid) &&
     (await helia.pins.isPinned(cid, options)) &&
-    (await helia.blockstore.has(cid, options));
+    (await helia.blockstore.has(cid, options))
+  );
+}
+
+function servedBlocks(helia: Helia): ServedBlocks {
   return {
-    has: served,
+    has: (cid, options) => servesBlock(helia, cid, options),
     async *get(cid, options) {
-      if (!(await served(cid, options))) throw new NotServedError(`${cid} is not served`);
+      if (!(await servesBlock(helia, cid, options)))
+        throw new NotServedError(`${cid} is not served`);
       // offline: never fetch a block in order to send it.
       yield* helia.blockstore.get(cid, { ...options, offline: true });
     },

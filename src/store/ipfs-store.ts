@@ -43,6 +43,7 @@ import {
 } from "./errors.ts";
 import { checkedCid } from "./integrity.ts";
 import { IPFS_DEFAULT_MAX_BLOB_BYTES, IPFS_MAX_BLOCK_BYTES } from "./ipfs-options.ts";
+import { servesBlock } from "./ipfs-serving.ts";
 import type { IpfsHelia, IpfsNode } from "./ipfs-node.ts";
 import { collectBytes, sliceBytes, verifyChunks } from "./streams.ts";
 
@@ -216,8 +217,7 @@ export class IpfsBlobStore implements StreamingBlobStore, ServesNow {
    * to fetch what it says yes to.
    */
   async has(cid: string): Promise<boolean> {
-    const key = CID.parse(canonicalCid(cid));
-    return (await this.helia.pins.isPinned(key)) && (await this.helia.blockstore.has(key));
+    return servesBlock(this.helia, CID.parse(canonicalCid(cid)));
   }
 
   async size(cid: string): Promise<number | undefined> {
