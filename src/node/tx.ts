@@ -102,8 +102,11 @@ export class TxSender {
   /**
    * Sends `call` under `key` at most once and resolves with its successful receipt. A journaled
    * transaction for `key` is waited for (and rebroadcast if the node does not know it) instead of
-   * sending another. Throws TransactionError when the contract rejects the call (in simulation, or
-   * mined and reverted) and InsufficientFundsError when gas or tokens are short.
+   * sending another. A transaction that reverts on chain although its simulation passed is sent
+   * once more when it ran out of gas and the call passes now (the state it costs gas on changed
+   * between the estimate and its block); else its reason is reported. Throws TransactionError when
+   * the contract rejects the call (in simulation, or mined and reverted, with the custom error it
+   * fails with now) and InsufficientFundsError when gas or tokens are short.
    */
   async send(key: string, action: string, call: ContractCall): Promise<TransactionReceipt> {
     const journalKey = `tx:${key}`;
@@ -116,33 +119,32 @@ export class TxSender {
         `${action}: waiting for the journaled transaction`,
       );
     }
-    let receipt = await this.#receipt(tx);
-    if (receipt === undefined) {
-      // The signed transaction is gone and its nonce was used by another: its effect never
-      // happened, so sending it again is not a duplicate.
+    let receipt = await this.#mined(journalKey, action, call, tx);
+    if (receipt.status !== "success") {
+      // A call that passed simulation reverted on chain: the state moved between the estimate and
+      // the block. A reverted transaction did nothing, so when the call still passes now and the
+      // first one ran out of gas (its gas depends on state others changed), send it once more.
+      const reverted = receipt;
+      this.#count(action, reverted);
+      await this.#whyReverted(action, call, reverted);
       await this.#journal.delete(journalKey);
       this.#options.log?.warn(
-        { key, hash: tx.hash },
-        `${action}: the journaled transaction was dropped; sending again`,
+        { key, hash: reverted.transactionHash, gasUsed: reverted.gasUsed.toString() },
+        `${action}: transaction ran out of gas (the state changed since its estimate); sending again`,
       );
       tx = await this.#exclusive(() => this.#signAndBroadcast(journalKey, action, call));
-      receipt = await this.#receipt(tx);
-      if (receipt === undefined)
+      receipt = await this.#mined(journalKey, action, call, tx);
+      if (receipt.status !== "success") {
+        this.#count(action, receipt);
+        await this.#whyReverted(action, call, receipt);
         throw new TransactionError(
           action,
           undefined,
-          `${action}: transaction ${tx.hash} was dropped twice`,
+          `${action}: transaction ${receipt.transactionHash} ran out of gas twice (the state keeps changing between estimate and block)`,
         );
+      }
     }
-    const metrics = this.#options.metrics;
-    metrics?.gasSpent.inc({ action: action.split(" ")[0] }, Number(receipt.gasUsed));
-    metrics?.transactions.inc({ action: action.split(" ")[0], status: receipt.status });
-    if (receipt.status !== "success")
-      throw new TransactionError(
-        action,
-        undefined,
-        `${action}: transaction ${receipt.transactionHash} reverted`,
-      );
+    this.#count(action, receipt);
     this.#options.log?.debug(
       { key, hash: receipt.transactionHash, gas: receipt.gasUsed.toString() },
       action,
@@ -168,6 +170,72 @@ export class TxSender {
       rebroadcast += 1;
     }
     return rebroadcast;
+  }
+
+  /** The receipt of `tx`, sent again (same key) if the node dropped it. */
+  async #mined(
+    journalKey: string,
+    action: string,
+    call: ContractCall,
+    tx: JournaledTx,
+  ): Promise<TransactionReceipt> {
+    const receipt = await this.#receipt(tx);
+    if (receipt !== undefined) return receipt;
+    // The signed transaction is gone and its nonce was used by another: its effect never
+    // happened, so sending it again is not a duplicate.
+    await this.#journal.delete(journalKey);
+    this.#options.log?.warn(
+      { key: journalKey, hash: tx.hash },
+      `${action}: the journaled transaction was dropped; sending again`,
+    );
+    const again = await this.#exclusive(() => this.#signAndBroadcast(journalKey, action, call));
+    const second = await this.#receipt(again);
+    if (second === undefined)
+      throw new TransactionError(
+        action,
+        undefined,
+        `${action}: transaction ${again.hash} was dropped twice`,
+      );
+    return second;
+  }
+
+  #count(action: string, receipt: TransactionReceipt): void {
+    const metrics = this.#options.metrics;
+    metrics?.gasSpent.inc({ action: action.split(" ")[0] }, Number(receipt.gasUsed));
+    metrics?.transactions.inc({ action: action.split(" ")[0], status: receipt.status });
+  }
+
+  /**
+   * Returns when the reverted `receipt` ran out of gas and the call passes now; else throws the
+   * reason: the call's decoded custom error as it fails now, or the gas it used of its limit.
+   */
+  async #whyReverted(
+    action: string,
+    call: ContractCall,
+    receipt: TransactionReceipt,
+  ): Promise<void> {
+    const { publicClient, account } = this.#chain;
+    const hash = receipt.transactionHash;
+    const limit = (await publicClient.getTransaction({ hash })).gas;
+    try {
+      await publicClient.simulateContract({ ...call, args: call.args ?? [], account } as never);
+    } catch (cause) {
+      const why = this.#explain(action, cause);
+      throw new TransactionError(
+        action,
+        why instanceof TransactionError ? why.revert : undefined,
+        `${action}: transaction ${hash} reverted (the state changed after its simulation): ${why.message}`,
+        { cause },
+      );
+    }
+    // Out of gas spends the whole limit; a revert inside a call that ran out of gas leaves at most
+    // 1/64 of it (EIP-150).
+    if (receipt.gasUsed * 64n < limit * 63n)
+      throw new TransactionError(
+        action,
+        undefined,
+        `${action}: transaction ${hash} reverted, using ${receipt.gasUsed} of its ${limit} gas, though the call passes now`,
+      );
   }
 
   async #exclusive<T>(work: () => Promise<T>): Promise<T> {
