@@ -9,9 +9,7 @@
 // cache by content address (CachingBlobStore): a worker serving many segments of one job, or many
 // jobs on one dataset, fetches and hashes each once. Checkpoints are read from the store every time:
 // whether the store still serves them is part of what is judged.
-import { mkdtemp, rm } from "node:fs/promises";
-import { hostname, tmpdir } from "node:os";
-import path from "node:path";
+import { hostname } from "node:os";
 
 import { Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
@@ -22,11 +20,11 @@ import type { Logger } from "../src/node/log.ts";
 import { createMetrics, startMetricsServer, type NodeMetrics } from "../src/node/metrics.ts";
 import { connectRedis } from "../src/node/redis.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
-import type { IpfsOptions } from "../src/store/ipfs-options.ts";
 import { disputesOn, readStepQuestion } from "../src/node/dispute-reads.ts";
 import type { VerifierConfig } from "./config.ts";
 import { cachedStore, JobCache } from "./job-cache.ts";
 import { adjudicate, checkSegment } from "./segment-check.ts";
+import { workerIpfs } from "./worker-ipfs.ts";
 import {
   QUEUES,
   ReexecTaskSchema,
@@ -151,33 +149,6 @@ export class ReexecWorker {
 }
 
 /**
- * The `ipfs` section a worker process runs its node on. A worker only reads blobs, and its config
- * is usually its coordinator's: the `repoDir` and `listen` there are the coordinator's node's (one
- * process per repo, and a fixed port is taken), so it ignores both. Its node keeps what it fetches
- * in a temporary repo of its own, removed when the worker stops (on disk rather than in memory:
- * fetched blocks stay in the repo and nothing collects them), listens nowhere, and dials the
- * configured peers as the coordinator's node does: those serve the checkpoints, and the served-now
- * probe of availability verdicts starts from its own configured peers, not from this node's repo
- * or listen address. `ignored` is what the config said that the node does not use.
- */
-async function workerIpfs(ipfs: IpfsOptions): Promise<{
-  ipfs: IpfsOptions;
-  ignored: { repoDir?: string; listen?: string[] };
-  /** Removes the temporary repo (after the node stopped). */
-  remove(): Promise<void>;
-}> {
-  const repoDir = await mkdtemp(path.join(tmpdir(), `assay-worker-ipfs-${process.pid}-`));
-  return {
-    ipfs: { ...ipfs, repoDir, listen: [] },
-    ignored: {
-      ...(ipfs.repoDir === undefined ? {} : { repoDir: ipfs.repoDir }),
-      ...(ipfs.listen.length === 0 ? {} : { listen: ipfs.listen }),
-    },
-    remove: () => rm(repoDir, { recursive: true, force: true }),
-  };
-}
-
-/**
  * A worker process (`--role worker`): connects to the chain (reads only), the store (through the
  * content-addressed cache; an IPFS node of its own that only reads, see workerIpfs) and the
  * coordinator's queue, and serves it until closed.
@@ -188,7 +159,7 @@ export async function startWorkerNode(
 ): Promise<{ worker: ReexecWorker; metricsUrl?: string; close(): Promise<void> }> {
   const chain = await connectChain(config, { readOnly: true });
   const v = config.verifier;
-  const reader = config.ipfs === undefined ? undefined : await workerIpfs(config.ipfs);
+  const reader = config.ipfs === undefined ? undefined : await workerIpfs(config.ipfs, log);
   if (reader !== undefined)
     log.info(
       { ignored: reader.ignored, repoDir: reader.ipfs.repoDir },

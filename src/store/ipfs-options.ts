@@ -69,6 +69,9 @@ const PeerAddrSchema = z.string().refine(
   { error: "a peer address is /ip4|ip6|dns4|dns6/<host>/tcp/<port>/p2p/<peer id>" },
 );
 
+/** Where a node listens when its config does not say: loopback, any free port. */
+export const IPFS_DEFAULT_LISTEN: readonly string[] = ["/ip4/127.0.0.1/tcp/0"];
+
 export const IpfsOptionsSchema = z.strictObject({
   /**
    * Directory of a persistent repo (blocks, pins and the node's key, so its peer id survives
@@ -77,7 +80,10 @@ export const IpfsOptionsSchema = z.strictObject({
    */
   repoDir: z.string().min(1).optional(),
   /** Listen addresses; [] listens nowhere (a node that only dials out). Port 0: any free port. */
-  listen: z.array(ListenAddrSchema).max(16).default(["/ip4/127.0.0.1/tcp/0"]),
+  listen: z
+    .array(ListenAddrSchema)
+    .max(16)
+    .default([...IPFS_DEFAULT_LISTEN]),
   /** The only peers the node dials (at start, and again when a blob is missing and they dropped). */
   peers: z.array(PeerAddrSchema).max(64).default([]),
   /** How long a get waits for connected peers to send a blob absent locally; 0: local blobs only. */
