@@ -70,6 +70,11 @@ export interface TxSenderOptions {
   receiptTimeoutMs?: number;
 }
 
+/** Out of gas spends the whole limit; a revert inside a call that ran out leaves at most 1/64 (EIP-150). */
+function outOfGas(used: bigint, limit: bigint): boolean {
+  return used * 64n >= limit * 63n;
+}
+
 export class TxSender {
   readonly #chain: ChainContext;
   readonly #journal: Journal;
@@ -102,11 +107,11 @@ export class TxSender {
   /**
    * Sends `call` under `key` at most once and resolves with its successful receipt. A journaled
    * transaction for `key` is waited for (and rebroadcast if the node does not know it) instead of
-   * sending another. A transaction that reverts on chain although its simulation passed is sent
-   * once more when it ran out of gas and the call passes now (the state it costs gas on changed
-   * between the estimate and its block); else its reason is reported. Throws TransactionError when
-   * the contract rejects the call (in simulation, or mined and reverted, with the custom error it
-   * fails with now) and InsufficientFundsError when gas or tokens are short.
+   * sending another. A transaction that reverts in its block although its simulation passed (the
+   * state moved in between: its gas estimate fell short, say) is sent once more, under the same key,
+   * when the call passes now; it did nothing. Throws TransactionError when the contract rejects the
+   * call (in simulation, or mined and reverted, with the custom error it fails with now) and
+   * InsufficientFundsError when gas or tokens are short.
    */
   async send(key: string, action: string, call: ContractCall): Promise<TransactionReceipt> {
     const journalKey = `tx:${key}`;
@@ -121,26 +126,34 @@ export class TxSender {
     }
     let receipt = await this.#mined(journalKey, action, call, tx);
     if (receipt.status !== "success") {
-      // A call that passed simulation reverted on chain: the state moved between the estimate and
-      // the block. A reverted transaction did nothing, so when the call still passes now and the
-      // first one ran out of gas (its gas depends on state others changed), send it once more.
+      // A call that passed simulation reverted on chain: transactions mined before it moved the
+      // state (its gas estimate fell short, say: what it costs depends on state others change). A
+      // reverted transaction did nothing, so when the call passes now it is sent once more.
       const reverted = receipt;
       this.#count(action, reverted);
-      await this.#whyReverted(action, call, reverted);
+      await this.#passesNow(action, call, reverted);
+      const limit = (
+        await this.#chain.publicClient.getTransaction({ hash: reverted.transactionHash })
+      ).gas;
       await this.#journal.delete(journalKey);
       this.#options.log?.warn(
-        { key, hash: reverted.transactionHash, gasUsed: reverted.gasUsed.toString() },
-        `${action}: transaction ran out of gas (the state changed since its estimate); sending again`,
+        {
+          key,
+          hash: reverted.transactionHash,
+          gasUsed: reverted.gasUsed.toString(),
+          gasLimit: limit.toString(),
+        },
+        `${action}: the transaction reverted in its block (${outOfGas(reverted.gasUsed, limit) ? "out of gas" : "the state changed"}) but the call passes now; sending again`,
       );
       tx = await this.#exclusive(() => this.#signAndBroadcast(journalKey, action, call));
       receipt = await this.#mined(journalKey, action, call, tx);
       if (receipt.status !== "success") {
         this.#count(action, receipt);
-        await this.#whyReverted(action, call, receipt);
+        await this.#passesNow(action, call, receipt);
         throw new TransactionError(
           action,
           undefined,
-          `${action}: transaction ${receipt.transactionHash} ran out of gas twice (the state keeps changing between estimate and block)`,
+          `${action}: transactions ${reverted.transactionHash} and ${receipt.transactionHash} reverted in their blocks, though the call passes in simulation (used ${receipt.gasUsed} gas)`,
         );
       }
     }
@@ -206,17 +219,11 @@ export class TxSender {
   }
 
   /**
-   * Returns when the reverted `receipt` ran out of gas and the call passes now; else throws the
-   * reason: the call's decoded custom error as it fails now, or the gas it used of its limit.
+   * Returns when the call of the reverted `receipt` passes now; else throws why it fails: the
+   * custom error it reverts with now.
    */
-  async #whyReverted(
-    action: string,
-    call: ContractCall,
-    receipt: TransactionReceipt,
-  ): Promise<void> {
+  async #passesNow(action: string, call: ContractCall, receipt: TransactionReceipt): Promise<void> {
     const { publicClient, account } = this.#chain;
-    const hash = receipt.transactionHash;
-    const limit = (await publicClient.getTransaction({ hash })).gas;
     try {
       await publicClient.simulateContract({ ...call, args: call.args ?? [], account } as never);
     } catch (cause) {
@@ -224,18 +231,10 @@ export class TxSender {
       throw new TransactionError(
         action,
         why instanceof TransactionError ? why.revert : undefined,
-        `${action}: transaction ${hash} reverted (the state changed after its simulation): ${why.message}`,
+        `${action}: transaction ${receipt.transactionHash} reverted (the state changed after its simulation): ${why.message}`,
         { cause },
       );
     }
-    // Out of gas spends the whole limit; a revert inside a call that ran out of gas leaves at most
-    // 1/64 of it (EIP-150).
-    if (receipt.gasUsed * 64n < limit * 63n)
-      throw new TransactionError(
-        action,
-        undefined,
-        `${action}: transaction ${hash} reverted, using ${receipt.gasUsed} of its ${limit} gas, though the call passes now`,
-      );
   }
 
   async #exclusive<T>(work: () => Promise<T>): Promise<T> {
