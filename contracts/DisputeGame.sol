@@ -390,6 +390,21 @@ contract DisputeGame is IDisputeGame, IUnbondingConsumer, CreditLedger, AccessCo
         );
     }
 
+    // ---------------------------------------------------------------- pre-state
+
+    /// @inheritdoc IDisputeGame
+    function publishPreState(DisputeId disputeId, bytes32 envelopeDigest) external {
+        Dispute storage d = _dispute(disputeId);
+        // INVARIANT: only an exact state dispute has an agreed pre-state its committee steps from.
+        if (d.kind != DisputeKind.State || !d.exact) revert DisputeWrongKind(disputeId, d.kind);
+        // INVARIANT: only once the dissection has fixed the step, and only before the verdict.
+        if (d.phase != DisputePhase.AwaitingCommittee && d.phase != DisputePhase.Voting)
+            revert DisputeWrongPhase(disputeId, uint8(d.phase));
+        // INVARIANT: only the dispute's challenger points its referees at a blob.
+        if (msg.sender != d.challenger) revert DisputeNotYourTurn(disputeId, msg.sender);
+        emit PreStatePublished(disputeId, envelopeDigest);
+    }
+
     // ---------------------------------------------------------------- committee
 
     /// @inheritdoc IDisputeGame

@@ -104,6 +104,11 @@ interface IDisputeGame is ICreditLedger {
         bytes32 providerDigest,
         bytes32 challengerDigest
     );
+    /// @notice The challenger of an exact state dispute published the agreed pre-state of the
+    /// disputed step (`preDigest` of ReadyForCommittee) for its committee, as a pre-state envelope
+    /// (docs/protocol.md §6): a header naming this dispute, then the state's canonical bytes, stored
+    /// under the content address whose sha-256 digest is `envelopeDigest`.
+    event PreStatePublished(DisputeId indexed disputeId, bytes32 envelopeDigest);
     /// @notice Randomness for round `round`'s committee was requested again: the value failed to
     /// arrive, or was not used, within `redrawDelay`, or the previous round decided nothing.
     event RandomnessRequested(DisputeId indexed disputeId, uint256 round, uint256 randomnessRequest);
@@ -211,6 +216,16 @@ interface IDisputeGame is ICreditLedger {
     /// @notice Ends a dispute whose mover ran out of time (a dissection move, or the provider's
     /// answer to an availability challenge): the mover loses. Anyone may call.
     function timeout(DisputeId disputeId) external;
+
+    /// @notice Challenger of an exact state dispute, once the dissection has fixed the step and
+    /// before the verdict: tells the committee where the agreed pre-state is, in an envelope of
+    /// its own address (docs/protocol.md §6), so that it depends neither on the provider serving
+    /// the state nor on a blob that answers for the provider's own checkpoint. Stores nothing;
+    /// emits PreStatePublished. Reverts DisputeWrongKind for any other kind or a tolerance dispute,
+    /// DisputeWrongPhase during the dissection or once resolved, DisputeNotYourTurn for anyone
+    /// but the challenger.
+    /// @param envelopeDigest The sha-256 digest of the envelope's bytes (its raw CIDv1's digest).
+    function publishPreState(DisputeId disputeId, bytes32 envelopeDigest) external;
 
     /// @notice Draws the committee once the randomness exists; re-requests randomness that was not
     /// drawn with within `redrawDelay` of its request (it never came, or nobody drew); redraws a

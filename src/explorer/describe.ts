@@ -72,6 +72,8 @@ export function describeEvent(e: ChainEvent): string {
       return `dispute ${s("disputeId")}: challenger narrowed to steps ${s("lo")}..${s("hi")}`;
     case "ReadyForCommittee":
       return `dispute ${s("disputeId")}: narrowed to step ${s("step")}, awaiting a committee`;
+    case "PreStatePublished":
+      return `dispute ${s("disputeId")}: challenger published the agreed pre-state (envelope ${short(s("envelopeDigest"))})`;
     case "RandomnessRequested":
       return `dispute ${s("disputeId")}: randomness requested for round ${s("round")}`;
     case "CommitteeShort":
