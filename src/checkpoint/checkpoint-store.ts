@@ -34,7 +34,16 @@ export async function getState(
     throw new StateError(
       `state ${cid} does not hash to its address (got ${got}); the blob was tampered with`,
     );
-  const state = deserializeState(bytes, `state ${cid}`);
+  return stateFromBytes(bytes, `state ${cid}`, info);
+}
+
+/** Decodes state bytes already checked against their digest; with `info`, checks the program fit. */
+export function stateFromBytes(
+  bytes: Uint8Array,
+  label: string,
+  info?: ProgramInfo,
+): TrainingState {
+  const state = deserializeState(bytes, label);
   if (info !== undefined) {
     assertStateMatches(info, state);
     assertStateInRange(info, state);
