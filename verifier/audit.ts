@@ -6,8 +6,9 @@
 // (claims), else a blob or manifest that cannot be fetched (availability) — or, devnet `dishonest`
 // mode, an honest segment. A challenge is committed (salt journaled first), revealed a block later,
 // and played on the challenger's side of the dissection; the agreed pre-state is published for the
-// committee. An availability challenge the provider answered is re-checked and withdrawn when the
-// blobs now load. Each job's record and its states are in state-machine.ts.
+// committee, in an envelope of its own address named on chain (publishPreState). An availability
+// challenge the provider answered is re-checked and withdrawn when the blobs now load. Each job's
+// record and its states are in state-machine.ts.
 import { randomBytes } from "node:crypto";
 
 import { bytesToHex, keccak256, parseEventLogs, toHex, zeroHash, type Hex } from "viem";
@@ -16,6 +17,11 @@ import { leafOf } from "../src/checkpoint/trace.ts";
 import { TransactionError } from "../src/errors.ts";
 import { fetchCommitted } from "../src/training/reexecute.ts";
 import { uncached } from "../src/store/caching-store.ts";
+import { BlobTooLargeError } from "../src/store/errors.ts";
+import {
+  PreStateEnvelopeError,
+  type PublishedPreState,
+} from "../src/checkpoint/prestate-envelope.ts";
 import { type ContractCall, contractCall, type TxSender } from "../src/node/tx.ts";
 import {
   challengeCommitment,
@@ -44,7 +50,7 @@ import type { ProbeMismatch } from "./receipts.ts";
 import {
   checkSegment,
   ownSegmentDigests,
-  publishStateAt,
+  publishPreState,
   recordAt,
   type SegmentResult,
   type VerifiableJob,
@@ -536,8 +542,7 @@ export class Audit {
     ) {
       // Both sides agreed on the pre-state's digest: publish it, recomputed, so the committee does
       // not depend on a cheating provider making it available.
-      const question = await readStepQuestion(disputesOn(this.ctx.chain), disputeId);
-      await publishStateAt(v, this.ctx.store, c.segment, question.step - 1);
+      await this.publishPreState(disputeId, c.segment, v);
       await this.setAudit(jobId, record, { ...record, challenge: { ...c, published: true } });
       return;
     }
@@ -551,6 +556,51 @@ export class Audit {
       });
       this.ctx.metrics.disputes.inc({ role: "challenger", outcome });
       this.ctx.emit({ type: "dispute-resolved", disputeId, outcome });
+    }
+  }
+
+  /**
+   * Publishes the agreed pre-state of exact state dispute `disputeId` in its envelope and names the
+   * envelope on chain (DisputeGame.publishPreState), once: the transaction is journaled under its
+   * key, and storing the same envelope again is a no-op. Always the envelope, whatever the step: at
+   * a segment's first step the bare state would be the provider's checkpoint, and one path for
+   * every step is simpler. A state too large to envelope, or a dispute that ended meanwhile, leaves
+   * the committee to read the pre-state without it.
+   */
+  private async publishPreState(
+    disputeId: bigint,
+    segment: number,
+    v: VerifiableJob,
+  ): Promise<void> {
+    const question = await readStepQuestion(disputesOn(this.ctx.chain), disputeId);
+    let published: PublishedPreState;
+    try {
+      published = await publishPreState(v, this.ctx.store, disputeId, segment, question.step - 1);
+    } catch (error) {
+      if (!(error instanceof PreStateEnvelopeError || error instanceof BlobTooLargeError))
+        throw error;
+      this.ctx.log.warn(
+        { disputeId: disputeId.toString(), err: error.message },
+        "the pre-state cannot be published: the committee re-derives it",
+      );
+      return;
+    }
+    try {
+      await this.send(
+        `prestate:${disputeId}`,
+        `publish pre-state of dispute ${disputeId}`,
+        contractCall(this.ctx.chain.contracts.disputeGame, "publishPreState", [
+          disputeId,
+          published.envelopeDigest,
+        ]),
+      );
+    } catch (error) {
+      if (!(error instanceof TransactionError)) throw error;
+      // The dispute resolved in between: nobody is left to read it.
+      this.ctx.log.info(
+        { disputeId: disputeId.toString(), revert: error.revert },
+        "pre-state publication refused",
+      );
     }
   }
 

@@ -14,7 +14,12 @@
 // `judgeSegment` (state, loss, update norm).
 import type { Hex } from "viem";
 
-import { getState, putState } from "../src/checkpoint/checkpoint-store.ts";
+import { getState } from "../src/checkpoint/checkpoint-store.ts";
+import {
+  getPreStateEnvelope,
+  putPreStateEnvelope,
+  type PublishedPreState,
+} from "../src/checkpoint/prestate-envelope.ts";
 import { stateDigest } from "../src/checkpoint/state-codec.ts";
 import type { CheckpointRecord } from "../src/checkpoint/trace.ts";
 import {
@@ -32,9 +37,11 @@ import type { DisputeKindName } from "../src/protocol/onchain-enums.ts";
 import type { TraceLeaf } from "../src/protocol/leaf.ts";
 import { runStep, runSteps as runToEnd, type TrainingJob } from "../src/training/trainer.ts";
 import type { TrainingState } from "../src/engine/training-state.ts";
+import type { ProgramInfo } from "../src/engine/program-info.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
 import { copiesFirst, uncached } from "../src/store/caching-store.ts";
 import { cidFromDigest } from "../src/protocol/cid.ts";
+import { isRetryable } from "../src/errors.ts";
 
 /** A job as the verifier re-executes it: the loaded program and the committed checkpoints. */
 export interface VerifiableJob {
@@ -348,22 +355,26 @@ export async function ownSegmentDigests(
 }
 
 /**
- * Stores the state at `offset` of segment `segment`, recomputed by the verifier: the agreed
- * pre-state of a dissection's last step, so the committee does not depend on a cheating
- * provider's cooperation. Returns its digest.
+ * Publishes the state at `offset` of segment `segment`, recomputed by the verifier, in its pre-state
+ * envelope for dispute `disputeId` (src/checkpoint/prestate-envelope.ts): the agreed pre-state of a
+ * dissection's last step, so the committee does not depend on a cheating provider's cooperation.
+ * Never the bare state: at offset 0 it is the provider's checkpoint segment − 1, and a copy under
+ * that address would answer for a provider that withholds it. Returns the envelope's and the
+ * state's digests (the caller names the first on chain: DisputeGame.publishPreState).
  */
-export async function publishStateAt(
+export async function publishPreState(
   v: VerifiableJob,
   store: BlobStore,
+  disputeId: bigint,
   segment: number,
   offset: number,
   runtime?: RuntimeOptions,
-): Promise<Hex> {
+): Promise<PublishedPreState> {
   checkSegmentIndex(v, segment);
   return withSession(v, runtime, async (session) => {
     const start = await checkpointState(v, store, session, segment - 1);
     const states = await runSteps(v, session, start.state, offset);
-    return (await putState(store, states.at(-1)!)).digest;
+    return putPreStateEnvelope(store, disputeId, states.at(-1)!);
   });
 }
 
@@ -380,6 +391,13 @@ export interface RefereeQuestion {
   preDigest: Hex;
   providerDigest: Hex;
   challengerDigest: Hex;
+  /** The dispute asked about: the id the pre-state envelope must name. */
+  disputeId?: bigint;
+  /**
+   * Exact state disputes: the digest of the pre-state envelope the challenger published
+   * (PreStatePublished, the latest), if any.
+   */
+  preStateEnvelope?: Hex;
 }
 
 export interface Verdict {
@@ -469,11 +487,13 @@ async function adjudicateClaims(
 /**
  * A referee's verdict. Availability and claims disputes: see adjudicateAvailability and
  * adjudicateClaims (checkpoints read on what is served now). State disputes, exact: recompute the
- * one disputed step from the agreed pre-state (read by its content address from any verified copy
- * — cache, repo — or what is served, or re-derived from the checkpoints and checked against the
- * agreed digest) and vote for the side whose post-step digest it reproduced, or Neither. Tolerance:
- * re-execute the whole segment and vote Provider when every claim of its leaf holds (the whole
- * state within the thresholds, loss, update norm, checkpoints available), Challenger otherwise.
+ * one disputed step from the agreed pre-state (from the challenger's published envelope when it
+ * names this dispute and carries that state; else read by its content address from any verified
+ * copy — cache, repo — or what is served; else re-derived from the checkpoints; always checked
+ * against the agreed digest) and vote for the side whose post-step digest it reproduced, or
+ * Neither. Tolerance: re-execute the whole segment and vote Provider when every claim of its leaf
+ * holds (the whole state within the thresholds, loss, update norm, checkpoints available),
+ * Challenger otherwise.
  */
 export async function adjudicate(
   v: VerifiableJob,
@@ -509,13 +529,14 @@ export async function adjudicate(
   return withSession(v, runtime, async (session) => {
     const info = v.job.program.info;
     const preStep = (q.segment - 1) * k + q.step - 1;
-    let pre: TrainingState | undefined;
     let steps = 0;
-    try {
-      pre = await getState(store, cidFromDigest(q.preDigest), info);
-    } catch (error) {
-      if (!isUnavailable(error)) throw error;
-    }
+    let pre = await publishedPreState(store, q, info);
+    if (pre === undefined)
+      try {
+        pre = await getState(store, cidFromDigest(q.preDigest), info);
+      } catch (error) {
+        if (!isUnavailable(error)) throw error;
+      }
     if (pre === undefined || pre.step !== preStep) {
       const start = await checkpointState(v, store, session, q.segment - 1);
       const states = await runSteps(v, session, start.state, q.step - 1);
@@ -537,4 +558,32 @@ export async function adjudicate(
           : "Neither";
     return { vote, distancePpm: 0n, recomputedDigest: post, steps: steps + 1 };
   });
+}
+
+/**
+ * The agreed pre-state from the envelope the challenger published (PreStatePublished), or
+ * undefined when there is none, it cannot be fetched intact, names another dispute or carries
+ * another state: the referee then reads the pre-state as it would without one. Only the
+ * challenger can publish, and only its latest envelope is tried, so a bogus one costs at most one
+ * fetch window.
+ */
+async function publishedPreState(
+  store: BlobStore,
+  q: RefereeQuestion,
+  info: ProgramInfo,
+): Promise<TrainingState | undefined> {
+  if (q.preStateEnvelope === undefined || q.disputeId === undefined) return undefined;
+  try {
+    return await getPreStateEnvelope(
+      store,
+      q.preStateEnvelope,
+      { disputeId: q.disputeId, stateDigest: q.preDigest },
+      info,
+    );
+  } catch (error) {
+    // A store outage is retried as any read is; every other failure (absent, too large for this
+    // reader, not an envelope, another dispute's, another state) is the challenger's to answer for.
+    if (isRetryable(error)) throw error;
+    return undefined;
+  }
 }

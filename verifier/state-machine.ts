@@ -40,6 +40,7 @@ export interface AuditRecord {
     salt: Hex;
     commitBlock?: bigint;
     disputeId?: bigint;
+    /** Exact state disputes: the agreed pre-state's envelope was published and named on chain. */
     published?: boolean;
     /** Availability: the blobs were fetched again after the provider answered, and failed. */
     rechecked?: boolean;

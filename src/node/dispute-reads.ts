@@ -1,8 +1,8 @@
 // What every party reads about a dispute: the provider and challenger daemons, referees, keepers,
 // the devnet's parties and the tests. DisputeGame keeps only a hash of the dissection's digests in
 // storage; the digests themselves are in its events (DisputeOpened, RangeNarrowed, PointsPosted,
-// ReadyForCommittee, ClaimsDisputed, CommitteeDrawn), and every mover resupplies them. These
-// readers rebuild the current position from the events.
+// ReadyForCommittee, ClaimsDisputed, PreStatePublished, CommitteeDrawn), and every mover resupplies
+// them. These readers rebuild the current position from the events.
 import type { Address, Hex } from "viem";
 
 import { AssayError } from "../errors.ts";
@@ -117,6 +117,11 @@ export interface StepQuestion extends DisputeOrigin {
   preDigest: Hex;
   providerDigest: Hex;
   challengerDigest: Hex;
+  /**
+   * Exact state disputes: the digest of the latest pre-state envelope the challenger published
+   * (PreStatePublished), if it has published one yet.
+   */
+  preStateEnvelope?: Hex;
 }
 
 export async function readStepQuestion(
@@ -136,14 +141,33 @@ export async function readStepQuestion(
       throw new DisputeReadError(`${origin.kind} dispute ${disputeId} names no claims`);
     claims = { lossBits: named.args.lossBits!, updateNorm: named.args.updateNorm! };
   }
+  const envelope =
+    origin.kind === "State" ? (await readPreStateEnvelopes(source, disputeId)).at(-1) : undefined;
   return {
     ...origin,
     ...(claims === undefined ? {} : { claims }),
+    ...(envelope === undefined ? {} : { preStateEnvelope: envelope }),
     step: Number(a.step!),
     preDigest: a.preDigest!,
     providerDigest: a.providerDigest!,
     challengerDigest: a.challengerDigest!,
   };
+}
+
+/**
+ * The digests of the pre-state envelopes the challenger of exact state dispute `disputeId`
+ * published (PreStatePublished), oldest first; only the challenger can publish one
+ * (DisputeGame.publishPreState), and an honest one publishes one.
+ */
+export async function readPreStateEnvelopes(
+  source: DisputeSource,
+  disputeId: bigint,
+): Promise<Hex[]> {
+  const published = await source.game.getEvents.PreStatePublished(
+    { disputeId },
+    { fromBlock: source.fromBlock },
+  );
+  return published.map((e) => e.args.envelopeDigest!);
 }
 
 /**

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import type { Address } from "viem";
 
 import { openSharedStore, type SharedStore } from "../../../src/node/shared-store.ts";
-import { cidFromDigest, cidOf } from "../../../src/protocol/cid.ts";
+import { getPreStateEnvelope } from "../../../src/checkpoint/prestate-envelope.ts";
+import { stateDigest } from "../../../src/checkpoint/state-codec.ts";
 import { JOB } from "../../../src/protocol/onchain-enums.ts";
 import { FsBlobStore } from "../../../src/store/fs-store.ts";
 import { startIpfsNode } from "../../../src/store/ipfs-node.ts";
@@ -32,8 +33,8 @@ import {
 // loopback TCP. The submitter publishes the job specs, programs and datasets to its own node; each
 // provider daemon's node dials the submitter's, fetches the spec and publishes its checkpoints and
 // manifest; the sampling auditor's node dials the submitter's and the providers'; the referees'
-// nodes dial those and the auditor's (which holds the pre-state it publishes for a dissection's
-// last step). Each node has a repoDir and a fixed port (mintIpfsPeer), so every config is written
+// nodes dial those and the auditor's (which holds the pre-state envelope it publishes for a
+// dissection's last step). Each node has a repoDir and a fixed port (mintIpfsPeer), so every config is written
 // before any daemon starts, and dials only the peers its config names. Every daemon's storeUrl is a
 // tripwire that answers 503 and records each request: with an `ipfs` section it must go unused.
 //
@@ -159,15 +160,26 @@ describe("end to end on IPFS: the daemons' shared store is their embedded IPFS n
     expect(result.segment).to.equal(Math.min(...(await openedSegments(f, jobId))));
     await expectChallengerVotes(f, result.disputeId);
     // The agreed pre-state of the disputed step, which the auditor recomputed and published for the
-    // committee, is served by the auditor's node: a fresh node that dials only it gets the blob.
-    const [ready] = await f.devnet.deployment.disputeGame.getEvents.ReadyForCommittee(
+    // committee in its envelope, named on chain, is served by the auditor's node: a fresh node that
+    // dials only it gets the envelope, and in it the agreed pre-state of this dispute.
+    const game = f.devnet.deployment.disputeGame;
+    const [ready] = await game.getEvents.ReadyForCommittee(
       { disputeId: result.disputeId },
       { fromBlock: 0n },
     );
+    const published = await game.getEvents.PreStatePublished(
+      { disputeId: result.disputeId },
+      { fromBlock: 0n },
+    );
+    expect(published, "one pre-state envelope, named once").to.have.length(1);
     const { node } = await startIpfsNode({ listen: [], peers: [auditorPeer.address] });
     try {
-      const cid = cidFromDigest(ready!.args.preDigest!);
-      expect(cidOf(await ipfsBlobStoreOn(node).get(cid))).to.equal(cid);
+      const state = await getPreStateEnvelope(
+        ipfsBlobStoreOn(node),
+        published[0]!.args.envelopeDigest!,
+        { disputeId: result.disputeId, stateDigest: ready!.args.preDigest! },
+      );
+      expect(stateDigest(state)).to.equal(ready!.args.preDigest!.toLowerCase());
     } finally {
       await node.stop();
     }

@@ -27,7 +27,7 @@ import { expect } from "chai";
 
 import type { IpfsNode } from "../../../src/store/ipfs-node.ts";
 import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
-import { publishStateAt, verifiableJob } from "../../../verifier/segment-check.ts";
+import { adjudicate, publishPreState, verifiableJob } from "../../../verifier/segment-check.ts";
 import {
   availabilityVote,
   honestJob,
@@ -113,17 +113,15 @@ describe("attack: another verifier's cache answers for a withholding provider", 
     expect(await vote).to.equal("voted Provider");
   });
 
-  // OPEN (docs/store.md, "What is left"): a challenger of an exact state dispute publishes the agreed
-  // pre-state of the last step (verifier/audit.ts, publishStateAt), and when that step is the
-  // segment's first, the pre-state is the provider's previous checkpoint, byte for byte: the
-  // challenger's node then serves it, as published, and answers an availability verdict for it. To
-  // get there the provider must commit a wrong checkpoint (an honest challenger disputes nothing
-  // else) and steer the dissection to its first step, so it is slashed by that state dispute; what
-  // it can still do is make a second honest challenger, whose peers lack the first, lose its bond.
-  // Not publishing such a pre-state would leave the committee of the state dispute, without copies,
-  // walking back through every withheld checkpoint (attack-state-dispute-rederive.test.ts), so the
-  // cheating provider could escape that slash: the worse outcome. Remove `.skip` to see it fail.
-  it.skip("a state dispute's challenger that published checkpoint 3 as the agreed pre-state does not answer for a provider that withholds it", async () => {
+  // A challenger of an exact state dispute publishes the agreed pre-state of the last step for the
+  // committee (verifier/audit.ts), and when that step is the segment's first, the pre-state is the
+  // provider's previous checkpoint, byte for byte. Published bare (as it once was), it was under the
+  // checkpoint's own address: the challenger's node served it and answered an availability verdict
+  // for a provider that withholds it, and a second honest challenger, whose peers lack it, lost its
+  // bond (this case failed: "voted Provider"). Fixed: the pre-state is published in an envelope of
+  // its own address that names the dispute (src/checkpoint/prestate-envelope.ts), and the committee
+  // finds it through the chain (PreStatePublished); the challenger stores no bare state.
+  it("a state dispute's challenger that published checkpoint 3 as the agreed pre-state does not answer for a provider that withholds it", async () => {
     const provider = await nodes.start();
     await publishOn(provider, job);
     // The challenger of a state dispute over segment 4 whose dissection ended at its first step.
@@ -132,12 +130,26 @@ describe("attack: another verifier's cache answers for a withholding provider", 
       fetchTimeoutMs: 2_000,
     });
     const v = verifiableJob(job.small, job.records);
-    expect(await publishStateAt(v, ipfsBlobStoreOn(challenger), 4, 0)).to.equal(
-      job.records[3]!.stateDigest,
-    );
+    const published = await publishPreState(v, ipfsBlobStoreOn(challenger), 7n, 4, 0);
+    expect(published.stateDigest).to.equal(job.records[3]!.stateDigest);
 
     await withhold(provider, job.records[3]!.cid);
     const referee = await startPeerOf(nodes, [provider, challenger], { fetchTimeoutMs: 1_500 });
     expect(await availabilityVote(job, ipfsBlobStoreOn(referee))).to.equal("voted Challenger");
+    // The state dispute's committee, naming the same peers, still finds the pre-state it needs.
+    const stateReferee = await startPeerOf(nodes, [provider, challenger], {
+      fetchTimeoutMs: 1_500,
+    });
+    const verdict = await adjudicate(v, ipfsBlobStoreOn(stateReferee), {
+      kind: "State",
+      segment: 4,
+      step: 1,
+      preDigest: job.records[3]!.stateDigest,
+      providerDigest: `0x${"22".repeat(32)}`,
+      challengerDigest: `0x${"11".repeat(32)}`,
+      disputeId: 7n,
+      preStateEnvelope: published.envelopeDigest,
+    });
+    expect(verdict.steps, "recomputed from the envelope: one step").to.equal(1);
   });
 });

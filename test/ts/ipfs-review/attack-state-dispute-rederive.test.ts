@@ -29,6 +29,7 @@ import { CachingBlobStore } from "../../../src/store/caching-store.ts";
 import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
 import {
   adjudicate,
+  publishPreState,
   verifiableJob,
   type RefereeQuestion,
 } from "../../../verifier/segment-check.ts";
@@ -76,5 +77,32 @@ describe("attack: a state dispute re-derives what the referee already holds", fu
       verdict.steps,
       `steps the referee re-executed (took ${seconds} s; its copy of checkpoint 3 is verified)`,
     ).to.equal(1);
+  });
+
+  it("a referee that holds no copy recomputes one step from the challenger's pre-state envelope while the provider withholds every checkpoint", async () => {
+    const { provider, bystander } = await providerAndBystander(nodes, job);
+    // The challenger recomputed the agreed pre-state (checkpoint 3: the dissection ended at segment
+    // 4's first step) and published it in its envelope; its node serves what it published.
+    const challenger = await startPeerOf(nodes, [provider], { listen: ["/ip4/127.0.0.1/tcp/0"] });
+    const v = verifiableJob(job.small, job.records);
+    const published = await publishPreState(v, ipfsBlobStoreOn(challenger), 7n, 4, 0);
+    for (const record of job.records.slice(1)) await withhold(provider, record.cid);
+
+    const referee = await startPeerOf(nodes, [provider, bystander, challenger], {
+      fetchTimeoutMs: 1_000,
+    });
+    const q: RefereeQuestion = {
+      kind: "State",
+      segment: 4,
+      step: 1,
+      preDigest: job.records[3]!.stateDigest,
+      providerDigest: `0x${"22".repeat(32)}` as Hex,
+      challengerDigest: `0x${"11".repeat(32)}` as Hex,
+      disputeId: 7n,
+      preStateEnvelope: published.envelopeDigest,
+    };
+    const verdict = await adjudicate(v, ipfsBlobStoreOn(referee), q);
+    expect(verdict.steps, "recomputed from the envelope: one step").to.equal(1);
+    expect(verdict.vote, "neither side's made-up digest").to.equal("Neither");
   });
 });

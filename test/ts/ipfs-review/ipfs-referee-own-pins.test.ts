@@ -7,6 +7,8 @@
 // challenger of an exact state dispute narrowed to a segment's first step, publishStateAt
 // (verifier/segment-check.ts; audit.ts "publish it, recomputed, so the committee does not depend
 // on a cheating provider") puts the pre-state, which is byte for byte checkpoint `segment − 1`.
+// (Since then the pre-state is published in an envelope of its own address, publishPreState, so
+// the challenger no longer holds checkpoint `segment − 1` itself either.)
 // When that verifier is later drawn on an availability dispute over the same checkpoint (segment 1
 // needs only checkpoint 1 besides the spec's initial state), it votes Provider on its own pinned
 // copy while the provider withholds it from everyone and the referee's node serves nobody (the
@@ -18,7 +20,7 @@
 import { expect } from "chai";
 
 import { ipfsBlobStoreOn } from "../../../src/store/ipfs-store.ts";
-import { adjudicate, publishStateAt, verifiableJob } from "../../../verifier/segment-check.ts";
+import { adjudicate, publishPreState, verifiableJob } from "../../../verifier/segment-check.ts";
 import { question } from "../verifier/questions.ts";
 import { honestJob, Nodes, publishOn, type HonestJob } from "./helpers.ts";
 
@@ -44,9 +46,9 @@ describe("attack review: an availability verdict on the referee's own pinned cop
     const freshReferee = await nodes.start({ listen: [], peers, fetchTimeoutMs: 500 });
     const v = verifiableJob(job.small, job.records);
     // The challenger's publication for a state dispute at segment 2, step 1 (offset 0): checkpoint
-    // 1's bytes, pinned in its repo.
-    const published = await publishStateAt(v, ipfsBlobStoreOn(formerChallenger), 2, 0);
-    expect(published, "the published pre-state is checkpoint 1").to.equal(
+    // 1's state, now in its pre-state envelope (attack-peer-cache-rescue.test.ts), pinned in its repo.
+    const published = await publishPreState(v, ipfsBlobStoreOn(formerChallenger), 1n, 2, 0);
+    expect(published.stateDigest, "the published pre-state is checkpoint 1").to.equal(
       job.records[1]!.stateDigest,
     );
 

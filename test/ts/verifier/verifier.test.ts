@@ -19,6 +19,7 @@ import type { FetchedJob } from "../../../src/demo/jobs.ts";
 import { postJob } from "../../../src/demo/submitter.ts";
 import { canonicalJobSpecBytes, specHash } from "../../../src/protocol/job-spec.ts";
 import { digestFromCid } from "../../../src/protocol/cid.ts";
+import { getPreStateEnvelope } from "../../../src/checkpoint/prestate-envelope.ts";
 import { JOB, OUTCOME, PHASE } from "../../../src/protocol/onchain-enums.ts";
 import type { VerifierDaemon } from "../../../verifier/daemon.ts";
 import type { VerifierEvent } from "../../../verifier/events.ts";
@@ -130,6 +131,19 @@ describe("verifier daemon", function () {
     );
     expect(Number(opened!.args.segment)).to.equal(4);
     expect(Number(ready!.args.step)).to.equal(6);
+    // The challenger published the agreed pre-state (offset 5) for the committee in its envelope,
+    // named on chain once.
+    const published = await game.getEvents.PreStatePublished(
+      { disputeId: disputes[0]! },
+      { fromBlock: 0n },
+    );
+    expect(published, "one PreStatePublished").to.have.length(1);
+    const preDigest = ready!.args.preDigest!;
+    const preState = await getPreStateEnvelope(f.store, published[0]!.args.envelopeDigest!, {
+      disputeId: disputes[0]!,
+      stateDigest: preDigest,
+    });
+    expect(preState.step).to.equal(29);
     const d = await game.read.getDispute([disputes[0]!]);
     expect(OUTCOME[d.outcome]).to.equal("ChallengerWon");
     const votes = await game.getEvents.VoteRevealed({ disputeId: disputes[0]! }, { fromBlock: 0n });
