@@ -595,8 +595,9 @@ export class Audit {
         ]),
       );
     } catch (error) {
-      if (!(error instanceof TransactionError)) throw error;
-      // The dispute resolved in between: nobody is left to read it.
+      // The dispute resolved in between: nobody is left to read it. Anything else (a node that
+      // dropped the transaction twice, say) is tried again on the next pass.
+      if (!(error instanceof TransactionError) || error.revert !== "DisputeWrongPhase") throw error;
       this.ctx.log.info(
         { disputeId: disputeId.toString(), revert: error.revert },
         "pre-state publication refused",
