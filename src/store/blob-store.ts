@@ -12,6 +12,22 @@ export interface BlobStore {
   has(cid: string): Promise<boolean>;
   /** Size in bytes, or undefined when absent. */
   size(cid: string): Promise<number | undefined>;
+  /**
+   * Optional: serve on a blob this store already holds — one it fetched and verified, as a reader —
+   * as it serves what it put. Only a store that holds copies it does not serve needs it (the IPFS
+   * store: peers are served only what it pinned, src/store/ipfs-serving.ts); there it pins the
+   * block held in the local repo, never fetching one (BlobNotFoundError when the repo lacks it;
+   * IntegrityError, the block dropped, when the copy rotted). The stores that serve everything
+   * they hold (filesystem, memory, the store server's client) do nothing but check the address.
+   * Idempotent. A wrapper must pass it on (CachingBlobStore does) or the copies stay unserved.
+   *
+   * Who calls it, and for what: a provider, for the inputs of a job it accepted (the spec and what
+   * it names: worker/job-specs.ts), so that a job stays readable once its submitter's node is gone.
+   * Never a verifier or a referee, and never for a checkpoint or manifest fetched from someone else:
+   * a node that served on what it read would answer availability questions for a provider that
+   * withholds it (test/ts/ipfs-review/attack-peer-cache-rescue.test.ts).
+   */
+  serveOn?(cid: string): Promise<void>;
 }
 
 export interface PutOptions {
@@ -41,6 +57,8 @@ export interface StreamingBlobStore extends BlobStore {
    * ended without error.
    */
   getStream(cid: string, options?: { signal?: AbortSignal }): Promise<AsyncIterable<Uint8Array>>;
+  /** Every streaming store says what serving on a blob it holds means for it (BlobStore.serveOn). */
+  serveOn(cid: string): Promise<void>;
 }
 
 /**

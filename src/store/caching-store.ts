@@ -76,6 +76,11 @@ export class CachingBlobStore implements BlobStore {
   async size(cid: string): Promise<number | undefined> {
     return this.#cache.get(cid)?.byteLength ?? (await this.inner.size(cid));
   }
+
+  /** Passed on to the store behind the cache (BlobStore.serveOn); nothing where it has none. */
+  async serveOn(cid: string): Promise<void> {
+    await this.inner.serveOn?.(cid);
+  }
 }
 
 /**

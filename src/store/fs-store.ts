@@ -196,6 +196,14 @@ export class FsBlobStore implements StreamingBlobStore {
     return (await this.statBlob(this.pathOf(cid)))?.size;
   }
 
+  /**
+   * Nothing to do: whoever reads this directory (the store server, a provider's `servePort`) reads
+   * every blob it holds (BlobStore.serveOn).
+   */
+  async serveOn(cid: string): Promise<void> {
+    canonicalCid(cid);
+  }
+
   /** Removes a blob; true when it was there. */
   async delete(cid: string): Promise<boolean> {
     const file = this.pathOf(cid);

@@ -128,6 +128,14 @@ export class HttpBlobStore implements StreamingBlobStore {
     return (await this.size(cid)) !== undefined;
   }
 
+  /**
+   * Nothing to do, and no request: the server serves every blob it holds to whoever reads it, and
+   * a blob read through this client came from the server (BlobStore.serveOn).
+   */
+  async serveOn(cid: string): Promise<void> {
+    canonicalCid(cid);
+  }
+
   async size(cid: string): Promise<number | undefined> {
     const canonical = canonicalCid(cid);
     return this.withRetries(`head ${canonical}`, undefined, async ({ signal }) => {

@@ -12,7 +12,8 @@
 //
 // What is put is pinned, so a garbage collection (helia.gc()) keeps it, and only what is pinned is
 // served to peers (src/store/ipfs-serving.ts). A blob fetched from a peer by `get` is kept in the
-// repo as a cache for this node's own reads: not pinned, and never served on. `has` and `size` look at the
+// repo as a cache for this node's own reads: not pinned, and not served on unless `serveOn` is
+// asked for it (a provider, for the inputs of a job it accepted). `has` and `size` look at the
 // local repo only; `get` and `getStream` of a blob absent locally ask the connected peers and
 // wait at most fetchTimeoutMs before reporting BlobNotFoundError.
 //
@@ -218,6 +219,37 @@ export class IpfsBlobStore implements StreamingBlobStore, ServesNow {
    */
   async has(cid: string): Promise<boolean> {
     return servesBlock(this.helia, CID.parse(canonicalCid(cid)));
+  }
+
+  /**
+   * Serves on a blob this node holds but did not publish (one `get` fetched and verified) by pinning
+   * it, as a put does: peers are then sent it (src/store/ipfs-serving.ts), and a garbage collection
+   * keeps it. Reads the local repo only, never the network: BlobNotFoundError at once when the
+   * repo lacks the block. The held bytes are checked against the address before the pin: a block
+   * that rotted is dropped (IntegrityError), as `get` drops it, so a later `get` fetches it again.
+   * Contract and callers: BlobStore.serveOn (a provider's job inputs; never another's checkpoints).
+   */
+  async serveOn(cid: string): Promise<void> {
+    const canonical = canonicalCid(cid);
+    const key = CID.parse(canonical);
+    await this.serialized(canonical, async () => {
+      if (!(await this.helia.blockstore.has(key)))
+        throw new BlobNotFoundError(
+          canonical,
+          `blob ${canonical} is not in the local IPFS repo: serveOn serves on only a blob this node holds, and fetches nothing`,
+        );
+      const held = new Uint8Array(await this.readLocal(canonical, key));
+      const actual = cidOf(held);
+      if (actual !== canonical) {
+        await this.dropCorrupt(key);
+        throw new IntegrityError(
+          canonical,
+          actual,
+          `corrupted block in the IPFS repo: the bytes for ${canonical} hash to ${actual}; dropped, not served`,
+        );
+      }
+      await this.pin(key, canonical);
+    });
   }
 
   async size(cid: string): Promise<number | undefined> {

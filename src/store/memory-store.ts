@@ -80,6 +80,11 @@ export class MemoryBlobStore implements StreamingBlobStore {
     return this.blobs.get(canonicalCid(cid))?.byteLength;
   }
 
+  /** Nothing to do: whoever reads this store reads every blob it holds (BlobStore.serveOn). */
+  async serveOn(cid: string): Promise<void> {
+    canonicalCid(cid);
+  }
+
   async delete(cid: string): Promise<boolean> {
     return this.blobs.delete(canonicalCid(cid));
   }

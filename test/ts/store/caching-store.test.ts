@@ -81,6 +81,26 @@ describe("CachingBlobStore", () => {
     expect(uncached(inner)).to.equal(inner);
   });
 
+  it("passes serveOn on to the store behind it (a provider's shared store may be cached)", async () => {
+    const inner = new MemoryBlobStore();
+    const asked: string[] = [];
+    inner.serveOn = async (cid: string): Promise<void> => {
+      asked.push(cid);
+    };
+    const store = new CachingBlobStore(new CachingBlobStore(inner));
+    const cid = await store.put(blob(10, "an input"));
+    await store.serveOn(cid);
+    expect(asked).to.deep.equal([cid]);
+    // A store without the operation: nothing to do.
+    const plain = new CachingBlobStore({
+      put: (bytes) => inner.put(bytes),
+      get: (c) => inner.get(c),
+      has: (c) => inner.has(c),
+      size: (c) => inner.size(c),
+    });
+    await plain.serveOn(cid);
+  });
+
   it("refuses a byte budget that is not a positive integer", () => {
     expect(() => new CachingBlobStore(new MemoryBlobStore(), { maxBytes: 0 })).to.throw(RangeError);
   });

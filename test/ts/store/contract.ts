@@ -16,6 +16,12 @@ export interface StoreUnderTest {
   store: StreamingBlobStore;
   /** The size limit the store enforces (in bytes); the suite needs at least 300 000. */
   maxBytes: number;
+  /**
+   * What `serveOn` does with a blob the store does not hold: "ignored" for the stores that serve
+   * everything they hold (a no-op), "not-found" for the IPFS store, which pins only a block already
+   * in its repo and never fetches one.
+   */
+  serveOnAbsent: "ignored" | "not-found";
   teardown(): Promise<void>;
 }
 
@@ -114,6 +120,7 @@ export function describeStoreContract(name: string, setup: () => Promise<StoreUn
           () => store.size(cid),
           () => store.getStream(cid),
           () => store.put(new Uint8Array(1), { expectedCid: cid }),
+          () => store.serveOn(cid),
         ]) {
           const error = await rejection(op);
           expect(error, `CID ${JSON.stringify(cid)}`).to.be.instanceOf(InvalidCidError);
@@ -141,6 +148,27 @@ export function describeStoreContract(name: string, setup: () => Promise<StoreUn
       expect(await store.has(cidOf(big))).to.equal(false);
       const fits = blob(sut.maxBytes, "just fits");
       expect(await store.put(fits)).to.equal(cidOf(fits));
+    });
+
+    it("serveOn: a blob it holds stays held and served, however often asked", async () => {
+      const bytes = blob(2_000, "served on");
+      const cid = await store.put(bytes);
+      await store.serveOn(cid);
+      await store.serveOn(base58Spelling(cid));
+      expect(await store.has(cid)).to.equal(true);
+      expect(Buffer.from(await store.get(cid)).equals(Buffer.from(bytes))).to.equal(true);
+    });
+
+    it("serveOn of a blob it does not hold stores nothing (ignored, or BlobNotFoundError where serving takes a copy)", async () => {
+      const cid = cidOf(blob(10, "never stored, never served"));
+      if (sut.serveOnAbsent === "ignored") await store.serveOn(cid);
+      else {
+        const error = await rejection(() => store.serveOn(cid));
+        expect(error).to.be.instanceOf(BlobNotFoundError);
+        expect((error as BlobNotFoundError).cid).to.equal(cid);
+      }
+      expect(await store.has(cid)).to.equal(false);
+      expect(await store.size(cid)).to.equal(undefined);
     });
 
     it("survives concurrent puts of the same blob: one CID, intact bytes", async () => {

@@ -26,6 +26,7 @@ describeStoreContract("FsBlobStore", async () => {
   return {
     store,
     maxBytes: LIMIT,
+    serveOnAbsent: "ignored",
     teardown: async () => {
       // Whatever a test did, no temporary file may outlive its operation.
       expect(await filesUnder(path.join(root, "tmp"))).to.deep.equal([]);

@@ -74,6 +74,7 @@ describeStoreContract("HttpBlobStore against the store server", async () => {
   return {
     store: f.client,
     maxBytes: LIMIT,
+    serveOnAbsent: "ignored",
     teardown: async () => {
       expect(await filesUnder(path.join(f.root, "tmp"))).to.deep.equal([]);
       expect(f.errors).to.deep.equal([]);

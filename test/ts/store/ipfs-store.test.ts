@@ -52,6 +52,7 @@ describeStoreContract("IpfsBlobStore (repo in memory)", async () => {
   return {
     store: ipfsBlobStoreOn(node),
     maxBytes: IPFS_DEFAULT_MAX_BLOB_BYTES,
+    serveOnAbsent: "not-found",
     teardown: () => node.stop(),
   };
 });
@@ -62,6 +63,7 @@ describeStoreContract("IpfsBlobStore (repo on disk)", async () => {
   return {
     store: ipfsBlobStoreOn(node),
     maxBytes: IPFS_DEFAULT_MAX_BLOB_BYTES,
+    serveOnAbsent: "not-found",
     teardown: async () => {
       await node.stop();
       await remove();
@@ -261,6 +263,58 @@ describe("IpfsBlobStore between Helia nodes", function () {
     await onB.put(await onB.get(fetched));
     expect(cidOf(await waiting)).to.equal(fetched);
     expect(await onB.has(fetched)).to.equal(true);
+  });
+
+  it("serveOn serves on a blob it fetched, from its repo: a reader that dials only it gets it once the publisher is gone", async () => {
+    const a = await start();
+    const b = await start({ peers: [a.multiaddrs()[0]!] });
+    const onB = ipfsBlobStoreOn(b);
+    const bytes = blob(3_000, "an input B fetched from A");
+    const cid = await ipfsBlobStoreOn(a).put(bytes);
+    await onB.get(cid);
+    const c = await client([b], { fetchTimeoutMs: 1_500 });
+    const onC = ipfsBlobStoreOn(c);
+    expect(await rejection(() => onC.get(cid)), "control: not served before").to.be.instanceOf(
+      BlobNotFoundError,
+    );
+
+    // A stops: B pins what its repo holds, without asking anyone.
+    await a.stop();
+    await onB.serveOn(cid);
+    expect(await b.helia.pins.isPinned(CID.parse(cid))).to.equal(true);
+    expect(await onB.has(cid)).to.equal(true);
+    expect(Buffer.from(await onC.get(cid)).equals(Buffer.from(bytes))).to.equal(true);
+  });
+
+  it("serveOn of a blob not in its repo is BlobNotFoundError at once: it fetches nothing, even from a peer that has it", async () => {
+    const a = await start();
+    const b = await client([a], { fetchTimeoutMs: 5_000 });
+    const onB = ipfsBlobStoreOn(b);
+    const cid = await ipfsBlobStoreOn(a).put(blob(3_000, "held by A only"));
+    const begun = performance.now();
+    const error = await rejection(() => onB.serveOn(cid));
+    expect(performance.now() - begun).to.be.below(1_000);
+    expect(error).to.be.instanceOf(BlobNotFoundError);
+    expect((error as Error).message).to.match(/not in the local IPFS repo/);
+    expect(await b.helia.blockstore.has(CID.parse(cid))).to.equal(false);
+    expect(await b.helia.pins.isPinned(CID.parse(cid))).to.equal(false);
+  });
+
+  it("serveOn of a block that rotted in the repo is IntegrityError: it drops the block and serves nothing", async () => {
+    const { root, remove } = await tempRoot();
+    removals.push(remove);
+    const a = await start();
+    const b = await start({ repoDir: root, listen: [], peers: [a.multiaddrs()[0]!] });
+    const onB = ipfsBlobStoreOn(b);
+    const cid = await ipfsBlobStoreOn(a).put(blob(20_000, "fetched, then rots"));
+    await onB.get(cid);
+    const files = await filesUnder(path.join(root, "blocks"));
+    expect(files).to.have.length(1);
+    await writeFile(path.join(root, "blocks", files[0]!), blob(20_000, "rotten"));
+
+    expect(await rejection(() => onB.serveOn(cid))).to.be.instanceOf(IntegrityError);
+    expect(await b.helia.pins.isPinned(CID.parse(cid))).to.equal(false);
+    expect(await b.helia.blockstore.has(CID.parse(cid))).to.equal(false);
   });
 
   it("keeps blobs, pins and its peer id across a restart on the same repo directory", async () => {
