@@ -58,7 +58,7 @@ export const JOB_STATE_TABLE: Readonly<Record<JobState, StateSpec>> = {
     on: { accepted: "training", "lost-race": "skipped" },
   },
   training: {
-    does: "trains from its last journaled checkpoint; stores, uploads and journals each checkpoint; commits progress",
+    does: "serves the job's inputs on from its shared store; trains from its last journaled checkpoint; stores, uploads and journals each checkpoint; commits progress",
     on: { trained: "submitting", "missed-deadline": "expired" },
   },
   submitting: {

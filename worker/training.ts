@@ -1,5 +1,6 @@
-// Training one job: from its last journaled checkpoint (the initial state the first time), segment
-// by segment (src/provider/segment-training.ts). Each checkpoint is journaled once it is durable in
+// Training one job: first its inputs are served on from the shared store (the job is ours now:
+// worker/job-specs.ts), then it trains from its last journaled checkpoint (the initial state the
+// first time), segment by segment (src/provider/segment-training.ts). Each checkpoint is journaled once it is durable in
 // the local store and uploaded to the shared one, so a restart resumes there and loses none; every
 // `progressEvery` checkpoints the Merkle root so far is committed on chain (`commitProgress`). The
 // tamper-blob and withhold-manifest cheats damage the shared store once training is over.
@@ -28,6 +29,15 @@ export async function trainJob(
 ): Promise<Trained> {
   const { journal, log, metrics } = ctx;
   const spec = await ctx.specs.get(jobId, onchain);
+  // Accepted: this node serves the job's inputs too, so that verifiers can read the job whether or
+  // not the submitter's node is up. Its work comes first: an input not served is logged, and asked
+  // again when training resumes after a restart.
+  const unserved = await ctx.specs.serveInputs(spec);
+  if (unserved.length > 0)
+    log.warn(
+      { jobId, cids: unserved.map((input) => input.cid), err: unserved[0]!.error },
+      `job ${jobId}: ${unserved.length} of its inputs are not served on by this provider's store; training goes on`,
+    );
   const job = spec.loaded.job;
   const plan = ctx.specs.plan(spec);
   const records = checkpointRecords(journal, jobId);

@@ -85,6 +85,18 @@ export async function fetchJobSpec(
   return { spec, specCid, loaded };
 }
 
+/**
+ * The job's inputs: every blob `fetchJobSpec` reads for it — the spec, the program, the initial
+ * state and each dataset shard — by CID, each once. What a provider that accepted the job serves on
+ * (worker/job-specs.ts), so that whoever must read the job finds it on the provider's node too.
+ */
+export function jobInputCids(fetched: FetchedSpec): string[] {
+  const { spec, specCid } = fetched;
+  return [
+    ...new Set([specCid, spec.program.cid, spec.program.initialStateCid, ...spec.dataset.shards]),
+  ];
+}
+
 /** The sizes of the blobs a job's provider commits to, in bytes, as `committedBlobProblem` bounds them. */
 export interface CommittedBlobSizes {
   /** Every checkpoint (all have the initial state's tensors, so its size). */

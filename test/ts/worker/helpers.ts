@@ -150,6 +150,7 @@ function reportingLimit(store: BlobStore, maxBytes: number | undefined): BlobSto
     get: (cid) => store.get(cid),
     has: (cid) => store.has(cid),
     size: (cid) => store.size(cid),
+    serveOn: async (cid) => store.serveOn?.(cid),
     maxBytes,
   };
   return reporting;
