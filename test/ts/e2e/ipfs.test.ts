@@ -1,8 +1,10 @@
 import { expect } from "chai";
 import type { Address } from "viem";
 
+import { fetchJobSpec, readOnchainJob } from "../../../src/node/job-reader.ts";
 import { openSharedStore, type SharedStore } from "../../../src/node/shared-store.ts";
 import { getPreStateEnvelope } from "../../../src/checkpoint/prestate-envelope.ts";
+import { cidFromDigest } from "../../../src/protocol/cid.ts";
 import { stateDigest } from "../../../src/checkpoint/state-codec.ts";
 import { JOB } from "../../../src/protocol/onchain-enums.ts";
 import { FsBlobStore } from "../../../src/store/fs-store.ts";
@@ -31,10 +33,11 @@ import {
 // The daemons with an `ipfs` section in their config, as operators write it: every shared blob
 // lives in embedded IPFS nodes (src/node/shared-store.ts) and moves between them by bitswap over
 // loopback TCP. The submitter publishes the job specs, programs and datasets to its own node; each
-// provider daemon's node dials the submitter's, fetches the spec and publishes its checkpoints and
-// manifest; the sampling auditor's node dials the submitter's and the providers'; the referees'
-// nodes dial those and the auditor's (which holds the pre-state envelope it publishes for a
-// dissection's last step). Each node has a repoDir and a fixed port (mintIpfsPeer), so every config is written
+// provider daemon's node dials the submitter's, fetches the spec, serves on the spec and what it
+// names once it accepted the job, and publishes its checkpoints and manifest; the sampling
+// auditor's node dials the submitter's and the providers'; the referees' nodes dial those and the
+// auditor's (which holds the pre-state envelope it publishes for a dissection's last step). Each
+// node has a repoDir and a fixed port (mintIpfsPeer), so every config is written
 // before any daemon starts, and dials only the peers its config names. Every daemon's storeUrl is a
 // tripwire that answers 503 and records each request: with an `ipfs` section it must go unused.
 //
@@ -63,6 +66,7 @@ describe("end to end on IPFS: the daemons' shared store is their embedded IPFS n
   let providers = new Map<string, Address>();
   let auditor: Address;
   let auditorPeer: IpfsPeer;
+  let honestPeer: IpfsPeer;
   const events: VerifierEvent[] = [];
 
   before(async function () {
@@ -71,6 +75,7 @@ describe("end to end on IPFS: the daemons' shared store is their embedded IPFS n
     const peer = (name: string): Promise<IpfsPeer> => mintIpfsPeer(f, name);
     const submitter = await peer("submitter");
     const provider = { honest: await peer("honest"), fabricate: await peer("fabricate") };
+    honestPeer = provider.honest;
     auditorPeer = await peer("auditor");
     const sources = [submitter, provider.honest, provider.fabricate];
 
@@ -144,6 +149,18 @@ describe("end to end on IPFS: the daemons' shared store is their embedded IPFS n
     expect(checked.every((e) => e.ok)).to.equal(true);
     expect(mine.filter((e) => e.type === "segment-error")).to.deep.equal([]);
     expect(mine.filter((e) => e.type === "decided").map((e) => e.state)).to.deep.equal(["passed"]);
+  });
+
+  it("the honest provider's node serves the inputs of the job it accepted: a node that dials only it reads the whole job", async function () {
+    const jobId = jobs.get("honest")!;
+    const onchain = await readOnchainJob(f.devnet.deployment.market, jobId);
+    const { node } = await startIpfsNode({ listen: [], peers: [honestPeer.address] });
+    try {
+      const fetched = await fetchJobSpec(ipfsBlobStoreOn(node), jobId, onchain);
+      expect(fetched.specCid).to.equal(cidFromDigest(onchain.specHash));
+    } finally {
+      await node.stop();
+    }
   });
 
   it("fabricate: the auditor challenges the lowest opened segment and the referees, reading over IPFS, slash the provider", async function () {
