@@ -8,6 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import type { NodeConfigInput } from "../node/config.ts";
+import { daemonNodeArgs } from "../node/daemon-flags.ts";
 
 /** The repository root (daemon entry points and default paths are relative to it). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -138,11 +139,15 @@ export async function spawnDaemon(
     log.once("error", reject);
   });
   const entry = options.entry ?? ENTRY_POINTS[kind];
-  const child = spawn(process.execPath, [entry, "--config", configFile, ...(options.args ?? [])], {
-    cwd: REPO_ROOT,
-    env: daemonEnv(options.env ?? {}),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    daemonNodeArgs(entry, ["--config", configFile, ...(options.args ?? [])]),
+    {
+      cwd: REPO_ROOT,
+      env: daemonEnv(options.env ?? {}),
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   child.stdout.pipe(log, { end: false });
   child.stderr.pipe(log, { end: false });
 
