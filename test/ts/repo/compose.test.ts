@@ -14,6 +14,7 @@ import { parse } from "yaml";
 import { z } from "zod";
 
 import { loadConfig } from "../../../src/node/config.ts";
+import { DAEMON_NODE_FLAGS } from "../../../src/node/daemon-flags.ts";
 import { VerifierConfigSchema } from "../../../verifier/config.ts";
 import { loadWorkerConfig } from "../../../worker/config.ts";
 import { REPO, runCli } from "../cli/run-cli.ts";
@@ -81,8 +82,17 @@ async function problemsOf(name: string, service: Service, argv: string[]): Promi
     return problems;
   }
   if (program === "node") {
-    const file = args[0]!;
-    return tracked.has(file) ? [] : [`${name}: node runs ${file}, which is not in the repository`];
+    const at = args.findIndex((a) => !a.startsWith("-"));
+    const file = args[at]!;
+    if (!tracked.has(file)) return [`${name}: node runs ${file}, which is not in the repository`];
+    // A daemon runs with the flags every daemon process is started with (src/node/daemon-flags.ts).
+    const flags = args.slice(0, at);
+    if (
+      ["worker/main.ts", "verifier/main.ts"].includes(file) &&
+      DAEMON_NODE_FLAGS.some((f) => !flags.includes(f))
+    )
+      return [`${name}: node runs ${file} without ${DAEMON_NODE_FLAGS.join(" ")}`];
+    return [];
   }
   return [`${name}: runs ${program}, neither bin/assay nor node`];
 }
@@ -141,6 +151,9 @@ describe("compose.yaml and the Dockerfile", function () {
     expect(await problemsOf("x", service, ["node", "worker/mian.ts"])).to.deep.equal([
       "x: node runs worker/mian.ts, which is not in the repository",
     ]);
+    expect(
+      await problemsOf("x", service, ["node", "verifier/main.ts", "--config", "/c.json"]),
+    ).to.deep.equal(["x: node runs verifier/main.ts without --single-threaded-gc"]);
   });
 
   it("mounts daemon config files that load with the daemons' schemas and name the services here", function () {
