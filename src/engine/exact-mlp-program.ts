@@ -30,12 +30,11 @@ import { exactOps, value, type ExactOps, type IntValue } from "./exact-graph-ops
 import { biasName, mlpStateSpecs, oneHot, weightName, type MlpShape } from "./float-mlp-program.ts";
 import { createGraphBuilder, type GraphBuilder } from "./onnx-graph.ts";
 import {
-  FEATURES_INPUT,
-  LABELS_INPUT,
   LOSS_OUTPUT,
+  declareStepInputs,
+  declareStepOutputs,
   PROGRAM_FORMAT,
   PROGRAM_METADATA_KEY,
-  STEP_INPUT,
   nextName,
   type ExactFormat,
   type ExactUpdateConstants,
@@ -167,10 +166,7 @@ export function buildExactMlpProgram(options: ExactMlpOptions): {
   const C = layers[L]!;
   const g = createGraphBuilder("assay_exact_mlp_step");
 
-  const features = g.input(FEATURES_INPUT, "uint8", [B, layers[0]!]);
-  const labels = g.input(LABELS_INPUT, "int32", [B]);
-  g.input(STEP_INPUT, "int64", []); // uniform step signature; SGD does not use it
-  for (const t of info.state) g.input(t.name, t.dtype, t.shape);
+  const { features, labels } = declareStepInputs(g, info); // SGD does not use the step index
 
   const fwd = exactForward(g, info, features);
   const { ops } = fwd;
@@ -223,7 +219,6 @@ export function buildExactMlpProgram(options: ExactMlpOptions): {
       ? g.op("Div", [g.op("Mul", [total, i64(2 ** (LOSS_FRAC_BITS - logitFracBits))]), i64(B)])
       : g.op("Div", [total, i64(B * 2 ** (logitFracBits - LOSS_FRAC_BITS))]);
   g.op("Identity", [scaled], {}, { out: LOSS_OUTPUT });
-  g.output(LOSS_OUTPUT, "int64", []);
 
   // Backward and update, last layer first.
   for (let l = L - 1; l >= 0; l--) {
@@ -248,7 +243,7 @@ export function buildExactMlpProgram(options: ExactMlpOptions): {
     update(ops, weightName(l), gradW, c.weightUpdate);
     update(ops, biasName(l), gradB, c.biasUpdate);
   }
-  for (const t of info.state) g.output(nextName(t.name), t.dtype, t.shape);
+  declareStepOutputs(g, info);
   return { bytes: g.encode({ [PROGRAM_METADATA_KEY]: JSON.stringify(info) }), info };
 }
 

@@ -4,12 +4,11 @@
 // come out updated, with the loss of the batch before the update.
 import { createGraphBuilder, type GraphBuilder } from "./onnx-graph.ts";
 import {
-  FEATURES_INPUT,
-  LABELS_INPUT,
   LOSS_OUTPUT,
+  declareStepInputs,
+  declareStepOutputs,
   PROGRAM_FORMAT,
   PROGRAM_METADATA_KEY,
-  STEP_INPUT,
   nextName,
   type OptimizerSpec,
   type ProgramInfo,
@@ -125,11 +124,8 @@ export function buildFloatMlpProgram(options: FloatMlpOptions): {
   const C = layers[L]!;
   const g = createGraphBuilder("assay_float_mlp_step");
 
-  const features = g.input(FEATURES_INPUT, "uint8", [B, layers[0]!]);
-  const labels = g.input(LABELS_INPUT, "int32", [B]);
-  // Every program declares the step index (the signature is uniform); SGD ignores it.
-  const step = g.input(STEP_INPUT, "int64", []);
-  for (const t of info.state) g.input(t.name, t.dtype, t.shape);
+  // SGD ignores the step index.
+  const { features, labels, step } = declareStepInputs(g, info);
 
   const f = (v: number): string => g.scalar("float32", v);
   const x = floatFeatures(g, features);
@@ -140,7 +136,6 @@ export function buildFloatMlpProgram(options: FloatMlpOptions): {
   const logp = g.op("LogSoftmax", [logits], { axis: { i: 1 } });
   const nll = g.op("ReduceSum", [g.op("Mul", [logp, y])], { keepdims: { i: 0 } });
   g.op("Mul", [nll, f(-1 / B)], {}, { out: LOSS_OUTPUT });
-  g.output(LOSS_OUTPUT, "float32", []);
 
   // Backward: dZ of the mean loss, then per layer dW = Aᵀ·dZ, db = Σ dZ, dA = dZ·Wᵀ.
   const grads = new Map<string, string>();
@@ -205,8 +200,7 @@ export function buildFloatMlpProgram(options: FloatMlpOptions): {
       g.op("Sub", [p.name, delta], {}, { out: nextName(p.name) });
     }
   }
-  // Outputs in canonical state order.
-  for (const t of info.state) g.output(nextName(t.name), t.dtype, t.shape);
+  declareStepOutputs(g, info);
 
   return { bytes: g.encode({ [PROGRAM_METADATA_KEY]: JSON.stringify(info) }), info };
 }

@@ -4,6 +4,7 @@
 import { z } from "zod";
 
 import { optimizerSchema } from "../protocol/job-spec.ts";
+import type { GraphBuilder } from "./onnx-graph.ts";
 
 export const PROGRAM_METADATA_KEY = "assay.program";
 export const PROGRAM_FORMAT = "assay.train-step/1";
@@ -140,4 +141,29 @@ export function paramSpecs(info: ProgramInfo): StateTensorSpec[] {
 
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * Declares on `g` the inputs of the step signature every program has, in this order (the runtime
+ * feeds them by name: runtime.ts): features [B, F] uint8, labels [B] int32, the step index (int64
+ * scalar; a program may ignore it), then each state tensor.
+ */
+export function declareStepInputs(
+  g: GraphBuilder,
+  info: ProgramInfo,
+): { features: string; labels: string; step: string } {
+  const features = g.input(FEATURES_INPUT, "uint8", [info.batchSize, info.model.layers[0]!]);
+  const labels = g.input(LABELS_INPUT, "int32", [info.batchSize]);
+  const step = g.input(STEP_INPUT, "int64", []);
+  for (const t of info.state) g.input(t.name, t.dtype, t.shape);
+  return { features, labels, step };
+}
+
+/**
+ * Declares on `g` the outputs of the step signature: the loss (raw int64 fixed point for exact
+ * programs, float32 for tolerance ones), then each state tensor's next value, in state order.
+ */
+export function declareStepOutputs(g: GraphBuilder, info: ProgramInfo): void {
+  g.output(LOSS_OUTPUT, info.numerics === "exact" ? "int64" : "float32", []);
+  for (const t of info.state) g.output(nextName(t.name), t.dtype, t.shape);
 }
