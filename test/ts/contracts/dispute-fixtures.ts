@@ -3,11 +3,6 @@
 // commit–reveal, the dissection played by both sides, and committee votes.
 import { expect } from "chai";
 import {
-  BaseError,
-  ContractFunctionRevertedError,
-  decodeErrorResult,
-  getAddress,
-  isAddress,
   keccak256,
   maxUint256,
   parseEventLogs,
@@ -48,6 +43,7 @@ import {
 } from "./fixtures.ts";
 
 import { DISPUTE_KIND, PHASE, VOTE } from "../../../src/protocol/onchain-enums.ts";
+import { expectRevert, expectRevertData } from "../helpers/expect-revert.ts";
 import { JOB, NUMERICS, STAKE_ROLE } from "../../../src/protocol/onchain-enums.ts";
 
 export { DISPUTE_KIND, PHASE, VOTE };
@@ -549,62 +545,17 @@ const BUBBLED_ERRORS: Abi = [
   ...(receiptsArtifact.abi as Abi),
 ].filter((item) => item.type === "error");
 
-function decodeRevert(abi: Abi, data: Hex): { name: string; args: readonly unknown[] } {
-  for (const candidate of [abi, BUBBLED_ERRORS]) {
-    try {
-      const decoded = decodeErrorResult({ abi: candidate, data });
-      return { name: decoded.errorName, args: decoded.args ?? [] };
-    } catch {
-      // try the next ABI
-    }
-  }
-  return { name: `unknown error ${data.slice(0, 10)}`, args: [] };
-}
-
-function normalize(value: unknown): unknown {
-  return typeof value === "string" && isAddress(value, { strict: false })
-    ? getAddress(value)
-    : value;
-}
-
-function expectError(
-  got: { name: string; args: readonly unknown[] },
-  errorName: string,
-  args?: readonly unknown[],
-): void {
-  expect(got.name).to.equal(errorName);
-  if (args !== undefined) expect(got.args.map(normalize)).to.deep.equal(args.map(normalize));
-}
-
 /**
- * Like helpers/expect-revert.ts, but also decodes errors raised by the market or the registry
- * inside a DisputeGame / FraudProofs call (e.g. the market's JobDeadlinePassed).
+ * expectRevert (helpers/expect-revert.ts) that also decodes errors raised by the market, the
+ * registry, FraudProofs or Receipts inside a DisputeGame / FraudProofs call (e.g. the market's
+ * JobDeadlinePassed).
  */
 export async function expectRevertFrom(
   action: Promise<unknown>,
   errorName: string,
   args?: readonly unknown[],
 ): Promise<void> {
-  let caught: unknown;
-  try {
-    await action;
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, `expected a revert with ${errorName}, but the call succeeded`).to.not.equal(
-    undefined,
-  );
-  if (!(caught instanceof BaseError)) throw caught;
-  const reverted = caught.walk((e) => e instanceof ContractFunctionRevertedError);
-  if (!(reverted instanceof ContractFunctionRevertedError)) {
-    expect.fail(`expected a revert with ${errorName}, got: ${caught.shortMessage}`);
-  }
-  if (reverted.data?.errorName !== undefined) {
-    expectError({ name: reverted.data.errorName, args: reverted.data.args ?? [] }, errorName, args);
-    return;
-  }
-  expect(reverted.raw, reverted.shortMessage).to.not.equal(undefined);
-  expectError(decodeRevert([], reverted.raw as Hex), errorName, args);
+  await expectRevert(action, errorName, args, BUBBLED_ERRORS);
 }
 
 /**
@@ -627,7 +578,7 @@ export async function expectMinedRevert(
   const data = (
     trace.returnValue.startsWith("0x") ? trace.returnValue : `0x${trace.returnValue}`
   ) as Hex;
-  expectError(decodeRevert(f.disputeGame.abi as Abi, data), errorName, args);
+  expectRevertData(data, [...(f.disputeGame.abi as Abi), ...BUBBLED_ERRORS], errorName, args);
 }
 
 // ---------------------------------------------------------------- solvency

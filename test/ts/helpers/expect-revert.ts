@@ -16,12 +16,15 @@ const BUBBLED_ERRORS: Abi = (registryArtifact.abi as Abi).filter((item) => item.
 
 /**
  * Awaits `action` and asserts that it reverted with the custom error `errorName`, and, when given,
- * with exactly these arguments. Returns the decoded arguments.
+ * with exactly these arguments. Errors the called contract's ABI does not name (raised by a
+ * contract it called) are decoded with `bubbled` (default: the stake registry's errors, which the
+ * market's calls raise). Returns the decoded arguments.
  */
 export async function expectRevert(
   action: Promise<unknown>,
   errorName: string,
   args?: readonly unknown[],
+  bubbled: Abi = BUBBLED_ERRORS,
 ): Promise<readonly unknown[]> {
   let caught: unknown;
   try {
@@ -37,18 +40,38 @@ export async function expectRevert(
   if (!(reverted instanceof ContractFunctionRevertedError)) {
     expect.fail(`expected a revert with ${errorName}, got: ${caught.shortMessage}`);
   }
-  let name = reverted.data?.errorName;
-  let decoded: readonly unknown[] = reverted.data?.args ?? [];
-  if (name === undefined && reverted.raw !== undefined) {
-    try {
-      const bubbled = decodeErrorResult({ abi: BUBBLED_ERRORS, data: reverted.raw as Hex });
-      name = bubbled.errorName;
-      decoded = bubbled.args ?? [];
-    } catch {
-      // leave undecoded: the assertion below reports the raw signature
-    }
+  if (reverted.data?.errorName !== undefined)
+    return expectDecoded(reverted.data.errorName, reverted.data.args ?? [], errorName, args);
+  expect(reverted.raw, reverted.shortMessage).to.not.equal(undefined);
+  return expectRevertData(reverted.raw as Hex, bubbled, errorName, args);
+}
+
+/**
+ * Asserts that revert data `data` (from a trace, say) is the custom error `errorName` of `abi`,
+ * with exactly these arguments when given. Returns the decoded arguments.
+ */
+export function expectRevertData(
+  data: Hex,
+  abi: Abi,
+  errorName: string,
+  args?: readonly unknown[],
+): readonly unknown[] {
+  let decoded: { errorName: string; args?: readonly unknown[] };
+  try {
+    decoded = decodeErrorResult({ abi, data });
+  } catch {
+    expect.fail(`expected a revert with ${errorName}, got an unknown error ${data.slice(0, 10)}`);
   }
-  expect(name, reverted.shortMessage).to.equal(errorName);
+  return expectDecoded(decoded.errorName, decoded.args ?? [], errorName, args);
+}
+
+function expectDecoded(
+  name: string,
+  decoded: readonly unknown[],
+  errorName: string,
+  args?: readonly unknown[],
+): readonly unknown[] {
+  expect(name).to.equal(errorName);
   if (args !== undefined) expect(decoded.map(normalize)).to.deep.equal(args.map(normalize));
   return decoded;
 }
