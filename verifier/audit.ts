@@ -303,15 +303,16 @@ export class Audit {
         : finalDigestEvidence(fraud.leaf, fraud.proof);
     if (p.commitBlock === undefined) {
       const commitment = fraudCommitment(fraud.kind, jobId, evidence, p.salt, this.ctx.address);
-      const receipt = await this.send(
+      const commitBlock = await this.commit(
         `fraud-commit:${jobId}`,
         `commit fraud proof of job ${jobId}`,
         contractCall(fp, "commitProof", [commitment]),
+        "FraudCommitmentExists",
+        async () =>
+          (await fp.getEvents.FraudCommitted({ commitment }, { fromBlock: this.deployedAt() }))[0]
+            ?.blockNumber ?? undefined,
       );
-      await this.setAudit(jobId, record, {
-        ...record,
-        proof: { ...p, commitBlock: receipt.blockNumber },
-      });
+      await this.setAudit(jobId, record, { ...record, proof: { ...p, commitBlock } });
       return;
     }
     // The reveal must be in a later block than the commit.
@@ -376,15 +377,20 @@ export class Audit {
       const commitment = (
         c.probeStep === undefined ? challengeCommitment : probeChallengeCommitment
       )(jobId, c.segment, c.claim, c.salt, this.ctx.address);
-      const receipt = await this.send(
+      const commitBlock = await this.commit(
         commitKey,
         `commit challenge of job ${jobId}`,
         contractCall(game, "commitChallenge", [commitment]),
+        "DisputeCommitmentExists",
+        async () =>
+          (
+            await game.getEvents.ChallengeCommitted(
+              { commitment },
+              { fromBlock: this.deployedAt() },
+            )
+          )[0]?.blockNumber ?? undefined,
       );
-      await this.setAudit(jobId, record, {
-        ...record,
-        challenge: { ...c, commitBlock: receipt.blockNumber },
-      });
+      await this.setAudit(jobId, record, { ...record, challenge: { ...c, commitBlock } });
       this.ctx.emit({ type: "challenge-committed", jobId, segment: c.segment });
       return;
     }
@@ -645,6 +651,37 @@ export class Audit {
 
   private send(key: string, action: string, call: ContractCall): ReturnType<TxSender["send"]> {
     return this.ctx.tx.send(key, action, call);
+  }
+
+  /**
+   * Sends the commit of a commit–reveal and returns the block it was stored in. A commitment
+   * already stored (`exists`: someone copied it from the mempool and had it mined first, so ours
+   * reverted) is ours all the same: it binds this address, so only this account can reveal it. It
+   * counts from the block its event names, which `storedAt` reads.
+   */
+  private async commit(
+    key: string,
+    action: string,
+    call: ContractCall,
+    exists: string,
+    storedAt: () => Promise<bigint | undefined>,
+  ): Promise<bigint> {
+    try {
+      return (await this.send(key, action, call)).blockNumber;
+    } catch (error) {
+      if (!(error instanceof TransactionError) || error.revert !== exists) throw error;
+      const block = await storedAt();
+      if (block === undefined) throw error;
+      this.ctx.log.warn(
+        { key, block: block.toString() },
+        `${action}: the commitment was stored by another transaction first (copied from the mempool); it binds this address, so it counts as ours`,
+      );
+      return block;
+    }
+  }
+
+  private deployedAt(): bigint {
+    return BigInt(this.ctx.chain.deployment.deployedAtBlock);
   }
 }
 

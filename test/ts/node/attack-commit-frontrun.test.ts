@@ -18,8 +18,9 @@
 // while the griefer's is mined, then rebroadcast by TxSender, as in
 // tx-reverts-after-simulation.test.ts), then the daemon's next passes (Audit.advance) are run.
 //
-// Expected once fixed: a commitment that is stored (by whoever) counts as this challenger's commit
-// — the daemon records the block it was stored in and goes on to the reveal a block later.
+// Fixed: a commitment that is stored (by whoever) counts as this challenger's commit — the daemon
+// records the block its event names and goes on to the reveal a block later (verifier/audit.ts,
+// `commit`, for the challenge and the fraud proof alike).
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -159,16 +160,10 @@ describe("attack: a front-run commit leaves the challenger's daemon unable to co
       const block = await chain.publicClient.getBlock({ blockTag: "latest" });
       return { number: block.number, timestamp: block.timestamp };
     };
-    const failures: unknown[] = [];
-    for (let pass = 0; pass < 3; pass++) {
-      try {
-        await audit.advance(jobId, await head());
-      } catch (error) {
-        failures.push(error);
-      }
-    }
+    // The next pass takes the stored commitment as its commit (the passes after it go on to the
+    // reveal, which needs a real job: not this test's business).
+    await audit.advance(jobId, await head());
     const now = journal.get<AuditRecord>(`audit:${jobId}`)!;
-    expect(failures.map(String), "every later pass fails the same way").to.deep.equal([]);
     const commitBlock = now.challenge?.commitBlock;
     expect(
       commitBlock !== undefined && commitBlock >= stored.blockNumber,
