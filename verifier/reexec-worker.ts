@@ -20,7 +20,7 @@ import type { Logger } from "../src/node/log.ts";
 import { createMetrics, startMetricsServer, type NodeMetrics } from "../src/node/metrics.ts";
 import { connectRedis } from "../src/node/redis.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
-import { disputesOn, readStepQuestion } from "../src/node/dispute-reads.ts";
+import { awaitPreStateEnvelope, disputesOn, readStepQuestion } from "../src/node/dispute-reads.ts";
 import type { VerifierConfig } from "./config.ts";
 import { cachedStore, JobCache } from "./job-cache.ts";
 import { adjudicate, checkSegment } from "./segment-check.ts";
@@ -140,7 +140,15 @@ export class ReexecWorker {
       fresh: question.kind === "Availability",
       epoch: task.epoch,
     });
-    const verdict = await adjudicate(v, store, question);
+    const chain = this.#options.chain;
+    const verdict = await adjudicate(v, store, question, undefined, {
+      awaitEnvelope: () =>
+        awaitPreStateEnvelope(disputesOn(chain), question.disputeId, {
+          now: async () => (await chain.publicClient.getBlock()).timestamp,
+          commitWindow: chain.params.voteCommitWindow,
+          pollMs: chain.publicClient.pollingInterval,
+        }),
+    });
     return {
       outcome: { ...verdict, distancePpm: verdict.distancePpm.toString() },
       steps: verdict.steps,

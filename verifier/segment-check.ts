@@ -400,6 +400,15 @@ export interface RefereeQuestion {
   preStateEnvelope?: Hex;
 }
 
+export interface AdjudicateOptions {
+  /**
+   * Exact state disputes: waits for the challenger's pre-state envelope when the question names
+   * none and no copy of the pre-state can be read (src/node/dispute-reads.ts awaitPreStateEnvelope);
+   * its digest, or undefined when none came in time.
+   */
+  awaitEnvelope?: () => Promise<Hex | undefined>;
+}
+
 export interface Verdict {
   vote: VoteName;
   /** Tolerance: the worst element's ratio to its threshold, in parts per million (0 for exact). */
@@ -500,6 +509,7 @@ export async function adjudicate(
   store: BlobStore,
   q: RefereeQuestion,
   runtime?: RuntimeOptions,
+  options: AdjudicateOptions = {},
 ): Promise<Verdict> {
   checkSegmentIndex(v, q.segment);
   const k = v.job.checkpointInterval;
@@ -537,6 +547,17 @@ export async function adjudicate(
       } catch (error) {
         if (!isUnavailable(error)) throw error;
       }
+    if (
+      (pre === undefined || pre.step !== preStep) &&
+      q.preStateEnvelope === undefined &&
+      options.awaitEnvelope !== undefined
+    ) {
+      // No copy, and the question was read before the challenger named its envelope (the
+      // committee may be drawn first): wait for it rather than walk back through the checkpoints.
+      const envelope = await options.awaitEnvelope();
+      if (envelope !== undefined)
+        pre = await publishedPreState(store, { ...q, preStateEnvelope: envelope }, info);
+    }
     if (pre === undefined || pre.step !== preStep) {
       const start = await checkpointState(v, store, session, q.segment - 1);
       const states = await runSteps(v, session, start.state, q.step - 1);

@@ -3,6 +3,8 @@
 // storage; the digests themselves are in its events (DisputeOpened, RangeNarrowed, PointsPosted,
 // ReadyForCommittee, ClaimsDisputed, PreStatePublished, CommitteeDrawn), and every mover resupplies
 // them. These readers rebuild the current position from the events.
+import { setTimeout as sleep } from "node:timers/promises";
+
 import type { Address, Hex } from "viem";
 
 import { AssayError } from "../errors.ts";
@@ -168,6 +170,33 @@ export async function readPreStateEnvelopes(
     { fromBlock: source.fromBlock },
   );
   return published.map((e) => e.args.envelopeDigest!);
+}
+
+/**
+ * Waits for the challenger of exact state dispute `disputeId` to name its pre-state envelope and
+ * returns its digest (the latest), or undefined when none came in time. A committee may be drawn
+ * by anyone as soon as its randomness exists, before the challenger (which recomputes the
+ * pre-state first) could publish; a referee that holds no copy of the pre-state waits for it
+ * through the first half of the latest round's commit window (chain time, `now`), leaving the
+ * second half to re-derive the pre-state without it.
+ */
+export async function awaitPreStateEnvelope(
+  source: DisputeSource,
+  disputeId: bigint,
+  options: { now: () => Promise<bigint>; commitWindow: bigint; pollMs: number },
+): Promise<Hex | undefined> {
+  const drawn = await source.game.getEvents.CommitteeDrawn(
+    { disputeId },
+    { fromBlock: source.fromBlock },
+  );
+  const deadline = drawn.at(-1)?.args.commitDeadline;
+  const until = deadline === undefined ? 0n : deadline - options.commitWindow / 2n;
+  for (;;) {
+    const envelope = (await readPreStateEnvelopes(source, disputeId)).at(-1);
+    if (envelope !== undefined) return envelope;
+    if ((await options.now()) >= until) return undefined;
+    await sleep(options.pollMs);
+  }
 }
 
 /**

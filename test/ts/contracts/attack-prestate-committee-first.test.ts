@@ -20,14 +20,22 @@
 // question a referee reads at that moment names no envelope; the challenger's publication, during
 // Voting, comes too late for it.
 //
-// Expected once fixed: a committee of an exact state dispute reads the challenger's envelope, e.g.
-// drawCommittee refuses (or a referee waits) until the challenger has published or a publication
-// window given to it has run out. The test accepts any such fix: when the early draw is refused,
-// the challenger publishes and the committee is drawn after.
+// Fixed on the referee's side: a referee that holds no copy of the pre-state and whose question
+// names no envelope waits for the challenger's (src/node/dispute-reads.ts awaitPreStateEnvelope,
+// through the first half of the round's commit window, chain time; verifier/reexec-worker.ts passes
+// it to adjudicate) before it walks back. The draw itself stays open to anyone: a challenger that
+// never publishes cannot hold the dispute. Here: the early draw happens, and the wait a referee
+// starts at that moment ends with the envelope the challenger names afterwards; with none named,
+// it ends once half the commit window has passed (test/ts/verifier/prestate-envelope.test.ts: the
+// verdict then comes from the envelope, one step, instead of re-deriving).
 import { expect } from "chai";
 import { keccak256, parseEventLogs, toHex, type Hex } from "viem";
 
-import { readStepQuestion, type DisputeSource } from "../../../src/node/dispute-reads.ts";
+import {
+  awaitPreStateEnvelope,
+  readStepQuestion,
+  type DisputeSource,
+} from "../../../src/node/dispute-reads.ts";
 import { networkHelpers } from "./fixtures.ts";
 import {
   PHASE,
@@ -41,7 +49,7 @@ import {
 const ENVELOPE: Hex = keccak256(toHex("the challenger's pre-state envelope"));
 
 describe("attack: a state dispute's committee is drawn before its challenger can name the pre-state envelope", () => {
-  it("the question a referee reads when its committee is drawn names the challenger's envelope", async () => {
+  it("a referee that read its question at the early draw gets the envelope the challenger names afterwards", async () => {
     const f = await networkHelpers.loadFixture(disputeFixture);
     const k = 16;
     const start = 2 * k;
@@ -96,18 +104,75 @@ describe("attack: a state dispute's committee is drawn before its challenger can
     }
     expect((await f.disputeGame.read.getDispute([disputeId])).phase).to.equal(PHASE.Voting);
 
-    // What each referee's task reads as it starts, right after CommitteeDrawn.
+    // What each referee's task reads as it starts, right after CommitteeDrawn: no envelope yet.
     const question = await readStepQuestion(source, disputeId);
-
-    // The challenger's daemon publishes once it has the envelope (allowed while the committee
-    // votes), after the referees read their question.
-    if (drawn)
-      await f.disputeGame.write.publishPreState([disputeId, ENVELOPE], {
-        account: f.verifier.account,
+    expect(question.preStateEnvelope).to.equal(undefined);
+    const drawnLog = (
+      await f.disputeGame.getEvents.CommitteeDrawn({ disputeId }, { fromBlock: 0n })
+    ).at(-1)!;
+    const drawnAt = (await f.publicClient.getBlock({ blockNumber: drawnLog.blockNumber! }))
+      .timestamp;
+    const commitWindow = drawnLog.args.commitDeadline! - drawnAt;
+    const wait = (): Promise<Hex | undefined> =>
+      awaitPreStateEnvelope(source, disputeId, {
+        now: async () => (await f.publicClient.getBlock()).timestamp,
+        commitWindow,
+        pollMs: 20,
       });
-    expect(
-      question.preStateEnvelope,
-      "the committee's question names no pre-state envelope: drawn before the challenger published",
-    ).to.equal(ENVELOPE);
+
+    // The referee waits (no copy); the challenger names its envelope while it does.
+    const waiting = wait();
+    await new Promise((r) => setTimeout(r, 100));
+    await f.disputeGame.write.publishPreState([disputeId, ENVELOPE], {
+      account: f.verifier.account,
+    });
+    expect(await waiting).to.equal(ENVELOPE);
+  });
+
+  it("a referee waits no longer than the first half of the commit window for an envelope that never comes", async () => {
+    const f = await networkHelpers.loadFixture(disputeFixture);
+    const k = 16;
+    const start = 2 * k;
+    const job = await tracedJob(f, { k, cheatFromStep: start + 5 });
+    const { disputeId, digests } = await openDispute(
+      f,
+      job,
+      3,
+      f.verifier,
+      job.honestDigest(3 * k),
+    );
+    await playDissection(
+      f,
+      disputeId,
+      digests,
+      (o) => job.providerDigest(start + o),
+      (o) => job.honestDigest(start + o),
+      f.verifier,
+    );
+    await drawCommittee(f, disputeId);
+    const source: DisputeSource = {
+      game: f.disputeGame as unknown as DisputeSource["game"],
+      fromBlock: 0n,
+    };
+    const drawnLog = (
+      await f.disputeGame.getEvents.CommitteeDrawn({ disputeId }, { fromBlock: 0n })
+    ).at(-1)!;
+    const deadline = drawnLog.args.commitDeadline!;
+    const drawnAt = (await f.publicClient.getBlock({ blockNumber: drawnLog.blockNumber! }))
+      .timestamp;
+    const commitWindow = deadline - drawnAt;
+    let reads = 0;
+    const waiting = awaitPreStateEnvelope(source, disputeId, {
+      now: async () => {
+        reads++;
+        return (await f.publicClient.getBlock()).timestamp;
+      },
+      commitWindow,
+      pollMs: 20,
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(reads, "still waiting early in the window").to.be.greaterThan(1);
+    await networkHelpers.time.increaseTo(deadline - commitWindow / 2n);
+    expect(await waiting).to.equal(undefined);
   });
 });

@@ -118,6 +118,41 @@ describe("exact state disputes: the challenger's pre-state envelope", function (
       expect(without).to.deep.include({ vote: "Challenger", steps: 30 + step });
     });
 
+  it("a referee whose question was read before the challenger named its envelope waits for it, rather than re-derive", async function () {
+    const { store, held } = withholding();
+    const published = await publish(5);
+    for (const [cid, bytes] of published.stored) held.set(cid, bytes);
+    // The committee was drawn first: the question names no envelope; the challenger names it while
+    // the referee is at work.
+    let asked = 0;
+    const verdict = await adjudicate(v, store, stateQuestion(6), undefined, {
+      awaitEnvelope: async () => {
+        asked++;
+        return published.envelopeDigest;
+      },
+    });
+    expect(asked).to.equal(1);
+    expect(verdict).to.deep.include({ vote: "Challenger", steps: 1 });
+    // None came in time: it re-derives, as without the wait.
+    const late = await adjudicate(v, store, stateQuestion(6), undefined, {
+      awaitEnvelope: async () => undefined,
+    });
+    expect(late).to.deep.include({ vote: "Challenger", steps: 36 });
+  });
+
+  it("a referee holding a copy of the pre-state does not wait for an envelope", async function () {
+    const verdict = await adjudicate(
+      v,
+      new MemoryBlobStore({ blobs }),
+      stateQuestion(1),
+      undefined,
+      {
+        awaitEnvelope: () => expect.fail("waited for an envelope while holding the pre-state"),
+      },
+    );
+    expect(verdict).to.deep.include({ vote: "Challenger", steps: 1 });
+  });
+
   it("a bogus envelope is ignored: the referee re-derives the pre-state and still votes right", async function () {
     const { store, held } = withholding();
     const put = (bytes: Uint8Array): Hex => {
