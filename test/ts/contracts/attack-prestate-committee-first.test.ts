@@ -44,31 +44,32 @@ import {
   openDispute,
   playDissection,
   tracedJob,
+  type DisputeFixture,
 } from "./dispute-fixtures.ts";
 
 const ENVELOPE: Hex = keccak256(toHex("the challenger's pre-state envelope"));
 
+/** An exact state dispute over segment 3 whose dissection has ended (AwaitingCommittee). */
+async function dissected(): Promise<{ f: DisputeFixture; disputeId: bigint }> {
+  const f = await networkHelpers.loadFixture(disputeFixture);
+  const k = 16;
+  const start = 2 * k;
+  const job = await tracedJob(f, { k, cheatFromStep: start + 5 });
+  const { disputeId, digests } = await openDispute(f, job, 3, f.verifier, job.honestDigest(3 * k));
+  await playDissection(
+    f,
+    disputeId,
+    digests,
+    (o) => job.providerDigest(start + o),
+    (o) => job.honestDigest(start + o),
+    f.verifier,
+  );
+  return { f, disputeId };
+}
+
 describe("attack: a state dispute's committee is drawn before its challenger can name the pre-state envelope", () => {
   it("a referee that read its question at the early draw gets the envelope the challenger names afterwards", async () => {
-    const f = await networkHelpers.loadFixture(disputeFixture);
-    const k = 16;
-    const start = 2 * k;
-    const job = await tracedJob(f, { k, cheatFromStep: start + 5 });
-    const { disputeId, digests } = await openDispute(
-      f,
-      job,
-      3,
-      f.verifier,
-      job.honestDigest(3 * k),
-    );
-    await playDissection(
-      f,
-      disputeId,
-      digests,
-      (o) => job.providerDigest(start + o),
-      (o) => job.honestDigest(start + o),
-      f.verifier,
-    );
+    const { f, disputeId } = await dissected();
     expect((await f.disputeGame.read.getDispute([disputeId])).phase).to.equal(
       PHASE.AwaitingCommittee,
     );
@@ -130,25 +131,7 @@ describe("attack: a state dispute's committee is drawn before its challenger can
   });
 
   it("a referee waits no longer than the first half of the commit window for an envelope that never comes", async () => {
-    const f = await networkHelpers.loadFixture(disputeFixture);
-    const k = 16;
-    const start = 2 * k;
-    const job = await tracedJob(f, { k, cheatFromStep: start + 5 });
-    const { disputeId, digests } = await openDispute(
-      f,
-      job,
-      3,
-      f.verifier,
-      job.honestDigest(3 * k),
-    );
-    await playDissection(
-      f,
-      disputeId,
-      digests,
-      (o) => job.providerDigest(start + o),
-      (o) => job.honestDigest(start + o),
-      f.verifier,
-    );
+    const { f, disputeId } = await dissected();
     await drawCommittee(f, disputeId);
     const source: DisputeSource = {
       game: f.disputeGame as unknown as DisputeSource["game"],

@@ -21,20 +21,11 @@
 // Fixed: a commitment that is stored (by whoever) counts as this challenger's commit — the daemon
 // records the block its event names and goes on to the reveal a block later (verifier/audit.ts,
 // `commit`, for the challenge and the fraud proof alike).
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { network } from "hardhat";
-import type { JsonRpcServer } from "hardhat/types/network";
-import { keccak256, toHex, type Address, type Hex } from "viem";
+import { keccak256, toHex, type Hex } from "viem";
 
-import { deploymentFileOf } from "../../../deploy/deployment-file.ts";
-import { deployAssay } from "../../../deploy/deploy-assay.ts";
-import { connectChain, type ChainContext } from "../../../src/node/chain.ts";
-import { NodeConfigSchema, loadConfig } from "../../../src/node/config.ts";
-import { writeDeploymentFile } from "../../../src/node/deployment.ts";
 import { Journal } from "../../../src/node/journal.ts";
 import { createLogger } from "../../../src/node/log.ts";
 import { createMetrics } from "../../../src/node/metrics.ts";
@@ -45,52 +36,22 @@ import { Audit } from "../../../verifier/audit.ts";
 import type { DutyContext } from "../../../verifier/duty.ts";
 import type { VerifierEvent } from "../../../verifier/events.ts";
 import type { AuditRecord } from "../../../verifier/state-machine.ts";
+import { minedAfter, startRpcChain, type RpcChain } from "../helpers/rpc-chain.ts";
 
 describe("attack: a front-run commit leaves the challenger's daemon unable to commit its challenge", function () {
   this.timeout(60_000);
-  let server: JsonRpcServer;
-  let connection: Awaited<ReturnType<typeof network.connect>>;
-  let dir: string;
-  let chain: ChainContext;
-
-  const rpc = (method: string, params: unknown[] = []) =>
-    connection.provider.request({ method, params });
+  let c: RpcChain;
 
   before(async function () {
-    server = await network.createServer("default", "127.0.0.1", 0);
-    const { port } = await server.listen();
-    const url = `http://127.0.0.1:${port}`;
-    connection = await network.connect({ network: "localhost", override: { url } });
-    const d = await deployAssay(connection.viem);
-    const publicClient = await connection.viem.getPublicClient();
-    dir = await mkdtemp(path.join(tmpdir(), "assay-commit-frontrun-"));
-    const deploymentFile = path.join(dir, "deployment.json");
-    await writeDeploymentFile(
-      deploymentFile,
-      deploymentFileOf(d, await publicClient.getChainId(), 1n),
-    );
-    chain = await connectChain(
-      loadConfig(NodeConfigSchema, {
-        flags: {
-          rpcUrl: url,
-          deployment: deploymentFile,
-          account: { devnet: 1 },
-          pollIntervalMs: 50,
-        },
-      }),
-    );
-  });
-
-  afterEach(async function () {
-    await rpc("evm_setAutomine", [true]);
+    c = await startRpcChain();
   });
 
   after(async function () {
-    await server?.close();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    await c?.close();
   });
 
   it("the challenger's daemon commits (the commitment stored by a front-runner names it) and moves on", async function () {
+    const { chain } = c;
     const jobId = 7n;
     const segment = 3;
     const claim: Hex = keccak256(toHex("the challenger's own digest"));
@@ -100,7 +61,7 @@ describe("attack: a front-run commit leaves the challenger's daemon unable to co
     const call = contractCall(game, "commitChallenge", [commitment]);
     const commitKey = `challenge-commit:${jobId}:${segment}`;
 
-    const journal = await Journal.open(path.join(dir, "verifier-journal.json"));
+    const journal = await Journal.open(path.join(c.dir, "verifier-journal.json"));
     const tx = new TxSender(chain, journal, { receiptTimeoutMs: 500 });
     const log = createLogger({ name: "verifier", level: "silent" });
     const events: VerifierEvent[] = [];
@@ -125,32 +86,22 @@ describe("attack: a front-run commit leaves the challenger's daemon unable to co
 
     // The daemon's first pass sends the commit (the job was open: it passed the check before the
     // send). The griefer sees it pending and has the same commitment stored first.
-    await rpc("evm_setAutomine", [false]);
-    const first = tx.send(commitKey, `commit challenge of job ${jobId}`, call).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    const pendingFromChain = async () =>
-      (
-        (await rpc("eth_getBlockByNumber", ["pending", true])) as {
-          transactions: { hash: Hex; from: Address }[];
-        }
-      ).transactions.find((t) => t.from.toLowerCase() === chain.address.toLowerCase());
-    let pending = await pendingFromChain();
-    while (pending === undefined) {
-      await new Promise((r) => setTimeout(r, 20));
-      pending = await pendingFromChain();
-    }
-    expect(await rpc("hardhat_dropTransaction", [pending.hash])).to.equal(true);
-    await rpc("evm_setAutomine", [true]);
     // Any other account (the provider's, say): devnet account 1 is the challenger.
-    const griefer = (await connection.viem.getWalletClients())[5]!;
+    const griefer = (await c.connection.viem.getWalletClients())[5]!;
     expect(griefer.account.address.toLowerCase()).to.not.equal(chain.address.toLowerCase());
-    const frontRun = await game.write.commitChallenge([commitment], { account: griefer.account });
-    const stored = await chain.publicClient.waitForTransactionReceipt({ hash: frontRun });
+    let stored!: { status: string; blockNumber: bigint };
+    const { firstHash } = await minedAfter(
+      c,
+      () => tx.send(commitKey, `commit challenge of job ${jobId}`, call),
+      async () => {
+        const frontRun = await game.write.commitChallenge([commitment], {
+          account: griefer.account,
+        });
+        stored = await chain.publicClient.waitForTransactionReceipt({ hash: frontRun });
+      },
+    );
     expect(stored.status, "the griefer's copy of the commitment is stored").to.equal("success");
-    await first;
-    const mined = await chain.publicClient.getTransactionReceipt({ hash: pending.hash });
+    const mined = await chain.publicClient.getTransactionReceipt({ hash: firstHash });
     expect(mined.status, "the challenger's own commit reverted in its block").to.equal("reverted");
     // Now the first pass fails with DisputeCommitmentExists (the daemon logs "step failed; retrying
     // next poll"); a fix may as well take the stored commitment here.
