@@ -223,9 +223,8 @@ export class TxSender {
    * custom error it reverts with now.
    */
   async #passesNow(action: string, call: ContractCall, receipt: TransactionReceipt): Promise<void> {
-    const { publicClient, account } = this.#chain;
     try {
-      await publicClient.simulateContract({ ...call, args: call.args ?? [], account } as never);
+      await this.#simulate(call);
     } catch (cause) {
       const why = this.#explain(action, cause);
       throw new TransactionError(
@@ -235,6 +234,12 @@ export class TxSender {
         { cause },
       );
     }
+  }
+
+  /** Runs `call` from this account against the latest state; throws what the node answers. */
+  async #simulate(call: ContractCall): Promise<void> {
+    const { publicClient, account } = this.#chain;
+    await publicClient.simulateContract({ ...call, args: call.args ?? [], account } as never);
   }
 
   async #exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -257,7 +262,7 @@ export class TxSender {
     const { publicClient, walletClient, account } = this.#chain;
     let gas: bigint;
     try {
-      await publicClient.simulateContract({ ...call, args: call.args ?? [], account } as never);
+      await this.#simulate(call);
       gas = await publicClient.estimateContractGas({
         ...call,
         args: call.args ?? [],
